@@ -1,0 +1,190 @@
+import type {
+  CmdbItem,
+  Environment,
+  Incident,
+  IncidentResult,
+  IncidentStatus,
+  JobLog,
+  Severity,
+} from '../../core/incident.js';
+
+/** The store port: every table the product keeps, always scoped by tenant. */
+export interface Store {
+  readonly kind: 'pglite' | 'postgres' | 'supabase';
+  /** Cheap round trip used by /health. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  tenants: TenantRepository;
+  apiKeys: ApiKeyRepository;
+  cmdb: CmdbRepository;
+  incidents: IncidentRepository;
+  results: ResultRepository;
+  jobLogs: JobLogRepository;
+}
+
+export interface Tenant {
+  id: string;
+  slug: string;
+  name: string;
+  createdAt: string;
+}
+
+export type Role = 'admin' | 'operator' | 'viewer';
+
+export interface TenantRepository {
+  /** Returns the tenant with this slug, creating it when absent (safe under concurrent calls). */
+  ensure(slug: string, name?: string): Promise<Tenant>;
+  getById(id: string): Promise<Tenant | null>;
+  getBySlug(slug: string): Promise<Tenant | null>;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  tenantId: string;
+  name: string;
+  role: Role;
+  /** Public, non-secret part of the key used to find the row. */
+  prefix: string;
+  /** Hex SHA-256 of the whole key. */
+  hash: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface ApiKeyRepository {
+  /** Inserts a key; a key registered again with the same prefix (e.g. INFRAAI_API_KEY at each start) updates that row. */
+  create(input: { tenantId: string; name: string; role: Role; prefix: string; hash: string }): Promise<ApiKeyRecord>;
+  findByPrefix(prefix: string): Promise<ApiKeyRecord | null>;
+  /** Records use; implementations may throttle the write. */
+  touch(id: string): Promise<void>;
+  revoke(tenantId: string, id: string): Promise<boolean>;
+  list(tenantId: string): Promise<ApiKeyRecord[]>;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque cursor for the next page, or null at the end. */
+  nextCursor: string | null;
+}
+
+export interface PageRequest {
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export type CmdbItemInput = Omit<CmdbItem, 'tenantId' | 'createdAt' | 'updatedAt'>;
+
+export interface CmdbFilter {
+  environment?: Environment | undefined;
+  owner?: string | undefined;
+  hostname?: string | undefined;
+  instanceId?: string | undefined;
+  /** Every pair must be present in the item's tags. */
+  tags?: Record<string, string> | undefined;
+  /** Case-insensitive substring over tagId, hostname, address and description. */
+  q?: string | undefined;
+}
+
+export interface CmdbRepository {
+  /** Throws DuplicateKeyError when the tenant already has this tagId. */
+  create(tenantId: string, item: CmdbItemInput): Promise<CmdbItem>;
+  get(tenantId: string, tagId: string): Promise<CmdbItem | null>;
+  getByInstanceId(tenantId: string, instanceId: string): Promise<CmdbItem | null>;
+  /** Ordered by tagId ascending. Throws InvalidCursorError for a cursor it did not issue. */
+  list(tenantId: string, filter: CmdbFilter, page: PageRequest): Promise<Page<CmdbItem>>;
+  /** Full replacement of the mutable fields; null when absent. */
+  replace(tenantId: string, tagId: string, item: Omit<CmdbItemInput, 'tagId'>): Promise<CmdbItem | null>;
+  delete(tenantId: string, tagId: string): Promise<boolean>;
+}
+
+export interface IncidentInput {
+  id: string;
+  title: string;
+  description: string;
+  severity: Severity;
+  tagId: string;
+  source: string;
+  createdBy: string | null;
+  /** Client-supplied Idempotency-Key; a second create with the same key returns the first incident. */
+  idempotencyKey?: string | null | undefined;
+}
+
+export interface IncidentFilter {
+  status?: IncidentStatus | undefined;
+  severity?: Severity | undefined;
+  tagId?: string | undefined;
+}
+
+export interface IncidentUpdate {
+  status?: IncidentStatus | undefined;
+  targetHost?: string | null | undefined;
+  summary?: string | null | undefined;
+}
+
+export interface IncidentRepository {
+  /**
+   * Inserts the incident with the next per-tenant number and status `open`.
+   * With an idempotency key already used by this tenant, returns `{ incident: existing, created: false }`.
+   */
+  create(tenantId: string, input: IncidentInput): Promise<{ incident: Incident; created: boolean }>;
+  get(tenantId: string, id: string): Promise<Incident | null>;
+  getByNumber(tenantId: string, number: number): Promise<Incident | null>;
+  /** Newest first (createdAt desc, id desc). Throws InvalidCursorError for a cursor it did not issue. */
+  list(tenantId: string, filter: IncidentFilter, page: PageRequest): Promise<Page<Incident>>;
+  /** Sets the given fields; sets resolvedAt when the status becomes terminal. Null when absent. */
+  update(tenantId: string, id: string, update: IncidentUpdate): Promise<Incident | null>;
+  /** Removes an incident that never got a workflow (start failed). */
+  delete(tenantId: string, id: string): Promise<boolean>;
+}
+
+export interface ResultInput {
+  incidentId: string;
+  idempotencyKey: string;
+  status: IncidentStatus;
+  summary: string;
+  details: Record<string, unknown>;
+}
+
+export interface ResultRepository {
+  /** Idempotent by (tenant, idempotencyKey): a repeat returns the stored row unchanged. */
+  write(tenantId: string, input: ResultInput): Promise<IncidentResult>;
+  listForIncident(tenantId: string, incidentId: string): Promise<IncidentResult[]>;
+}
+
+export interface JobLogInput {
+  incidentId: string | null;
+  idempotencyKey: string;
+  action: string;
+  target: string;
+  status: JobLog['status'];
+  detail: Record<string, unknown>;
+}
+
+export interface JobLogRepository {
+  /** Idempotent by (tenant, idempotencyKey): returns `created: false` and the stored row on a repeat. */
+  append(tenantId: string, input: JobLogInput): Promise<{ log: JobLog; created: boolean }>;
+  listForIncident(tenantId: string, incidentId: string): Promise<JobLog[]>;
+}
+
+/** A unique constraint was hit, e.g. a second CMDB item with the same tagId. */
+export class DuplicateKeyError extends Error {
+  override readonly name = 'DuplicateKeyError';
+  constructor(readonly entity: string, readonly key: string) {
+    super(`${entity} '${key}' already exists`);
+  }
+}
+
+/** A pagination cursor that this store did not issue or that was tampered with. */
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+  constructor() {
+    super('The cursor is not valid for this list');
+  }
+}
+
+/** The store could not be reached or refused the operation for an operational reason. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+}

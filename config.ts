@@ -1,0 +1,204 @@
+import { z } from 'zod';
+
+/**
+ * The one place that reads the environment. Everything else receives the frozen, typed result,
+ * so a misconfiguration fails at start with a message naming the variable.
+ */
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const port = (fallback: number | undefined) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) {
+        ctx.addIssue({ code: 'custom', message: `must be a port number (0-65535), got '${value}'` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const positiveInt = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed <= 0) {
+        ctx.addIssue({ code: 'custom', message: `must be a positive integer, got '${value}'` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const bool = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const normalised = value.trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(normalised)) return true;
+      if (['0', 'false', 'no', 'off'].includes(normalised)) return false;
+      ctx.addIssue({ code: 'custom', message: `must be true or false, got '${value}'` });
+      return z.NEVER;
+    });
+
+const envSchema = z.object({
+  PORT: port(8000),
+  HOST: optionalString.transform((v) => v ?? '127.0.0.1'),
+  INFRAAI_DATA_DIR: optionalString.transform((v) => v ?? '.data'),
+  INFRAAI_API_KEY: optionalString,
+  INFRAAI_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).optional().default('info'),
+  INFRAAI_BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
+  INFRAAI_PUBLIC_URL: optionalString,
+
+  DATABASE_URL: optionalString,
+  SUPABASE_URL: optionalString,
+  SUPABASE_KEY: optionalString,
+
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: optionalString,
+  TEMPORAL_TASK_QUEUE: optionalString.transform((v) => v ?? 'infraai'),
+  TEMPORAL_TLS: bool(false),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: optionalString,
+  TEMPORAL_TLS_CLIENT_KEY_PATH: optionalString,
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: optionalString,
+  TEMPORAL_TLS_SERVER_NAME: optionalString,
+  TEMPORAL_API_KEY: optionalString,
+  TEMPORAL_CLI_PATH: optionalString,
+  TEMPORAL_DEV_CONFIG: optionalString.transform((v) => v ?? 'temporal-dev.yaml'),
+  TEMPORAL_DEV_PORT: port(undefined),
+  TEMPORAL_DEV_UI_PORT: port(undefined),
+
+  INFRAAI_JWT_JWKS_URL: optionalString.pipe(z.url().optional()),
+  INFRAAI_JWT_PUBLIC_KEY: optionalString,
+  INFRAAI_JWT_ISSUER: optionalString,
+  INFRAAI_JWT_AUDIENCE: optionalString,
+  INFRAAI_JWT_TENANT_CLAIM: optionalString.transform((v) => v ?? 'tenant'),
+  INFRAAI_JWT_ROLE_CLAIM: optionalString.transform((v) => v ?? 'role'),
+  INFRAAI_JWT_DEFAULT_ROLE: z.enum(['admin', 'operator', 'viewer']).optional().default('operator'),
+});
+
+export type StoreConfig =
+  | { kind: 'pglite'; dataDir: string }
+  | { kind: 'postgres'; url: string }
+  | { kind: 'supabase'; url: string; key: string };
+
+export interface TemporalConnectionConfig {
+  /** Null: the launcher starts the embedded dev server and fills the address in. */
+  address: string | null;
+  namespace: string | null;
+  taskQueue: string;
+  tls: { clientCertPath?: string; clientKeyPath?: string; serverCaCertPath?: string; serverName?: string } | null;
+  apiKey: string | null;
+}
+
+export interface JwtConfig {
+  jwksUrl: string | null;
+  publicKeyPem: string | null;
+  issuer: string | null;
+  audience: string | null;
+  tenantClaim: string;
+  roleClaim: string;
+  defaultRole: 'admin' | 'operator' | 'viewer';
+}
+
+export interface Config {
+  api: { host: string; port: number; bodyLimitBytes: number; publicUrl: string | null };
+  dataDir: string;
+  bootstrapApiKey: string | null;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  store: StoreConfig;
+  temporal: TemporalConnectionConfig;
+  devServer: { cliPath: string | null; configFile: string; port: number | null; uiPort: number | null };
+  jwt: JwtConfig | null;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+
+  let store: StoreConfig;
+  if (e.DATABASE_URL) {
+    store = { kind: 'postgres', url: e.DATABASE_URL };
+  } else if (e.SUPABASE_URL || e.SUPABASE_KEY) {
+    if (!e.SUPABASE_URL || !e.SUPABASE_KEY) {
+      throw new ConfigError('Invalid configuration:\n  SUPABASE_URL and SUPABASE_KEY must be set together');
+    }
+    store = { kind: 'supabase', url: e.SUPABASE_URL, key: e.SUPABASE_KEY };
+  } else {
+    store = { kind: 'pglite', dataDir: `${e.INFRAAI_DATA_DIR}/pglite` };
+  }
+
+  const tlsWanted =
+    e.TEMPORAL_TLS || e.TEMPORAL_TLS_CLIENT_CERT_PATH || e.TEMPORAL_TLS_CLIENT_KEY_PATH || e.TEMPORAL_API_KEY;
+  if (Boolean(e.TEMPORAL_TLS_CLIENT_CERT_PATH) !== Boolean(e.TEMPORAL_TLS_CLIENT_KEY_PATH)) {
+    throw new ConfigError(
+      'Invalid configuration:\n  TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH must be set together',
+    );
+  }
+  if (!e.TEMPORAL_ADDRESS && tlsWanted) {
+    throw new ConfigError('Invalid configuration:\n  Temporal TLS or API key options need TEMPORAL_ADDRESS');
+  }
+
+  const jwtConfigured = e.INFRAAI_JWT_JWKS_URL || e.INFRAAI_JWT_PUBLIC_KEY;
+  const config: Config = {
+    api: {
+      host: e.HOST,
+      port: e.PORT ?? 8000,
+      bodyLimitBytes: e.INFRAAI_BODY_LIMIT_BYTES,
+      publicUrl: e.INFRAAI_PUBLIC_URL ?? null,
+    },
+    dataDir: e.INFRAAI_DATA_DIR,
+    bootstrapApiKey: e.INFRAAI_API_KEY ?? null,
+    logLevel: e.INFRAAI_LOG_LEVEL,
+    store,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS ?? null,
+      namespace: e.TEMPORAL_NAMESPACE ?? null,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      tls: tlsWanted
+        ? {
+            ...(e.TEMPORAL_TLS_CLIENT_CERT_PATH ? { clientCertPath: e.TEMPORAL_TLS_CLIENT_CERT_PATH } : {}),
+            ...(e.TEMPORAL_TLS_CLIENT_KEY_PATH ? { clientKeyPath: e.TEMPORAL_TLS_CLIENT_KEY_PATH } : {}),
+            ...(e.TEMPORAL_TLS_SERVER_CA_CERT_PATH ? { serverCaCertPath: e.TEMPORAL_TLS_SERVER_CA_CERT_PATH } : {}),
+            ...(e.TEMPORAL_TLS_SERVER_NAME ? { serverName: e.TEMPORAL_TLS_SERVER_NAME } : {}),
+          }
+        : null,
+      apiKey: e.TEMPORAL_API_KEY ?? null,
+    },
+    devServer: {
+      cliPath: e.TEMPORAL_CLI_PATH ?? null,
+      configFile: e.TEMPORAL_DEV_CONFIG,
+      port: e.TEMPORAL_DEV_PORT ?? null,
+      uiPort: e.TEMPORAL_DEV_UI_PORT ?? null,
+    },
+    jwt: jwtConfigured
+      ? {
+          jwksUrl: e.INFRAAI_JWT_JWKS_URL ?? null,
+          publicKeyPem: e.INFRAAI_JWT_PUBLIC_KEY ?? null,
+          issuer: e.INFRAAI_JWT_ISSUER ?? null,
+          audience: e.INFRAAI_JWT_AUDIENCE ?? null,
+          tenantClaim: e.INFRAAI_JWT_TENANT_CLAIM,
+          roleClaim: e.INFRAAI_JWT_ROLE_CLAIM,
+          defaultRole: e.INFRAAI_JWT_DEFAULT_ROLE,
+        }
+      : null,
+  };
+  return Object.freeze(config);
+}
