@@ -1,0 +1,68 @@
+// Contract of the incident workflow shared by the workflow, the worker and API clients.
+// Workflow-safe: plain types plus message definitions (defineQuery/defineSignal are pure).
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { IncidentStatus, Severity } from './incident.js';
+
+/** Registered workflow type name; the API starts it by this name and never loads workflow code. */
+export const INCIDENT_WORKFLOW_TYPE = 'remediateIncident';
+
+export interface RemediateIncidentInput {
+  tenantId: string;
+  tenantSlug: string;
+  incidentId: string;
+  incidentNumber: number;
+  severity: Severity;
+  tagId: string;
+}
+
+export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
+
+export interface IncidentStepState {
+  /** Activity name, e.g. lookupCmdbItem. */
+  name: string;
+  status: StepStatus;
+  startedAt: string | null;
+  finishedAt: string | null;
+  detail: string | null;
+}
+
+export interface IncidentTarget {
+  tagId: string;
+  hostname: string;
+  address: string;
+  port: number;
+  environment: string;
+  sshUser: string | null;
+  /** Name of the credential an activity will resolve; the secret never travels. */
+  sshCredential: string | null;
+}
+
+export interface IncidentWorkflowState {
+  incidentId: string;
+  status: IncidentStatus;
+  currentStep: string | null;
+  steps: IncidentStepState[];
+  target: IncidentTarget | null;
+  findings: string[];
+  /** Operator notes added through the addContext signal. */
+  context: { note: string; author: string; at: string }[];
+  summary: string | null;
+  error: string | null;
+}
+
+export const incidentStateQuery = defineQuery<IncidentWorkflowState>('incidentState');
+
+/** Extra context from an operator or an integration (e.g. a PagerDuty note). */
+export const addIncidentContextSignal = defineSignal<[{ note: string; author: string }]>('addContext');
+
+/** Names of the activities of the incident workflow, in the order they normally run. */
+export const INCIDENT_STEPS = ['recordIncident', 'lookupCmdbItem', 'writeIncidentResult'] as const;
+export type IncidentStepName = (typeof INCIDENT_STEPS)[number];
+
+/** Custom search attributes declared in temporal-dev.yaml. */
+export const SEARCH_ATTRIBUTES = {
+  tenant: 'Tenant',
+  incidentStatus: 'IncidentStatus',
+  targetHost: 'TargetHost',
+  severity: 'Severity',
+} as const;

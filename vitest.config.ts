@@ -1,0 +1,22 @@
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+
+// One Temporal dev server per test run (started once in the root global setup and handed to every
+// project through provide/inject), the forks pool because Temporal's native core does not run in
+// worker threads, and one project per test tier.
+const tier = (name: string, extra: Partial<TestProjectInlineConfiguration['test']> = {}): TestProjectInlineConfiguration => ({
+  test: {
+    name,
+    include: [`test/${name}/**/*.test.ts`],
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    ...extra,
+  },
+});
+
+export default defineConfig({
+  test: {
+    globalSetup: ['test/support/global-setup.ts'],
+    projects: [tier('unit'), tier('store'), tier('workflow'), tier('integration')],
+  },
+});
