@@ -58,6 +58,7 @@ const envSchema = z.object({
   INFRAAI_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).optional().default('info'),
   INFRAAI_BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
   INFRAAI_PUBLIC_URL: optionalString,
+  INFRAAI_CORS_ORIGINS: optionalString.transform((v) => (v ? v.split(',').map((o) => o.trim()).filter(Boolean) : [])),
 
   DATABASE_URL: optionalString,
   SUPABASE_URL: optionalString,
@@ -111,7 +112,7 @@ export interface JwtConfig {
 }
 
 export interface Config {
-  api: { host: string; port: number; bodyLimitBytes: number; publicUrl: string | null };
+  api: { host: string; port: number; bodyLimitBytes: number; publicUrl: string | null; corsOrigins: string[] };
   dataDir: string;
   bootstrapApiKey: string | null;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -163,6 +164,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       port: e.PORT ?? 8000,
       bodyLimitBytes: e.INFRAAI_BODY_LIMIT_BYTES,
       publicUrl: e.INFRAAI_PUBLIC_URL ?? null,
+      corsOrigins: e.INFRAAI_CORS_ORIGINS,
     },
     dataDir: e.INFRAAI_DATA_DIR,
     bootstrapApiKey: e.INFRAAI_API_KEY ?? null,

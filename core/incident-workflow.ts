@@ -1,5 +1,6 @@
 // Contract of the incident workflow shared by the workflow, the worker and API clients.
 // Workflow-safe: plain types plus message definitions (defineQuery/defineSignal are pure).
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { IncidentStatus, Severity } from './incident.js';
 
@@ -59,10 +60,10 @@ export const addIncidentContextSignal = defineSignal<[{ note: string; author: st
 export const INCIDENT_STEPS = ['recordIncident', 'lookupCmdbItem', 'writeIncidentResult'] as const;
 export type IncidentStepName = (typeof INCIDENT_STEPS)[number];
 
-/** Custom search attributes declared in temporal-dev.yaml. */
+/** Custom search attributes declared in temporal-dev.yaml (all Keyword), typed for upserts and starts. */
 export const SEARCH_ATTRIBUTES = {
-  tenant: 'Tenant',
-  incidentStatus: 'IncidentStatus',
-  targetHost: 'TargetHost',
-  severity: 'Severity',
+  tenant: defineSearchAttributeKey('Tenant', SearchAttributeType.KEYWORD),
+  incidentStatus: defineSearchAttributeKey('IncidentStatus', SearchAttributeType.KEYWORD),
+  targetHost: defineSearchAttributeKey('TargetHost', SearchAttributeType.KEYWORD),
+  severity: defineSearchAttributeKey('Severity', SearchAttributeType.KEYWORD),
 } as const;

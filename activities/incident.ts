@@ -1,0 +1,111 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { IncidentStatus } from '../core/incident.js';
+import type { IncidentTarget } from '../core/incident-workflow.js';
+import { redact, truncateText } from '../core/redact.js';
+import type { Store } from '../adapters/store/store.js';
+
+export interface IncidentActivityDeps {
+  store: Store;
+}
+
+/** Failure types the workflow must not retry: the data they need is gone or wrong. */
+export const INCIDENT_NON_RETRYABLE_ERRORS = ['IncidentNotFound', 'InvalidIncidentTransition'] as const;
+
+export interface IncidentRef {
+  tenantId: string;
+  incidentId: string;
+}
+
+export interface RecordIncidentResult {
+  number: number;
+  status: IncidentStatus;
+  title: string;
+  /** False when the incident was already past `open` (a retried or reset run). */
+  transitioned: boolean;
+}
+
+export interface WriteIncidentResultInput extends IncidentRef {
+  status: IncidentStatus;
+  summary: string;
+  details: Record<string, unknown>;
+}
+
+/**
+ * Key for one side effect of one step of one workflow. Built from the workflow id (not the run id)
+ * and the activity id, which are the same on every retry of the activity, so a retry after a
+ * crash finds the first write instead of making a second.
+ */
+function sideEffectKey(step: string): string {
+  const info = Context.current().info;
+  const workflowId = info.workflowExecution?.workflowId;
+  if (!workflowId) throw ApplicationFailure.nonRetryable(`${step} must run inside a workflow`, 'NotInWorkflow');
+  return `${workflowId}/${step}/${info.activityId}`;
+}
+
+export function createIncidentActivities({ store }: IncidentActivityDeps) {
+  return {
+    /** Marks the incident as under investigation; the first step of every incident run. */
+    async recordIncident({ tenantId, incidentId }: IncidentRef): Promise<RecordIncidentResult> {
+      const incident = await store.incidents.get(tenantId, incidentId);
+      if (!incident) {
+        throw ApplicationFailure.nonRetryable(`Incident ${incidentId} does not exist`, 'IncidentNotFound');
+      }
+      const transitioned = incident.status === 'open';
+      const updated = transitioned
+        ? await store.incidents.update(tenantId, incidentId, { status: 'investigating' })
+        : incident;
+      if (!updated) {
+        throw ApplicationFailure.nonRetryable(`Incident ${incidentId} was deleted`, 'IncidentNotFound');
+      }
+      await store.jobLogs.append(tenantId, {
+        incidentId,
+        idempotencyKey: sideEffectKey('recordIncident'),
+        action: 'incident.investigate',
+        target: `incident:${incident.number}`,
+        status: 'succeeded',
+        detail: { from: incident.status, to: updated.status },
+      });
+      return { number: updated.number, status: updated.status, title: updated.title, transitioned };
+    },
+
+    /** Resolves the incident's CMDB item into a target; null when the item no longer exists. */
+    async lookupCmdbItem({ tenantId, incidentId, tagId }: IncidentRef & { tagId: string }): Promise<IncidentTarget | null> {
+      const item = await store.cmdb.get(tenantId, tagId);
+      if (!item) return null;
+      await store.incidents.update(tenantId, incidentId, { targetHost: item.hostname });
+      return {
+        tagId: item.tagId,
+        hostname: item.hostname,
+        address: item.address,
+        port: item.port,
+        environment: item.environment,
+        sshUser: item.sshUser,
+        sshCredential: item.sshCredential,
+      };
+    },
+
+    /** Writes the run's outcome: one results row and the incident's final status (idempotent). */
+    async writeIncidentResult(input: WriteIncidentResultInput): Promise<{ resultId: string; status: IncidentStatus }> {
+      const { tenantId, incidentId, status } = input;
+      const summary = truncateText(redact(input.summary), 4000);
+      const details = redact(input.details);
+      const key = sideEffectKey('writeIncidentResult');
+      const result = await store.results.write(tenantId, { incidentId, idempotencyKey: key, status, summary, details });
+      const updated = await store.incidents.update(tenantId, incidentId, { status, summary });
+      if (!updated) {
+        throw ApplicationFailure.nonRetryable(`Incident ${incidentId} was deleted`, 'IncidentNotFound');
+      }
+      await store.jobLogs.append(tenantId, {
+        incidentId,
+        idempotencyKey: key,
+        action: 'incident.result',
+        target: `incident:${updated.number}`,
+        status: 'succeeded',
+        detail: { status, resultId: result.id },
+      });
+      return { resultId: result.id, status };
+    },
+  };
+}
+
+export type IncidentActivities = ReturnType<typeof createIncidentActivities>;

@@ -1,0 +1,242 @@
+import { arrayFromPayloads, defaultPayloadConverter, type Payload, type PayloadConverter } from '@temporalio/common';
+import { optionalTsToMs } from '@temporalio/common/lib/time.js';
+import type { temporal } from '@temporalio/proto';
+import { redact, truncateText } from '../core/redact.js';
+
+/** One line of an incident's audit trail, built from its workflow history. */
+export interface TimelineEntry {
+  /** Activity name (e.g. lookupCmdbItem), signal name, or a workflow-level event (started, completed…). */
+  step: string;
+  kind: 'workflow' | 'activity' | 'signal' | 'timer';
+  outcome: 'running' | 'completed' | 'failed' | 'timed_out' | 'cancelled' | 'scheduled' | 'info';
+  scheduledAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Attempt that produced the outcome (1 = first try); retries show up here. */
+  attempt: number;
+  durationMs: number | null;
+  input: unknown;
+  output: unknown;
+  failure: string | null;
+}
+
+export interface TimelineOptions {
+  payloadConverter?: PayloadConverter;
+  /** Decodes payloads first (e.g. a payload codec's decode) when the history holds encoded payloads. */
+  decodePayloads?: (payloads: Payload[]) => Promise<Payload[]>;
+  /** Cap for each decoded input/output, in characters of JSON. */
+  maxValueChars?: number;
+}
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+type Failure = temporal.api.failure.v1.IFailure;
+
+function iso(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString();
+}
+
+function eventMs(event: HistoryEvent): number | undefined {
+  return optionalTsToMs(event.eventTime);
+}
+
+function failureMessage(failure: Failure | null | undefined): string | null {
+  if (!failure) return null;
+  const parts: string[] = [];
+  let current: Failure | null | undefined = failure;
+  while (current && parts.length < 4) {
+    const type = current.applicationFailureInfo?.type;
+    parts.push(type ? `${type}: ${current.message ?? ''}` : (current.message ?? 'failure'));
+    current = current.cause;
+  }
+  return redact(parts.join(' ← '));
+}
+
+function eventId(event: HistoryEvent): string {
+  return String(event.eventId ?? '');
+}
+
+/**
+ * Turns a workflow history into the audit trail shown by `GET /incidents/{id}/timeline`: each
+ * activity with its times, outcome and attempt count, signals, timers and the run's own start and
+ * end, with inputs and outputs decoded, redacted and size-capped.
+ */
+export async function buildIncidentTimeline(
+  history: temporal.api.history.v1.IHistory,
+  options: TimelineOptions = {},
+): Promise<TimelineEntry[]> {
+  const converter = options.payloadConverter ?? defaultPayloadConverter;
+  const maxChars = options.maxValueChars ?? 4000;
+
+  async function decode(payloads: temporal.api.common.v1.IPayloads | null | undefined): Promise<unknown> {
+    const list = (payloads?.payloads ?? []) as Payload[];
+    if (list.length === 0) return null;
+    try {
+      const decoded = options.decodePayloads ? await options.decodePayloads(list) : list;
+      const values = arrayFromPayloads(converter, decoded);
+      const value = values.length === 1 ? values[0] : values;
+      const redacted = redact(value);
+      const json = JSON.stringify(redacted) ?? 'null';
+      return json.length > maxChars ? { truncated: true, preview: truncateText(json, maxChars) } : redacted;
+    } catch {
+      return { undecodable: true, count: list.length };
+    }
+  }
+
+  const entries: TimelineEntry[] = [];
+  const activitiesByScheduledId = new Map<string, TimelineEntry>();
+  const timersById = new Map<string, TimelineEntry>();
+
+  const finishActivity = (scheduledEventId: unknown, event: HistoryEvent): TimelineEntry | undefined => {
+    const entry = activitiesByScheduledId.get(String(scheduledEventId ?? ''));
+    if (!entry) return undefined;
+    entry.finishedAt = iso(eventMs(event));
+    const from = entry.startedAt ?? entry.scheduledAt;
+    if (from && entry.finishedAt) entry.durationMs = Date.parse(entry.finishedAt) - Date.parse(from);
+    return entry;
+  };
+
+  for (const event of history.events ?? []) {
+    const at = iso(eventMs(event));
+
+    if (event.workflowExecutionStartedEventAttributes) {
+      const attrs = event.workflowExecutionStartedEventAttributes;
+      entries.push({
+        step: 'workflowStarted',
+        kind: 'workflow',
+        outcome: 'info',
+        scheduledAt: at,
+        startedAt: at,
+        finishedAt: at,
+        attempt: attrs.attempt ?? 1,
+        durationMs: 0,
+        input: await decode(attrs.input),
+        output: null,
+        failure: null,
+      });
+    } else if (event.activityTaskScheduledEventAttributes) {
+      const attrs = event.activityTaskScheduledEventAttributes;
+      const entry: TimelineEntry = {
+        step: attrs.activityType?.name ?? 'activity',
+        kind: 'activity',
+        outcome: 'scheduled',
+        scheduledAt: at,
+        startedAt: null,
+        finishedAt: null,
+        attempt: 1,
+        durationMs: null,
+        input: await decode(attrs.input),
+        output: null,
+        failure: null,
+      };
+      entries.push(entry);
+      activitiesByScheduledId.set(eventId(event), entry);
+    } else if (event.activityTaskStartedEventAttributes) {
+      const attrs = event.activityTaskStartedEventAttributes;
+      const entry = activitiesByScheduledId.get(String(attrs.scheduledEventId ?? ''));
+      if (entry) {
+        entry.startedAt = at;
+        entry.attempt = attrs.attempt ?? 1;
+        entry.outcome = 'running';
+        // Temporal writes the started event only once an attempt ends; earlier attempts' failure is kept here.
+        entry.failure = failureMessage(attrs.lastFailure);
+      }
+    } else if (event.activityTaskCompletedEventAttributes) {
+      const attrs = event.activityTaskCompletedEventAttributes;
+      const entry = finishActivity(attrs.scheduledEventId, event);
+      if (entry) {
+        entry.outcome = 'completed';
+        entry.output = await decode(attrs.result);
+      }
+    } else if (event.activityTaskFailedEventAttributes) {
+      const attrs = event.activityTaskFailedEventAttributes;
+      const entry = finishActivity(attrs.scheduledEventId, event);
+      if (entry) {
+        entry.outcome = 'failed';
+        entry.failure = failureMessage(attrs.failure);
+      }
+    } else if (event.activityTaskTimedOutEventAttributes) {
+      const attrs = event.activityTaskTimedOutEventAttributes;
+      const entry = finishActivity(attrs.scheduledEventId, event);
+      if (entry) {
+        entry.outcome = 'timed_out';
+        entry.failure = failureMessage(attrs.failure);
+      }
+    } else if (event.activityTaskCanceledEventAttributes) {
+      const attrs = event.activityTaskCanceledEventAttributes;
+      const entry = finishActivity(attrs.scheduledEventId, event);
+      if (entry) entry.outcome = 'cancelled';
+    } else if (event.workflowExecutionSignaledEventAttributes) {
+      const attrs = event.workflowExecutionSignaledEventAttributes;
+      entries.push({
+        step: attrs.signalName ?? 'signal',
+        kind: 'signal',
+        outcome: 'info',
+        scheduledAt: at,
+        startedAt: at,
+        finishedAt: at,
+        attempt: 1,
+        durationMs: 0,
+        input: await decode(attrs.input),
+        output: null,
+        failure: null,
+      });
+    } else if (event.timerStartedEventAttributes) {
+      const attrs = event.timerStartedEventAttributes;
+      const entry: TimelineEntry = {
+        step: `timer:${attrs.timerId ?? ''}`,
+        kind: 'timer',
+        outcome: 'running',
+        scheduledAt: at,
+        startedAt: at,
+        finishedAt: null,
+        attempt: 1,
+        durationMs: null,
+        // A protobuf Duration has the same {seconds, nanos} shape as a Timestamp.
+        input: { timeoutMs: optionalTsToMs(attrs.startToFireTimeout as Parameters<typeof optionalTsToMs>[0]) ?? null },
+        output: null,
+        failure: null,
+      };
+      entries.push(entry);
+      timersById.set(eventId(event), entry);
+    } else if (event.timerFiredEventAttributes || event.timerCanceledEventAttributes) {
+      const attrs = event.timerFiredEventAttributes ?? event.timerCanceledEventAttributes;
+      const entry = timersById.get(String(attrs?.startedEventId ?? ''));
+      if (entry) {
+        entry.finishedAt = at;
+        entry.outcome = event.timerFiredEventAttributes ? 'completed' : 'cancelled';
+        if (entry.startedAt && at) entry.durationMs = Date.parse(at) - Date.parse(entry.startedAt);
+      }
+    } else if (event.workflowExecutionCancelRequestedEventAttributes) {
+      entries.push(workflowEvent('cancelRequested', 'info', at, null, {
+        reason: event.workflowExecutionCancelRequestedEventAttributes.cause || null,
+        identity: event.workflowExecutionCancelRequestedEventAttributes.identity || null,
+      }));
+    } else if (event.workflowExecutionCompletedEventAttributes) {
+      entries.push(workflowEvent('workflowCompleted', 'completed', at, null, await decode(event.workflowExecutionCompletedEventAttributes.result)));
+    } else if (event.workflowExecutionFailedEventAttributes) {
+      entries.push(workflowEvent('workflowFailed', 'failed', at, failureMessage(event.workflowExecutionFailedEventAttributes.failure), null));
+    } else if (event.workflowExecutionCanceledEventAttributes) {
+      entries.push(workflowEvent('workflowCancelled', 'cancelled', at, null, null));
+    } else if (event.workflowExecutionTerminatedEventAttributes) {
+      const reason = event.workflowExecutionTerminatedEventAttributes.reason ?? null;
+      entries.push(workflowEvent('workflowTerminated', 'failed', at, reason ? redact(reason) : 'terminated', null));
+    } else if (event.workflowExecutionTimedOutEventAttributes) {
+      entries.push(workflowEvent('workflowTimedOut', 'timed_out', at, 'workflow run timed out', null));
+    } else if (event.workflowExecutionContinuedAsNewEventAttributes) {
+      entries.push(workflowEvent('continuedAsNew', 'info', at, null, {
+        newRunId: event.workflowExecutionContinuedAsNewEventAttributes.newExecutionRunId ?? null,
+      }));
+    }
+  }
+  return entries;
+}
+
+function workflowEvent(
+  step: string,
+  outcome: TimelineEntry['outcome'],
+  at: string | null,
+  failure: string | null,
+  output: unknown,
+): TimelineEntry {
+  return { step, kind: 'workflow', outcome, scheduledAt: at, startedAt: at, finishedAt: at, attempt: 1, durationMs: 0, input: null, output, failure };
+}

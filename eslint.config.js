@@ -1,0 +1,65 @@
+import { builtinModules } from 'node:module';
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)];
+
+// Workflow code runs in Temporal's deterministic sandbox: no I/O, no environment, no SDK clients.
+// `core/` is imported by workflows, so it obeys the same rules.
+const workflowSafeImports = {
+  paths: nodeBuiltins.map((name) => ({ name, message: 'Node built-ins are not allowed in workflow-safe code.' })),
+  patterns: [
+    {
+      group: ['@temporalio/client', '@temporalio/worker', '@temporalio/activity', '@temporalio/testing'],
+      message: 'Workflow-safe code may import @temporalio/workflow and @temporalio/common only.',
+    },
+    {
+      group: ['pg', '@electric-sql/*', '@supabase/*', 'hono', '@hono/*', 'jose', 'zod', 'yaml', 'ssh2', 'openai', '@anthropic-ai/*', '@aws-sdk/*', 'ioredis'],
+      message: 'SDK clients and I/O libraries belong in adapters/ and activities/, never in workflow-safe code.',
+    },
+    {
+      group: ['**/adapters/**', '**/api/**', '../config.js', '../../config.js', '**/worker.js', '**/launcher/**'],
+      message: 'Workflow-safe code may not import adapters, the API, config or the worker.',
+    },
+    {
+      group: ['**/activities/**'],
+      allowTypeImports: true,
+      message: 'Workflows import activity *types* only (import type).',
+    },
+  ],
+};
+
+const workflowSafeRules = {
+  'no-restricted-imports': ['error', workflowSafeImports],
+  'no-restricted-globals': [
+    'error',
+    { name: 'process', message: 'Configuration reaches a workflow as arguments, never through process.' },
+    { name: 'Buffer', message: 'Buffer is a Node built-in.' },
+    { name: 'require', message: 'Use ESM imports.' },
+    { name: '__dirname', message: 'Node-only global.' },
+    { name: 'setImmediate', message: 'Not deterministic inside a workflow.' },
+  ],
+  'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'No process.env in workflow-safe code.' }],
+};
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', '.data/**', 'coverage/**', 'bench/results/**', 'dist/**', 'test/fixtures/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      globals: { ...globals.node },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'off',
+    },
+  },
+  { files: ['workflows/**/*.ts', 'core/**/*.ts'], rules: workflowSafeRules },
+  { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+);

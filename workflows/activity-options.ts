@@ -1,0 +1,16 @@
+import type { ActivityOptions } from '@temporalio/workflow';
+
+// Named activity presets. Every preset bounds its attempts (an unbounded default retry policy would
+// retry a broken step forever) and lists the failure types that no retry can fix.
+
+/** Short reads and writes against the store. A worker crash is noticed after startToClose. */
+export const STORE_STEP: ActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  retry: {
+    initialInterval: '500 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    maximumAttempts: 12,
+    nonRetryableErrorTypes: ['IncidentNotFound', 'InvalidIncidentTransition', 'NotInWorkflow'],
+  },
+};
