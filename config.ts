@@ -65,6 +65,7 @@ const envSchema = z.object({
   SUPABASE_KEY: optionalString,
 
   TEMPORAL_ADDRESS: optionalString,
+  INFRAAI_WORKFLOW_BUNDLE: optionalString,
   TEMPORAL_NAMESPACE: optionalString,
   TEMPORAL_TASK_QUEUE: optionalString.transform((v) => v ?? 'infraai'),
   TEMPORAL_TLS: bool(false),
@@ -119,6 +120,7 @@ export interface Config {
   store: StoreConfig;
   temporal: TemporalConnectionConfig;
   devServer: { cliPath: string | null; configFile: string; port: number | null; uiPort: number | null };
+  worker: { workflowBundlePath: string | null };
   jwt: JwtConfig | null;
 }
 
@@ -190,6 +192,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       port: e.TEMPORAL_DEV_PORT ?? null,
       uiPort: e.TEMPORAL_DEV_UI_PORT ?? null,
     },
+    worker: { workflowBundlePath: e.INFRAAI_WORKFLOW_BUNDLE ?? null },
     jwt: jwtConfigured
       ? {
           jwksUrl: e.INFRAAI_JWT_JWKS_URL ?? null,

@@ -90,6 +90,9 @@ export function createIncidentActivities({ store }: IncidentActivityDeps) {
       const summary = truncateText(redact(input.summary), 4000);
       const details = redact(input.details);
       const key = sideEffectKey('writeIncidentResult');
+      if (!(await store.incidents.get(tenantId, incidentId))) {
+        throw ApplicationFailure.nonRetryable(`Incident ${incidentId} does not exist`, 'IncidentNotFound');
+      }
       const result = await store.results.write(tenantId, { incidentId, idempotencyKey: key, status, summary, details });
       const updated = await store.incidents.update(tenantId, incidentId, { status, summary });
       if (!updated) {

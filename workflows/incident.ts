@@ -109,9 +109,16 @@ export async function remediateIncident(input: RemediateIncidentInput): Promise<
       throw err;
     }
     state.error = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+    if (isIncidentGone(err)) {
+      throw ApplicationFailure.nonRetryable(`Incident run failed: ${state.error}`, 'IncidentNotFound');
+    }
     await CancellationScope.nonCancellable(() =>
       finish('failed', `Run failed: ${state.error}`, { findings: state.findings, error: state.error }),
     ).catch(() => undefined);
     throw ApplicationFailure.nonRetryable(`Incident run failed: ${state.error}`, 'IncidentRunFailed');
   }
+}
+
+function isIncidentGone(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'IncidentNotFound';
 }
