@@ -1,0 +1,133 @@
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { startApiServer } from '../api/server.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { createStore } from '../adapters/store/create-store.js';
+import { connectClient, connectWorker } from '../adapters/temporal/connection.js';
+import { startTemporalDevServer } from '../launcher/temporal-dev-server.js';
+import { prepareAccess, resolveTemporalTarget } from '../launcher/stack.js';
+import { createInfraWorker } from '../worker.js';
+
+// `npm start`: the whole stack in one command — the embedded Temporal dev server (unless
+// TEMPORAL_ADDRESS points at a cluster), the store, the worker and the API — stopped in reverse
+// order on Ctrl-C / SIGTERM so no process is left behind.
+
+const cleanups: { name: string; run: () => Promise<void> }[] = [];
+let stopping = false;
+
+async function shutdown(code: number): Promise<never> {
+  if (stopping) process.exit(code);
+  stopping = true;
+  for (const { name, run } of cleanups.reverse()) {
+    try {
+      await run();
+    } catch (err) {
+      console.error(`[infraai] stopping ${name} failed: ${(err as Error).message}`);
+    }
+  }
+  process.exit(code);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) {
+      console.error('[infraai] forced exit');
+      process.exit(130);
+    }
+    console.log(`\n[infraai] ${signal} received, stopping…`);
+    void shutdown(0);
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const dataDir = resolve(config.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  // Signals are ours to handle (ordered shutdown above), not the Temporal runtime's.
+  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
+
+  let target = await resolveTemporalTarget(config);
+  let webUiUrl: string | null = null;
+  if (!config.temporal.address) {
+    console.log('[infraai] starting the Temporal dev server…');
+    const devServer = await startTemporalDevServer({
+      configFile: config.devServer.configFile,
+      dataDir,
+      port: config.devServer.port ?? undefined,
+      uiPort: config.devServer.uiPort ?? undefined,
+      cliPath: config.devServer.cliPath ?? undefined,
+    });
+    cleanups.push({ name: 'Temporal dev server', run: () => devServer.stop() });
+    target = { ...target, address: devServer.address, namespace: devServer.namespace };
+    webUiUrl = devServer.uiUrl;
+  }
+
+  const store = await createStore(config.store);
+  cleanups.push({ name: 'store', run: () => store.close() });
+  const access = await prepareAccess(store, config);
+
+  const temporal = { ...config.temporal, address: target.address, namespace: target.namespace };
+  const workerConnection = await connectWorker(temporal);
+  cleanups.push({ name: 'worker connection', run: () => workerConnection.close() });
+  const worker = await createInfraWorker({
+    connection: workerConnection,
+    namespace: target.namespace,
+    taskQueue: config.temporal.taskQueue,
+    store,
+    workflowBundlePath: config.worker.workflowBundlePath,
+  });
+  const workerRun = worker.run();
+  cleanups.push({
+    name: 'worker',
+    run: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRun;
+    },
+  });
+  workerRun.catch((err: unknown) => {
+    if (stopping) return;
+    console.error(`[infraai] the worker stopped: ${(err as Error).message}`);
+    void shutdown(1);
+  });
+
+  const { client, connection } = await connectClient(temporal);
+  cleanups.push({ name: 'Temporal client', run: () => connection.close() });
+  const api = await startApiServer({ config, store, client });
+  cleanups.push({ name: 'API server', run: () => api.close() });
+
+  const lines = [
+    '',
+    'InfraAI is running',
+    `  API          ${api.url}`,
+    `  API docs     ${api.url}/docs   (OpenAPI: ${api.url}/openapi.json, health: ${api.url}/health)`,
+    `  Temporal     ${target.address}   namespace ${target.namespace}, task queue ${config.temporal.taskQueue}`,
+    webUiUrl ? `  Web UI       ${webUiUrl}/namespaces/${target.namespace}/workflows` : '  Web UI       (external cluster: use its own Web UI)',
+    `  Store        ${describeStore(config.store)}`,
+    `  Data         ${dataDir}`,
+    '',
+    ...access.lines,
+    '',
+    `  Try: curl -H "Authorization: Bearer <key>" ${api.url}/api/v1/incidents`,
+    '  Ctrl-C stops everything.',
+    '',
+  ];
+  console.log(lines.join('\n'));
+}
+
+function describeStore(store: ReturnType<typeof loadConfig>['store']): string {
+  switch (store.kind) {
+    case 'pglite':
+      return `PGlite (embedded PostgreSQL) in ${resolve(store.dataDir)}`;
+    case 'postgres':
+      return `PostgreSQL ${new URL(store.url).host}${new URL(store.url).pathname}`;
+    case 'supabase':
+      return `Supabase ${store.url}`;
+  }
+}
+
+main().catch(async (err: unknown) => {
+  if (err instanceof ConfigError) console.error(err.message);
+  else console.error(`[infraai] failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  await shutdown(1);
+});
