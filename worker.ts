@@ -1,4 +1,4 @@
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 
@@ -24,5 +24,42 @@ export async function createInfraWorker(options: InfraWorkerOptions): Promise<Wo
     activities: createActivities(deps),
     ...(identity ? { identity } : {}),
     shutdownGraceTime: '10 seconds',
+  });
+}
+
+/** `npm run worker`: a standalone worker process (production, or beside `npm run api`). */
+async function main(): Promise<void> {
+  const { loadConfig } = await import('./config.js');
+  const { createStore } = await import('./adapters/store/create-store.js');
+  const { connectWorker } = await import('./adapters/temporal/connection.js');
+  const { resolveTemporalTarget } = await import('./launcher/stack.js');
+  const { Runtime, DefaultLogger } = await import('@temporalio/worker');
+
+  const config = loadConfig();
+  Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
+  const target = await resolveTemporalTarget(config);
+  const store = await createStore(config.store);
+  const connection = await connectWorker({ ...config.temporal, ...target });
+  const worker = await createInfraWorker({
+    connection,
+    namespace: target.namespace,
+    taskQueue: config.temporal.taskQueue,
+    store,
+    workflowBundlePath: config.worker.workflowBundlePath,
+  });
+  console.log(`[infraai] worker ready: ${target.address} namespace ${target.namespace} task queue ${config.temporal.taskQueue} (pid ${process.pid})`);
+  try {
+    // The Temporal runtime shuts the worker down on SIGINT/SIGTERM; run() resolves once it has drained.
+    await worker.run();
+  } finally {
+    await connection.close();
+    await store.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    console.error(`[infraai] worker failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
   });
 }
