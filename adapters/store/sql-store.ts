@@ -1,0 +1,447 @@
+import { randomUUID } from 'node:crypto';
+import {
+  TERMINAL_INCIDENT_STATUSES,
+  type CmdbItem,
+  type Environment,
+  type Incident,
+  type IncidentResult,
+  type IncidentStatus,
+  type JobLog,
+  type Severity,
+} from '../../core/incident.js';
+import type { SqlClient } from './sql-client.js';
+import {
+  DuplicateKeyError,
+  InvalidCursorError,
+  StoreUnavailableError,
+  type ApiKeyRecord,
+  type CmdbFilter,
+  type CmdbItemInput,
+  type IncidentFilter,
+  type IncidentInput,
+  type IncidentUpdate,
+  type Page,
+  type PageRequest,
+  type Role,
+  type Store,
+  type Tenant,
+} from './store.js';
+
+type Row = Record<string, unknown>;
+
+function iso(value: unknown): string {
+  return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
+}
+
+function isoOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : iso(value);
+}
+
+function str(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
+function json<T>(value: unknown, fallback: T): T {
+  if (value === null || value === undefined) return fallback;
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+export function encodeCursor(values: unknown[]): string {
+  return Buffer.from(JSON.stringify(values)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string, shape: ('string' | 'number')[]): unknown[] {
+  try {
+    const values: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!Array.isArray(values) || values.length !== shape.length) throw new InvalidCursorError();
+    values.forEach((value, i) => {
+      if (typeof value !== shape[i]) throw new InvalidCursorError();
+    });
+    return values;
+  } catch {
+    throw new InvalidCursorError();
+  }
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** PostgreSQL's text form of a timestamptz, e.g. 2026-11-24 00:25:01.123456+00. */
+const TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+const toTenant = (r: Row): Tenant => ({ id: String(r.id), slug: String(r.slug), name: String(r.name), createdAt: iso(r.created_at) });
+
+const toApiKey = (r: Row): ApiKeyRecord => ({
+  id: String(r.id),
+  tenantId: String(r.tenant_id),
+  name: String(r.name),
+  role: r.role as Role,
+  prefix: String(r.prefix),
+  hash: String(r.hash),
+  createdAt: iso(r.created_at),
+  lastUsedAt: isoOrNull(r.last_used_at),
+  revokedAt: isoOrNull(r.revoked_at),
+});
+
+const toCmdbItem = (r: Row): CmdbItem => ({
+  tenantId: String(r.tenant_id),
+  tagId: String(r.tag_id),
+  instanceId: str(r.instance_id),
+  hostname: String(r.hostname),
+  address: String(r.address),
+  port: Number(r.port),
+  environment: r.environment as Environment,
+  owner: str(r.owner),
+  os: str(r.os),
+  serviceManager: str(r.service_manager),
+  sshUser: str(r.ssh_user),
+  sshCredential: str(r.ssh_credential),
+  description: str(r.description),
+  tags: json<Record<string, string>>(r.tags, {}),
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+});
+
+const toIncident = (r: Row): Incident => ({
+  id: String(r.id),
+  tenantId: String(r.tenant_id),
+  number: Number(r.number),
+  title: String(r.title),
+  description: String(r.description),
+  severity: r.severity as Severity,
+  tagId: String(r.tag_id),
+  status: r.status as IncidentStatus,
+  source: String(r.source),
+  workflowId: String(r.workflow_id),
+  targetHost: str(r.target_host),
+  summary: str(r.summary),
+  createdBy: str(r.created_by),
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+  resolvedAt: isoOrNull(r.resolved_at),
+});
+
+const toResult = (r: Row): IncidentResult => ({
+  id: String(r.id),
+  tenantId: String(r.tenant_id),
+  incidentId: String(r.incident_id),
+  incidentNumber: Number(r.incident_number),
+  status: r.status as IncidentStatus,
+  summary: String(r.summary),
+  details: json<Record<string, unknown>>(r.details, {}),
+  createdAt: iso(r.created_at),
+});
+
+const toJobLog = (r: Row): JobLog => ({
+  id: String(r.id),
+  tenantId: String(r.tenant_id),
+  incidentId: str(r.incident_id),
+  idempotencyKey: String(r.idempotency_key),
+  action: String(r.action),
+  target: String(r.target),
+  status: r.status as JobLog['status'],
+  detail: json<Record<string, unknown>>(r.detail, {}),
+  createdAt: iso(r.created_at),
+});
+
+function sqlState(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+}
+
+/** Connection-level failures become StoreUnavailableError; everything else passes through. */
+function translate(err: unknown): never {
+  const code = sqlState(err);
+  if (code && (/^08/.test(code) || ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND'].includes(code))) {
+    throw new StoreUnavailableError(`store unavailable: ${(err as Error).message}`);
+  }
+  if (err instanceof Error && /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(err.message)) {
+    throw new StoreUnavailableError(`store unavailable: ${err.message}`);
+  }
+  throw err;
+}
+
+const INCIDENT_COLUMNS = `id, tenant_id, number, title, description, severity, tag_id, status, source, workflow_id,
+  target_host, summary, created_by, created_at, updated_at, resolved_at, created_at::text AS created_at_text`;
+
+const RESULT_SELECT = `SELECT r.*, i.number AS incident_number FROM results r JOIN incidents i ON i.id = r.incident_id`;
+
+/** One Store over SQL, shared by PGlite and PostgreSQL: same schema, same statements. */
+export class SqlStore implements Store {
+  constructor(
+    readonly kind: 'pglite' | 'postgres',
+    private readonly db: SqlClient,
+  ) {}
+
+  private async q<T = Row>(text: string, params: unknown[] = []): Promise<T[]> {
+    try {
+      return (await this.db.query<T>(text, params)).rows;
+    } catch (err) {
+      return translate(err);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.q('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  tenants = {
+    ensure: async (slug: string, name?: string): Promise<Tenant> => {
+      const inserted = await this.q(
+        `INSERT INTO tenants (id, slug, name) VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING RETURNING *`,
+        [randomUUID(), slug, name ?? slug],
+      );
+      if (inserted[0]) return toTenant(inserted[0]);
+      const existing = await this.q(`SELECT * FROM tenants WHERE slug = $1`, [slug]);
+      if (!existing[0]) throw new Error(`tenant '${slug}' vanished while being ensured`);
+      return toTenant(existing[0]);
+    },
+    getById: async (id: string): Promise<Tenant | null> => {
+      if (!UUID_PATTERN.test(id)) return null;
+      const rows = await this.q(`SELECT * FROM tenants WHERE id = $1`, [id]);
+      return rows[0] ? toTenant(rows[0]) : null;
+    },
+    getBySlug: async (slug: string): Promise<Tenant | null> => {
+      const rows = await this.q(`SELECT * FROM tenants WHERE slug = $1`, [slug]);
+      return rows[0] ? toTenant(rows[0]) : null;
+    },
+  };
+
+  apiKeys = {
+    create: async (input: { tenantId: string; name: string; role: Role; prefix: string; hash: string }): Promise<ApiKeyRecord> => {
+      const rows = await this.q(
+        `INSERT INTO api_keys (id, tenant_id, name, role, prefix, hash) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (prefix) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, name = EXCLUDED.name, role = EXCLUDED.role,
+           hash = EXCLUDED.hash, revoked_at = NULL
+         RETURNING *`,
+        [randomUUID(), input.tenantId, input.name, input.role, input.prefix, input.hash],
+      );
+      return toApiKey(rows[0]!);
+    },
+    findByPrefix: async (prefix: string): Promise<ApiKeyRecord | null> => {
+      const rows = await this.q(`SELECT * FROM api_keys WHERE prefix = $1`, [prefix]);
+      return rows[0] ? toApiKey(rows[0]) : null;
+    },
+    touch: async (id: string): Promise<void> => {
+      await this.q(
+        `UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds')`,
+        [id],
+      );
+    },
+    revoke: async (tenantId: string, id: string): Promise<boolean> => {
+      if (!UUID_PATTERN.test(id)) return false;
+      const rows = await this.q(
+        `UPDATE api_keys SET revoked_at = now() WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING id`,
+        [tenantId, id],
+      );
+      return rows.length > 0;
+    },
+    list: async (tenantId: string): Promise<ApiKeyRecord[]> => {
+      const rows = await this.q(`SELECT * FROM api_keys WHERE tenant_id = $1 ORDER BY created_at, id`, [tenantId]);
+      return rows.map(toApiKey);
+    },
+  };
+
+  cmdb = {
+    create: async (tenantId: string, item: CmdbItemInput): Promise<CmdbItem> => {
+      try {
+        const rows = await this.db.query<Row>(
+          `INSERT INTO cmdb_items (tenant_id, tag_id, instance_id, hostname, address, port, environment, owner, os,
+             service_manager, ssh_user, ssh_credential, description, tags)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb) RETURNING *`,
+          [tenantId, item.tagId, ...this.cmdbValues(item)],
+        );
+        return toCmdbItem(rows.rows[0]!);
+      } catch (err) {
+        if (sqlState(err) === '23505') throw new DuplicateKeyError('CMDB item', item.tagId);
+        return translate(err);
+      }
+    },
+    get: async (tenantId: string, tagId: string): Promise<CmdbItem | null> => {
+      const rows = await this.q(`SELECT * FROM cmdb_items WHERE tenant_id = $1 AND tag_id = $2`, [tenantId, tagId]);
+      return rows[0] ? toCmdbItem(rows[0]) : null;
+    },
+    getByInstanceId: async (tenantId: string, instanceId: string): Promise<CmdbItem | null> => {
+      const rows = await this.q(
+        `SELECT * FROM cmdb_items WHERE tenant_id = $1 AND instance_id = $2 ORDER BY tag_id LIMIT 1`,
+        [tenantId, instanceId],
+      );
+      return rows[0] ? toCmdbItem(rows[0]) : null;
+    },
+    list: async (tenantId: string, filter: CmdbFilter, page: PageRequest): Promise<Page<CmdbItem>> => {
+      const where = ['tenant_id = $1'];
+      const params: unknown[] = [tenantId];
+      const add = (clause: (n: string) => string, value: unknown) => {
+        params.push(value);
+        where.push(clause(`$${params.length}`));
+      };
+      if (filter.environment) add((p) => `environment = ${p}`, filter.environment);
+      if (filter.owner) add((p) => `owner = ${p}`, filter.owner);
+      if (filter.hostname) add((p) => `hostname = ${p}`, filter.hostname);
+      if (filter.instanceId) add((p) => `instance_id = ${p}`, filter.instanceId);
+      if (filter.tags && Object.keys(filter.tags).length > 0) add((p) => `tags @> ${p}::jsonb`, JSON.stringify(filter.tags));
+      if (filter.q) {
+        const pattern = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        add((p) => `(tag_id ILIKE ${p} OR hostname ILIKE ${p} OR address ILIKE ${p} OR coalesce(description, '') ILIKE ${p})`, pattern);
+      }
+      if (page.cursor) {
+        const [afterTagId] = decodeCursor(page.cursor, ['string']);
+        add((p) => `tag_id > ${p}`, afterTagId);
+      }
+      params.push(page.limit + 1);
+      const rows = await this.q(`SELECT * FROM cmdb_items WHERE ${where.join(' AND ')} ORDER BY tag_id LIMIT $${params.length}`, params);
+      const items = rows.slice(0, page.limit).map(toCmdbItem);
+      const last = items.at(-1);
+      return { items, nextCursor: rows.length > page.limit && last ? encodeCursor([last.tagId]) : null };
+    },
+    replace: async (tenantId: string, tagId: string, item: Omit<CmdbItemInput, 'tagId'>): Promise<CmdbItem | null> => {
+      const rows = await this.q(
+        `UPDATE cmdb_items SET instance_id = $3, hostname = $4, address = $5, port = $6, environment = $7, owner = $8, os = $9,
+           service_manager = $10, ssh_user = $11, ssh_credential = $12, description = $13, tags = $14::jsonb, updated_at = now()
+         WHERE tenant_id = $1 AND tag_id = $2 RETURNING *`,
+        [tenantId, tagId, ...this.cmdbValues(item)],
+      );
+      return rows[0] ? toCmdbItem(rows[0]) : null;
+    },
+    delete: async (tenantId: string, tagId: string): Promise<boolean> => {
+      const rows = await this.q(`DELETE FROM cmdb_items WHERE tenant_id = $1 AND tag_id = $2 RETURNING tag_id`, [tenantId, tagId]);
+      return rows.length > 0;
+    },
+  };
+
+  private cmdbValues(item: Omit<CmdbItemInput, 'tagId'>): unknown[] {
+    return [
+      item.instanceId,
+      item.hostname,
+      item.address,
+      item.port,
+      item.environment,
+      item.owner,
+      item.os,
+      item.serviceManager,
+      item.sshUser,
+      item.sshCredential,
+      item.description,
+      JSON.stringify(item.tags ?? {}),
+    ];
+  }
+
+  incidents = {
+    create: async (tenantId: string, input: IncidentInput): Promise<{ incident: Incident; created: boolean }> => {
+      const key = input.idempotencyKey ?? null;
+      // ON CONFLICT on the idempotency key makes concurrent repeats safe; the number comes from the trigger.
+      const rows = await this.q(
+        `INSERT INTO incidents (id, tenant_id, number, title, description, severity, tag_id, source, workflow_id, created_by, idempotency_key)
+         VALUES ($1, $2, 0, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+         RETURNING ${INCIDENT_COLUMNS}`,
+        [input.id, tenantId, input.title, input.description, input.severity, input.tagId, input.source, `incident-${input.id}`, input.createdBy, key],
+      );
+      if (rows[0]) return { incident: toIncident(rows[0]), created: true };
+      const existing = await this.q(`SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE tenant_id = $1 AND idempotency_key = $2`, [tenantId, key]);
+      if (!existing[0]) throw new Error('incident insert returned nothing and no idempotent match exists');
+      return { incident: toIncident(existing[0]), created: false };
+    },
+    get: async (tenantId: string, id: string): Promise<Incident | null> => {
+      if (!UUID_PATTERN.test(id)) return null;
+      const rows = await this.q(`SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+      return rows[0] ? toIncident(rows[0]) : null;
+    },
+    getByNumber: async (tenantId: string, number: number): Promise<Incident | null> => {
+      const rows = await this.q(`SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE tenant_id = $1 AND number = $2`, [tenantId, number]);
+      return rows[0] ? toIncident(rows[0]) : null;
+    },
+    list: async (tenantId: string, filter: IncidentFilter, page: PageRequest): Promise<Page<Incident>> => {
+      const where = ['tenant_id = $1'];
+      const params: unknown[] = [tenantId];
+      const add = (clause: (n: string) => string, value: unknown) => {
+        params.push(value);
+        where.push(clause(`$${params.length}`));
+      };
+      if (filter.status) add((p) => `status = ${p}`, filter.status);
+      if (filter.severity) add((p) => `severity = ${p}`, filter.severity);
+      if (filter.tagId) add((p) => `tag_id = ${p}`, filter.tagId);
+      if (page.cursor) {
+        const [createdAt, id] = decodeCursor(page.cursor, ['string', 'string']) as [string, string];
+        if (!UUID_PATTERN.test(id) || !TIMESTAMP_PATTERN.test(createdAt)) throw new InvalidCursorError();
+        params.push(createdAt, id);
+        where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+      }
+      params.push(page.limit + 1);
+      const rows = await this.q(
+        `SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+        params,
+      );
+      const page1 = rows.slice(0, page.limit);
+      const last = page1.at(-1);
+      return {
+        items: page1.map(toIncident),
+        nextCursor: rows.length > page.limit && last ? encodeCursor([String(last.created_at_text), String(last.id)]) : null,
+      };
+    },
+    update: async (tenantId: string, id: string, update: IncidentUpdate): Promise<Incident | null> => {
+      if (!UUID_PATTERN.test(id)) return null;
+      const sets = ['updated_at = now()'];
+      const params: unknown[] = [tenantId, id];
+      const set = (column: string, value: unknown) => {
+        params.push(value);
+        sets.push(`${column} = $${params.length}`);
+      };
+      if (update.status !== undefined) {
+        set('status', update.status);
+        if (TERMINAL_INCIDENT_STATUSES.includes(update.status)) sets.push('resolved_at = coalesce(resolved_at, now())');
+        else sets.push('resolved_at = NULL');
+      }
+      if (update.targetHost !== undefined) set('target_host', update.targetHost);
+      if (update.summary !== undefined) set('summary', update.summary);
+      const rows = await this.q(
+        `UPDATE incidents SET ${sets.join(', ')} WHERE tenant_id = $1 AND id = $2 RETURNING ${INCIDENT_COLUMNS}`,
+        params,
+      );
+      return rows[0] ? toIncident(rows[0]) : null;
+    },
+    delete: async (tenantId: string, id: string): Promise<boolean> => {
+      if (!UUID_PATTERN.test(id)) return false;
+      const rows = await this.q(`DELETE FROM incidents WHERE tenant_id = $1 AND id = $2 RETURNING id`, [tenantId, id]);
+      return rows.length > 0;
+    },
+  };
+
+  results = {
+    write: async (tenantId: string, input: { incidentId: string; idempotencyKey: string; status: IncidentStatus; summary: string; details: Record<string, unknown> }): Promise<IncidentResult> => {
+      await this.q(
+        `INSERT INTO results (id, tenant_id, incident_id, idempotency_key, status, summary, details)
+         SELECT $1, $2, $3, $4, $5, $6, $7::jsonb WHERE EXISTS (SELECT 1 FROM incidents WHERE tenant_id = $2 AND id = $3)
+         ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
+        [randomUUID(), tenantId, input.incidentId, input.idempotencyKey, input.status, input.summary, JSON.stringify(input.details)],
+      );
+      const rows = await this.q(`${RESULT_SELECT} WHERE r.tenant_id = $1 AND r.idempotency_key = $2`, [tenantId, input.idempotencyKey]);
+      if (!rows[0]) throw new Error(`incident ${input.incidentId} does not exist for this tenant`);
+      return toResult(rows[0]);
+    },
+    listForIncident: async (tenantId: string, incidentId: string): Promise<IncidentResult[]> => {
+      if (!UUID_PATTERN.test(incidentId)) return [];
+      const rows = await this.q(`${RESULT_SELECT} WHERE r.tenant_id = $1 AND r.incident_id = $2 ORDER BY r.created_at, r.id`, [tenantId, incidentId]);
+      return rows.map(toResult);
+    },
+  };
+
+  jobLogs = {
+    append: async (tenantId: string, input: { incidentId: string | null; idempotencyKey: string; action: string; target: string; status: JobLog['status']; detail: Record<string, unknown> }): Promise<{ log: JobLog; created: boolean }> => {
+      const inserted = await this.q(
+        `INSERT INTO job_logs (id, tenant_id, incident_id, idempotency_key, action, target, status, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING *`,
+        [randomUUID(), tenantId, input.incidentId, input.idempotencyKey, input.action, input.target, input.status, JSON.stringify(input.detail)],
+      );
+      if (inserted[0]) return { log: toJobLog(inserted[0]), created: true };
+      const rows = await this.q(`SELECT * FROM job_logs WHERE tenant_id = $1 AND idempotency_key = $2`, [tenantId, input.idempotencyKey]);
+      return { log: toJobLog(rows[0]!), created: false };
+    },
+    listForIncident: async (tenantId: string, incidentId: string): Promise<JobLog[]> => {
+      if (!UUID_PATTERN.test(incidentId)) return [];
+      const rows = await this.q(`SELECT * FROM job_logs WHERE tenant_id = $1 AND incident_id = $2 ORDER BY created_at, id`, [tenantId, incidentId]);
+      return rows.map(toJobLog);
+    },
+  };
+}

@@ -1,0 +1,390 @@
+import { randomUUID } from 'node:crypto';
+import { createClient, type PostgrestError, type SupabaseClient } from '@supabase/supabase-js';
+import {
+  TERMINAL_INCIDENT_STATUSES,
+  type CmdbItem,
+  type Environment,
+  type Incident,
+  type IncidentResult,
+  type IncidentStatus,
+  type JobLog,
+  type Severity,
+} from '../../core/incident.js';
+import { decodeCursor, encodeCursor } from './sql-store.js';
+import {
+  DuplicateKeyError,
+  InvalidCursorError,
+  StoreUnavailableError,
+  type ApiKeyRecord,
+  type CmdbFilter,
+  type CmdbItemInput,
+  type IncidentFilter,
+  type IncidentInput,
+  type IncidentUpdate,
+  type JobLogInput,
+  type Page,
+  type PageRequest,
+  type ResultInput,
+  type Role,
+  type Store,
+  type Tenant,
+} from './store.js';
+
+// The Supabase adapter talks to the same tables through Supabase's REST interface (PostgREST)
+// with supabase-js. It cannot run DDL: apply migrations/*.sql with DATABASE_URL or the SQL editor.
+
+type Row = Record<string, unknown>;
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function iso(value: unknown): string {
+  return new Date(String(value)).toISOString();
+}
+function isoOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : iso(value);
+}
+function str(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
+function check(result: { data: unknown; error: PostgrestError | null }, entity = 'row', key = ''): Row[] {
+  if (!result.error) return Array.isArray(result.data) ? (result.data as Row[]) : [];
+  if (result.error.code === '23505') throw new DuplicateKeyError(entity, key);
+  if (!result.error.code || /fetch failed|network|ECONNREFUSED/i.test(result.error.message)) {
+    throw new StoreUnavailableError(`Supabase unavailable: ${result.error.message}`);
+  }
+  throw new Error(`Supabase ${result.error.code}: ${result.error.message}`);
+}
+
+const toTenant = (r: Row): Tenant => ({ id: String(r.id), slug: String(r.slug), name: String(r.name), createdAt: iso(r.created_at) });
+const toApiKey = (r: Row): ApiKeyRecord => ({
+  id: String(r.id),
+  tenantId: String(r.tenant_id),
+  name: String(r.name),
+  role: r.role as Role,
+  prefix: String(r.prefix),
+  hash: String(r.hash),
+  createdAt: iso(r.created_at),
+  lastUsedAt: isoOrNull(r.last_used_at),
+  revokedAt: isoOrNull(r.revoked_at),
+});
+const toCmdbItem = (r: Row): CmdbItem => ({
+  tenantId: String(r.tenant_id),
+  tagId: String(r.tag_id),
+  instanceId: str(r.instance_id),
+  hostname: String(r.hostname),
+  address: String(r.address),
+  port: Number(r.port),
+  environment: r.environment as Environment,
+  owner: str(r.owner),
+  os: str(r.os),
+  serviceManager: str(r.service_manager),
+  sshUser: str(r.ssh_user),
+  sshCredential: str(r.ssh_credential),
+  description: str(r.description),
+  tags: (r.tags ?? {}) as Record<string, string>,
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+});
+const toIncident = (r: Row): Incident => ({
+  id: String(r.id),
+  tenantId: String(r.tenant_id),
+  number: Number(r.number),
+  title: String(r.title),
+  description: String(r.description),
+  severity: r.severity as Severity,
+  tagId: String(r.tag_id),
+  status: r.status as IncidentStatus,
+  source: String(r.source),
+  workflowId: String(r.workflow_id),
+  targetHost: str(r.target_host),
+  summary: str(r.summary),
+  createdBy: str(r.created_by),
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+  resolvedAt: isoOrNull(r.resolved_at),
+});
+const toResult = (r: Row): IncidentResult => ({
+  id: String(r.id),
+  tenantId: String(r.tenant_id),
+  incidentId: String(r.incident_id),
+  incidentNumber: Number((r.incidents as { number?: unknown } | null)?.number ?? 0),
+  status: r.status as IncidentStatus,
+  summary: String(r.summary),
+  details: (r.details ?? {}) as Record<string, unknown>,
+  createdAt: iso(r.created_at),
+});
+const toJobLog = (r: Row): JobLog => ({
+  id: String(r.id),
+  tenantId: String(r.tenant_id),
+  incidentId: str(r.incident_id),
+  idempotencyKey: String(r.idempotency_key),
+  action: String(r.action),
+  target: String(r.target),
+  status: r.status as JobLog['status'],
+  detail: (r.detail ?? {}) as Record<string, unknown>,
+  createdAt: iso(r.created_at),
+});
+
+function cmdbRow(item: Omit<CmdbItemInput, 'tagId'>): Row {
+  return {
+    instance_id: item.instanceId,
+    hostname: item.hostname,
+    address: item.address,
+    port: item.port,
+    environment: item.environment,
+    owner: item.owner,
+    os: item.os,
+    service_manager: item.serviceManager,
+    ssh_user: item.sshUser,
+    ssh_credential: item.sshCredential,
+    description: item.description,
+    tags: item.tags ?? {},
+  };
+}
+
+/** PostgREST filter values must be quoted when they contain reserved characters. */
+function quote(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+export class SupabaseStore implements Store {
+  readonly kind = 'supabase' as const;
+  constructor(private readonly db: SupabaseClient) {}
+
+  async ping(): Promise<void> {
+    check(await this.db.from('schema_migrations').select('version').limit(1));
+  }
+
+  async close(): Promise<void> {
+    await this.db.removeAllChannels();
+  }
+
+  tenants = {
+    ensure: async (slug: string, name?: string): Promise<Tenant> => {
+      check(await this.db.from('tenants').upsert({ id: randomUUID(), slug, name: name ?? slug }, { onConflict: 'slug', ignoreDuplicates: true }));
+      const rows = check(await this.db.from('tenants').select('*').eq('slug', slug).limit(1));
+      return toTenant(rows[0]!);
+    },
+    getById: async (id: string): Promise<Tenant | null> => {
+      if (!UUID_PATTERN.test(id)) return null;
+      const rows = check(await this.db.from('tenants').select('*').eq('id', id).limit(1));
+      return rows[0] ? toTenant(rows[0]) : null;
+    },
+    getBySlug: async (slug: string): Promise<Tenant | null> => {
+      const rows = check(await this.db.from('tenants').select('*').eq('slug', slug).limit(1));
+      return rows[0] ? toTenant(rows[0]) : null;
+    },
+  };
+
+  apiKeys = {
+    create: async (input: { tenantId: string; name: string; role: Role; prefix: string; hash: string }): Promise<ApiKeyRecord> => {
+      const fields = { tenant_id: input.tenantId, name: input.name, role: input.role, hash: input.hash, revoked_at: null };
+      const existing = check(await this.db.from('api_keys').select('id').eq('prefix', input.prefix).limit(1));
+      const rows = existing[0]
+        ? check(await this.db.from('api_keys').update(fields).eq('id', existing[0].id).select('*'))
+        : check(await this.db.from('api_keys').insert({ id: randomUUID(), prefix: input.prefix, ...fields }).select('*'), 'API key', input.prefix);
+      return toApiKey(rows[0]!);
+    },
+    findByPrefix: async (prefix: string): Promise<ApiKeyRecord | null> => {
+      const rows = check(await this.db.from('api_keys').select('*').eq('prefix', prefix).limit(1));
+      return rows[0] ? toApiKey(rows[0]) : null;
+    },
+    touch: async (id: string): Promise<void> => {
+      const cutoff = new Date(Date.now() - 60_000).toISOString();
+      check(await this.db.from('api_keys').update({ last_used_at: new Date().toISOString() }).eq('id', id).or(`last_used_at.is.null,last_used_at.lt.${cutoff}`));
+    },
+    revoke: async (tenantId: string, id: string): Promise<boolean> => {
+      if (!UUID_PATTERN.test(id)) return false;
+      const rows = check(
+        await this.db.from('api_keys').update({ revoked_at: new Date().toISOString() }).eq('tenant_id', tenantId).eq('id', id).is('revoked_at', null).select('id'),
+      );
+      return rows.length > 0;
+    },
+    list: async (tenantId: string): Promise<ApiKeyRecord[]> => {
+      const rows = check(await this.db.from('api_keys').select('*').eq('tenant_id', tenantId).order('created_at').order('id'));
+      return rows.map(toApiKey);
+    },
+  };
+
+  cmdb = {
+    create: async (tenantId: string, item: CmdbItemInput): Promise<CmdbItem> => {
+      const rows = check(
+        await this.db.from('cmdb_items').insert({ tenant_id: tenantId, tag_id: item.tagId, ...cmdbRow(item) }).select('*'),
+        'CMDB item',
+        item.tagId,
+      );
+      return toCmdbItem(rows[0]!);
+    },
+    get: async (tenantId: string, tagId: string): Promise<CmdbItem | null> => {
+      const rows = check(await this.db.from('cmdb_items').select('*').eq('tenant_id', tenantId).eq('tag_id', tagId).limit(1));
+      return rows[0] ? toCmdbItem(rows[0]) : null;
+    },
+    getByInstanceId: async (tenantId: string, instanceId: string): Promise<CmdbItem | null> => {
+      const rows = check(await this.db.from('cmdb_items').select('*').eq('tenant_id', tenantId).eq('instance_id', instanceId).order('tag_id').limit(1));
+      return rows[0] ? toCmdbItem(rows[0]) : null;
+    },
+    list: async (tenantId: string, filter: CmdbFilter, page: PageRequest): Promise<Page<CmdbItem>> => {
+      let query = this.db.from('cmdb_items').select('*').eq('tenant_id', tenantId);
+      if (filter.environment) query = query.eq('environment', filter.environment);
+      if (filter.owner) query = query.eq('owner', filter.owner);
+      if (filter.hostname) query = query.eq('hostname', filter.hostname);
+      if (filter.instanceId) query = query.eq('instance_id', filter.instanceId);
+      if (filter.tags && Object.keys(filter.tags).length > 0) query = query.contains('tags', filter.tags);
+      if (filter.q) {
+        const pattern = quote(`*${filter.q.replace(/[\\%_*]/g, (c) => `\\${c}`)}*`);
+        query = query.or(`tag_id.ilike.${pattern},hostname.ilike.${pattern},address.ilike.${pattern},description.ilike.${pattern}`);
+      }
+      if (page.cursor) query = query.gt('tag_id', decodeCursor(page.cursor, ['string'])[0] as string);
+      const rows = check(await query.order('tag_id').limit(page.limit + 1));
+      const items = rows.slice(0, page.limit).map(toCmdbItem);
+      const last = items.at(-1);
+      return { items, nextCursor: rows.length > page.limit && last ? encodeCursor([last.tagId]) : null };
+    },
+    replace: async (tenantId: string, tagId: string, item: Omit<CmdbItemInput, 'tagId'>): Promise<CmdbItem | null> => {
+      const rows = check(
+        await this.db.from('cmdb_items').update({ ...cmdbRow(item), updated_at: new Date().toISOString() }).eq('tenant_id', tenantId).eq('tag_id', tagId).select('*'),
+      );
+      return rows[0] ? toCmdbItem(rows[0]) : null;
+    },
+    delete: async (tenantId: string, tagId: string): Promise<boolean> => {
+      const rows = check(await this.db.from('cmdb_items').delete().eq('tenant_id', tenantId).eq('tag_id', tagId).select('tag_id'));
+      return rows.length > 0;
+    },
+  };
+
+  incidents = {
+    create: async (tenantId: string, input: IncidentInput): Promise<{ incident: Incident; created: boolean }> => {
+      const row = {
+        id: input.id,
+        tenant_id: tenantId,
+        number: 0,
+        title: input.title,
+        description: input.description,
+        severity: input.severity,
+        tag_id: input.tagId,
+        source: input.source,
+        workflow_id: `incident-${input.id}`,
+        created_by: input.createdBy,
+        idempotency_key: input.idempotencyKey ?? null,
+      };
+      if (!row.idempotency_key) {
+        const rows = check(await this.db.from('incidents').insert(row).select('*'));
+        return { incident: toIncident(rows[0]!), created: true };
+      }
+      const inserted = check(
+        await this.db.from('incidents').upsert(row, { onConflict: 'tenant_id,idempotency_key', ignoreDuplicates: true }).select('*'),
+      );
+      if (inserted[0]) return { incident: toIncident(inserted[0]), created: true };
+      const rows = check(await this.db.from('incidents').select('*').eq('tenant_id', tenantId).eq('idempotency_key', row.idempotency_key).limit(1));
+      return { incident: toIncident(rows[0]!), created: false };
+    },
+    get: async (tenantId: string, id: string): Promise<Incident | null> => {
+      if (!UUID_PATTERN.test(id)) return null;
+      const rows = check(await this.db.from('incidents').select('*').eq('tenant_id', tenantId).eq('id', id).limit(1));
+      return rows[0] ? toIncident(rows[0]) : null;
+    },
+    getByNumber: async (tenantId: string, number: number): Promise<Incident | null> => {
+      const rows = check(await this.db.from('incidents').select('*').eq('tenant_id', tenantId).eq('number', number).limit(1));
+      return rows[0] ? toIncident(rows[0]) : null;
+    },
+    list: async (tenantId: string, filter: IncidentFilter, page: PageRequest): Promise<Page<Incident>> => {
+      let query = this.db.from('incidents').select('*').eq('tenant_id', tenantId);
+      if (filter.status) query = query.eq('status', filter.status);
+      if (filter.severity) query = query.eq('severity', filter.severity);
+      if (filter.tagId) query = query.eq('tag_id', filter.tagId);
+      if (page.cursor) {
+        const [createdAt, id] = decodeCursor(page.cursor, ['string', 'string']) as [string, string];
+        if (!UUID_PATTERN.test(id) || Number.isNaN(Date.parse(createdAt))) throw new InvalidCursorError();
+        query = query.or(`created_at.lt.${quote(createdAt)},and(created_at.eq.${quote(createdAt)},id.lt.${id})`);
+      }
+      const rows = check(await query.order('created_at', { ascending: false }).order('id', { ascending: false }).limit(page.limit + 1));
+      const slice = rows.slice(0, page.limit);
+      const last = slice.at(-1);
+      // PostgREST returns timestamps with microseconds, which keeps the cursor exact.
+      return {
+        items: slice.map(toIncident),
+        nextCursor: rows.length > page.limit && last ? encodeCursor([String(last.created_at), String(last.id)]) : null,
+      };
+    },
+    update: async (tenantId: string, id: string, update: IncidentUpdate): Promise<Incident | null> => {
+      if (!UUID_PATTERN.test(id)) return null;
+      const fields: Row = { updated_at: new Date().toISOString() };
+      if (update.status !== undefined) {
+        fields.status = update.status;
+        fields.resolved_at = TERMINAL_INCIDENT_STATUSES.includes(update.status) ? new Date().toISOString() : null;
+      }
+      if (update.targetHost !== undefined) fields.target_host = update.targetHost;
+      if (update.summary !== undefined) fields.summary = update.summary;
+      const rows = check(await this.db.from('incidents').update(fields).eq('tenant_id', tenantId).eq('id', id).select('*'));
+      return rows[0] ? toIncident(rows[0]) : null;
+    },
+    delete: async (tenantId: string, id: string): Promise<boolean> => {
+      if (!UUID_PATTERN.test(id)) return false;
+      const rows = check(await this.db.from('incidents').delete().eq('tenant_id', tenantId).eq('id', id).select('id'));
+      return rows.length > 0;
+    },
+  };
+
+  results = {
+    write: async (tenantId: string, input: ResultInput): Promise<IncidentResult> => {
+      if (!(await this.incidents.get(tenantId, input.incidentId))) throw new Error(`incident ${input.incidentId} does not exist for this tenant`);
+      const row = {
+        id: randomUUID(),
+        tenant_id: tenantId,
+        incident_id: input.incidentId,
+        idempotency_key: input.idempotencyKey,
+        status: input.status,
+        summary: input.summary,
+        details: input.details,
+      };
+      check(await this.db.from('results').upsert(row, { onConflict: 'tenant_id,idempotency_key', ignoreDuplicates: true }));
+      const rows = check(await this.db.from('results').select('*, incidents(number)').eq('tenant_id', tenantId).eq('idempotency_key', input.idempotencyKey).limit(1));
+      return toResult(rows[0]!);
+    },
+    listForIncident: async (tenantId: string, incidentId: string): Promise<IncidentResult[]> => {
+      if (!UUID_PATTERN.test(incidentId)) return [];
+      const rows = check(
+        await this.db.from('results').select('*, incidents(number)').eq('tenant_id', tenantId).eq('incident_id', incidentId).order('created_at').order('id'),
+      );
+      return rows.map(toResult);
+    },
+  };
+
+  jobLogs = {
+    append: async (tenantId: string, input: JobLogInput): Promise<{ log: JobLog; created: boolean }> => {
+      const row = {
+        id: randomUUID(),
+        tenant_id: tenantId,
+        incident_id: input.incidentId,
+        idempotency_key: input.idempotencyKey,
+        action: input.action,
+        target: input.target,
+        status: input.status,
+        detail: input.detail,
+      };
+      const inserted = check(await this.db.from('job_logs').upsert(row, { onConflict: 'tenant_id,idempotency_key', ignoreDuplicates: true }).select('*'));
+      if (inserted[0]) return { log: toJobLog(inserted[0]), created: true };
+      const rows = check(await this.db.from('job_logs').select('*').eq('tenant_id', tenantId).eq('idempotency_key', input.idempotencyKey).limit(1));
+      return { log: toJobLog(rows[0]!), created: false };
+    },
+    listForIncident: async (tenantId: string, incidentId: string): Promise<JobLog[]> => {
+      if (!UUID_PATTERN.test(incidentId)) return [];
+      const rows = check(await this.db.from('job_logs').select('*').eq('tenant_id', tenantId).eq('incident_id', incidentId).order('created_at').order('id'));
+      return rows.map(toJobLog);
+    },
+  };
+}
+
+/** Opens the Supabase adapter and checks the schema has been applied. */
+export async function openSupabaseStore(url: string, key: string): Promise<Store> {
+  const store = new SupabaseStore(createClient(url, key, { auth: { persistSession: false, autoRefreshToken: false } }));
+  try {
+    await store.ping();
+  } catch (err) {
+    throw new Error(
+      `The Supabase database has no InfraAI schema (${(err as Error).message}). Apply migrations/*.sql first: ` +
+        'run InfraAI once with DATABASE_URL set to the Supabase Postgres connection string, or paste the files into the SQL editor.',
+    );
+  }
+  return store;
+}
