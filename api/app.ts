@@ -1,0 +1,120 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import { StoreUnavailableError, type Store } from '../adapters/store/store.js';
+import { authMiddleware, type AuthEnv, type Authenticator } from './auth.js';
+import { docsRoutes } from './docs.js';
+import { ProblemError, problemResponse } from './problem.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
+import { cmdbRoutes } from './routes/cmdb.js';
+import { healthRoutes } from './routes/health.js';
+import { incidentRoutes } from './routes/incidents.js';
+import type { IncidentWorkflowGateway } from './temporal-gateway.js';
+import { createRouter, jsonResponse, SECURITY } from './validation.js';
+import { createRoute, z } from '@hono/zod-openapi';
+
+export interface ApiDeps {
+  store: Store;
+  incidents: IncidentWorkflowGateway;
+  auth: Authenticator;
+  version: string;
+  bodyLimitBytes: number;
+  corsOrigins: string[];
+  log?: (line: string) => void;
+}
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+function isJson(contentType: string | undefined): boolean {
+  return !!contentType && /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType.trim());
+}
+
+/** Builds the HTTP API: one sub-app per resource, one error handler, one validation hook. */
+export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
+  const log = deps.log ?? ((line: string) => console.error(line));
+  const app = new OpenAPIHono<AuthEnv>();
+
+  app.use('*', requestId());
+  if (deps.corsOrigins.length > 0) {
+    app.use('*', cors({ origin: deps.corsOrigins, allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key'], exposeHeaders: ['Location', 'X-Request-Id'] }));
+  }
+
+  app.onError((err, c) => renderError(err, c, log));
+  app.notFound((c) => problemResponse(c, 404, 'not-found', `No route for ${c.req.method} ${c.req.path}.`));
+
+  app.route('/', healthRoutes(deps.store, deps.incidents, deps.version));
+  app.route('/', docsRoutes());
+
+  app.use(
+    '/api/v1/*',
+    bodyLimit({
+      maxSize: deps.bodyLimitBytes,
+      onError: (c) => problemResponse(c, 413, 'payload-too-large', `The request body is larger than ${deps.bodyLimitBytes} bytes.`),
+    }),
+  );
+  app.use('/api/v1/*', async (c, next) => {
+    const hasBody = Number(c.req.header('content-length') ?? 0) > 0 || c.req.header('transfer-encoding') !== undefined;
+    if (BODY_METHODS.has(c.req.method) && hasBody && !isJson(c.req.header('content-type'))) {
+      return problemResponse(c, 415, 'unsupported-media-type', `Send the body as application/json (got ${c.req.header('content-type') ?? 'no Content-Type'}).`);
+    }
+    await next();
+  });
+  app.use('/api/v1/*', authMiddleware(deps.auth));
+
+  const me = createRouter();
+  me.openapi(
+    createRoute({
+      method: 'get',
+      path: '/',
+      tags: ['Auth'],
+      security: SECURITY,
+      summary: 'Who the caller is',
+      responses: {
+        200: jsonResponse(
+          z.object({ tenantId: z.string(), tenantSlug: z.string(), role: z.string(), subject: z.string(), method: z.string() }),
+          'The authenticated principal',
+        ),
+      },
+    }),
+    (c) => c.json(c.get('principal'), 200),
+  );
+  app.route('/api/v1/me', me);
+  app.route('/api/v1/api-keys', apiKeyRoutes(deps.store));
+  app.route('/api/v1/cmdb', cmdbRoutes(deps.store));
+  app.route('/api/v1/incidents', incidentRoutes(deps.store, deps.incidents));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An InfraAI API key or a JWT from the configured issuer.',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'X-API-Key' });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'InfraAI API',
+      version: deps.version,
+      description: 'Durable AIOps workflows on Temporal. Errors are application/problem+json (RFC 9457).',
+    },
+    tags: [{ name: 'Health' }, { name: 'Auth' }, { name: 'API keys' }, { name: 'CMDB' }, { name: 'Incidents' }],
+  });
+
+  return app;
+}
+
+function renderError(err: Error, c: Context, log: (line: string) => void): Response {
+  if (err instanceof ProblemError) return problemResponse(c, err.status, err.kind, err.message, err.errors, err.headers);
+  if (err instanceof HTTPException) {
+    const malformed = /malformed json/i.test(err.message);
+    return problemResponse(c, err.status as 400, malformed ? 'malformed-json' : 'bad-request', malformed ? 'The request body is not valid JSON.' : err.message || 'Bad request.');
+  }
+  if (err instanceof StoreUnavailableError) {
+    return problemResponse(c, 503, 'store-unavailable', 'The store is not reachable; try again shortly.', undefined, { 'retry-after': '5' });
+  }
+  const id = c.get('requestId' as never) as string | undefined;
+  log(`[api] unexpected error on ${c.req.method} ${c.req.path} (request ${id ?? '-'}): ${err.stack ?? err.message}`);
+  return problemResponse(c, 500, 'internal-error', 'An unexpected error occurred; it has been logged with the request id.');
+}

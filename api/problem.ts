@@ -1,0 +1,79 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+/** RFC 9457 problem details; every error the API returns has this shape. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  requestId?: string;
+  errors?: FieldError[];
+}
+
+export interface FieldError {
+  path: string;
+  message: string;
+  code: string;
+}
+
+const TITLES: Record<string, string> = {
+  'bad-request': 'Bad request',
+  'malformed-json': 'Malformed JSON',
+  unauthorized: 'Unauthorized',
+  forbidden: 'Forbidden',
+  'not-found': 'Not found',
+  conflict: 'Conflict',
+  'payload-too-large': 'Payload too large',
+  'unsupported-media-type': 'Unsupported media type',
+  'validation-error': 'Validation error',
+  'workflow-engine-unavailable': 'Workflow engine unavailable',
+  'store-unavailable': 'Store unavailable',
+  'internal-error': 'Internal error',
+};
+
+export type ProblemKind = keyof typeof TITLES & string;
+
+/** An error that knows its HTTP answer; thrown from handlers and rendered once by onError. */
+export class ProblemError extends Error {
+  override readonly name = 'ProblemError';
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly kind: ProblemKind,
+    detail: string,
+    readonly errors?: FieldError[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(detail);
+  }
+}
+
+export const notFound = (what: string) => new ProblemError(404, 'not-found', `${what} was not found.`);
+export const conflict = (detail: string) => new ProblemError(409, 'conflict', detail);
+export const unprocessable = (detail: string, errors: FieldError[]) => new ProblemError(422, 'validation-error', detail, errors);
+
+export function problemBody(c: Context, status: number, kind: string, detail: string, errors?: FieldError[]): Problem {
+  const requestId = c.get('requestId' as never) as string | undefined;
+  return {
+    type: `urn:infraai:problem:${kind}`,
+    title: TITLES[kind] ?? 'Error',
+    status,
+    detail,
+    instance: c.req.path,
+    ...(requestId ? { requestId } : {}),
+    ...(errors && errors.length > 0 ? { errors } : {}),
+  };
+}
+
+export function problemResponse(
+  c: Context,
+  status: ContentfulStatusCode,
+  kind: string,
+  detail: string,
+  errors?: FieldError[],
+  headers?: Record<string, string>,
+): Response {
+  const body = problemBody(c, status, kind, detail, errors);
+  return c.body(JSON.stringify(body), status, { 'content-type': 'application/problem+json', ...headers });
+}

@@ -1,0 +1,156 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { CmdbItem } from '../../core/incident.js';
+import { DuplicateKeyError, InvalidCursorError, type CmdbItemInput, type Store } from '../../adapters/store/store.js';
+import { conflict, notFound, ProblemError } from '../problem.js';
+import { CmdbCreateSchema, CmdbItemSchema, CmdbListQuery, CmdbReplaceSchema, problemResponses, TagIdParam } from '../schemas.js';
+import { createRouter, jsonBody, jsonResponse, SECURITY } from '../validation.js';
+
+const tags = ['CMDB'];
+const security = SECURITY;
+const json = jsonResponse;
+
+export function toCmdbResponse(item: CmdbItem): z.infer<typeof CmdbItemSchema> {
+  const { tenantId: _tenantId, ...rest } = item;
+  return rest;
+}
+
+function toInput(body: z.infer<typeof CmdbReplaceSchema>): Omit<CmdbItemInput, 'tagId'> {
+  return {
+    instanceId: body.instanceId ?? null,
+    hostname: body.hostname,
+    address: body.address,
+    port: body.port,
+    environment: body.environment,
+    owner: body.owner ?? null,
+    os: body.os ?? null,
+    serviceManager: body.serviceManager ?? null,
+    sshUser: body.sshUser ?? null,
+    sshCredential: body.sshCredential ?? null,
+    description: body.description ?? null,
+    tags: body.tags,
+  };
+}
+
+function parseTagFilter(tag: string | string[] | undefined): Record<string, string> | undefined {
+  if (tag === undefined) return undefined;
+  const pairs: Record<string, string> = {};
+  for (const entry of Array.isArray(tag) ? tag : [tag]) {
+    const at = entry.indexOf(':');
+    if (at <= 0) {
+      throw new ProblemError(422, 'validation-error', 'The request query is not valid.', [
+        { path: 'tag', message: `'${entry}' is not key:value`, code: 'invalid_format' },
+      ]);
+    }
+    pairs[entry.slice(0, at)] = entry.slice(at + 1);
+  }
+  return pairs;
+}
+
+export function cmdbRoutes(store: Store) {
+  const app = createRouter();
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/',
+      tags,
+      security,
+      summary: 'Register a CMDB item',
+      request: { body: jsonBody(CmdbCreateSchema) },
+      responses: { 201: json(CmdbItemSchema, 'Created'), ...problemResponses(400, 401, 403, 409, 413, 415, 422) },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      try {
+        const item = await store.cmdb.create(c.get('principal').tenantId, { tagId: body.tagId, ...toInput(body) });
+        c.header('location', `/api/v1/cmdb/${encodeURIComponent(item.tagId)}`);
+        return c.json(toCmdbResponse(item), 201);
+      } catch (err) {
+        if (err instanceof DuplicateKeyError) throw conflict(`A CMDB item with tagId '${body.tagId}' already exists.`);
+        throw err;
+      }
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/',
+      tags,
+      security,
+      summary: 'List CMDB items',
+      request: { query: CmdbListQuery },
+      responses: {
+        200: json(z.object({ items: z.array(CmdbItemSchema), nextCursor: z.string().nullable() }), 'A page of items'),
+        ...problemResponses(401, 422),
+      },
+    }),
+    async (c) => {
+      const { limit, cursor, tag, ...filter } = c.req.valid('query');
+      try {
+        const page = await store.cmdb.list(c.get('principal').tenantId, { ...filter, tags: parseTagFilter(tag) }, { limit, cursor });
+        return c.json({ items: page.items.map(toCmdbResponse), nextCursor: page.nextCursor }, 200);
+      } catch (err) {
+        if (err instanceof InvalidCursorError) {
+          throw new ProblemError(422, 'validation-error', 'The request query is not valid.', [{ path: 'cursor', message: err.message, code: 'invalid_cursor' }]);
+        }
+        throw err;
+      }
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/{tagId}',
+      tags,
+      security,
+      summary: 'Get a CMDB item',
+      request: { params: TagIdParam },
+      responses: { 200: json(CmdbItemSchema, 'The item'), ...problemResponses(401, 404) },
+    }),
+    async (c) => {
+      const { tagId } = c.req.valid('param');
+      const item = await store.cmdb.get(c.get('principal').tenantId, tagId);
+      if (!item) throw notFound(`CMDB item '${tagId}'`);
+      return c.json(toCmdbResponse(item), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/{tagId}',
+      tags,
+      security,
+      summary: 'Replace a CMDB item (every field but tagId)',
+      request: { params: TagIdParam, body: jsonBody(CmdbReplaceSchema) },
+      responses: { 200: json(CmdbItemSchema, 'The replaced item'), ...problemResponses(400, 401, 403, 404, 413, 415, 422) },
+    }),
+    async (c) => {
+      const { tagId } = c.req.valid('param');
+      const item = await store.cmdb.replace(c.get('principal').tenantId, tagId, toInput(c.req.valid('json')));
+      if (!item) throw notFound(`CMDB item '${tagId}'`);
+      return c.json(toCmdbResponse(item), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/{tagId}',
+      tags,
+      security,
+      summary: 'Delete a CMDB item',
+      request: { params: TagIdParam },
+      responses: { 204: { description: 'Deleted' }, ...problemResponses(401, 403, 404) },
+    }),
+    async (c) => {
+      const { tagId } = c.req.valid('param');
+      if (!(await store.cmdb.delete(c.get('principal').tenantId, tagId))) throw notFound(`CMDB item '${tagId}'`);
+      return c.body(null, 204);
+    },
+  );
+
+  return app;
+}

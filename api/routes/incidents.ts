@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import { createRoute, z } from '@hono/zod-openapi';
+import { isTerminalIncidentStatus, type Incident } from '../../core/incident.js';
+import { InvalidCursorError, type Store } from '../../adapters/store/store.js';
+import type { IncidentWorkflowGateway } from '../temporal-gateway.js';
+import { buildIncidentTimeline } from '../timeline.js';
+import { conflict, notFound, ProblemError } from '../problem.js';
+import {
+  IdParam,
+  IncidentCreateSchema,
+  IncidentDetailSchema,
+  IncidentListQuery,
+  IncidentSchema,
+  problemResponses,
+  ResultSchema,
+  TimelineEntrySchema,
+} from '../schemas.js';
+import { createRouter, jsonBody, jsonResponse, SECURITY } from '../validation.js';
+
+const tags = ['Incidents'];
+const security = SECURITY;
+const json = jsonResponse;
+const QUERY_TIMEOUT_MS = 2000;
+
+export function toIncidentResponse(incident: Incident): z.infer<typeof IncidentSchema> {
+  const { tenantId: _tenantId, ...rest } = incident;
+  return rest;
+}
+
+const IdempotencyHeader = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .openapi({ description: 'Repeat-safe creation: the same key returns the incident created first and starts nothing.' }),
+});
+
+export function incidentRoutes(store: Store, workflows: IncidentWorkflowGateway) {
+  const app = createRouter();
+
+  async function load(tenantId: string, id: string): Promise<Incident> {
+    const incident = await store.incidents.get(tenantId, id);
+    if (!incident) throw notFound(`Incident '${id}'`);
+    return incident;
+  }
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/',
+      tags,
+      security,
+      summary: 'Raise an incident and start its remediation workflow',
+      request: { body: jsonBody(IncidentCreateSchema), headers: IdempotencyHeader },
+      responses: {
+        201: json(IncidentSchema, 'Created; the workflow incident-<id> has started'),
+        200: json(IncidentSchema, 'Repeat of an Idempotency-Key: the incident created first'),
+        ...problemResponses(400, 401, 403, 413, 415, 422, 503),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const { 'idempotency-key': idempotencyKey } = c.req.valid('header');
+      const principal = c.get('principal');
+      const item = await store.cmdb.get(principal.tenantId, body.tagId);
+      if (!item) {
+        throw new ProblemError(422, 'validation-error', 'The request body is not valid.', [
+          { path: 'tagId', message: `no CMDB item with tagId '${body.tagId}'`, code: 'unknown_reference' },
+        ]);
+      }
+      const { incident, created } = await store.incidents.create(principal.tenantId, {
+        id: randomUUID(),
+        title: body.title,
+        description: body.description,
+        severity: body.severity,
+        tagId: body.tagId,
+        source: 'api',
+        createdBy: principal.subject,
+        idempotencyKey: idempotencyKey ?? null,
+      });
+      c.header('location', `/api/v1/incidents/${incident.id}`);
+      if (!created) return c.json(toIncidentResponse(incident), 200);
+      try {
+        await workflows.start({
+          tenantId: principal.tenantId,
+          tenantSlug: principal.tenantSlug,
+          incidentId: incident.id,
+          incidentNumber: incident.number,
+          severity: incident.severity,
+          tagId: incident.tagId,
+          targetHost: item.hostname,
+        });
+      } catch (err) {
+        // No half-written record: an incident without its workflow is removed before answering.
+        await store.incidents.delete(principal.tenantId, incident.id);
+        throw err;
+      }
+      return c.json(toIncidentResponse(incident), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/',
+      tags,
+      security,
+      summary: 'List incidents, newest first',
+      request: { query: IncidentListQuery },
+      responses: {
+        200: json(z.object({ items: z.array(IncidentSchema), nextCursor: z.string().nullable() }), 'A page of incidents'),
+        ...problemResponses(401, 422),
+      },
+    }),
+    async (c) => {
+      const { limit, cursor, ...filter } = c.req.valid('query');
+      try {
+        const page = await store.incidents.list(c.get('principal').tenantId, filter, { limit, cursor });
+        return c.json({ items: page.items.map(toIncidentResponse), nextCursor: page.nextCursor }, 200);
+      } catch (err) {
+        if (err instanceof InvalidCursorError) {
+          throw new ProblemError(422, 'validation-error', 'The request query is not valid.', [{ path: 'cursor', message: err.message, code: 'invalid_cursor' }]);
+        }
+        throw err;
+      }
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}',
+      tags,
+      security,
+      summary: 'Get an incident merged with its live workflow state',
+      request: { params: IdParam },
+      responses: { 200: json(IncidentDetailSchema, 'The incident'), ...problemResponses(401, 404) },
+    }),
+    async (c) => {
+      const incident = await load(c.get('principal').tenantId, c.req.valid('param').id);
+      // The row always answers; the live part degrades to an explanation when Temporal cannot.
+      const [described, state] = await Promise.allSettled([
+        workflows.describe(incident.workflowId),
+        workflows.queryState(incident.workflowId, QUERY_TIMEOUT_MS),
+      ]);
+      const reason = (result: PromiseSettledResult<unknown>) =>
+        result.status === 'rejected' ? (result.reason instanceof Error ? result.reason.message : String(result.reason)) : null;
+      return c.json(
+        {
+          ...toIncidentResponse(incident),
+          workflow:
+            described.status === 'fulfilled'
+              ? {
+                  ...described.value,
+                  state: state.status === 'fulfilled' ? (state.value as unknown as Record<string, unknown>) : null,
+                  stateError: reason(state),
+                }
+              : null,
+          workflowError: reason(described),
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/cancel',
+      tags,
+      security,
+      summary: 'Request cancellation of the incident’s run',
+      request: { params: IdParam },
+      responses: {
+        202: json(z.object({ id: z.string(), status: z.string(), cancelRequested: z.literal(true) }), 'Cancellation requested'),
+        ...problemResponses(401, 403, 404, 409, 503),
+      },
+    }),
+    async (c) => {
+      const incident = await load(c.get('principal').tenantId, c.req.valid('param').id);
+      if (isTerminalIncidentStatus(incident.status)) throw conflict(`Incident ${incident.number} is already ${incident.status}.`);
+      const described = await workflows.describe(incident.workflowId);
+      if (described.status !== 'RUNNING') throw conflict(`The run of incident ${incident.number} has already ended (${described.status}).`);
+      await workflows.cancel(incident.workflowId);
+      return c.json({ id: incident.id, status: incident.status, cancelRequested: true as const }, 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/timeline',
+      tags,
+      security,
+      summary: 'Audit trail of the incident’s run, from its workflow history',
+      request: { params: IdParam },
+      responses: {
+        200: json(z.object({ incidentId: z.string(), workflowId: z.string(), entries: z.array(TimelineEntrySchema) }), 'The timeline'),
+        ...problemResponses(401, 404, 503),
+      },
+    }),
+    async (c) => {
+      const incident = await load(c.get('principal').tenantId, c.req.valid('param').id);
+      const history = await workflows.fetchHistory(incident.workflowId);
+      return c.json({ incidentId: incident.id, workflowId: incident.workflowId, entries: await buildIncidentTimeline(history) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/result',
+      tags,
+      security,
+      summary: 'The stored result of the incident’s run',
+      request: { params: IdParam },
+      responses: { 200: json(ResultSchema, 'The latest result'), ...problemResponses(401, 404) },
+    }),
+    async (c) => {
+      const tenantId = c.get('principal').tenantId;
+      const incident = await load(tenantId, c.req.valid('param').id);
+      const latest = (await store.results.listForIncident(tenantId, incident.id)).at(-1);
+      if (!latest) throw notFound(`A result for incident ${incident.number}`);
+      const { tenantId: _tenantId, ...result } = latest;
+      return c.json(result, 200);
+    },
+  );
+
+  return app;
+}

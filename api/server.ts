@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config.js';
+import type { Store } from '../adapters/store/store.js';
+import { createApp } from './app.js';
+import { createAuthenticator } from './auth.js';
+import { createTemporalIncidentGateway } from './temporal-gateway.js';
+
+export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Serves the API on config.api.host:port (port 0 picks a free one) and reports the real URL. */
+export async function startApiServer(options: { config: Config; store: Store; client: Client }): Promise<{ url: string; close(): Promise<void> }> {
+  const { config, store, client } = options;
+  const app = createApp({
+    store,
+    incidents: createTemporalIncidentGateway(client, { taskQueue: config.temporal.taskQueue }),
+    auth: createAuthenticator(store, config.jwt),
+    version: VERSION,
+    bodyLimitBytes: config.api.bodyLimitBytes,
+    corsOrigins: config.api.corsOrigins,
+  });
+  let server!: ServerType;
+  const port = await new Promise<number>((resolve, reject) => {
+    server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) => resolve(info.port));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`API port ${config.api.host}:${config.api.port} is already in use; choose another with PORT.`) : err),
+    );
+  });
+  const host = config.api.host === '0.0.0.0' || config.api.host === '::' ? '127.0.0.1' : config.api.host;
+  return {
+    url: config.api.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive connections would otherwise hold close() open.
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }),
+  };
+}
+
+/** `npm run api`: the API alone (beside `npm run worker`, with PostgreSQL as the shared store). */
+async function main(): Promise<void> {
+  const { loadConfig } = await import('../config.js');
+  const { createStore } = await import('../adapters/store/create-store.js');
+  const { connectClient } = await import('../adapters/temporal/connection.js');
+  const { prepareAccess, resolveTemporalTarget } = await import('../launcher/stack.js');
+  const config = loadConfig();
+  const target = await resolveTemporalTarget(config);
+  const store = await createStore(config.store);
+  const access = await prepareAccess(store, config);
+  const { client, connection } = await connectClient({ ...config.temporal, ...target });
+  const api = await startApiServer({ config, store, client });
+  console.log([`InfraAI API listening on ${api.url} (Temporal ${target.address}, namespace ${target.namespace})`, ...access.lines].join('\n'));
+  const stop = async () => {
+    await api.close();
+    await connection.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    console.error(`[infraai] API failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,130 @@
+import {
+  isGrpcServiceError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import { incidentWorkflowId } from '../core/incident.js';
+import {
+  INCIDENT_WORKFLOW_TYPE,
+  incidentStateQuery,
+  SEARCH_ATTRIBUTES,
+  type IncidentWorkflowState,
+  type RemediateIncidentInput,
+} from '../core/incident-workflow.js';
+import { ProblemError } from './problem.js';
+
+export interface WorkflowSummary {
+  id: string;
+  runId: string;
+  status: string;
+  startedAt: string;
+  closedAt: string | null;
+  historyLength: number;
+}
+
+/** What the API needs from Temporal for incidents; starts the workflow by name, never loading its code. */
+export interface IncidentWorkflowGateway {
+  start(input: RemediateIncidentInput & { targetHost: string }): Promise<{ workflowId: string; runId: string }>;
+  describe(workflowId: string): Promise<WorkflowSummary>;
+  queryState(workflowId: string, timeoutMs: number): Promise<IncidentWorkflowState>;
+  cancel(workflowId: string): Promise<void>;
+  fetchHistory(workflowId: string): Promise<temporal.api.history.v1.IHistory>;
+  ping(timeoutMs: number): Promise<void>;
+}
+
+// gRPC status codes that mean "the engine is not reachable right now" rather than a bad request.
+const UNAVAILABLE_CODES = new Set([4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 14 /* UNAVAILABLE */]);
+
+/** Temporal errors mapped to HTTP once, here. */
+export function mapTemporalError(err: unknown): never {
+  if (err instanceof ProblemError) throw err;
+  if (err instanceof WorkflowNotFoundError) throw new ProblemError(404, 'not-found', 'The workflow run was not found.');
+  if (err instanceof WorkflowExecutionAlreadyStartedError) throw new ProblemError(409, 'conflict', 'The workflow is already running.');
+  if (isGrpcServiceError(err) && err.code === 5 /* NOT_FOUND */) throw new ProblemError(404, 'not-found', 'The workflow run was not found.');
+  if ((isGrpcServiceError(err) && UNAVAILABLE_CODES.has(err.code)) || isConnectionError(err)) {
+    throw new ProblemError(503, 'workflow-engine-unavailable', 'The workflow engine (Temporal) is not reachable; try again shortly.', undefined, { 'retry-after': '5' });
+  }
+  throw err;
+}
+
+function isConnectionError(err: unknown): boolean {
+  const message = err instanceof Error ? `${err.name} ${err.message} ${String((err as { cause?: unknown }).cause ?? '')}` : String(err);
+  return /ServiceError|UNAVAILABLE|ECONNREFUSED|Deadline exceeded|DEADLINE_EXCEEDED|No connection established|Failed to connect/i.test(message);
+}
+
+export function createTemporalIncidentGateway(client: Client, options: { taskQueue: string }): IncidentWorkflowGateway {
+  const withDeadline = <T>(timeoutMs: number, fn: () => Promise<T>): Promise<T> =>
+    client.connection.withDeadline(Date.now() + timeoutMs, fn);
+
+  return {
+    async start(input) {
+      const workflowId = incidentWorkflowId(input.incidentId);
+      const { targetHost, ...args } = input;
+      try {
+        const handle = await withDeadline(10_000, () =>
+          client.workflow.start(INCIDENT_WORKFLOW_TYPE, {
+            workflowId,
+            taskQueue: options.taskQueue,
+            args: [args satisfies RemediateIncidentInput],
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            workflowIdConflictPolicy: 'FAIL',
+            typedSearchAttributes: [
+              { key: SEARCH_ATTRIBUTES.tenant, value: input.tenantSlug },
+              { key: SEARCH_ATTRIBUTES.severity, value: input.severity },
+              { key: SEARCH_ATTRIBUTES.incidentStatus, value: 'open' },
+              { key: SEARCH_ATTRIBUTES.targetHost, value: targetHost },
+            ],
+          }),
+        );
+        return { workflowId, runId: handle.firstExecutionRunId };
+      } catch (err) {
+        return mapTemporalError(err);
+      }
+    },
+    async describe(workflowId) {
+      try {
+        const description = await withDeadline(3000, () => client.workflow.getHandle(workflowId).describe());
+        return {
+          id: description.workflowId,
+          runId: description.runId,
+          status: description.status.name,
+          startedAt: description.startTime.toISOString(),
+          closedAt: description.closeTime?.toISOString() ?? null,
+          historyLength: description.historyLength,
+        };
+      } catch (err) {
+        return mapTemporalError(err);
+      }
+    },
+    async queryState(workflowId, timeoutMs) {
+      try {
+        return await withDeadline(timeoutMs, () => client.workflow.getHandle(workflowId).query(incidentStateQuery));
+      } catch (err) {
+        return mapTemporalError(err);
+      }
+    },
+    async cancel(workflowId) {
+      try {
+        await withDeadline(5000, () => client.workflow.getHandle(workflowId).cancel());
+      } catch (err) {
+        mapTemporalError(err);
+      }
+    },
+    async fetchHistory(workflowId) {
+      try {
+        return await withDeadline(10_000, () => client.workflow.getHandle(workflowId).fetchHistory());
+      } catch (err) {
+        return mapTemporalError(err);
+      }
+    },
+    async ping(timeoutMs) {
+      try {
+        await withDeadline(timeoutMs, () => client.connection.workflowService.describeNamespace({ namespace: client.options.namespace }));
+      } catch (err) {
+        mapTemporalError(err);
+      }
+    },
+  };
+}
