@@ -21,6 +21,7 @@ async function shutdown(code: number): Promise<never> {
   stopping = true;
   for (const { name, run } of cleanups.reverse()) {
     try {
+      if (process.env.INFRAAI_LOG_LEVEL === 'debug') console.log(`[infraai] stopping ${name}`);
       await run();
     } catch (err) {
       console.error(`[infraai] stopping ${name} failed: ${(err as Error).message}`);
@@ -39,6 +40,16 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     void shutdown(0);
   });
 }
+
+// If whatever started us goes away without passing a signal on (a supervisor that SIGTERMs only
+// `npm`), we are re-parented: treat that as a stop so the dev server is not left behind.
+const originalParent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== originalParent && !stopping) {
+    console.log('[infraai] parent process exited, stopping…');
+    void shutdown(0);
+  }
+}, 1000).unref();
 
 async function main(): Promise<void> {
   const config = loadConfig();
