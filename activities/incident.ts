@@ -65,7 +65,8 @@ export function createIncidentActivities({ store }: IncidentActivityDeps) {
         status: 'succeeded',
         detail: { from: incident.status, to: updated.status },
       });
-      return { number: updated.number, status: updated.status, title: updated.title, transitioned };
+      // Titles are operator text and may carry a pasted token; results land in history, so redact.
+      return { number: updated.number, status: updated.status, title: redact(updated.title), transitioned };
     },
 
     /** Resolves the incident's CMDB item into a target; null when the item no longer exists. */

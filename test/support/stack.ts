@@ -1,0 +1,127 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { createStore } from '../../adapters/store/create-store.js';
+import type { Role, Store } from '../../adapters/store/store.js';
+import { createApiKey } from '../../api/api-keys.js';
+import { createApp } from '../../api/app.js';
+import { createAuthenticator } from '../../api/auth.js';
+import { createTemporalIncidentGateway, type IncidentWorkflowGateway } from '../../api/temporal-gateway.js';
+import type { JwtConfig } from '../../config.js';
+import { createInfraWorker } from '../../worker.js';
+import { connectTestClient, connectTestWorker, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from './temporal.js';
+
+export interface TestStack {
+  app: ReturnType<typeof createApp>;
+  store: Store;
+  client: Client;
+  taskQueue: string;
+  worker: Worker | null;
+  /** Admin key of tenant `acme`. */
+  adminKey: string;
+  keyFor(tenantSlug: string, role: Role): Promise<string>;
+  call(method: string, path: string, options?: { key?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/**
+ * The API in memory (app.request) over a real store and the test run's Temporal dev server,
+ * optionally with an in-process worker on a task queue of its own.
+ */
+export async function startTestStack(options: {
+  store?: Store;
+  withWorker?: boolean;
+  jwt?: JwtConfig | null;
+  gateway?: (client: Client, taskQueue: string) => IncidentWorkflowGateway;
+  bodyLimitBytes?: number;
+} = {}): Promise<TestStack> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'infraai-it-'));
+  const store = options.store ?? (await createStore({ kind: 'pglite', dataDir }));
+  const { client, connection } = await connectTestClient();
+  const taskQueue = uniqueTaskQueue('it');
+  let workerConnection: NativeConnection | null = null;
+  let worker: Worker | null = null;
+  let workerRun: Promise<void> | null = null;
+  if (options.withWorker) {
+    workerConnection = await connectTestWorker();
+    worker = await createInfraWorker({
+      connection: workerConnection,
+      namespace: testTemporal().namespace,
+      taskQueue,
+      store,
+      workflowBundlePath: testWorkflowBundlePath(),
+    });
+    workerRun = worker.run();
+  }
+  const app = createApp({
+    store,
+    incidents: options.gateway ? options.gateway(client, taskQueue) : createTemporalIncidentGateway(client, { taskQueue }),
+    auth: createAuthenticator(store, options.jwt ?? null),
+    version: 'test',
+    bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024,
+    corsOrigins: [],
+    log: () => undefined,
+  });
+  const keyFor = async (tenantSlug: string, role: Role) => {
+    const tenant = await store.tenants.ensure(tenantSlug);
+    return (await createApiKey(store, { tenantId: tenant.id, name: `${role} test key`, role })).key;
+  };
+  const adminKey = await keyFor('acme', 'admin');
+  return {
+    app,
+    store,
+    client,
+    taskQueue,
+    worker,
+    adminKey,
+    keyFor,
+    call: (method, path, { key = adminKey, body, headers = {} } = {}) =>
+      Promise.resolve(
+        app.request(path, {
+          method,
+          headers: {
+            ...(key ? { authorization: `Bearer ${key}` } : {}),
+            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+            ...headers,
+          },
+          ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+        }),
+      ),
+    async close() {
+      worker?.shutdown();
+      await workerRun;
+      await workerConnection?.close();
+      await connection.close();
+      if (!options.store) await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function waitFor<T>(check: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}
+
+export const sampleCmdbItem = (tagId: string) => ({
+  tagId,
+  instanceId: `i-${tagId}`,
+  hostname: `${tagId}.example.internal`,
+  address: '10.20.0.7',
+  port: 22,
+  environment: 'staging',
+  owner: 'platform-team',
+  os: 'linux',
+  serviceManager: 'systemd',
+  sshUser: 'ops',
+  sshCredential: `${tagId}-key`,
+  tags: { team: 'platform', tier: 'web' },
+});
+
