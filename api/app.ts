@@ -56,8 +56,10 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
     }),
   );
   app.use('/api/v1/*', async (c, next) => {
-    const hasBody = Number(c.req.header('content-length') ?? 0) > 0 || c.req.header('transfer-encoding') !== undefined;
-    if (BODY_METHODS.has(c.req.method) && hasBody && !isJson(c.req.header('content-type'))) {
+    // A declared non-JSON type, or a body with no type at all, is refused; a bodiless POST (cancel) passes.
+    const contentType = c.req.header('content-type');
+    const declaresBody = contentType !== undefined || Number(c.req.header('content-length') ?? 0) > 0;
+    if (BODY_METHODS.has(c.req.method) && declaresBody && !isJson(contentType)) {
       return problemResponse(c, 415, 'unsupported-media-type', `Send the body as application/json (got ${c.req.header('content-type') ?? 'no Content-Type'}).`);
     }
     await next();
