@@ -8,6 +8,7 @@ const tier = (name: string, extra: Partial<TestProjectInlineConfiguration['test'
     name,
     include: [`test/${name}/**/*.test.ts`],
     pool: 'forks',
+    setupFiles: ['test/support/quiet-runtime.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     ...extra,

@@ -135,7 +135,7 @@ describe('authentication and roles', () => {
       store: stack.store,
       jwt: { jwksUrl: `http://127.0.0.1:${port}/jwks.json`, publicKeyPem: null, issuer: 'https://auth.example', audience: 'infraai', tenantClaim: 'org.slug', roleClaim: 'role', defaultRole: 'viewer' },
     });
-    const sign = (claims: Record<string, unknown>, opts: { issuer?: string; expires?: string; key?: CryptoKey } = {}) =>
+    const sign = (claims: Record<string, unknown>, opts: { issuer?: string; expires?: string; key?: Parameters<SignJWT['sign']>[0] } = {}) =>
       new SignJWT(claims)
         .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
         .setSubject('user_42')
