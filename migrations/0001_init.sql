@@ -74,7 +74,7 @@ CREATE TABLE IF NOT EXISTS incidents (
   UNIQUE (tenant_id, number),
   UNIQUE (tenant_id, idempotency_key)
 );
-CREATE INDEX IF NOT EXISTS incidents_list_idx ON incidents (tenant_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS incidents_created_idx ON incidents (tenant_id, created_at DESC);
 CREATE INDEX IF NOT EXISTS incidents_status_idx ON incidents (tenant_id, status);
 CREATE INDEX IF NOT EXISTS incidents_tag_idx ON incidents (tenant_id, tag_id);
 

@@ -64,8 +64,6 @@ export function decodeCursor(cursor: string, shape: ('string' | 'number')[]): un
 }
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** PostgreSQL's text form of a timestamptz, e.g. 2026-11-24 00:25:01.123456+00. */
-const TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/;
 
 const toTenant = (r: Row): Tenant => ({ id: String(r.id), slug: String(r.slug), name: String(r.name), createdAt: iso(r.created_at) });
 
@@ -159,7 +157,7 @@ function translate(err: unknown): never {
 }
 
 const INCIDENT_COLUMNS = `id, tenant_id, number, title, description, severity, tag_id, status, source, workflow_id,
-  target_host, summary, created_by, created_at, updated_at, resolved_at, created_at::text AS created_at_text`;
+  target_host, summary, created_by, created_at, updated_at, resolved_at`;
 
 const RESULT_SELECT = `SELECT r.*, i.number AS incident_number FROM results r JOIN incidents i ON i.id = r.incident_id`;
 
@@ -363,22 +361,20 @@ export class SqlStore implements Store {
       if (filter.severity) add((p) => `severity = ${p}`, filter.severity);
       if (filter.tagId) add((p) => `tag_id = ${p}`, filter.tagId);
       if (page.cursor) {
-        const [createdAt, id] = decodeCursor(page.cursor, ['string', 'string']) as [string, string];
-        if (!UUID_PATTERN.test(id) || !TIMESTAMP_PATTERN.test(createdAt)) throw new InvalidCursorError();
-        params.push(createdAt, id);
-        where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+        const [beforeNumber] = decodeCursor(page.cursor, ['number']) as [number];
+        if (!Number.isInteger(beforeNumber) || beforeNumber < 1) throw new InvalidCursorError();
+        add((p) => `number < ${p}`, beforeNumber);
       }
       params.push(page.limit + 1);
+      // Newest first by the per-tenant number: unique and increasing, so keyset pages are exact
+      // even when two incidents share a timestamp.
       const rows = await this.q(
-        `SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+        `SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE ${where.join(' AND ')} ORDER BY number DESC LIMIT $${params.length}`,
         params,
       );
-      const page1 = rows.slice(0, page.limit);
-      const last = page1.at(-1);
-      return {
-        items: page1.map(toIncident),
-        nextCursor: rows.length > page.limit && last ? encodeCursor([String(last.created_at_text), String(last.id)]) : null,
-      };
+      const items = rows.slice(0, page.limit).map(toIncident);
+      const last = items.at(-1);
+      return { items, nextCursor: rows.length > page.limit && last ? encodeCursor([last.number]) : null };
     },
     update: async (tenantId: string, id: string, update: IncidentUpdate): Promise<Incident | null> => {
       if (!UUID_PATTERN.test(id)) return null;

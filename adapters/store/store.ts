@@ -131,7 +131,7 @@ export interface IncidentRepository {
   create(tenantId: string, input: IncidentInput): Promise<{ incident: Incident; created: boolean }>;
   get(tenantId: string, id: string): Promise<Incident | null>;
   getByNumber(tenantId: string, number: number): Promise<Incident | null>;
-  /** Newest first (createdAt desc, id desc). Throws InvalidCursorError for a cursor it did not issue. */
+  /** Newest first (by per-tenant number, descending). Throws InvalidCursorError for a cursor it did not issue. */
   list(tenantId: string, filter: IncidentFilter, page: PageRequest): Promise<Page<Incident>>;
   /** Sets the given fields; sets resolvedAt when the status becomes terminal. Null when absent. */
   update(tenantId: string, id: string, update: IncidentUpdate): Promise<Incident | null>;

@@ -293,18 +293,14 @@ export class SupabaseStore implements Store {
       if (filter.severity) query = query.eq('severity', filter.severity);
       if (filter.tagId) query = query.eq('tag_id', filter.tagId);
       if (page.cursor) {
-        const [createdAt, id] = decodeCursor(page.cursor, ['string', 'string']) as [string, string];
-        if (!UUID_PATTERN.test(id) || Number.isNaN(Date.parse(createdAt))) throw new InvalidCursorError();
-        query = query.or(`created_at.lt.${quote(createdAt)},and(created_at.eq.${quote(createdAt)},id.lt.${id})`);
+        const [beforeNumber] = decodeCursor(page.cursor, ['number']) as [number];
+        if (!Number.isInteger(beforeNumber) || beforeNumber < 1) throw new InvalidCursorError();
+        query = query.lt('number', beforeNumber);
       }
-      const rows = check(await query.order('created_at', { ascending: false }).order('id', { ascending: false }).limit(page.limit + 1));
-      const slice = rows.slice(0, page.limit);
-      const last = slice.at(-1);
-      // PostgREST returns timestamps with microseconds, which keeps the cursor exact.
-      return {
-        items: slice.map(toIncident),
-        nextCursor: rows.length > page.limit && last ? encodeCursor([String(last.created_at), String(last.id)]) : null,
-      };
+      const rows = check(await query.order('number', { ascending: false }).limit(page.limit + 1));
+      const items = rows.slice(0, page.limit).map(toIncident);
+      const last = items.at(-1);
+      return { items, nextCursor: rows.length > page.limit && last ? encodeCursor([last.number]) : null };
     },
     update: async (tenantId: string, id: string, update: IncidentUpdate): Promise<Incident | null> => {
       if (!UUID_PATTERN.test(id)) return null;

@@ -1,0 +1,41 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createStore } from '../../adapters/store/create-store.js';
+import { migrate } from '../../adapters/store/migrate.js';
+import { openPGlite } from '../../adapters/store/pglite-client.js';
+import { cmdbInput, describeStoreContract } from './store-contract.js';
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'infraai-pglite-'));
+  dirs.push(dir);
+  return dir;
+}
+
+afterAll(async () => {
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+describeStoreContract('PGlite', async () => createStore({ kind: 'pglite', dataDir: await tempDir() }));
+
+describe('PGlite persistence and migrations', () => {
+  it('keeps data across close and reopen of its data directory', async () => {
+    const dataDir = await tempDir();
+    const first = await createStore({ kind: 'pglite', dataDir });
+    const tenant = await first.tenants.ensure('persist');
+    await first.cmdb.create(tenant.id, cmdbInput('kept-01'));
+    await first.close();
+    const second = await createStore({ kind: 'pglite', dataDir });
+    expect((await second.cmdb.get(tenant.id, 'kept-01'))?.hostname).toBe('kept-01.example.internal');
+    await second.close();
+  });
+
+  it('applies each migration once', async () => {
+    const client = await openPGlite(await tempDir());
+    expect(await migrate(client)).toEqual(['0001_init']);
+    expect(await migrate(client)).toEqual([]);
+    await client.close();
+  });
+});

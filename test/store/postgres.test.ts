@@ -1,0 +1,33 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createStore } from '../../adapters/store/create-store.js';
+import { migrate } from '../../adapters/store/migrate.js';
+import { openPostgres } from '../../adapters/store/postgres-client.js';
+import { createTestDatabase } from '../support/postgres.js';
+import { describeStoreContract } from './store-contract.js';
+
+// The machine's real PostgreSQL, a fresh database per file.
+const databases: { drop(): Promise<void> }[] = [];
+
+afterAll(async () => {
+  for (const db of databases) await db.drop();
+});
+
+describeStoreContract('PostgreSQL', async () => {
+  const db = await createTestDatabase();
+  databases.push(db);
+  return createStore({ kind: 'postgres', url: db.url });
+});
+
+describe('PostgreSQL migrations', () => {
+  it('lets two processes migrate one database at once, each migration applied once', async () => {
+    const db = await createTestDatabase();
+    databases.push(db);
+    const [a, b] = [openPostgres(db.url), openPostgres(db.url)];
+    const [appliedA, appliedB] = await Promise.all([migrate(a), migrate(b)]);
+    expect([...appliedA, ...appliedB]).toEqual(['0001_init']);
+    const { rows } = await a.query<{ version: string }>('SELECT version FROM schema_migrations');
+    expect(rows.map((r) => r.version)).toEqual(['0001_init']);
+    await a.close();
+    await b.close();
+  });
+});

@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CmdbItemInput, Store } from '../../adapters/store/store.js';
+import { DuplicateKeyError, InvalidCursorError } from '../../adapters/store/store.js';
+
+// One contract for the store port: every adapter (PGlite, PostgreSQL, Supabase) must pass it.
+
+let counter = 0;
+const slug = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${(counter += 1)}`;
+
+export const cmdbInput = (tagId: string, extra: Partial<CmdbItemInput> = {}): CmdbItemInput => ({
+  tagId,
+  instanceId: `i-${tagId}`,
+  hostname: `${tagId}.example.internal`,
+  address: '10.0.0.1',
+  port: 22,
+  environment: 'production',
+  owner: 'sre',
+  os: 'linux',
+  serviceManager: 'systemd',
+  sshUser: 'ops',
+  sshCredential: 'ops-key',
+  description: null,
+  tags: {},
+  ...extra,
+});
+
+export function describeStoreContract(name: string, open: () => Promise<Store>): void {
+  describe(`store contract: ${name}`, () => {
+    let store: Store;
+    beforeAll(async () => {
+      store = await open();
+    });
+    afterAll(async () => {
+      await store?.close();
+    });
+
+    const newIncident = (tenantId: string, extra: { tagId?: string; severity?: 'low' | 'high' | 'critical'; idempotencyKey?: string } = {}) =>
+      store.incidents.create(tenantId, {
+        id: randomUUID(),
+        title: 'disk full',
+        description: '/var at 100%',
+        severity: extra.severity ?? 'high',
+        tagId: extra.tagId ?? 'web-01',
+        source: 'test',
+        createdBy: 'contract',
+        idempotencyKey: extra.idempotencyKey,
+      });
+
+    it('pings', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+
+    it('ensures tenants idempotently, also concurrently', async () => {
+      const s = slug('t');
+      const ids = await Promise.all(Array.from({ length: 10 }, () => store.tenants.ensure(s, 'Tenant')));
+      expect(new Set(ids.map((t) => t.id)).size).toBe(1);
+      expect(ids[0]).toMatchObject({ slug: s, name: 'Tenant' });
+      expect(await store.tenants.getBySlug(s)).toMatchObject({ id: ids[0]!.id });
+      expect(await store.tenants.getById(ids[0]!.id)).toMatchObject({ slug: s });
+      expect(await store.tenants.getById(randomUUID())).toBeNull();
+      expect(await store.tenants.getById('not-a-uuid')).toBeNull();
+    });
+
+    it('stores API keys by prefix: upsert, find, touch, revoke, list', async () => {
+      const tenant = await store.tenants.ensure(slug('keys'));
+      const prefix = randomUUID().replace(/-/g, '').slice(0, 16);
+      const first = await store.apiKeys.create({ tenantId: tenant.id, name: 'ci', role: 'operator', prefix, hash: 'a'.repeat(64) });
+      expect(first).toMatchObject({ tenantId: tenant.id, role: 'operator', revokedAt: null, lastUsedAt: null });
+      expect(await store.apiKeys.revoke(tenant.id, first.id)).toBe(true);
+      expect(await store.apiKeys.revoke(tenant.id, first.id)).toBe(false);
+      expect((await store.apiKeys.findByPrefix(prefix))?.revokedAt).not.toBeNull();
+      const again = await store.apiKeys.create({ tenantId: tenant.id, name: 'bootstrap', role: 'admin', prefix, hash: 'b'.repeat(64) });
+      expect(again).toMatchObject({ id: first.id, name: 'bootstrap', role: 'admin', hash: 'b'.repeat(64), revokedAt: null });
+      await store.apiKeys.touch(first.id);
+      expect((await store.apiKeys.findByPrefix(prefix))?.lastUsedAt).not.toBeNull();
+      expect((await store.apiKeys.list(tenant.id)).map((k) => k.id)).toEqual([first.id]);
+      const other = await store.tenants.ensure(slug('keys-other'));
+      expect(await store.apiKeys.list(other.id)).toEqual([]);
+      expect(await store.apiKeys.revoke(other.id, first.id)).toBe(false);
+      expect(await store.apiKeys.findByPrefix('0000000000000000')).toBeNull();
+    });
+
+    it('creates, reads, replaces and deletes CMDB items; duplicates are refused', async () => {
+      const tenant = await store.tenants.ensure(slug('cmdb'));
+      const created = await store.cmdb.create(tenant.id, cmdbInput('web-01', { tags: { team: 'web' }, port: 2222 }));
+      expect(created).toMatchObject({ tenantId: tenant.id, tagId: 'web-01', port: 2222, tags: { team: 'web' }, description: null });
+      expect(Date.parse(created.createdAt)).not.toBeNaN();
+      await expect(store.cmdb.create(tenant.id, cmdbInput('web-01'))).rejects.toBeInstanceOf(DuplicateKeyError);
+      expect(await store.cmdb.get(tenant.id, 'web-01')).toEqual(created);
+      expect((await store.cmdb.getByInstanceId(tenant.id, 'i-web-01'))?.tagId).toBe('web-01');
+      const replaced = await store.cmdb.replace(tenant.id, 'web-01', { ...cmdbInput('ignored'), hostname: 'web-01b.example.internal', tags: {}, owner: null });
+      expect(replaced).toMatchObject({ tagId: 'web-01', hostname: 'web-01b.example.internal', owner: null, tags: {}, port: 22 });
+      expect(Date.parse(replaced!.updatedAt)).toBeGreaterThanOrEqual(Date.parse(created.updatedAt));
+      expect(await store.cmdb.replace(tenant.id, 'missing', cmdbInput('missing'))).toBeNull();
+      expect(await store.cmdb.delete(tenant.id, 'web-01')).toBe(true);
+      expect(await store.cmdb.delete(tenant.id, 'web-01')).toBe(false);
+      expect(await store.cmdb.get(tenant.id, 'web-01')).toBeNull();
+    });
+
+    it('filters CMDB lists and pages them with cursors without gaps or repeats', async () => {
+      const tenant = await store.tenants.ensure(slug('cmdb-list'));
+      for (let i = 0; i < 23; i += 1) {
+        await store.cmdb.create(
+          tenant.id,
+          cmdbInput(`host-${String(i).padStart(2, '0')}`, {
+            environment: i % 2 ? 'staging' : 'production',
+            owner: i % 3 ? 'team-a' : 'team-b',
+            tags: { rack: `r${i % 4}`, role: i < 5 ? 'db' : 'web' },
+            description: i === 7 ? 'has 100%_literal marker' : null,
+          }),
+        );
+      }
+      const all: string[] = [];
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 10; pages += 1) {
+        const page = await store.cmdb.list(tenant.id, {}, { limit: 5, cursor });
+        all.push(...page.items.map((i) => i.tagId));
+        if (!page.nextCursor) break;
+        cursor = page.nextCursor;
+      }
+      expect(all).toHaveLength(23);
+      expect(new Set(all).size).toBe(23);
+      expect(all).toEqual([...all].sort());
+      const list = async (filter: Parameters<Store['cmdb']['list']>[1]) => (await store.cmdb.list(tenant.id, filter, { limit: 100 })).items.map((i) => i.tagId);
+      expect(await list({ environment: 'staging' })).toHaveLength(11);
+      expect(await list({ owner: 'team-b' })).toHaveLength(8);
+      expect(await list({ hostname: 'host-04.example.internal' })).toEqual(['host-04']);
+      expect(await list({ instanceId: 'i-host-09' })).toEqual(['host-09']);
+      expect(await list({ tags: { rack: 'r1', role: 'db' } })).toEqual(['host-01']);
+      expect(await list({ q: 'HOST-1' })).toHaveLength(10);
+      expect(await list({ q: '100%_lit' })).toEqual(['host-07']);
+      expect(await list({ q: '%' })).toEqual(['host-07']);
+      expect(await list({ q: 'st-0_' })).toEqual([]);
+      await expect(store.cmdb.list(tenant.id, {}, { limit: 5, cursor: 'garbage!' })).rejects.toBeInstanceOf(InvalidCursorError);
+    });
+
+    it('numbers incidents per tenant, sequentially and under concurrency', async () => {
+      const a = await store.tenants.ensure(slug('inc-a'));
+      const b = await store.tenants.ensure(slug('inc-b'));
+      expect((await newIncident(a.id)).incident.number).toBe(1);
+      expect((await newIncident(a.id)).incident.number).toBe(2);
+      expect((await newIncident(b.id)).incident.number).toBe(1);
+      const concurrent = await Promise.all(Array.from({ length: 20 }, () => newIncident(b.id)));
+      expect(concurrent.map((r) => r.incident.number).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
+      const first = concurrent[0]!.incident;
+      expect(first).toMatchObject({ tenantId: b.id, status: 'open', workflowId: `incident-${first.id}`, resolvedAt: null, targetHost: null });
+      expect(await store.incidents.getByNumber(b.id, first.number)).toMatchObject({ id: first.id });
+    });
+
+    it('returns the first incident for a repeated idempotency key, also under concurrency', async () => {
+      const tenant = await store.tenants.ensure(slug('idem'));
+      const one = await newIncident(tenant.id, { idempotencyKey: 'evt-1' });
+      const two = await newIncident(tenant.id, { idempotencyKey: 'evt-1' });
+      expect(one.created).toBe(true);
+      expect(two).toMatchObject({ created: false, incident: { id: one.incident.id } });
+      const racing = await Promise.all(Array.from({ length: 5 }, () => newIncident(tenant.id, { idempotencyKey: 'evt-2' })));
+      expect(racing.filter((r) => r.created)).toHaveLength(1);
+      expect(new Set(racing.map((r) => r.incident.id)).size).toBe(1);
+      const other = await store.tenants.ensure(slug('idem-other'));
+      expect((await newIncident(other.id, { idempotencyKey: 'evt-1' })).created).toBe(true);
+    });
+
+    it('lists incidents newest first with filters and stable cursors', async () => {
+      const tenant = await store.tenants.ensure(slug('inc-list'));
+      const ids: string[] = [];
+      for (let i = 0; i < 25; i += 1) {
+        const { incident } = await newIncident(tenant.id, { tagId: i % 5 === 0 ? 'db-01' : 'web-01', severity: i % 2 ? 'low' : 'critical' });
+        ids.push(incident.id);
+      }
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 10; pages += 1) {
+        const page = await store.incidents.list(tenant.id, {}, { limit: 7, cursor });
+        seen.push(...page.items.map((i) => i.id));
+        if (!page.nextCursor) break;
+        cursor = page.nextCursor;
+      }
+      expect(seen).toEqual([...ids].reverse());
+      expect((await store.incidents.list(tenant.id, { tagId: 'db-01' }, { limit: 100 })).items).toHaveLength(5);
+      expect((await store.incidents.list(tenant.id, { severity: 'low' }, { limit: 100 })).items).toHaveLength(12);
+      await store.incidents.update(tenant.id, ids[3]!, { status: 'escalated' });
+      expect((await store.incidents.list(tenant.id, { status: 'escalated' }, { limit: 100 })).items.map((i) => i.id)).toEqual([ids[3]]);
+      await expect(store.incidents.list(tenant.id, {}, { limit: 5, cursor: 'bm9wZQ' })).rejects.toBeInstanceOf(InvalidCursorError);
+    });
+
+    it('updates status, target and summary; terminal statuses set resolvedAt', async () => {
+      const tenant = await store.tenants.ensure(slug('upd'));
+      const { incident } = await newIncident(tenant.id);
+      const investigating = await store.incidents.update(tenant.id, incident.id, { status: 'investigating', targetHost: 'web-01.example.internal' });
+      expect(investigating).toMatchObject({ status: 'investigating', targetHost: 'web-01.example.internal', resolvedAt: null });
+      expect(Date.parse(investigating!.updatedAt)).toBeGreaterThanOrEqual(Date.parse(incident.updatedAt));
+      const escalated = await store.incidents.update(tenant.id, incident.id, { status: 'escalated', summary: 'handed over' });
+      expect(escalated).toMatchObject({ status: 'escalated', summary: 'handed over', targetHost: 'web-01.example.internal' });
+      expect(escalated!.resolvedAt).not.toBeNull();
+      expect(await store.incidents.update(tenant.id, randomUUID(), { status: 'failed' })).toBeNull();
+      expect(await store.incidents.delete(tenant.id, incident.id)).toBe(true);
+      expect(await store.incidents.get(tenant.id, incident.id)).toBeNull();
+    });
+
+    it('writes results and job logs once per idempotency key', async () => {
+      const tenant = await store.tenants.ensure(slug('res'));
+      const { incident } = await newIncident(tenant.id);
+      const first = await store.results.write(tenant.id, { incidentId: incident.id, idempotencyKey: 'k1', status: 'escalated', summary: 'first', details: { a: 1 } });
+      const repeat = await store.results.write(tenant.id, { incidentId: incident.id, idempotencyKey: 'k1', status: 'resolved', summary: 'second', details: {} });
+      expect(repeat).toEqual(first);
+      expect(first).toMatchObject({ incidentId: incident.id, incidentNumber: incident.number, summary: 'first', details: { a: 1 } });
+      expect(await store.results.listForIncident(tenant.id, incident.id)).toHaveLength(1);
+
+      const log1 = await store.jobLogs.append(tenant.id, { incidentId: incident.id, idempotencyKey: 'j1', action: 'a', target: 't', status: 'succeeded', detail: { n: 1 } });
+      const log1again = await store.jobLogs.append(tenant.id, { incidentId: incident.id, idempotencyKey: 'j1', action: 'a', target: 't', status: 'failed', detail: {} });
+      const log2 = await store.jobLogs.append(tenant.id, { incidentId: incident.id, idempotencyKey: 'j2', action: 'b', target: 't', status: 'succeeded', detail: {} });
+      expect([log1.created, log1again.created, log2.created]).toEqual([true, false, true]);
+      expect(log1again.log).toEqual(log1.log);
+      expect((await store.jobLogs.listForIncident(tenant.id, incident.id)).map((l) => l.action)).toEqual(['a', 'b']);
+    });
+
+    it('never lets one tenant read or change another tenant’s rows', async () => {
+      const a = await store.tenants.ensure(slug('iso-a'));
+      const b = await store.tenants.ensure(slug('iso-b'));
+      await store.cmdb.create(a.id, cmdbInput('secret-host'));
+      const { incident } = await newIncident(a.id);
+      await store.results.write(a.id, { incidentId: incident.id, idempotencyKey: 'iso', status: 'escalated', summary: 's', details: {} });
+      await store.jobLogs.append(a.id, { incidentId: incident.id, idempotencyKey: 'iso', action: 'x', target: 'y', status: 'succeeded', detail: {} });
+
+      expect(await store.cmdb.get(b.id, 'secret-host')).toBeNull();
+      expect((await store.cmdb.list(b.id, {}, { limit: 100 })).items).toEqual([]);
+      expect(await store.cmdb.replace(b.id, 'secret-host', cmdbInput('x'))).toBeNull();
+      expect(await store.cmdb.delete(b.id, 'secret-host')).toBe(false);
+      expect(await store.incidents.get(b.id, incident.id)).toBeNull();
+      expect(await store.incidents.getByNumber(b.id, incident.number)).toBeNull();
+      expect((await store.incidents.list(b.id, {}, { limit: 100 })).items).toEqual([]);
+      expect(await store.incidents.update(b.id, incident.id, { status: 'cancelled' })).toBeNull();
+      expect(await store.incidents.delete(b.id, incident.id)).toBe(false);
+      expect(await store.results.listForIncident(b.id, incident.id)).toEqual([]);
+      expect(await store.jobLogs.listForIncident(b.id, incident.id)).toEqual([]);
+      await expect(store.results.write(b.id, { incidentId: incident.id, idempotencyKey: 'iso-b', status: 'failed', summary: 'x', details: {} })).rejects.toThrow();
+      expect((await store.cmdb.get(a.id, 'secret-host'))?.tagId).toBe('secret-host');
+      expect((await store.incidents.get(a.id, incident.id))?.status).toBe('open');
+    });
+  });
+}
