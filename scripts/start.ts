@@ -60,6 +60,7 @@ async function main(): Promise<void> {
 
   let target = await resolveTemporalTarget(config);
   let webUiUrl: string | null = null;
+  let devServerNote = '';
   if (!config.temporal.address) {
     console.log('[infraai] starting the Temporal dev server…');
     const devServer = await startTemporalDevServer({
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
     cleanups.push({ name: 'Temporal dev server', run: () => devServer.stop() });
     target = { ...target, address: devServer.address, namespace: devServer.namespace };
     webUiUrl = devServer.uiUrl;
+    devServerNote = ` (dev server pid ${devServer.pid}, log ${devServer.logFile})`;
   }
 
   const store = await createStore(config.store);
@@ -112,7 +114,7 @@ async function main(): Promise<void> {
     'InfraAI is running',
     `  API          ${api.url}`,
     `  API docs     ${api.url}/docs   (OpenAPI: ${api.url}/openapi.json, health: ${api.url}/health)`,
-    `  Temporal     ${target.address}   namespace ${target.namespace}, task queue ${config.temporal.taskQueue}`,
+    `  Temporal     ${target.address}   namespace ${target.namespace}, task queue ${config.temporal.taskQueue}${devServerNote}`,
     webUiUrl ? `  Web UI       ${webUiUrl}/namespaces/${target.namespace}/workflows` : '  Web UI       (external cluster: use its own Web UI)',
     `  Store        ${describeStore(config.store)}`,
     `  Data         ${dataDir}`,
