@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../config.js';
+
+describe('loadConfig', () => {
+  it('has defaults that run the embedded stack', () => {
+    const config = loadConfig({});
+    expect(config.api).toMatchObject({ host: '127.0.0.1', port: 8000, bodyLimitBytes: 1024 * 1024, corsOrigins: [] });
+    expect(config.store).toEqual({ kind: 'pglite', dataDir: '.data/pglite' });
+    expect(config.temporal).toMatchObject({ address: null, taskQueue: 'infraai', tls: null, apiKey: null });
+    expect(config.devServer).toMatchObject({ configFile: 'temporal-dev.yaml', port: null, uiPort: null });
+    expect(config.jwt).toBeNull();
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('chooses PostgreSQL or Supabase from the environment', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).store).toEqual({ kind: 'postgres', url: 'postgres://u@h/db' });
+    expect(loadConfig({ SUPABASE_URL: 'https://x.supabase.co', SUPABASE_KEY: 'k' }).store).toMatchObject({ kind: 'supabase' });
+    expect(() => loadConfig({ SUPABASE_URL: 'https://x.supabase.co' })).toThrow(/SUPABASE_URL and SUPABASE_KEY/);
+  });
+
+  it('names the variable that is wrong', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
+    expect(() => loadConfig({ INFRAAI_BODY_LIMIT_BYTES: '-1' })).toThrow(/INFRAAI_BODY_LIMIT_BYTES/);
+    expect(() => loadConfig({ TEMPORAL_TLS: 'maybe' })).toThrow(/TEMPORAL_TLS/);
+    expect(() => loadConfig({ INFRAAI_JWT_JWKS_URL: 'not a url' })).toThrow(/INFRAAI_JWT_JWKS_URL/);
+  });
+
+  it('configures a remote Temporal with TLS, mTLS or an API key, and refuses half-configured TLS', () => {
+    const cloud = loadConfig({ TEMPORAL_ADDRESS: 'ns.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'ns', TEMPORAL_API_KEY: 'secret' });
+    expect(cloud.temporal).toMatchObject({ address: 'ns.tmprl.cloud:7233', namespace: 'ns', apiKey: 'secret', tls: {} });
+    const mtls = loadConfig({ TEMPORAL_ADDRESS: 'h:7233', TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem', TEMPORAL_TLS_CLIENT_KEY_PATH: '/k.pem' });
+    expect(mtls.temporal.tls).toEqual({ clientCertPath: '/c.pem', clientKeyPath: '/k.pem' });
+    expect(() => loadConfig({ TEMPORAL_ADDRESS: 'h:7233', TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem' })).toThrow(/set together/);
+    expect(() => loadConfig({ TEMPORAL_API_KEY: 'secret' })).toThrow(/TEMPORAL_ADDRESS/);
+  });
+
+  it('reads JWT, CORS, port overrides and the workflow bundle', () => {
+    const config = loadConfig({
+      INFRAAI_JWT_JWKS_URL: 'https://clerk.example/.well-known/jwks.json',
+      INFRAAI_JWT_TENANT_CLAIM: 'o.id',
+      INFRAAI_CORS_ORIGINS: 'https://console.example, http://localhost:3000',
+      TEMPORAL_DEV_PORT: '17233',
+      TEMPORAL_DEV_UI_PORT: '18233',
+      INFRAAI_WORKFLOW_BUNDLE: 'dist/workflow-bundle.js',
+    });
+    expect(config.jwt).toMatchObject({ jwksUrl: 'https://clerk.example/.well-known/jwks.json', tenantClaim: 'o.id', roleClaim: 'role', defaultRole: 'operator' });
+    expect(config.api.corsOrigins).toEqual(['https://console.example', 'http://localhost:3000']);
+    expect(config.devServer).toMatchObject({ port: 17233, uiPort: 18233 });
+    expect(config.worker.workflowBundlePath).toBe('dist/workflow-bundle.js');
+  });
+});
