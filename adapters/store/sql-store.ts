@@ -1,14 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  TERMINAL_INCIDENT_STATUSES,
-  type CmdbItem,
-  type Environment,
-  type Incident,
-  type IncidentResult,
-  type IncidentStatus,
-  type JobLog,
-  type Severity,
-} from '../../core/incident.js';
+import { TERMINAL_INCIDENT_STATUSES, type CmdbItem, type Incident, type IncidentResult, type IncidentStatus, type JobLog } from '../../core/incident.js';
+import { decodeCursor, encodeCursor, toApiKey, toCmdbItem, toIncident, toJobLog, toResult, toTenant, UUID_PATTERN, type Row } from './rows.js';
 import type { SqlClient } from './sql-client.js';
 import {
   DuplicateKeyError,
@@ -26,119 +18,6 @@ import {
   type Store,
   type Tenant,
 } from './store.js';
-
-type Row = Record<string, unknown>;
-
-function iso(value: unknown): string {
-  return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
-}
-
-function isoOrNull(value: unknown): string | null {
-  return value === null || value === undefined ? null : iso(value);
-}
-
-function str(value: unknown): string | null {
-  return value === null || value === undefined ? null : String(value);
-}
-
-function json<T>(value: unknown, fallback: T): T {
-  if (value === null || value === undefined) return fallback;
-  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
-}
-
-export function encodeCursor(values: unknown[]): string {
-  return Buffer.from(JSON.stringify(values)).toString('base64url');
-}
-
-export function decodeCursor(cursor: string, shape: ('string' | 'number')[]): unknown[] {
-  try {
-    const values: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (!Array.isArray(values) || values.length !== shape.length) throw new InvalidCursorError();
-    values.forEach((value, i) => {
-      if (typeof value !== shape[i]) throw new InvalidCursorError();
-    });
-    return values;
-  } catch {
-    throw new InvalidCursorError();
-  }
-}
-
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const toTenant = (r: Row): Tenant => ({ id: String(r.id), slug: String(r.slug), name: String(r.name), createdAt: iso(r.created_at) });
-
-const toApiKey = (r: Row): ApiKeyRecord => ({
-  id: String(r.id),
-  tenantId: String(r.tenant_id),
-  name: String(r.name),
-  role: r.role as Role,
-  prefix: String(r.prefix),
-  hash: String(r.hash),
-  createdAt: iso(r.created_at),
-  lastUsedAt: isoOrNull(r.last_used_at),
-  revokedAt: isoOrNull(r.revoked_at),
-});
-
-const toCmdbItem = (r: Row): CmdbItem => ({
-  tenantId: String(r.tenant_id),
-  tagId: String(r.tag_id),
-  instanceId: str(r.instance_id),
-  hostname: String(r.hostname),
-  address: String(r.address),
-  port: Number(r.port),
-  environment: r.environment as Environment,
-  owner: str(r.owner),
-  os: str(r.os),
-  serviceManager: str(r.service_manager),
-  sshUser: str(r.ssh_user),
-  sshCredential: str(r.ssh_credential),
-  description: str(r.description),
-  tags: json<Record<string, string>>(r.tags, {}),
-  createdAt: iso(r.created_at),
-  updatedAt: iso(r.updated_at),
-});
-
-const toIncident = (r: Row): Incident => ({
-  id: String(r.id),
-  tenantId: String(r.tenant_id),
-  number: Number(r.number),
-  title: String(r.title),
-  description: String(r.description),
-  severity: r.severity as Severity,
-  tagId: String(r.tag_id),
-  status: r.status as IncidentStatus,
-  source: String(r.source),
-  workflowId: String(r.workflow_id),
-  targetHost: str(r.target_host),
-  summary: str(r.summary),
-  createdBy: str(r.created_by),
-  createdAt: iso(r.created_at),
-  updatedAt: iso(r.updated_at),
-  resolvedAt: isoOrNull(r.resolved_at),
-});
-
-const toResult = (r: Row): IncidentResult => ({
-  id: String(r.id),
-  tenantId: String(r.tenant_id),
-  incidentId: String(r.incident_id),
-  incidentNumber: Number(r.incident_number),
-  status: r.status as IncidentStatus,
-  summary: String(r.summary),
-  details: json<Record<string, unknown>>(r.details, {}),
-  createdAt: iso(r.created_at),
-});
-
-const toJobLog = (r: Row): JobLog => ({
-  id: String(r.id),
-  tenantId: String(r.tenant_id),
-  incidentId: str(r.incident_id),
-  idempotencyKey: String(r.idempotency_key),
-  action: String(r.action),
-  target: String(r.target),
-  status: r.status as JobLog['status'],
-  detail: json<Record<string, unknown>>(r.detail, {}),
-  createdAt: iso(r.created_at),
-});
 
 function sqlState(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;

@@ -1,16 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createClient, type PostgrestError, type SupabaseClient } from '@supabase/supabase-js';
-import {
-  TERMINAL_INCIDENT_STATUSES,
-  type CmdbItem,
-  type Environment,
-  type Incident,
-  type IncidentResult,
-  type IncidentStatus,
-  type JobLog,
-  type Severity,
-} from '../../core/incident.js';
-import { decodeCursor, encodeCursor } from './sql-store.js';
+import { TERMINAL_INCIDENT_STATUSES, type CmdbItem, type Incident, type IncidentResult, type JobLog } from '../../core/incident.js';
+import { decodeCursor, encodeCursor, toApiKey, toCmdbItem, toIncident, toJobLog, toResult, toTenant, UUID_PATTERN, type Row } from './rows.js';
 import {
   DuplicateKeyError,
   InvalidCursorError,
@@ -33,19 +24,6 @@ import {
 // The Supabase adapter talks to the same tables through Supabase's REST interface (PostgREST)
 // with supabase-js. It cannot run DDL: apply migrations/*.sql with DATABASE_URL or the SQL editor.
 
-type Row = Record<string, unknown>;
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function iso(value: unknown): string {
-  return new Date(String(value)).toISOString();
-}
-function isoOrNull(value: unknown): string | null {
-  return value === null || value === undefined ? null : iso(value);
-}
-function str(value: unknown): string | null {
-  return value === null || value === undefined ? null : String(value);
-}
-
 function check(result: { data: unknown; error: PostgrestError | null }, entity = 'row', key = ''): Row[] {
   if (!result.error) return Array.isArray(result.data) ? (result.data as Row[]) : [];
   if (result.error.code === '23505') throw new DuplicateKeyError(entity, key);
@@ -54,76 +32,6 @@ function check(result: { data: unknown; error: PostgrestError | null }, entity =
   }
   throw new Error(`Supabase ${result.error.code}: ${result.error.message}`);
 }
-
-const toTenant = (r: Row): Tenant => ({ id: String(r.id), slug: String(r.slug), name: String(r.name), createdAt: iso(r.created_at) });
-const toApiKey = (r: Row): ApiKeyRecord => ({
-  id: String(r.id),
-  tenantId: String(r.tenant_id),
-  name: String(r.name),
-  role: r.role as Role,
-  prefix: String(r.prefix),
-  hash: String(r.hash),
-  createdAt: iso(r.created_at),
-  lastUsedAt: isoOrNull(r.last_used_at),
-  revokedAt: isoOrNull(r.revoked_at),
-});
-const toCmdbItem = (r: Row): CmdbItem => ({
-  tenantId: String(r.tenant_id),
-  tagId: String(r.tag_id),
-  instanceId: str(r.instance_id),
-  hostname: String(r.hostname),
-  address: String(r.address),
-  port: Number(r.port),
-  environment: r.environment as Environment,
-  owner: str(r.owner),
-  os: str(r.os),
-  serviceManager: str(r.service_manager),
-  sshUser: str(r.ssh_user),
-  sshCredential: str(r.ssh_credential),
-  description: str(r.description),
-  tags: (r.tags ?? {}) as Record<string, string>,
-  createdAt: iso(r.created_at),
-  updatedAt: iso(r.updated_at),
-});
-const toIncident = (r: Row): Incident => ({
-  id: String(r.id),
-  tenantId: String(r.tenant_id),
-  number: Number(r.number),
-  title: String(r.title),
-  description: String(r.description),
-  severity: r.severity as Severity,
-  tagId: String(r.tag_id),
-  status: r.status as IncidentStatus,
-  source: String(r.source),
-  workflowId: String(r.workflow_id),
-  targetHost: str(r.target_host),
-  summary: str(r.summary),
-  createdBy: str(r.created_by),
-  createdAt: iso(r.created_at),
-  updatedAt: iso(r.updated_at),
-  resolvedAt: isoOrNull(r.resolved_at),
-});
-const toResult = (r: Row): IncidentResult => ({
-  id: String(r.id),
-  tenantId: String(r.tenant_id),
-  incidentId: String(r.incident_id),
-  incidentNumber: Number((r.incidents as { number?: unknown } | null)?.number ?? 0),
-  status: r.status as IncidentStatus,
-  summary: String(r.summary),
-  details: (r.details ?? {}) as Record<string, unknown>,
-  createdAt: iso(r.created_at),
-});
-const toJobLog = (r: Row): JobLog => ({
-  id: String(r.id),
-  tenantId: String(r.tenant_id),
-  incidentId: str(r.incident_id),
-  idempotencyKey: String(r.idempotency_key),
-  action: String(r.action),
-  target: String(r.target),
-  status: r.status as JobLog['status'],
-  detail: (r.detail ?? {}) as Record<string, unknown>,
-  createdAt: iso(r.created_at),
-});
 
 function cmdbRow(item: Omit<CmdbItemInput, 'tagId'>): Row {
   return {
