@@ -29,6 +29,8 @@ export interface IncidentWorkflowGateway {
   start(input: RemediateIncidentInput & { targetHost: string }): Promise<{ workflowId: string; runId: string }>;
   describe(workflowId: string): Promise<WorkflowSummary>;
   queryState(workflowId: string, timeoutMs: number): Promise<IncidentWorkflowState>;
+  /** The final state a completed run returned, read from its close event (no worker replay). */
+  completedState(workflowId: string, timeoutMs: number): Promise<IncidentWorkflowState>;
   cancel(workflowId: string): Promise<void>;
   fetchHistory(workflowId: string): Promise<temporal.api.history.v1.IHistory>;
   ping(timeoutMs: number): Promise<void>;
@@ -101,6 +103,13 @@ export function createTemporalIncidentGateway(client: Client, options: { taskQue
     async queryState(workflowId, timeoutMs) {
       try {
         return await withDeadline(timeoutMs, () => client.workflow.getHandle(workflowId).query(incidentStateQuery));
+      } catch (err) {
+        return mapTemporalError(err);
+      }
+    },
+    async completedState(workflowId, timeoutMs) {
+      try {
+        return (await withDeadline(timeoutMs, () => client.workflow.getHandle(workflowId).result())) as IncidentWorkflowState;
       } catch (err) {
         return mapTemporalError(err);
       }

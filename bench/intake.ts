@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { freePort, machineDescription, median, round, startStack, writeReport } from './lib.js';
 
 // `npm run bench`: incident intake through the API against the bare Temporal client, and API read
@@ -29,6 +29,7 @@ async function timeAll<T>(tasks: (() => Promise<T>)[]): Promise<{ results: T[]; 
 }
 
 async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const dataDir = await mkdtemp(join(tmpdir(), 'infraai-bench-'));
   const [apiPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
   const stack = await startStack({

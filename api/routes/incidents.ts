@@ -140,27 +140,29 @@ export function incidentRoutes(store: Store, workflows: IncidentWorkflowGateway)
     async (c) => {
       const incident = await load(c.get('principal').tenantId, c.req.valid('param').id);
       // The row always answers; the live part degrades to an explanation when Temporal cannot.
-      const [described, state] = await Promise.allSettled([
-        workflows.describe(incident.workflowId),
-        workflows.queryState(incident.workflowId, QUERY_TIMEOUT_MS),
-      ]);
-      const reason = (result: PromiseSettledResult<unknown>) =>
-        result.status === 'rejected' ? (result.reason instanceof Error ? result.reason.message : String(result.reason)) : null;
-      return c.json(
-        {
-          ...toIncidentResponse(incident),
-          workflow:
-            described.status === 'fulfilled'
-              ? {
-                  ...described.value,
-                  state: state.status === 'fulfilled' ? (state.value as unknown as Record<string, unknown>) : null,
-                  stateError: reason(state),
-                }
-              : null,
-          workflowError: reason(described),
-        },
-        200,
-      );
+      // A completed run's state is its result (read from the close event); a running, failed or
+      // cancelled run is asked through the state query.
+      const reason = (err: unknown) => (err instanceof Error ? err.message : String(err));
+      let workflow: z.infer<typeof IncidentDetailSchema>['workflow'] = null;
+      let workflowError: string | null = null;
+      try {
+        const described = await workflows.describe(incident.workflowId);
+        let state: Record<string, unknown> | null = null;
+        let stateError: string | null = null;
+        try {
+          const live =
+            described.status === 'COMPLETED'
+              ? await workflows.completedState(incident.workflowId, QUERY_TIMEOUT_MS)
+              : await workflows.queryState(incident.workflowId, QUERY_TIMEOUT_MS);
+          state = live as unknown as Record<string, unknown>;
+        } catch (err) {
+          stateError = reason(err);
+        }
+        workflow = { ...described, state, stateError };
+      } catch (err) {
+        workflowError = reason(err);
+      }
+      return c.json({ ...toIncidentResponse(incident), workflow, workflowError }, 200);
     },
   );
 
