@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStore } from '../../adapters/store/create-store.js';
 import { migrate } from '../../adapters/store/migrate.js';
-import { openPGlite } from '../../adapters/store/pglite-client.js';
+import { openPGlite, PGliteDirectoryInUseError } from '../../adapters/store/pglite-client.js';
 import { cmdbInput, describeStoreContract } from './store-contract.js';
 
 const dirs: string[] = [];
@@ -37,5 +37,20 @@ describe('PGlite persistence and migrations', () => {
     expect(await migrate(client)).toEqual(['0001_init']);
     expect(await migrate(client)).toEqual([]);
     await client.close();
+  });
+});
+
+describe('PGlite single-process guard', () => {
+  it('refuses a second open of a directory held by a live process, and reopens after close', async () => {
+    const dataDir = await tempDir();
+    const first = await openPGlite(dataDir);
+    const { writeFile } = await import('node:fs/promises');
+    // Same process: pretend another live process (our parent) holds it.
+    await writeFile(`${dataDir}.lock`, String(process.ppid));
+    await expect(openPGlite(dataDir)).rejects.toBeInstanceOf(PGliteDirectoryInUseError);
+    await writeFile(`${dataDir}.lock`, String(process.pid));
+    await first.close();
+    const second = await openPGlite(dataDir);
+    await second.close();
   });
 });
