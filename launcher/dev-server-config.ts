@@ -3,19 +3,32 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 
-/** temporal-dev.yaml: the checked-in configuration of the embedded Temporal dev server. */
+/**
+ * temporal-dev.yaml: the checked-in configuration of the embedded Temporal dev server. Everything
+ * here is pure (no spawning, no directories created) so the argument list can be unit-tested.
+ */
 const searchAttributeType = z.enum(['Text', 'Keyword', 'Int', 'Double', 'Bool', 'Datetime', 'KeywordList']);
+const port = z.number().int().min(1).max(65535);
 
 export const devServerFileSchema = z
   .object({
-    namespace: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,62}$/, 'a Temporal namespace name'),
+    namespace: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,62}$/, 'must be a Temporal namespace name (2-63 letters, digits, ".", "_", "-")'),
     retentionDays: z.number().int().min(1).max(3650).default(7),
     ip: z.string().min(1).default('127.0.0.1'),
-    port: z.number().int().min(1).max(65535).default(7233),
-    uiPort: z.number().int().min(1).max(65535).default(8233),
+    port: port.default(7233),
+    uiPort: port.default(8233),
+    /** Relative to the data directory unless absolute. */
     databaseFile: z.string().min(1).default('temporal/temporal.sqlite'),
-    searchAttributes: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an identifier'), searchAttributeType).default({}),
-    dynamicConfig: z.record(z.string().min(1), z.unknown()).default({}),
+    searchAttributes: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier'), searchAttributeType)
+      .default({}),
+    // The CLI takes KEY=<JSON value>; YAML scalars, lists and maps map onto JSON one to one.
+    dynamicConfig: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'must be a dotted identifier'),
+        z.json().refine((value) => value !== null, 'needs a value (string, number, boolean, list or map)'),
+      )
+      .default({}),
     ui: z
       .object({ disableNewsFetch: z.boolean().default(true), codecEndpoint: z.string().default('') })
       .strict()
@@ -31,6 +44,14 @@ export interface DevServerSettings extends DevServerFile {
   headless: boolean;
 }
 
+export interface DevServerOverrides {
+  dataDir: string;
+  port?: number | undefined;
+  uiPort?: number | undefined;
+  headless?: boolean | undefined;
+}
+
+/** temporal-dev.yaml is unreadable or invalid; the message names the file and the field. */
 export class DevServerConfigError extends Error {
   override readonly name = 'DevServerConfigError';
 }
@@ -44,7 +65,7 @@ export function parseDevServerConfig(text: string, source: string): DevServerFil
   }
   const parsed = devServerFileSchema.safeParse(raw ?? {});
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    const issues = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
     throw new DevServerConfigError(`${source} is invalid:\n${issues.join('\n')}`);
   }
   return parsed.data;
@@ -61,10 +82,7 @@ export async function readDevServerConfig(file: string): Promise<DevServerFile> 
 }
 
 /** Applies the environment's overrides (ports, data directory, headless) to the file's settings. */
-export function resolveDevServerSettings(
-  file: DevServerFile,
-  overrides: { dataDir: string; port?: number | undefined; uiPort?: number | undefined; headless?: boolean | undefined },
-): DevServerSettings {
+export function resolveDevServerSettings(file: DevServerFile, overrides: DevServerOverrides): DevServerSettings {
   const dataDir = resolve(overrides.dataDir);
   return {
     ...file,
@@ -75,7 +93,11 @@ export function resolveDevServerSettings(
   };
 }
 
-/** The exact `temporal server start-dev` argument list for these settings. */
+/**
+ * The exact `temporal server start-dev` argument list for these settings. Retention is not among
+ * them: start-dev has no flag for it and creates namespaces with 24 h, so the launcher sets
+ * `retentionDays` through UpdateNamespace once the server answers.
+ */
 export function devServerArgs(settings: DevServerSettings): string[] {
   const args = [
     'server',
@@ -101,4 +123,11 @@ export function devServerArgs(settings: DevServerSettings): string[] {
   for (const [name, type] of Object.entries(settings.searchAttributes)) args.push('--search-attribute', `${name}=${type}`);
   for (const [key, value] of Object.entries(settings.dynamicConfig)) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   return args;
+}
+
+/** Where a client on this machine reaches the server (a wildcard bind is reached on loopback). */
+export function clientHost(ip: string): string {
+  if (ip === '0.0.0.0') return '127.0.0.1';
+  if (ip === '::' || ip === '[::]') return '[::1]';
+  return ip.includes(':') && !ip.startsWith('[') ? `[${ip}]` : ip;
 }
