@@ -111,3 +111,30 @@ export async function loadRunbooks(dir = RUNBOOKS_DIR): Promise<Runbook[]> {
   }
   return runbooks;
 }
+
+/** The text a runbook contributes to the knowledge base: its prose plus what its structure says. */
+export function runbookToMarkdown(runbook: Runbook): string {
+  const variants = (command: Record<string, string | undefined>) => Object.values(command).filter(Boolean).join(' | ');
+  return [
+    `# ${runbook.title}`,
+    '',
+    `Symptoms and keywords: ${runbook.keywords.join(', ')}.`,
+    '',
+    runbook.body.replace(/^# .*\n/, ''),
+    '',
+    '## Diagnostics',
+    ...runbook.diagnostics.map((d) => `- ${d.description} \`${variants(d.command)}\``),
+    '',
+    '## Root causes',
+    ...runbook.hypotheses.map((h) => `- ${h.rootCause}`),
+    '',
+    '## Fixes',
+    ...runbook.fixes.map((f) => `- (${f.risk} risk) ${f.description} \`${variants(f.command)}\``),
+    '',
+    '## Rollback',
+    runbook.rollback,
+    '',
+    '## Prevention',
+    ...runbook.prevention.map((p) => `- ${p}`),
+  ].join('\n');
+}
