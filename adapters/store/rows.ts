@@ -1,4 +1,4 @@
-import { InvalidCursorError, type ApiKeyRecord, type Role, type Tenant } from './store.js';
+import { InvalidCursorError, type ApiKeyRecord, type KnowledgeDocument, type KnowledgeKind, type Role, type Tenant } from './store.js';
 import type { CmdbItem, Environment, Incident, IncidentResult, IncidentStatus, JobLog, Severity } from '../../core/incident.js';
 
 // Row mapping shared by every adapter: PostgreSQL, PGlite and PostgREST all return the schema's
@@ -117,3 +117,17 @@ export const toJobLog = (r: Row): JobLog => ({
   createdAt: iso(r.created_at),
 });
 
+
+export const toKnowledgeDocument = (r: Row): KnowledgeDocument => ({
+  id: String(r.id),
+  tenantId: str(r.tenant_id),
+  title: String(r.title),
+  kind: r.kind as KnowledgeKind,
+  source: String(r.source),
+  contentType: String(r.content_type),
+  contentHash: String(r.content_hash),
+  sizeBytes: Number(r.size_bytes),
+  chunkCount: Number(r.chunk_count),
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+});

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TERMINAL_INCIDENT_STATUSES, type CmdbItem, type Incident, type IncidentResult, type IncidentStatus, type JobLog } from '../../core/incident.js';
-import { decodeCursor, encodeCursor, toApiKey, toCmdbItem, toIncident, toJobLog, toResult, toTenant, UUID_PATTERN, type Row } from './rows.js';
+import { decodeCursor, encodeCursor, str, toApiKey, toCmdbItem, toIncident, toJobLog, toKnowledgeDocument, toResult, toTenant, UUID_PATTERN, type Row } from './rows.js';
 import type { SqlClient } from './sql-client.js';
 import {
   DuplicateKeyError,
@@ -12,6 +12,10 @@ import {
   type IncidentFilter,
   type IncidentInput,
   type IncidentUpdate,
+  type KnowledgeChunkRecord,
+  type KnowledgeDocument,
+  type KnowledgeDocumentInput,
+  type KnowledgeKind,
   type Page,
   type PageRequest,
   type Role,
@@ -317,6 +321,74 @@ export class SqlStore implements Store {
       if (!UUID_PATTERN.test(incidentId)) return [];
       const rows = await this.q(`SELECT * FROM job_logs WHERE tenant_id = $1 AND incident_id = $2 ORDER BY created_at, id`, [tenantId, incidentId]);
       return rows.map(toJobLog);
+    },
+  };
+
+  knowledge = {
+    addDocument: async (input: KnowledgeDocumentInput): Promise<{ document: KnowledgeDocument; created: boolean }> => {
+      return this.db.transaction(async (tx) => {
+        const inserted = await tx.query<Row>(
+          `INSERT INTO knowledge_documents (id, tenant_id, title, kind, source, content_type, content_hash, size_bytes, chunk_count)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT ON CONSTRAINT knowledge_documents_unique_content DO NOTHING RETURNING *`,
+          [input.id, input.tenantId, input.title, input.kind, input.source, input.contentType, input.contentHash, input.sizeBytes, input.chunks.length],
+        );
+        if (!inserted.rows[0]) {
+          const existing = await tx.query<Row>(
+            `SELECT * FROM knowledge_documents WHERE tenant_id IS NOT DISTINCT FROM $1 AND content_hash = $2`,
+            [input.tenantId, input.contentHash],
+          );
+          return { document: toKnowledgeDocument(existing.rows[0]!), created: false };
+        }
+        for (const chunk of input.chunks) {
+          await tx.query(`INSERT INTO knowledge_chunks (id, doc_id, tenant_id, idx, section, text) VALUES ($1, $2, $3, $4, $5, $6)`, [
+            `${input.id}#${chunk.index}`,
+            input.id,
+            input.tenantId,
+            chunk.index,
+            chunk.section,
+            chunk.text,
+          ]);
+        }
+        return { document: toKnowledgeDocument(inserted.rows[0]), created: true };
+      });
+    },
+    listDocuments: async (tenantId: string | null, options: { includeGlobal?: boolean } = {}): Promise<KnowledgeDocument[]> => {
+      const rows = await this.q(
+        `SELECT * FROM knowledge_documents WHERE tenant_id IS NOT DISTINCT FROM $1 OR ($2 AND tenant_id IS NULL) ORDER BY created_at DESC, id`,
+        [tenantId, options.includeGlobal === true],
+      );
+      return rows.map(toKnowledgeDocument);
+    },
+    getDocument: async (tenantId: string | null, id: string): Promise<KnowledgeDocument | null> => {
+      if (!UUID_PATTERN.test(id)) return null;
+      const rows = await this.q(`SELECT * FROM knowledge_documents WHERE id = $1 AND tenant_id IS NOT DISTINCT FROM $2`, [id, tenantId]);
+      return rows[0] ? toKnowledgeDocument(rows[0]) : null;
+    },
+    deleteDocument: async (tenantId: string | null, id: string): Promise<boolean> => {
+      if (!UUID_PATTERN.test(id)) return false;
+      const rows = await this.q(`DELETE FROM knowledge_documents WHERE id = $1 AND tenant_id IS NOT DISTINCT FROM $2 RETURNING id`, [id, tenantId]);
+      return rows.length > 0;
+    },
+    allChunks: async (): Promise<(KnowledgeChunkRecord & { title: string; kind: KnowledgeKind })[]> => {
+      const rows = await this.q(
+        `SELECT c.id, c.doc_id, c.tenant_id, c.idx, c.section, c.text, d.title, d.kind
+         FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.doc_id ORDER BY c.doc_id, c.idx`,
+      );
+      return rows.map((r) => ({
+        id: String(r.id),
+        docId: String(r.doc_id),
+        tenantId: str(r.tenant_id),
+        index: Number(r.idx),
+        section: String(r.section),
+        text: String(r.text),
+        title: String(r.title),
+        kind: r.kind as KnowledgeKind,
+      }));
+    },
+    revision: async (): Promise<string> => {
+      const rows = await this.q(`SELECT count(*)::text AS n, coalesce(max(updated_at)::text, '') AS at, coalesce(sum(chunk_count), 0)::text AS c FROM knowledge_documents`);
+      return `${String(rows[0]?.n)}:${String(rows[0]?.c)}:${String(rows[0]?.at)}`;
     },
   };
 }

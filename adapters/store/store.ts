@@ -21,6 +21,59 @@ export interface Store {
   incidents: IncidentRepository;
   results: ResultRepository;
   jobLogs: JobLogRepository;
+  knowledge: KnowledgeRepository;
+}
+
+export const KNOWLEDGE_KINDS = ['sop', 'runbook', 'architecture', 'doc'] as const;
+export type KnowledgeKind = (typeof KNOWLEDGE_KINDS)[number];
+
+export interface KnowledgeDocument {
+  id: string;
+  /** Null for global documents (bundled runbooks, architecture) visible to every tenant. */
+  tenantId: string | null;
+  title: string;
+  kind: KnowledgeKind;
+  source: string;
+  contentType: string;
+  contentHash: string;
+  sizeBytes: number;
+  chunkCount: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface KnowledgeChunkRecord {
+  id: string;
+  docId: string;
+  tenantId: string | null;
+  index: number;
+  section: string;
+  text: string;
+}
+
+export interface KnowledgeDocumentInput {
+  id: string;
+  tenantId: string | null;
+  title: string;
+  kind: KnowledgeKind;
+  source: string;
+  contentType: string;
+  contentHash: string;
+  sizeBytes: number;
+  chunks: { index: number; section: string; text: string }[];
+}
+
+export interface KnowledgeRepository {
+  /** Stores a document with its chunks; the same content again (tenant + hash) returns the stored one. */
+  addDocument(input: KnowledgeDocumentInput): Promise<{ document: KnowledgeDocument; created: boolean }>;
+  /** A tenant's own documents, and the global ones when asked. */
+  listDocuments(tenantId: string | null, options?: { includeGlobal?: boolean }): Promise<KnowledgeDocument[]>;
+  getDocument(tenantId: string | null, id: string): Promise<KnowledgeDocument | null>;
+  deleteDocument(tenantId: string | null, id: string): Promise<boolean>;
+  /** Every chunk of every document (the embedded index is rebuilt from this). */
+  allChunks(): Promise<(KnowledgeChunkRecord & { title: string; kind: KnowledgeKind })[]>;
+  /** Changes whenever a document is added or deleted, so each process can tell its index is stale. */
+  revision(): Promise<string>;
 }
 
 export interface Tenant {

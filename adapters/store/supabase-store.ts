@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createClient, type PostgrestError, type SupabaseClient } from '@supabase/supabase-js';
 import { TERMINAL_INCIDENT_STATUSES, type CmdbItem, type Incident, type IncidentResult, type JobLog } from '../../core/incident.js';
-import { decodeCursor, encodeCursor, toApiKey, toCmdbItem, toIncident, toJobLog, toResult, toTenant, UUID_PATTERN, type Row } from './rows.js';
+import { decodeCursor, encodeCursor, str, toApiKey, toCmdbItem, toIncident, toJobLog, toKnowledgeDocument, toResult, toTenant, UUID_PATTERN, type Row } from './rows.js';
 import {
   DuplicateKeyError,
   InvalidCursorError,
@@ -13,6 +13,10 @@ import {
   type IncidentInput,
   type IncidentUpdate,
   type JobLogInput,
+  type KnowledgeChunkRecord,
+  type KnowledgeDocument,
+  type KnowledgeDocumentInput,
+  type KnowledgeKind,
   type Page,
   type PageRequest,
   type ResultInput,
@@ -275,6 +279,76 @@ export class SupabaseStore implements Store {
       if (!UUID_PATTERN.test(incidentId)) return [];
       const rows = check(await this.db.from('job_logs').select('*').eq('tenant_id', tenantId).eq('incident_id', incidentId).order('created_at').order('id'));
       return rows.map(toJobLog);
+    },
+  };
+
+  knowledge = {
+    addDocument: async (input: KnowledgeDocumentInput): Promise<{ document: KnowledgeDocument; created: boolean }> => {
+      const scoped = (query: ReturnType<ReturnType<SupabaseClient['from']>['select']>) =>
+        input.tenantId === null ? query.is('tenant_id', null) : query.eq('tenant_id', input.tenantId);
+      const existing = check(await scoped(this.db.from('knowledge_documents').select('*')).eq('content_hash', input.contentHash).limit(1));
+      if (existing[0]) return { document: toKnowledgeDocument(existing[0]), created: false };
+      const row = {
+        id: input.id,
+        tenant_id: input.tenantId,
+        title: input.title,
+        kind: input.kind,
+        source: input.source,
+        content_type: input.contentType,
+        content_hash: input.contentHash,
+        size_bytes: input.sizeBytes,
+        chunk_count: input.chunks.length,
+      };
+      const inserted = check(await this.db.from('knowledge_documents').insert(row).select('*'), 'knowledge document', input.contentHash);
+      const chunks = input.chunks.map((c) => ({ id: `${input.id}#${c.index}`, doc_id: input.id, tenant_id: input.tenantId, idx: c.index, section: c.section, text: c.text }));
+      // PostgREST has no multi-request transaction: on a chunk failure the document row is removed again.
+      for (let i = 0; i < chunks.length; i += 500) {
+        const result = await this.db.from('knowledge_chunks').insert(chunks.slice(i, i + 500));
+        if (result.error) {
+          await this.db.from('knowledge_documents').delete().eq('id', input.id);
+          check(result);
+        }
+      }
+      return { document: toKnowledgeDocument(inserted[0]!), created: true };
+    },
+    listDocuments: async (tenantId: string | null, options: { includeGlobal?: boolean } = {}): Promise<KnowledgeDocument[]> => {
+      let query = this.db.from('knowledge_documents').select('*');
+      if (tenantId === null) query = query.is('tenant_id', null);
+      else query = options.includeGlobal ? query.or(`tenant_id.eq.${tenantId},tenant_id.is.null`) : query.eq('tenant_id', tenantId);
+      return check(await query.order('created_at', { ascending: false }).order('id')).map(toKnowledgeDocument);
+    },
+    getDocument: async (tenantId: string | null, id: string): Promise<KnowledgeDocument | null> => {
+      if (!UUID_PATTERN.test(id)) return null;
+      const query = this.db.from('knowledge_documents').select('*').eq('id', id);
+      const rows = check(await (tenantId === null ? query.is('tenant_id', null) : query.eq('tenant_id', tenantId)).limit(1));
+      return rows[0] ? toKnowledgeDocument(rows[0]) : null;
+    },
+    deleteDocument: async (tenantId: string | null, id: string): Promise<boolean> => {
+      if (!UUID_PATTERN.test(id)) return false;
+      const query = this.db.from('knowledge_documents').delete().eq('id', id);
+      const rows = check(await (tenantId === null ? query.is('tenant_id', null) : query.eq('tenant_id', tenantId)).select('id'));
+      return rows.length > 0;
+    },
+    allChunks: async (): Promise<(KnowledgeChunkRecord & { title: string; kind: KnowledgeKind })[]> => {
+      const rows = check(await this.db.from('knowledge_chunks').select('id, doc_id, tenant_id, idx, section, text, knowledge_documents(title, kind)').order('doc_id').order('idx'));
+      return rows.map((r) => {
+        const doc = (r.knowledge_documents ?? {}) as { title?: string; kind?: string };
+        return {
+          id: String(r.id),
+          docId: String(r.doc_id),
+          tenantId: str(r.tenant_id),
+          index: Number(r.idx),
+          section: String(r.section),
+          text: String(r.text),
+          title: String(doc.title ?? ''),
+          kind: (doc.kind ?? 'doc') as KnowledgeKind,
+        };
+      });
+    },
+    revision: async (): Promise<string> => {
+      const count = await this.db.from('knowledge_documents').select('id', { count: 'exact', head: true });
+      const latest = check(await this.db.from('knowledge_documents').select('updated_at').order('updated_at', { ascending: false }).limit(1));
+      return `${count.count ?? 0}:${String(latest[0]?.updated_at ?? '')}`;
     },
   };
 }

@@ -238,5 +238,49 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect((await store.cmdb.get(a.id, 'secret-host'))?.tagId).toBe('secret-host');
       expect((await store.incidents.get(a.id, incident.id))?.status).toBe('open');
     });
-  });
+  
+    it('stores knowledge documents with their chunks, idempotent by content, scoped by tenant', async () => {
+      const a = await store.tenants.ensure(slug('kb-a'));
+      const b = await store.tenants.ensure(slug('kb-b'));
+      const hash = randomUUID();
+      const input = (tenantId: string | null, contentHash = hash) => ({
+        id: randomUUID(),
+        tenantId,
+        title: 'Payments SOP',
+        kind: 'sop' as const,
+        source: 'payments.md',
+        contentType: 'text/markdown',
+        contentHash,
+        sizeBytes: 120,
+        chunks: [
+          { index: 0, section: 'Payments', text: 'restart the ledger' },
+          { index: 1, section: 'Payments > DB', text: 'fail over the replica' },
+        ],
+      });
+      const before = await store.knowledge.revision();
+      const first = await store.knowledge.addDocument(input(a.id));
+      expect(first).toMatchObject({ created: true, document: { tenantId: a.id, chunkCount: 2, kind: 'sop' } });
+      expect(await store.knowledge.revision()).not.toBe(before);
+      const again = await store.knowledge.addDocument(input(a.id));
+      expect(again).toMatchObject({ created: false, document: { id: first.document.id } });
+      expect((await store.knowledge.addDocument(input(b.id))).created).toBe(true);
+      const global = await store.knowledge.addDocument(input(null, randomUUID()));
+      expect((await store.knowledge.addDocument({ ...input(null, global.document.contentHash) })).created).toBe(false);
+
+      expect((await store.knowledge.listDocuments(a.id)).map((d) => d.id)).toEqual([first.document.id]);
+      expect((await store.knowledge.listDocuments(a.id, { includeGlobal: true })).map((d) => d.id)).toContain(global.document.id);
+      expect(await store.knowledge.getDocument(b.id, first.document.id)).toBeNull();
+      const chunks = (await store.knowledge.allChunks()).filter((c) => c.docId === first.document.id);
+      expect(chunks.map((c) => [c.index, c.section, c.title, c.kind, c.tenantId])).toEqual([
+        [0, 'Payments', 'Payments SOP', 'sop', a.id],
+        [1, 'Payments > DB', 'Payments SOP', 'sop', a.id],
+      ]);
+      expect(await store.knowledge.deleteDocument(b.id, first.document.id)).toBe(false);
+      const beforeDelete = await store.knowledge.revision();
+      expect(await store.knowledge.deleteDocument(a.id, first.document.id)).toBe(true);
+      expect(await store.knowledge.revision()).not.toBe(beforeDelete);
+      expect((await store.knowledge.allChunks()).some((c) => c.docId === first.document.id)).toBe(false);
+      expect(await store.knowledge.deleteDocument(null, global.document.id)).toBe(true);
+    });
+});
 }
