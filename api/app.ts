@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
+import type { KnowledgeBase } from '../adapters/knowledge/knowledge-base.js';
 import { StoreUnavailableError, type Store } from '../adapters/store/store.js';
 import { authMiddleware, type AuthEnv, type Authenticator } from './auth.js';
 import { docsRoutes } from './docs.js';
@@ -12,6 +13,7 @@ import { apiKeyRoutes } from './routes/api-keys.js';
 import { cmdbRoutes } from './routes/cmdb.js';
 import { healthRoutes } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
+import { knowledgeRoutes } from './routes/knowledge.js';
 import type { IncidentWorkflowGateway } from './temporal-gateway.js';
 import { createRouter, jsonResponse, SECURITY } from './validation.js';
 import { createRoute, z } from '@hono/zod-openapi';
@@ -19,6 +21,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 export interface ApiDeps {
   store: Store;
   incidents: IncidentWorkflowGateway;
+  knowledge: KnowledgeBase;
   auth: Authenticator;
   version: string;
   bodyLimitBytes: number;
@@ -87,6 +90,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   app.route('/api/v1/api-keys', apiKeyRoutes(deps.store));
   app.route('/api/v1/cmdb', cmdbRoutes(deps.store));
   app.route('/api/v1/incidents', incidentRoutes(deps.store, deps.incidents));
+  app.route('/api/v1/knowledge', knowledgeRoutes(deps.store, deps.knowledge));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
@@ -101,7 +105,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
       version: deps.version,
       description: 'Durable AIOps workflows on Temporal. Errors are application/problem+json (RFC 9457).',
     },
-    tags: [{ name: 'Health' }, { name: 'Auth' }, { name: 'API keys' }, { name: 'CMDB' }, { name: 'Incidents' }],
+    tags: [{ name: 'Health' }, { name: 'Auth' }, { name: 'API keys' }, { name: 'CMDB' }, { name: 'Incidents' }, { name: 'Knowledge' }],
   });
 
   return app;

@@ -4,6 +4,8 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config.js';
 import type { Store } from '../adapters/store/store.js';
+import { LocalKnowledgeBase, loadRunbooksIntoKnowledgeBase } from '../adapters/knowledge/knowledge-base.js';
+import { loadRunbooks } from '../adapters/knowledge/runbook-files.js';
 import { createApp } from './app.js';
 import { createAuthenticator } from './auth.js';
 import { createTemporalIncidentGateway } from './temporal-gateway.js';
@@ -13,7 +15,11 @@ export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', impor
 /** Serves the API on config.api.host:port (port 0 picks a free one) and reports the real URL. */
 export async function startApiServer(options: { config: Config; store: Store; client: Client }): Promise<{ url: string; close(): Promise<void> }> {
   const { config, store, client } = options;
+  const knowledge = new LocalKnowledgeBase(store);
+  // Bundled runbooks are global knowledge; unchanged ones are recognised by content and skipped.
+  await loadRunbooksIntoKnowledgeBase(knowledge, await loadRunbooks());
   const app = createApp({
+    knowledge,
     store,
     incidents: createTemporalIncidentGateway(client, { taskQueue: config.temporal.taskQueue }),
     auth: createAuthenticator(store, config.jwt),

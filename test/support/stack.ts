@@ -11,10 +11,12 @@ import { createAuthenticator } from '../../api/auth.js';
 import { createTemporalIncidentGateway, type IncidentWorkflowGateway } from '../../api/temporal-gateway.js';
 import type { JwtConfig } from '../../config.js';
 import { createInfraWorker } from '../../worker.js';
+import { LocalKnowledgeBase } from '../../adapters/knowledge/knowledge-base.js';
 import { connectTestClient, connectTestWorker, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from './temporal.js';
 
 export interface TestStack {
   app: ReturnType<typeof createApp>;
+  knowledge: LocalKnowledgeBase;
   store: Store;
   client: Client;
   taskQueue: string;
@@ -55,8 +57,10 @@ export async function startTestStack(options: {
     });
     workerRun = worker.run();
   }
+  const knowledge = new LocalKnowledgeBase(store);
   const app = createApp({
     store,
+    knowledge,
     incidents: options.gateway ? options.gateway(client, taskQueue) : createTemporalIncidentGateway(client, { taskQueue }),
     auth: createAuthenticator(store, options.jwt ?? null),
     version: 'test',
@@ -71,6 +75,7 @@ export async function startTestStack(options: {
   const adminKey = await keyFor('acme', 'admin');
   return {
     app,
+    knowledge,
     store,
     client,
     taskQueue,

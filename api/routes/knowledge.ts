@@ -1,0 +1,169 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { KNOWLEDGE_KINDS, type KnowledgeDocument, type Store } from '../../adapters/store/store.js';
+import type { KnowledgeBase } from '../../adapters/knowledge/knowledge-base.js';
+import { notFound } from '../problem.js';
+import { problemResponses } from '../schemas.js';
+import { createRouter, jsonBody, jsonResponse, SECURITY } from '../validation.js';
+
+const tags = ['Knowledge'];
+
+const DocumentSchema = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    kind: z.enum(KNOWLEDGE_KINDS),
+    source: z.string(),
+    contentType: z.string(),
+    sizeBytes: z.number().int(),
+    chunkCount: z.number().int(),
+    global: z.boolean(),
+    createdAt: z.string(),
+  })
+  .openapi('KnowledgeDocument');
+
+const IngestSchema = z
+  .object({
+    title: z.string().trim().min(1).max(300),
+    text: z.string().min(1).max(2_000_000),
+    kind: z.enum(['sop', 'runbook', 'doc']).default('sop'),
+    source: z.string().trim().min(1).max(500).optional(),
+    contentType: z.enum(['text/plain', 'text/markdown']).default('text/markdown'),
+  })
+  .strict()
+  .openapi('KnowledgeIngest');
+
+const ArchitectureSchema = IngestSchema.omit({ kind: true }).strict().openapi('ArchitectureIngest');
+
+const HitSchema = z
+  .object({ docId: z.string(), chunkId: z.string(), title: z.string(), section: z.string(), kind: z.string(), text: z.string(), score: z.number(), global: z.boolean() })
+  .openapi('KnowledgeHit');
+
+const toResponse = (doc: KnowledgeDocument) => ({
+  id: doc.id,
+  title: doc.title,
+  kind: doc.kind,
+  source: doc.source,
+  contentType: doc.contentType,
+  sizeBytes: doc.sizeBytes,
+  chunkCount: doc.chunkCount,
+  global: doc.tenantId === null,
+  createdAt: doc.createdAt,
+});
+
+/** SOPs, runbooks and architecture notes: ingest (chunked and indexed), search, list, delete. */
+export function knowledgeRoutes(store: Store, knowledge: KnowledgeBase) {
+  const app = createRouter();
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/',
+      tags,
+      security: SECURITY,
+      summary: 'Add a document (SOP, runbook, note) to the tenant’s knowledge base',
+      request: { body: jsonBody(IngestSchema) },
+      responses: {
+        201: jsonResponse(DocumentSchema, 'Ingested'),
+        200: jsonResponse(DocumentSchema, 'The same content was already ingested'),
+        ...problemResponses(400, 401, 403, 413, 415, 422),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const { document, created } = await knowledge.ingest({
+        tenantId: c.get('principal').tenantId,
+        title: body.title,
+        kind: body.kind,
+        source: body.source ?? body.title,
+        contentType: body.contentType,
+        text: body.text,
+      });
+      return created ? c.json(toResponse(document), 201) : c.json(toResponse(document), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/architecture',
+      tags,
+      security: SECURITY,
+      summary: 'Add a global architecture document, visible to every tenant (admin)',
+      request: { body: jsonBody(ArchitectureSchema) },
+      responses: {
+        201: jsonResponse(DocumentSchema, 'Ingested'),
+        200: jsonResponse(DocumentSchema, 'The same content was already ingested'),
+        ...problemResponses(400, 401, 403, 413, 415, 422),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const { document, created } = await knowledge.ingest({
+        tenantId: null,
+        title: body.title,
+        kind: 'architecture',
+        source: body.source ?? body.title,
+        contentType: body.contentType,
+        text: body.text,
+      });
+      return created ? c.json(toResponse(document), 201) : c.json(toResponse(document), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/search',
+      tags,
+      security: SECURITY,
+      summary: 'Search the tenant’s documents and the global ones',
+      request: {
+        query: z
+          .object({
+            q: z.string().trim().min(1).max(1000),
+            k: z.coerce.number().int().min(1).max(50).default(5),
+            kind: z.enum(KNOWLEDGE_KINDS).optional(),
+          })
+          .strict(),
+      },
+      responses: { 200: jsonResponse(z.object({ items: z.array(HitSchema) }), 'Best chunks, at most one per document'), ...problemResponses(401, 422) },
+    }),
+    async (c) => {
+      const { q, k, kind } = c.req.valid('query');
+      const items = await knowledge.search(c.get('principal').tenantId, q, { k, ...(kind ? { kinds: [kind] } : {}) });
+      return c.json({ items }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/docs',
+      tags,
+      security: SECURITY,
+      summary: 'List the tenant’s documents (and the global ones)',
+      responses: { 200: jsonResponse(z.object({ items: z.array(DocumentSchema) }), 'Documents'), ...problemResponses(401) },
+    }),
+    async (c) => c.json({ items: (await store.knowledge.listDocuments(c.get('principal').tenantId, { includeGlobal: true })).map(toResponse) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/{docId}',
+      tags,
+      security: SECURITY,
+      summary: 'Delete one of the tenant’s documents',
+      request: { params: z.object({ docId: z.string().openapi({ param: { name: 'docId', in: 'path' } }) }) },
+      responses: { 204: { description: 'Deleted' }, ...problemResponses(401, 403, 404) },
+    }),
+    async (c) => {
+      const { docId } = c.req.valid('param');
+      if (!(await store.knowledge.deleteDocument(c.get('principal').tenantId, docId))) throw notFound(`Knowledge document '${docId}'`);
+      knowledge.forget(docId);
+      return c.body(null, 204);
+    },
+  );
+
+  return app;
+}
