@@ -243,7 +243,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       const a = await store.tenants.ensure(slug('kb-a'));
       const b = await store.tenants.ensure(slug('kb-b'));
       const hash = randomUUID();
-      const input = (tenantId: string | null, contentHash = hash) => ({
+      const input = (tenantId: string | null, contentHash: string = hash) => ({
         id: randomUUID(),
         tenantId,
         title: 'Payments SOP',
