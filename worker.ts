@@ -1,10 +1,15 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index.js';
+import { LocalKnowledgeBase } from './adapters/knowledge/knowledge-base.js';
+import { loadRunbooks } from './adapters/knowledge/runbook-files.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
-export interface InfraWorkerOptions extends ActivityDeps {
+export interface InfraWorkerOptions extends Omit<ActivityDeps, 'knowledge' | 'runbooks'> {
+  /** Defaults: the store-backed knowledge base and the bundled runbooks. */
+  knowledge?: ActivityDeps['knowledge'];
+  runbooks?: ActivityDeps['runbooks'];
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
@@ -15,7 +20,12 @@ export interface InfraWorkerOptions extends ActivityDeps {
 
 /** Wires the worker: workflows from the bundle or source, activities from their ports. Nothing else. */
 export async function createInfraWorker(options: InfraWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue, workflowBundlePath, identity, ...deps } = options;
+  const { connection, namespace, taskQueue, workflowBundlePath, identity, ...ports } = options;
+  const deps: ActivityDeps = {
+    ...ports,
+    knowledge: ports.knowledge ?? new LocalKnowledgeBase(ports.store),
+    runbooks: ports.runbooks ?? (await loadRunbooks()),
+  };
   return Worker.create({
     connection,
     namespace,

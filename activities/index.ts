@@ -1,11 +1,13 @@
+import { createDiagnosisActivities, type DiagnosisActivityDeps } from './diagnosis.js';
 import { createIncidentActivities, type IncidentActivityDeps } from './incident.js';
 
-export type ActivityDeps = IncidentActivityDeps;
+export type ActivityDeps = IncidentActivityDeps & DiagnosisActivityDeps;
 
 /** Every activity the worker registers, built from its ports so tests can pass their own. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createIncidentActivities(deps),
+    ...createDiagnosisActivities(deps),
   };
 }
 

@@ -14,7 +14,9 @@ import { cmdbRoutes } from './routes/cmdb.js';
 import { healthRoutes } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { knowledgeRoutes } from './routes/knowledge.js';
-import type { IncidentWorkflowGateway } from './temporal-gateway.js';
+import type { DiagnosisGateway, IncidentWorkflowGateway } from './temporal-gateway.js';
+import type { Runbook } from '../core/runbook.js';
+import { diagnosisRoutes } from './routes/diagnosis.js';
 import { createRouter, jsonResponse, SECURITY } from './validation.js';
 import { createRoute, z } from '@hono/zod-openapi';
 
@@ -22,6 +24,8 @@ export interface ApiDeps {
   store: Store;
   incidents: IncidentWorkflowGateway;
   knowledge: KnowledgeBase;
+  runbooks: readonly Runbook[];
+  diagnosis: DiagnosisGateway;
   auth: Authenticator;
   version: string;
   bodyLimitBytes: number;
@@ -91,6 +95,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   app.route('/api/v1/cmdb', cmdbRoutes(deps.store));
   app.route('/api/v1/incidents', incidentRoutes(deps.store, deps.incidents));
   app.route('/api/v1/knowledge', knowledgeRoutes(deps.store, deps.knowledge));
+  app.route('/api/v1', diagnosisRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
@@ -105,7 +110,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
       version: deps.version,
       description: 'Durable AIOps workflows on Temporal. Errors are application/problem+json (RFC 9457).',
     },
-    tags: [{ name: 'Health' }, { name: 'Auth' }, { name: 'API keys' }, { name: 'CMDB' }, { name: 'Incidents' }, { name: 'Knowledge' }],
+    tags: [{ name: 'Health' }, { name: 'Auth' }, { name: 'API keys' }, { name: 'CMDB' }, { name: 'Incidents' }, { name: 'Knowledge' }, { name: 'Diagnosis' }],
   });
 
   return app;

@@ -30,6 +30,7 @@ const TITLES: Record<string, string> = {
   'validation-error': 'Validation error',
   'workflow-engine-unavailable': 'Workflow engine unavailable',
   'store-unavailable': 'Store unavailable',
+  'cluster-not-configured': 'No Kubernetes cluster configured',
   'internal-error': 'Internal error',
 };
 

@@ -8,7 +8,7 @@ import { LocalKnowledgeBase, loadRunbooksIntoKnowledgeBase } from '../adapters/k
 import { loadRunbooks } from '../adapters/knowledge/runbook-files.js';
 import { createApp } from './app.js';
 import { createAuthenticator } from './auth.js';
-import { createTemporalIncidentGateway } from './temporal-gateway.js';
+import { createTemporalDiagnosisGateway, createTemporalIncidentGateway } from './temporal-gateway.js';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -17,9 +17,12 @@ export async function startApiServer(options: { config: Config; store: Store; cl
   const { config, store, client } = options;
   const knowledge = new LocalKnowledgeBase(store);
   // Bundled runbooks are global knowledge; unchanged ones are recognised by content and skipped.
-  await loadRunbooksIntoKnowledgeBase(knowledge, await loadRunbooks());
+  const runbooks = await loadRunbooks();
+  await loadRunbooksIntoKnowledgeBase(knowledge, runbooks);
   const app = createApp({
     knowledge,
+    runbooks,
+    diagnosis: createTemporalDiagnosisGateway(client, { taskQueue: config.temporal.taskQueue }),
     store,
     incidents: createTemporalIncidentGateway(client, { taskQueue: config.temporal.taskQueue }),
     auth: createAuthenticator(store, config.jwt),

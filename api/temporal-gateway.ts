@@ -4,7 +4,9 @@ import {
   WorkflowNotFoundError,
   type Client,
 } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
+import { DIAGNOSIS_WORKFLOW_TYPE, type DiagnoseErrorInput, type DiagnosisResult } from '../core/diagnosis.js';
 import { incidentWorkflowId } from '../core/incident.js';
 import {
   INCIDENT_WORKFLOW_TYPE,
@@ -133,6 +135,32 @@ export function createTemporalIncidentGateway(client: Client, options: { taskQue
         await withDeadline(timeoutMs, () => client.connection.workflowService.describeNamespace({ namespace: client.options.namespace }));
       } catch (err) {
         mapTemporalError(err);
+      }
+    },
+  };
+}
+
+/** Runs the error diagnosis workflow and waits for its answer. */
+export interface DiagnosisGateway {
+  diagnose(input: DiagnoseErrorInput, timeoutMs: number): Promise<{ workflowId: string; result: DiagnosisResult }>;
+}
+
+export function createTemporalDiagnosisGateway(client: Client, options: { taskQueue: string }): DiagnosisGateway {
+  return {
+    async diagnose(input, timeoutMs) {
+      const workflowId = `diagnose-${randomUUID()}`;
+      try {
+        const result = await client.connection.withDeadline(Date.now() + timeoutMs, () =>
+          client.workflow.execute(DIAGNOSIS_WORKFLOW_TYPE, {
+            workflowId,
+            taskQueue: options.taskQueue,
+            args: [input],
+            workflowExecutionTimeout: `${Math.ceil(timeoutMs / 1000)} seconds`,
+          }),
+        );
+        return { workflowId, result: result as DiagnosisResult };
+      } catch (err) {
+        return mapTemporalError(err);
       }
     },
   };

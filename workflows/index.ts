@@ -1,2 +1,3 @@
 // The workflow bundle's entry point: every workflow the worker registers.
+export { diagnoseError } from './diagnosis.js';
 export { remediateIncident } from './incident.js';

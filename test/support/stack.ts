@@ -8,7 +8,8 @@ import type { Role, Store } from '../../adapters/store/store.js';
 import { createApiKey } from '../../api/api-keys.js';
 import { createApp } from '../../api/app.js';
 import { createAuthenticator } from '../../api/auth.js';
-import { createTemporalIncidentGateway, type IncidentWorkflowGateway } from '../../api/temporal-gateway.js';
+import { createTemporalDiagnosisGateway, createTemporalIncidentGateway, type IncidentWorkflowGateway } from '../../api/temporal-gateway.js';
+import { loadRunbooks } from '../../adapters/knowledge/runbook-files.js';
 import type { JwtConfig } from '../../config.js';
 import { createInfraWorker } from '../../worker.js';
 import { LocalKnowledgeBase } from '../../adapters/knowledge/knowledge-base.js';
@@ -61,6 +62,8 @@ export async function startTestStack(options: {
   const app = createApp({
     store,
     knowledge,
+    runbooks: await loadRunbooks(),
+    diagnosis: createTemporalDiagnosisGateway(client, { taskQueue }),
     incidents: options.gateway ? options.gateway(client, taskQueue) : createTemporalIncidentGateway(client, { taskQueue }),
     auth: createAuthenticator(store, options.jwt ?? null),
     version: 'test',

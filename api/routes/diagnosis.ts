@@ -1,0 +1,120 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { KnowledgeBase } from '../../adapters/knowledge/knowledge-base.js';
+import type { Store } from '../../adapters/store/store.js';
+import { classify } from '../../core/planner.js';
+import type { Runbook } from '../../core/runbook.js';
+import { ProblemError } from '../problem.js';
+import { problemResponses, TagIdSchema } from '../schemas.js';
+import type { DiagnosisGateway } from '../temporal-gateway.js';
+import { createRouter, jsonBody, jsonResponse, SECURITY } from '../validation.js';
+
+const tags = ['Diagnosis'];
+const DIAGNOSE_TIMEOUT_MS = 30_000;
+const K8S_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+const DiagnoseSchema = z
+  .object({
+    errorMessage: z.string().trim().min(3).max(20_000).openapi({ example: 'Back-off restarting failed container api in pod api-7f9c' }),
+    namespace: z.string().max(63).regex(K8S_NAME, 'a Kubernetes namespace name').optional(),
+    pod: z.string().max(253).regex(K8S_NAME, 'a Kubernetes pod name').optional(),
+    tagId: TagIdSchema.optional(),
+  })
+  .strict()
+  .openapi('DiagnoseRequest');
+
+const DiagnosisSchema = z
+  .object({
+    category: z.string(),
+    rootCause: z.string(),
+    fixCommands: z.array(z.object({ command: z.string().nullable(), risk: z.enum(['low', 'high']), description: z.string(), unresolved: z.array(z.string()) })),
+    diagnosticCommands: z.array(z.object({ command: z.string().nullable(), description: z.string(), unresolved: z.array(z.string()) })),
+    prevention: z.array(z.string()),
+    runbooks: z.array(z.object({ id: z.string(), title: z.string(), score: z.number(), source: z.enum(['patterns', 'knowledge']) })),
+    confidence: z.number(),
+    mode: z.enum(['planner', 'llm']),
+    escalate: z.boolean(),
+    parameters: z.record(z.string(), z.string()),
+    target: z.object({ tagId: z.string(), hostname: z.string() }).nullable(),
+    workflowId: z.string(),
+  })
+  .openapi('Diagnosis');
+
+const SuggestSchema = z
+  .object({ errorMessage: z.string().trim().min(2).max(20_000), k: z.number().int().min(1).max(20).default(5) })
+  .strict()
+  .openapi('SuggestRunbookRequest');
+
+/** Reference 003's endpoints: diagnose an error, suggest runbooks, cluster health. */
+export function diagnosisRoutes(deps: { store: Store; knowledge: KnowledgeBase; runbooks: readonly Runbook[]; diagnosis: DiagnosisGateway }) {
+  const app = createRouter();
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/diagnose',
+      tags,
+      security: SECURITY,
+      summary: 'Diagnose an error: classify, retrieve runbooks, analyse, suggest fixes (runs the diagnoseError workflow)',
+      request: { body: jsonBody(DiagnoseSchema) },
+      responses: { 200: jsonResponse(DiagnosisSchema, 'The diagnosis'), ...problemResponses(400, 401, 403, 404, 413, 415, 422, 503) },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const tenantId = c.get('principal').tenantId;
+      if (body.tagId && !(await deps.store.cmdb.get(tenantId, body.tagId))) {
+        throw new ProblemError(422, 'validation-error', 'The request body is not valid.', [
+          { path: 'tagId', message: `no CMDB item with tagId '${body.tagId}'`, code: 'unknown_reference' },
+        ]);
+      }
+      const { workflowId, result } = await deps.diagnosis.diagnose({ tenantId, ...body }, DIAGNOSE_TIMEOUT_MS);
+      return c.json({ ...result, workflowId }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/suggest-runbook',
+      tags,
+      security: SECURITY,
+      summary: 'Suggest runbooks for an error message (patterns and knowledge search)',
+      request: { body: jsonBody(SuggestSchema) },
+      responses: {
+        200: jsonResponse(
+          z.object({ items: z.array(z.object({ id: z.string(), title: z.string(), score: z.number(), source: z.enum(['patterns', 'knowledge']), excerpt: z.string().nullable() })) }),
+          'Runbooks, best first',
+        ),
+        ...problemResponses(400, 401, 415, 422),
+      },
+    }),
+    async (c) => {
+      const { errorMessage, k } = c.req.valid('json');
+      const matches = classify(errorMessage, deps.runbooks).map((m) => ({ id: m.runbookId, title: m.title, score: m.confidence, source: 'patterns' as const, excerpt: null }));
+      const hits = (await deps.knowledge.search(c.get('principal').tenantId, errorMessage, { k, kinds: ['runbook', 'sop'] })).map((h) => ({
+        id: h.docId,
+        title: h.title,
+        score: h.score,
+        source: 'knowledge' as const,
+        excerpt: h.text.slice(0, 300),
+      }));
+      const items = [...matches, ...hits].filter((item, i, all) => all.findIndex((other) => other.title === item.title) === i).slice(0, k);
+      return c.json({ items }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/cluster-health',
+      tags,
+      security: SECURITY,
+      summary: 'Nodes and pods summary of the configured Kubernetes cluster',
+      responses: { 503: { description: 'No cluster configured', content: { 'application/problem+json': { schema: z.object({}) } } }, ...problemResponses(401) },
+    }),
+    () => {
+      throw new ProblemError(503, 'cluster-not-configured', 'No Kubernetes cluster is configured for this InfraAI instance.');
+    },
+  );
+
+  return app;
+}

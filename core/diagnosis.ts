@@ -1,0 +1,28 @@
+// Contract of the error diagnosis workflow (reference 003's classify → collect → analyse → suggest).
+import type { Risk } from './runbook.js';
+
+export const DIAGNOSIS_WORKFLOW_TYPE = 'diagnoseError';
+
+export interface DiagnoseErrorInput {
+  tenantId: string;
+  errorMessage: string;
+  namespace?: string | undefined;
+  pod?: string | undefined;
+  tagId?: string | undefined;
+}
+
+export interface DiagnosisResult {
+  /** Runbook id of the matched category, or `unknown`. */
+  category: string;
+  rootCause: string;
+  fixCommands: { command: string | null; risk: Exclude<Risk, 'read-only'>; description: string; unresolved: string[] }[];
+  /** Read-only commands that confirm the diagnosis. */
+  diagnosticCommands: { command: string | null; description: string; unresolved: string[] }[];
+  prevention: string[];
+  runbooks: { id: string; title: string; score: number; source: 'patterns' | 'knowledge' }[];
+  confidence: number;
+  mode: 'planner' | 'llm';
+  escalate: boolean;
+  parameters: Record<string, string>;
+  target: { tagId: string; hostname: string } | null;
+}
