@@ -79,6 +79,16 @@ const envSchema = z.object({
   TEMPORAL_DEV_PORT: port(undefined),
   TEMPORAL_DEV_UI_PORT: port(undefined),
 
+  INFRAAI_LLM_PROVIDER: z.enum(['openai-compatible', 'anthropic', 'none']).optional(),
+  INFRAAI_LLM_MODEL: optionalString,
+  INFRAAI_LLM_BASE_URL: optionalString.pipe(z.url().optional()),
+  INFRAAI_LLM_API_KEY: optionalString,
+  INFRAAI_LLM_TIMEOUT_MS: positiveInt(60_000),
+  OPENROUTER_API_KEY: optionalString,
+  openrouter: optionalString,
+  OPENROUTER_MODEL: optionalString,
+  OPENAI_API_KEY: optionalString,
+  ANTHROPIC_API_KEY: optionalString,
   INFRAAI_JWT_JWKS_URL: optionalString.pipe(z.url().optional()),
   INFRAAI_JWT_PUBLIC_KEY: optionalString,
   INFRAAI_JWT_ISSUER: optionalString,
@@ -102,6 +112,14 @@ export interface TemporalConnectionConfig {
   apiKey: string | null;
 }
 
+export interface LlmConfig {
+  provider: 'openai-compatible' | 'anthropic';
+  model: string;
+  baseUrl: string | null;
+  apiKey: string;
+  timeoutMs: number;
+}
+
 export interface JwtConfig {
   jwksUrl: string | null;
   publicKeyPem: string | null;
@@ -122,6 +140,8 @@ export interface Config {
   devServer: { cliPath: string | null; configFile: string; port: number | null; uiPort: number | null };
   worker: { workflowBundlePath: string | null };
   jwt: JwtConfig | null;
+  /** Null: the runbook planner reasons alone. */
+  llm: LlmConfig | null;
 }
 
 export class ConfigError extends Error {
@@ -160,6 +180,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
 
   const jwtConfigured = e.INFRAAI_JWT_JWKS_URL || e.INFRAAI_JWT_PUBLIC_KEY;
+  const llm = resolveLlm(e);
   const config: Config = {
     api: {
       host: e.HOST,
@@ -193,6 +214,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       uiPort: e.TEMPORAL_DEV_UI_PORT ?? null,
     },
     worker: { workflowBundlePath: e.INFRAAI_WORKFLOW_BUNDLE ?? null },
+    llm,
     jwt: jwtConfigured
       ? {
           jwksUrl: e.INFRAAI_JWT_JWKS_URL ?? null,
@@ -206,4 +228,32 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       : null,
   };
   return Object.freeze(config);
+}
+
+const OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
+
+/**
+ * The LLM from the environment: INFRAAI_LLM_* first; otherwise the names users of the systems we
+ * replace know (OPENROUTER_API_KEY or `openrouter` with OPENROUTER_MODEL, OPENAI_API_KEY,
+ * ANTHROPIC_API_KEY). A base URL without a key (a local Ollama or vLLM) needs no key.
+ */
+function resolveLlm(e: z.infer<typeof envSchema>): LlmConfig | null {
+  if (e.INFRAAI_LLM_PROVIDER === 'none') return null;
+  const openRouterKey = e.OPENROUTER_API_KEY ?? e.openrouter;
+  let provider = e.INFRAAI_LLM_PROVIDER;
+  if (!provider) {
+    if (e.INFRAAI_LLM_API_KEY || e.INFRAAI_LLM_BASE_URL || openRouterKey || e.OPENAI_API_KEY) provider = 'openai-compatible';
+    else if (e.ANTHROPIC_API_KEY) provider = 'anthropic';
+    else return null;
+  }
+  if (provider === 'anthropic') {
+    const apiKey = e.INFRAAI_LLM_API_KEY ?? e.ANTHROPIC_API_KEY;
+    if (!apiKey) throw new ConfigError('Invalid configuration:\n  INFRAAI_LLM_PROVIDER=anthropic needs INFRAAI_LLM_API_KEY or ANTHROPIC_API_KEY');
+    return { provider, model: e.INFRAAI_LLM_MODEL ?? 'claude-sonnet-4-5', baseUrl: e.INFRAAI_LLM_BASE_URL ?? null, apiKey, timeoutMs: e.INFRAAI_LLM_TIMEOUT_MS };
+  }
+  const viaOpenRouter = !e.INFRAAI_LLM_BASE_URL && !e.INFRAAI_LLM_API_KEY && !e.OPENAI_API_KEY && Boolean(openRouterKey);
+  const apiKey = e.INFRAAI_LLM_API_KEY ?? (viaOpenRouter ? openRouterKey : e.OPENAI_API_KEY ?? openRouterKey) ?? (e.INFRAAI_LLM_BASE_URL ? 'not-needed' : undefined);
+  if (!apiKey) throw new ConfigError('Invalid configuration:\n  INFRAAI_LLM_PROVIDER=openai-compatible needs INFRAAI_LLM_API_KEY, INFRAAI_LLM_BASE_URL, OPENROUTER_API_KEY or OPENAI_API_KEY');
+  const model = e.INFRAAI_LLM_MODEL ?? e.OPENROUTER_MODEL ?? (viaOpenRouter ? 'openai/gpt-4o-mini' : 'gpt-4o-mini');
+  return { provider: 'openai-compatible', model, baseUrl: e.INFRAAI_LLM_BASE_URL ?? (viaOpenRouter ? OPENROUTER_BASE_URL : null), apiKey, timeoutMs: e.INFRAAI_LLM_TIMEOUT_MS };
 }

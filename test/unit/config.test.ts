@@ -50,3 +50,31 @@ describe('loadConfig', () => {
     expect(config.worker.workflowBundlePath).toBe('dist/workflow-bundle.js');
   });
 });
+
+describe('LLM configuration', () => {
+  it('is off by default and can be switched off explicitly', () => {
+    expect(loadConfig({}).llm).toBeNull();
+    expect(loadConfig({ OPENAI_API_KEY: 'sk-1', INFRAAI_LLM_PROVIDER: 'none' }).llm).toBeNull();
+  });
+
+  it('accepts the reference names: openrouter / OPENROUTER_MODEL go to OpenRouter', () => {
+    expect(loadConfig({ openrouter: 'sk-or-1', OPENROUTER_MODEL: 'openai/gpt-5.2' }).llm).toEqual({
+      provider: 'openai-compatible',
+      model: 'openai/gpt-5.2',
+      baseUrl: 'https://openrouter.ai/api/v1',
+      apiKey: 'sk-or-1',
+      timeoutMs: 60_000,
+    });
+  });
+
+  it('supports OpenAI, a keyless local server (Ollama, vLLM) and Anthropic', () => {
+    expect(loadConfig({ OPENAI_API_KEY: 'sk-1' }).llm).toMatchObject({ provider: 'openai-compatible', baseUrl: null, apiKey: 'sk-1' });
+    expect(loadConfig({ INFRAAI_LLM_BASE_URL: 'http://127.0.0.1:11434/v1', INFRAAI_LLM_MODEL: 'llama3.1' }).llm).toMatchObject({
+      provider: 'openai-compatible',
+      baseUrl: 'http://127.0.0.1:11434/v1',
+      model: 'llama3.1',
+    });
+    expect(loadConfig({ ANTHROPIC_API_KEY: 'sk-ant-1' }).llm).toMatchObject({ provider: 'anthropic', apiKey: 'sk-ant-1' });
+    expect(() => loadConfig({ INFRAAI_LLM_PROVIDER: 'anthropic' })).toThrow(/ANTHROPIC_API_KEY/);
+  });
+});
