@@ -6,7 +6,9 @@ import { loadRunbooks } from './adapters/knowledge/runbook-files.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
-export interface InfraWorkerOptions extends Omit<ActivityDeps, 'knowledge' | 'runbooks'> {
+export interface InfraWorkerOptions extends Omit<ActivityDeps, 'knowledge' | 'runbooks' | 'llm'> {
+  /** Default: none (the runbook planner reasons alone). */
+  llm?: ActivityDeps['llm'];
   /** Defaults: the store-backed knowledge base and the bundled runbooks. */
   knowledge?: ActivityDeps['knowledge'];
   runbooks?: ActivityDeps['runbooks'];
@@ -25,6 +27,7 @@ export async function createInfraWorker(options: InfraWorkerOptions): Promise<Wo
     ...ports,
     knowledge: ports.knowledge ?? new LocalKnowledgeBase(ports.store),
     runbooks: ports.runbooks ?? (await loadRunbooks()),
+    llm: ports.llm ?? null,
   };
   return Worker.create({
     connection,
@@ -44,6 +47,7 @@ async function main(): Promise<void> {
   const { connectWorker } = await import('./adapters/temporal/connection.js');
   const { resolveTemporalTarget } = await import('./launcher/stack.js');
   const { Runtime, DefaultLogger } = await import('@temporalio/worker');
+  const { createLlmProvider } = await import('./adapters/llm/create-llm.js');
 
   const config = loadConfig();
   Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
@@ -55,6 +59,7 @@ async function main(): Promise<void> {
     namespace: target.namespace,
     taskQueue: config.temporal.taskQueue,
     store,
+    llm: createLlmProvider(config.llm),
     workflowBundlePath: config.worker.workflowBundlePath,
   });
   console.log(`[infraai] worker ready: ${target.address} namespace ${target.namespace} task queue ${config.temporal.taskQueue} (pid ${process.pid})`);

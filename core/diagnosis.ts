@@ -25,4 +25,8 @@ export interface DiagnosisResult {
   escalate: boolean;
   parameters: Record<string, string>;
   target: { tagId: string; hostname: string } | null;
+  /** Model and token use when an LLM answered. */
+  llm?: { provider: string; model: string; calls: number; inputTokens: number; outputTokens: number };
+  /** Why the planner answered although an LLM is configured. */
+  fallbackReason?: string;
 }

@@ -8,6 +8,7 @@ import { connectClient, connectWorker } from '../adapters/temporal/connection.js
 import { startTemporalDevServer } from '../launcher/temporal-dev-server.js';
 import { prepareAccess, resolveTemporalTarget } from '../launcher/stack.js';
 import { createInfraWorker } from '../worker.js';
+import { createLlmProvider } from '../adapters/llm/create-llm.js';
 
 // `npm start`: the whole stack in one command — the embedded Temporal dev server (unless
 // TEMPORAL_ADDRESS points at a cluster), the store, the worker and the API — stopped in reverse
@@ -88,6 +89,7 @@ async function main(): Promise<void> {
     namespace: target.namespace,
     taskQueue: config.temporal.taskQueue,
     store,
+    llm: createLlmProvider(config.llm),
     workflowBundlePath: config.worker.workflowBundlePath,
   });
   const workerRun = worker.run();
@@ -117,6 +119,7 @@ async function main(): Promise<void> {
     `  Temporal     ${target.address}   namespace ${target.namespace}, task queue ${config.temporal.taskQueue}${devServerNote}`,
     webUiUrl ? `  Web UI       ${webUiUrl}/namespaces/${target.namespace}/workflows` : '  Web UI       (external cluster: use its own Web UI)',
     `  Store        ${describeStore(config.store)}`,
+    `  Reasoning    ${config.llm ? `${config.llm.provider} model ${config.llm.model}, runbook planner as fallback` : 'runbook planner (no LLM configured)'}`,
     `  Data         ${dataDir}`,
     '',
     ...access.lines,

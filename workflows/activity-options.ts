@@ -14,3 +14,15 @@ export const STORE_STEP: ActivityOptions = {
     nonRetryableErrorTypes: ['IncidentNotFound', 'InvalidIncidentTransition', 'NotInWorkflow'],
   },
 };
+
+/** An LLM call: slower than a store step; provider rate limits (429 with Retry-After) are retried. */
+export const LLM_STEP: ActivityOptions = {
+  startToCloseTimeout: '90 seconds',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 4,
+    nonRetryableErrorTypes: ['NotInWorkflow'],
+  },
+};

@@ -1,14 +1,14 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { createDiagnosisActivities } from '../activities/diagnosis.js';
 import type { DiagnoseErrorInput, DiagnosisResult } from '../core/diagnosis.js';
-import { STORE_STEP } from './activity-options.js';
+import { LLM_STEP } from './activity-options.js';
 
-const { analyseErrorWithPlanner } = proxyActivities<ReturnType<typeof createDiagnosisActivities>>(STORE_STEP);
+const { analyseError } = proxyActivities<ReturnType<typeof createDiagnosisActivities>>(LLM_STEP);
 
 /**
- * Error diagnosis: classify and analyse with the runbook planner. Collection steps (Kubernetes,
- * host facts over SSH) and the LLM analysis slot in before the analysis as they arrive.
+ * Error diagnosis: classify, retrieve and analyse (LLM when configured, runbook planner otherwise).
+ * Collection steps (Kubernetes pods and events, host facts over SSH) slot in before the analysis.
  */
 export async function diagnoseError(input: DiagnoseErrorInput): Promise<DiagnosisResult> {
-  return analyseErrorWithPlanner(input);
+  return analyseError(input);
 }

@@ -80,3 +80,48 @@ describe('error diagnosis', () => {
     expect((await stack.call('POST', '/api/v1/diagnose', { body: {} })).status).toBe(422);
   });
 });
+
+describe('error diagnosis with an LLM configured', () => {
+  it('answers in llm mode from a structured reply, and falls back to the planner when the reply is unusable', async () => {
+    const { createServer } = await import('node:http');
+    const { OpenAiCompatibleProvider } = await import('../../adapters/llm/openai-compatible.js');
+    const bodies: string[] = [];
+    const answers = [
+      JSON.stringify({ category: 'disk-full', rootCause: '/var/lib/postgresql filled with WAL files', fixCommands: [{ command: 'df -P /var/lib/postgresql', risk: 'low', description: 'confirm usage' }], prevention: ['alert at 80%'], confidence: 0.8 }),
+      'I think it is the disk.',
+      'Still not JSON.',
+    ];
+    const server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => {
+        bodies.push(raw);
+        const content = answers.shift() ?? '{}';
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'local-model', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }], usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 } }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const port = (server.address() as { port: number }).port;
+    const llmStack = await startTestStack({ withWorker: true, store: stack.store, llm: new OpenAiCompatibleProvider({ apiKey: 'k', model: 'local-model', baseURL: `http://127.0.0.1:${port}/v1` }) });
+    try {
+      const ask = async () =>
+        (await (await llmStack.call('POST', '/api/v1/diagnose', { key: stack.adminKey, body: { errorMessage: 'postgres: No space left on device; token=abc123secret' } })).json()) as Diagnosis & {
+          llm?: { model: string; inputTokens: number };
+          fallbackReason?: string;
+        };
+      const answered = await ask();
+      expect(answered).toMatchObject({ mode: 'llm', category: 'disk-full', rootCause: '/var/lib/postgresql filled with WAL files', llm: { model: 'local-model', inputTokens: 100 } });
+      expect(bodies[0]).toContain('<data>');
+      expect(bodies[0]).not.toContain('abc123secret');
+
+      const fallback = await ask();
+      expect(fallback).toMatchObject({ mode: 'planner', category: 'disk-full' });
+      expect(fallback.fallbackReason).toContain('LLM answer unusable');
+    } finally {
+      await llmStack.close();
+      server.close();
+    }
+  });
+});

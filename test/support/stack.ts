@@ -13,6 +13,7 @@ import { loadRunbooks } from '../../adapters/knowledge/runbook-files.js';
 import type { JwtConfig } from '../../config.js';
 import { createInfraWorker } from '../../worker.js';
 import { LocalKnowledgeBase } from '../../adapters/knowledge/knowledge-base.js';
+import type { LlmProvider } from '../../adapters/llm/llm.js';
 import { connectTestClient, connectTestWorker, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from './temporal.js';
 
 export interface TestStack {
@@ -39,6 +40,7 @@ export async function startTestStack(options: {
   jwt?: JwtConfig | null;
   gateway?: (client: Client, taskQueue: string) => IncidentWorkflowGateway;
   bodyLimitBytes?: number;
+  llm?: LlmProvider;
 } = {}): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'infraai-it-'));
   const store = options.store ?? (await createStore({ kind: 'pglite', dataDir }));
@@ -54,6 +56,7 @@ export async function startTestStack(options: {
       namespace: testTemporal().namespace,
       taskQueue,
       store,
+      ...(options.llm ? { llm: options.llm } : {}),
       workflowBundlePath: testWorkflowBundlePath(),
     });
     workerRun = worker.run();
