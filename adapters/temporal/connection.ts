@@ -1,9 +1,18 @@
 import { readFileSync } from 'node:fs';
-import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
-import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+import { Client, Connection, type TLSConfig } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
 import type { TemporalConnectionConfig } from '../../config.js';
 
+/** The one place that turns config into Temporal connections (client and worker alike). */
 export type TemporalTarget = TemporalConnectionConfig & { address: string; namespace: string };
+
+/** What both `Connection` (client) and `NativeConnection` (worker) accept, built the same way for both. */
+export interface TemporalConnectionOptions {
+  address: string;
+  tls?: TLSConfig;
+  apiKey?: string;
+  metadata?: Record<string, string>;
+}
 
 /**
  * Plain, TLS, mTLS or API-key options from config. An API key implies TLS, as Temporal Cloud
@@ -12,7 +21,7 @@ export type TemporalTarget = TemporalConnectionConfig & { address: string; names
 export function buildConnectionOptions(
   target: TemporalTarget,
   readFile: (path: string) => Buffer = (path) => readFileSync(path),
-): Pick<ConnectionOptions, 'address' | 'tls' | 'apiKey' | 'metadata'> {
+): TemporalConnectionOptions {
   const read = (path: string, what: string): Buffer => {
     try {
       return readFile(path);
@@ -21,20 +30,22 @@ export function buildConnectionOptions(
     }
   };
   const tlsConfig = target.tls;
-  let tls: ConnectionOptions['tls'] = undefined;
+  if (Boolean(tlsConfig?.clientCertPath) !== Boolean(tlsConfig?.clientKeyPath)) {
+    throw new Error('Temporal mTLS needs both a client certificate and a client key (TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH)');
+  }
+  let tls: TLSConfig | undefined;
   if (tlsConfig || target.apiKey) {
-    const clientCert = tlsConfig?.clientCertPath ? read(tlsConfig.clientCertPath, 'client certificate') : undefined;
-    const clientKey = tlsConfig?.clientKeyPath ? read(tlsConfig.clientKeyPath, 'client key') : undefined;
-    const serverRootCACertificate = tlsConfig?.serverCaCertPath ? read(tlsConfig.serverCaCertPath, 'server CA certificate') : undefined;
-    tls = {
-      ...(tlsConfig?.serverName ? { serverNameOverride: tlsConfig.serverName } : {}),
-      ...(serverRootCACertificate ? { serverRootCACertificate } : {}),
-      ...(clientCert && clientKey ? { clientCertPair: { crt: clientCert, key: clientKey } } : {}),
-    };
+    tls = {};
+    if (tlsConfig?.serverName) tls.serverNameOverride = tlsConfig.serverName;
+    if (tlsConfig?.serverCaCertPath) tls.serverRootCACertificate = read(tlsConfig.serverCaCertPath, 'server CA certificate');
+    if (tlsConfig?.clientCertPath && tlsConfig.clientKeyPath) {
+      tls.clientCertPair = { crt: read(tlsConfig.clientCertPath, 'client certificate'), key: read(tlsConfig.clientKeyPath, 'client key') };
+    }
   }
   return {
     address: target.address,
     ...(tls ? { tls } : {}),
+    // Temporal Cloud routes API-key requests by this header.
     ...(target.apiKey ? { apiKey: target.apiKey, metadata: { 'temporal-namespace': target.namespace } } : {}),
   };
 }
@@ -45,5 +56,5 @@ export async function connectClient(target: TemporalTarget): Promise<{ client: C
 }
 
 export async function connectWorker(target: TemporalTarget): Promise<NativeConnection> {
-  return NativeConnection.connect(buildConnectionOptions(target) as NativeConnectionOptions);
+  return NativeConnection.connect(buildConnectionOptions(target));
 }
