@@ -57,6 +57,7 @@ const envSchema = z.object({
   INFRAAI_API_KEY: optionalString,
   INFRAAI_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).optional().default('info'),
   INFRAAI_BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
+  INFRAAI_UPLOAD_LIMIT_BYTES: positiveInt(20 * 1024 * 1024),
   INFRAAI_PUBLIC_URL: optionalString,
   INFRAAI_CORS_ORIGINS: optionalString.transform((v) => (v ? v.split(',').map((o) => o.trim()).filter(Boolean) : [])),
 
@@ -131,7 +132,7 @@ export interface JwtConfig {
 }
 
 export interface Config {
-  api: { host: string; port: number; bodyLimitBytes: number; publicUrl: string | null; corsOrigins: string[] };
+  api: { host: string; port: number; bodyLimitBytes: number; uploadLimitBytes: number; publicUrl: string | null; corsOrigins: string[] };
   dataDir: string;
   bootstrapApiKey: string | null;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -186,6 +187,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       host: e.HOST,
       port: e.PORT ?? 8000,
       bodyLimitBytes: e.INFRAAI_BODY_LIMIT_BYTES,
+      uploadLimitBytes: e.INFRAAI_UPLOAD_LIMIT_BYTES,
       publicUrl: e.INFRAAI_PUBLIC_URL ?? null,
       corsOrigins: e.INFRAAI_CORS_ORIGINS,
     },

@@ -29,6 +29,7 @@ export interface ApiDeps {
   auth: Authenticator;
   version: string;
   bodyLimitBytes: number;
+  uploadLimitBytes: number;
   corsOrigins: string[];
   log?: (line: string) => void;
 }
@@ -37,6 +38,11 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 function isJson(contentType: string | undefined): boolean {
   return !!contentType && /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType.trim());
+}
+
+/** Document uploads (multipart) are the one place a non-JSON body, and a larger one, is accepted. */
+function isUpload(method: string, path: string, contentType: string | undefined): boolean {
+  return method === 'POST' && /^\/api\/v1\/knowledge\/?$/.test(path) && /^multipart\/form-data/i.test(contentType ?? '');
 }
 
 /** Builds the HTTP API: one sub-app per resource, one error handler, one validation hook. */
@@ -55,18 +61,16 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   app.route('/', healthRoutes(deps.store, deps.incidents, deps.version));
   app.route('/', docsRoutes());
 
-  app.use(
-    '/api/v1/*',
-    bodyLimit({
-      maxSize: deps.bodyLimitBytes,
-      onError: (c) => problemResponse(c, 413, 'payload-too-large', `The request body is larger than ${deps.bodyLimitBytes} bytes.`),
-    }),
-  );
+  const limit = (maxSize: number) =>
+    bodyLimit({ maxSize, onError: (c) => problemResponse(c, 413, 'payload-too-large', `The request body is larger than ${maxSize} bytes.`) });
+  const defaultLimit = limit(deps.bodyLimitBytes);
+  const uploadLimit = limit(deps.uploadLimitBytes);
+  app.use('/api/v1/*', (c, next) => (isUpload(c.req.method, c.req.path, c.req.header('content-type')) ? uploadLimit(c, next) : defaultLimit(c, next)));
   app.use('/api/v1/*', async (c, next) => {
     // A declared non-JSON type, or a body with no type at all, is refused; a bodiless POST (cancel) passes.
     const contentType = c.req.header('content-type');
     const declaresBody = contentType !== undefined || Number(c.req.header('content-length') ?? 0) > 0;
-    if (BODY_METHODS.has(c.req.method) && declaresBody && !isJson(contentType)) {
+    if (BODY_METHODS.has(c.req.method) && declaresBody && !isJson(contentType) && !isUpload(c.req.method, c.req.path, contentType)) {
       return problemResponse(c, 415, 'unsupported-media-type', `Send the body as application/json (got ${c.req.header('content-type') ?? 'no Content-Type'}).`);
     }
     await next();

@@ -28,6 +28,7 @@ export async function startApiServer(options: { config: Config; store: Store; cl
     auth: createAuthenticator(store, config.jwt),
     version: VERSION,
     bodyLimitBytes: config.api.bodyLimitBytes,
+    uploadLimitBytes: config.api.uploadLimitBytes,
     corsOrigins: config.api.corsOrigins,
   });
   let server!: ServerType;

@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { KNOWLEDGE_KINDS, type KnowledgeDocument, type Store } from '../../adapters/store/store.js';
 import type { KnowledgeBase } from '../../adapters/knowledge/knowledge-base.js';
-import { notFound } from '../problem.js';
+import { documentType, extractDocumentText, UnsupportedDocumentError } from '../../adapters/knowledge/document-text.js';
+import { notFound, ProblemError } from '../problem.js';
 import { problemResponses } from '../schemas.js';
 import { createRouter, jsonBody, jsonResponse, SECURITY } from '../validation.js';
 
@@ -32,6 +33,15 @@ const IngestSchema = z
   .strict()
   .openapi('KnowledgeIngest');
 
+const UploadSchema = z
+  .object({
+    file: z.any().openapi({ type: 'string', format: 'binary', description: 'A .md, .txt or .pdf file' }),
+    title: z.string().trim().min(1).max(300).optional(),
+    kind: z.enum(['sop', 'runbook', 'doc']).default('sop'),
+  })
+  .strict()
+  .openapi('KnowledgeUpload');
+
 const ArchitectureSchema = IngestSchema.omit({ kind: true }).strict().openapi('ArchitectureIngest');
 
 const HitSchema = z
@@ -60,8 +70,14 @@ export function knowledgeRoutes(store: Store, knowledge: KnowledgeBase) {
       path: '/',
       tags,
       security: SECURITY,
-      summary: 'Add a document (SOP, runbook, note) to the tenant’s knowledge base',
-      request: { body: jsonBody(IngestSchema) },
+      summary: 'Add a document (SOP, runbook, note) to the tenant’s knowledge base: JSON text, or a multipart upload of a .md, .txt or .pdf file',
+      request: {
+        body: {
+          content: { 'application/json': { schema: IngestSchema }, 'multipart/form-data': { schema: UploadSchema } },
+          // Not `required`: the library would then run both validators; each runs for its own Content-Type.
+          required: false,
+        },
+      },
       responses: {
         201: jsonResponse(DocumentSchema, 'Ingested'),
         200: jsonResponse(DocumentSchema, 'The same content was already ingested'),
@@ -69,15 +85,33 @@ export function knowledgeRoutes(store: Store, knowledge: KnowledgeBase) {
       },
     }),
     async (c) => {
-      const body = c.req.valid('json');
-      const { document, created } = await knowledge.ingest({
-        tenantId: c.get('principal').tenantId,
-        title: body.title,
-        kind: body.kind,
-        source: body.source ?? body.title,
-        contentType: body.contentType,
-        text: body.text,
-      });
+      const tenantId = c.get('principal').tenantId;
+      const contentType = (c.req.header('content-type') ?? '').toLowerCase();
+      if (!contentType.startsWith('multipart/form-data') && !/^application\/(?:[\w.+-]+\+)?json/.test(contentType)) {
+        throw new ProblemError(415, 'unsupported-media-type', 'Send JSON ({title, text}) or a multipart/form-data upload with a file.');
+      }
+      let input: { title: string; kind: 'sop' | 'runbook' | 'doc'; source: string; contentType: string; text: string };
+      if (contentType.startsWith('multipart/form-data')) {
+        // Which validator ran follows the Content-Type, so each branch reads its own shape.
+        const form = c.req.valid('form') as z.infer<typeof UploadSchema>;
+        if (!(form.file instanceof File)) {
+          throw new ProblemError(422, 'validation-error', 'The request body is not valid.', [{ path: 'file', message: 'a file is required', code: 'invalid_type' }]);
+        }
+        const file = form.file;
+        try {
+          const type = documentType(file.type, file.name);
+          const text = await extractDocumentText(new Uint8Array(await file.arrayBuffer()), type);
+          if (!text.trim()) throw new UnsupportedDocumentError('The document has no text to index (a scanned PDF needs OCR first).');
+          input = { title: form.title ?? file.name.replace(/\.[^.]+$/, ''), kind: form.kind, source: file.name, contentType: type, text };
+        } catch (err) {
+          if (err instanceof UnsupportedDocumentError) throw new ProblemError(415, 'unsupported-media-type', err.message);
+          throw err;
+        }
+      } else {
+        const body = c.req.valid('json') as z.infer<typeof IngestSchema>;
+        input = { title: body.title, kind: body.kind, source: body.source ?? body.title, contentType: body.contentType, text: body.text };
+      }
+      const { document, created } = await knowledge.ingest({ tenantId, ...input });
       return created ? c.json(toResponse(document), 201) : c.json(toResponse(document), 200);
     },
   );

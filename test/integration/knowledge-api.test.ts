@@ -63,11 +63,47 @@ describe('knowledge base API', () => {
     expect((await search('zephyr gateway', otherKey))[0]).toMatchObject({ kind: 'architecture', global: true });
   });
 
+  it('ingests uploaded Markdown and PDF files, and refuses other types', async () => {
+    const { PDFDocument, StandardFonts } = await import('pdf-lib');
+    const pdf = await PDFDocument.create();
+    const font = await pdf.embedFont(StandardFonts.Helvetica);
+    pdf.addPage().drawText('Quasar cluster failover: promote the standby with quasarctl promote', { x: 50, y: 700, size: 12, font });
+    const upload = async (file: File, extra: Record<string, string> = {}, key?: string) => {
+      const form = new FormData();
+      form.set('file', file);
+      for (const [name, value] of Object.entries(extra)) form.set(name, value);
+      return stack.app.request('/api/v1/knowledge', { method: 'POST', body: form, headers: { authorization: `Bearer ${key ?? stack.adminKey}` } });
+    };
+
+    const pdfResponse = await upload(new File([await pdf.save()], 'quasar-failover.pdf', { type: 'application/pdf' }));
+    expect(pdfResponse.status).toBe(201);
+    expect(await pdfResponse.json()).toMatchObject({ title: 'quasar-failover', contentType: 'application/pdf', source: 'quasar-failover.pdf', kind: 'sop' });
+    expect((await search('quasarctl promote standby'))[0]).toMatchObject({ title: 'quasar-failover', global: false });
+
+    const md = await upload(new File(['# Nimbus\n## Restart\nUse nimbusctl bounce.'], 'nimbus.md', { type: 'text/markdown' }), { title: 'Nimbus SOP', kind: 'runbook' });
+    expect(md.status).toBe(201);
+    expect(await md.json()).toMatchObject({ title: 'Nimbus SOP', kind: 'runbook', chunkCount: 2 });
+
+    const image = await upload(new File([new Uint8Array([137, 80, 78, 71])], 'diagram.png', { type: 'image/png' }));
+    expect(image.status).toBe(415);
+    expect(image.headers.get('content-type')).toContain('application/problem+json');
+    const broken = await upload(new File(['%PDF-1.7 not really'], 'broken.pdf', { type: 'application/pdf' }));
+    expect(broken.status).toBe(415);
+    const noFile = new FormData();
+    noFile.set('title', 'x');
+    expect((await stack.app.request('/api/v1/knowledge', { method: 'POST', body: noFile, headers: { authorization: `Bearer ${stack.adminKey}` } })).status).toBe(422);
+    // Multipart is accepted only for document uploads.
+    const elsewhere = new FormData();
+    elsewhere.set('tagId', 'x');
+    expect((await stack.app.request('/api/v1/cmdb', { method: 'POST', body: elsewhere, headers: { authorization: `Bearer ${stack.adminKey}` } })).status).toBe(415);
+  });
+
   it('validates input', async () => {
     expect((await stack.call('GET', '/api/v1/knowledge/search?q=')).status).toBe(422);
     expect((await stack.call('GET', '/api/v1/knowledge/search?q=disk&k=0')).status).toBe(422);
     expect((await stack.call('POST', '/api/v1/knowledge', { body: { title: 'x', text: 'y', secret: true } })).status).toBe(422);
     expect((await stack.call('POST', '/api/v1/knowledge', { body: { title: 'x', text: '' } })).status).toBe(422);
     expect((await stack.call('DELETE', '/api/v1/knowledge/not-a-uuid')).status).toBe(404);
+    expect((await stack.call('POST', '/api/v1/knowledge')).status).toBe(415);
   });
 });

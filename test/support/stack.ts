@@ -71,6 +71,7 @@ export async function startTestStack(options: {
     auth: createAuthenticator(store, options.jwt ?? null),
     version: 'test',
     bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024,
+    uploadLimitBytes: 2 * 1024 * 1024,
     corsOrigins: [],
     log: () => undefined,
   });
