@@ -80,6 +80,7 @@ const envSchema = z.object({
   TEMPORAL_DEV_PORT: port(undefined),
   TEMPORAL_DEV_UI_PORT: port(undefined),
 
+  INFRAAI_KUBECONFIG: optionalString,
   INFRAAI_LLM_PROVIDER: z.enum(['openai-compatible', 'anthropic', 'none']).optional(),
   INFRAAI_LLM_MODEL: optionalString,
   INFRAAI_LLM_BASE_URL: optionalString.pipe(z.url().optional()),
@@ -143,6 +144,8 @@ export interface Config {
   jwt: JwtConfig | null;
   /** Null: the runbook planner reasons alone. */
   llm: LlmConfig | null;
+  /** INFRAAI_KUBECONFIG: kubeconfig for Kubernetes collection and cluster health; null when none. */
+  kubeconfigPath: string | null;
 }
 
 export class ConfigError extends Error {
@@ -217,6 +220,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     worker: { workflowBundlePath: e.INFRAAI_WORKFLOW_BUNDLE ?? null },
     llm,
+    kubeconfigPath: e.INFRAAI_KUBECONFIG ?? null,
     jwt: jwtConfigured
       ? {
           jwksUrl: e.INFRAAI_JWT_JWKS_URL ?? null,

@@ -6,7 +6,9 @@ import { loadRunbooks } from './adapters/knowledge/runbook-files.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
-export interface InfraWorkerOptions extends Omit<ActivityDeps, 'knowledge' | 'runbooks' | 'llm'> {
+export interface InfraWorkerOptions extends Omit<ActivityDeps, 'knowledge' | 'runbooks' | 'llm' | 'kubernetes'> {
+  /** Default: none configured. */
+  kubernetes?: ActivityDeps['kubernetes'];
   /** Default: none (the runbook planner reasons alone). */
   llm?: ActivityDeps['llm'];
   /** Defaults: the store-backed knowledge base and the bundled runbooks. */
@@ -28,6 +30,7 @@ export async function createInfraWorker(options: InfraWorkerOptions): Promise<Wo
     knowledge: ports.knowledge ?? new LocalKnowledgeBase(ports.store),
     runbooks: ports.runbooks ?? (await loadRunbooks()),
     llm: ports.llm ?? null,
+    kubernetes: ports.kubernetes ?? null,
   };
   return Worker.create({
     connection,
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
   const { resolveTemporalTarget } = await import('./launcher/stack.js');
   const { Runtime, DefaultLogger } = await import('@temporalio/worker');
   const { createLlmProvider } = await import('./adapters/llm/create-llm.js');
+  const { openKubernetesCluster } = await import('./adapters/kubernetes/kubernetes-cluster.js');
 
   const config = loadConfig();
   Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
@@ -60,6 +64,7 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     store,
     llm: createLlmProvider(config.llm),
+    kubernetes: await openKubernetesCluster(config.kubeconfigPath),
     workflowBundlePath: config.worker.workflowBundlePath,
   });
   console.log(`[infraai] worker ready: ${target.address} namespace ${target.namespace} task queue ${config.temporal.taskQueue} (pid ${process.pid})`);

@@ -7,7 +7,9 @@ import { classify, planFromRunbook } from '../core/planner.js';
 import { redactText } from '../core/redact.js';
 import type { Runbook, ServiceManager } from '../core/runbook.js';
 import type { Store } from '../adapters/store/store.js';
-import type { DiagnoseErrorInput, DiagnosisResult } from '../core/diagnosis.js';
+import type { CollectedFacts, DiagnoseErrorInput, DiagnosisResult } from '../core/diagnosis.js';
+import { KubernetesUnavailableError, type KubernetesCluster } from '../adapters/kubernetes/kubernetes-cluster.js';
+import { truncateText } from '../core/redact.js';
 
 export interface DiagnosisActivityDeps {
   store: Store;
@@ -15,6 +17,16 @@ export interface DiagnosisActivityDeps {
   runbooks: readonly Runbook[];
   /** Null: the runbook planner answers alone. */
   llm: LlmProvider | null;
+  /** Null: no cluster configured; collection says so in the facts' notes. */
+  kubernetes: KubernetesCluster | null;
+}
+
+/** The facts as one text, so the classifier and the LLM see what the cluster says. */
+function factsText(facts: CollectedFacts | null | undefined): string {
+  const k8s = facts?.kubernetes;
+  if (!k8s) return '';
+  const pod = k8s.pod ? `pod ${k8s.pod.name} phase ${k8s.pod.phase} reason ${k8s.pod.reason ?? 'none'} exit code ${k8s.pod.exitCode ?? 'none'} restarts ${k8s.pod.restarts}` : '';
+  return [pod, ...k8s.events.map((e) => `${e.type} ${e.reason}: ${e.message}`)].filter(Boolean).join('\n');
 }
 
 const LlmDiagnosisSchema = z
@@ -53,13 +65,36 @@ const SERVICE_MANAGERS: readonly string[] = ['systemd', 'sysv', 'supervisor'];
  * knowledge, and turn the best runbook into diagnostics and fixes. Text is data: it selects among
  * bundled runbooks and fills their parameters, it never becomes a command of its own.
  */
-export function createDiagnosisActivities({ store, knowledge, runbooks, llm }: DiagnosisActivityDeps) {
+export function createDiagnosisActivities({ store, knowledge, runbooks, llm, kubernetes }: DiagnosisActivityDeps) {
   return {
+    /** Read-only collection: the pod's state and its recent events, when a cluster is configured. */
+    async collectKubernetesFacts(input: DiagnoseErrorInput): Promise<CollectedFacts> {
+      if (!input.namespace) return { kubernetes: null, notes: ['no namespace given: Kubernetes not consulted'] };
+      if (!kubernetes) return { kubernetes: null, notes: ['no Kubernetes cluster configured (INFRAAI_KUBECONFIG)'] };
+      let pods: Awaited<ReturnType<KubernetesCluster['listPods']>>;
+      let events: Awaited<ReturnType<KubernetesCluster['listEvents']>>;
+      try {
+        [pods, events] = await Promise.all([kubernetes.listPods(input.namespace), kubernetes.listEvents(input.namespace, input.pod)]);
+      } catch (err) {
+        // A diagnosis degrades to the error text alone rather than failing when the cluster is unreachable.
+        if (err instanceof KubernetesUnavailableError) return { kubernetes: null, notes: [err.message] };
+        throw err;
+      }
+      const pod = input.pod ? (pods.find((p) => p.name === input.pod) ?? null) : (pods.find((p) => !p.ready) ?? null);
+      return {
+        kubernetes: {
+          pod: pod && { name: pod.name, phase: pod.phase, ready: pod.ready, restarts: pod.restarts, reason: pod.reason, exitCode: pod.exitCode },
+          events: events.slice(0, 20).map((e) => ({ type: e.type, reason: e.reason, message: truncateText(redactText(e.message), 500), count: e.count })),
+        },
+        notes: pod || !input.pod ? [] : [`pod ${input.pod} not found in ${input.namespace}`],
+      };
+    },
+
     /** The LLM's analysis when one is configured; the planner's otherwise, or when the LLM's answer is unusable. */
     async analyseError(input: DiagnoseErrorInput): Promise<DiagnosisResult> {
       const planned = await plannerDiagnosis(input);
       if (!llm) return planned;
-      const text = redactText(input.errorMessage).slice(0, 20_000);
+      const text = redactText(`${input.errorMessage}\n${factsText(input.facts)}`).slice(0, 20_000);
       const hits = await knowledge.search(input.tenantId, text, { k: 4 });
       try {
         const { value, responses } = await completeStructured(llm, llmMessages(text, planned.runbooks, hits), LlmDiagnosisSchema, 'diagnosis');
@@ -92,7 +127,8 @@ export function createDiagnosisActivities({ store, knowledge, runbooks, llm }: D
   };
 
   async function plannerDiagnosis(input: DiagnoseErrorInput): Promise<DiagnosisResult> {
-      const text = redactText(input.errorMessage).slice(0, 20_000);
+      const text = redactText(`${input.errorMessage}\n${factsText(input.facts)}`).slice(0, 20_000);
+      const facts = input.facts ?? null;
       let item: CmdbItem | null = null;
       if (input.tagId) item = await store.cmdb.get(input.tenantId, input.tagId);
       const matches = classify(text, runbooks);
@@ -118,6 +154,7 @@ export function createDiagnosisActivities({ store, knowledge, runbooks, llm }: D
           escalate: true,
           parameters: {},
           target: item ? { tagId: item.tagId, hostname: item.hostname } : null,
+          facts,
         };
       }
       const manager = item?.serviceManager && SERVICE_MANAGERS.includes(item.serviceManager) ? (item.serviceManager as ServiceManager) : null;
@@ -139,6 +176,7 @@ export function createDiagnosisActivities({ store, knowledge, runbooks, llm }: D
         escalate: plan.fixes.length === 0,
         parameters: plan.parameters,
         target: item ? { tagId: item.tagId, hostname: item.hostname } : null,
+        facts,
       };
   }
 }

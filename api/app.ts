@@ -5,6 +5,7 @@ import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { KnowledgeBase } from '../adapters/knowledge/knowledge-base.js';
+import type { KubernetesCluster } from '../adapters/kubernetes/kubernetes-cluster.js';
 import { StoreUnavailableError, type Store } from '../adapters/store/store.js';
 import { authMiddleware, type AuthEnv, type Authenticator } from './auth.js';
 import { docsRoutes } from './docs.js';
@@ -26,6 +27,7 @@ export interface ApiDeps {
   knowledge: KnowledgeBase;
   runbooks: readonly Runbook[];
   diagnosis: DiagnosisGateway;
+  kubernetes: KubernetesCluster | null;
   auth: Authenticator;
   version: string;
   bodyLimitBytes: number;

@@ -31,6 +31,7 @@ const TITLES: Record<string, string> = {
   'workflow-engine-unavailable': 'Workflow engine unavailable',
   'store-unavailable': 'Store unavailable',
   'cluster-not-configured': 'No Kubernetes cluster configured',
+  'cluster-unavailable': 'Kubernetes cluster unavailable',
   'internal-error': 'Internal error',
 };
 

@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { Store } from '../adapters/store/store.js';
 import { LocalKnowledgeBase, loadRunbooksIntoKnowledgeBase } from '../adapters/knowledge/knowledge-base.js';
 import { loadRunbooks } from '../adapters/knowledge/runbook-files.js';
+import { openKubernetesCluster } from '../adapters/kubernetes/kubernetes-cluster.js';
 import { createApp } from './app.js';
 import { createAuthenticator } from './auth.js';
 import { createTemporalDiagnosisGateway, createTemporalIncidentGateway } from './temporal-gateway.js';
@@ -23,6 +24,7 @@ export async function startApiServer(options: { config: Config; store: Store; cl
     knowledge,
     runbooks,
     diagnosis: createTemporalDiagnosisGateway(client, { taskQueue: config.temporal.taskQueue }),
+    kubernetes: await openKubernetesCluster(config.kubeconfigPath),
     store,
     incidents: createTemporalIncidentGateway(client, { taskQueue: config.temporal.taskQueue }),
     auth: createAuthenticator(store, config.jwt),

@@ -9,6 +9,18 @@ export interface DiagnoseErrorInput {
   namespace?: string | undefined;
   pod?: string | undefined;
   tagId?: string | undefined;
+  /** Filled by the collect step, not by callers. */
+  facts?: CollectedFacts | null | undefined;
+}
+
+/** Read-only facts gathered before the analysis (redacted and size-capped). */
+export interface CollectedFacts {
+  kubernetes: {
+    pod: { name: string; phase: string; ready: boolean; restarts: number; reason: string | null; exitCode: number | null } | null;
+    events: { type: string; reason: string; message: string; count: number }[];
+  } | null;
+  /** Why a source was not collected (e.g. no cluster configured). */
+  notes: string[];
 }
 
 export interface DiagnosisResult {
@@ -27,6 +39,7 @@ export interface DiagnosisResult {
   target: { tagId: string; hostname: string } | null;
   /** Model and token use when an LLM answered. */
   llm?: { provider: string; model: string; calls: number; inputTokens: number; outputTokens: number };
+  facts: CollectedFacts | null;
   /** Why the planner answered although an LLM is configured. */
   fallbackReason?: string;
 }

@@ -51,6 +51,15 @@ export function classify(text: string, runbooks: readonly Runbook[]): RunbookMat
       parameters,
     });
   }
+  // A runbook that explains another matched one's symptom outranks it (OOMKilled over CrashLoopBackOff).
+  const scores = new Map(matches.map((m) => [m.runbookId, m.score]));
+  for (const match of matches) {
+    const refined = runbooks.find((r) => r.id === match.runbookId)?.refines ?? [];
+    for (const id of refined) {
+      const other = scores.get(id);
+      if (other !== undefined && other >= match.score) match.score = other + 1;
+    }
+  }
   return matches.sort((a, b) => b.score - a.score || a.runbookId.localeCompare(b.runbookId));
 }
 

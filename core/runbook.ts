@@ -72,6 +72,11 @@ export interface Runbook {
   /** Regexes (case-insensitive) over the incident/error text; a named group can fill a parameter. */
   patterns: string[];
   keywords: string[];
+  /**
+   * Runbooks whose symptom this one explains (OOMKilled refines CrashLoopBackOff): when both match,
+   * the more specific one ranks first.
+   */
+  refines: string[];
   parameters: RunbookParameter[];
   diagnostics: RunbookDiagnostic[];
   hypotheses: RunbookHypothesis[];

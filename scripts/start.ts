@@ -9,6 +9,7 @@ import { startTemporalDevServer } from '../launcher/temporal-dev-server.js';
 import { prepareAccess, resolveTemporalTarget } from '../launcher/stack.js';
 import { createInfraWorker } from '../worker.js';
 import { createLlmProvider } from '../adapters/llm/create-llm.js';
+import { openKubernetesCluster } from '../adapters/kubernetes/kubernetes-cluster.js';
 
 // `npm start`: the whole stack in one command — the embedded Temporal dev server (unless
 // TEMPORAL_ADDRESS points at a cluster), the store, the worker and the API — stopped in reverse
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     store,
     llm: createLlmProvider(config.llm),
+    kubernetes: await openKubernetesCluster(config.kubeconfigPath),
     workflowBundlePath: config.worker.workflowBundlePath,
   });
   const workerRun = worker.run();

@@ -1,14 +1,17 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { createDiagnosisActivities } from '../activities/diagnosis.js';
 import type { DiagnoseErrorInput, DiagnosisResult } from '../core/diagnosis.js';
-import { LLM_STEP } from './activity-options.js';
+import { LLM_STEP, STORE_STEP } from './activity-options.js';
 
-const { analyseError } = proxyActivities<ReturnType<typeof createDiagnosisActivities>>(LLM_STEP);
+type DiagnosisActivities = ReturnType<typeof createDiagnosisActivities>;
+const { analyseError } = proxyActivities<DiagnosisActivities>(LLM_STEP);
+const { collectKubernetesFacts } = proxyActivities<DiagnosisActivities>(STORE_STEP);
 
 /**
  * Error diagnosis: classify, retrieve and analyse (LLM when configured, runbook planner otherwise).
- * Collection steps (Kubernetes pods and events, host facts over SSH) slot in before the analysis.
+ * Kubernetes facts are collected first (read-only); host facts over SSH slot in beside them.
  */
 export async function diagnoseError(input: DiagnoseErrorInput): Promise<DiagnosisResult> {
-  return analyseError(input);
+  const facts = await collectKubernetesFacts(input);
+  return analyseError({ ...input, facts });
 }

@@ -29,6 +29,7 @@ const frontMatter = z
     kind: z.enum(['host', 'kubernetes', 'terraform']),
     patterns: z.array(regex).min(1),
     keywords: z.array(z.union([z.string(), z.number()]).transform(String).pipe(z.string().min(2))).min(1),
+    refines: z.array(id).default([]),
     parameters: z
       .array(z.object({ name: z.string().regex(/^[a-z][a-zA-Z0-9]*$/), description: z.string(), default: z.string().optional(), tag: z.string().optional() }).strict())
       .default([]),
@@ -108,6 +109,11 @@ export async function loadRunbooks(dir = RUNBOOKS_DIR): Promise<Runbook[]> {
   for (const runbook of runbooks) {
     if (seen.has(runbook.id)) throw new RunbookFormatError(`${runbook.source}: duplicate runbook id '${runbook.id}'`);
     seen.add(runbook.id);
+  }
+  for (const runbook of runbooks) {
+    for (const refined of runbook.refines) {
+      if (!seen.has(refined)) throw new RunbookFormatError(`${runbook.source}: refines unknown runbook '${refined}'`);
+    }
   }
   return runbooks;
 }

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { KnowledgeBase } from '../../adapters/knowledge/knowledge-base.js';
+import { KubernetesUnavailableError, type KubernetesCluster } from '../../adapters/kubernetes/kubernetes-cluster.js';
 import type { Store } from '../../adapters/store/store.js';
 import { classify } from '../../core/planner.js';
 import type { Runbook } from '../../core/runbook.js';
@@ -45,7 +46,7 @@ const SuggestSchema = z
   .openapi('SuggestRunbookRequest');
 
 /** Reference 003's endpoints: diagnose an error, suggest runbooks, cluster health. */
-export function diagnosisRoutes(deps: { store: Store; knowledge: KnowledgeBase; runbooks: readonly Runbook[]; diagnosis: DiagnosisGateway }) {
+export function diagnosisRoutes(deps: { store: Store; knowledge: KnowledgeBase; runbooks: readonly Runbook[]; diagnosis: DiagnosisGateway; kubernetes: KubernetesCluster | null }) {
   const app = createRouter();
 
   app.openapi(
@@ -102,6 +103,16 @@ export function diagnosisRoutes(deps: { store: Store; knowledge: KnowledgeBase; 
     },
   );
 
+  const PodSchema = z.object({
+    name: z.string(),
+    namespace: z.string(),
+    phase: z.string(),
+    ready: z.boolean(),
+    restarts: z.number().int(),
+    reason: z.string().nullable(),
+    exitCode: z.number().int().nullable(),
+    node: z.string().nullable(),
+  });
   app.openapi(
     createRoute({
       method: 'get',
@@ -109,10 +120,36 @@ export function diagnosisRoutes(deps: { store: Store; knowledge: KnowledgeBase; 
       tags,
       security: SECURITY,
       summary: 'Nodes and pods summary of the configured Kubernetes cluster',
-      responses: { 503: { description: 'No cluster configured', content: { 'application/problem+json': { schema: z.object({}) } } }, ...problemResponses(401) },
+      request: { query: z.object({ namespace: z.string().max(63).regex(K8S_NAME).default('default') }).strict() },
+      responses: {
+        200: jsonResponse(
+          z
+            .object({
+              status: z.enum(['healthy', 'degraded']),
+              nodes: z.object({ total: z.number().int(), ready: z.number().int(), items: z.array(z.object({ name: z.string(), ready: z.boolean(), kubeletVersion: z.string(), problems: z.array(z.string()) })) }),
+              pods: z.object({ namespace: z.string(), total: z.number().int(), byPhase: z.record(z.string(), z.number().int()), unhealthy: z.array(PodSchema) }),
+            })
+            .openapi('ClusterHealth'),
+          'Cluster summary',
+        ),
+        ...problemResponses(401, 422, 503),
+      },
     }),
-    () => {
-      throw new ProblemError(503, 'cluster-not-configured', 'No Kubernetes cluster is configured for this InfraAI instance.');
+    async (c) => {
+      if (!deps.kubernetes) throw new ProblemError(503, 'cluster-not-configured', 'No Kubernetes cluster is configured (set INFRAAI_KUBECONFIG).');
+      const { namespace } = c.req.valid('query');
+      try {
+        const [nodes, pods] = await Promise.all([deps.kubernetes.listNodes(), deps.kubernetes.listPods(namespace)]);
+        const byPhase: Record<string, number> = {};
+        for (const pod of pods) byPhase[pod.phase] = (byPhase[pod.phase] ?? 0) + 1;
+        const unhealthy = pods.filter((pod) => pod.phase !== 'Succeeded' && (!pod.ready || pod.reason !== null));
+        const readyNodes = nodes.filter((n) => n.ready).length;
+        const status = readyNodes === nodes.length && unhealthy.length === 0 && nodes.every((n) => n.problems.length === 0) ? ('healthy' as const) : ('degraded' as const);
+        return c.json({ status, nodes: { total: nodes.length, ready: readyNodes, items: nodes }, pods: { namespace, total: pods.length, byPhase, unhealthy } }, 200);
+      } catch (err) {
+        if (err instanceof KubernetesUnavailableError) throw new ProblemError(503, 'cluster-unavailable', err.message);
+        throw err;
+      }
     },
   );
 

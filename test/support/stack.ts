@@ -14,6 +14,7 @@ import type { JwtConfig } from '../../config.js';
 import { createInfraWorker } from '../../worker.js';
 import { LocalKnowledgeBase } from '../../adapters/knowledge/knowledge-base.js';
 import type { LlmProvider } from '../../adapters/llm/llm.js';
+import type { KubernetesCluster } from '../../adapters/kubernetes/kubernetes-cluster.js';
 import { connectTestClient, connectTestWorker, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from './temporal.js';
 
 export interface TestStack {
@@ -41,6 +42,7 @@ export async function startTestStack(options: {
   gateway?: (client: Client, taskQueue: string) => IncidentWorkflowGateway;
   bodyLimitBytes?: number;
   llm?: LlmProvider;
+  kubernetes?: KubernetesCluster;
 } = {}): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'infraai-it-'));
   const store = options.store ?? (await createStore({ kind: 'pglite', dataDir }));
@@ -57,6 +59,7 @@ export async function startTestStack(options: {
       taskQueue,
       store,
       ...(options.llm ? { llm: options.llm } : {}),
+      ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}),
       workflowBundlePath: testWorkflowBundlePath(),
     });
     workerRun = worker.run();
@@ -67,6 +70,7 @@ export async function startTestStack(options: {
     knowledge,
     runbooks: await loadRunbooks(),
     diagnosis: createTemporalDiagnosisGateway(client, { taskQueue }),
+    kubernetes: options.kubernetes ?? null,
     incidents: options.gateway ? options.gateway(client, taskQueue) : createTemporalIncidentGateway(client, { taskQueue }),
     auth: createAuthenticator(store, options.jwt ?? null),
     version: 'test',
