@@ -6,7 +6,7 @@ import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { KnowledgeBase } from '../adapters/knowledge/knowledge-base.js';
 import type { KubernetesCluster } from '../adapters/kubernetes/kubernetes-cluster.js';
-import { StoreUnavailableError, type Store } from '../adapters/store/store.js';
+import { InvalidCursorError, StoreUnavailableError, type Store } from '../adapters/store/store.js';
 import { authMiddleware, type AuthEnv, type Authenticator } from './auth.js';
 import { docsRoutes } from './docs.js';
 import { ProblemError, problemResponse } from './problem.js';
@@ -127,6 +127,9 @@ function renderError(err: Error, c: Context, log: (line: string) => void): Respo
   if (err instanceof HTTPException) {
     const malformed = /malformed json/i.test(err.message);
     return problemResponse(c, err.status as 400, malformed ? 'malformed-json' : 'bad-request', malformed ? 'The request body is not valid JSON.' : err.message || 'Bad request.');
+  }
+  if (err instanceof InvalidCursorError) {
+    return problemResponse(c, 422, 'validation-error', 'The request query is not valid.', [{ path: 'cursor', message: err.message, code: 'invalid_cursor' }]);
   }
   if (err instanceof StoreUnavailableError) {
     return problemResponse(c, 503, 'store-unavailable', 'The store is not reachable; try again shortly.', undefined, { 'retry-after': '5' });

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { CmdbItem } from '../../core/incident.js';
-import { DuplicateKeyError, InvalidCursorError, type CmdbItemInput, type Store } from '../../adapters/store/store.js';
+import { DuplicateKeyError, type CmdbItemInput, type Store } from '../../adapters/store/store.js';
 import { conflict, notFound, ProblemError } from '../problem.js';
 import { CmdbCreateSchema, CmdbItemSchema, CmdbListQuery, CmdbReplaceSchema, problemResponses, TagIdParam } from '../schemas.js';
 import { createRouter, jsonBody, jsonResponse, SECURITY } from '../validation.js';
@@ -87,15 +87,8 @@ export function cmdbRoutes(store: Store) {
     }),
     async (c) => {
       const { limit, cursor, tag, ...filter } = c.req.valid('query');
-      try {
-        const page = await store.cmdb.list(c.get('principal').tenantId, { ...filter, tags: parseTagFilter(tag) }, { limit, cursor });
-        return c.json({ items: page.items.map(toCmdbResponse), nextCursor: page.nextCursor }, 200);
-      } catch (err) {
-        if (err instanceof InvalidCursorError) {
-          throw new ProblemError(422, 'validation-error', 'The request query is not valid.', [{ path: 'cursor', message: err.message, code: 'invalid_cursor' }]);
-        }
-        throw err;
-      }
+      const page = await store.cmdb.list(c.get('principal').tenantId, { ...filter, tags: parseTagFilter(tag) }, { limit, cursor });
+      return c.json({ items: page.items.map(toCmdbResponse), nextCursor: page.nextCursor }, 200);
     },
   );
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { isTerminalIncidentStatus, type Incident } from '../../core/incident.js';
-import { InvalidCursorError, type Store } from '../../adapters/store/store.js';
+import type { Store } from '../../adapters/store/store.js';
 import type { IncidentWorkflowGateway } from '../temporal-gateway.js';
 import { buildIncidentTimeline } from '../timeline.js';
 import { conflict, notFound, ProblemError } from '../problem.js';
@@ -115,15 +115,8 @@ export function incidentRoutes(store: Store, workflows: IncidentWorkflowGateway)
     }),
     async (c) => {
       const { limit, cursor, ...filter } = c.req.valid('query');
-      try {
-        const page = await store.incidents.list(c.get('principal').tenantId, filter, { limit, cursor });
-        return c.json({ items: page.items.map(toIncidentResponse), nextCursor: page.nextCursor }, 200);
-      } catch (err) {
-        if (err instanceof InvalidCursorError) {
-          throw new ProblemError(422, 'validation-error', 'The request query is not valid.', [{ path: 'cursor', message: err.message, code: 'invalid_cursor' }]);
-        }
-        throw err;
-      }
+      const page = await store.incidents.list(c.get('principal').tenantId, filter, { limit, cursor });
+      return c.json({ items: page.items.map(toIncidentResponse), nextCursor: page.nextCursor }, 200);
     },
   );
 

@@ -9,6 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureTemporalCli, TemporalCliNotFoundError } from '../../launcher/temporal-cli.js';
 import { DevServerStartError, startTemporalDevServer } from '../../launcher/temporal-dev-server.js';
+import { freePort } from '../../launcher/ports.js';
 
 // The launcher against the real Temporal CLI: more dev servers beside the test run's own, each on
 // free ports with a throw-away data directory.
@@ -24,16 +25,6 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function occupyPort(): Promise<{ port: number; server: Server }> {
   const server = createServer();

@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { readDevServerConfig } from '../../launcher/dev-server-config.js';
 import { DevServerStartError, startTemporalDevServer, type DevServerHandle } from '../../launcher/temporal-dev-server.js';
 import { buildWorkflowBundle } from '../../launcher/workflow-bundle.js';
+import { freePort } from '../../launcher/ports.js';
 
 // One Temporal dev server for the whole test run (the repo's temporal-dev.yaml, headless, free
 // ports, a throw-away data directory) and one workflow bundle shared by every test's worker.
@@ -14,16 +14,6 @@ import { buildWorkflowBundle } from '../../launcher/workflow-bundle.js';
 
 const DEV_CONFIG = fileURLToPath(new URL('../../temporal-dev.yaml', import.meta.url));
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 /** A free port can be taken by someone else before the server binds it: try a few. */
 async function startOnFreePorts(dataDir: string): Promise<DevServerHandle> {

@@ -19,6 +19,7 @@ import {
 } from '../../core/incident-workflow.js';
 import { incidentWorkflowId } from '../../core/incident.js';
 import { createInfraWorker } from '../../worker.js';
+import { waitFor } from '../support/stack.js';
 import { connectTestClient, connectTestWorker, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from '../support/temporal.js';
 
 // Workflow tier: the real incident workflow and activities on the test run's Temporal dev server,
@@ -157,13 +158,6 @@ async function saveFixture(name: string, workflowId: string): Promise<void> {
   await writeFile(new URL(`${name}.json`, fixturesDir), historyToJSON(history));
 }
 
-async function waitFor(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('remediateIncident workflow', () => {
   it('records the incident, resolves its CMDB target, writes one result and mirrors status to search attributes', async () => {
