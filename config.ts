@@ -81,6 +81,9 @@ const envSchema = z.object({
   TEMPORAL_DEV_UI_PORT: port(undefined),
 
   INFRAAI_KUBECONFIG: optionalString,
+  INFRAAI_EMBEDDINGS_BASE_URL: optionalString.pipe(z.url().optional()),
+  INFRAAI_EMBEDDINGS_MODEL: optionalString,
+  INFRAAI_EMBEDDINGS_API_KEY: optionalString,
   INFRAAI_LLM_PROVIDER: z.enum(['openai-compatible', 'anthropic', 'none']).optional(),
   INFRAAI_LLM_MODEL: optionalString,
   INFRAAI_LLM_BASE_URL: optionalString.pipe(z.url().optional()),
@@ -144,6 +147,8 @@ export interface Config {
   jwt: JwtConfig | null;
   /** Null: the runbook planner reasons alone. */
   llm: LlmConfig | null;
+  /** Embeddings endpoint for hybrid knowledge search; null: lexical (BM25) only. */
+  embeddings: { baseUrl: string | null; model: string; apiKey: string } | null;
   /** INFRAAI_KUBECONFIG: kubeconfig for Kubernetes collection and cluster health; null when none. */
   kubeconfigPath: string | null;
 }
@@ -221,6 +226,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     worker: { workflowBundlePath: e.INFRAAI_WORKFLOW_BUNDLE ?? null },
     llm,
     kubeconfigPath: e.INFRAAI_KUBECONFIG ?? null,
+    embeddings:
+      e.INFRAAI_EMBEDDINGS_BASE_URL || e.INFRAAI_EMBEDDINGS_MODEL || e.INFRAAI_EMBEDDINGS_API_KEY
+        ? {
+            baseUrl: e.INFRAAI_EMBEDDINGS_BASE_URL ?? null,
+            model: e.INFRAAI_EMBEDDINGS_MODEL ?? 'text-embedding-3-small',
+            // A local endpoint (Ollama, vLLM) needs no key; OpenAI's does.
+            apiKey: e.INFRAAI_EMBEDDINGS_API_KEY ?? e.OPENAI_API_KEY ?? 'not-needed',
+          }
+        : null,
     jwt: jwtConfigured
       ? {
           jwksUrl: e.INFRAAI_JWT_JWKS_URL ?? null,

@@ -3,12 +3,15 @@ import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import { LocalKnowledgeBase } from './adapters/knowledge/knowledge-base.js';
 import { loadRunbooks } from './adapters/knowledge/runbook-files.js';
+import type { EmbeddingProvider } from './adapters/llm/embeddings.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
 export interface InfraWorkerOptions extends Omit<ActivityDeps, 'knowledge' | 'runbooks' | 'llm' | 'kubernetes'> {
   /** Default: none configured. */
   kubernetes?: ActivityDeps['kubernetes'];
+  /** Used by the default knowledge base for hybrid search. */
+  embedder?: EmbeddingProvider | null;
   /** Default: none (the runbook planner reasons alone). */
   llm?: ActivityDeps['llm'];
   /** Defaults: the store-backed knowledge base and the bundled runbooks. */
@@ -24,10 +27,10 @@ export interface InfraWorkerOptions extends Omit<ActivityDeps, 'knowledge' | 'ru
 
 /** Wires the worker: workflows from the bundle or source, activities from their ports. Nothing else. */
 export async function createInfraWorker(options: InfraWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue, workflowBundlePath, identity, ...ports } = options;
+  const { connection, namespace, taskQueue, workflowBundlePath, identity, embedder, ...ports } = options;
   const deps: ActivityDeps = {
     ...ports,
-    knowledge: ports.knowledge ?? new LocalKnowledgeBase(ports.store),
+    knowledge: ports.knowledge ?? new LocalKnowledgeBase(ports.store, embedder ?? null),
     runbooks: ports.runbooks ?? (await loadRunbooks()),
     llm: ports.llm ?? null,
     kubernetes: ports.kubernetes ?? null,
@@ -52,6 +55,7 @@ async function main(): Promise<void> {
   const { Runtime, DefaultLogger } = await import('@temporalio/worker');
   const { createLlmProvider } = await import('./adapters/llm/create-llm.js');
   const { openKubernetesCluster } = await import('./adapters/kubernetes/kubernetes-cluster.js');
+  const { createEmbeddingProvider } = await import('./adapters/llm/embeddings.js');
 
   const config = loadConfig();
   Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
@@ -65,6 +69,7 @@ async function main(): Promise<void> {
     store,
     llm: createLlmProvider(config.llm),
     kubernetes: await openKubernetesCluster(config.kubeconfigPath),
+    embedder: createEmbeddingProvider(config.embeddings),
     workflowBundlePath: config.worker.workflowBundlePath,
   });
   console.log(`[infraai] worker ready: ${target.address} namespace ${target.namespace} task queue ${config.temporal.taskQueue} (pid ${process.pid})`);

@@ -7,6 +7,7 @@ import { requestId } from 'hono/request-id';
 import type { KnowledgeBase } from '../adapters/knowledge/knowledge-base.js';
 import type { KubernetesCluster } from '../adapters/kubernetes/kubernetes-cluster.js';
 import { InvalidCursorError, StoreUnavailableError, type Store } from '../adapters/store/store.js';
+import { LlmError } from '../adapters/llm/llm.js';
 import { authMiddleware, type AuthEnv, type Authenticator } from './auth.js';
 import { docsRoutes } from './docs.js';
 import { ProblemError, problemResponse } from './problem.js';
@@ -130,6 +131,9 @@ function renderError(err: Error, c: Context, log: (line: string) => void): Respo
   }
   if (err instanceof InvalidCursorError) {
     return problemResponse(c, 422, 'validation-error', 'The request query is not valid.', [{ path: 'cursor', message: err.message, code: 'invalid_cursor' }]);
+  }
+  if (err instanceof LlmError) {
+    return problemResponse(c, 503, 'model-unavailable', `A model endpoint failed: ${err.message}`, undefined, err.retryAfterMs ? { 'retry-after': String(Math.ceil(err.retryAfterMs / 1000)) } : undefined);
   }
   if (err instanceof StoreUnavailableError) {
     return problemResponse(c, 503, 'store-unavailable', 'The store is not reachable; try again shortly.', undefined, { 'retry-after': '5' });

@@ -32,6 +32,7 @@ const TITLES: Record<string, string> = {
   'store-unavailable': 'Store unavailable',
   'cluster-not-configured': 'No Kubernetes cluster configured',
   'cluster-unavailable': 'Kubernetes cluster unavailable',
+  'model-unavailable': 'Model endpoint unavailable',
   'internal-error': 'Internal error',
 };
 

@@ -7,6 +7,7 @@ import type { Store } from '../adapters/store/store.js';
 import { LocalKnowledgeBase, loadRunbooksIntoKnowledgeBase } from '../adapters/knowledge/knowledge-base.js';
 import { loadRunbooks } from '../adapters/knowledge/runbook-files.js';
 import { openKubernetesCluster } from '../adapters/kubernetes/kubernetes-cluster.js';
+import { createEmbeddingProvider } from '../adapters/llm/embeddings.js';
 import { createApp } from './app.js';
 import { createAuthenticator } from './auth.js';
 import { createTemporalDiagnosisGateway, createTemporalIncidentGateway } from './temporal-gateway.js';
@@ -16,7 +17,7 @@ export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', impor
 /** Serves the API on config.api.host:port (port 0 picks a free one) and reports the real URL. */
 export async function startApiServer(options: { config: Config; store: Store; client: Client }): Promise<{ url: string; close(): Promise<void> }> {
   const { config, store, client } = options;
-  const knowledge = new LocalKnowledgeBase(store);
+  const knowledge = new LocalKnowledgeBase(store, createEmbeddingProvider(config.embeddings));
   // Bundled runbooks are global knowledge; unchanged ones are recognised by content and skipped.
   const runbooks = await loadRunbooks();
   await loadRunbooksIntoKnowledgeBase(knowledge, runbooks);

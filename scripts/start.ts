@@ -10,6 +10,7 @@ import { prepareAccess, resolveTemporalTarget } from '../launcher/stack.js';
 import { createInfraWorker } from '../worker.js';
 import { createLlmProvider } from '../adapters/llm/create-llm.js';
 import { openKubernetesCluster } from '../adapters/kubernetes/kubernetes-cluster.js';
+import { createEmbeddingProvider } from '../adapters/llm/embeddings.js';
 
 // `npm start`: the whole stack in one command — the embedded Temporal dev server (unless
 // TEMPORAL_ADDRESS points at a cluster), the store, the worker and the API — stopped in reverse
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
     store,
     llm: createLlmProvider(config.llm),
     kubernetes: await openKubernetesCluster(config.kubeconfigPath),
+    embedder: createEmbeddingProvider(config.embeddings),
     workflowBundlePath: config.worker.workflowBundlePath,
   });
   const workerRun = worker.run();
@@ -121,7 +123,7 @@ async function main(): Promise<void> {
     `  Temporal     ${target.address}   namespace ${target.namespace}, task queue ${config.temporal.taskQueue}${devServerNote}`,
     webUiUrl ? `  Web UI       ${webUiUrl}/namespaces/${target.namespace}/workflows` : '  Web UI       (external cluster: use its own Web UI)',
     `  Store        ${describeStore(config.store)}`,
-    `  Reasoning    ${config.llm ? `${config.llm.provider} model ${config.llm.model}, runbook planner as fallback` : 'runbook planner (no LLM configured)'}`,
+    `  Reasoning    ${config.llm ? `${config.llm.provider} model ${config.llm.model}, runbook planner as fallback` : 'runbook planner (no LLM configured)'}; knowledge search ${config.embeddings ? `hybrid (BM25 + ${config.embeddings.model})` : 'lexical (BM25)'}`,
     `  Data         ${dataDir}`,
     '',
     ...access.lines,

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { chunkDocument } from '../../core/chunking.js';
 import type { Runbook } from '../../core/runbook.js';
 import type { KnowledgeDocument, KnowledgeKind, Store } from '../store/store.js';
+import { cosine, type EmbeddingProvider } from '../llm/embeddings.js';
 import { LexicalIndex, type IndexedChunk } from './lexical-index.js';
 import { runbookToMarkdown } from './runbook-files.js';
 
@@ -38,12 +39,24 @@ export interface KnowledgeBase {
  * The embedded knowledge base: chunks live in the store (the source of truth, shared by every
  * process); each process keeps a lexical index and rebuilds it when the store's revision moves.
  */
+/** Reciprocal rank fusion constant: how much the top ranks dominate (60 is the usual choice). */
+const RRF_K = 60;
+/** How deep each ranking is read before fusion. */
+const CANDIDATES = 50;
+
+type VectorChunk = IndexedChunk & { embedding: number[] };
+
 export class LocalKnowledgeBase implements KnowledgeBase {
   private index = new LexicalIndex();
+  private vectors: VectorChunk[] = [];
   private revision: string | null = null;
   private rebuilding: Promise<void> | null = null;
 
-  constructor(private readonly store: Store) {}
+  /** With an embedder, search fuses BM25 and vector similarity; without one it is lexical. */
+  constructor(
+    private readonly store: Store,
+    private readonly embedder: EmbeddingProvider | null = null,
+  ) {}
 
   private async ensureFresh(): Promise<void> {
     const current = await this.store.knowledge.revision();
@@ -51,8 +64,10 @@ export class LocalKnowledgeBase implements KnowledgeBase {
     this.rebuilding ??= (async () => {
       const index = new LexicalIndex();
       const chunks = await this.store.knowledge.allChunks();
-      index.add(chunks.map((c) => ({ id: c.id, docId: c.docId, tenantId: c.tenantId, kind: c.kind, title: c.title, section: c.section, text: c.text })));
+      const indexed = chunks.map((c) => ({ id: c.id, docId: c.docId, tenantId: c.tenantId, kind: c.kind, title: c.title, section: c.section, text: c.text }));
+      index.add(indexed);
       this.index = index;
+      this.vectors = chunks.flatMap((c, i) => (c.embedding ? [{ ...indexed[i]!, embedding: c.embedding }] : []));
       this.revision = current;
     })().finally(() => {
       this.rebuilding = null;
@@ -64,6 +79,7 @@ export class LocalKnowledgeBase implements KnowledgeBase {
     const text = input.text.replace(/\r\n/g, '\n');
     const chunks = chunkDocument(text);
     const id = randomUUID();
+    const embeddings = this.embedder ? await this.embedder.embed(chunks.map((c) => `${input.title}\n${c.section}\n${c.text}`)) : null;
     const result = await this.store.knowledge.addDocument({
       id,
       tenantId: input.tenantId,
@@ -73,7 +89,8 @@ export class LocalKnowledgeBase implements KnowledgeBase {
       contentType: input.contentType,
       contentHash: createHash('sha256').update(`${input.kind}\n${input.title}\n${text}`).digest('hex'),
       sizeBytes: Buffer.byteLength(text),
-      chunks,
+      chunks: chunks.map((c, i) => ({ ...c, embedding: embeddings?.[i] ?? null })),
+      embeddingModel: this.embedder?.model ?? null,
     });
     if (result.created) {
       const indexed: IndexedChunk[] = chunks.map((c) => ({
@@ -93,7 +110,9 @@ export class LocalKnowledgeBase implements KnowledgeBase {
 
   async search(tenantId: string | null, query: string, options: { k: number; kinds?: readonly KnowledgeKind[] }): Promise<KnowledgeHit[]> {
     await this.ensureFresh();
-    return this.index.query(query, { tenantId, k: options.k, ...(options.kinds ? { kinds: options.kinds } : {}) }).map(({ chunk, score }) => ({
+    const visible = (chunk: IndexedChunk) => (chunk.tenantId === null || chunk.tenantId === tenantId) && (!options.kinds || options.kinds.includes(chunk.kind as KnowledgeKind));
+    const lexical = this.index.query(query, { tenantId, k: this.embedder ? CANDIDATES : options.k, ...(options.kinds ? { kinds: options.kinds } : {}) });
+    const toHit = (chunk: IndexedChunk, score: number): KnowledgeHit => ({
       docId: chunk.docId,
       chunkId: chunk.id,
       title: chunk.title,
@@ -102,7 +121,31 @@ export class LocalKnowledgeBase implements KnowledgeBase {
       text: chunk.text,
       score: Math.round(score * 1000) / 1000,
       global: chunk.tenantId === null,
-    }));
+    });
+    if (!this.embedder || this.vectors.length === 0) return lexical.slice(0, options.k).map(({ chunk, score }) => toHit(chunk, score));
+
+    // Hybrid: rank by vector similarity too (best chunk per document), then fuse both rankings.
+    const [queryVector] = await this.embedder.embed([query]);
+    const bestPerDoc = new Map<string, { chunk: VectorChunk; similarity: number }>();
+    for (const chunk of this.vectors) {
+      if (!visible(chunk)) continue;
+      const similarity = cosine(queryVector ?? [], chunk.embedding);
+      const current = bestPerDoc.get(chunk.docId);
+      if (!current || similarity > current.similarity) bestPerDoc.set(chunk.docId, { chunk, similarity });
+    }
+    const semantic = [...bestPerDoc.values()].sort((a, b) => b.similarity - a.similarity).slice(0, CANDIDATES);
+    const fused = new Map<string, { chunk: IndexedChunk; score: number }>();
+    const fuse = (chunk: IndexedChunk, rank: number) => {
+      const entry = fused.get(chunk.docId) ?? { chunk, score: 0 };
+      entry.score += 1 / (RRF_K + rank + 1);
+      fused.set(chunk.docId, entry);
+    };
+    lexical.forEach(({ chunk }, rank) => fuse(chunk, rank));
+    semantic.forEach(({ chunk }, rank) => fuse(chunk, rank));
+    return [...fused.values()]
+      .sort((a, b) => b.score - a.score)
+      .slice(0, options.k)
+      .map(({ chunk, score }) => toHit(chunk, score));
   }
 
   forget(docId: string): void {

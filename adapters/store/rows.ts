@@ -131,3 +131,8 @@ export const toKnowledgeDocument = (r: Row): KnowledgeDocument => ({
   createdAt: iso(r.created_at),
   updatedAt: iso(r.updated_at),
 });
+
+export function embeddingOf(value: unknown): number[] | null {
+  const parsed = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
+  return Array.isArray(parsed) && parsed.every((n) => typeof n === 'number') ? (parsed as number[]) : null;
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TERMINAL_INCIDENT_STATUSES, type CmdbItem, type Incident, type IncidentResult, type IncidentStatus, type JobLog } from '../../core/incident.js';
-import { decodeCursor, encodeCursor, str, toApiKey, toCmdbItem, toIncident, toJobLog, toKnowledgeDocument, toResult, toTenant, UUID_PATTERN, type Row } from './rows.js';
+import { decodeCursor, embeddingOf, encodeCursor, str, toApiKey, toCmdbItem, toIncident, toJobLog, toKnowledgeDocument, toResult, toTenant, UUID_PATTERN, type Row } from './rows.js';
 import type { SqlClient } from './sql-client.js';
 import {
   DuplicateKeyError,
@@ -328,10 +328,10 @@ export class SqlStore implements Store {
     addDocument: async (input: KnowledgeDocumentInput): Promise<{ document: KnowledgeDocument; created: boolean }> => {
       return this.db.transaction(async (tx) => {
         const inserted = await tx.query<Row>(
-          `INSERT INTO knowledge_documents (id, tenant_id, title, kind, source, content_type, content_hash, size_bytes, chunk_count)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+          `INSERT INTO knowledge_documents (id, tenant_id, title, kind, source, content_type, content_hash, size_bytes, chunk_count, embedding_model)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
            ON CONFLICT ON CONSTRAINT knowledge_documents_unique_content DO NOTHING RETURNING *`,
-          [input.id, input.tenantId, input.title, input.kind, input.source, input.contentType, input.contentHash, input.sizeBytes, input.chunks.length],
+          [input.id, input.tenantId, input.title, input.kind, input.source, input.contentType, input.contentHash, input.sizeBytes, input.chunks.length, input.embeddingModel ?? null],
         );
         if (!inserted.rows[0]) {
           const existing = await tx.query<Row>(
@@ -341,13 +341,14 @@ export class SqlStore implements Store {
           return { document: toKnowledgeDocument(existing.rows[0]!), created: false };
         }
         for (const chunk of input.chunks) {
-          await tx.query(`INSERT INTO knowledge_chunks (id, doc_id, tenant_id, idx, section, text) VALUES ($1, $2, $3, $4, $5, $6)`, [
+          await tx.query(`INSERT INTO knowledge_chunks (id, doc_id, tenant_id, idx, section, text, embedding) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`, [
             `${input.id}#${chunk.index}`,
             input.id,
             input.tenantId,
             chunk.index,
             chunk.section,
             chunk.text,
+            chunk.embedding ? JSON.stringify(chunk.embedding) : null,
           ]);
         }
         return { document: toKnowledgeDocument(inserted.rows[0]), created: true };
@@ -372,7 +373,7 @@ export class SqlStore implements Store {
     },
     allChunks: async (): Promise<(KnowledgeChunkRecord & { title: string; kind: KnowledgeKind })[]> => {
       const rows = await this.q(
-        `SELECT c.id, c.doc_id, c.tenant_id, c.idx, c.section, c.text, d.title, d.kind
+        `SELECT c.id, c.doc_id, c.tenant_id, c.idx, c.section, c.text, c.embedding, d.title, d.kind
          FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.doc_id ORDER BY c.doc_id, c.idx`,
       );
       return rows.map((r) => ({
@@ -382,6 +383,7 @@ export class SqlStore implements Store {
         index: Number(r.idx),
         section: String(r.section),
         text: String(r.text),
+        embedding: embeddingOf(r.embedding),
         title: String(r.title),
         kind: r.kind as KnowledgeKind,
       }));

@@ -49,6 +49,8 @@ export interface KnowledgeChunkRecord {
   index: number;
   section: string;
   text: string;
+  /** Present when an embeddings endpoint was configured at ingest. */
+  embedding: number[] | null;
 }
 
 export interface KnowledgeDocumentInput {
@@ -60,7 +62,8 @@ export interface KnowledgeDocumentInput {
   contentType: string;
   contentHash: string;
   sizeBytes: number;
-  chunks: { index: number; section: string; text: string }[];
+  chunks: { index: number; section: string; text: string; embedding?: number[] | null }[];
+  embeddingModel?: string | null;
 }
 
 export interface KnowledgeRepository {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createClient, type PostgrestError, type SupabaseClient } from '@supabase/supabase-js';
 import { TERMINAL_INCIDENT_STATUSES, type CmdbItem, type Incident, type IncidentResult, type JobLog } from '../../core/incident.js';
-import { decodeCursor, encodeCursor, str, toApiKey, toCmdbItem, toIncident, toJobLog, toKnowledgeDocument, toResult, toTenant, UUID_PATTERN, type Row } from './rows.js';
+import { decodeCursor, embeddingOf, encodeCursor, str, toApiKey, toCmdbItem, toIncident, toJobLog, toKnowledgeDocument, toResult, toTenant, UUID_PATTERN, type Row } from './rows.js';
 import {
   DuplicateKeyError,
   InvalidCursorError,
@@ -298,9 +298,10 @@ export class SupabaseStore implements Store {
         content_hash: input.contentHash,
         size_bytes: input.sizeBytes,
         chunk_count: input.chunks.length,
+        embedding_model: input.embeddingModel ?? null,
       };
       const inserted = check(await this.db.from('knowledge_documents').insert(row).select('*'), 'knowledge document', input.contentHash);
-      const chunks = input.chunks.map((c) => ({ id: `${input.id}#${c.index}`, doc_id: input.id, tenant_id: input.tenantId, idx: c.index, section: c.section, text: c.text }));
+      const chunks = input.chunks.map((c) => ({ id: `${input.id}#${c.index}`, doc_id: input.id, tenant_id: input.tenantId, idx: c.index, section: c.section, text: c.text, embedding: c.embedding ?? null }));
       // PostgREST has no multi-request transaction: on a chunk failure the document row is removed again.
       for (let i = 0; i < chunks.length; i += 500) {
         const result = await this.db.from('knowledge_chunks').insert(chunks.slice(i, i + 500));
@@ -330,7 +331,7 @@ export class SupabaseStore implements Store {
       return rows.length > 0;
     },
     allChunks: async (): Promise<(KnowledgeChunkRecord & { title: string; kind: KnowledgeKind })[]> => {
-      const rows = check(await this.db.from('knowledge_chunks').select('id, doc_id, tenant_id, idx, section, text, knowledge_documents(title, kind)').order('doc_id').order('idx'));
+      const rows = check(await this.db.from('knowledge_chunks').select('id, doc_id, tenant_id, idx, section, text, embedding, knowledge_documents(title, kind)').order('doc_id').order('idx'));
       return rows.map((r) => {
         const doc = (r.knowledge_documents ?? {}) as { title?: string; kind?: string };
         return {
@@ -340,6 +341,7 @@ export class SupabaseStore implements Store {
           index: Number(r.idx),
           section: String(r.section),
           text: String(r.text),
+          embedding: embeddingOf(r.embedding),
           title: String(doc.title ?? ''),
           kind: (doc.kind ?? 'doc') as KnowledgeKind,
         };

@@ -78,3 +78,15 @@ describe('LLM configuration', () => {
     expect(() => loadConfig({ INFRAAI_LLM_PROVIDER: 'anthropic' })).toThrow(/ANTHROPIC_API_KEY/);
   });
 });
+
+describe('embeddings configuration', () => {
+  it('is off by default; a local endpoint needs no key', () => {
+    expect(loadConfig({}).embeddings).toBeNull();
+    expect(loadConfig({ INFRAAI_EMBEDDINGS_BASE_URL: 'http://127.0.0.1:11434/v1', INFRAAI_EMBEDDINGS_MODEL: 'nomic-embed-text' }).embeddings).toEqual({
+      baseUrl: 'http://127.0.0.1:11434/v1',
+      model: 'nomic-embed-text',
+      apiKey: 'not-needed',
+    });
+    expect(loadConfig({ INFRAAI_EMBEDDINGS_MODEL: 'text-embedding-3-small', OPENAI_API_KEY: 'sk-1' }).embeddings).toMatchObject({ baseUrl: null, apiKey: 'sk-1' });
+  });
+});

@@ -1,0 +1,82 @@
+import { createServer, type Server } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalKnowledgeBase, loadRunbooksIntoKnowledgeBase } from '../../adapters/knowledge/knowledge-base.js';
+import { loadRunbooks } from '../../adapters/knowledge/runbook-files.js';
+import { OpenAiEmbeddings } from '../../adapters/llm/embeddings.js';
+import { createStore } from '../../adapters/store/create-store.js';
+import type { Store } from '../../adapters/store/store.js';
+
+// Hybrid search: chunks embedded through a local server that speaks the OpenAI embeddings
+// protocol. Its vectors put synonyms on one axis, so a question with no words in common with a
+// runbook still finds it — what BM25 alone cannot do.
+
+const CONCEPTS: string[][] = [
+  ['disk', 'drive', 'filesystem', 'volume', 'storage', 'space'],
+  ['full', 'packed', 'exhausted', 'enospc'],
+  ['certificate', 'cert', 'tls', 'x509'],
+  ['expired', 'lapsed', 'stale'],
+];
+const DIMS = 32;
+
+function embed(text: string): number[] {
+  const vector = new Array<number>(DIMS).fill(0);
+  for (const word of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
+    const concept = CONCEPTS.findIndex((words) => words.includes(word));
+    if (concept >= 0) vector[concept]! += 3;
+    else vector[CONCEPTS.length + ([...word].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) >>> 0, 7) % (DIMS - CONCEPTS.length))]! += 0.2;
+  }
+  return vector;
+}
+
+let server: Server;
+let baseURL: string;
+let store: Store;
+let dataDir: string;
+const calls: { model: unknown; inputs: number }[] = [];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      const body = JSON.parse(raw) as { model: string; input: string[] };
+      calls.push({ model: body.model, inputs: body.input.length });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({ object: 'list', model: body.model, data: body.input.map((text, index) => ({ object: 'embedding', index, embedding: embed(text) })), usage: { prompt_tokens: 1, total_tokens: 1 } }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  baseURL = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
+  dataDir = await mkdtemp(join(tmpdir(), 'infraai-hybrid-'));
+  store = await createStore({ kind: 'pglite', dataDir });
+});
+
+afterAll(async () => {
+  server?.close();
+  await store?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('hybrid knowledge search', () => {
+  it('stores chunk embeddings and finds a runbook by meaning where BM25 alone does not', async () => {
+    const embedder = new OpenAiEmbeddings({ apiKey: 'k', model: 'test-embed', baseURL, batchSize: 16 });
+    const hybrid = new LocalKnowledgeBase(store, embedder);
+    await loadRunbooksIntoKnowledgeBase(hybrid, await loadRunbooks());
+    const chunks = await store.knowledge.allChunks();
+    expect(chunks.length).toBeGreaterThan(50);
+    expect(chunks.every((c) => c.embedding?.length === DIMS)).toBe(true);
+    expect(calls.every((c) => c.model === 'test-embed' && c.inputs <= 16)).toBe(true);
+
+    const question = 'our drive is packed';
+    const lexicalOnly = new LocalKnowledgeBase(store);
+    expect((await lexicalOnly.search(null, question, { k: 3 }))[0]?.title).not.toBe('Filesystem or directory full');
+    expect((await hybrid.search(null, question, { k: 3 }))[0]?.title).toBe('Filesystem or directory full');
+    expect((await hybrid.search(null, 'the tls cert lapsed', { k: 3 }))[0]?.title).toBe('Expired or expiring TLS certificate');
+    // Lexical evidence still counts in the fusion.
+    expect((await hybrid.search(null, 'Error acquiring the state lock', { k: 3 }))[0]?.title).toBe('Terraform state lock held');
+  });
+});
