@@ -4,6 +4,7 @@ import { createActivities, type ActivityDeps } from './activities/index.js';
 import { LocalKnowledgeBase } from './adapters/knowledge/knowledge-base.js';
 import { loadRunbooks } from './adapters/knowledge/runbook-files.js';
 import type { EmbeddingProvider } from './adapters/llm/embeddings.js';
+import type { Config } from './config.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -46,6 +47,24 @@ export async function createInfraWorker(options: InfraWorkerOptions): Promise<Wo
   });
 }
 
+/** The worker with every adapter chosen from config: the LLM, the cluster, the embeddings endpoint. */
+export async function createConfiguredWorker(
+  config: Config,
+  base: { connection: NativeConnection; namespace: string; store: ActivityDeps['store'] },
+): Promise<Worker> {
+  const { createLlmProvider } = await import('./adapters/llm/create-llm.js');
+  const { openKubernetesCluster } = await import('./adapters/kubernetes/kubernetes-cluster.js');
+  const { createEmbeddingProvider } = await import('./adapters/llm/embeddings.js');
+  return createInfraWorker({
+    ...base,
+    taskQueue: config.temporal.taskQueue,
+    llm: createLlmProvider(config.llm),
+    kubernetes: await openKubernetesCluster(config.kubeconfigPath),
+    embedder: createEmbeddingProvider(config.embeddings),
+    workflowBundlePath: config.worker.workflowBundlePath,
+  });
+}
+
 /** `npm run worker`: a standalone worker process (production, or beside `npm run api`). */
 async function main(): Promise<void> {
   const { loadConfig } = await import('./config.js');
@@ -53,25 +72,13 @@ async function main(): Promise<void> {
   const { connectWorker } = await import('./adapters/temporal/connection.js');
   const { resolveTemporalTarget } = await import('./launcher/stack.js');
   const { Runtime, DefaultLogger } = await import('@temporalio/worker');
-  const { createLlmProvider } = await import('./adapters/llm/create-llm.js');
-  const { openKubernetesCluster } = await import('./adapters/kubernetes/kubernetes-cluster.js');
-  const { createEmbeddingProvider } = await import('./adapters/llm/embeddings.js');
 
   const config = loadConfig();
   Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
   const target = await resolveTemporalTarget(config);
   const store = await createStore(config.store);
   const connection = await connectWorker({ ...config.temporal, ...target });
-  const worker = await createInfraWorker({
-    connection,
-    namespace: target.namespace,
-    taskQueue: config.temporal.taskQueue,
-    store,
-    llm: createLlmProvider(config.llm),
-    kubernetes: await openKubernetesCluster(config.kubeconfigPath),
-    embedder: createEmbeddingProvider(config.embeddings),
-    workflowBundlePath: config.worker.workflowBundlePath,
-  });
+  const worker = await createConfiguredWorker(config, { connection, namespace: target.namespace, store });
   console.log(`[infraai] worker ready: ${target.address} namespace ${target.namespace} task queue ${config.temporal.taskQueue} (pid ${process.pid})`);
   try {
     // The Temporal runtime shuts the worker down on SIGINT/SIGTERM; run() resolves once it has drained.

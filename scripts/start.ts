@@ -7,10 +7,7 @@ import { createStore } from '../adapters/store/create-store.js';
 import { connectClient, connectWorker } from '../adapters/temporal/connection.js';
 import { startTemporalDevServer } from '../launcher/temporal-dev-server.js';
 import { prepareAccess, resolveTemporalTarget } from '../launcher/stack.js';
-import { createInfraWorker } from '../worker.js';
-import { createLlmProvider } from '../adapters/llm/create-llm.js';
-import { openKubernetesCluster } from '../adapters/kubernetes/kubernetes-cluster.js';
-import { createEmbeddingProvider } from '../adapters/llm/embeddings.js';
+import { createConfiguredWorker } from '../worker.js';
 
 // `npm start`: the whole stack in one command — the embedded Temporal dev server (unless
 // TEMPORAL_ADDRESS points at a cluster), the store, the worker and the API — stopped in reverse
@@ -86,16 +83,7 @@ async function main(): Promise<void> {
   const temporal = { ...config.temporal, address: target.address, namespace: target.namespace };
   const workerConnection = await connectWorker(temporal);
   cleanups.push({ name: 'worker connection', run: () => workerConnection.close() });
-  const worker = await createInfraWorker({
-    connection: workerConnection,
-    namespace: target.namespace,
-    taskQueue: config.temporal.taskQueue,
-    store,
-    llm: createLlmProvider(config.llm),
-    kubernetes: await openKubernetesCluster(config.kubeconfigPath),
-    embedder: createEmbeddingProvider(config.embeddings),
-    workflowBundlePath: config.worker.workflowBundlePath,
-  });
+  const worker = await createConfiguredWorker(config, { connection: workerConnection, namespace: target.namespace, store });
   const workerRun = worker.run();
   cleanups.push({
     name: 'worker',
