@@ -77,6 +77,10 @@ export class LocalKnowledgeBase implements KnowledgeBase {
 
   async ingest(input: KnowledgeInput): Promise<{ document: KnowledgeDocument; created: boolean }> {
     const text = input.text.replace(/\r\n/g, '\n');
+    const contentHash = createHash('sha256').update(`${input.kind}\n${input.title}\n${text}`).digest('hex');
+    // Content seen before (bundled runbooks at every start) costs one lookup, not chunking and embedding.
+    const existing = await this.store.knowledge.findDocumentByHash(input.tenantId, contentHash);
+    if (existing) return { document: existing, created: false };
     const chunks = chunkDocument(text);
     const id = randomUUID();
     const embeddings = this.embedder ? await this.embedder.embed(chunks.map((c) => `${input.title}\n${c.section}\n${c.text}`)) : null;
@@ -87,7 +91,7 @@ export class LocalKnowledgeBase implements KnowledgeBase {
       kind: input.kind,
       source: input.source,
       contentType: input.contentType,
-      contentHash: createHash('sha256').update(`${input.kind}\n${input.title}\n${text}`).digest('hex'),
+      contentHash,
       sizeBytes: Buffer.byteLength(text),
       chunks: chunks.map((c, i) => ({ ...c, embedding: embeddings?.[i] ?? null })),
       embeddingModel: this.embedder?.model ?? null,

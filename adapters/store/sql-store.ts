@@ -366,6 +366,10 @@ export class SqlStore implements Store {
       const rows = await this.q(`SELECT * FROM knowledge_documents WHERE id = $1 AND tenant_id IS NOT DISTINCT FROM $2`, [id, tenantId]);
       return rows[0] ? toKnowledgeDocument(rows[0]) : null;
     },
+    findDocumentByHash: async (tenantId: string | null, contentHash: string): Promise<KnowledgeDocument | null> => {
+      const rows = await this.q(`SELECT * FROM knowledge_documents WHERE tenant_id IS NOT DISTINCT FROM $1 AND content_hash = $2`, [tenantId, contentHash]);
+      return rows[0] ? toKnowledgeDocument(rows[0]) : null;
+    },
     deleteDocument: async (tenantId: string | null, id: string): Promise<boolean> => {
       if (!UUID_PATTERN.test(id)) return false;
       const rows = await this.q(`DELETE FROM knowledge_documents WHERE id = $1 AND tenant_id IS NOT DISTINCT FROM $2 RETURNING id`, [id, tenantId]);

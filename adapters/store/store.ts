@@ -72,6 +72,8 @@ export interface KnowledgeRepository {
   /** A tenant's own documents, and the global ones when asked. */
   listDocuments(tenantId: string | null, options?: { includeGlobal?: boolean }): Promise<KnowledgeDocument[]>;
   getDocument(tenantId: string | null, id: string): Promise<KnowledgeDocument | null>;
+  /** The document with this content for this tenant (null = global), if one was ingested. */
+  findDocumentByHash(tenantId: string | null, contentHash: string): Promise<KnowledgeDocument | null>;
   deleteDocument(tenantId: string | null, id: string): Promise<boolean>;
   /** Every chunk of every document (the embedded index is rebuilt from this). */
   allChunks(): Promise<(KnowledgeChunkRecord & { title: string; kind: KnowledgeKind })[]>;

@@ -324,6 +324,11 @@ export class SupabaseStore implements Store {
       const rows = check(await (tenantId === null ? query.is('tenant_id', null) : query.eq('tenant_id', tenantId)).limit(1));
       return rows[0] ? toKnowledgeDocument(rows[0]) : null;
     },
+    findDocumentByHash: async (tenantId: string | null, contentHash: string): Promise<KnowledgeDocument | null> => {
+      const query = this.db.from('knowledge_documents').select('*').eq('content_hash', contentHash);
+      const rows = check(await (tenantId === null ? query.is('tenant_id', null) : query.eq('tenant_id', tenantId)).limit(1));
+      return rows[0] ? toKnowledgeDocument(rows[0]) : null;
+    },
     deleteDocument: async (tenantId: string | null, id: string): Promise<boolean> => {
       if (!UUID_PATTERN.test(id)) return false;
       const query = this.db.from('knowledge_documents').delete().eq('id', id);

@@ -70,6 +70,10 @@ describe('hybrid knowledge search', () => {
     expect(chunks.length).toBeGreaterThan(50);
     expect(chunks.every((c) => c.embedding?.length === DIMS)).toBe(true);
     expect(calls.every((c) => c.model === 'test-embed' && c.inputs <= 16)).toBe(true);
+    // Loading the same runbooks again (every start) embeds nothing.
+    const before = calls.length;
+    expect(await loadRunbooksIntoKnowledgeBase(hybrid, await loadRunbooks())).toBe(0);
+    expect(calls.length).toBe(before);
 
     const question = 'our drive is packed';
     const lexicalOnly = new LocalKnowledgeBase(store);

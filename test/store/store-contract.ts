@@ -270,6 +270,9 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect((await store.knowledge.listDocuments(a.id)).map((d) => d.id)).toEqual([first.document.id]);
       expect((await store.knowledge.listDocuments(a.id, { includeGlobal: true })).map((d) => d.id)).toContain(global.document.id);
       expect(await store.knowledge.getDocument(b.id, first.document.id)).toBeNull();
+      expect((await store.knowledge.findDocumentByHash(a.id, hash))?.id).toBe(first.document.id);
+      expect(await store.knowledge.findDocumentByHash(null, hash)).toBeNull();
+      expect((await store.knowledge.findDocumentByHash(null, global.document.contentHash))?.id).toBe(global.document.id);
       const chunks = (await store.knowledge.allChunks()).filter((c) => c.docId === first.document.id);
       expect(chunks.map((c) => [c.index, c.section, c.title, c.kind, c.tenantId])).toEqual([
         [0, 'Payments', 'Payments SOP', 'sop', a.id],
