@@ -1,4 +1,4 @@
-import { InvalidCursorError, type ApiKeyRecord, type KnowledgeDocument, type KnowledgeKind, type Role, type Tenant } from './store.js';
+import { InvalidCursorError, type ApiKeyRecord, type KnowledgeDocument, type KnowledgeKind, type KnowledgeStatus, type Role, type Tenant } from './store.js';
 import type { CmdbItem, Environment, Incident, IncidentResult, IncidentStatus, JobLog, Severity } from '../../core/incident.js';
 
 // Row mapping shared by every adapter: PostgreSQL, PGlite and PostgREST all return the schema's
@@ -128,6 +128,9 @@ export const toKnowledgeDocument = (r: Row): KnowledgeDocument => ({
   contentHash: String(r.content_hash),
   sizeBytes: Number(r.size_bytes),
   chunkCount: Number(r.chunk_count),
+  chunksIndexed: Number(r.chunks_indexed ?? r.chunk_count),
+  status: (r.status ?? 'ready') as KnowledgeStatus,
+  error: str(r.error),
   createdAt: iso(r.created_at),
   updatedAt: iso(r.updated_at),
 });

@@ -328,8 +328,8 @@ export class SqlStore implements Store {
     addDocument: async (input: KnowledgeDocumentInput): Promise<{ document: KnowledgeDocument; created: boolean }> => {
       return this.db.transaction(async (tx) => {
         const inserted = await tx.query<Row>(
-          `INSERT INTO knowledge_documents (id, tenant_id, title, kind, source, content_type, content_hash, size_bytes, chunk_count, embedding_model)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+          `INSERT INTO knowledge_documents (id, tenant_id, title, kind, source, content_type, content_hash, size_bytes, chunk_count, chunks_indexed, embedding_model)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)
            ON CONFLICT ON CONSTRAINT knowledge_documents_unique_content DO NOTHING RETURNING *`,
           [input.id, input.tenantId, input.title, input.kind, input.source, input.contentType, input.contentHash, input.sizeBytes, input.chunks.length, input.embeddingModel ?? null],
         );
@@ -375,10 +375,97 @@ export class SqlStore implements Store {
       const rows = await this.q(`DELETE FROM knowledge_documents WHERE id = $1 AND tenant_id IS NOT DISTINCT FROM $2 RETURNING id`, [id, tenantId]);
       return rows.length > 0;
     },
+    stageDocument: async (input: Omit<KnowledgeDocumentInput, 'chunks'>, text: string): Promise<{ document: KnowledgeDocument; created: boolean }> => {
+      return this.db.transaction(async (tx) => {
+        const inserted = await tx.query<Row>(
+          `INSERT INTO knowledge_documents (id, tenant_id, title, kind, source, content_type, content_hash, size_bytes, chunk_count, chunks_indexed, embedding_model, status)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, 'ingesting')
+           ON CONFLICT ON CONSTRAINT knowledge_documents_unique_content DO NOTHING RETURNING *`,
+          [input.id, input.tenantId, input.title, input.kind, input.source, input.contentType, input.contentHash, input.sizeBytes, input.embeddingModel ?? null],
+        );
+        let document = inserted.rows[0];
+        if (!document) {
+          // The same content again: a failed attempt is restaged (same id), anything else is returned as is.
+          const restaged = await tx.query<Row>(
+            `UPDATE knowledge_documents SET status = 'ingesting', error = NULL, chunk_count = 0, chunks_indexed = 0, title = $3, source = $4, updated_at = now()
+             WHERE tenant_id IS NOT DISTINCT FROM $1 AND content_hash = $2 AND status = 'failed' RETURNING *`,
+            [input.tenantId, input.contentHash, input.title, input.source],
+          );
+          document = restaged.rows[0];
+          if (!document) {
+            const existing = await tx.query<Row>(`SELECT * FROM knowledge_documents WHERE tenant_id IS NOT DISTINCT FROM $1 AND content_hash = $2`, [input.tenantId, input.contentHash]);
+            return { document: toKnowledgeDocument(existing.rows[0]!), created: false };
+          }
+        }
+        await tx.query(`INSERT INTO knowledge_staged_text (doc_id, text) VALUES ($1, $2) ON CONFLICT (doc_id) DO UPDATE SET text = EXCLUDED.text`, [document.id, text]);
+        return { document: toKnowledgeDocument(document), created: true };
+      });
+    },
+    stagedText: async (docId: string): Promise<string | null> => {
+      if (!UUID_PATTERN.test(docId)) return null;
+      const rows = await this.q(
+        `SELECT s.text FROM knowledge_staged_text s JOIN knowledge_documents d ON d.id = s.doc_id WHERE s.doc_id = $1 AND d.status = 'ingesting'`,
+        [docId],
+      );
+      return rows[0] ? String(rows[0].text) : null;
+    },
+    setChunkCount: async (docId: string, chunkCount: number): Promise<boolean> => {
+      if (!UUID_PATTERN.test(docId)) return false;
+      const rows = await this.q(`UPDATE knowledge_documents SET chunk_count = $2 WHERE id = $1 AND status = 'ingesting' RETURNING id`, [docId, chunkCount]);
+      return rows.length > 0;
+    },
+    putChunks: async (docId: string, chunks: KnowledgeDocumentInput['chunks'], embeddingModel: string | null): Promise<boolean> => {
+      if (!UUID_PATTERN.test(docId)) return false;
+      return this.db.transaction(async (tx) => {
+        const doc = await tx.query<Row>(`SELECT tenant_id FROM knowledge_documents WHERE id = $1 AND status = 'ingesting' FOR UPDATE`, [docId]);
+        if (!doc.rows[0]) return false;
+        for (const chunk of chunks) {
+          // Upsert by chunk id: a batch retried after a crash rewrites its rows instead of adding twice.
+          await tx.query(
+            `INSERT INTO knowledge_chunks (id, doc_id, tenant_id, idx, section, text, embedding) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
+             ON CONFLICT (id) DO UPDATE SET section = EXCLUDED.section, text = EXCLUDED.text, embedding = EXCLUDED.embedding`,
+            [`${docId}#${chunk.index}`, docId, doc.rows[0].tenant_id ?? null, chunk.index, chunk.section, chunk.text, chunk.embedding ? JSON.stringify(chunk.embedding) : null],
+          );
+        }
+        await tx.query(
+          `UPDATE knowledge_documents SET chunks_indexed = (SELECT count(*) FROM knowledge_chunks WHERE doc_id = $1), embedding_model = coalesce($2, embedding_model) WHERE id = $1`,
+          [docId, embeddingModel],
+        );
+        return true;
+      });
+    },
+    completeDocument: async (docId: string): Promise<KnowledgeDocument | null> => {
+      if (!UUID_PATTERN.test(docId)) return null;
+      return this.db.transaction(async (tx) => {
+        const rows = await tx.query<Row>(
+          `UPDATE knowledge_documents SET status = 'ready', error = NULL,
+             chunk_count = (SELECT count(*) FROM knowledge_chunks WHERE doc_id = $1),
+             chunks_indexed = (SELECT count(*) FROM knowledge_chunks WHERE doc_id = $1), updated_at = now()
+           WHERE id = $1 AND status IN ('ingesting', 'ready') RETURNING *`,
+          [docId],
+        );
+        await tx.query(`DELETE FROM knowledge_staged_text WHERE doc_id = $1`, [docId]);
+        return rows.rows[0] ? toKnowledgeDocument(rows.rows[0]) : null;
+      });
+    },
+    failDocument: async (docId: string, error: string): Promise<KnowledgeDocument | null> => {
+      if (!UUID_PATTERN.test(docId)) return null;
+      return this.db.transaction(async (tx) => {
+        const rows = await tx.query<Row>(
+          `UPDATE knowledge_documents SET status = 'failed', error = $2, chunks_indexed = 0, updated_at = now() WHERE id = $1 AND status = 'ingesting' RETURNING *`,
+          [docId, error.slice(0, 2000)],
+        );
+        if (rows.rows[0]) {
+          await tx.query(`DELETE FROM knowledge_chunks WHERE doc_id = $1`, [docId]);
+          await tx.query(`DELETE FROM knowledge_staged_text WHERE doc_id = $1`, [docId]);
+        }
+        return rows.rows[0] ? toKnowledgeDocument(rows.rows[0]) : null;
+      });
+    },
     allChunks: async (): Promise<(KnowledgeChunkRecord & { title: string; kind: KnowledgeKind })[]> => {
       const rows = await this.q(
         `SELECT c.id, c.doc_id, c.tenant_id, c.idx, c.section, c.text, c.embedding, d.title, d.kind
-         FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.doc_id ORDER BY c.doc_id, c.idx`,
+         FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.doc_id WHERE d.status = 'ready' ORDER BY c.doc_id, c.idx`,
       );
       return rows.map((r) => ({
         id: String(r.id),
@@ -393,7 +480,7 @@ export class SqlStore implements Store {
       }));
     },
     revision: async (): Promise<string> => {
-      const rows = await this.q(`SELECT count(*)::text AS n, coalesce(max(updated_at)::text, '') AS at, coalesce(sum(chunk_count), 0)::text AS c FROM knowledge_documents`);
+      const rows = await this.q(`SELECT count(*)::text AS n, coalesce(max(updated_at)::text, '') AS at, coalesce(sum(chunk_count), 0)::text AS c FROM knowledge_documents WHERE status = 'ready'`);
       return `${String(rows[0]?.n)}:${String(rows[0]?.c)}:${String(rows[0]?.at)}`;
     },
   };

@@ -27,6 +27,10 @@ export interface Store {
 export const KNOWLEDGE_KINDS = ['sop', 'runbook', 'architecture', 'doc'] as const;
 export type KnowledgeKind = (typeof KNOWLEDGE_KINDS)[number];
 
+export const KNOWLEDGE_STATUSES = ['ingesting', 'ready', 'failed'] as const;
+/** `ingesting` while a workflow indexes a large document; search only sees `ready` documents. */
+export type KnowledgeStatus = (typeof KNOWLEDGE_STATUSES)[number];
+
 export interface KnowledgeDocument {
   id: string;
   /** Null for global documents (bundled runbooks, architecture) visible to every tenant. */
@@ -37,7 +41,13 @@ export interface KnowledgeDocument {
   contentType: string;
   contentHash: string;
   sizeBytes: number;
+  /** Chunks the document has (known once chunked; 0 before). */
   chunkCount: number;
+  /** Chunks indexed so far: equals chunkCount when ready. */
+  chunksIndexed: number;
+  status: KnowledgeStatus;
+  /** Why ingestion failed (status `failed`). */
+  error: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -75,9 +85,24 @@ export interface KnowledgeRepository {
   /** The document with this content for this tenant (null = global), if one was ingested. */
   findDocumentByHash(tenantId: string | null, contentHash: string): Promise<KnowledgeDocument | null>;
   deleteDocument(tenantId: string | null, id: string): Promise<boolean>;
-  /** Every chunk of every document (the embedded index is rebuilt from this). */
+  /**
+   * Records a document to be indexed later (large documents, by a workflow): status `ingesting`,
+   * text staged. The same content again returns the stored document; a `failed` one is restaged.
+   */
+  stageDocument(input: Omit<KnowledgeDocumentInput, 'chunks'>, text: string): Promise<{ document: KnowledgeDocument; created: boolean }>;
+  /** The staged text of a document being ingested, or null (unknown, ready or failed). */
+  stagedText(docId: string): Promise<string | null>;
+  /** Records how many chunks an ingesting document has. Returns false when the document is gone. */
+  setChunkCount(docId: string, chunkCount: number): Promise<boolean>;
+  /** Upserts chunks of an ingesting document (by chunk index) and advances its progress; false when gone. */
+  putChunks(docId: string, chunks: KnowledgeDocumentInput['chunks'], embeddingModel: string | null): Promise<boolean>;
+  /** Marks an ingesting document ready (visible to search) and drops its staged text. */
+  completeDocument(docId: string): Promise<KnowledgeDocument | null>;
+  /** Marks an ingesting document failed with a reason, dropping its partial chunks and staged text. */
+  failDocument(docId: string, error: string): Promise<KnowledgeDocument | null>;
+  /** Every chunk of every ready document (the embedded index is rebuilt from this). */
   allChunks(): Promise<(KnowledgeChunkRecord & { title: string; kind: KnowledgeKind })[]>;
-  /** Changes whenever a document is added or deleted, so each process can tell its index is stale. */
+  /** Changes whenever a ready document is added or deleted, so each process can tell its index is stale. */
   revision(): Promise<string>;
 }
 

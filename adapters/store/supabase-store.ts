@@ -298,6 +298,7 @@ export class SupabaseStore implements Store {
         content_hash: input.contentHash,
         size_bytes: input.sizeBytes,
         chunk_count: input.chunks.length,
+        chunks_indexed: input.chunks.length,
         embedding_model: input.embeddingModel ?? null,
       };
       const inserted = check(await this.db.from('knowledge_documents').insert(row).select('*'), 'knowledge document', input.contentHash);
@@ -335,8 +336,110 @@ export class SupabaseStore implements Store {
       const rows = check(await (tenantId === null ? query.is('tenant_id', null) : query.eq('tenant_id', tenantId)).select('id'));
       return rows.length > 0;
     },
+    stageDocument: async (input: Omit<KnowledgeDocumentInput, 'chunks'>, text: string): Promise<{ document: KnowledgeDocument; created: boolean }> => {
+      const scoped = (query: ReturnType<ReturnType<SupabaseClient['from']>['select']>) =>
+        input.tenantId === null ? query.is('tenant_id', null) : query.eq('tenant_id', input.tenantId);
+      const existing = check(await scoped(this.db.from('knowledge_documents').select('*')).eq('content_hash', input.contentHash).limit(1));
+      let document = existing[0];
+      if (document && document.status !== 'failed') return { document: toKnowledgeDocument(document), created: false };
+      if (document) {
+        // A failed attempt is restaged under the same id.
+        document = check(
+          await this.db
+            .from('knowledge_documents')
+            .update({ status: 'ingesting', error: null, chunk_count: 0, chunks_indexed: 0, title: input.title, source: input.source, updated_at: new Date().toISOString() })
+            .eq('id', document.id)
+            .eq('status', 'failed')
+            .select('*'),
+        )[0];
+        if (!document) return { document: toKnowledgeDocument(existing[0]!), created: false };
+      } else {
+        const row = {
+          id: input.id,
+          tenant_id: input.tenantId,
+          title: input.title,
+          kind: input.kind,
+          source: input.source,
+          content_type: input.contentType,
+          content_hash: input.contentHash,
+          size_bytes: input.sizeBytes,
+          chunk_count: 0,
+          chunks_indexed: 0,
+          embedding_model: input.embeddingModel ?? null,
+          status: 'ingesting',
+        };
+        document = check(await this.db.from('knowledge_documents').insert(row).select('*'), 'knowledge document', input.contentHash)[0]!;
+      }
+      const staged = await this.db.from('knowledge_staged_text').upsert({ doc_id: document.id, text });
+      if (staged.error) {
+        await this.db.from('knowledge_documents').update({ status: 'failed', error: 'staging the text failed' }).eq('id', document.id);
+        check(staged);
+      }
+      return { document: toKnowledgeDocument(document), created: true };
+    },
+    stagedText: async (docId: string): Promise<string | null> => {
+      if (!UUID_PATTERN.test(docId)) return null;
+      const doc = check(await this.db.from('knowledge_documents').select('status').eq('id', docId).limit(1));
+      if (doc[0]?.status !== 'ingesting') return null;
+      const rows = check(await this.db.from('knowledge_staged_text').select('text').eq('doc_id', docId).limit(1));
+      return rows[0] ? String(rows[0].text) : null;
+    },
+    setChunkCount: async (docId: string, chunkCount: number): Promise<boolean> => {
+      if (!UUID_PATTERN.test(docId)) return false;
+      const rows = check(await this.db.from('knowledge_documents').update({ chunk_count: chunkCount }).eq('id', docId).eq('status', 'ingesting').select('id'));
+      return rows.length > 0;
+    },
+    putChunks: async (docId: string, chunks: KnowledgeDocumentInput['chunks'], embeddingModel: string | null): Promise<boolean> => {
+      if (!UUID_PATTERN.test(docId)) return false;
+      const doc = check(await this.db.from('knowledge_documents').select('tenant_id').eq('id', docId).eq('status', 'ingesting').limit(1));
+      if (!doc[0]) return false;
+      const rows = chunks.map((c) => ({ id: `${docId}#${c.index}`, doc_id: docId, tenant_id: doc[0]!.tenant_id ?? null, idx: c.index, section: c.section, text: c.text, embedding: c.embedding ?? null }));
+      // Upsert by chunk id: a batch retried after a crash rewrites its rows instead of adding twice.
+      for (let i = 0; i < rows.length; i += 500) check(await this.db.from('knowledge_chunks').upsert(rows.slice(i, i + 500), { onConflict: 'id' }));
+      const counted = await this.db.from('knowledge_chunks').select('id', { count: 'exact', head: true }).eq('doc_id', docId);
+      check(await this.db.from('knowledge_documents').update({ chunks_indexed: counted.count ?? 0, ...(embeddingModel ? { embedding_model: embeddingModel } : {}) }).eq('id', docId).select('id'));
+      return true;
+    },
+    completeDocument: async (docId: string): Promise<KnowledgeDocument | null> => {
+      if (!UUID_PATTERN.test(docId)) return null;
+      const counted = await this.db.from('knowledge_chunks').select('id', { count: 'exact', head: true }).eq('doc_id', docId);
+      const n = counted.count ?? 0;
+      const rows = check(
+        await this.db
+          .from('knowledge_documents')
+          .update({ status: 'ready', error: null, chunk_count: n, chunks_indexed: n, updated_at: new Date().toISOString() })
+          .eq('id', docId)
+          .in('status', ['ingesting', 'ready'])
+          .select('*'),
+      );
+      await this.db.from('knowledge_staged_text').delete().eq('doc_id', docId);
+      return rows[0] ? toKnowledgeDocument(rows[0]) : null;
+    },
+    failDocument: async (docId: string, error: string): Promise<KnowledgeDocument | null> => {
+      if (!UUID_PATTERN.test(docId)) return null;
+      const rows = check(
+        await this.db
+          .from('knowledge_documents')
+          .update({ status: 'failed', error: error.slice(0, 2000), chunks_indexed: 0, updated_at: new Date().toISOString() })
+          .eq('id', docId)
+          .eq('status', 'ingesting')
+          .select('*'),
+      );
+      if (rows[0]) {
+        await this.db.from('knowledge_chunks').delete().eq('doc_id', docId);
+        await this.db.from('knowledge_staged_text').delete().eq('doc_id', docId);
+      }
+      return rows[0] ? toKnowledgeDocument(rows[0]) : null;
+    },
     allChunks: async (): Promise<(KnowledgeChunkRecord & { title: string; kind: KnowledgeKind })[]> => {
-      const rows = check(await this.db.from('knowledge_chunks').select('id, doc_id, tenant_id, idx, section, text, embedding, knowledge_documents(title, kind)').order('doc_id').order('idx'));
+      const rows = check(
+        await this.db
+          .from('knowledge_chunks')
+          .select('id, doc_id, tenant_id, idx, section, text, embedding, knowledge_documents!inner(title, kind, status)')
+          .eq('knowledge_documents.status', 'ready')
+          .order('doc_id')
+          .order('idx'),
+      );
       return rows.map((r) => {
         const doc = (r.knowledge_documents ?? {}) as { title?: string; kind?: string };
         return {
@@ -353,8 +456,8 @@ export class SupabaseStore implements Store {
       });
     },
     revision: async (): Promise<string> => {
-      const count = await this.db.from('knowledge_documents').select('id', { count: 'exact', head: true });
-      const latest = check(await this.db.from('knowledge_documents').select('updated_at').order('updated_at', { ascending: false }).limit(1));
+      const count = await this.db.from('knowledge_documents').select('id', { count: 'exact', head: true }).eq('status', 'ready');
+      const latest = check(await this.db.from('knowledge_documents').select('updated_at').eq('status', 'ready').order('updated_at', { ascending: false }).limit(1));
       return `${count.count ?? 0}:${String(latest[0]?.updated_at ?? '')}`;
     },
   };

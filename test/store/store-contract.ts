@@ -285,5 +285,53 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect((await store.knowledge.allChunks()).some((c) => c.docId === first.document.id)).toBe(false);
       expect(await store.knowledge.deleteDocument(null, global.document.id)).toBe(true);
     });
+
+    it('stages a large document, indexes it in batches invisibly, then makes it searchable; a failure can be restaged', async () => {
+      const tenant = await store.tenants.ensure(slug('kb-stage'));
+      const contentHash = randomUUID();
+      const meta = { id: randomUUID(), tenantId: tenant.id, title: 'Big SOP', kind: 'sop' as const, source: 'big.md', contentType: 'text/markdown', contentHash, sizeBytes: 5000 };
+      const before = await store.knowledge.revision();
+      const staged = await store.knowledge.stageDocument(meta, 'the whole text');
+      expect(staged).toMatchObject({ created: true, document: { id: meta.id, status: 'ingesting', chunkCount: 0, chunksIndexed: 0, error: null } });
+      expect(await store.knowledge.stageDocument({ ...meta, id: randomUUID() }, 'the whole text')).toMatchObject({ created: false, document: { id: meta.id } });
+      expect(await store.knowledge.stagedText(meta.id)).toBe('the whole text');
+      expect(await store.knowledge.setChunkCount(meta.id, 3)).toBe(true);
+      const batch = [
+        { index: 0, section: 'A', text: 'zero', embedding: [1, 0] },
+        { index: 1, section: 'B', text: 'one', embedding: [0, 1] },
+      ];
+      expect(await store.knowledge.putChunks(meta.id, batch, 'test-model')).toBe(true);
+      // The same batch again (an activity retried after a crash) does not add rows.
+      expect(await store.knowledge.putChunks(meta.id, batch, 'test-model')).toBe(true);
+      expect(await store.knowledge.getDocument(tenant.id, meta.id)).toMatchObject({ status: 'ingesting', chunkCount: 3, chunksIndexed: 2 });
+      expect((await store.knowledge.allChunks()).some((c) => c.docId === meta.id)).toBe(false);
+      expect(await store.knowledge.revision()).toBe(before);
+      expect(await store.knowledge.putChunks(meta.id, [{ index: 2, section: 'C', text: 'two', embedding: null }], null)).toBe(true);
+      const ready = await store.knowledge.completeDocument(meta.id);
+      expect(ready).toMatchObject({ status: 'ready', chunkCount: 3, chunksIndexed: 3 });
+      expect(await store.knowledge.stagedText(meta.id)).toBeNull();
+      expect((await store.knowledge.allChunks()).filter((c) => c.docId === meta.id).map((c) => [c.index, c.text, c.embedding])).toEqual([
+        [0, 'zero', [1, 0]],
+        [1, 'one', [0, 1]],
+        [2, 'two', null],
+      ]);
+      expect(await store.knowledge.revision()).not.toBe(before);
+      // A ready document takes no more chunks.
+      expect(await store.knowledge.putChunks(meta.id, batch, null)).toBe(false);
+
+      const failing = { ...meta, id: randomUUID(), contentHash: randomUUID() };
+      await store.knowledge.stageDocument(failing, 'broken');
+      await store.knowledge.putChunks(failing.id, batch, null);
+      expect(await store.knowledge.failDocument(failing.id, 'embeddings endpoint refused')).toMatchObject({ status: 'failed', error: 'embeddings endpoint refused', chunksIndexed: 0 });
+      expect(await store.knowledge.stagedText(failing.id)).toBeNull();
+      expect((await store.knowledge.allChunks()).some((c) => c.docId === failing.id)).toBe(false);
+      const restaged = await store.knowledge.stageDocument({ ...failing, id: randomUUID() }, 'broken, retried');
+      expect(restaged).toMatchObject({ created: true, document: { id: failing.id, status: 'ingesting', error: null } });
+      expect(await store.knowledge.stagedText(failing.id)).toBe('broken, retried');
+      expect(await store.knowledge.deleteDocument(tenant.id, failing.id)).toBe(true);
+      expect(await store.knowledge.stagedText(failing.id)).toBeNull();
+      expect(await store.knowledge.setChunkCount(failing.id, 1)).toBe(false);
+      expect(await store.knowledge.putChunks(failing.id, batch, null)).toBe(false);
+    });
 });
 }
