@@ -58,6 +58,8 @@ const envSchema = z.object({
   INFRAAI_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).optional().default('info'),
   INFRAAI_BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
   INFRAAI_UPLOAD_LIMIT_BYTES: positiveInt(20 * 1024 * 1024),
+  // Documents with more text than this are ingested by a workflow (202 + progress) instead of in the request.
+  INFRAAI_INLINE_INGEST_LIMIT_BYTES: positiveInt(128 * 1024),
   INFRAAI_PUBLIC_URL: optionalString,
   INFRAAI_CORS_ORIGINS: optionalString.transform((v) => (v ? v.split(',').map((o) => o.trim()).filter(Boolean) : [])),
 
@@ -84,6 +86,10 @@ const envSchema = z.object({
   INFRAAI_EMBEDDINGS_BASE_URL: optionalString.pipe(z.url().optional()),
   INFRAAI_EMBEDDINGS_MODEL: optionalString,
   INFRAAI_EMBEDDINGS_API_KEY: optionalString,
+  PINECONE_API_KEY: optionalString,
+  PINECONE_INDEX: optionalString,
+  PINECONE_INDEX_HOST: optionalString.pipe(z.url().optional()),
+  PINECONE_NAMESPACE: optionalString,
   INFRAAI_LLM_PROVIDER: z.enum(['openai-compatible', 'anthropic', 'none']).optional(),
   INFRAAI_LLM_MODEL: optionalString,
   INFRAAI_LLM_BASE_URL: optionalString.pipe(z.url().optional()),
@@ -136,7 +142,7 @@ export interface JwtConfig {
 }
 
 export interface Config {
-  api: { host: string; port: number; bodyLimitBytes: number; uploadLimitBytes: number; publicUrl: string | null; corsOrigins: string[] };
+  api: { host: string; port: number; bodyLimitBytes: number; uploadLimitBytes: number; inlineIngestLimitBytes: number; publicUrl: string | null; corsOrigins: string[] };
   dataDir: string;
   bootstrapApiKey: string | null;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -149,6 +155,8 @@ export interface Config {
   llm: LlmConfig | null;
   /** Embeddings endpoint for hybrid knowledge search; null: lexical (BM25) only. */
   embeddings: { baseUrl: string | null; model: string; apiKey: string } | null;
+  /** Pinecone holds the chunk vectors instead of the store (needs embeddings); null: in-process ranking. */
+  pinecone: { apiKey: string; indexName: string; indexHost: string | null; namespace: string | null } | null;
   /** INFRAAI_KUBECONFIG: kubeconfig for Kubernetes collection and cluster health; null when none. */
   kubeconfigPath: string | null;
 }
@@ -188,6 +196,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('Invalid configuration:\n  Temporal TLS or API key options need TEMPORAL_ADDRESS');
   }
 
+  if (e.PINECONE_API_KEY && !e.PINECONE_INDEX) {
+    throw new ConfigError('Invalid configuration:\n  PINECONE_API_KEY needs PINECONE_INDEX (the index that holds the knowledge vectors)');
+  }
+  if (e.PINECONE_API_KEY && !(e.INFRAAI_EMBEDDINGS_BASE_URL || e.INFRAAI_EMBEDDINGS_MODEL || e.INFRAAI_EMBEDDINGS_API_KEY)) {
+    throw new ConfigError('Invalid configuration:\n  PINECONE_API_KEY needs an embeddings endpoint (INFRAAI_EMBEDDINGS_BASE_URL / _MODEL / _API_KEY) to compute the vectors it stores');
+  }
   const jwtConfigured = e.INFRAAI_JWT_JWKS_URL || e.INFRAAI_JWT_PUBLIC_KEY;
   const llm = resolveLlm(e);
   const config: Config = {
@@ -196,6 +210,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       port: e.PORT ?? 8000,
       bodyLimitBytes: e.INFRAAI_BODY_LIMIT_BYTES,
       uploadLimitBytes: e.INFRAAI_UPLOAD_LIMIT_BYTES,
+      inlineIngestLimitBytes: e.INFRAAI_INLINE_INGEST_LIMIT_BYTES,
       publicUrl: e.INFRAAI_PUBLIC_URL ?? null,
       corsOrigins: e.INFRAAI_CORS_ORIGINS,
     },
@@ -226,6 +241,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     worker: { workflowBundlePath: e.INFRAAI_WORKFLOW_BUNDLE ?? null },
     llm,
     kubeconfigPath: e.INFRAAI_KUBECONFIG ?? null,
+    pinecone: e.PINECONE_API_KEY
+      ? { apiKey: e.PINECONE_API_KEY, indexName: e.PINECONE_INDEX ?? '', indexHost: e.PINECONE_INDEX_HOST ?? null, namespace: e.PINECONE_NAMESPACE ?? null }
+      : null,
     embeddings:
       e.INFRAAI_EMBEDDINGS_BASE_URL || e.INFRAAI_EMBEDDINGS_MODEL || e.INFRAAI_EMBEDDINGS_API_KEY
         ? {

@@ -4,19 +4,21 @@ import { createActivities, type ActivityDeps } from './activities/index.js';
 import { LocalKnowledgeBase } from './adapters/knowledge/knowledge-base.js';
 import { loadRunbooks } from './adapters/knowledge/runbook-files.js';
 import type { EmbeddingProvider } from './adapters/llm/embeddings.js';
+import type { VectorIndex } from './adapters/knowledge/vector-index.js';
 import type { Config } from './config.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
-export interface InfraWorkerOptions extends Omit<ActivityDeps, 'knowledge' | 'runbooks' | 'llm' | 'kubernetes'> {
+export interface InfraWorkerOptions extends Omit<ActivityDeps, 'knowledge' | 'ingestion' | 'runbooks' | 'llm' | 'kubernetes'> {
   /** Default: none configured. */
   kubernetes?: ActivityDeps['kubernetes'];
   /** Used by the default knowledge base for hybrid search. */
   embedder?: EmbeddingProvider | null;
   /** Default: none (the runbook planner reasons alone). */
   llm?: ActivityDeps['llm'];
-  /** Defaults: the store-backed knowledge base and the bundled runbooks. */
-  knowledge?: ActivityDeps['knowledge'];
+  /** Defaults: the store-backed knowledge base (which also runs staged ingestion) and the bundled runbooks. */
+  knowledge?: ActivityDeps['knowledge'] & Partial<ActivityDeps['ingestion']>;
+  vectorIndex?: VectorIndex | null;
   runbooks?: ActivityDeps['runbooks'];
   connection: NativeConnection;
   namespace: string;
@@ -26,12 +28,18 @@ export interface InfraWorkerOptions extends Omit<ActivityDeps, 'knowledge' | 'ru
   identity?: string | undefined;
 }
 
+function isStagedIngestion(value: object): value is ActivityDeps['ingestion'] {
+  return 'stage' in value && 'indexBatch' in value;
+}
+
 /** Wires the worker: workflows from the bundle or source, activities from their ports. Nothing else. */
 export async function createInfraWorker(options: InfraWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue, workflowBundlePath, identity, embedder, ...ports } = options;
+  const { connection, namespace, taskQueue, workflowBundlePath, identity, embedder, vectorIndex, ...ports } = options;
+  const knowledge = ports.knowledge ?? new LocalKnowledgeBase(ports.store, { embedder: embedder ?? null, vectorIndex: vectorIndex ?? null });
   const deps: ActivityDeps = {
     ...ports,
-    knowledge: ports.knowledge ?? new LocalKnowledgeBase(ports.store, embedder ?? null),
+    knowledge,
+    ingestion: isStagedIngestion(knowledge) ? knowledge : new LocalKnowledgeBase(ports.store, { embedder: embedder ?? null, vectorIndex: vectorIndex ?? null }),
     runbooks: ports.runbooks ?? (await loadRunbooks()),
     llm: ports.llm ?? null,
     kubernetes: ports.kubernetes ?? null,
@@ -55,12 +63,14 @@ export async function createConfiguredWorker(
   const { createLlmProvider } = await import('./adapters/llm/create-llm.js');
   const { openKubernetesCluster } = await import('./adapters/kubernetes/kubernetes-cluster.js');
   const { createEmbeddingProvider } = await import('./adapters/llm/embeddings.js');
+  const { createVectorIndex } = await import('./adapters/knowledge/create-vector-index.js');
   return createInfraWorker({
     ...base,
     taskQueue: config.temporal.taskQueue,
     llm: createLlmProvider(config.llm),
     kubernetes: await openKubernetesCluster(config.kubeconfigPath),
     embedder: createEmbeddingProvider(config.embeddings),
+    vectorIndex: await createVectorIndex(config),
     workflowBundlePath: config.worker.workflowBundlePath,
   });
 }

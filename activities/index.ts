@@ -1,13 +1,15 @@
 import { createDiagnosisActivities, type DiagnosisActivityDeps } from './diagnosis.js';
 import { createIncidentActivities, type IncidentActivityDeps } from './incident.js';
+import { createKnowledgeActivities, type KnowledgeActivityDeps } from './knowledge.js';
 
-export type ActivityDeps = IncidentActivityDeps & DiagnosisActivityDeps;
+export type ActivityDeps = IncidentActivityDeps & DiagnosisActivityDeps & KnowledgeActivityDeps;
 
 /** Every activity the worker registers, built from its ports so tests can pass their own. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createIncidentActivities(deps),
     ...createDiagnosisActivities(deps),
+    ...createKnowledgeActivities(deps),
   };
 }
 

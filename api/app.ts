@@ -4,7 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
-import type { KnowledgeBase } from '../adapters/knowledge/knowledge-base.js';
+import type { KnowledgeBase, StagedIngestion } from '../adapters/knowledge/knowledge-base.js';
 import type { KubernetesCluster } from '../adapters/kubernetes/kubernetes-cluster.js';
 import { InvalidCursorError, StoreUnavailableError, type Store } from '../adapters/store/store.js';
 import { LlmError } from '../adapters/llm/llm.js';
@@ -16,7 +16,7 @@ import { cmdbRoutes } from './routes/cmdb.js';
 import { healthRoutes } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { knowledgeRoutes } from './routes/knowledge.js';
-import type { DiagnosisGateway, IncidentWorkflowGateway } from './temporal-gateway.js';
+import type { DiagnosisGateway, IncidentWorkflowGateway, IngestionGateway } from './temporal-gateway.js';
 import type { Runbook } from '../core/runbook.js';
 import { diagnosisRoutes } from './routes/diagnosis.js';
 import { createRouter, jsonResponse, SECURITY } from './validation.js';
@@ -25,7 +25,10 @@ import { createRoute, z } from '@hono/zod-openapi';
 export interface ApiDeps {
   store: Store;
   incidents: IncidentWorkflowGateway;
-  knowledge: KnowledgeBase;
+  knowledge: KnowledgeBase & Pick<StagedIngestion, 'stage' | 'fail'>;
+  ingestion: IngestionGateway;
+  /** Documents with more text than this are ingested by the ingestion workflow. */
+  inlineIngestLimitBytes: number;
   runbooks: readonly Runbook[];
   diagnosis: DiagnosisGateway;
   kubernetes: KubernetesCluster | null;
@@ -101,7 +104,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   app.route('/api/v1/api-keys', apiKeyRoutes(deps.store));
   app.route('/api/v1/cmdb', cmdbRoutes(deps.store));
   app.route('/api/v1/incidents', incidentRoutes(deps.store, deps.incidents));
-  app.route('/api/v1/knowledge', knowledgeRoutes(deps.store, deps.knowledge));
+  app.route('/api/v1/knowledge', knowledgeRoutes({ store: deps.store, knowledge: deps.knowledge, ingestion: deps.ingestion, inlineLimitBytes: deps.inlineIngestLimitBytes }));
   app.route('/api/v1', diagnosisRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

@@ -6,18 +6,19 @@ import type { Config } from '../config.js';
 import type { Store } from '../adapters/store/store.js';
 import { LocalKnowledgeBase, loadRunbooksIntoKnowledgeBase } from '../adapters/knowledge/knowledge-base.js';
 import { loadRunbooks } from '../adapters/knowledge/runbook-files.js';
+import { createVectorIndex } from '../adapters/knowledge/create-vector-index.js';
 import { openKubernetesCluster } from '../adapters/kubernetes/kubernetes-cluster.js';
 import { createEmbeddingProvider } from '../adapters/llm/embeddings.js';
 import { createApp } from './app.js';
 import { createAuthenticator } from './auth.js';
-import { createTemporalDiagnosisGateway, createTemporalIncidentGateway } from './temporal-gateway.js';
+import { createTemporalDiagnosisGateway, createTemporalIncidentGateway, createTemporalIngestionGateway } from './temporal-gateway.js';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** Serves the API on config.api.host:port (port 0 picks a free one) and reports the real URL. */
 export async function startApiServer(options: { config: Config; store: Store; client: Client }): Promise<{ url: string; close(): Promise<void> }> {
   const { config, store, client } = options;
-  const knowledge = new LocalKnowledgeBase(store, createEmbeddingProvider(config.embeddings));
+  const knowledge = new LocalKnowledgeBase(store, { embedder: createEmbeddingProvider(config.embeddings), vectorIndex: await createVectorIndex(config) });
   // Bundled runbooks are global knowledge; unchanged ones are recognised by content and skipped.
   const runbooks = await loadRunbooks();
   await loadRunbooksIntoKnowledgeBase(knowledge, runbooks);
@@ -25,6 +26,8 @@ export async function startApiServer(options: { config: Config; store: Store; cl
     knowledge,
     runbooks,
     diagnosis: createTemporalDiagnosisGateway(client, { taskQueue: config.temporal.taskQueue }),
+    ingestion: createTemporalIngestionGateway(client, { taskQueue: config.temporal.taskQueue }),
+    inlineIngestLimitBytes: config.api.inlineIngestLimitBytes,
     kubernetes: await openKubernetesCluster(config.kubeconfigPath),
     store,
     incidents: createTemporalIncidentGateway(client, { taskQueue: config.temporal.taskQueue }),

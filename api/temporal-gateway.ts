@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
 import { DIAGNOSIS_WORKFLOW_TYPE, type DiagnoseErrorInput, type DiagnosisResult } from '../core/diagnosis.js';
 import { incidentWorkflowId } from '../core/incident.js';
+import { INGESTION_WORKFLOW_TYPE, ingestionWorkflowId, type IngestDocumentInput } from '../core/knowledge-ingestion.js';
 import {
   INCIDENT_WORKFLOW_TYPE,
   incidentStateQuery,
@@ -159,6 +160,34 @@ export function createTemporalDiagnosisGateway(client: Client, options: { taskQu
           }),
         );
         return { workflowId, result: result as DiagnosisResult };
+      } catch (err) {
+        return mapTemporalError(err);
+      }
+    },
+  };
+}
+
+/** Starts the ingestion workflow of a staged knowledge document. */
+export interface IngestionGateway {
+  start(input: IngestDocumentInput): Promise<{ workflowId: string }>;
+}
+
+export function createTemporalIngestionGateway(client: Client, options: { taskQueue: string }): IngestionGateway {
+  return {
+    async start(input) {
+      const workflowId = ingestionWorkflowId(input.docId);
+      try {
+        await client.connection.withDeadline(Date.now() + 10_000, () =>
+          client.workflow.start(INGESTION_WORKFLOW_TYPE, {
+            workflowId,
+            taskQueue: options.taskQueue,
+            args: [input],
+            // The same document again while it is ingesting joins that run; after a failure it starts anew.
+            workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          }),
+        );
+        return { workflowId };
       } catch (err) {
         return mapTemporalError(err);
       }

@@ -37,6 +37,10 @@ export class LexicalIndex {
     return this.chunks.size;
   }
 
+  get(chunkId: string): IndexedChunk | undefined {
+    return this.chunks.get(chunkId);
+  }
+
   add(chunks: readonly IndexedChunk[]): void {
     const fresh = chunks.filter((chunk) => !this.chunks.has(chunk.id));
     for (const chunk of fresh) this.chunks.set(chunk.id, chunk);

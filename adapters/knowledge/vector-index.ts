@@ -40,6 +40,29 @@ export interface VectorIndex {
   deleteDocument(docId: string): Promise<void>;
 }
 
+/**
+ * A vector index backend failed. Adapters map their SDK's errors to this so callers can decide
+ * whether to retry without knowing the backend: `retryable` is true for rate limits (429), server
+ * errors (5xx) and network failures, false for everything the caller has to fix (bad key, bad
+ * request, missing index). Messages never carry credentials.
+ */
+export class VectorIndexError extends Error {
+  override readonly name = 'VectorIndexError';
+  readonly backend: string;
+  readonly operation: string;
+  readonly retryable: boolean;
+  /** The HTTP status when the backend answered, undefined for network failures. */
+  readonly status: number | undefined;
+
+  constructor(message: string, details: { backend: string; operation: string; retryable: boolean; status?: number | undefined }) {
+    super(message);
+    this.backend = details.backend;
+    this.operation = details.operation;
+    this.retryable = details.retryable;
+    this.status = details.status;
+  }
+}
+
 /** In-memory vector ranking (exact cosine), fed from the store's chunk embeddings. */
 export class InMemoryVectorIndex implements VectorIndex {
   readonly name = 'memory';

@@ -1,6 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { KNOWLEDGE_KINDS, type KnowledgeDocument, type Store } from '../../adapters/store/store.js';
-import type { KnowledgeBase } from '../../adapters/knowledge/knowledge-base.js';
+import type { Context } from 'hono';
+import { KNOWLEDGE_KINDS, KNOWLEDGE_STATUSES, type KnowledgeDocument, type Store } from '../../adapters/store/store.js';
+import type { KnowledgeBase, KnowledgeInput, StagedIngestion } from '../../adapters/knowledge/knowledge-base.js';
+import { ingestionWorkflowId } from '../../core/knowledge-ingestion.js';
+import type { IngestionGateway } from '../temporal-gateway.js';
 import { documentType, extractDocumentText, UnsupportedDocumentError } from '../../adapters/knowledge/document-text.js';
 import { notFound, ProblemError } from '../problem.js';
 import { problemResponses } from '../schemas.js';
@@ -16,11 +19,25 @@ const DocumentSchema = z
     source: z.string(),
     contentType: z.string(),
     sizeBytes: z.number().int(),
-    chunkCount: z.number().int(),
+    chunkCount: z.number().int().openapi({ description: 'Chunks of the document (0 until a large document has been chunked)' }),
+    chunksIndexed: z.number().int(),
+    status: z.enum(KNOWLEDGE_STATUSES).openapi({ description: '`ingesting` while the ingestion workflow runs; only `ready` documents are searched' }),
+    progress: z.number().min(0).max(1).openapi({ description: 'Share of chunks indexed (1 when ready)' }),
+    error: z.string().nullable(),
+    ingestionWorkflowId: z.string().nullable().openapi({ description: 'The Temporal workflow ingesting a large document (while ingesting, and after a failure)' }),
     global: z.boolean(),
     createdAt: z.string(),
   })
   .openapi('KnowledgeDocument');
+
+const AsyncQuery = z
+  .object({
+    async: z
+      .enum(['true', 'false'])
+      .optional()
+      .openapi({ description: 'Force (true) or forbid (false) ingestion by workflow; by default documents larger than the inline limit go through the workflow' }),
+  })
+  .strict();
 
 const IngestSchema = z
   .object({
@@ -56,13 +73,52 @@ const toResponse = (doc: KnowledgeDocument) => ({
   contentType: doc.contentType,
   sizeBytes: doc.sizeBytes,
   chunkCount: doc.chunkCount,
+  chunksIndexed: doc.chunksIndexed,
+  status: doc.status,
+  progress: doc.status === 'ready' ? 1 : doc.chunkCount > 0 ? Math.round((doc.chunksIndexed / doc.chunkCount) * 1000) / 1000 : 0,
+  error: doc.error,
+  // Staged documents name the workflow to follow (Temporal UI) while it runs and after it failed.
+  ingestionWorkflowId: doc.status === 'ready' ? null : ingestionWorkflowId(doc.id),
   global: doc.tenantId === null,
   createdAt: doc.createdAt,
 });
 
+export interface KnowledgeRouteDeps {
+  store: Store;
+  knowledge: KnowledgeBase & Pick<StagedIngestion, 'stage' | 'fail'>;
+  ingestion: IngestionGateway;
+  /** Documents with more text than this go through the ingestion workflow. */
+  inlineLimitBytes: number;
+}
+
 /** SOPs, runbooks and architecture notes: ingest (chunked and indexed), search, list, delete. */
-export function knowledgeRoutes(store: Store, knowledge: KnowledgeBase) {
+export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes }: KnowledgeRouteDeps) {
   const app = createRouter();
+
+  /**
+   * Small documents are chunked and indexed in the request (201). Large ones are staged and handed
+   * to the ingestion workflow (202, Location to poll); the same content again answers 200 with the
+   * stored document.
+   */
+  async function ingest(c: Context, input: KnowledgeInput, asyncFlag: 'true' | 'false' | undefined) {
+    const useWorkflow = asyncFlag === 'true' || (asyncFlag !== 'false' && Buffer.byteLength(input.text) > inlineLimitBytes);
+    if (!useWorkflow) {
+      const { document, created } = await knowledge.ingest(input);
+      return c.json(toResponse(document), created ? 201 : 200);
+    }
+    const { document, created } = await knowledge.stage(input);
+    if (document.status !== 'ingesting') return c.json(toResponse(document), 200);
+    const ref = { docId: document.id, tenantId: document.tenantId };
+    try {
+      await ingestion.start(ref);
+    } catch (err) {
+      // Without its workflow the staged document would wait forever: record why and let the client retry.
+      if (created) await knowledge.fail(ref, 'the workflow engine could not be reached to start ingestion; upload the document again');
+      throw err;
+    }
+    c.header('Location', `/api/v1/knowledge/docs/${document.id}`);
+    return c.json(toResponse(document), 202);
+  }
 
   app.openapi(
     createRoute({
@@ -72,6 +128,7 @@ export function knowledgeRoutes(store: Store, knowledge: KnowledgeBase) {
       security: SECURITY,
       summary: 'Add a document (SOP, runbook, note) to the tenant’s knowledge base: JSON text, or a multipart upload of a .md, .txt or .pdf file',
       request: {
+        query: AsyncQuery,
         body: {
           content: { 'application/json': { schema: IngestSchema }, 'multipart/form-data': { schema: UploadSchema } },
           // Not `required`: the library would then run both validators; each runs for its own Content-Type.
@@ -80,8 +137,9 @@ export function knowledgeRoutes(store: Store, knowledge: KnowledgeBase) {
       },
       responses: {
         201: jsonResponse(DocumentSchema, 'Ingested'),
+        202: jsonResponse(DocumentSchema, 'Large document: the ingestion workflow indexes it; poll the Location for progress'),
         200: jsonResponse(DocumentSchema, 'The same content was already ingested'),
-        ...problemResponses(400, 401, 403, 413, 415, 422),
+        ...problemResponses(400, 401, 403, 413, 415, 422, 503),
       },
     }),
     async (c) => {
@@ -111,8 +169,7 @@ export function knowledgeRoutes(store: Store, knowledge: KnowledgeBase) {
         const body = c.req.valid('json') as z.infer<typeof IngestSchema>;
         input = { title: body.title, kind: body.kind, source: body.source ?? body.title, contentType: body.contentType, text: body.text };
       }
-      const { document, created } = await knowledge.ingest({ tenantId, ...input });
-      return created ? c.json(toResponse(document), 201) : c.json(toResponse(document), 200);
+      return ingest(c, { tenantId, ...input }, c.req.valid('query').async);
     },
   );
 
@@ -123,24 +180,18 @@ export function knowledgeRoutes(store: Store, knowledge: KnowledgeBase) {
       tags,
       security: SECURITY,
       summary: 'Add a global architecture document, visible to every tenant (admin)',
-      request: { body: jsonBody(ArchitectureSchema) },
+      request: { query: AsyncQuery, body: jsonBody(ArchitectureSchema) },
       responses: {
         201: jsonResponse(DocumentSchema, 'Ingested'),
+        202: jsonResponse(DocumentSchema, 'Large document: the ingestion workflow indexes it; poll the Location for progress'),
         200: jsonResponse(DocumentSchema, 'The same content was already ingested'),
-        ...problemResponses(400, 401, 403, 413, 415, 422),
+        ...problemResponses(400, 401, 403, 413, 415, 422, 503),
       },
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const { document, created } = await knowledge.ingest({
-        tenantId: null,
-        title: body.title,
-        kind: 'architecture',
-        source: body.source ?? body.title,
-        contentType: body.contentType,
-        text: body.text,
-      });
-      return created ? c.json(toResponse(document), 201) : c.json(toResponse(document), 200);
+      const input = { tenantId: null, title: body.title, kind: 'architecture' as const, source: body.source ?? body.title, contentType: body.contentType, text: body.text };
+      return ingest(c, input, c.req.valid('query').async);
     },
   );
 
@@ -183,6 +234,25 @@ export function knowledgeRoutes(store: Store, knowledge: KnowledgeBase) {
 
   app.openapi(
     createRoute({
+      method: 'get',
+      path: '/docs/{docId}',
+      tags,
+      security: SECURITY,
+      summary: 'One document with its ingestion status and progress (poll this after a 202)',
+      request: { params: z.object({ docId: z.string().openapi({ param: { name: 'docId', in: 'path' } }) }) },
+      responses: { 200: jsonResponse(DocumentSchema, 'The document'), ...problemResponses(401, 404) },
+    }),
+    async (c) => {
+      const { docId } = c.req.valid('param');
+      const tenantId = c.get('principal').tenantId;
+      const document = (await store.knowledge.getDocument(tenantId, docId)) ?? (await store.knowledge.getDocument(null, docId));
+      if (!document) throw notFound(`Knowledge document '${docId}'`);
+      return c.json(toResponse(document), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
       method: 'delete',
       path: '/{docId}',
       tags,
@@ -194,7 +264,7 @@ export function knowledgeRoutes(store: Store, knowledge: KnowledgeBase) {
     async (c) => {
       const { docId } = c.req.valid('param');
       if (!(await store.knowledge.deleteDocument(c.get('principal').tenantId, docId))) throw notFound(`Knowledge document '${docId}'`);
-      knowledge.forget(docId);
+      await knowledge.forget(docId);
       return c.body(null, 204);
     },
   );

@@ -8,6 +8,8 @@ import { loadRunbooks } from '../../adapters/knowledge/runbook-files.js';
 import { OpenAiEmbeddings } from '../../adapters/llm/embeddings.js';
 import { createStore } from '../../adapters/store/create-store.js';
 import type { Store } from '../../adapters/store/store.js';
+import { openPineconeVectorIndex } from '../../adapters/knowledge/pinecone-vector-index.js';
+import { FakePinecone } from '../support/fake-pinecone.js';
 
 // Hybrid search: chunks embedded through a local server that speaks the OpenAI embeddings
 // protocol. Its vectors put synonyms on one axis, so a question with no words in common with a
@@ -82,5 +84,33 @@ describe('hybrid knowledge search', () => {
     expect((await hybrid.search(null, 'the tls cert lapsed', { k: 3 }))[0]?.title).toBe('Expired or expiring TLS certificate');
     // Lexical evidence still counts in the fusion.
     expect((await hybrid.search(null, 'Error acquiring the state lock', { k: 3 }))[0]?.title).toBe('Terraform state lock held');
+  });
+
+  it('with Pinecone holding the vectors (local protocol server), hybrid search finds the same and deletes reach the index', async () => {
+    const fake = await FakePinecone.start({ apiKey: 'pc-test-key', indexName: 'kb', dimension: DIMS });
+    const pineconeDir = await mkdtemp(join(tmpdir(), 'infraai-pinecone-kb-'));
+    const pineconeStore = await createStore({ kind: 'pglite', dataDir: pineconeDir });
+    try {
+      const vectorIndex = await openPineconeVectorIndex({ apiKey: 'pc-test-key', indexName: 'kb', indexHost: fake.url, namespace: 'kb-test' });
+      const embedder = new OpenAiEmbeddings({ apiKey: 'k', model: 'test-embed', baseURL, batchSize: 16 });
+      const kb = new LocalKnowledgeBase(pineconeStore, { embedder, vectorIndex });
+      await loadRunbooksIntoKnowledgeBase(kb, await loadRunbooks());
+      const upserts = fake.requests.filter((r) => r.path.endsWith('/vectors/upsert'));
+      expect(upserts.length).toBeGreaterThan(0);
+      expect((await kb.search(null, 'our drive is packed', { k: 3 }))[0]?.title).toBe('Filesystem or directory full');
+      expect(fake.requests.some((r) => r.path.endsWith('/query'))).toBe(true);
+
+      const tenant = await pineconeStore.tenants.ensure('pinecone-kb');
+      const { document } = await kb.ingest({ tenantId: tenant.id, title: 'Wombat SOP', kind: 'sop', source: 'wombat.md', contentType: 'text/markdown', text: '# Wombat\n\nOur drive is packed with wombat dumps: purge the wombat cache.' });
+      expect((await kb.search(tenant.id, 'wombat drive packed', { k: 1 }))[0]?.docId).toBe(document.id);
+      expect(await pineconeStore.knowledge.deleteDocument(tenant.id, document.id)).toBe(true);
+      await kb.forget(document.id);
+      expect(fake.requests.some((r) => r.path.endsWith('/vectors/delete'))).toBe(true);
+      expect((await kb.search(tenant.id, 'wombat drive packed', { k: 3 })).some((hit) => hit.docId === document.id)).toBe(false);
+    } finally {
+      await pineconeStore.close();
+      await fake.close();
+      await rm(pineconeDir, { recursive: true, force: true });
+    }
   });
 });

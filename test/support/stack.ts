@@ -8,12 +8,13 @@ import type { Role, Store } from '../../adapters/store/store.js';
 import { createApiKey } from '../../api/api-keys.js';
 import { createApp } from '../../api/app.js';
 import { createAuthenticator } from '../../api/auth.js';
-import { createTemporalDiagnosisGateway, createTemporalIncidentGateway, type IncidentWorkflowGateway } from '../../api/temporal-gateway.js';
+import { createTemporalDiagnosisGateway, createTemporalIncidentGateway, createTemporalIngestionGateway, type IncidentWorkflowGateway } from '../../api/temporal-gateway.js';
 import { loadRunbooks } from '../../adapters/knowledge/runbook-files.js';
 import type { JwtConfig } from '../../config.js';
 import { createInfraWorker } from '../../worker.js';
 import { LocalKnowledgeBase } from '../../adapters/knowledge/knowledge-base.js';
 import type { LlmProvider } from '../../adapters/llm/llm.js';
+import type { EmbeddingProvider } from '../../adapters/llm/embeddings.js';
 import type { KubernetesCluster } from '../../adapters/kubernetes/kubernetes-cluster.js';
 import { connectTestClient, connectTestWorker, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from './temporal.js';
 
@@ -23,7 +24,9 @@ export interface TestStack {
   store: Store;
   client: Client;
   taskQueue: string;
-  worker: Worker | null;
+  readonly worker: Worker | null;
+  /** Starts the in-process worker (for tests that begin without one). */
+  startWorker(): Promise<void>;
   /** Admin key of tenant `acme`. */
   adminKey: string;
   keyFor(tenantSlug: string, role: Role): Promise<string>;
@@ -40,9 +43,11 @@ export async function startTestStack(options: {
   withWorker?: boolean;
   jwt?: JwtConfig | null;
   gateway?: (client: Client, taskQueue: string) => IncidentWorkflowGateway;
+  inlineIngestLimitBytes?: number;
   bodyLimitBytes?: number;
   llm?: LlmProvider;
   kubernetes?: KubernetesCluster;
+  embedder?: EmbeddingProvider;
 } = {}): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'infraai-it-'));
   const store = options.store ?? (await createStore({ kind: 'pglite', dataDir }));
@@ -51,7 +56,8 @@ export async function startTestStack(options: {
   let workerConnection: NativeConnection | null = null;
   let worker: Worker | null = null;
   let workerRun: Promise<void> | null = null;
-  if (options.withWorker) {
+  const startWorker = async () => {
+    if (worker) return;
     workerConnection = await connectTestWorker();
     worker = await createInfraWorker({
       connection: workerConnection,
@@ -60,16 +66,20 @@ export async function startTestStack(options: {
       store,
       ...(options.llm ? { llm: options.llm } : {}),
       ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}),
+      ...(options.embedder ? { embedder: options.embedder } : {}),
       workflowBundlePath: testWorkflowBundlePath(),
     });
     workerRun = worker.run();
-  }
-  const knowledge = new LocalKnowledgeBase(store);
+  };
+  if (options.withWorker) await startWorker();
+  const knowledge = new LocalKnowledgeBase(store, { embedder: options.embedder ?? null });
   const app = createApp({
     store,
     knowledge,
     runbooks: await loadRunbooks(),
     diagnosis: createTemporalDiagnosisGateway(client, { taskQueue }),
+    ingestion: createTemporalIngestionGateway(client, { taskQueue }),
+    inlineIngestLimitBytes: options.inlineIngestLimitBytes ?? 128 * 1024,
     kubernetes: options.kubernetes ?? null,
     incidents: options.gateway ? options.gateway(client, taskQueue) : createTemporalIncidentGateway(client, { taskQueue }),
     auth: createAuthenticator(store, options.jwt ?? null),
@@ -90,7 +100,10 @@ export async function startTestStack(options: {
     store,
     client,
     taskQueue,
-    worker,
+    get worker() {
+      return worker;
+    },
+    startWorker,
     adminKey,
     keyFor,
     call: (method, path, { key = adminKey, body, headers = {} } = {}) =>
