@@ -1,4 +1,4 @@
-import { InvalidCursorError, type ApiKeyRecord, type KnowledgeDocument, type KnowledgeKind, type KnowledgeStatus, type Role, type Tenant } from './store.js';
+import { InvalidCursorError, type ApiKeyRecord, type KnowledgeDocument, type KnowledgeKind, type KnowledgeStatus, type Role, type Tenant, type StoredCredential, type HostKeyRecord } from './store.js';
 import type { CmdbItem, Environment, Incident, IncidentResult, IncidentStatus, JobLog, Severity } from '../../core/incident.js';
 
 // Row mapping shared by every adapter: PostgreSQL, PGlite and PostgREST all return the schema's
@@ -139,3 +139,22 @@ export function embeddingOf(value: unknown): number[] | null {
   const parsed = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
   return Array.isArray(parsed) && parsed.every((n) => typeof n === 'number') ? (parsed as number[]) : null;
 }
+
+export const toCredential = (r: Row): StoredCredential => ({
+  tenantId: String(r.tenant_id),
+  name: String(r.name),
+  username: String(r.username),
+  keyType: String(r.key_type),
+  fingerprint: String(r.fingerprint),
+  ciphertext: String(r.ciphertext),
+  createdAt: iso(r.created_at),
+});
+
+export const toHostKey = (r: Row): HostKeyRecord => ({
+  tenantId: String(r.tenant_id),
+  host: String(r.host),
+  port: Number(r.port),
+  keyType: String(r.key_type),
+  fingerprint: String(r.fingerprint),
+  firstSeenAt: iso(r.first_seen_at),
+});

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { TERMINAL_INCIDENT_STATUSES, type CmdbItem, type Incident, type IncidentResult, type IncidentStatus, type JobLog } from '../../core/incident.js';
-import { decodeCursor, embeddingOf, encodeCursor, str, toApiKey, toCmdbItem, toIncident, toJobLog, toKnowledgeDocument, toResult, toTenant, UUID_PATTERN, type Row } from './rows.js';
+import { decodeCursor, embeddingOf, encodeCursor, str, toApiKey, toCmdbItem, toCredential, toHostKey, toIncident, toJobLog, toKnowledgeDocument, toResult, toTenant, UUID_PATTERN, type Row } from './rows.js';
 import type { SqlClient } from './sql-client.js';
 import {
   DuplicateKeyError,
   InvalidCursorError,
   StoreUnavailableError,
   type ApiKeyRecord,
+  type HostKeyRecord,
+  type StoredCredential,
   type CmdbFilter,
   type CmdbItemInput,
   type IncidentFilter,
@@ -483,5 +485,45 @@ export class SqlStore implements Store {
       const rows = await this.q(`SELECT count(*)::text AS n, coalesce(max(updated_at)::text, '') AS at, coalesce(sum(chunk_count), 0)::text AS c FROM knowledge_documents WHERE status = 'ready'`);
       return `${String(rows[0]?.n)}:${String(rows[0]?.c)}:${String(rows[0]?.at)}`;
     },
+  };
+
+  credentials = {
+    insert: async (input: Omit<StoredCredential, 'createdAt'>): Promise<StoredCredential> => {
+      try {
+        const rows = await this.q(
+          `INSERT INTO ssh_credentials (tenant_id, name, username, key_type, fingerprint, ciphertext) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+          [input.tenantId, input.name, input.username, input.keyType, input.fingerprint, input.ciphertext],
+        );
+        return toCredential(rows[0]!);
+      } catch (err) {
+        if (sqlState(err) === '23505') throw new DuplicateKeyError('SSH credential', input.name);
+        throw err;
+      }
+    },
+    get: async (tenantId: string, name: string): Promise<StoredCredential | null> => {
+      const rows = await this.q(`SELECT * FROM ssh_credentials WHERE tenant_id = $1 AND name = $2`, [tenantId, name]);
+      return rows[0] ? toCredential(rows[0]) : null;
+    },
+    list: async (tenantId: string): Promise<StoredCredential[]> => (await this.q(`SELECT * FROM ssh_credentials WHERE tenant_id = $1 ORDER BY name`, [tenantId])).map(toCredential),
+    delete: async (tenantId: string, name: string): Promise<boolean> =>
+      (await this.q(`DELETE FROM ssh_credentials WHERE tenant_id = $1 AND name = $2 RETURNING name`, [tenantId, name])).length > 0,
+  };
+
+  hostKeys = {
+    trustOnFirstUse: async (input: Omit<HostKeyRecord, 'firstSeenAt'>): Promise<HostKeyRecord> => {
+      await this.q(
+        `INSERT INTO ssh_host_keys (tenant_id, host, port, key_type, fingerprint) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, host, port) DO NOTHING`,
+        [input.tenantId, input.host, input.port, input.keyType, input.fingerprint],
+      );
+      const rows = await this.q(`SELECT * FROM ssh_host_keys WHERE tenant_id = $1 AND host = $2 AND port = $3`, [input.tenantId, input.host, input.port]);
+      return toHostKey(rows[0]!);
+    },
+    get: async (tenantId: string, host: string, port: number): Promise<HostKeyRecord | null> => {
+      const rows = await this.q(`SELECT * FROM ssh_host_keys WHERE tenant_id = $1 AND host = $2 AND port = $3`, [tenantId, host, port]);
+      return rows[0] ? toHostKey(rows[0]) : null;
+    },
+    list: async (tenantId: string): Promise<HostKeyRecord[]> => (await this.q(`SELECT * FROM ssh_host_keys WHERE tenant_id = $1 ORDER BY host, port`, [tenantId])).map(toHostKey),
+    forget: async (tenantId: string, host: string, port: number): Promise<boolean> =>
+      (await this.q(`DELETE FROM ssh_host_keys WHERE tenant_id = $1 AND host = $2 AND port = $3 RETURNING host`, [tenantId, host, port])).length > 0,
   };
 }

@@ -22,6 +22,47 @@ export interface Store {
   results: ResultRepository;
   jobLogs: JobLogRepository;
   knowledge: KnowledgeRepository;
+  credentials: CredentialRepository;
+  hostKeys: HostKeyRepository;
+}
+
+/** A stored SSH credential: the private key only as ciphertext sealed by the secrets adapter. */
+export interface StoredCredential {
+  tenantId: string;
+  name: string;
+  username: string;
+  keyType: string;
+  /** SHA256 fingerprint of the public key, as `ssh-keygen -lf` prints it. */
+  fingerprint: string;
+  ciphertext: string;
+  createdAt: string;
+}
+
+export interface CredentialRepository {
+  /** Throws DuplicateKeyError when the tenant already has a credential of that name. */
+  insert(input: Omit<StoredCredential, 'createdAt'>): Promise<StoredCredential>;
+  get(tenantId: string, name: string): Promise<StoredCredential | null>;
+  list(tenantId: string): Promise<StoredCredential[]>;
+  delete(tenantId: string, name: string): Promise<boolean>;
+}
+
+export interface HostKeyRecord {
+  tenantId: string;
+  host: string;
+  port: number;
+  keyType: string;
+  fingerprint: string;
+  firstSeenAt: string;
+}
+
+/** Host keys trusted on first use: the first key seen for host:port is the one expected ever after. */
+export interface HostKeyRepository {
+  /** Records the key unless one is already known, and returns the one on record (race-safe). */
+  trustOnFirstUse(input: Omit<HostKeyRecord, 'firstSeenAt'>): Promise<HostKeyRecord>;
+  get(tenantId: string, host: string, port: number): Promise<HostKeyRecord | null>;
+  list(tenantId: string): Promise<HostKeyRecord[]>;
+  /** Forgets a host's key (after an operator checked a legitimate key change). */
+  forget(tenantId: string, host: string, port: number): Promise<boolean>;
 }
 
 export const KNOWLEDGE_KINDS = ['sop', 'runbook', 'architecture', 'doc'] as const;

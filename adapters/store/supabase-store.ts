@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createClient, type PostgrestError, type SupabaseClient } from '@supabase/supabase-js';
 import { TERMINAL_INCIDENT_STATUSES, type CmdbItem, type Incident, type IncidentResult, type JobLog } from '../../core/incident.js';
-import { decodeCursor, embeddingOf, encodeCursor, str, toApiKey, toCmdbItem, toIncident, toJobLog, toKnowledgeDocument, toResult, toTenant, UUID_PATTERN, type Row } from './rows.js';
+import { decodeCursor, embeddingOf, encodeCursor, str, toApiKey, toCmdbItem, toCredential, toHostKey, toIncident, toJobLog, toKnowledgeDocument, toResult, toTenant, UUID_PATTERN, type Row } from './rows.js';
 import {
   DuplicateKeyError,
   InvalidCursorError,
   StoreUnavailableError,
   type ApiKeyRecord,
+  type HostKeyRecord,
+  type StoredCredential,
   type CmdbFilter,
   type CmdbItemInput,
   type IncidentFilter,
@@ -460,6 +462,37 @@ export class SupabaseStore implements Store {
       const latest = check(await this.db.from('knowledge_documents').select('updated_at').eq('status', 'ready').order('updated_at', { ascending: false }).limit(1));
       return `${count.count ?? 0}:${String(latest[0]?.updated_at ?? '')}`;
     },
+  };
+
+  credentials = {
+    insert: async (input: Omit<StoredCredential, 'createdAt'>): Promise<StoredCredential> => {
+      const row = { tenant_id: input.tenantId, name: input.name, username: input.username, key_type: input.keyType, fingerprint: input.fingerprint, ciphertext: input.ciphertext };
+      return toCredential(check(await this.db.from('ssh_credentials').insert(row).select('*'), 'SSH credential', input.name)[0]!);
+    },
+    get: async (tenantId: string, name: string): Promise<StoredCredential | null> => {
+      const rows = check(await this.db.from('ssh_credentials').select('*').eq('tenant_id', tenantId).eq('name', name).limit(1));
+      return rows[0] ? toCredential(rows[0]) : null;
+    },
+    list: async (tenantId: string): Promise<StoredCredential[]> => check(await this.db.from('ssh_credentials').select('*').eq('tenant_id', tenantId).order('name')).map(toCredential),
+    delete: async (tenantId: string, name: string): Promise<boolean> =>
+      check(await this.db.from('ssh_credentials').delete().eq('tenant_id', tenantId).eq('name', name).select('name')).length > 0,
+  };
+
+  hostKeys = {
+    trustOnFirstUse: async (input: Omit<HostKeyRecord, 'firstSeenAt'>): Promise<HostKeyRecord> => {
+      const row = { tenant_id: input.tenantId, host: input.host, port: input.port, key_type: input.keyType, fingerprint: input.fingerprint };
+      // ignoreDuplicates: the first key recorded wins, a concurrent second writer changes nothing.
+      check(await this.db.from('ssh_host_keys').upsert(row, { onConflict: 'tenant_id,host,port', ignoreDuplicates: true }));
+      const rows = check(await this.db.from('ssh_host_keys').select('*').eq('tenant_id', input.tenantId).eq('host', input.host).eq('port', input.port).limit(1));
+      return toHostKey(rows[0]!);
+    },
+    get: async (tenantId: string, host: string, port: number): Promise<HostKeyRecord | null> => {
+      const rows = check(await this.db.from('ssh_host_keys').select('*').eq('tenant_id', tenantId).eq('host', host).eq('port', port).limit(1));
+      return rows[0] ? toHostKey(rows[0]) : null;
+    },
+    list: async (tenantId: string): Promise<HostKeyRecord[]> => check(await this.db.from('ssh_host_keys').select('*').eq('tenant_id', tenantId).order('host').order('port')).map(toHostKey),
+    forget: async (tenantId: string, host: string, port: number): Promise<boolean> =>
+      check(await this.db.from('ssh_host_keys').delete().eq('tenant_id', tenantId).eq('host', host).eq('port', port).select('host')).length > 0,
   };
 }
 

@@ -286,6 +286,30 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.knowledge.deleteDocument(null, global.document.id)).toBe(true);
     });
 
+    it('keeps SSH credentials (ciphertext only) and trusted host keys per tenant', async () => {
+      const a = await store.tenants.ensure(slug('cred-a'));
+      const b = await store.tenants.ensure(slug('cred-b'));
+      const input = { tenantId: a.id, name: 'lab', username: 'root', keyType: 'ssh-ed25519', fingerprint: 'SHA256:abc', ciphertext: 'v1:sealed' };
+      expect(await store.credentials.insert(input)).toMatchObject({ name: 'lab', fingerprint: 'SHA256:abc', ciphertext: 'v1:sealed' });
+      await expect(store.credentials.insert(input)).rejects.toBeInstanceOf(DuplicateKeyError);
+      await store.credentials.insert({ ...input, tenantId: b.id, ciphertext: 'v1:other' });
+      expect((await store.credentials.get(a.id, 'lab'))?.ciphertext).toBe('v1:sealed');
+      expect((await store.credentials.list(b.id)).map((c) => c.ciphertext)).toEqual(['v1:other']);
+      expect(await store.credentials.delete(a.id, 'lab')).toBe(true);
+      expect(await store.credentials.delete(a.id, 'lab')).toBe(false);
+      expect(await store.credentials.get(a.id, 'lab')).toBeNull();
+      expect(await store.credentials.get(b.id, 'lab')).not.toBeNull();
+
+      const first = await store.hostKeys.trustOnFirstUse({ tenantId: a.id, host: '10.77.1.2', port: 22, keyType: 'ssh-ed25519', fingerprint: 'SHA256:first' });
+      expect(first.fingerprint).toBe('SHA256:first');
+      // A different key later does not replace the trusted one: the caller sees the mismatch.
+      expect((await store.hostKeys.trustOnFirstUse({ tenantId: a.id, host: '10.77.1.2', port: 22, keyType: 'ssh-ed25519', fingerprint: 'SHA256:evil' })).fingerprint).toBe('SHA256:first');
+      expect(await store.hostKeys.get(b.id, '10.77.1.2', 22)).toBeNull();
+      expect((await store.hostKeys.list(a.id)).map((k) => `${k.host}:${k.port}`)).toEqual(['10.77.1.2:22']);
+      expect(await store.hostKeys.forget(a.id, '10.77.1.2', 22)).toBe(true);
+      expect(await store.hostKeys.get(a.id, '10.77.1.2', 22)).toBeNull();
+    });
+
     it('stages a large document, indexes it in batches invisibly, then makes it searchable; a failure can be restaged', async () => {
       const tenant = await store.tenants.ensure(slug('kb-stage'));
       const contentHash = randomUUID();
