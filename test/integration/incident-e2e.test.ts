@@ -52,9 +52,10 @@ describe('incident lifecycle over HTTP', () => {
     expect(incident.number).toBeGreaterThan(0);
 
     const done = await waitFor(async () => {
-      const body = await json<{ status: string }>(await stack.call('GET', `/api/v1/incidents/${incident.id}`));
-      return body.status === 'escalated' ? body : null;
-    }, 'the incident to be escalated');
+      const body = await json<{ status: string; workflow: { status: string } }>(await stack.call('GET', `/api/v1/incidents/${incident.id}`));
+      // The result row is written by the run's last activity, a moment before the run closes.
+      return body.status === 'escalated' && body.workflow.status === 'COMPLETED' ? body : null;
+    }, 'the incident to be escalated and its run closed');
     expect(done).toMatchObject({
       id: incident.id,
       targetHost: 'web-01.example.internal',

@@ -67,5 +67,5 @@ describe('npm start', () => {
     } finally {
       await second.stop();
     }
-  });
+  }, 180_000); // two full cold starts (dev server, workflow bundle, migrations) on a busy 2-core machine
 });
