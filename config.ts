@@ -86,6 +86,8 @@ const envSchema = z.object({
   INFRAAI_EMBEDDINGS_BASE_URL: optionalString.pipe(z.url().optional()),
   INFRAAI_EMBEDDINGS_MODEL: optionalString,
   INFRAAI_EMBEDDINGS_API_KEY: optionalString,
+  // 32-byte key sealing SSH credentials (base64 or hex); unset: generated into <data dir>/secrets.key.
+  INFRAAI_SECRETS_KEY: optionalString,
   PINECONE_API_KEY: optionalString,
   PINECONE_INDEX: optionalString,
   PINECONE_INDEX_HOST: optionalString.pipe(z.url().optional()),
@@ -155,6 +157,8 @@ export interface Config {
   llm: LlmConfig | null;
   /** Embeddings endpoint for hybrid knowledge search; null: lexical (BM25) only. */
   embeddings: { baseUrl: string | null; model: string; apiKey: string } | null;
+  /** How SSH credentials are sealed at rest (see adapters/secrets/credential-vault.ts). */
+  secrets: { key: string | null; keyFile: string };
   /** Pinecone holds the chunk vectors instead of the store (needs embeddings); null: in-process ranking. */
   pinecone: { apiKey: string; indexName: string; indexHost: string | null; namespace: string | null } | null;
   /** INFRAAI_KUBECONFIG: kubeconfig for Kubernetes collection and cluster health; null when none. */
@@ -241,6 +245,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     worker: { workflowBundlePath: e.INFRAAI_WORKFLOW_BUNDLE ?? null },
     llm,
     kubeconfigPath: e.INFRAAI_KUBECONFIG ?? null,
+    secrets: { key: e.INFRAAI_SECRETS_KEY ?? null, keyFile: `${e.INFRAAI_DATA_DIR}/secrets.key` },
     pinecone: e.PINECONE_API_KEY
       ? { apiKey: e.PINECONE_API_KEY, indexName: e.PINECONE_INDEX ?? '', indexHost: e.PINECONE_INDEX_HOST ?? null, namespace: e.PINECONE_NAMESPACE ?? null }
       : null,

@@ -9,7 +9,9 @@ import type { Config } from './config.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
-export interface InfraWorkerOptions extends Omit<ActivityDeps, 'knowledge' | 'ingestion' | 'runbooks' | 'llm' | 'kubernetes'> {
+export interface InfraWorkerOptions extends Omit<ActivityDeps, 'knowledge' | 'ingestion' | 'runbooks' | 'llm' | 'kubernetes' | 'hostAccess'> {
+  /** Default: hosts are not reached over SSH. */
+  hostAccess?: ActivityDeps['hostAccess'];
   /** Default: none configured. */
   kubernetes?: ActivityDeps['kubernetes'];
   /** Used by the default knowledge base for hybrid search. */
@@ -43,6 +45,7 @@ export async function createInfraWorker(options: InfraWorkerOptions): Promise<Wo
     runbooks: ports.runbooks ?? (await loadRunbooks()),
     llm: ports.llm ?? null,
     kubernetes: ports.kubernetes ?? null,
+    hostAccess: ports.hostAccess ?? null,
   };
   return Worker.create({
     connection,
@@ -64,6 +67,8 @@ export async function createConfiguredWorker(
   const { openKubernetesCluster } = await import('./adapters/kubernetes/kubernetes-cluster.js');
   const { createEmbeddingProvider } = await import('./adapters/llm/embeddings.js');
   const { createVectorIndex } = await import('./adapters/knowledge/create-vector-index.js');
+  const { createCredentialVault } = await import('./adapters/secrets/create-vault.js');
+  const { createHostAccess } = await import('./adapters/ssh/host-access.js');
   return createInfraWorker({
     ...base,
     taskQueue: config.temporal.taskQueue,
@@ -71,6 +76,7 @@ export async function createConfiguredWorker(
     kubernetes: await openKubernetesCluster(config.kubeconfigPath),
     embedder: createEmbeddingProvider(config.embeddings),
     vectorIndex: await createVectorIndex(config),
+    hostAccess: createHostAccess({ vault: (await createCredentialVault(config, base.store)).vault, hostKeys: base.store.hostKeys }),
     workflowBundlePath: config.worker.workflowBundlePath,
   });
 }

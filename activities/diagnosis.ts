@@ -3,11 +3,14 @@ import { z } from 'zod';
 import type { KnowledgeBase, KnowledgeHit } from '../adapters/knowledge/knowledge-base.js';
 import { completeStructured, LlmError, StructuredOutputError, type LlmProvider } from '../adapters/llm/llm.js';
 import type { CmdbItem } from '../core/incident.js';
-import { classify, planFromRunbook } from '../core/planner.js';
+import { analyse, classify, planFromRunbook } from '../core/planner.js';
+import { classifyCommand } from '../core/command-policy.js';
+import { CredentialNotFoundError, type HostAccess } from '../adapters/ssh/host-access.js';
+import { HostKeyMismatchError, SshAuthenticationError, SshConnectionError, type SshSession } from '../adapters/ssh/ssh-executor.js';
 import { redactText } from '../core/redact.js';
 import type { Runbook, ServiceManager } from '../core/runbook.js';
 import type { Store } from '../adapters/store/store.js';
-import type { CollectedFacts, DiagnoseErrorInput, DiagnosisResult } from '../core/diagnosis.js';
+import type { CollectedFacts, DiagnoseErrorInput, DiagnosisResult, HostFacts } from '../core/diagnosis.js';
 import { KubernetesUnavailableError, type KubernetesCluster } from '../adapters/kubernetes/kubernetes-cluster.js';
 import { truncateText } from '../core/redact.js';
 
@@ -19,7 +22,22 @@ export interface DiagnosisActivityDeps {
   llm: LlmProvider | null;
   /** Null: no cluster configured; collection says so in the facts' notes. */
   kubernetes: KubernetesCluster | null;
+  /** Null: hosts are not reached over SSH (no credential vault configured). */
+  hostAccess: HostAccess | null;
 }
+
+/** Facts every host diagnosis starts from, whatever the runbook. */
+const BASELINE_COMMANDS: { id: string; command: string }[] = [
+  { id: 'baseline:uptime', command: 'uptime' },
+  { id: 'baseline:disk', command: 'df -P' },
+  { id: 'baseline:memory', command: 'free -m' },
+  { id: 'baseline:top-cpu', command: 'ps -eo pid,user,pcpu,pmem,etimes,comm --sort=-pcpu' },
+];
+/** Per-command bounds for diagnostics: a stuck command must not hold the diagnosis. */
+const HOST_COMMAND_TIMEOUT_MS = 15_000;
+const HOST_OUTPUT_CAP_BYTES = 64 * 1024;
+/** What of each output is kept in the facts (and so in workflow history and the API answer). */
+const HOST_OUTPUT_KEPT_CHARS = 4000;
 
 /** The facts as one text, so the classifier and the LLM see what the cluster says. */
 function factsText(facts: CollectedFacts | null | undefined): string {
@@ -65,8 +83,80 @@ const SERVICE_MANAGERS: readonly string[] = ['systemd', 'sysv', 'supervisor'];
  * knowledge, and turn the best runbook into diagnostics and fixes. Text is data: it selects among
  * bundled runbooks and fills their parameters, it never becomes a command of its own.
  */
-export function createDiagnosisActivities({ store, knowledge, runbooks, llm, kubernetes }: DiagnosisActivityDeps) {
+export function createDiagnosisActivities({ store, knowledge, runbooks, llm, kubernetes, hostAccess }: DiagnosisActivityDeps) {
   return {
+    /**
+     * Read-only facts from the CMDB item's host over SSH: the matched runbook's diagnostics plus a
+     * baseline, each checked by the command policy (only `read-only` runs). Unreachable hosts,
+     * missing credentials and changed host keys degrade the diagnosis with a note instead of failing it.
+     */
+    async collectHostFacts(input: DiagnoseErrorInput): Promise<{ host: HostFacts | null; notes: string[] }> {
+      if (!input.tagId) return { host: null, notes: ['no CMDB item given: no host consulted'] };
+      const item = await store.cmdb.get(input.tenantId, input.tagId);
+      if (!item) return { host: null, notes: [`CMDB item '${input.tagId}' not found: no host consulted`] };
+      if (!hostAccess) return { host: null, notes: ['host access over SSH is not configured'] };
+      if (!item.sshCredential) return { host: null, notes: [`CMDB item '${item.tagId}' names no SSH credential: host not consulted`] };
+
+      const text = redactText(input.errorMessage).slice(0, 20_000);
+      const match = classify(text, runbooks)[0];
+      const runbook = match ? runbooks.find((r) => r.id === match.runbookId && r.kind !== 'kubernetes') : undefined;
+      const planned = runbook ? planFromRunbook(runbook, planContext(item, match!.parameters, input)).diagnostics : [];
+      const notes: string[] = [];
+      const commands: { id: string; command: string }[] = [];
+      for (const candidate of [...planned.map((d) => ({ id: d.id, command: d.command, unresolved: d.unresolved })), ...BASELINE_COMMANDS.map((b) => ({ ...b, unresolved: [] as string[] }))]) {
+        if (!candidate.command) continue;
+        if (candidate.unresolved.length) {
+          notes.push(`diagnostic ${candidate.id} skipped: no value for ${candidate.unresolved.join(', ')}`);
+          continue;
+        }
+        const verdict = classifyCommand(candidate.command);
+        if (verdict.risk !== 'read-only') {
+          notes.push(`diagnostic ${candidate.id} refused (${verdict.risk}: ${verdict.reasons.join('; ')})`);
+          continue;
+        }
+        commands.push({ id: candidate.id, command: candidate.command });
+      }
+
+      let session: SshSession;
+      try {
+        session = await hostAccess.connect(input.tenantId, item);
+      } catch (err) {
+        if (err instanceof HostKeyMismatchError || err instanceof SshAuthenticationError || err instanceof SshConnectionError || err instanceof CredentialNotFoundError) {
+          return { host: null, notes: [...notes, `host ${item.address}:${item.port} not consulted: ${err.message}`] };
+        }
+        throw err;
+      }
+      try {
+        const outcomes = await session.run(
+          commands.map((c) => c.command),
+          { timeoutMs: HOST_COMMAND_TIMEOUT_MS, maxOutputBytes: HOST_OUTPUT_CAP_BYTES, concurrency: 4 },
+        );
+        return {
+          host: {
+            tagId: item.tagId,
+            address: item.address,
+            runbookId: runbook?.id ?? null,
+            hostKeyFingerprint: session.hostKeyFingerprint,
+            commands: outcomes.map((outcome, i) => ({
+              id: commands[i]!.id,
+              command: outcome.command,
+              exitCode: outcome.exitCode,
+              output: truncateText(redactText([outcome.stdout, outcome.stderr].filter(Boolean).join('\n')), HOST_OUTPUT_KEPT_CHARS),
+              truncated: outcome.truncated,
+              timedOut: outcome.timedOut,
+              durationMs: outcome.durationMs,
+            })),
+          },
+          notes,
+        };
+      } catch (err) {
+        if (err instanceof SshConnectionError) return { host: null, notes: [...notes, `host ${item.address}:${item.port}: ${err.message}`] };
+        throw err;
+      } finally {
+        session.close();
+      }
+    },
+
     /** Read-only collection: the pod's state and its recent events, when a cluster is configured. */
     async collectKubernetesFacts(input: DiagnoseErrorInput): Promise<CollectedFacts> {
       if (!input.namespace) return { kubernetes: null, notes: ['no namespace given: Kubernetes not consulted'] };
@@ -157,21 +247,22 @@ export function createDiagnosisActivities({ store, knowledge, runbooks, llm, kub
           facts,
         };
       }
-      const manager = item?.serviceManager && SERVICE_MANAGERS.includes(item.serviceManager) ? (item.serviceManager as ServiceManager) : null;
-      const parameters = {
-        ...matches[0].parameters,
-        ...(input.namespace ? { namespace: input.namespace } : {}),
-        ...(input.pod ? { pod: input.pod } : {}),
-      };
-      const plan = planFromRunbook(best, { serviceManager: manager, parameters, tags: item?.tags ?? {} });
+      const context = planContext(item, matches[0].parameters, input);
+      const plan = planFromRunbook(best, context);
+      // With the host's diagnostic output, the runbook's signal rules pick the root cause and the fixes.
+      const host = facts?.host?.runbookId === best.id ? facts.host : null;
+      const analysis = host ? analyse(best, Object.fromEntries(host.commands.filter((c) => !c.timedOut).map((c) => [c.id, c.output])), context) : null;
+      const established = analysis && analysis.findings.length > 0 ? analysis : null;
       return {
         category: best.id,
-        rootCause: plan.hypotheses.map((h) => h.rootCause).join(' Or: '),
-        fixCommands: plan.fixes.map((f) => ({ command: f.command, risk: f.risk, description: f.description, unresolved: f.unresolved })),
+        rootCause: established ? established.rootCauses.join(' And: ') : plan.hypotheses.map((h) => h.rootCause).join(' Or: '),
+        fixCommands: (established ? established.fixes : plan.fixes).map((f) => ({ command: f.command, risk: f.risk, description: f.description, unresolved: f.unresolved })),
+        ...(analysis ? { findings: analysis.findings } : {}),
         diagnosticCommands: plan.diagnostics.map((d) => ({ command: d.command, description: d.description, unresolved: d.unresolved })),
         prevention: plan.prevention,
         runbooks: related.slice(0, 5),
-        confidence: Math.round(matches[0].confidence * 100) / 100,
+        // Host evidence that establishes a finding makes the diagnosis surer than the text alone.
+        confidence: Math.round(Math.min(1, matches[0].confidence + (established ? 0.2 : 0)) * 100) / 100,
         mode: 'planner',
         escalate: plan.fixes.length === 0,
         parameters: plan.parameters,
@@ -179,4 +270,13 @@ export function createDiagnosisActivities({ store, knowledge, runbooks, llm, kub
         facts,
       };
   }
+}
+
+function planContext(item: CmdbItem | null, matched: Record<string, string>, input: DiagnoseErrorInput) {
+  const manager = item?.serviceManager && SERVICE_MANAGERS.includes(item.serviceManager) ? (item.serviceManager as ServiceManager) : null;
+  return {
+    serviceManager: manager,
+    parameters: { ...matched, ...(input.namespace ? { namespace: input.namespace } : {}), ...(input.pod ? { pod: input.pod } : {}) },
+    tags: item?.tags ?? {},
+  };
 }

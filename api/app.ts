@@ -19,6 +19,8 @@ import { knowledgeRoutes } from './routes/knowledge.js';
 import type { DiagnosisGateway, IncidentWorkflowGateway, IngestionGateway } from './temporal-gateway.js';
 import type { Runbook } from '../core/runbook.js';
 import { diagnosisRoutes } from './routes/diagnosis.js';
+import { credentialRoutes } from './routes/credentials.js';
+import type { CredentialVault } from '../adapters/secrets/credential-vault.js';
 import { createRouter, jsonResponse, SECURITY } from './validation.js';
 import { createRoute, z } from '@hono/zod-openapi';
 
@@ -27,6 +29,8 @@ export interface ApiDeps {
   incidents: IncidentWorkflowGateway;
   knowledge: KnowledgeBase & Pick<StagedIngestion, 'stage' | 'fail'>;
   ingestion: IngestionGateway;
+  /** SSH credentials, sealed at rest. */
+  vault: CredentialVault;
   /** Documents with more text than this are ingested by the ingestion workflow. */
   inlineIngestLimitBytes: number;
   runbooks: readonly Runbook[];
@@ -103,6 +107,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   app.route('/api/v1/me', me);
   app.route('/api/v1/api-keys', apiKeyRoutes(deps.store));
   app.route('/api/v1/cmdb', cmdbRoutes(deps.store));
+  app.route('/api/v1/credentials', credentialRoutes(deps.store, deps.vault));
   app.route('/api/v1/incidents', incidentRoutes(deps.store, deps.incidents));
   app.route('/api/v1/knowledge', knowledgeRoutes({ store: deps.store, knowledge: deps.knowledge, ingestion: deps.ingestion, inlineLimitBytes: deps.inlineIngestLimitBytes }));
   app.route('/api/v1', diagnosisRoutes(deps));

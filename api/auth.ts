@@ -145,6 +145,9 @@ export function authMiddleware(authenticator: Authenticator): MiddlewareHandler<
     if (c.req.path.startsWith('/api/v1/api-keys') && principal.role !== 'admin') {
       throw new ProblemError(403, 'forbidden', 'Managing API keys needs the admin role.');
     }
+    if (c.req.path.startsWith('/api/v1/credentials') && WRITE_METHODS.has(c.req.method) && principal.role !== 'admin') {
+      throw new ProblemError(403, 'forbidden', 'Adding or removing credentials and trusted host keys needs the admin role.');
+    }
     if (c.req.path.startsWith('/api/v1/knowledge/architecture') && principal.role !== 'admin') {
       throw new ProblemError(403, 'forbidden', 'Global architecture documents need the admin role.');
     }

@@ -7,6 +7,7 @@ import type { Store } from '../adapters/store/store.js';
 import { LocalKnowledgeBase, loadRunbooksIntoKnowledgeBase } from '../adapters/knowledge/knowledge-base.js';
 import { loadRunbooks } from '../adapters/knowledge/runbook-files.js';
 import { createVectorIndex } from '../adapters/knowledge/create-vector-index.js';
+import { createCredentialVault } from '../adapters/secrets/create-vault.js';
 import { openKubernetesCluster } from '../adapters/kubernetes/kubernetes-cluster.js';
 import { createEmbeddingProvider } from '../adapters/llm/embeddings.js';
 import { createApp } from './app.js';
@@ -22,8 +23,10 @@ export async function startApiServer(options: { config: Config; store: Store; cl
   // Bundled runbooks are global knowledge; unchanged ones are recognised by content and skipped.
   const runbooks = await loadRunbooks();
   await loadRunbooksIntoKnowledgeBase(knowledge, runbooks);
+  const { vault } = await createCredentialVault(config, store);
   const app = createApp({
     knowledge,
+    vault,
     runbooks,
     diagnosis: createTemporalDiagnosisGateway(client, { taskQueue: config.temporal.taskQueue }),
     ingestion: createTemporalIngestionGateway(client, { taskQueue: config.temporal.taskQueue }),

@@ -19,8 +19,30 @@ export interface CollectedFacts {
     pod: { name: string; phase: string; ready: boolean; restarts: number; reason: string | null; exitCode: number | null } | null;
     events: { type: string; reason: string; message: string; count: number }[];
   } | null;
+  /** Read-only commands run over SSH on the CMDB item's host (allowlisted, redacted, truncated). */
+  host?: HostFacts | null | undefined;
   /** Why a source was not collected (e.g. no cluster configured). */
   notes: string[];
+}
+
+export interface HostFacts {
+  tagId: string;
+  address: string;
+  /** The runbook whose diagnostics ran (chosen from the error text), or null for the baseline only. */
+  runbookId: string | null;
+  hostKeyFingerprint: string;
+  commands: HostCommandFact[];
+}
+
+export interface HostCommandFact {
+  /** Runbook diagnostic id, or `baseline:*` for the facts gathered on every host. */
+  id: string;
+  command: string;
+  exitCode: number | null;
+  output: string;
+  truncated: boolean;
+  timedOut: boolean;
+  durationMs: number;
 }
 
 export interface DiagnosisResult {
@@ -40,6 +62,8 @@ export interface DiagnosisResult {
   /** Model and token use when an LLM answered. */
   llm?: { provider: string; model: string; calls: number; inputTokens: number; outputTokens: number };
   facts: CollectedFacts | null;
+  /** What the runbook's signal rules established from the host's diagnostic output. */
+  findings?: { finding: string; diagnostic: string; evidence: string }[];
   /** Why the planner answered although an LLM is configured. */
   fallbackReason?: string;
 }

@@ -26,3 +26,18 @@ export const LLM_STEP: ActivityOptions = {
     nonRetryableErrorTypes: ['NotInWorkflow'],
   },
 };
+
+/**
+ * Read-only commands over SSH. The activity degrades on unreachable hosts itself, so retries here
+ * only cover a worker lost mid-step; per-command timeouts (15 s) sit well inside startToClose.
+ */
+export const SSH_READ_STEP: ActivityOptions = {
+  startToCloseTimeout: '90 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: ['NotInWorkflow'],
+  },
+};

@@ -36,6 +36,26 @@ const DiagnosisSchema = z
     escalate: z.boolean(),
     parameters: z.record(z.string(), z.string()),
     target: z.object({ tagId: z.string(), hostname: z.string() }).nullable(),
+    findings: z.array(z.object({ finding: z.string(), diagnostic: z.string(), evidence: z.string() })).optional().openapi({ description: 'What the runbook rules established from the host output' }),
+    facts: z
+      .object({
+        kubernetes: z.unknown().nullable(),
+        host: z
+          .object({
+            tagId: z.string(),
+            address: z.string(),
+            runbookId: z.string().nullable(),
+            hostKeyFingerprint: z.string(),
+            commands: z.array(
+              z.object({ id: z.string(), command: z.string(), exitCode: z.number().int().nullable(), output: z.string(), truncated: z.boolean(), timedOut: z.boolean(), durationMs: z.number() }),
+            ),
+          })
+          .nullable()
+          .optional(),
+        notes: z.array(z.string()),
+      })
+      .nullable()
+      .openapi({ description: 'Read-only evidence gathered before the analysis: Kubernetes pod and events, host commands over SSH' }),
     workflowId: z.string(),
   })
   .openapi('Diagnosis');

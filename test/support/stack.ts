@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { EncryptedCredentialVault } from '../../adapters/secrets/credential-vault.js';
+import { createHostAccess } from '../../adapters/ssh/host-access.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -21,6 +24,7 @@ import { connectTestClient, connectTestWorker, testTemporal, testWorkflowBundleP
 export interface TestStack {
   app: ReturnType<typeof createApp>;
   knowledge: LocalKnowledgeBase;
+  vault: EncryptedCredentialVault;
   store: Store;
   client: Client;
   taskQueue: string;
@@ -56,6 +60,8 @@ export async function startTestStack(options: {
   let workerConnection: NativeConnection | null = null;
   let worker: Worker | null = null;
   let workerRun: Promise<void> | null = null;
+  // One key for the run: the API seals credentials, the worker's activities open them.
+  const vault = new EncryptedCredentialVault(store, randomBytes(32));
   const startWorker = async () => {
     if (worker) return;
     workerConnection = await connectTestWorker();
@@ -67,6 +73,7 @@ export async function startTestStack(options: {
       ...(options.llm ? { llm: options.llm } : {}),
       ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}),
       ...(options.embedder ? { embedder: options.embedder } : {}),
+      hostAccess: createHostAccess({ vault, hostKeys: store.hostKeys, connectTimeoutMs: 5000 }),
       workflowBundlePath: testWorkflowBundlePath(),
     });
     workerRun = worker.run();
@@ -75,6 +82,7 @@ export async function startTestStack(options: {
   const knowledge = new LocalKnowledgeBase(store, { embedder: options.embedder ?? null });
   const app = createApp({
     store,
+    vault,
     knowledge,
     runbooks: await loadRunbooks(),
     diagnosis: createTemporalDiagnosisGateway(client, { taskQueue }),
@@ -97,6 +105,7 @@ export async function startTestStack(options: {
   return {
     app,
     knowledge,
+    vault,
     store,
     client,
     taskQueue,

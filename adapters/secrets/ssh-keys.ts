@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import { utils } from 'ssh2';
+
+/** A private key that cannot be used: not a key, a public key, or a wrong or missing passphrase. */
+export class InvalidPrivateKeyError extends Error {
+  override readonly name = 'InvalidPrivateKeyError';
+}
+
+/** `SHA256:…` as `ssh-keygen -lf` prints it, from a key in SSH wire format. */
+export function sshFingerprint(publicKeyWire: Buffer): string {
+  return `SHA256:${createHash('sha256').update(publicKeyWire).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** The key type named at the start of an SSH wire-format key (e.g. ssh-ed25519). */
+export function sshKeyType(publicKeyWire: Buffer): string {
+  if (publicKeyWire.length < 4) return 'unknown';
+  const length = publicKeyWire.readUInt32BE(0);
+  return publicKeyWire.subarray(4, 4 + Math.min(length, 64)).toString('latin1');
+}
+
+/** Checks that a private key parses (with its passphrase) and returns its type and fingerprint. */
+export function inspectPrivateKey(privateKey: string, passphrase?: string | null): { keyType: string; fingerprint: string } {
+  const parsed = utils.parseKey(privateKey, passphrase ?? undefined);
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (!key || key instanceof Error) {
+    const reason = key instanceof Error ? key.message : 'no key found';
+    if (/no passphrase given/i.test(reason)) throw new InvalidPrivateKeyError('The private key is encrypted: give its passphrase.');
+    if (/bad passphrase|integrity check failed|decrypt/i.test(reason)) throw new InvalidPrivateKeyError('The passphrase does not decrypt the private key.');
+    throw new InvalidPrivateKeyError(`Not a usable private key (${reason}). Send an OpenSSH, PEM (RSA/ECDSA) or PKCS#8 private key.`);
+  }
+  if (!key.isPrivateKey()) throw new InvalidPrivateKeyError('That is a public key; the credential needs the private key.');
+  const wire = key.getPublicSSH();
+  return { keyType: key.type, fingerprint: sshFingerprint(wire) };
+}

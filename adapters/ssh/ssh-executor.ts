@@ -1,0 +1,193 @@
+import { Client, type ConnectConfig } from 'ssh2';
+import { sshFingerprint, sshKeyType } from '../secrets/ssh-keys.js';
+import type { HostKeyRepository } from '../store/store.js';
+
+// Runs commands on a host over SSH (ssh2, a pure-JS client): one connection per session, commands
+// as concurrent exec channels, each with a timeout and an output cap. What may run is decided
+// before this adapter is called (core/command-policy.ts); this adapter only executes.
+
+export interface SshTarget {
+  host: string;
+  port: number;
+  username: string;
+  privateKey: string;
+  passphrase?: string | null | undefined;
+}
+
+export interface CommandOutcome {
+  command: string;
+  /** Null when the command was killed (timeout) or the channel closed without a status. */
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  /** True when output beyond the cap was dropped. */
+  truncated: boolean;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+export interface RunOptions {
+  timeoutMs: number;
+  maxOutputBytes: number;
+  /** Commands in flight at once on the connection (OpenSSH allows 10 sessions by default). */
+  concurrency?: number;
+}
+
+/** Verifies a host key before any command runs; throws HostKeyMismatchError to refuse. */
+export type HostKeyVerifier = (host: string, port: number, keyType: string, fingerprint: string) => Promise<void>;
+
+export class HostKeyMismatchError extends Error {
+  override readonly name = 'HostKeyMismatchError';
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    readonly expected: string,
+    readonly presented: string,
+  ) {
+    super(`Host key of ${host}:${port} changed: expected ${expected}, the host presented ${presented}. Nothing was run. If the change is legitimate, forget the old key (DELETE /api/v1/credentials/host-keys/${host}?port=${port}).`);
+  }
+}
+
+/** The host refused the credential: retrying will not help. */
+export class SshAuthenticationError extends Error {
+  override readonly name = 'SshAuthenticationError';
+}
+
+/** The host could not be reached or the connection dropped: worth retrying. */
+export class SshConnectionError extends Error {
+  override readonly name = 'SshConnectionError';
+}
+
+/** Trust on first use, per tenant: the first key seen is recorded and demanded ever after. */
+export function trustOnFirstUse(hostKeys: HostKeyRepository, tenantId: string): HostKeyVerifier {
+  return async (host, port, keyType, fingerprint) => {
+    const trusted = await hostKeys.trustOnFirstUse({ tenantId, host, port, keyType, fingerprint });
+    if (trusted.fingerprint !== fingerprint) throw new HostKeyMismatchError(host, port, trusted.fingerprint, fingerprint);
+  };
+}
+
+export interface SshSession {
+  /** The host key fingerprint the host presented (after verification). */
+  readonly hostKeyFingerprint: string;
+  run(commands: readonly string[], options: RunOptions): Promise<CommandOutcome[]>;
+  close(): void;
+}
+
+/** Connects and authenticates with a private key, verifying the host key first. */
+export async function openSshSession(target: SshTarget, verifyHostKey: HostKeyVerifier, options: { connectTimeoutMs?: number } = {}): Promise<SshSession> {
+  const client = new Client();
+  let presented = '';
+  let verificationError: unknown = null;
+  const config: ConnectConfig = {
+    host: target.host,
+    port: target.port,
+    username: target.username,
+    privateKey: target.privateKey,
+    ...(target.passphrase ? { passphrase: target.passphrase } : {}),
+    readyTimeout: options.connectTimeoutMs ?? 15_000,
+    keepaliveInterval: 10_000,
+    // Keys only: never fall back to a password or keyboard-interactive prompt.
+    authHandler: ['publickey'],
+    hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
+      presented = sshFingerprint(key);
+      verifyHostKey(target.host, target.port, sshKeyType(key), presented).then(
+        () => verify(true),
+        (err: unknown) => {
+          verificationError = err;
+          verify(false);
+        },
+      );
+    },
+  };
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', () => resolve());
+    client.once('error', (err: Error & { level?: string }) => {
+      client.end();
+      if (verificationError) return reject(verificationError);
+      if (err.level === 'client-authentication') return reject(new SshAuthenticationError(`${target.username}@${target.host}:${target.port} refused the key: ${err.message}`));
+      reject(new SshConnectionError(`Cannot reach ${target.host}:${target.port} over SSH: ${err.message}`));
+    });
+    client.connect(config);
+  });
+  let closed = false;
+  client.on('close', () => (closed = true));
+  client.on('error', () => undefined);
+
+  const runOne = (command: string, opts: RunOptions) =>
+    new Promise<CommandOutcome>((resolve, reject) => {
+      const started = Date.now();
+      if (closed) return reject(new SshConnectionError(`The SSH connection to ${target.host} closed`));
+      client.exec(command, (err, stream) => {
+        if (err) return reject(new SshConnectionError(`Cannot open a channel on ${target.host}: ${err.message}`));
+        const out: Buffer[] = [];
+        const errOut: Buffer[] = [];
+        let kept = 0;
+        let truncated = false;
+        let timedOut = false;
+        let exitCode: number | null = null;
+        let signal: string | null = null;
+        const collect = (into: Buffer[]) => (chunk: Buffer) => {
+          const room = opts.maxOutputBytes - kept;
+          if (room <= 0) {
+            truncated = true;
+            return;
+          }
+          if (chunk.length > room) truncated = true;
+          const slice = chunk.subarray(0, room);
+          into.push(slice);
+          kept += slice.length;
+        };
+        stream.on('data', collect(out));
+        stream.stderr.on('data', collect(errOut));
+        const timer = setTimeout(() => {
+          timedOut = true;
+          // Ask the server to kill the command, then drop the channel whatever it answers.
+          try {
+            stream.signal('KILL');
+          } catch {
+            /* older servers refuse signals; closing the channel is enough */
+          }
+          stream.close();
+        }, opts.timeoutMs);
+        stream.on('exit', (code: number | null, sig?: string) => {
+          exitCode = typeof code === 'number' ? code : null;
+          signal = sig ?? null;
+        });
+        stream.on('close', () => {
+          clearTimeout(timer);
+          resolve({
+            command,
+            exitCode: timedOut ? null : exitCode,
+            signal,
+            stdout: Buffer.concat(out).toString('utf8'),
+            stderr: Buffer.concat(errOut).toString('utf8'),
+            truncated,
+            timedOut,
+            durationMs: Date.now() - started,
+          });
+        });
+      });
+    });
+
+  return {
+    hostKeyFingerprint: presented,
+    async run(commands, opts) {
+      const results = new Array<CommandOutcome>(commands.length);
+      let next = 0;
+      const lanes = Math.max(1, Math.min(opts.concurrency ?? 4, commands.length));
+      await Promise.all(
+        Array.from({ length: lanes }, async () => {
+          while (next < commands.length) {
+            const index = next++;
+            results[index] = await runOne(commands[index]!, opts);
+          }
+        }),
+      );
+      return results;
+    },
+    close() {
+      client.end();
+    },
+  };
+}
