@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
+
+// ssh2 is CommonJS: `utils` is not among the names Node detects for ESM import, so take it off the default export.
+const { utils } = ssh2;
 
 /** A private key that cannot be used: not a key, a public key, or a wrong or missing passphrase. */
 export class InvalidPrivateKeyError extends Error {

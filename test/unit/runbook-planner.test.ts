@@ -110,8 +110,11 @@ describe('plans and analysis', () => {
     );
     expect(runaway.findings.map((f) => f.finding)).toEqual(['cpu-hog']);
     expect(runaway.parameters.pid).toBe('4242');
-    expect(runaway.fixes.map((f) => [f.id, f.command, f.risk])).toEqual([['stop-cpu-hog', 'kill -TERM 4242', 'high']]);
+    expect(runaway.fixes.map((f) => [f.id, f.command, f.risk])).toEqual([['stop-cpu-hog', 'kill -TERM 4242 && sleep 2', 'high']]);
     expect(runaway.escalate).toBe(false);
+    // procps prints 100% and more without a decimal.
+    const multiCore = analyse(byId('runaway-cpu'), { 'top-processes': '    PID    PPID USER     %CPU ELAPSED COMMAND\n    220       1 root      178       3 report-builder' }, {});
+    expect(multiCore.parameters.pid).toBe('220');
 
     const down = analyse(byId('service-down'), { 'service-status': 'webapp                           STOPPED   Nov 24 10:01 AM' }, { serviceManager: 'supervisor', tags: { service: 'webapp' } });
     expect(down.rootCauses[0]).toContain('not running');
