@@ -61,5 +61,5 @@ export default tseslint.config(
     },
   },
   { files: ['workflows/**/*.ts', 'core/**/*.ts'], rules: workflowSafeRules },
-  { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['eslint.config.js', 'lab/**/*.mjs'], ...tseslint.configs.disableTypeChecked },
 );

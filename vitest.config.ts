@@ -18,6 +18,7 @@ const tier = (name: string, extra: Partial<TestProjectInlineConfiguration['test'
 export default defineConfig({
   test: {
     globalSetup: ['test/support/global-setup.ts'],
-    projects: [tier('unit'), tier('store'), tier('workflow'), tier('integration')],
+    // Lab tests share the machine's lab network (10.77.x): their files run one after another.
+    projects: [tier('unit'), tier('store'), tier('workflow'), tier('integration'), tier('lab', { fileParallelism: false, testTimeout: 120_000 })],
   },
 });

