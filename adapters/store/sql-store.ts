@@ -8,6 +8,7 @@ import {
   StoreUnavailableError,
   type ApiKeyRecord,
   type HostKeyRecord,
+  type LeaseOutcome,
   type StoredCredential,
   type CmdbFilter,
   type CmdbItemInput,
@@ -525,5 +526,37 @@ export class SqlStore implements Store {
     list: async (tenantId: string): Promise<HostKeyRecord[]> => (await this.q(`SELECT * FROM ssh_host_keys WHERE tenant_id = $1 ORDER BY host, port`, [tenantId])).map(toHostKey),
     forget: async (tenantId: string, host: string, port: number): Promise<boolean> =>
       (await this.q(`DELETE FROM ssh_host_keys WHERE tenant_id = $1 AND host = $2 AND port = $3 RETURNING host`, [tenantId, host, port])).length > 0,
+  };
+
+  leases = {
+    acquire: async (input: { tenantId: string; host: string; holder: string; ttlMs: number; maxPerTenant: number }): Promise<LeaseOutcome> => {
+      return this.db.transaction(async (tx) => {
+        // One tenant's lease decisions are serialised, so the cap cannot be overrun by a race.
+        await tx.query(`SELECT pg_advisory_xact_lock(hashtext('infraai-leases:' || $1))`, [input.tenantId]);
+        await tx.query(`DELETE FROM remediation_leases WHERE tenant_id = $1 AND expires_at < now()`, [input.tenantId]);
+        const current = await tx.query<Row>(`SELECT holder FROM remediation_leases WHERE tenant_id = $1 AND host = $2`, [input.tenantId, input.host]);
+        const holder = current.rows[0] ? String(current.rows[0].holder) : null;
+        if (holder && holder !== input.holder) return { acquired: false as const, reason: 'host-busy' as const, holder };
+        if (!holder) {
+          const count = await tx.query<Row>(`SELECT count(*)::int AS n FROM remediation_leases WHERE tenant_id = $1`, [input.tenantId]);
+          if (Number(count.rows[0]?.n ?? 0) >= input.maxPerTenant) return { acquired: false as const, reason: 'tenant-cap' as const, holder: null };
+        }
+        const rows = await tx.query<Row>(
+          `INSERT INTO remediation_leases (tenant_id, host, holder, expires_at) VALUES ($1, $2, $3, now() + ($4::int * interval '1 millisecond'))
+           ON CONFLICT (tenant_id, host) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE remediation_leases.holder = EXCLUDED.holder
+           RETURNING expires_at`,
+          [input.tenantId, input.host, input.holder, Math.round(input.ttlMs)],
+        );
+        return { acquired: true as const, expiresAt: new Date(String(rows.rows[0]?.expires_at)).toISOString() };
+      });
+    },
+    release: async (tenantId: string, host: string, holder: string): Promise<boolean> =>
+      (await this.q(`DELETE FROM remediation_leases WHERE tenant_id = $1 AND host = $2 AND holder = $3 RETURNING host`, [tenantId, host, holder])).length > 0,
+    list: async (tenantId: string) =>
+      (await this.q(`SELECT host, holder, expires_at FROM remediation_leases WHERE tenant_id = $1 AND expires_at >= now() ORDER BY host`, [tenantId])).map((r) => ({
+        host: String(r.host),
+        holder: String(r.holder),
+        expiresAt: new Date(String(r.expires_at)).toISOString(),
+      })),
   };
 }

@@ -24,6 +24,22 @@ export interface Store {
   knowledge: KnowledgeRepository;
   credentials: CredentialRepository;
   hostKeys: HostKeyRepository;
+  leases: LeaseRepository;
+}
+
+export type LeaseOutcome =
+  | { acquired: true; expiresAt: string }
+  /** `host-busy`: another run changes this host; `tenant-cap`: the tenant already runs its maximum. */
+  | { acquired: false; reason: 'host-busy' | 'tenant-cap'; holder: string | null };
+
+/** Exclusive, expiring leases on hosts, capped per tenant. */
+export interface LeaseRepository {
+  /** Takes (or renews, for the same holder) the host's lease unless another live holder has it or the tenant is at its cap. */
+  acquire(input: { tenantId: string; host: string; holder: string; ttlMs: number; maxPerTenant: number }): Promise<LeaseOutcome>;
+  /** Gives the lease back; only its holder can. */
+  release(tenantId: string, host: string, holder: string): Promise<boolean>;
+  /** Live leases of a tenant. */
+  list(tenantId: string): Promise<{ host: string; holder: string; expiresAt: string }[]>;
 }
 
 /** A stored SSH credential: the private key only as ciphertext sealed by the secrets adapter. */

@@ -8,6 +8,7 @@ import {
   StoreUnavailableError,
   type ApiKeyRecord,
   type HostKeyRecord,
+  type LeaseOutcome,
   type StoredCredential,
   type CmdbFilter,
   type CmdbItemInput,
@@ -476,6 +477,36 @@ export class SupabaseStore implements Store {
     list: async (tenantId: string): Promise<StoredCredential[]> => check(await this.db.from('ssh_credentials').select('*').eq('tenant_id', tenantId).order('name')).map(toCredential),
     delete: async (tenantId: string, name: string): Promise<boolean> =>
       check(await this.db.from('ssh_credentials').delete().eq('tenant_id', tenantId).eq('name', name).select('name')).length > 0,
+  };
+
+  // PostgREST has no transactions: the primary key makes the host lease exclusive, but the per-tenant
+  // cap is checked before the insert and can be overrun by one under a race (documented limitation).
+  leases = {
+    acquire: async (input: { tenantId: string; host: string; holder: string; ttlMs: number; maxPerTenant: number }): Promise<LeaseOutcome> => {
+      const now = new Date();
+      await this.db.from('remediation_leases').delete().eq('tenant_id', input.tenantId).lt('expires_at', now.toISOString());
+      const expiresAt = new Date(now.getTime() + input.ttlMs).toISOString();
+      const current = check(await this.db.from('remediation_leases').select('holder').eq('tenant_id', input.tenantId).eq('host', input.host).limit(1));
+      if (current[0] && current[0].holder !== input.holder) return { acquired: false, reason: 'host-busy', holder: String(current[0].holder) };
+      if (current[0]) {
+        check(await this.db.from('remediation_leases').update({ expires_at: expiresAt }).eq('tenant_id', input.tenantId).eq('host', input.host).eq('holder', input.holder).select('host'));
+        return { acquired: true, expiresAt };
+      }
+      const count = await this.db.from('remediation_leases').select('host', { count: 'exact', head: true }).eq('tenant_id', input.tenantId);
+      if ((count.count ?? 0) >= input.maxPerTenant) return { acquired: false, reason: 'tenant-cap', holder: null };
+      const inserted = await this.db.from('remediation_leases').insert({ tenant_id: input.tenantId, host: input.host, holder: input.holder, expires_at: expiresAt });
+      if (inserted.error?.code === '23505') return { acquired: false, reason: 'host-busy', holder: null };
+      check(inserted);
+      return { acquired: true, expiresAt };
+    },
+    release: async (tenantId: string, host: string, holder: string): Promise<boolean> =>
+      check(await this.db.from('remediation_leases').delete().eq('tenant_id', tenantId).eq('host', host).eq('holder', holder).select('host')).length > 0,
+    list: async (tenantId: string) =>
+      check(await this.db.from('remediation_leases').select('host, holder, expires_at').eq('tenant_id', tenantId).gte('expires_at', new Date().toISOString()).order('host')).map((r) => ({
+        host: String(r.host),
+        holder: String(r.holder),
+        expiresAt: new Date(String(r.expires_at)).toISOString(),
+      })),
   };
 
   hostKeys = {

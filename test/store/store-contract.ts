@@ -310,6 +310,26 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.hostKeys.get(a.id, '10.77.1.2', 22)).toBeNull();
     });
 
+    it('leases a host to one remediation at a time and caps a tenant’s concurrent remediations', async () => {
+      const t = await store.tenants.ensure(slug('lease'));
+      const first = await store.leases.acquire({ tenantId: t.id, host: 'h1', holder: 'wf-a', ttlMs: 60_000, maxPerTenant: 2 });
+      expect(first.acquired).toBe(true);
+      expect(await store.leases.acquire({ tenantId: t.id, host: 'h1', holder: 'wf-b', ttlMs: 60_000, maxPerTenant: 2 })).toEqual({ acquired: false, reason: 'host-busy', holder: 'wf-a' });
+      // The holder renews its own lease.
+      expect((await store.leases.acquire({ tenantId: t.id, host: 'h1', holder: 'wf-a', ttlMs: 60_000, maxPerTenant: 2 })).acquired).toBe(true);
+      expect((await store.leases.acquire({ tenantId: t.id, host: 'h2', holder: 'wf-c', ttlMs: 60_000, maxPerTenant: 2 })).acquired).toBe(true);
+      expect(await store.leases.acquire({ tenantId: t.id, host: 'h3', holder: 'wf-d', ttlMs: 60_000, maxPerTenant: 2 })).toEqual({ acquired: false, reason: 'tenant-cap', holder: null });
+      expect((await store.leases.list(t.id)).map((l) => [l.host, l.holder])).toEqual([['h1', 'wf-a'], ['h2', 'wf-c']]);
+      expect(await store.leases.release(t.id, 'h1', 'wf-b')).toBe(false);
+      expect(await store.leases.release(t.id, 'h1', 'wf-a')).toBe(true);
+      expect((await store.leases.acquire({ tenantId: t.id, host: 'h1', holder: 'wf-b', ttlMs: 1, maxPerTenant: 2 })).acquired).toBe(true);
+      // An expired lease (a run that was terminated) does not hold the host.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect((await store.leases.acquire({ tenantId: t.id, host: 'h1', holder: 'wf-e', ttlMs: 60_000, maxPerTenant: 2 })).acquired).toBe(true);
+      await store.leases.release(t.id, 'h1', 'wf-e');
+      await store.leases.release(t.id, 'h2', 'wf-c');
+    });
+
     it('stages a large document, indexes it in batches invisibly, then makes it searchable; a failure can be restaged', async () => {
       const tenant = await store.tenants.ensure(slug('kb-stage'));
       const contentHash = randomUUID();
