@@ -88,6 +88,10 @@ const envSchema = z.object({
   INFRAAI_EMBEDDINGS_API_KEY: optionalString,
   // 32-byte key sealing SSH credentials (base64 or hex); unset: generated into <data dir>/secrets.key.
   INFRAAI_SECRETS_KEY: optionalString,
+  INFRAAI_APPROVAL_TIMEOUT_SECONDS: positiveInt(1800),
+  INFRAAI_AUTO_APPROVE_LOW_RISK: bool(true),
+  INFRAAI_MAX_CONCURRENT_REMEDIATIONS: positiveInt(5),
+  INFRAAI_ALLOW_REBOOT: bool(false),
   PINECONE_API_KEY: optionalString,
   PINECONE_INDEX: optionalString,
   PINECONE_INDEX_HOST: optionalString.pipe(z.url().optional()),
@@ -157,6 +161,8 @@ export interface Config {
   llm: LlmConfig | null;
   /** Embeddings endpoint for hybrid knowledge search; null: lexical (BM25) only. */
   embeddings: { baseUrl: string | null; model: string; apiKey: string } | null;
+  /** Remediation policy: approval wait, what runs without a human, concurrency. */
+  remediation: { approvalTimeoutMs: number; autoApproveLowRisk: boolean; maxConcurrent: number; allowReboot: boolean };
   /** How SSH credentials are sealed at rest (see adapters/secrets/credential-vault.ts). */
   secrets: { key: string | null; keyFile: string };
   /** Pinecone holds the chunk vectors instead of the store (needs embeddings); null: in-process ranking. */
@@ -245,6 +251,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     worker: { workflowBundlePath: e.INFRAAI_WORKFLOW_BUNDLE ?? null },
     llm,
     kubeconfigPath: e.INFRAAI_KUBECONFIG ?? null,
+    remediation: {
+      approvalTimeoutMs: e.INFRAAI_APPROVAL_TIMEOUT_SECONDS * 1000,
+      autoApproveLowRisk: e.INFRAAI_AUTO_APPROVE_LOW_RISK,
+      maxConcurrent: e.INFRAAI_MAX_CONCURRENT_REMEDIATIONS,
+      allowReboot: e.INFRAAI_ALLOW_REBOOT,
+    },
     secrets: { key: e.INFRAAI_SECRETS_KEY ?? null, keyFile: `${e.INFRAAI_DATA_DIR}/secrets.key` },
     pinecone: e.PINECONE_API_KEY
       ? { apiKey: e.PINECONE_API_KEY, indexName: e.PINECONE_INDEX ?? '', indexHost: e.PINECONE_INDEX_HOST ?? null, namespace: e.PINECONE_NAMESPACE ?? null }

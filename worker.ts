@@ -77,6 +77,8 @@ export async function createConfiguredWorker(
     embedder: createEmbeddingProvider(config.embeddings),
     vectorIndex: await createVectorIndex(config),
     hostAccess: createHostAccess({ vault: (await createCredentialVault(config, base.store)).vault, hostKeys: base.store.hostKeys }),
+    maxConcurrentRemediations: config.remediation.maxConcurrent,
+    commandPolicy: { allowReboot: config.remediation.allowReboot },
     workflowBundlePath: config.worker.workflowBundlePath,
   });
 }

@@ -1,8 +1,9 @@
 import { createDiagnosisActivities, type DiagnosisActivityDeps } from './diagnosis.js';
 import { createIncidentActivities, type IncidentActivityDeps } from './incident.js';
 import { createKnowledgeActivities, type KnowledgeActivityDeps } from './knowledge.js';
+import { createRemediationActivities, type RemediationActivityDeps } from './remediation.js';
 
-export type ActivityDeps = IncidentActivityDeps & DiagnosisActivityDeps & KnowledgeActivityDeps;
+export type ActivityDeps = IncidentActivityDeps & DiagnosisActivityDeps & KnowledgeActivityDeps & RemediationActivityDeps;
 
 /** Every activity the worker registers, built from its ports so tests can pass their own. */
 export function createActivities(deps: ActivityDeps) {
@@ -10,6 +11,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createIncidentActivities(deps),
     ...createDiagnosisActivities(deps),
     ...createKnowledgeActivities(deps),
+    ...createRemediationActivities(deps),
   };
 }
 

@@ -21,6 +21,7 @@ import type { Runbook } from '../core/runbook.js';
 import { diagnosisRoutes } from './routes/diagnosis.js';
 import { credentialRoutes } from './routes/credentials.js';
 import type { CredentialVault } from '../adapters/secrets/credential-vault.js';
+import type { RemediationSettings } from '../core/remediation.js';
 import { createRouter, jsonResponse, SECURITY } from './validation.js';
 import { createRoute, z } from '@hono/zod-openapi';
 
@@ -29,6 +30,8 @@ export interface ApiDeps {
   incidents: IncidentWorkflowGateway;
   knowledge: KnowledgeBase & Pick<StagedIngestion, 'stage' | 'fail'>;
   ingestion: IngestionGateway;
+  /** Approval timeout and auto-run policy handed to each incident run. */
+  remediation?: RemediationSettings;
   /** SSH credentials, sealed at rest. */
   vault: CredentialVault;
   /** Documents with more text than this are ingested by the ingestion workflow. */
@@ -108,7 +111,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   app.route('/api/v1/api-keys', apiKeyRoutes(deps.store));
   app.route('/api/v1/cmdb', cmdbRoutes(deps.store));
   app.route('/api/v1/credentials', credentialRoutes(deps.store, deps.vault));
-  app.route('/api/v1/incidents', incidentRoutes(deps.store, deps.incidents));
+  app.route('/api/v1/incidents', incidentRoutes(deps.store, deps.incidents, deps.remediation));
   app.route('/api/v1/knowledge', knowledgeRoutes({ store: deps.store, knowledge: deps.knowledge, ingestion: deps.ingestion, inlineLimitBytes: deps.inlineIngestLimitBytes }));
   app.route('/api/v1', diagnosisRoutes(deps));
 

@@ -150,6 +150,16 @@ export const IncidentSchema = z
   .openapi('Incident');
 
 export const IncidentDetailSchema = IncidentSchema.extend({
+  plan: z.record(z.string(), z.unknown()).nullable().openapi({ description: 'Runbook, parameters and read-only diagnostics of the run' }),
+  findings: z.array(z.string()),
+  rootCause: z.string().nullable(),
+  proposedActions: z.array(
+    z.object({ id: z.string(), command: z.string(), guard: z.string().nullable(), risk: z.enum(['low', 'high']), reason: z.string(), policyReasons: z.array(z.string()), rollback: z.string().nullable() }),
+  ),
+  approval: z.record(z.string(), z.unknown()).nullable().openapi({ description: 'decision (pending, approved, rejected, timed_out, auto), planHash, deadline, by, comment' }),
+  commands: z.array(z.record(z.string(), z.unknown())).openapi({ description: 'Every command run on the host: phase, command, allowedBy, exitCode, output (redacted, truncated)' }),
+  verification: z.object({ passed: z.boolean(), failures: z.array(z.string()) }).nullable(),
+  result: z.record(z.string(), z.unknown()).nullable(),
   workflow: z
     .object({
       id: z.string(),
@@ -184,7 +194,7 @@ export const TagIdParam = z.object({ tagId: z.string().openapi({ param: { name: 
 export const TimelineEntrySchema = z
   .object({
     step: z.string(),
-    kind: z.enum(['workflow', 'activity', 'signal', 'timer']),
+    kind: z.enum(['workflow', 'activity', 'signal', 'update', 'timer']),
     outcome: z.enum(['running', 'completed', 'failed', 'timed_out', 'cancelled', 'scheduled', 'info']),
     scheduledAt: z.string().nullable(),
     startedAt: z.string().nullable(),
@@ -196,6 +206,20 @@ export const TimelineEntrySchema = z
     failure: z.string().nullable(),
   })
   .openapi('TimelineEntry');
+
+export const HostCommandEntrySchema = z
+  .object({
+    at: z.string().nullable(),
+    step: z.string(),
+    phase: z.string().openapi({ description: 'diagnostic, guard, fix, verification' }),
+    id: z.string(),
+    command: z.string(),
+    allowedBy: z.string().openapi({ description: 'policy:read-only, policy:auto-low-risk, or approval:<who>' }),
+    exitCode: z.number().int().nullable(),
+    timedOut: z.boolean(),
+    output: z.string().openapi({ description: 'Redacted, truncated' }),
+  })
+  .openapi('HostCommand');
 
 export const ResultSchema = z
   .object({

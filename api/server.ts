@@ -27,6 +27,7 @@ export async function startApiServer(options: { config: Config; store: Store; cl
   const app = createApp({
     knowledge,
     vault,
+    remediation: { approvalTimeoutMs: config.remediation.approvalTimeoutMs, autoApproveLowRisk: config.remediation.autoApproveLowRisk },
     runbooks,
     diagnosis: createTemporalDiagnosisGateway(client, { taskQueue: config.temporal.taskQueue }),
     ingestion: createTemporalIngestionGateway(client, { taskQueue: config.temporal.taskQueue }),

@@ -2,6 +2,7 @@ import {
   isGrpcServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
   type Client,
 } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
@@ -17,6 +18,7 @@ import {
   type RemediateIncidentInput,
 } from '../core/incident-workflow.js';
 import { ProblemError } from './problem.js';
+import { approvalUpdate, type ApprovalDecisionInput, type ApprovalState } from '../core/remediation.js';
 
 export interface WorkflowSummary {
   id: string;
@@ -35,6 +37,8 @@ export interface IncidentWorkflowGateway {
   /** The final state a completed run returned, read from its close event (no worker replay). */
   completedState(workflowId: string, timeoutMs: number): Promise<IncidentWorkflowState>;
   cancel(workflowId: string): Promise<void>;
+  /** Approves or rejects the plan a run waits on; 409 when nothing waits or the plan changed. */
+  decideApproval(workflowId: string, decision: ApprovalDecisionInput): Promise<ApprovalState>;
   fetchHistory(workflowId: string): Promise<temporal.api.history.v1.IHistory>;
   ping(timeoutMs: number): Promise<void>;
 }
@@ -122,6 +126,16 @@ export function createTemporalIncidentGateway(client: Client, options: { taskQue
         await withDeadline(5000, () => client.workflow.getHandle(workflowId).cancel());
       } catch (err) {
         mapTemporalError(err);
+      }
+    },
+    async decideApproval(workflowId, decision) {
+      try {
+        return await withDeadline(10_000, () => client.workflow.getHandle(workflowId).executeUpdate(approvalUpdate, { args: [decision] }));
+      } catch (err) {
+        // The workflow's validator refused (nothing pending, plan changed): a conflict, with its reason.
+        if (err instanceof WorkflowUpdateFailedError) throw new ProblemError(409, 'conflict', err.cause?.message ?? err.message);
+        if (isGrpcServiceError(err) && err.code === 5 /* NOT_FOUND: run already closed */) throw new ProblemError(409, 'conflict', 'The incident’s run has finished; there is nothing to approve.');
+        return mapTemporalError(err);
       }
     },
     async fetchHistory(workflowId) {

@@ -7,7 +7,7 @@ import { redact, truncateText } from '../core/redact.js';
 export interface TimelineEntry {
   /** Activity name (e.g. lookupCmdbItem), signal name, or a workflow-level event (started, completed…). */
   step: string;
-  kind: 'workflow' | 'activity' | 'signal' | 'timer';
+  kind: 'workflow' | 'activity' | 'signal' | 'update' | 'timer';
   outcome: 'running' | 'completed' | 'failed' | 'timed_out' | 'cancelled' | 'scheduled' | 'info';
   scheduledAt: string | null;
   startedAt: string | null;
@@ -180,6 +180,22 @@ export async function buildIncidentTimeline(
         output: null,
         failure: null,
       });
+    } else if (event.workflowExecutionUpdateAcceptedEventAttributes) {
+      // An approval or rejection: who decided, on which plan, and when.
+      const attrs = event.workflowExecutionUpdateAcceptedEventAttributes;
+      entries.push({
+        step: attrs.acceptedRequest?.input?.name ?? 'update',
+        kind: 'update',
+        outcome: 'info',
+        scheduledAt: at,
+        startedAt: at,
+        finishedAt: at,
+        attempt: 1,
+        durationMs: 0,
+        input: await decode(attrs.acceptedRequest?.input?.args),
+        output: null,
+        failure: null,
+      });
     } else if (event.timerStartedEventAttributes) {
       const attrs = event.timerStartedEventAttributes;
       const entry: TimelineEntry = {
@@ -239,4 +255,63 @@ function workflowEvent(
   output: unknown,
 ): TimelineEntry {
   return { step, kind: 'workflow', outcome, scheduledAt: at, startedAt: at, finishedAt: at, attempt: 1, durationMs: 0, input: null, output, failure };
+}
+
+/** One command run on a host, as the audit trail lists it. */
+export interface HostCommandEntry {
+  at: string | null;
+  /** The activity that ran it. */
+  step: string;
+  phase: string;
+  id: string;
+  command: string;
+  allowedBy: string;
+  exitCode: number | null;
+  timedOut: boolean;
+  output: string;
+}
+
+/** Activities whose results carry the commands they ran (runs: HostCommandRun[]). */
+const COMMAND_STEPS = new Set(['runDiagnostics', 'applyRemediationAction', 'verifyRemediation']);
+
+/**
+ * Every command run on a host, from the results of the activities that ran them: the command, the
+ * policy or person that allowed it, its exit status and its (already redacted, truncated) output.
+ */
+export function hostCommandsFromHistory(history: temporal.api.history.v1.IHistory, options: { payloadConverter?: PayloadConverter } = {}): HostCommandEntry[] {
+  const converter = options.payloadConverter ?? defaultPayloadConverter;
+  const typeByScheduledId = new Map<string, string>();
+  const commands: HostCommandEntry[] = [];
+  for (const event of history.events ?? []) {
+    if (event.activityTaskScheduledEventAttributes) {
+      typeByScheduledId.set(eventId(event), event.activityTaskScheduledEventAttributes.activityType?.name ?? '');
+      continue;
+    }
+    const completed = event.activityTaskCompletedEventAttributes;
+    if (!completed) continue;
+    const step = typeByScheduledId.get(String(completed.scheduledEventId ?? '')) ?? '';
+    if (!COMMAND_STEPS.has(step)) continue;
+    let value: unknown;
+    try {
+      value = arrayFromPayloads(converter, (completed.result?.payloads ?? []) as Payload[])[0];
+    } catch {
+      continue;
+    }
+    const runs = Array.isArray(value) ? value : ((value as { runs?: unknown } | null)?.runs ?? []);
+    if (!Array.isArray(runs)) continue;
+    for (const run of runs as Record<string, unknown>[]) {
+      commands.push({
+        at: typeof run.at === 'string' ? run.at : iso(eventMs(event)),
+        step,
+        phase: String(run.phase ?? ''),
+        id: String(run.id ?? ''),
+        command: redact(String(run.command ?? '')),
+        allowedBy: String(run.allowedBy ?? ''),
+        exitCode: typeof run.exitCode === 'number' ? run.exitCode : null,
+        timedOut: run.timedOut === true,
+        output: truncateText(redact(String(run.output ?? '')), 2000),
+      });
+    }
+  }
+  return commands;
 }

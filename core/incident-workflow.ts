@@ -3,6 +3,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { IncidentStatus, Severity } from './incident.js';
+import type { Analysis, ApprovalState, HostCommandRun, ProposedAction, RemediationPlan, RemediationSettings } from './remediation.js';
 
 /** Registered workflow type name; the API starts it by this name and never loads workflow code. */
 export const INCIDENT_WORKFLOW_TYPE = 'remediateIncident';
@@ -14,6 +15,8 @@ export interface RemediateIncidentInput {
   incidentNumber: number;
   severity: Severity;
   tagId: string;
+  /** Approval timeout and auto-run policy, fixed at start so the run's history shows them. */
+  settings?: RemediationSettings | undefined;
 }
 
 export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
@@ -49,6 +52,16 @@ export interface IncidentWorkflowState {
   context: { note: string; author: string; at: string }[];
   summary: string | null;
   error: string | null;
+  /** The diagnostic plan (runbook, parameters, read-only commands, refused ones). */
+  plan?: RemediationPlan | null;
+  /** What the runbook rules established from the diagnostics. */
+  analysis?: Pick<Analysis, 'findings' | 'refused' | 'planHash' | 'rollback'> | null;
+  rootCause?: string | null;
+  proposedActions?: ProposedAction[];
+  approval?: ApprovalState | null;
+  /** Every command run on the host, in order, with who or what allowed it. */
+  commands?: HostCommandRun[];
+  verification?: { passed: boolean; failures: string[] } | null;
 }
 
 export const incidentStateQuery = defineQuery<IncidentWorkflowState>('incidentState');
@@ -57,7 +70,19 @@ export const incidentStateQuery = defineQuery<IncidentWorkflowState>('incidentSt
 export const addIncidentContextSignal = defineSignal<[{ note: string; author: string }]>('addContext');
 
 /** Names of the activities of the incident workflow, in the order they normally run. */
-export const INCIDENT_STEPS = ['recordIncident', 'lookupCmdbItem', 'writeIncidentResult'] as const;
+export const INCIDENT_STEPS = [
+  'recordIncident',
+  'lookupCmdbItem',
+  'planRemediation',
+  'runDiagnostics',
+  'analyseDiagnostics',
+  'setIncidentStatus',
+  'acquireHostLease',
+  'applyRemediationAction',
+  'verifyRemediation',
+  'releaseHostLease',
+  'writeIncidentResult',
+] as const;
 export type IncidentStepName = (typeof INCIDENT_STEPS)[number];
 
 /** Custom search attributes declared in temporal-dev.yaml (all Keyword), typed for upserts and starts. */

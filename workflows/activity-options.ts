@@ -41,3 +41,31 @@ export const SSH_READ_STEP: ActivityOptions = {
     nonRetryableErrorTypes: ['NotInWorkflow'],
   },
 };
+
+/** A change on a host. Fix commands get two minutes each; guards make a retry apply nothing twice. */
+export const SSH_CHANGE_STEP: ActivityOptions = {
+  startToCloseTimeout: '5 minutes',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: ['NotInWorkflow', 'HostKeyMismatch', 'SshAuthenticationFailed', 'CredentialNotFound', 'CommandRefused', 'ApprovalRequired', 'TargetGone', 'HostAccessUnavailable'],
+  },
+};
+
+/** Read-only remediation steps on a host; the same final failures as a change. */
+export const SSH_REMEDIATION_READ_STEP: ActivityOptions = {
+  ...SSH_CHANGE_STEP,
+  startToCloseTimeout: '2 minutes',
+};
+
+/**
+ * Waiting for a host lease: retried every few seconds while another run changes the host or the
+ * tenant is at its cap, for at most 30 minutes (then the incident escalates).
+ */
+export const LEASE_WAIT_STEP: ActivityOptions = {
+  startToCloseTimeout: '15 seconds',
+  scheduleToCloseTimeout: '30 minutes',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 1.5, maximumInterval: '15 seconds', nonRetryableErrorTypes: ['NotInWorkflow'] },
+};

@@ -2,12 +2,16 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { IncidentActivities } from '../activities/incident.js';
+import type { RemediationActivities } from '../activities/remediation.js';
+import { approvalUpdate, DEFAULT_REMEDIATION_SETTINGS, type ApprovalState, type ProposedAction } from '../core/remediation.js';
 import type { IncidentStatus } from '../core/incident.js';
 import {
   addIncidentContextSignal,
@@ -17,12 +21,19 @@ import {
   type IncidentWorkflowState,
   type RemediateIncidentInput,
 } from '../core/incident-workflow.js';
-import { STORE_STEP } from './activity-options.js';
+import { LEASE_WAIT_STEP, SSH_CHANGE_STEP, SSH_REMEDIATION_READ_STEP, STORE_STEP } from './activity-options.js';
 
 const { recordIncident, lookupCmdbItem, writeIncidentResult } = proxyActivities<IncidentActivities>(STORE_STEP);
+const { planRemediation, analyseDiagnostics, setIncidentStatus, releaseHostLease } = proxyActivities<RemediationActivities>(STORE_STEP);
+const { runDiagnostics, verifyRemediation } = proxyActivities<RemediationActivities>(SSH_REMEDIATION_READ_STEP);
+const { applyRemediationAction } = proxyActivities<RemediationActivities>(SSH_CHANGE_STEP);
+const { acquireHostLease } = proxyActivities<RemediationActivities>(LEASE_WAIT_STEP);
 
 /**
- * The incident run: record → CMDB lookup → (remediation stages slot in here) → result write.
+ * The incident run: record → CMDB lookup → plan (runbook + knowledge) → read-only diagnostics over
+ * SSH → analysis (root cause, proposed fixes rated by the policy) → approval gate (low-risk runbook
+ * fixes run on their own; anything else waits for a human, bound to the exact commands) → host lease
+ * → fixes (guarded) → verification → result write; escalation whenever a step cannot go on.
  * Its state is queryable at any time, its status mirrors into the IncidentStatus search attribute,
  * and a cancellation still writes a `cancelled` result before the run ends.
  */
@@ -74,6 +85,160 @@ export async function remediateIncident(input: RemediateIncidentInput): Promise<
     setStatus(status);
   }
 
+  const settings = input.settings ?? DEFAULT_REMEDIATION_SETTINGS;
+  const targetRef = { tenantId: input.tenantId, tagId: input.tagId };
+  state.commands = [];
+  state.proposedActions = [];
+  state.approval = null;
+
+  setHandler(
+    approvalUpdate,
+    (decision) => {
+      const approval = state.approval!;
+      Object.assign(approval, {
+        decision: decision.decision === 'approve' ? 'approved' : 'rejected',
+        by: decision.by.slice(0, 200),
+        comment: decision.comment?.slice(0, 2000) ?? null,
+        decidedAt: new Date().toISOString(),
+      } satisfies Partial<ApprovalState>);
+      return approval;
+    },
+    {
+      // Rejected before it reaches history: nothing waits, or the approver saw another plan.
+      validator: (decision) => {
+        if (state.approval?.decision !== 'pending') throw new Error('No plan is waiting for approval.');
+        if (decision.planHash && decision.planHash !== state.approval.planHash) {
+          throw new Error(`The plan changed: approve plan ${state.approval.planHash}, not ${decision.planHash}.`);
+        }
+      },
+    },
+  );
+
+  async function markStatus(status: 'awaiting_approval' | 'remediating' | 'verifying'): Promise<void> {
+    setStatus(status);
+    await step('setIncidentStatus', () => setIncidentStatus({ ...ref, status }));
+  }
+
+  function outcomeDetails(): Record<string, unknown> {
+    return {
+      target: state.target,
+      plan: state.plan,
+      findings: state.findings,
+      rootCause: state.rootCause ?? null,
+      proposedActions: state.proposedActions,
+      approval: state.approval,
+      commands: state.commands,
+      verification: state.verification ?? null,
+      context: state.context,
+    };
+  }
+
+  async function remediate(target: NonNullable<IncidentWorkflowState['target']>): Promise<void> {
+    const plan = await step('planRemediation', () => planRemediation({ ...targetRef, incidentId: input.incidentId }));
+    state.plan = plan;
+    state.findings.push(
+      plan.runbookId
+        ? `Runbook '${plan.runbookTitle}' matches the incident (confidence ${plan.confidence}).`
+        : 'No runbook matches the incident text; collecting baseline evidence only.',
+    );
+
+    const diagnostics = plan.diagnostics.map((d) => ({ id: d.id, command: d.command }));
+    let runs: Awaited<ReturnType<typeof runDiagnostics>> = [];
+    try {
+      runs = diagnostics.length ? await step('runDiagnostics', () => runDiagnostics({ ...targetRef, commands: diagnostics })) : [];
+    } catch (err) {
+      // A host we cannot reach or log in to is a human's job; a changed host key is a failure (below).
+      const type = failureType(err);
+      if (!type || !UNREACHABLE_HOST_FAILURES.has(type)) throw err;
+      state.findings.push(`Diagnostics could not run on ${target.hostname}: ${failureMessage(err)}`);
+      await finish('escalated', `Cannot run diagnostics on ${target.hostname} (${type}): escalated to on-call; nothing was changed.`, outcomeDetails());
+      return;
+    }
+    state.commands!.push(...runs);
+
+    if (!plan.runbookId) {
+      await finish('escalated', 'No runbook covers this incident: escalated to on-call with the evidence gathered.', outcomeDetails());
+      return;
+    }
+    const analysis = await step('analyseDiagnostics', () => analyseDiagnostics({ ...targetRef, runbookId: plan.runbookId!, parameters: plan.parameters, runs }));
+    state.analysis = { findings: analysis.findings, refused: analysis.refused, planHash: analysis.planHash, rollback: analysis.rollback };
+    state.rootCause = analysis.rootCause;
+    state.proposedActions = analysis.actions;
+    for (const finding of analysis.findings) state.findings.push(`${finding.finding} (${finding.diagnostic}): ${finding.evidence}`);
+    for (const refused of analysis.refused) state.findings.push(`Fix ${refused.id} will not run: ${refused.reason}.`);
+
+    if (analysis.actions.length === 0 || !analysis.planHash) {
+      const why = analysis.findings.length === 0 ? 'the diagnostics established no known cause' : 'no safe fix applies to what the diagnostics found';
+      await finish('escalated', `${plan.runbookTitle}: ${why}; escalated to on-call with the evidence.`, outcomeDetails());
+      return;
+    }
+
+    const autoRun = settings.autoApproveLowRisk && analysis.actions.every((a) => a.risk === 'low');
+    const now = new Date().toISOString();
+    let allowedBy: string;
+    if (autoRun) {
+      state.approval = { decision: 'auto', planHash: analysis.planHash, requestedAt: now, deadline: null, by: 'policy:auto-low-risk', comment: null, decidedAt: now };
+      allowedBy = 'policy:auto-low-risk';
+    } else {
+      state.approval = {
+        decision: 'pending',
+        planHash: analysis.planHash,
+        requestedAt: now,
+        deadline: new Date(Date.now() + settings.approvalTimeoutMs).toISOString(),
+        by: null,
+        comment: null,
+        decidedAt: null,
+      };
+      await markStatus('awaiting_approval');
+      // A durable timer: the wait survives worker and server restarts.
+      const decided = await condition(() => state.approval?.decision !== 'pending', settings.approvalTimeoutMs);
+      if (!decided) {
+        state.approval.decision = 'timed_out';
+        state.approval.decidedAt = new Date().toISOString();
+        await finish('escalated', `No approval within ${Math.round(settings.approvalTimeoutMs / 1000)} s: escalated to on-call; nothing was changed.`, outcomeDetails());
+        return;
+      }
+      if (state.approval.decision === 'rejected') {
+        await finish('escalated', `Plan rejected by ${state.approval.by ?? 'an operator'}${state.approval.comment ? `: ${state.approval.comment}` : ''}; escalated, nothing was changed.`, outcomeDetails());
+        return;
+      }
+      allowedBy = `approval:${state.approval.by ?? 'unknown'}`;
+    }
+
+    // One run changes a host at a time; a second incident for the same host waits here for its turn.
+    try {
+      await step('acquireHostLease', () => acquireHostLease({ tenantId: input.tenantId, host: target.address }));
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      await finish('escalated', `${target.hostname} stayed busy with another remediation (or the tenant at its limit) for 30 minutes; escalated, nothing was changed.`, outcomeDetails());
+      return;
+    }
+    try {
+      await markStatus('remediating');
+      const outcomes: { action: ProposedAction; outcome: string }[] = [];
+      for (const action of analysis.actions) {
+        const applied = await step('applyRemediationAction', () => applyRemediationAction({ ...targetRef, action, allowedBy }));
+        state.commands!.push(...applied.runs);
+        outcomes.push({ action, outcome: applied.outcome });
+        if (applied.outcome === 'failed') break;
+      }
+      await markStatus('verifying');
+      const checks = analysis.verification.map((v) => ({ id: v.id, command: v.command, expect: v.expect }));
+      const verified = await step('verifyRemediation', () => verifyRemediation({ ...targetRef, checks }));
+      state.commands!.push(...verified.runs);
+      state.verification = { passed: verified.passed, failures: verified.failures };
+      const applied = outcomes.map((o) => `${o.action.id}: ${o.outcome}`).join(', ');
+      if (verified.passed) {
+        await finish('resolved', `${plan.runbookTitle}: ${state.rootCause ?? 'cause found'} Fixed (${applied}) and verified.`, outcomeDetails());
+      } else {
+        const rollback = analysis.rollback ? ` Rollback guidance: ${analysis.rollback}` : '';
+        await finish('escalated', `${plan.runbookTitle}: fix applied (${applied}) but verification failed (${verified.failures.join('; ')}); escalated.${rollback}`, outcomeDetails());
+      }
+    } finally {
+      await CancellationScope.nonCancellable(() => step('releaseHostLease', () => releaseHostLease({ tenantId: input.tenantId, host: target.address })));
+    }
+  }
+
   try {
     await step('recordIncident', () => recordIncident(ref));
     setStatus('investigating');
@@ -93,18 +258,21 @@ export async function remediateIncident(input: RemediateIncidentInput): Promise<
       `Target ${target.hostname} (${target.address}:${target.port}, ${target.environment}) resolved from CMDB item '${target.tagId}'.`,
     );
 
-    // Remediation stages (knowledge retrieval, diagnostics, approval, resolution, verification)
-    // arrive with the remediation pipeline; until then the run hands the triaged incident to a human.
-    await finish('escalated', `Target ${target.hostname} identified; no automated remediation stage is enabled, escalated to on-call.`, {
-      target,
-      findings: state.findings,
-      context: state.context,
-    });
+    // Runs recorded before the remediation stages existed replay as they ran: triage, then escalate.
+    if (!patched('remediation-pipeline')) {
+      await finish('escalated', `Target ${target.hostname} identified; no automated remediation stage is enabled, escalated to on-call.`, {
+        target,
+        findings: state.findings,
+        context: state.context,
+      });
+      return state;
+    }
+    await remediate(target);
     return state;
   } catch (err) {
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(() =>
-        finish('cancelled', 'Cancelled by request before the run finished.', { findings: state.findings, context: state.context }),
+        finish('cancelled', 'Cancelled by request before the run finished.', { ...outcomeDetails(), findings: state.findings, context: state.context }),
       );
       throw err;
     }
@@ -113,10 +281,21 @@ export async function remediateIncident(input: RemediateIncidentInput): Promise<
       throw ApplicationFailure.nonRetryable(`Incident run failed: ${state.error}`, 'IncidentNotFound');
     }
     await CancellationScope.nonCancellable(() =>
-      finish('failed', `Run failed: ${state.error}`, { findings: state.findings, error: state.error }),
+      finish('failed', `Run failed: ${state.error}`, { ...outcomeDetails(), error: state.error }),
     ).catch(() => undefined);
     throw ApplicationFailure.nonRetryable(`Incident run failed: ${state.error}`, 'IncidentRunFailed');
   }
+}
+
+/** Failures that mean "this host cannot be worked on from here": the incident escalates. */
+const UNREACHABLE_HOST_FAILURES = new Set(['CredentialNotFound', 'SshAuthenticationFailed', 'HostUnreachable', 'HostAccessUnavailable', 'TargetGone']);
+
+function failureType(err: unknown): string | null {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? (err.cause.type ?? null) : null;
+}
+
+function failureMessage(err: unknown): string {
+  return err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
 }
 
 function isIncidentGone(err: unknown): boolean {

@@ -3,9 +3,12 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { isTerminalIncidentStatus, type Incident } from '../../core/incident.js';
 import type { Store } from '../../adapters/store/store.js';
 import type { IncidentWorkflowGateway } from '../temporal-gateway.js';
-import { buildIncidentTimeline } from '../timeline.js';
+import type { IncidentWorkflowState } from '../../core/incident-workflow.js';
+import { DEFAULT_REMEDIATION_SETTINGS, type RemediationSettings } from '../../core/remediation.js';
+import { buildIncidentTimeline, hostCommandsFromHistory } from '../timeline.js';
 import { conflict, notFound, ProblemError } from '../problem.js';
 import {
+  HostCommandEntrySchema,
   IdParam,
   IncidentCreateSchema,
   IncidentDetailSchema,
@@ -36,8 +39,59 @@ const IdempotencyHeader = z.object({
     .openapi({ description: 'Repeat-safe creation: the same key returns the incident created first and starts nothing.' }),
 });
 
-export function incidentRoutes(store: Store, workflows: IncidentWorkflowGateway) {
+const ApprovalBody = z
+  .object({
+    comment: z.string().trim().max(2000).optional(),
+    planHash: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'the sha256 planHash shown in approval.planHash')
+      .optional()
+      .openapi({ description: 'The plan you reviewed (approval.planHash of GET /incidents/{id}); if the plan changed since, the answer is 409' }),
+  })
+  .strict()
+  .openapi('ApprovalDecision');
+
+const ApprovalSchema = z
+  .object({
+    decision: z.enum(['pending', 'approved', 'rejected', 'timed_out', 'auto']),
+    planHash: z.string(),
+    requestedAt: z.string(),
+    deadline: z.string().nullable(),
+    by: z.string().nullable(),
+    comment: z.string().nullable(),
+    decidedAt: z.string().nullable(),
+  })
+  .openapi('Approval');
+
+export function incidentRoutes(store: Store, workflows: IncidentWorkflowGateway, settings: RemediationSettings = DEFAULT_REMEDIATION_SETTINGS) {
   const app = createRouter();
+
+  for (const decision of ['approve', 'reject'] as const) {
+    app.openapi(
+      createRoute({
+        method: 'post',
+        path: `/{id}/${decision}`,
+        tags,
+        security,
+        summary: decision === 'approve' ? 'Approve the proposed fix commands the run waits on (bound to their planHash)' : 'Reject the proposed fix commands: the run escalates and changes nothing',
+        request: { params: IdParam, body: jsonBody(ApprovalBody) },
+        responses: { 200: json(ApprovalSchema, 'The decision, as the run recorded it'), ...problemResponses(400, 401, 403, 404, 409, 415, 422, 503) },
+      }),
+      async (c) => {
+        const principal = c.get('principal');
+        const incident = await load(principal.tenantId, c.req.valid('param').id);
+        if (isTerminalIncidentStatus(incident.status)) throw conflict(`Incident ${incident.number} is already ${incident.status}.`);
+        const body = c.req.valid('json');
+        const approval = await workflows.decideApproval(incident.workflowId, {
+          decision,
+          by: principal.subject,
+          ...(body.planHash ? { planHash: body.planHash } : {}),
+          ...(body.comment ? { comment: body.comment } : {}),
+        });
+        return c.json(approval, 200);
+      },
+    );
+  }
 
   async function load(tenantId: string, id: string): Promise<Incident> {
     const incident = await store.incidents.get(tenantId, id);
@@ -90,6 +144,7 @@ export function incidentRoutes(store: Store, workflows: IncidentWorkflowGateway)
           severity: incident.severity,
           tagId: incident.tagId,
           targetHost: item.hostname,
+          settings,
         });
       } catch (err) {
         // No half-written record: an incident without its workflow is removed before answering.
@@ -155,7 +210,27 @@ export function incidentRoutes(store: Store, workflows: IncidentWorkflowGateway)
       } catch (err) {
         workflowError = reason(err);
       }
-      return c.json({ ...toIncidentResponse(incident), workflow, workflowError }, 200);
+      // The remediation's story at the top level, for clients that do not read workflow internals.
+      const state = (workflow?.state ?? null) as Partial<IncidentWorkflowState> | null;
+      const latest = (await store.results.listForIncident(incident.tenantId, incident.id)).at(-1);
+      const live = state?.status && !isTerminalIncidentStatus(incident.status) ? state.status : incident.status;
+      return c.json(
+        {
+          ...toIncidentResponse(incident),
+          status: live,
+          plan: state?.plan ?? null,
+          findings: state?.findings ?? [],
+          rootCause: state?.rootCause ?? null,
+          proposedActions: state?.proposedActions ?? [],
+          approval: state?.approval ?? null,
+          commands: state?.commands ?? [],
+          verification: state?.verification ?? null,
+          result: latest ? (({ tenantId: _t, ...rest }) => rest)(latest) : null,
+          workflow,
+          workflowError,
+        },
+        200,
+      );
     },
   );
 
@@ -191,14 +266,17 @@ export function incidentRoutes(store: Store, workflows: IncidentWorkflowGateway)
       summary: 'Audit trail of the incident’s run, from its workflow history',
       request: { params: IdParam },
       responses: {
-        200: json(z.object({ incidentId: z.string(), workflowId: z.string(), entries: z.array(TimelineEntrySchema) }), 'The timeline'),
+        200: json(
+          z.object({ incidentId: z.string(), workflowId: z.string(), entries: z.array(TimelineEntrySchema), commands: z.array(HostCommandEntrySchema) }),
+          'The timeline, and every command run on the host',
+        ),
         ...problemResponses(401, 404, 503),
       },
     }),
     async (c) => {
       const incident = await load(c.get('principal').tenantId, c.req.valid('param').id);
       const history = await workflows.fetchHistory(incident.workflowId);
-      return c.json({ incidentId: incident.id, workflowId: incident.workflowId, entries: await buildIncidentTimeline(history) }, 200);
+      return c.json({ incidentId: incident.id, workflowId: incident.workflowId, entries: await buildIncidentTimeline(history), commands: hostCommandsFromHistory(history) }, 200);
     },
   );
 

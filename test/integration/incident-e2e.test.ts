@@ -66,11 +66,16 @@ describe('incident lifecycle over HTTP', () => {
       await stack.call('GET', `/api/v1/incidents/${incident.id}/timeline`),
     );
     const steps = timeline.entries.filter((entry) => entry.kind === 'activity');
+    // "nginx down" matches the service-down runbook, but web-01's credential was never stored:
+    // the diagnostics step refuses at once (no retry) and the run escalates, changing nothing.
     expect(steps.map((s) => [s.step, s.outcome, s.attempt])).toEqual([
       ['recordIncident', 'completed', 1],
       ['lookupCmdbItem', 'completed', 1],
+      ['planRemediation', 'completed', 1],
+      ['runDiagnostics', 'failed', 1],
       ['writeIncidentResult', 'completed', 1],
     ]);
+    expect(steps[3]!.failure).toMatch(/CredentialNotFound: SSH credential 'web-01-key' of CMDB item 'web-01' does not exist/);
     expect(steps.every((s) => s.startedAt !== null)).toBe(true);
     expect(steps[1]!.output).toMatchObject({ hostname: 'web-01.example.internal', address: '10.20.0.7' });
     expect(timeline.entries.at(-1)).toMatchObject({ step: 'workflowCompleted', outcome: 'completed' });

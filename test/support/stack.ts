@@ -18,6 +18,7 @@ import { createInfraWorker } from '../../worker.js';
 import { LocalKnowledgeBase } from '../../adapters/knowledge/knowledge-base.js';
 import type { LlmProvider } from '../../adapters/llm/llm.js';
 import type { EmbeddingProvider } from '../../adapters/llm/embeddings.js';
+import type { RemediationSettings } from '../../core/remediation.js';
 import type { KubernetesCluster } from '../../adapters/kubernetes/kubernetes-cluster.js';
 import { connectTestClient, connectTestWorker, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from './temporal.js';
 
@@ -52,6 +53,8 @@ export async function startTestStack(options: {
   llm?: LlmProvider;
   kubernetes?: KubernetesCluster;
   embedder?: EmbeddingProvider;
+  remediation?: RemediationSettings;
+  maxConcurrentRemediations?: number;
 } = {}): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'infraai-it-'));
   const store = options.store ?? (await createStore({ kind: 'pglite', dataDir }));
@@ -74,6 +77,7 @@ export async function startTestStack(options: {
       ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}),
       ...(options.embedder ? { embedder: options.embedder } : {}),
       hostAccess: createHostAccess({ vault, hostKeys: store.hostKeys, connectTimeoutMs: 5000 }),
+      ...(options.maxConcurrentRemediations ? { maxConcurrentRemediations: options.maxConcurrentRemediations } : {}),
       workflowBundlePath: testWorkflowBundlePath(),
     });
     workerRun = worker.run();
@@ -83,6 +87,7 @@ export async function startTestStack(options: {
   const app = createApp({
     store,
     vault,
+    ...(options.remediation ? { remediation: options.remediation } : {}),
     knowledge,
     runbooks: await loadRunbooks(),
     diagnosis: createTemporalDiagnosisGateway(client, { taskQueue }),

@@ -166,9 +166,12 @@ describe('remediateIncident workflow', () => {
 
     expect(state.status).toBe('escalated');
     expect(state.target).toMatchObject({ tagId: 'web-01', hostname: 'web-01.lab.internal', port: 2222, sshCredential: 'lab-key' });
+    // "Service down" matches a runbook, but this worker has no host access: the run escalates.
     expect(state.steps.map((s) => [s.name, s.status])).toEqual([
       ['recordIncident', 'completed'],
       ['lookupCmdbItem', 'completed'],
+      ['planRemediation', 'completed'],
+      ['runDiagnostics', 'failed'],
       ['writeIncidentResult', 'completed'],
     ]);
 
@@ -245,9 +248,11 @@ describe('remediateIncident workflow', () => {
     expect(steps.map((s) => [s.step, s.outcome])).toEqual([
       ['recordIncident', 'completed'],
       ['lookupCmdbItem', 'completed'],
+      ['planRemediation', 'completed'],
+      ['runDiagnostics', 'failed'],
       ['writeIncidentResult', 'completed'],
     ]);
-    const write = steps[2]!;
+    const write = steps[4]!;
     expect(write.attempt).toBe(3);
     expect(write.failure).toContain('connection reset by peer');
     expect(write.input).toMatchObject({ status: 'escalated', incidentId: incident.id });

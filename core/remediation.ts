@@ -1,0 +1,100 @@
+// Contract of the remediation stages of the incident workflow (workflow-safe: types and message
+// definitions only). Commands are planned from bundled runbooks (or an LLM when configured),
+// checked by the command policy, run over SSH by activities, and every run is kept in the state.
+import { defineUpdate } from '@temporalio/workflow';
+
+export type ActionRisk = 'low' | 'high';
+
+/** A read-only command the plan wants to run, and why. */
+export interface PlannedDiagnostic {
+  id: string;
+  command: string;
+  description: string;
+}
+
+export interface RemediationPlan {
+  source: 'planner' | 'llm';
+  runbookId: string | null;
+  runbookTitle: string | null;
+  /** How well the incident text matched the runbook (0..1). */
+  confidence: number;
+  parameters: Record<string, string>;
+  diagnostics: PlannedDiagnostic[];
+  /** Knowledge base documents that informed the plan. */
+  knowledge: { docId: string; title: string; section: string }[];
+  /** Commands the plan wanted that the policy refused or could not fill in. */
+  refused: { id: string; command: string | null; reason: string }[];
+}
+
+/** One command run on a host, as the timeline shows it. */
+export interface HostCommandRun {
+  phase: 'diagnostic' | 'guard' | 'fix' | 'verification' | 'rollback';
+  id: string;
+  command: string;
+  /** Who or what allowed it: `policy:read-only`, `policy:auto-low-risk`, `approval:<who>`. */
+  allowedBy: string;
+  exitCode: number | null;
+  /** Redacted and truncated. */
+  output: string;
+  truncated: boolean;
+  timedOut: boolean;
+  durationMs: number;
+  at: string;
+}
+
+export interface ProposedAction {
+  /** Runbook fix id. */
+  id: string;
+  command: string;
+  /** Read-only check that says the fix is already in place (run first; exit 0 skips the fix). */
+  guard: string | null;
+  risk: ActionRisk;
+  reason: string;
+  /** Why the policy rated the command as it did. */
+  policyReasons: string[];
+  rollback: string | null;
+}
+
+export interface Analysis {
+  findings: { finding: string; diagnostic: string; evidence: string }[];
+  rootCause: string | null;
+  actions: ProposedAction[];
+  /** Fixes the policy refused (forbidden) or could not fill in; they never run. */
+  refused: { id: string; command: string | null; reason: string }[];
+  /** sha256 of the exact proposed commands: an approval is bound to it. */
+  planHash: string | null;
+  verification: { id: string; command: string; expect: string; description: string }[];
+  rollback: string | null;
+}
+
+export interface ApprovalState {
+  /** `auto`: the policy let low-risk runbook fixes run without a human. */
+  decision: 'pending' | 'approved' | 'rejected' | 'timed_out' | 'auto';
+  planHash: string;
+  requestedAt: string;
+  /** When the wait ends on its own (escalation). */
+  deadline: string | null;
+  by: string | null;
+  comment: string | null;
+  decidedAt: string | null;
+}
+
+export interface ApprovalDecisionInput {
+  decision: 'approve' | 'reject';
+  /** The plan the approver saw; absent = the pending one. */
+  planHash?: string | undefined;
+  by: string;
+  comment?: string | undefined;
+}
+
+/** Approve or reject the pending plan; rejected by the validator when nothing waits or the plan changed. */
+export const approvalUpdate = defineUpdate<ApprovalState, [ApprovalDecisionInput]>('decideApproval');
+
+export interface RemediationSettings {
+  /** How long a risky plan waits for a human before the run escalates (ms). */
+  approvalTimeoutMs: number;
+  /** Low-risk fixes of a matched runbook run without approval. */
+  autoApproveLowRisk: boolean;
+}
+
+export const DEFAULT_REMEDIATION_SETTINGS: RemediationSettings = { approvalTimeoutMs: 30 * 60_000, autoApproveLowRisk: true };
