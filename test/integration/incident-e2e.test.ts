@@ -62,7 +62,7 @@ describe('incident lifecycle over HTTP', () => {
       workflow: { id: incident.workflowId, status: 'COMPLETED', state: { status: 'escalated', target: { tagId: 'web-01', sshCredential: 'web-01-key' } } },
     });
 
-    const timeline = await json<{ entries: { step: string; kind: string; outcome: string; attempt: number; input: unknown; output: unknown; startedAt: string | null }[] }>(
+    const timeline = await json<{ entries: { step: string; kind: string; outcome: string; attempt: number; input: unknown; output: unknown; startedAt: string | null; failure: string | null }[] }>(
       await stack.call('GET', `/api/v1/incidents/${incident.id}/timeline`),
     );
     const steps = timeline.entries.filter((entry) => entry.kind === 'activity');

@@ -1,0 +1,169 @@
+import { readFile } from 'node:fs/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cmdbItemFor } from '../../lab/cli.js';
+import { FAULT_SPECS, checkHost, injectFault, resetHost, type FaultName } from '../../lab/faults.js';
+import { labPrerequisites, startCount, startLab, type Lab, type LabHost } from '../../lab/lab.js';
+import { startTestStack, waitFor, type TestStack } from '../support/stack.js';
+
+// Incident remediation end to end on real hosts: a fault is injected into a lab host, an incident
+// is raised over HTTP, and the run (planner only, no LLM) diagnoses over SSH, fixes and verifies.
+// The lab's own health check, not the product, says whether the host is healthy afterwards.
+
+const problems = labPrerequisites();
+const APPROVAL_TIMEOUT_MS = 20_000;
+
+interface IncidentView {
+  id: string;
+  status: string;
+  rootCause: string | null;
+  findings: string[];
+  proposedActions: { id: string; command: string; risk: string }[];
+  approval: { decision: string; planHash: string; by: string | null } | null;
+  commands: { phase: string; command: string; allowedBy: string; exitCode: number | null }[];
+  result: { status: string; summary: string } | null;
+}
+
+interface TimelineView {
+  commands: { phase: string; command: string; allowedBy: string; exitCode: number | null; output: string }[];
+}
+
+describe.skipIf(problems.length > 0)(`remediation on lab hosts${problems.length ? ` (skipped: ${problems.join('; ')})` : ''}`, () => {
+  let lab: Lab;
+  let stack: TestStack;
+  let counter = 0;
+
+  beforeAll(async () => {
+    lab = await startLab({ hosts: 2 });
+    stack = await startTestStack({ withWorker: true, remediation: { approvalTimeoutMs: APPROVAL_TIMEOUT_MS, autoApproveLowRisk: true } });
+    expect((await stack.call('POST', '/api/v1/credentials/ssh', { body: { name: 'lab', username: 'root', privateKey: await readFile(lab.clientKeyPath, 'utf8') } })).status).toBe(201);
+    for (const host of lab.hosts) expect((await stack.call('POST', '/api/v1/cmdb', { body: cmdbItemFor(host) })).status).toBe(201);
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+    await lab?.stop();
+  });
+
+  afterEach(async () => {
+    for (const host of lab?.hosts ?? []) await resetHost(host);
+  });
+
+  const getIncident = async (id: string) => (await (await stack.call('GET', `/api/v1/incidents/${id}`)).json()) as IncidentView;
+
+  async function raise(host: LabHost, title: string, description: string): Promise<string> {
+    counter += 1;
+    const res = await stack.call('POST', '/api/v1/incidents', { body: { title, description, severity: 'high', tagId: host.name }, headers: { 'idempotency-key': `lab-${counter}-${Date.now()}` } });
+    expect(res.status).toBe(201);
+    return ((await res.json()) as { id: string }).id;
+  }
+
+  const settle = (id: string, statuses: string[], timeoutMs = 90_000) =>
+    waitFor(async () => {
+      const incident = await getIncident(id);
+      return statuses.includes(incident.status) ? incident : null;
+    }, `incident ${id} to reach ${statuses.join('/')}`, timeoutMs);
+
+  async function expectHealthy(host: LabHost, fault: FaultName) {
+    const health = await FAULT_SPECS[fault].check(host);
+    expect(health.healthy, health.detail).toBe(true);
+    expect((await checkHost(host)).healthy).toBe(true);
+  }
+
+  const timeline = async (id: string) => (await (await stack.call('GET', `/api/v1/incidents/${id}/timeline`)).json()) as TimelineView;
+
+  it('service crashed: diagnosed, restarted by the low-risk runbook fix without approval, verified; applied once', async () => {
+    const host = lab.hosts[0]!;
+    await injectFault(host, 'service-crashed');
+    expect((await FAULT_SPECS['service-crashed'].check(host)).healthy).toBe(false);
+    const starts = await startCount(host);
+
+    const id = await raise(host, 'labsvc is down on lab1', 'Load balancer health check failing: connection refused on :8080');
+    const done = await settle(id, ['resolved', 'escalated', 'failed']);
+    expect(done.status, JSON.stringify(done, null, 2)).toBe('resolved');
+    expect(done.approval).toMatchObject({ decision: 'auto', by: 'policy:auto-low-risk' });
+    expect(done.rootCause).toMatch(/not running/);
+    expect(done.result).toMatchObject({ status: 'resolved' });
+    await expectHealthy(host, 'service-crashed');
+    expect(await startCount(host)).toBe(starts + 1);
+
+    const { commands } = await timeline(id);
+    expect(commands.filter((c) => c.phase === 'diagnostic').every((c) => c.allowedBy === 'policy:read-only')).toBe(true);
+    expect(commands.filter((c) => c.phase === 'fix')).toEqual([expect.objectContaining({ command: 'supervisorctl start labsvc', allowedBy: 'policy:auto-low-risk', exitCode: 0 })]);
+    expect(commands.filter((c) => c.phase === 'verification').every((c) => c.exitCode === 0)).toBe(true);
+  });
+
+  it('disk full: old temporary files removed, disk below 90%, verified', async () => {
+    const host = lab.hosts[1]!;
+    await injectFault(host, 'disk-full');
+    const id = await raise(host, 'No space left on device on lab2', 'labsvc cannot write /var/lib/labsvc: No space left on device');
+    const done = await settle(id, ['resolved', 'escalated', 'failed']);
+    expect(done.status, JSON.stringify(done, null, 2)).toBe('resolved');
+    await expectHealthy(host, 'disk-full');
+    expect(done.commands.filter((c) => c.phase === 'fix').map((c) => c.command)).toEqual([expect.stringMatching(/^find \/var\/lib\/labsvc -xdev .* -delete$/)]);
+  });
+
+  it('bad configuration: the high-risk restore waits for approval bound to its plan; approved over HTTP, it is fixed', async () => {
+    const host = lab.hosts[0]!;
+    await injectFault(host, 'bad-config');
+    const id = await raise(host, 'labsvc fails after config change on lab1', 'labsvc will not start: parse error in /etc/labsvc/labsvc.conf');
+    const waiting = await settle(id, ['awaiting_approval', 'resolved', 'escalated', 'failed']);
+    expect(waiting.status, JSON.stringify(waiting, null, 2)).toBe('awaiting_approval');
+    expect(waiting.approval).toMatchObject({ decision: 'pending' });
+    expect(waiting.proposedActions.map((a) => a.risk)).toContain('high');
+    expect(waiting.commands.some((c) => c.phase === 'fix')).toBe(false);
+    // Still broken: nothing changes before a human says so.
+    expect((await FAULT_SPECS['bad-config'].check(host)).healthy).toBe(false);
+
+    // An approval of another plan is refused; a viewer cannot approve.
+    const stale = await stack.call('POST', `/api/v1/incidents/${id}/approve`, { body: { planHash: 'f'.repeat(64) } });
+    expect(stale.status).toBe(409);
+    expect(((await stale.json()) as { detail: string }).detail).toMatch(/plan changed/);
+    const viewer = await stack.keyFor('acme', 'viewer');
+    expect((await stack.call('POST', `/api/v1/incidents/${id}/approve`, { key: viewer, body: {} })).status).toBe(403);
+
+    const approved = await stack.call('POST', `/api/v1/incidents/${id}/approve`, { body: { planHash: waiting.approval!.planHash, comment: 'restore the backup' } });
+    expect(approved.status).toBe(200);
+    expect(await approved.json()).toMatchObject({ decision: 'approved', comment: 'restore the backup' });
+    const done = await settle(id, ['resolved', 'escalated', 'failed']);
+    expect(done.status, JSON.stringify(done, null, 2)).toBe('resolved');
+    await expectHealthy(host, 'bad-config');
+    const fixes = done.commands.filter((c) => c.phase === 'fix');
+    expect(fixes).toHaveLength(1);
+    expect(fixes[0]!.allowedBy).toMatch(/^approval:api-key:/);
+    expect((await stack.call('POST', `/api/v1/incidents/${id}/approve`, { body: {} })).status).toBe(409);
+  });
+
+  it('a rejected plan escalates and changes nothing; an unanswered one escalates when the timer fires', async () => {
+    const host = lab.hosts[1]!;
+    await injectFault(host, 'bad-config');
+    const rejectedId = await raise(host, 'labsvc fails after config change on lab2', 'parse error in labsvc.conf after the deploy');
+    await settle(rejectedId, ['awaiting_approval']);
+    expect((await stack.call('POST', `/api/v1/incidents/${rejectedId}/reject`, { body: { comment: 'we roll forward instead' } })).status).toBe(200);
+    const rejected = await settle(rejectedId, ['escalated', 'resolved', 'failed']);
+    expect(rejected.status).toBe('escalated');
+    expect(rejected.approval).toMatchObject({ decision: 'rejected', comment: 'we roll forward instead' });
+    expect(rejected.result?.summary).toMatch(/rejected/);
+    expect(rejected.commands.some((c) => c.phase === 'fix')).toBe(false);
+    expect((await FAULT_SPECS['bad-config'].check(host)).healthy).toBe(false);
+
+    const timedOutId = await raise(host, 'labsvc fails after config change on lab2 (again)', 'parse error in labsvc.conf');
+    await settle(timedOutId, ['awaiting_approval']);
+    const timedOut = await settle(timedOutId, ['escalated', 'resolved', 'failed'], APPROVAL_TIMEOUT_MS + 30_000);
+    expect(timedOut.status).toBe('escalated');
+    expect(timedOut.approval?.decision).toBe('timed_out');
+    expect(timedOut.commands.some((c) => c.phase === 'fix')).toBe(false);
+  });
+
+  it('a fault no runbook covers escalates with the evidence and runs no change', async () => {
+    const host = lab.hosts[0]!;
+    await injectFault(host, 'unknown');
+    const id = await raise(host, 'labsvc health check failing on lab1', 'GET /health answers 500 on lab1');
+    const done = await settle(id, ['resolved', 'escalated', 'failed']);
+    expect(done.status, JSON.stringify(done, null, 2)).toBe('escalated');
+    expect(done.commands.length).toBeGreaterThan(0);
+    expect(done.commands.every((c) => c.phase === 'diagnostic')).toBe(true);
+    expect(done.findings.join('\n')).toMatch(/service-running|RUNNING/);
+    expect((await timeline(id)).commands.some((c) => c.phase === 'fix')).toBe(false);
+    expect((await FAULT_SPECS.unknown.check(host)).healthy).toBe(false);
+  });
+});
