@@ -100,14 +100,28 @@ export interface PlanContext {
   tags?: Record<string, string> | undefined;
 }
 
+/**
+ * Parameter values: the CMDB item's tag first (the operator's own description of the host), then
+ * what was captured from text or given by the caller, then the runbook's default. Text from an
+ * incident or a log therefore cannot redirect a command at another service or path of a host
+ * whose CMDB item says which one it runs.
+ */
 export function resolveParameters(runbook: Runbook, context: PlanContext): Record<string, string> {
   const values: Record<string, string> = {};
   for (const parameter of runbook.parameters) {
-    const value = context.parameters?.[parameter.name] ?? (parameter.tag ? context.tags?.[parameter.tag] : undefined) ?? parameter.default;
+    const tagged = parameter.tag ? context.tags?.[parameter.tag] : undefined;
+    const value = (tagged !== undefined && tagged !== '' ? tagged : undefined) ?? context.parameters?.[parameter.name] ?? parameter.default;
     if (value !== undefined && value !== '') values[parameter.name] = value;
   }
   return values;
 }
+
+/**
+ * What a value may look like to be put into a command: a name, number, path or address. No
+ * spaces, quotes or shell syntax, and no leading dash (it would read as an option).
+ */
+const SAFE_VALUE = /^(?!-)[A-Za-z0-9_.,:@%+=/-]{1,256}$/;
+export const isSafeParameterValue = (value: string): boolean => SAFE_VALUE.test(value) && !value.includes('..');
 
 function pickVariant(variants: CommandVariants | undefined, manager: ServiceManager | null | undefined): string | null {
   if (!variants) return null;
@@ -120,7 +134,8 @@ export function renderCommand(template: string | null, values: Record<string, st
   const unresolved = new Set<string>();
   const command = template.replace(/\{([a-zA-Z][a-zA-Z0-9]*)\}/g, (whole, name: string) => {
     const value = values[name];
-    if (value === undefined) {
+    // A value that could change the command's shape is never substituted: the command stays unresolved.
+    if (value === undefined || !isSafeParameterValue(value)) {
       unresolved.add(name);
       return whole;
     }

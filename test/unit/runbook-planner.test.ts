@@ -128,6 +128,25 @@ describe('plans and analysis', () => {
     expect(healthy.fixes).toEqual([]);
   });
 
+  it('never puts shell syntax from text into a command, and lets the CMDB item’s tags win over captured text', () => {
+    const logGrowth = byId('log-growth');
+    const [match] = classify('/var/log/x;rm${IFS}-rf${IFS}/ is full', [logGrowth]);
+    expect(match?.parameters.logDir).toBe('/var/log/x;rm${IFS}-rf${IFS}/');
+    const plan = planFromRunbook(logGrowth, { parameters: match!.parameters });
+    for (const step of [...plan.diagnostics, ...plan.fixes]) {
+      expect(step.command ?? '').not.toContain(';rm');
+      if (step.command?.includes('{logDir}')) expect(step.unresolved).toContain('logDir');
+    }
+    for (const unsafe of ['a b', '$(id)', '`id`', "x'y", '-rf', '/var/log/../../etc', 'a|b', 'a>b']) {
+      const rendered = planFromRunbook(byId('service-down'), { serviceManager: 'supervisor', parameters: { service: unsafe } });
+      expect(rendered.fixes[0]).toMatchObject({ command: 'supervisorctl start {service}', unresolved: ['service'] });
+    }
+    // The incident says "sshd is down"; the CMDB item says this host runs labsvc: labsvc it is.
+    const [down] = classify('sshd is down', [byId('service-down')]);
+    const tagged = planFromRunbook(byId('service-down'), { serviceManager: 'supervisor', parameters: down!.parameters, tags: { service: 'labsvc' } });
+    expect(tagged.fixes[0]!.command).toBe('supervisorctl start labsvc');
+  });
+
   it('treats text from hosts as data: an instruction in output cannot add a fix', () => {
     const injected = analyse(
       byId('log-growth'),
