@@ -226,8 +226,17 @@ export function createRemediationActivities({ store, knowledge, runbooks, hostAc
           runs.push(toRun('guard', action.id, 'policy:read-only', guard!));
           if (guard!.exitCode === 0) return { outcome: 'already-in-place', runs };
         }
-        Context.current().heartbeat({ action: action.id });
-        const [fix] = await session.run([action.command], { timeoutMs: FIX_TIMEOUT_MS, maxOutputBytes: OUTPUT_CAP_BYTES });
+        // Heartbeats while the fix runs: a worker that dies mid-fix is noticed within the heartbeat
+        // timeout (not the five-minute step timeout), and the retry's guard sees what was done.
+        const context = Context.current();
+        context.heartbeat({ action: action.id });
+        const beat = setInterval(() => context.heartbeat({ action: action.id }), 5_000);
+        let fix: CommandOutcome | undefined;
+        try {
+          [fix] = await session.run([action.command], { timeoutMs: FIX_TIMEOUT_MS, maxOutputBytes: OUTPUT_CAP_BYTES });
+        } finally {
+          clearInterval(beat);
+        }
         runs.push(toRun('fix', action.id, allowedBy, fix!));
         return { outcome: fix!.exitCode === 0 ? 'applied' : 'failed', runs };
       });

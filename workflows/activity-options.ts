@@ -45,6 +45,8 @@ export const SSH_READ_STEP: ActivityOptions = {
 /** A change on a host. Fix commands get two minutes each; guards make a retry apply nothing twice. */
 export const SSH_CHANGE_STEP: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
+  // The fix activity heartbeats every 5 s: a lost worker is noticed in 20 s, not 5 minutes.
+  heartbeatTimeout: '20 seconds',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
@@ -56,7 +58,7 @@ export const SSH_CHANGE_STEP: ActivityOptions = {
 
 /** Read-only remediation steps on a host; the same final failures as a change. */
 export const SSH_REMEDIATION_READ_STEP: ActivityOptions = {
-  ...SSH_CHANGE_STEP,
+  retry: SSH_CHANGE_STEP.retry,
   startToCloseTimeout: '2 minutes',
 };
 

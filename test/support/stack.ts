@@ -55,6 +55,8 @@ export async function startTestStack(options: {
   embedder?: EmbeddingProvider;
   remediation?: RemediationSettings;
   maxConcurrentRemediations?: number;
+  /** The key sealing credentials (a worker process given INFRAAI_SECRETS_KEY can then open them). */
+  secretsKey?: Buffer;
 } = {}): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'infraai-it-'));
   const store = options.store ?? (await createStore({ kind: 'pglite', dataDir }));
@@ -64,7 +66,7 @@ export async function startTestStack(options: {
   let worker: Worker | null = null;
   let workerRun: Promise<void> | null = null;
   // One key for the run: the API seals credentials, the worker's activities open them.
-  const vault = new EncryptedCredentialVault(store, randomBytes(32));
+  const vault = new EncryptedCredentialVault(store, options.secretsKey ?? randomBytes(32));
   const startWorker = async () => {
     if (worker) return;
     workerConnection = await connectTestWorker();
@@ -143,13 +145,13 @@ export async function startTestStack(options: {
   };
 }
 
-export async function waitFor<T>(check: () => T | undefined | null | false | Promise<T | undefined | null | false>, what: string, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(check: () => T | undefined | null | false | Promise<T | undefined | null | false>, what: string, timeoutMs = 30_000, intervalMs = 150): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 

@@ -110,7 +110,7 @@ describe('plans and analysis', () => {
     );
     expect(runaway.findings.map((f) => f.finding)).toEqual(['cpu-hog']);
     expect(runaway.parameters.pid).toBe('4242');
-    expect(runaway.fixes.map((f) => [f.id, f.command, f.risk])).toEqual([['stop-cpu-hog', 'kill -TERM 4242 && sleep 2', 'high']]);
+    expect(runaway.fixes.map((f) => [f.id, f.command, f.risk])).toEqual([['stop-cpu-hog', 'kill -TERM 4242 ; sleep 2', 'high']]);
     expect(runaway.escalate).toBe(false);
     // procps prints 100% and more without a decimal.
     const multiCore = analyse(byId('runaway-cpu'), { 'top-processes': '    PID    PPID USER     %CPU ELAPSED COMMAND\n    220       1 root      178       3 report-builder' }, {});
