@@ -57,10 +57,13 @@ export async function startTestStack(options: {
   maxConcurrentRemediations?: number;
   /** The key sealing credentials (a worker process given INFRAAI_SECRETS_KEY can then open them). */
   secretsKey?: Buffer;
+  /** Another Temporal server than the test run's (e.g. one the test restarts). */
+  temporal?: { address: string; namespace: string };
 } = {}): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'infraai-it-'));
   const store = options.store ?? (await createStore({ kind: 'pglite', dataDir }));
-  const { client, connection } = await connectTestClient();
+  const temporal = options.temporal ?? testTemporal();
+  const { client, connection } = await connectTestClient(temporal);
   const taskQueue = uniqueTaskQueue('it');
   let workerConnection: NativeConnection | null = null;
   let worker: Worker | null = null;
@@ -69,10 +72,10 @@ export async function startTestStack(options: {
   const vault = new EncryptedCredentialVault(store, options.secretsKey ?? randomBytes(32));
   const startWorker = async () => {
     if (worker) return;
-    workerConnection = await connectTestWorker();
+    workerConnection = await connectTestWorker(temporal);
     worker = await createInfraWorker({
       connection: workerConnection,
-      namespace: testTemporal().namespace,
+      namespace: temporal.namespace,
       taskQueue,
       store,
       ...(options.llm ? { llm: options.llm } : {}),

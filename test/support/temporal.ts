@@ -8,14 +8,14 @@ export function testTemporal(): { address: string; namespace: string } {
   return { address: inject('temporalAddress'), namespace: inject('temporalNamespace') };
 }
 
-export async function connectTestClient(): Promise<{ client: Client; connection: Connection }> {
-  const { address, namespace } = testTemporal();
+export async function connectTestClient(target = testTemporal()): Promise<{ client: Client; connection: Connection }> {
+  const { address, namespace } = target;
   const connection = await Connection.connect({ address });
   return { client: new Client({ connection, namespace }), connection };
 }
 
-export async function connectTestWorker(): Promise<NativeConnection> {
-  return NativeConnection.connect({ address: testTemporal().address });
+export async function connectTestWorker(target = testTemporal()): Promise<NativeConnection> {
+  return NativeConnection.connect({ address: target.address });
 }
 
 /** The workflow bundle built once by the global setup, so each test's worker starts fast. */
