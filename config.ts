@@ -92,6 +92,8 @@ const envSchema = z.object({
   INFRAAI_AUTO_APPROVE_LOW_RISK: bool(true),
   INFRAAI_MAX_CONCURRENT_REMEDIATIONS: positiveInt(5),
   INFRAAI_ALLOW_REBOOT: bool(false),
+  INFRAAI_PROMETHEUS_URL: optionalString.pipe(z.url().optional()),
+  INFRAAI_PROMETHEUS_TOKEN: optionalString,
   PINECONE_API_KEY: optionalString,
   PINECONE_INDEX: optionalString,
   PINECONE_INDEX_HOST: optionalString.pipe(z.url().optional()),
@@ -163,6 +165,8 @@ export interface Config {
   embeddings: { baseUrl: string | null; model: string; apiKey: string } | null;
   /** Remediation policy: approval wait, what runs without a human, concurrency. */
   remediation: { approvalTimeoutMs: number; autoApproveLowRisk: boolean; maxConcurrent: number; allowReboot: boolean };
+  /** Prometheus queried for the target's metrics before diagnostics; null: no metrics step. */
+  prometheus: { url: string; token: string | null } | null;
   /** How SSH credentials are sealed at rest (see adapters/secrets/credential-vault.ts). */
   secrets: { key: string | null; keyFile: string };
   /** Pinecone holds the chunk vectors instead of the store (needs embeddings); null: in-process ranking. */
@@ -257,6 +261,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxConcurrent: e.INFRAAI_MAX_CONCURRENT_REMEDIATIONS,
       allowReboot: e.INFRAAI_ALLOW_REBOOT,
     },
+    prometheus: e.INFRAAI_PROMETHEUS_URL ? { url: e.INFRAAI_PROMETHEUS_URL, token: e.INFRAAI_PROMETHEUS_TOKEN ?? null } : null,
     secrets: { key: e.INFRAAI_SECRETS_KEY ?? null, keyFile: `${e.INFRAAI_DATA_DIR}/secrets.key` },
     pinecone: e.PINECONE_API_KEY
       ? { apiKey: e.PINECONE_API_KEY, indexName: e.PINECONE_INDEX ?? '', indexHost: e.PINECONE_INDEX_HOST ?? null, namespace: e.PINECONE_NAMESPACE ?? null }

@@ -69,6 +69,7 @@ export async function createConfiguredWorker(
   const { createVectorIndex } = await import('./adapters/knowledge/create-vector-index.js');
   const { createCredentialVault } = await import('./adapters/secrets/create-vault.js');
   const { createHostAccess } = await import('./adapters/ssh/host-access.js');
+  const { PrometheusMetrics } = await import('./adapters/metrics/prometheus.js');
   return createInfraWorker({
     ...base,
     taskQueue: config.temporal.taskQueue,
@@ -78,6 +79,7 @@ export async function createConfiguredWorker(
     vectorIndex: await createVectorIndex(config),
     hostAccess: createHostAccess({ vault: (await createCredentialVault(config, base.store)).vault, hostKeys: base.store.hostKeys }),
     maxConcurrentRemediations: config.remediation.maxConcurrent,
+    metrics: config.prometheus ? new PrometheusMetrics({ baseUrl: config.prometheus.url, bearerToken: config.prometheus.token }) : null,
     commandPolicy: { allowReboot: config.remediation.allowReboot },
     workflowBundlePath: config.worker.workflowBundlePath,
   });

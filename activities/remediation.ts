@@ -8,7 +8,8 @@ import { classifyCommand, maxRisk, type CommandPolicy } from '../core/command-po
 import type { CmdbItem } from '../core/incident.js';
 import { analyse, classify, planFromRunbook, type PlanContext } from '../core/planner.js';
 import { redactText, truncateText } from '../core/redact.js';
-import type { Analysis, HostCommandRun, ProposedAction, RemediationPlan } from '../core/remediation.js';
+import type { Analysis, HostCommandRun, MetricsSnapshot, ProposedAction, RemediationPlan } from '../core/remediation.js';
+import { MetricsQueryError, MetricsUnavailableError, type MetricsSource } from '../adapters/metrics/prometheus.js';
 import type { Runbook, ServiceManager } from '../core/runbook.js';
 
 export interface RemediationActivityDeps {
@@ -18,6 +19,8 @@ export interface RemediationActivityDeps {
   /** Null: hosts cannot be reached, every incident escalates after triage. */
   hostAccess: HostAccess | null;
   commandPolicy?: CommandPolicy;
+  /** Null: no metrics datasource configured, the metrics step records that and moves on. */
+  metrics?: MetricsSource | null;
   /** Remediations one tenant may run at once (host leases held). */
   maxConcurrentRemediations?: number;
 }
@@ -75,7 +78,21 @@ function hostFailure(err: unknown): never {
   throw err;
 }
 
-export function createRemediationActivities({ store, knowledge, runbooks, hostAccess, commandPolicy = {}, maxConcurrentRemediations = 5 }: RemediationActivityDeps) {
+/** Label matcher for a host: its address with or without a port (Prometheus `instance` labels carry one). */
+const instanceMatcher = (address: string) => `instance=~"${address.replace(/[.*+?^${}()|[\]\\]/g, '\\\\$&')}(:[0-9]+)?"`;
+
+/** The questions asked of the datasource for every target: is it scraped up, and node exporter basics when present. */
+function metricQueries(item: CmdbItem): { name: string; query: string }[] {
+  const instance = item.tags.prometheusInstance ? `instance="${item.tags.prometheusInstance.replace(/["\\]/g, '')}"` : instanceMatcher(item.address);
+  return [
+    { name: 'scrape targets up', query: `up{${instance}}` },
+    { name: 'cpu busy %', query: `100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle",${instance}}[5m])))` },
+    { name: 'memory used %', query: `100 * (1 - node_memory_MemAvailable_bytes{${instance}} / node_memory_MemTotal_bytes{${instance}})` },
+    { name: 'filesystem used %', query: `100 * (1 - node_filesystem_avail_bytes{${instance},fstype!~"tmpfs|overlay|squashfs"} / node_filesystem_size_bytes{${instance},fstype!~"tmpfs|overlay|squashfs"})` },
+  ];
+}
+
+export function createRemediationActivities({ store, knowledge, runbooks, hostAccess, metrics = null, commandPolicy = {}, maxConcurrentRemediations = 5 }: RemediationActivityDeps) {
   async function itemOf({ tenantId, tagId }: TargetRef): Promise<CmdbItem> {
     const item = await store.cmdb.get(tenantId, tagId);
     if (!item) throw ApplicationFailure.nonRetryable(`CMDB item '${tagId}' no longer exists`, 'TargetGone');
@@ -154,6 +171,28 @@ export function createRemediationActivities({ store, knowledge, runbooks, hostAc
         }
       }
       return plan;
+    },
+
+    /** The metrics datasource's view of the target (Prometheus instant queries), when one is configured. */
+    async queryMetrics(ref: TargetRef): Promise<MetricsSnapshot | null> {
+      if (!metrics) return null;
+      const item = await itemOf(ref);
+      const snapshot: MetricsSnapshot = { datasource: metrics.name, queries: [], notes: [] };
+      for (const { name, query } of metricQueries(item)) {
+        try {
+          const samples = await metrics.query(query);
+          snapshot.queries.push({ name, query, samples: samples.slice(0, 20).map((sample) => ({ labels: sample.labels, value: Math.round(sample.value * 100) / 100 })) });
+        } catch (err) {
+          // A datasource that is down or refuses one query degrades the evidence, not the run.
+          if (err instanceof MetricsUnavailableError || err instanceof MetricsQueryError) {
+            snapshot.notes.push(`${name}: ${err.message}`);
+            if (err instanceof MetricsUnavailableError) break;
+            continue;
+          }
+          throw err;
+        }
+      }
+      return snapshot;
     },
 
     /** Runs read-only diagnostics concurrently on the target over SSH. */

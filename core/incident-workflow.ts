@@ -3,7 +3,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { IncidentStatus, Severity } from './incident.js';
-import type { Analysis, ApprovalState, HostCommandRun, ProposedAction, RemediationPlan, RemediationSettings } from './remediation.js';
+import type { Analysis, ApprovalState, HostCommandRun, MetricsSnapshot, ProposedAction, RemediationPlan, RemediationSettings } from './remediation.js';
 
 /** Registered workflow type name; the API starts it by this name and never loads workflow code. */
 export const INCIDENT_WORKFLOW_TYPE = 'remediateIncident';
@@ -54,6 +54,8 @@ export interface IncidentWorkflowState {
   error: string | null;
   /** The diagnostic plan (runbook, parameters, read-only commands, refused ones). */
   plan?: RemediationPlan | null;
+  /** The metrics datasource's answers about the target (null: none configured). */
+  metrics?: MetricsSnapshot | null;
   /** What the runbook rules established from the diagnostics. */
   analysis?: Pick<Analysis, 'findings' | 'refused' | 'planHash' | 'rollback'> | null;
   rootCause?: string | null;
@@ -74,6 +76,7 @@ export const INCIDENT_STEPS = [
   'recordIncident',
   'lookupCmdbItem',
   'planRemediation',
+  'queryMetrics',
   'runDiagnostics',
   'analyseDiagnostics',
   'setIncidentStatus',

@@ -26,6 +26,13 @@ export interface RemediationPlan {
   refused: { id: string; command: string | null; reason: string }[];
 }
 
+/** What the metrics datasource said about the target before diagnostics (absent when none is configured). */
+export interface MetricsSnapshot {
+  datasource: string;
+  queries: { name: string; query: string; samples: { labels: Record<string, string>; value: number }[] }[];
+  notes: string[];
+}
+
 /** One command run on a host, as the timeline shows it. */
 export interface HostCommandRun {
   phase: 'diagnostic' | 'guard' | 'fix' | 'verification' | 'rollback';

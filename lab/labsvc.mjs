@@ -120,6 +120,23 @@ const server = createServer((req, res) => {
   requests++;
   let status = 200;
   let body;
+  if (req.method === 'GET' && req.url === '/metrics') {
+    // Prometheus text exposition; scrapes are not logged (one a second would look like log growth).
+    const healthy = health().status === 200 ? 1 : 0;
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+    res.end(
+      [
+        '# HELP labsvc_requests_total Requests served since start.',
+        '# TYPE labsvc_requests_total counter',
+        `labsvc_requests_total ${requests}`,
+        '# HELP labsvc_healthy 1 when /health would answer 200.',
+        '# TYPE labsvc_healthy gauge',
+        `labsvc_healthy ${healthy}`,
+        '',
+      ].join('\n'),
+    );
+    return;
+  }
   if (req.method === 'GET' && req.url === '/health') {
     ({ status, body } = health());
   } else if (req.method === 'GET' && req.url === '/') {

@@ -19,8 +19,9 @@ async function temporalCli(): Promise<void> {
   console.log(`${prefix} ${cli.installed ? 'installed' : 'found'} the Temporal CLI: ${cli.path} (${cli.version})`);
 }
 
-const LAB_PACKAGES = ['openssh-server', 'openssh-client', 'supervisor'];
-const LAB_BINARIES = ['/usr/sbin/sshd', '/usr/bin/supervisord'];
+// prometheus: the metrics step of remediation is tested against a real Prometheus scraping the lab.
+const LAB_PACKAGES = ['openssh-server', 'openssh-client', 'supervisor', 'prometheus'];
+const LAB_BINARIES = ['/usr/sbin/sshd', '/usr/bin/supervisord', '/usr/bin/prometheus'];
 const POLICY_RC_D = '/usr/sbin/policy-rc.d';
 const APT_TIMEOUT_MS = 10 * 60_000;
 

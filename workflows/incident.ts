@@ -24,7 +24,7 @@ import {
 import { LEASE_WAIT_STEP, SSH_CHANGE_STEP, SSH_REMEDIATION_READ_STEP, STORE_STEP } from './activity-options.js';
 
 const { recordIncident, lookupCmdbItem, writeIncidentResult } = proxyActivities<IncidentActivities>(STORE_STEP);
-const { planRemediation, analyseDiagnostics, setIncidentStatus, releaseHostLease } = proxyActivities<RemediationActivities>(STORE_STEP);
+const { planRemediation, analyseDiagnostics, setIncidentStatus, releaseHostLease, queryMetrics } = proxyActivities<RemediationActivities>(STORE_STEP);
 const { runDiagnostics, verifyRemediation } = proxyActivities<RemediationActivities>(SSH_REMEDIATION_READ_STEP);
 const { applyRemediationAction } = proxyActivities<RemediationActivities>(SSH_CHANGE_STEP);
 const { acquireHostLease } = proxyActivities<RemediationActivities>(LEASE_WAIT_STEP);
@@ -123,6 +123,7 @@ export async function remediateIncident(input: RemediateIncidentInput): Promise<
     return {
       target: state.target,
       plan: state.plan,
+      metrics: state.metrics ?? null,
       findings: state.findings,
       rootCause: state.rootCause ?? null,
       proposedActions: state.proposedActions,
@@ -141,6 +142,17 @@ export async function remediateIncident(input: RemediateIncidentInput): Promise<
         ? `Runbook '${plan.runbookTitle}' matches the incident (confidence ${plan.confidence}).`
         : 'No runbook matches the incident text; collecting baseline evidence only.',
     );
+
+    // What the metrics datasource says about the target, when one is configured.
+    const metrics = await step('queryMetrics', () => queryMetrics(targetRef));
+    state.metrics = metrics;
+    for (const query of metrics?.queries ?? []) {
+      for (const sample of query.samples.slice(0, 5)) {
+        const labels = Object.entries(sample.labels).filter(([name]) => name !== '__name__').map(([name, value]) => `${name}="${value}"`).join(',');
+        state.findings.push(`Metrics: ${query.name}${labels ? ` {${labels}}` : ''} = ${sample.value}`);
+      }
+    }
+    for (const note of metrics?.notes ?? []) state.findings.push(`Metrics unavailable: ${note}`);
 
     const diagnostics = plan.diagnostics.map((d) => ({ id: d.id, command: d.command }));
     let runs: Awaited<ReturnType<typeof runDiagnostics>> = [];

@@ -72,10 +72,11 @@ describe('incident lifecycle over HTTP', () => {
       ['recordIncident', 'completed', 1],
       ['lookupCmdbItem', 'completed', 1],
       ['planRemediation', 'completed', 1],
+      ['queryMetrics', 'completed', 1],
       ['runDiagnostics', 'failed', 1],
       ['writeIncidentResult', 'completed', 1],
     ]);
-    expect(steps[3]!.failure).toMatch(/CredentialNotFound: SSH credential 'web-01-key' of CMDB item 'web-01' does not exist/);
+    expect(steps[4]!.failure).toMatch(/CredentialNotFound: SSH credential 'web-01-key' of CMDB item 'web-01' does not exist/);
     expect(steps.every((s) => s.startedAt !== null)).toBe(true);
     expect(steps[1]!.output).toMatchObject({ hostname: 'web-01.example.internal', address: '10.20.0.7' });
     expect(timeline.entries.at(-1)).toMatchObject({ step: 'workflowCompleted', outcome: 'completed' });

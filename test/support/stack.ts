@@ -19,6 +19,7 @@ import { LocalKnowledgeBase } from '../../adapters/knowledge/knowledge-base.js';
 import type { LlmProvider } from '../../adapters/llm/llm.js';
 import type { EmbeddingProvider } from '../../adapters/llm/embeddings.js';
 import type { RemediationSettings } from '../../core/remediation.js';
+import type { MetricsSource } from '../../adapters/metrics/prometheus.js';
 import type { KubernetesCluster } from '../../adapters/kubernetes/kubernetes-cluster.js';
 import { connectTestClient, connectTestWorker, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from './temporal.js';
 
@@ -57,6 +58,7 @@ export async function startTestStack(options: {
   maxConcurrentRemediations?: number;
   /** The key sealing credentials (a worker process given INFRAAI_SECRETS_KEY can then open them). */
   secretsKey?: Buffer;
+  metrics?: MetricsSource;
   /** Another Temporal server than the test run's (e.g. one the test restarts). */
   temporal?: { address: string; namespace: string };
 } = {}): Promise<TestStack> {
@@ -83,6 +85,7 @@ export async function startTestStack(options: {
       ...(options.embedder ? { embedder: options.embedder } : {}),
       hostAccess: createHostAccess({ vault, hostKeys: store.hostKeys, connectTimeoutMs: 5000 }),
       ...(options.maxConcurrentRemediations ? { maxConcurrentRemediations: options.maxConcurrentRemediations } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
       workflowBundlePath: testWorkflowBundlePath(),
     });
     workerRun = worker.run();

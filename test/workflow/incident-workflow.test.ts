@@ -171,6 +171,7 @@ describe('remediateIncident workflow', () => {
       ['recordIncident', 'completed'],
       ['lookupCmdbItem', 'completed'],
       ['planRemediation', 'completed'],
+      ['queryMetrics', 'completed'],
       ['runDiagnostics', 'failed'],
       ['writeIncidentResult', 'completed'],
     ]);
@@ -249,10 +250,11 @@ describe('remediateIncident workflow', () => {
       ['recordIncident', 'completed'],
       ['lookupCmdbItem', 'completed'],
       ['planRemediation', 'completed'],
+      ['queryMetrics', 'completed'],
       ['runDiagnostics', 'failed'],
       ['writeIncidentResult', 'completed'],
     ]);
-    const write = steps[4]!;
+    const write = steps[5]!;
     expect(write.attempt).toBe(3);
     expect(write.failure).toContain('connection reset by peer');
     expect(write.input).toMatchObject({ status: 'escalated', incidentId: incident.id });
