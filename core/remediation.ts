@@ -12,8 +12,20 @@ export interface PlannedDiagnostic {
   description: string;
 }
 
+/** Model and token use of the LLM calls behind a step. */
+export interface LlmUsage {
+  provider: string;
+  model: string;
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
 export interface RemediationPlan {
   source: 'planner' | 'llm';
+  /** Present when an LLM contributed; `llmError` says why it could not. */
+  llm?: LlmUsage | null;
+  llmError?: string | null;
   runbookId: string | null;
   runbookTitle: string | null;
   /** How well the incident text matched the runbook (0..1). */
@@ -50,8 +62,10 @@ export interface HostCommandRun {
 }
 
 export interface ProposedAction {
-  /** Runbook fix id. */
+  /** Runbook fix id, or `llm-<n>` for an action the LLM proposed. */
   id: string;
+  /** Runbook fixes may run on their own when low risk; an LLM's proposals always wait for a human. */
+  source: 'runbook' | 'llm';
   command: string;
   /** Read-only check that says the fix is already in place (run first; exit 0 skips the fix). */
   guard: string | null;
@@ -72,6 +86,8 @@ export interface Analysis {
   planHash: string | null;
   verification: { id: string; command: string; expect: string; description: string }[];
   rollback: string | null;
+  llm?: LlmUsage | null;
+  llmError?: string | null;
 }
 
 export interface ApprovalState {

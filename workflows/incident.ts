@@ -21,10 +21,12 @@ import {
   type IncidentWorkflowState,
   type RemediateIncidentInput,
 } from '../core/incident-workflow.js';
-import { LEASE_WAIT_STEP, SSH_CHANGE_STEP, SSH_REMEDIATION_READ_STEP, STORE_STEP } from './activity-options.js';
+import { LEASE_WAIT_STEP, LLM_STEP, SSH_CHANGE_STEP, SSH_REMEDIATION_READ_STEP, STORE_STEP } from './activity-options.js';
 
 const { recordIncident, lookupCmdbItem, writeIncidentResult } = proxyActivities<IncidentActivities>(STORE_STEP);
-const { planRemediation, analyseDiagnostics, setIncidentStatus, releaseHostLease, queryMetrics } = proxyActivities<RemediationActivities>(STORE_STEP);
+const { setIncidentStatus, releaseHostLease, queryMetrics } = proxyActivities<RemediationActivities>(STORE_STEP);
+// Planning and analysis may ask the LLM: they get its patience (and its retry of rate limits).
+const { planRemediation, analyseDiagnostics } = proxyActivities<RemediationActivities>(LLM_STEP);
 const { runDiagnostics, verifyRemediation } = proxyActivities<RemediationActivities>(SSH_REMEDIATION_READ_STEP);
 const { applyRemediationAction } = proxyActivities<RemediationActivities>(SSH_CHANGE_STEP);
 const { acquireHostLease } = proxyActivities<RemediationActivities>(LEASE_WAIT_STEP);
@@ -168,11 +170,7 @@ export async function remediateIncident(input: RemediateIncidentInput): Promise<
     }
     state.commands!.push(...runs);
 
-    if (!plan.runbookId) {
-      await finish('escalated', 'No runbook covers this incident: escalated to on-call with the evidence gathered.', outcomeDetails());
-      return;
-    }
-    const analysis = await step('analyseDiagnostics', () => analyseDiagnostics({ ...targetRef, runbookId: plan.runbookId!, parameters: plan.parameters, runs }));
+    const analysis = await step('analyseDiagnostics', () => analyseDiagnostics({ ...targetRef, incidentId: input.incidentId, runbookId: plan.runbookId, parameters: plan.parameters, runs }));
     state.analysis = { findings: analysis.findings, refused: analysis.refused, planHash: analysis.planHash, rollback: analysis.rollback };
     state.rootCause = analysis.rootCause;
     state.proposedActions = analysis.actions;
@@ -180,12 +178,15 @@ export async function remediateIncident(input: RemediateIncidentInput): Promise<
     for (const refused of analysis.refused) state.findings.push(`Fix ${refused.id} will not run: ${refused.reason}.`);
 
     if (analysis.actions.length === 0 || !analysis.planHash) {
-      const why = analysis.findings.length === 0 ? 'the diagnostics established no known cause' : 'no safe fix applies to what the diagnostics found';
-      await finish('escalated', `${plan.runbookTitle}: ${why}; escalated to on-call with the evidence.`, outcomeDetails());
+      const summary = !plan.runbookId
+        ? 'No runbook covers this incident: escalated to on-call with the evidence gathered.'
+        : `${plan.runbookTitle}: ${analysis.findings.length === 0 ? 'the diagnostics established no known cause' : 'no safe fix applies to what the diagnostics found'}; escalated to on-call with the evidence.`;
+      await finish('escalated', summary, outcomeDetails());
       return;
     }
 
-    const autoRun = settings.autoApproveLowRisk && analysis.actions.every((a) => a.risk === 'low');
+    // Only low-risk fixes of a matched runbook run on their own; an LLM's proposals always wait.
+    const autoRun = settings.autoApproveLowRisk && analysis.actions.every((a) => a.risk === 'low' && a.source === 'runbook');
     const now = new Date().toISOString();
     let allowedBy: string;
     if (autoRun) {
@@ -241,10 +242,10 @@ export async function remediateIncident(input: RemediateIncidentInput): Promise<
       state.verification = { passed: verified.passed, failures: verified.failures };
       const applied = outcomes.map((o) => `${o.action.id}: ${o.outcome}`).join(', ');
       if (verified.passed) {
-        await finish('resolved', `${plan.runbookTitle}: ${state.rootCause ?? 'cause found'} Fixed (${applied}) and verified.`, outcomeDetails());
+        await finish('resolved', `${plan.runbookTitle ?? 'LLM plan'}: ${state.rootCause ?? 'cause found'} Fixed (${applied}) and verified.`, outcomeDetails());
       } else {
         const rollback = analysis.rollback ? ` Rollback guidance: ${analysis.rollback}` : '';
-        await finish('escalated', `${plan.runbookTitle}: fix applied (${applied}) but verification failed (${verified.failures.join('; ')}); escalated.${rollback}`, outcomeDetails());
+        await finish('escalated', `${plan.runbookTitle ?? 'LLM plan'}: fix applied (${applied}) but verification failed (${verified.failures.join('; ')}); escalated.${rollback}`, outcomeDetails());
       }
     } finally {
       await CancellationScope.nonCancellable(() => step('releaseHostLease', () => releaseHostLease({ tenantId: input.tenantId, host: target.address })));
