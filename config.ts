@@ -1,3 +1,4 @@
+import type { NotifiersConfig } from './adapters/notify/create-notifiers.js';
 import { z } from 'zod';
 
 /**
@@ -93,6 +94,20 @@ const envSchema = z.object({
   INFRAAI_MAX_CONCURRENT_REMEDIATIONS: positiveInt(5),
   INFRAAI_ALLOW_REBOOT: bool(false),
   INFRAAI_PROMETHEUS_URL: optionalString.pipe(z.url().optional()),
+  SERVICENOW_INSTANCE_URL: optionalString.pipe(z.url().optional()),
+  SERVICENOW_USERNAME: optionalString,
+  SERVICENOW_PASSWORD: optionalString,
+  SERVICENOW_TOKEN: optionalString,
+  SERVICENOW_ASSIGNMENT_GROUP: optionalString,
+  PAGERDUTY_API_KEY: optionalString,
+  PAGERDUTY_FROM_EMAIL: optionalString,
+  PAGERDUTY_ROUTING_KEY: optionalString,
+  INFISICAL_SITE_URL: optionalString.pipe(z.url().optional()),
+  INFISICAL_CLIENT_ID: optionalString,
+  INFISICAL_CLIENT_SECRET: optionalString,
+  INFISICAL_PROJECT_ID: optionalString,
+  INFISICAL_ENVIRONMENT: optionalString,
+  INFISICAL_SECRET_PATH: optionalString,
   INFRAAI_PROMETHEUS_TOKEN: optionalString,
   PINECONE_API_KEY: optionalString,
   PINECONE_INDEX: optionalString,
@@ -167,6 +182,10 @@ export interface Config {
   remediation: { approvalTimeoutMs: number; autoApproveLowRisk: boolean; maxConcurrent: number; allowReboot: boolean };
   /** Prometheus queried for the target's metrics before diagnostics; null: no metrics step. */
   prometheus: { url: string; token: string | null } | null;
+  /** Where incident outcomes are posted (see adapters/notify). */
+  notifiers: NotifiersConfig;
+  /** Infisical holds SSH credentials instead of the embedded encrypted store. */
+  infisical: { siteUrl: string; clientId: string; clientSecret: string; projectId: string; environment: string; secretPath: string | null } | null;
   /** How SSH credentials are sealed at rest (see adapters/secrets/credential-vault.ts). */
   secrets: { key: string | null; keyFile: string };
   /** Pinecone holds the chunk vectors instead of the store (needs embeddings); null: in-process ranking. */
@@ -216,6 +235,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.PINECONE_API_KEY && !(e.INFRAAI_EMBEDDINGS_BASE_URL || e.INFRAAI_EMBEDDINGS_MODEL || e.INFRAAI_EMBEDDINGS_API_KEY)) {
     throw new ConfigError('Invalid configuration:\n  PINECONE_API_KEY needs an embeddings endpoint (INFRAAI_EMBEDDINGS_BASE_URL / _MODEL / _API_KEY) to compute the vectors it stores');
   }
+  if (e.SERVICENOW_INSTANCE_URL && !e.SERVICENOW_TOKEN && !(e.SERVICENOW_USERNAME && e.SERVICENOW_PASSWORD)) {
+    throw new ConfigError('Invalid configuration:\n  SERVICENOW_INSTANCE_URL needs SERVICENOW_TOKEN, or SERVICENOW_USERNAME and SERVICENOW_PASSWORD');
+  }
+  if (e.PAGERDUTY_API_KEY && !e.PAGERDUTY_FROM_EMAIL) {
+    throw new ConfigError('Invalid configuration:\n  PAGERDUTY_API_KEY needs PAGERDUTY_FROM_EMAIL (the PagerDuty user notes are written as)');
+  }
+  if (e.INFISICAL_CLIENT_ID && !(e.INFISICAL_CLIENT_SECRET && e.INFISICAL_PROJECT_ID)) {
+    throw new ConfigError('Invalid configuration:\n  INFISICAL_CLIENT_ID needs INFISICAL_CLIENT_SECRET and INFISICAL_PROJECT_ID');
+  }
   const jwtConfigured = e.INFRAAI_JWT_JWKS_URL || e.INFRAAI_JWT_PUBLIC_KEY;
   const llm = resolveLlm(e);
   const config: Config = {
@@ -261,6 +289,36 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxConcurrent: e.INFRAAI_MAX_CONCURRENT_REMEDIATIONS,
       allowReboot: e.INFRAAI_ALLOW_REBOOT,
     },
+    notifiers: {
+      ...(e.SERVICENOW_INSTANCE_URL
+        ? {
+            servicenow: {
+              instanceUrl: e.SERVICENOW_INSTANCE_URL,
+              ...(e.SERVICENOW_TOKEN ? { token: e.SERVICENOW_TOKEN } : { username: e.SERVICENOW_USERNAME ?? '', password: e.SERVICENOW_PASSWORD ?? '' }),
+              ...(e.SERVICENOW_ASSIGNMENT_GROUP ? { assignmentGroup: e.SERVICENOW_ASSIGNMENT_GROUP } : {}),
+            },
+          }
+        : {}),
+      ...(e.PAGERDUTY_API_KEY || e.PAGERDUTY_ROUTING_KEY
+        ? {
+            pagerduty: {
+              ...(e.PAGERDUTY_API_KEY ? { apiKey: e.PAGERDUTY_API_KEY } : {}),
+              ...(e.PAGERDUTY_FROM_EMAIL ? { fromEmail: e.PAGERDUTY_FROM_EMAIL } : {}),
+              ...(e.PAGERDUTY_ROUTING_KEY ? { routingKey: e.PAGERDUTY_ROUTING_KEY } : {}),
+            },
+          }
+        : {}),
+    },
+    infisical: e.INFISICAL_CLIENT_ID
+      ? {
+          siteUrl: e.INFISICAL_SITE_URL ?? 'https://app.infisical.com',
+          clientId: e.INFISICAL_CLIENT_ID,
+          clientSecret: e.INFISICAL_CLIENT_SECRET ?? '',
+          projectId: e.INFISICAL_PROJECT_ID ?? '',
+          environment: e.INFISICAL_ENVIRONMENT ?? 'prod',
+          secretPath: e.INFISICAL_SECRET_PATH ?? null,
+        }
+      : null,
     prometheus: e.INFRAAI_PROMETHEUS_URL ? { url: e.INFRAAI_PROMETHEUS_URL, token: e.INFRAAI_PROMETHEUS_TOKEN ?? null } : null,
     secrets: { key: e.INFRAAI_SECRETS_KEY ?? null, keyFile: `${e.INFRAAI_DATA_DIR}/secrets.key` },
     pinecone: e.PINECONE_API_KEY

@@ -70,6 +70,7 @@ export async function createConfiguredWorker(
   const { createCredentialVault } = await import('./adapters/secrets/create-vault.js');
   const { createHostAccess } = await import('./adapters/ssh/host-access.js');
   const { PrometheusMetrics } = await import('./adapters/metrics/prometheus.js');
+  const { createNotifiers } = await import('./adapters/notify/create-notifiers.js');
   return createInfraWorker({
     ...base,
     taskQueue: config.temporal.taskQueue,
@@ -79,6 +80,8 @@ export async function createConfiguredWorker(
     vectorIndex: await createVectorIndex(config),
     hostAccess: createHostAccess({ vault: (await createCredentialVault(config, base.store)).vault, hostKeys: base.store.hostKeys }),
     maxConcurrentRemediations: config.remediation.maxConcurrent,
+    notifiers: createNotifiers(config.notifiers),
+    publicUrl: config.api.publicUrl,
     metrics: config.prometheus ? new PrometheusMetrics({ baseUrl: config.prometheus.url, bearerToken: config.prometheus.token }) : null,
     commandPolicy: { allowReboot: config.remediation.allowReboot },
     workflowBundlePath: config.worker.workflowBundlePath,

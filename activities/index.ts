@@ -1,9 +1,10 @@
 import { createDiagnosisActivities, type DiagnosisActivityDeps } from './diagnosis.js';
 import { createIncidentActivities, type IncidentActivityDeps } from './incident.js';
 import { createKnowledgeActivities, type KnowledgeActivityDeps } from './knowledge.js';
+import { createNotifyActivities, type NotifyActivityDeps } from './notify.js';
 import { createRemediationActivities, type RemediationActivityDeps } from './remediation.js';
 
-export type ActivityDeps = IncidentActivityDeps & DiagnosisActivityDeps & KnowledgeActivityDeps & RemediationActivityDeps;
+export type ActivityDeps = IncidentActivityDeps & DiagnosisActivityDeps & KnowledgeActivityDeps & RemediationActivityDeps & NotifyActivityDeps;
 
 /** Every activity the worker registers, built from its ports so tests can pass their own. */
 export function createActivities(deps: ActivityDeps) {
@@ -12,6 +13,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDiagnosisActivities(deps),
     ...createKnowledgeActivities(deps),
     ...createRemediationActivities(deps),
+    ...createNotifyActivities(deps),
   };
 }
 

@@ -149,6 +149,10 @@ function renderError(err: Error, c: Context, log: (line: string) => void): Respo
   if (err instanceof StoreUnavailableError) {
     return problemResponse(c, 503, 'store-unavailable', 'The store is not reachable; try again shortly.', undefined, { 'retry-after': '5' });
   }
+  // By name: the Infisical adapter (and its SDK) is only loaded when configured.
+  if (err.name === 'SecretsUnavailableError') {
+    return problemResponse(c, 503, 'secrets-unavailable', 'The secrets store (Infisical) is not reachable; try again shortly.', undefined, { 'retry-after': '5' });
+  }
   const id = c.get('requestId' as never) as string | undefined;
   log(`[api] unexpected error on ${c.req.method} ${c.req.path} (request ${id ?? '-'}): ${err.stack ?? err.message}`);
   return problemResponse(c, 500, 'internal-error', 'An unexpected error occurred; it has been logged with the request id.');

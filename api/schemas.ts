@@ -125,6 +125,15 @@ export const IncidentCreateSchema = z
     description: z.string().max(10_000).default(''),
     severity: z.enum(SEVERITIES),
     tagId: TagIdSchema,
+    external: z
+      .object({
+        servicenowSysId: z.string().regex(/^[0-9a-f]{32}$/, 'a 32-character ServiceNow sys_id').optional(),
+        pagerdutyIncidentId: z.string().regex(/^[A-Z0-9]{1,32}$/, 'a PagerDuty incident id such as PT4KHLK').optional(),
+        pagerdutyDedupKey: z.string().min(1).max(255).optional(),
+      })
+      .strict()
+      .optional()
+      .openapi({ description: 'The incident in your other tools: its outcome is posted there when notifiers are configured' }),
   })
   .strict()
   .openapi('IncidentCreate');
@@ -143,6 +152,7 @@ export const IncidentSchema = z
     targetHost: z.string().nullable(),
     summary: z.string().nullable(),
     createdBy: z.string().nullable(),
+    external: z.record(z.string(), z.string()),
     createdAt: z.string(),
     updatedAt: z.string(),
     resolvedAt: z.string().nullable(),

@@ -64,6 +64,8 @@ export interface IncidentWorkflowState {
   /** Every command run on the host, in order, with who or what allowed it. */
   commands?: HostCommandRun[];
   verification?: { passed: boolean; failures: string[] } | null;
+  /** What each configured ticketing / paging tool was told at the end. */
+  notifications?: { notifier: string; delivered: boolean; detail: string }[];
 }
 
 export const incidentStateQuery = defineQuery<IncidentWorkflowState>('incidentState');

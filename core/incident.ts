@@ -64,6 +64,8 @@ export interface Incident {
   targetHost: string | null;
   summary: string | null;
   createdBy: string | null;
+  /** References in other tools: servicenowSysId, pagerdutyIncidentId, pagerdutyDedupKey. */
+  external: Record<string, string>;
   createdAt: string;
   updatedAt: string;
   resolvedAt: string | null;

@@ -71,3 +71,15 @@ export const LEASE_WAIT_STEP: ActivityOptions = {
   scheduleToCloseTimeout: '30 minutes',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 1.5, maximumInterval: '15 seconds', nonRetryableErrorTypes: ['NotInWorkflow'] },
 };
+
+/** Posting an outcome to ServiceNow / PagerDuty: rate limits and outages are retried for a while. */
+export const NOTIFY_STEP: ActivityOptions = {
+  startToCloseTimeout: '45 seconds',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 6,
+    nonRetryableErrorTypes: ['NotInWorkflow', 'IncidentNotFound', 'NotificationRejected'],
+  },
+};

@@ -21,7 +21,8 @@ import {
   type IncidentWorkflowState,
   type RemediateIncidentInput,
 } from '../core/incident-workflow.js';
-import { LEASE_WAIT_STEP, LLM_STEP, SSH_CHANGE_STEP, SSH_REMEDIATION_READ_STEP, STORE_STEP } from './activity-options.js';
+import { LEASE_WAIT_STEP, LLM_STEP, NOTIFY_STEP, SSH_CHANGE_STEP, SSH_REMEDIATION_READ_STEP, STORE_STEP } from './activity-options.js';
+import type { createNotifyActivities } from '../activities/notify.js';
 
 const { recordIncident, lookupCmdbItem, writeIncidentResult } = proxyActivities<IncidentActivities>(STORE_STEP);
 const { setIncidentStatus, releaseHostLease, queryMetrics } = proxyActivities<RemediationActivities>(STORE_STEP);
@@ -30,6 +31,9 @@ const { planRemediation, analyseDiagnostics } = proxyActivities<RemediationActiv
 const { runDiagnostics, verifyRemediation } = proxyActivities<RemediationActivities>(SSH_REMEDIATION_READ_STEP);
 const { applyRemediationAction } = proxyActivities<RemediationActivities>(SSH_CHANGE_STEP);
 const { acquireHostLease } = proxyActivities<RemediationActivities>(LEASE_WAIT_STEP);
+type NotifyActivities = ReturnType<typeof createNotifyActivities>;
+const { listNotifiers } = proxyActivities<NotifyActivities>(STORE_STEP);
+const { notifyIncident } = proxyActivities<NotifyActivities>(NOTIFY_STEP);
 
 /**
  * The incident run: record → CMDB lookup → plan (runbook + knowledge) → read-only diagnostics over
@@ -85,6 +89,21 @@ export async function remediateIncident(input: RemediateIncidentInput): Promise<
     state.summary = summary;
     await step('writeIncidentResult', () => writeIncidentResult({ ...ref, status, summary, details }));
     setStatus(status);
+    if (patched('notifications') && (status === 'resolved' || status === 'escalated' || status === 'failed' || status === 'cancelled')) await notify(status, summary);
+  }
+
+  /** Posts the outcome to each configured tool; a tool that stays down is recorded, not fatal. */
+  async function notify(status: 'resolved' | 'escalated' | 'failed' | 'cancelled', summary: string): Promise<void> {
+    const names = await listNotifiers();
+    const actions = (state.commands ?? []).filter((c) => c.phase === 'fix').map((c) => ({ command: c.command, outcome: c.exitCode === 0 ? 'applied' : `exit ${c.exitCode ?? 'none'}` }));
+    state.notifications = [];
+    for (const notifier of names) {
+      try {
+        state.notifications.push(await notifyIncident({ ...ref, notifier, status, summary, rootCause: state.rootCause ?? null, actions }));
+      } catch (err) {
+        state.notifications.push({ notifier, delivered: false, detail: failureMessage(err) });
+      }
+    }
   }
 
   const settings = input.settings ?? DEFAULT_REMEDIATION_SETTINGS;

@@ -89,10 +89,17 @@ export const toIncident = (r: Row): Incident => ({
   targetHost: str(r.target_host),
   summary: str(r.summary),
   createdBy: str(r.created_by),
+  external: externalOf(r.external),
   createdAt: iso(r.created_at),
   updatedAt: iso(r.updated_at),
   resolvedAt: isoOrNull(r.resolved_at),
 });
+
+function externalOf(value: unknown): Record<string, string> {
+  const parsed = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
+  if (!parsed || typeof parsed !== 'object') return {};
+  return Object.fromEntries(Object.entries(parsed as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
 
 export const toResult = (r: Row): IncidentResult => ({
   id: String(r.id),

@@ -43,7 +43,7 @@ function translate(err: unknown): never {
 }
 
 const INCIDENT_COLUMNS = `id, tenant_id, number, title, description, severity, tag_id, status, source, workflow_id,
-  target_host, summary, created_by, created_at, updated_at, resolved_at`;
+  target_host, summary, created_by, external, created_at, updated_at, resolved_at`;
 
 const RESULT_SELECT = `SELECT r.*, i.number AS incident_number FROM results r JOIN incidents i ON i.id = r.incident_id`;
 
@@ -216,11 +216,11 @@ export class SqlStore implements Store {
       const key = input.idempotencyKey ?? null;
       // ON CONFLICT on the idempotency key makes concurrent repeats safe; the number comes from the trigger.
       const rows = await this.q(
-        `INSERT INTO incidents (id, tenant_id, number, title, description, severity, tag_id, source, workflow_id, created_by, idempotency_key)
-         VALUES ($1, $2, 0, $3, $4, $5, $6, $7, $8, $9, $10)
+        `INSERT INTO incidents (id, tenant_id, number, title, description, severity, tag_id, source, workflow_id, created_by, idempotency_key, external)
+         VALUES ($1, $2, 0, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)
          ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
          RETURNING ${INCIDENT_COLUMNS}`,
-        [input.id, tenantId, input.title, input.description, input.severity, input.tagId, input.source, `incident-${input.id}`, input.createdBy, key],
+        [input.id, tenantId, input.title, input.description, input.severity, input.tagId, input.source, `incident-${input.id}`, input.createdBy, key, JSON.stringify(input.external ?? {})],
       );
       if (rows[0]) return { incident: toIncident(rows[0]), created: true };
       const existing = await this.q(`SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE tenant_id = $1 AND idempotency_key = $2`, [tenantId, key]);
@@ -277,6 +277,10 @@ export class SqlStore implements Store {
       }
       if (update.targetHost !== undefined) set('target_host', update.targetHost);
       if (update.summary !== undefined) set('summary', update.summary);
+      if (update.external !== undefined) {
+        params.push(JSON.stringify(update.external));
+        sets.push(`external = external || $${params.length}::jsonb`);
+      }
       const rows = await this.q(
         `UPDATE incidents SET ${sets.join(', ')} WHERE tenant_id = $1 AND id = $2 RETURNING ${INCIDENT_COLUMNS}`,
         params,

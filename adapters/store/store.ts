@@ -249,6 +249,7 @@ export interface IncidentInput {
   createdBy: string | null;
   /** Client-supplied Idempotency-Key; a second create with the same key returns the first incident. */
   idempotencyKey?: string | null | undefined;
+  external?: Record<string, string> | undefined;
 }
 
 export interface IncidentFilter {
@@ -261,6 +262,8 @@ export interface IncidentUpdate {
   status?: IncidentStatus | undefined;
   targetHost?: string | null | undefined;
   summary?: string | null | undefined;
+  /** Merged into the stored references (a notifier learned a ticket id). */
+  external?: Record<string, string> | undefined;
 }
 
 export interface IncidentRepository {

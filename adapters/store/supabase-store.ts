@@ -181,6 +181,7 @@ export class SupabaseStore implements Store {
         workflow_id: `incident-${input.id}`,
         created_by: input.createdBy,
         idempotency_key: input.idempotencyKey ?? null,
+        external: input.external ?? {},
       };
       if (!row.idempotency_key) {
         const rows = check(await this.db.from('incidents').insert(row).select('*'));
@@ -226,6 +227,11 @@ export class SupabaseStore implements Store {
       }
       if (update.targetHost !== undefined) fields.target_host = update.targetHost;
       if (update.summary !== undefined) fields.summary = update.summary;
+      if (update.external !== undefined) {
+        // PostgREST cannot merge jsonb in place: read, merge, write (references are only ever added).
+        const current = check(await this.db.from('incidents').select('external').eq('tenant_id', tenantId).eq('id', id).limit(1));
+        fields.external = { ...((current[0]?.external as Record<string, string> | undefined) ?? {}), ...update.external };
+      }
       const rows = check(await this.db.from('incidents').update(fields).eq('tenant_id', tenantId).eq('id', id).select('*'));
       return rows[0] ? toIncident(rows[0]) : null;
     },

@@ -132,6 +132,7 @@ export function incidentRoutes(store: Store, workflows: IncidentWorkflowGateway,
         source: 'api',
         createdBy: principal.subject,
         idempotencyKey: idempotencyKey ?? null,
+        ...(body.external ? { external: Object.fromEntries(Object.entries(body.external).filter((e): e is [string, string] => typeof e[1] === 'string')) } : {}),
       });
       c.header('location', `/api/v1/incidents/${incident.id}`);
       if (!created) return c.json(toIncidentResponse(incident), 200);

@@ -75,6 +75,8 @@ describe('incident lifecycle over HTTP', () => {
       ['queryMetrics', 'completed', 1],
       ['runDiagnostics', 'failed', 1],
       ['writeIncidentResult', 'completed', 1],
+      // No ticketing or paging tool is configured here: the run asks, and notifies nobody.
+      ['listNotifiers', 'completed', 1],
     ]);
     expect(steps[4]!.failure).toMatch(/CredentialNotFound: SSH credential 'web-01-key' of CMDB item 'web-01' does not exist/);
     expect(steps.every((s) => s.startedAt !== null)).toBe(true);

@@ -20,6 +20,7 @@ import type { LlmProvider } from '../../adapters/llm/llm.js';
 import type { EmbeddingProvider } from '../../adapters/llm/embeddings.js';
 import type { RemediationSettings } from '../../core/remediation.js';
 import type { MetricsSource } from '../../adapters/metrics/prometheus.js';
+import type { Notifier } from '../../adapters/notify/notifier.js';
 import type { KubernetesCluster } from '../../adapters/kubernetes/kubernetes-cluster.js';
 import { connectTestClient, connectTestWorker, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from './temporal.js';
 
@@ -59,6 +60,7 @@ export async function startTestStack(options: {
   /** The key sealing credentials (a worker process given INFRAAI_SECRETS_KEY can then open them). */
   secretsKey?: Buffer;
   metrics?: MetricsSource;
+  notifiers?: Notifier[];
   /** Another Temporal server than the test run's (e.g. one the test restarts). */
   temporal?: { address: string; namespace: string };
 } = {}): Promise<TestStack> {
@@ -86,6 +88,7 @@ export async function startTestStack(options: {
       hostAccess: createHostAccess({ vault, hostKeys: store.hostKeys, connectTimeoutMs: 5000 }),
       ...(options.maxConcurrentRemediations ? { maxConcurrentRemediations: options.maxConcurrentRemediations } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.notifiers ? { notifiers: options.notifiers, publicUrl: 'https://infraai.example.test' } : {}),
       workflowBundlePath: testWorkflowBundlePath(),
     });
     workerRun = worker.run();

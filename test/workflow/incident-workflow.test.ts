@@ -253,6 +253,7 @@ describe('remediateIncident workflow', () => {
       ['queryMetrics', 'completed'],
       ['runDiagnostics', 'failed'],
       ['writeIncidentResult', 'completed'],
+      ['listNotifiers', 'completed'],
     ]);
     const write = steps[5]!;
     expect(write.attempt).toBe(3);

@@ -1,0 +1,231 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+// A local stand-in for PagerDuty, for exactly the calls the PagerDuty notifier makes. One port
+// serves both APIs (give it as apiBaseUrl and as eventsBaseUrl):
+//   REST API v2   POST /incidents/{id}/notes  { note: { content } }                → 201 { note }
+//                 PUT  /incidents/{id}        { incident: { type, status, … } }    → 200 { incident }
+//   Events API v2 POST /v2/enqueue            { routing_key, event_action, dedup_key, payload? } → 202
+// REST calls need `Authorization: Token token=<apiKey>` (401 otherwise) and, to write, a From
+// header naming a known user (400 otherwise); errors are { error: { message, code, errors } }.
+// Resolving a resolved incident answers 400 "Incident Already Resolved". Events are checked
+// against the routing key (400 { status, message, errors } otherwise) and acknowledge / resolve
+// the incident carrying that dedup key. Every request is recorded; `failNext` makes the next
+// request(s) fail with a status and, optionally, Retry-After and ratelimit-reset headers.
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  /** Lower-cased header names, as node:http gives them. */
+  headers: IncomingHttpHeaders;
+  /** Parsed JSON body (undefined when empty). */
+  body: unknown;
+}
+
+export type FakeIncidentStatus = 'triggered' | 'acknowledged' | 'resolved';
+
+export interface FakePdIncident {
+  id: string;
+  status: FakeIncidentStatus;
+  /** The alert key the Events API addresses this incident by. */
+  dedupKey: string | null;
+  notes: { id: string; content: string; from: string }[];
+}
+
+export interface FakePagerDutyOptions {
+  apiKey: string;
+  /** Emails of the account's users (valid From values). */
+  users: string[];
+  routingKey?: string;
+}
+
+export interface AcceptedEvent {
+  routing_key: string;
+  event_action: string;
+  dedup_key: string;
+}
+
+class RestError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code: number,
+    readonly errors: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export class FakePagerDuty {
+  readonly requests: RecordedRequest[] = [];
+  readonly events: AcceptedEvent[] = [];
+  private readonly records = new Map<string, FakePdIncident>();
+  private failures: { status: number; remaining: number; retryAfter: string | undefined; rateLimitReset: string | undefined }[] = [];
+
+  private constructor(
+    private readonly server: Server,
+    private readonly options: FakePagerDutyOptions,
+  ) {}
+
+  /** Starts on 127.0.0.1 and a free port. */
+  static async start(options: FakePagerDutyOptions): Promise<FakePagerDuty> {
+    const server = createServer();
+    const fake = new FakePagerDuty(server, options);
+    server.on('request', (req, res) => {
+      void fake.handle(req, res);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    return fake;
+  }
+
+  get url(): string {
+    const { port } = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  }
+
+  /** Adds an incident (triggered unless given) and returns its id. */
+  addIncident(fields: { id?: string; status?: FakeIncidentStatus; dedupKey?: string } = {}): string {
+    const id = fields.id ?? `Q${randomBytes(6).toString('hex').toUpperCase()}`;
+    this.records.set(id, { id, status: fields.status ?? 'triggered', dedupKey: fields.dedupKey ?? null, notes: [] });
+    return id;
+  }
+
+  incident(id: string): FakePdIncident | undefined {
+    return this.records.get(id);
+  }
+
+  /** The next `times` requests (either API) answer `status`. */
+  failNext(status: number, times = 1, options: { retryAfter?: string; rateLimitReset?: string } = {}): void {
+    this.failures.push({ status, remaining: times, retryAfter: options.retryAfter, rateLimitReset: options.rateLimitReset });
+  }
+
+  requestsTo(method: string, path: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.method === method && r.path === path);
+  }
+
+  clearRequests(): void {
+    this.requests.length = 0;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve, reject) => this.server.close((err) => (err ? reject(err) : resolve())));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method ?? 'GET';
+    const text = await readBody(req);
+    let body: unknown;
+    let malformed = false;
+    if (text.length > 0) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        malformed = true;
+      }
+    }
+    this.requests.push({ method, path: url.pathname, headers: req.headers, body });
+    if (url.pathname === '/v2/enqueue' && method === 'POST') {
+      this.enqueue(body, malformed, res);
+      return;
+    }
+    try {
+      if (req.headers.authorization !== `Token token=${this.options.apiKey}`) throw new RestError(401, 'Authentication failed', 2006);
+      if (this.injectFailure(res, (status) => ({ error: { message: status === 429 ? 'Rate Limit Exceeded' : 'Injected failure', code: status === 429 ? 2020 : 2000 } }))) return;
+      if (malformed) throw new RestError(400, 'Invalid Input Provided', 2001, ['The request body is not valid JSON']);
+      send(res, ...this.rest(method, url.pathname, body, req.headers.from));
+    } catch (err) {
+      const e = err instanceof RestError ? err : new RestError(500, (err as Error).message, 2000);
+      send(res, e.status, { error: { message: e.message, code: e.code, ...(e.errors.length ? { errors: e.errors } : {}) } });
+    }
+  }
+
+  private rest(method: string, path: string, body: unknown, from: string | string[] | undefined): [number, unknown] {
+    const notes = /^\/incidents\/([^/]+)\/notes$/.exec(path);
+    const one = /^\/incidents\/([^/]+)$/.exec(path);
+    const id = (notes ?? one)?.[1];
+    if (!id || (notes && method !== 'POST') || (one && method !== 'PUT')) throw new RestError(404, 'Not Found', 2100);
+    const user = this.requireFrom(from);
+    const incident = this.records.get(id);
+    if (!incident) throw new RestError(404, 'Not Found', 2100);
+    const input = asObject(body);
+    if (notes) {
+      const note = input.note as { content?: unknown } | undefined;
+      if (typeof note?.content !== 'string' || note.content.trim() === '') throw new RestError(400, 'Invalid Input Provided', 2001, ['Content cannot be empty.']);
+      const created = { id: `N${randomBytes(4).toString('hex').toUpperCase()}`, content: note.content, from: user };
+      incident.notes.push(created);
+      return [201, { note: { id: created.id, user: { id: 'PUSER01', type: 'user_reference', summary: user }, content: created.content, created_at: new Date().toISOString() } }];
+    }
+    const update = input.incident as { type?: unknown; status?: unknown } | undefined;
+    if (!update || (update.type !== 'incident' && update.type !== 'incident_reference')) throw new RestError(400, 'Invalid Input Provided', 2001, ['Incident type must be incident or incident_reference.']);
+    if (update.status !== undefined) {
+      if (update.status !== 'resolved' && update.status !== 'acknowledged' && update.status !== 'triggered') throw new RestError(400, 'Invalid Input Provided', 2001, ['Status is not valid.']);
+      if (update.status === 'resolved' && incident.status === 'resolved') throw new RestError(400, 'Invalid Input Provided', 2001, ['Incident Already Resolved']);
+      incident.status = update.status;
+    }
+    return [200, { incident: { id: incident.id, type: 'incident', status: incident.status, incident_key: incident.dedupKey } }];
+  }
+
+  private requireFrom(from: string | string[] | undefined): string {
+    const email = Array.isArray(from) ? from[0] : from;
+    if (!email) throw new RestError(400, 'Invalid Input Provided', 2001, ['You must specify a user\'s email address in the "From" header to perform this action']);
+    if (!this.options.users.includes(email)) throw new RestError(400, 'Invalid Input Provided', 2001, ['The email address in the "From" header does not belong to a user']);
+    return email;
+  }
+
+  private enqueue(body: unknown, malformed: boolean, res: ServerResponse): void {
+    const invalid = (...errors: string[]) => send(res, 400, { status: 'invalid event', message: 'Event object is invalid', errors });
+    if (this.injectFailure(res, (status) => ({ status: status === 429 ? 'throttle event' : 'error', message: status === 429 ? 'Requests for this service are arriving too quickly.' : 'Injected failure' }))) return;
+    if (malformed) return invalid('JSON parse error');
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return invalid('Event object format is unrecognized');
+    const event = body as Record<string, unknown>;
+    if (typeof event.routing_key !== 'string' || event.routing_key !== this.options.routingKey) return invalid('Invalid routing key');
+    const action = event.event_action;
+    if (action !== 'trigger' && action !== 'acknowledge' && action !== 'resolve') return invalid("'event_action' is invalid (must be one of: trigger, acknowledge, resolve)");
+    let dedupKey = typeof event.dedup_key === 'string' ? event.dedup_key : '';
+    if (action !== 'trigger' && dedupKey === '') return invalid("'dedup_key' is missing or blank");
+    if (action === 'trigger') {
+      const payload = event.payload as Record<string, unknown> | undefined;
+      if (!payload || typeof payload.summary !== 'string' || typeof payload.source !== 'string' || typeof payload.severity !== 'string') return invalid("'payload' needs summary, source and severity");
+      if (dedupKey === '') dedupKey = randomBytes(16).toString('hex');
+      if (![...this.records.values()].some((r) => r.dedupKey === dedupKey && r.status !== 'resolved')) this.addIncident({ dedupKey });
+    } else {
+      for (const record of this.records.values()) {
+        if (record.dedupKey === dedupKey && record.status !== 'resolved') record.status = action === 'resolve' ? 'resolved' : 'acknowledged';
+      }
+    }
+    this.events.push({ routing_key: event.routing_key, event_action: action, dedup_key: dedupKey });
+    send(res, 202, { status: 'success', message: 'Event processed', dedup_key: dedupKey });
+  }
+
+  private injectFailure(res: ServerResponse, bodyFor: (status: number) => unknown): boolean {
+    const failure = this.failures[0];
+    if (!failure) return false;
+    if (--failure.remaining <= 0) this.failures.shift();
+    const headers: Record<string, string> = {};
+    if (failure.retryAfter) headers['retry-after'] = failure.retryAfter;
+    if (failure.rateLimitReset) headers['ratelimit-reset'] = failure.rateLimitReset;
+    send(res, failure.status, bodyFor(failure.status), headers);
+    return true;
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RestError(400, 'Invalid Input Provided', 2001, ['The request body must be a JSON object']);
+  return value as Record<string, unknown>;
+}
