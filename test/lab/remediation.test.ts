@@ -243,6 +243,22 @@ describe.skipIf(problems.length > 0)(`remediation on lab hosts${problems.length 
     if (changed.length === 2) expect(changed[0]!.to).toBeLessThanOrEqual(changed[1]!.from);
   });
 
+  it('a host presenting another key than the one trusted stops the run (failed) before any command', async () => {
+    const host = lab.hosts[1]!;
+    const tenant = (await stack.store.tenants.getBySlug('acme'))!;
+    await stack.store.hostKeys.forget(tenant.id, host.address, 22);
+    await stack.store.hostKeys.trustOnFirstUse({ tenantId: tenant.id, host: host.address, port: 22, keyType: 'ssh-ed25519', fingerprint: 'SHA256:someone-else' });
+    try {
+      const id = await raise(host, 'labsvc is down on lab2', 'health check failing: connection refused');
+      const done = await settle(id, ['resolved', 'escalated', 'failed']);
+      expect(done.status).toBe('failed');
+      expect(done.result?.summary).toMatch(/Host key of 10\.77\.2\.2:22 changed: expected SHA256:someone-else/);
+      expect(done.commands).toEqual([]);
+    } finally {
+      await stack.store.hostKeys.forget(tenant.id, host.address, 22);
+    }
+  });
+
   it('a fault no runbook covers escalates with the evidence and runs no change', async () => {
     const host = lab.hosts[0]!;
     await injectFault(host, 'unknown');
