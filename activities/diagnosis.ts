@@ -3,12 +3,12 @@ import { z } from 'zod';
 import type { KnowledgeBase, KnowledgeHit } from '../adapters/knowledge/knowledge-base.js';
 import { completeStructured, LlmError, StructuredOutputError, type LlmProvider } from '../adapters/llm/llm.js';
 import type { CmdbItem } from '../core/incident.js';
-import { analyse, classify, planFromRunbook } from '../core/planner.js';
+import { analyse, baselineDiagnostics, classify, planContextFor, planFromRunbook } from '../core/planner.js';
 import { classifyCommand } from '../core/command-policy.js';
 import { CredentialNotFoundError, type HostAccess } from '../adapters/ssh/host-access.js';
 import { HostKeyMismatchError, SshAuthenticationError, SshConnectionError, type SshSession } from '../adapters/ssh/ssh-executor.js';
 import { redactText } from '../core/redact.js';
-import type { Runbook, ServiceManager } from '../core/runbook.js';
+import type { Runbook } from '../core/runbook.js';
 import type { Store } from '../adapters/store/store.js';
 import type { CollectedFacts, DiagnoseErrorInput, DiagnosisResult, HostFacts } from '../core/diagnosis.js';
 import { KubernetesUnavailableError, type KubernetesCluster } from '../adapters/kubernetes/kubernetes-cluster.js';
@@ -26,13 +26,6 @@ export interface DiagnosisActivityDeps {
   hostAccess: HostAccess | null;
 }
 
-/** Facts every host diagnosis starts from, whatever the runbook. */
-const BASELINE_COMMANDS: { id: string; command: string }[] = [
-  { id: 'baseline:uptime', command: 'uptime' },
-  { id: 'baseline:disk', command: 'df -P' },
-  { id: 'baseline:memory', command: 'free -m' },
-  { id: 'baseline:top-cpu', command: 'ps -eo pid,user,pcpu,pmem,etimes,comm --sort=-pcpu' },
-];
 /** Per-command bounds for diagnostics: a stuck command must not hold the diagnosis. */
 const HOST_COMMAND_TIMEOUT_MS = 15_000;
 const HOST_OUTPUT_CAP_BYTES = 64 * 1024;
@@ -76,7 +69,6 @@ function llmMessages(text: string, candidates: { id: string; title: string }[], 
   ];
 }
 
-const SERVICE_MANAGERS: readonly string[] = ['systemd', 'sysv', 'supervisor'];
 
 /**
  * The planner's analysis of an error text: classify by runbook patterns, retrieve related
@@ -103,8 +95,8 @@ export function createDiagnosisActivities({ store, knowledge, runbooks, llm, kub
       const planned = runbook ? planFromRunbook(runbook, planContext(item, match!.parameters, input)).diagnostics : [];
       const notes: string[] = [];
       const commands: { id: string; command: string }[] = [];
-      for (const candidate of [...planned.map((d) => ({ id: d.id, command: d.command, unresolved: d.unresolved })), ...BASELINE_COMMANDS.map((b) => ({ ...b, unresolved: [] as string[] }))]) {
-        if (!candidate.command) continue;
+      for (const candidate of [...planned.map((d) => ({ id: d.id, command: d.command, unresolved: d.unresolved })), ...baselineDiagnostics(item).map((b) => ({ id: b.id, command: b.command, unresolved: [] as string[] }))]) {
+        if (!candidate.command || commands.some((c) => c.command === candidate.command)) continue;
         if (candidate.unresolved.length) {
           notes.push(`diagnostic ${candidate.id} skipped: no value for ${candidate.unresolved.join(', ')}`);
           continue;
@@ -273,10 +265,5 @@ export function createDiagnosisActivities({ store, knowledge, runbooks, llm, kub
 }
 
 function planContext(item: CmdbItem | null, matched: Record<string, string>, input: DiagnoseErrorInput) {
-  const manager = item?.serviceManager && SERVICE_MANAGERS.includes(item.serviceManager) ? (item.serviceManager as ServiceManager) : null;
-  return {
-    serviceManager: manager,
-    parameters: { ...matched, ...(input.namespace ? { namespace: input.namespace } : {}), ...(input.pod ? { pod: input.pod } : {}) },
-    tags: item?.tags ?? {},
-  };
+  return planContextFor(item, { ...matched, ...(input.namespace ? { namespace: input.namespace } : {}), ...(input.pod ? { pod: input.pod } : {}) });
 }

@@ -6,13 +6,13 @@ import { HostKeyMismatchError, SshAuthenticationError, SshConnectionError, type 
 import type { Store } from '../adapters/store/store.js';
 import { classifyCommand, maxRisk, type CommandPolicy } from '../core/command-policy.js';
 import type { CmdbItem } from '../core/incident.js';
-import { analyse, classify, isSafeParameterValue, planFromRunbook, type PlanContext } from '../core/planner.js';
+import { analyse, baselineDiagnostics, classify, planContextFor, planFromRunbook } from '../core/planner.js';
 import { redactText, truncateText } from '../core/redact.js';
 import type { Analysis, HostCommandRun, LlmUsage, MetricsSnapshot, ProposedAction, RemediationPlan } from '../core/remediation.js';
 import { z } from 'zod';
 import { completeStructured, LlmError, StructuredOutputError, type ChatResponse, type LlmProvider } from '../adapters/llm/llm.js';
 import { MetricsQueryError, MetricsUnavailableError, type MetricsSource } from '../adapters/metrics/prometheus.js';
-import type { Runbook, ServiceManager } from '../core/runbook.js';
+import type { Runbook } from '../core/runbook.js';
 
 export interface RemediationActivityDeps {
   store: Store;
@@ -44,12 +44,6 @@ const OUTPUT_CAP_BYTES = 256 * 1024;
 /** What of an output is kept in history and shown in the timeline. */
 const OUTPUT_KEPT_CHARS = 4000;
 
-const SERVICE_MANAGERS: readonly string[] = ['systemd', 'sysv', 'supervisor'];
-
-function contextFor(item: CmdbItem, parameters: Record<string, string>): PlanContext {
-  const manager = item.serviceManager && SERVICE_MANAGERS.includes(item.serviceManager) ? (item.serviceManager as ServiceManager) : null;
-  return { serviceManager: manager, parameters, tags: item.tags };
-}
 
 /** The exact commands (and guards) of a proposal, hashed: an approval is bound to this value. */
 export function planHashOf(actions: readonly Pick<ProposedAction, 'id' | 'command' | 'guard'>[]): string {
@@ -145,25 +139,6 @@ const isValidRegex = (pattern: string) => {
   }
 };
 
-/** Facts that identify every host regardless of runbook, gathered when no runbook matched. */
-function baselineDiagnostics(item: CmdbItem): { id: string; command: string; description: string }[] {
-  const service = item.tags.service && isSafeParameterValue(item.tags.service) ? item.tags.service : null;
-  const status: Record<string, string> = { systemd: `systemctl status ${service} --no-pager --lines=20`, sysv: `service ${service} status`, supervisor: `supervisorctl status ${service}` };
-  const logs: Record<string, string> = { systemd: `journalctl -u ${service} --no-pager -n 50`, sysv: `tail -n 50 /var/log/${service}.log`, supervisor: `supervisorctl tail ${service} stderr` };
-  return [
-    { id: 'baseline-uptime', command: 'uptime', description: 'Load and uptime.' },
-    { id: 'baseline-disk', command: 'df -P', description: 'Filesystem usage.' },
-    { id: 'baseline-memory', command: 'free -m', description: 'Memory use.' },
-    { id: 'baseline-top-cpu', command: 'ps -eo pid,user,pcpu,pmem,etimes,comm --sort=-pcpu', description: 'Processes by CPU.' },
-    ...(service && item.serviceManager && status[item.serviceManager]
-      ? [
-          { id: 'baseline-service', command: status[item.serviceManager]!, description: `Whether ${service} runs.` },
-          { id: 'baseline-service-logs', command: logs[item.serviceManager]!, description: `Recent ${service} logs.` },
-        ]
-      : []),
-  ];
-}
-
 export function createRemediationActivities({ store, knowledge, runbooks, hostAccess, llm = null, metrics = null, commandPolicy = {}, maxConcurrentRemediations = 5 }: RemediationActivityDeps) {
   async function itemOf({ tenantId, tagId }: TargetRef): Promise<CmdbItem> {
     const item = await store.cmdb.get(tenantId, tagId);
@@ -210,7 +185,7 @@ export function createRemediationActivities({ store, knowledge, runbooks, hostAc
     const runbook = runbooks.find((r) => r.id === runbookId);
     if (!runbook) throw ApplicationFailure.nonRetryable(`Runbook '${runbookId}' is not loaded`, 'RunbookMissing');
       const outputs = Object.fromEntries(input.runs.filter((r) => !r.timedOut).map((r) => [r.id, r.output]));
-    const context = contextFor(item, input.parameters);
+    const context = planContextFor(item, input.parameters);
     const result = analyse(runbook, outputs, context);
     const plan = planFromRunbook(runbook, { ...context, parameters: result.parameters });
     const actions: ProposedAction[] = [];
@@ -277,7 +252,7 @@ export function createRemediationActivities({ store, knowledge, runbooks, hostAc
         else plan.refused.push({ id, command, reason: `not read-only (${verdict.risk}: ${verdict.reasons.join('; ')})` });
       };
       if (runbook && match) {
-        const rendered = planFromRunbook(runbook, contextFor(item, match.parameters));
+        const rendered = planFromRunbook(runbook, planContextFor(item, match.parameters));
         plan.parameters = rendered.parameters;
         for (const diagnostic of rendered.diagnostics) {
           if (!diagnostic.command) plan.refused.push({ id: diagnostic.id, command: null, reason: `no variant for service manager '${item.serviceManager ?? 'unknown'}'` });

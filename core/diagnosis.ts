@@ -35,7 +35,7 @@ export interface HostFacts {
 }
 
 export interface HostCommandFact {
-  /** Runbook diagnostic id, or `baseline:*` for the facts gathered on every host. */
+  /** Runbook diagnostic id, or `baseline-*` for the facts gathered on every host. */
   id: string;
   command: string;
   exitCode: number | null;

@@ -1,6 +1,7 @@
 // The runbook planner: the default reasoning engine, no model needed. Pure and deterministic.
 // classify → plan (commands rendered for the host's service manager) → analyse diagnostic output.
-import type { CommandVariants, Risk, Runbook, ServiceManager } from './runbook.js';
+import type { CmdbItem } from './incident.js';
+import { SERVICE_MANAGERS, type CommandVariants, type Risk, type Runbook, type ServiceManager } from './runbook.js';
 
 /** Text longer than this is cut before matching, so a huge log line cannot stall the regexes. */
 const MAX_TEXT = 20_000;
@@ -218,4 +219,33 @@ export function analyse(runbook: Runbook, outputs: Record<string, string>, conte
     fixes: plan.fixes.filter((fix) => fix.when.some((finding) => established.has(finding))),
     escalate: findings.length === 0,
   };
+}
+
+/** The plan context for a CMDB item: its service manager (when one we know) and its tags. */
+export function planContextFor(item: Pick<CmdbItem, 'serviceManager' | 'tags'> | null, parameters: Record<string, string> = {}): PlanContext {
+  const manager = item?.serviceManager && (SERVICE_MANAGERS as readonly string[]).includes(item.serviceManager) ? (item.serviceManager as ServiceManager) : null;
+  return { serviceManager: manager, parameters, tags: item?.tags ?? {} };
+}
+
+/**
+ * Read-only facts every host diagnosis starts from, whatever the runbook: load, disk, memory, the
+ * busiest processes, and the CMDB item's service with its recent logs when the item names one.
+ */
+export function baselineDiagnostics(item: Pick<CmdbItem, 'serviceManager' | 'tags'>): { id: string; command: string; description: string }[] {
+  const service = item.tags.service && isSafeParameterValue(item.tags.service) ? item.tags.service : null;
+  const manager = planContextFor(item).serviceManager;
+  const status: Record<ServiceManager, string> = { systemd: `systemctl status ${service} --no-pager --lines=20`, sysv: `service ${service} status`, supervisor: `supervisorctl status ${service}` };
+  const logs: Record<ServiceManager, string> = { systemd: `journalctl -u ${service} --no-pager -n 50`, sysv: `tail -n 50 /var/log/${service}.log`, supervisor: `supervisorctl tail ${service} stderr` };
+  return [
+    { id: 'baseline-uptime', command: 'uptime', description: 'Load and uptime.' },
+    { id: 'baseline-disk', command: 'df -P', description: 'Filesystem usage.' },
+    { id: 'baseline-memory', command: 'free -m', description: 'Memory use.' },
+    { id: 'baseline-top-cpu', command: 'ps -eo pid,user,pcpu,pmem,etimes,comm --sort=-pcpu', description: 'Processes by CPU.' },
+    ...(service && manager
+      ? [
+          { id: 'baseline-service', command: status[manager], description: `Whether ${service} runs.` },
+          { id: 'baseline-service-logs', command: logs[manager], description: `Recent ${service} logs.` },
+        ]
+      : []),
+  ];
 }

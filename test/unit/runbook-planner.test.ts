@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadRunbooks, parseRunbook, RunbookFormatError } from '../../adapters/knowledge/runbook-files.js';
-import { analyse, classify, planFromRunbook } from '../../core/planner.js';
+import { analyse, baselineDiagnostics, classify, planContextFor, planFromRunbook } from '../../core/planner.js';
 import type { Runbook } from '../../core/runbook.js';
 
 let runbooks: Runbook[];
@@ -145,6 +145,20 @@ describe('plans and analysis', () => {
     const [down] = classify('sshd is down', [byId('service-down')]);
     const tagged = planFromRunbook(byId('service-down'), { serviceManager: 'supervisor', parameters: down!.parameters, tags: { service: 'labsvc' } });
     expect(tagged.fixes[0]!.command).toBe('supervisorctl start labsvc');
+  });
+
+  it('gives every host the same read-only baseline, with its service when the CMDB item names a safe one', () => {
+    expect(baselineDiagnostics({ serviceManager: 'supervisor', tags: { service: 'labsvc' } }).map((d) => d.command)).toEqual([
+      'uptime',
+      'df -P',
+      'free -m',
+      'ps -eo pid,user,pcpu,pmem,etimes,comm --sort=-pcpu',
+      'supervisorctl status labsvc',
+      'supervisorctl tail labsvc stderr',
+    ]);
+    expect(baselineDiagnostics({ serviceManager: 'systemd', tags: { service: 'x; rm -rf /' } })).toHaveLength(4);
+    expect(baselineDiagnostics({ serviceManager: 'openrc', tags: { service: 'nginx' } })).toHaveLength(4);
+    expect(planContextFor({ serviceManager: 'launchd', tags: { a: 'b' } })).toEqual({ serviceManager: null, parameters: {}, tags: { a: 'b' } });
   });
 
   it('treats text from hosts as data: an instruction in output cannot add a fix', () => {
