@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStore } from '../../adapters/store/create-store.js';
@@ -6,6 +6,7 @@ import type { Store } from '../../adapters/store/store.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { sampleCmdbItem, startTestStack, waitFor, type TestStack } from '../support/stack.js';
 import { testTemporal, testWorkflowBundlePath } from '../support/temporal.js';
+import { startWorkerProcess } from '../support/worker-process.js';
 
 // Fault tolerance: the worker runs as its own process (`npm run worker`) on PostgreSQL. While the
 // result write is blocked on a table lock, the worker is SIGKILLed; a new worker finishes the run,
@@ -16,29 +17,16 @@ let store: Store;
 let stack: TestStack;
 const workers: ChildProcess[] = [];
 
-function startWorkerProcess(taskQueue: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker.ts'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: database.url,
-      TEMPORAL_ADDRESS: testTemporal().address,
-      TEMPORAL_NAMESPACE: testTemporal().namespace,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      INFRAAI_WORKFLOW_BUNDLE: testWorkflowBundlePath(),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+async function startWorker(taskQueue: string): Promise<ChildProcess> {
+  const child = await startWorkerProcess({
+    DATABASE_URL: database.url,
+    TEMPORAL_ADDRESS: testTemporal().address,
+    TEMPORAL_NAMESPACE: testTemporal().namespace,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    INFRAAI_WORKFLOW_BUNDLE: testWorkflowBundlePath(),
   });
   workers.push(child);
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('worker ready')) resolve(child);
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`worker exited early (${code}):\n${output}`)));
-  });
+  return child;
 }
 
 beforeAll(async () => {
@@ -64,7 +52,7 @@ describe('worker crash mid-step', () => {
     await blocker.query('BEGIN');
     await blocker.query('LOCK TABLE results IN SHARE MODE');
 
-    const first = await startWorkerProcess(stack.taskQueue);
+    const first = await startWorker(stack.taskQueue);
     const incident = (await (await stack.call('POST', '/api/v1/incidents', { body: { title: 'pods restarting', severity: 'high', tagId: 'api-01' } })).json()) as {
       id: string;
       workflowId: string;
@@ -87,7 +75,7 @@ describe('worker crash mid-step', () => {
     await blocker.end();
     await observer.end();
 
-    await startWorkerProcess(stack.taskQueue);
+    await startWorker(stack.taskQueue);
     await stack.client.workflow.getHandle(incident.workflowId).result();
 
     const tenant = (await store.tenants.getBySlug('acme'))!;

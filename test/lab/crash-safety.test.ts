@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import type { Store } from '../../adapters/store/store.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { startTestStack, waitFor, type TestStack } from '../support/stack.js';
 import { testTemporal, testWorkflowBundlePath } from '../support/temporal.js';
+import { startWorkerProcess } from '../support/worker-process.js';
 
 // Crash safety on a real host: the worker process is SIGKILLed while a fix runs on the host (inside
 // its `sleep 2`), a new worker picks the run up after the heartbeat timeout, and the host shows the
@@ -25,30 +26,17 @@ describe.skipIf(problems.length > 0)(`crash safety on a lab host${problems.lengt
   let stack: TestStack;
   const workers: ChildProcess[] = [];
 
-  function startWorkerProcess(): Promise<ChildProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'worker.ts'], {
-      env: {
-        ...process.env,
-        DATABASE_URL: database.url,
-        TEMPORAL_ADDRESS: testTemporal().address,
-        TEMPORAL_NAMESPACE: testTemporal().namespace,
-        TEMPORAL_TASK_QUEUE: stack.taskQueue,
-        INFRAAI_WORKFLOW_BUNDLE: testWorkflowBundlePath(),
-        INFRAAI_SECRETS_KEY: secretsKey.toString('base64'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  async function startWorker(): Promise<ChildProcess> {
+    const child = await startWorkerProcess({
+      DATABASE_URL: database.url,
+      TEMPORAL_ADDRESS: testTemporal().address,
+      TEMPORAL_NAMESPACE: testTemporal().namespace,
+      TEMPORAL_TASK_QUEUE: stack.taskQueue,
+      INFRAAI_WORKFLOW_BUNDLE: testWorkflowBundlePath(),
+      INFRAAI_SECRETS_KEY: secretsKey.toString('base64'),
     });
     workers.push(child);
-    let output = '';
-    return new Promise((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('worker ready')) resolve(child);
-      };
-      child.stdout?.on('data', onData);
-      child.stderr?.on('data', onData);
-      child.once('exit', (code) => reject(new Error(`worker exited early (${code}):\n${output}`)));
-    });
+    return child;
   }
 
   beforeAll(async () => {
@@ -72,7 +60,7 @@ describe.skipIf(problems.length > 0)(`crash safety on a lab host${problems.lengt
     const host = lab.hosts[0]!;
     await injectFault(host, 'port-in-use');
     const starts = await startCount(host);
-    const first = await startWorkerProcess();
+    const first = await startWorker();
     const created = await stack.call('POST', '/api/v1/incidents', { body: { title: 'labsvc cannot start on lab1', description: 'bind: address already in use', severity: 'high', tagId: 'lab1' } });
     const { id, workflowId } = (await created.json()) as { id: string; workflowId: string };
     const handle = stack.client.workflow.getHandle(workflowId);
@@ -89,7 +77,7 @@ describe.skipIf(problems.length > 0)(`crash safety on a lab host${problems.lengt
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
 
-    await startWorkerProcess();
+    await startWorker();
     const done = await waitFor(async () => {
       const incident = (await (await stack.call('GET', `/api/v1/incidents/${id}`)).json()) as { status: string; commands: { phase: string; command: string }[] };
       return ['resolved', 'escalated', 'failed'].includes(incident.status) ? incident : null;

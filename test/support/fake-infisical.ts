@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal, localUrl } from './local-server.js';
 
 // A local stand-in for Infisical's REST API, for exactly the calls @infisical/sdk v5 makes for the
 // Infisical credential vault (see adapters/secrets/infisical-vault.ts):
@@ -87,17 +87,13 @@ export class FakeInfisical {
     server.on('request', (req, res) => {
       void fake.handle(req, res);
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
+    await listenLocal(server);
     return fake;
   }
 
   /** Plain-http base URL, usable as the SDK's siteUrl. */
   get url(): string {
-    const { port } = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${port}`;
+    return localUrl(this.server);
   }
 
   /** The next `times` requests (any path, login included) answer `status` with an Infisical-style error body. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal, localUrl } from './local-server.js';
 
 // A local stand-in for PagerDuty, for exactly the calls the PagerDuty notifier makes. One port
 // serves both APIs (give it as apiBaseUrl and as eventsBaseUrl):
@@ -75,16 +75,12 @@ export class FakePagerDuty {
     server.on('request', (req, res) => {
       void fake.handle(req, res);
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
+    await listenLocal(server);
     return fake;
   }
 
   get url(): string {
-    const { port } = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${port}`;
+    return localUrl(this.server);
   }
 
   /** Adds an incident (triggered unless given) and returns its id. */

@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal, localUrl } from './local-server.js';
 
 // A local stand-in for Pinecone's REST API, for exactly the calls the Pinecone adapter makes:
 //   data plane    POST /vectors/upsert, POST /query, GET /vectors/list, POST /vectors/delete
@@ -60,17 +60,13 @@ export class FakePinecone {
     server.on('request', (req, res) => {
       void fake.handle(req, res);
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
+    await listenLocal(server);
     return fake;
   }
 
   /** Plain-http base URL, usable as indexHost and as controllerHostUrl. */
   get url(): string {
-    const { port } = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${port}`;
+    return localUrl(this.server);
   }
 
   /** The next `times` requests (any path) answer `status` with a Pinecone-style error body. */

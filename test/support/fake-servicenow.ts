@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal, localUrl } from './local-server.js';
 
 // A local stand-in for ServiceNow's Table API on the incident table, for exactly the calls the
 // ServiceNow notifier makes:
@@ -74,17 +74,13 @@ export class FakeServiceNow {
     server.on('request', (req, res) => {
       void fake.handle(req, res);
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
+    await listenLocal(server);
     return fake;
   }
 
   /** The instance URL (plain http). */
   get url(): string {
-    const { port } = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${port}`;
+    return localUrl(this.server);
   }
 
   /** Adds an open incident (state New unless given) and returns its sys_id. */
