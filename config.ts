@@ -62,7 +62,14 @@ const envSchema = z.object({
   // Documents with more text than this are ingested by a workflow (202 + progress) instead of in the request.
   INFRAAI_INLINE_INGEST_LIMIT_BYTES: positiveInt(128 * 1024),
   INFRAAI_PUBLIC_URL: optionalString,
-  INFRAAI_CORS_ORIGINS: optionalString.transform((v) => (v ? v.split(',').map((o) => o.trim()).filter(Boolean) : [])),
+  INFRAAI_CORS_ORIGINS: optionalString.transform((v) =>
+    v
+      ? v
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean)
+      : [],
+  ),
 
   DATABASE_URL: optionalString,
   SUPABASE_URL: optionalString,
@@ -133,9 +140,7 @@ const envSchema = z.object({
 });
 
 export type StoreConfig =
-  | { kind: 'pglite'; dataDir: string }
-  | { kind: 'postgres'; url: string }
-  | { kind: 'supabase'; url: string; key: string };
+  { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string } | { kind: 'supabase'; url: string; key: string };
 
 export interface TemporalConnectionConfig {
   /** Null: the launcher starts the embedded dev server and fills the address in. */
@@ -165,7 +170,15 @@ export interface JwtConfig {
 }
 
 export interface Config {
-  api: { host: string; port: number; bodyLimitBytes: number; uploadLimitBytes: number; inlineIngestLimitBytes: number; publicUrl: string | null; corsOrigins: string[] };
+  api: {
+    host: string;
+    port: number;
+    bodyLimitBytes: number;
+    uploadLimitBytes: number;
+    inlineIngestLimitBytes: number;
+    publicUrl: string | null;
+    corsOrigins: string[];
+  };
   dataDir: string;
   bootstrapApiKey: string | null;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -185,7 +198,14 @@ export interface Config {
   /** Where incident outcomes are posted (see adapters/notify). */
   notifiers: NotifiersConfig;
   /** Infisical holds SSH credentials instead of the embedded encrypted store. */
-  infisical: { siteUrl: string; clientId: string; clientSecret: string; projectId: string; environment: string; secretPath: string | null } | null;
+  infisical: {
+    siteUrl: string;
+    clientId: string;
+    clientSecret: string;
+    projectId: string;
+    environment: string;
+    secretPath: string | null;
+  } | null;
   /** How SSH credentials are sealed at rest (see adapters/secrets/credential-vault.ts). */
   secrets: { key: string | null; keyFile: string };
   /** Pinecone holds the chunk vectors instead of the store (needs embeddings); null: in-process ranking. */
@@ -218,12 +238,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     store = { kind: 'pglite', dataDir: `${e.INFRAAI_DATA_DIR}/pglite` };
   }
 
-  const tlsWanted =
-    e.TEMPORAL_TLS || e.TEMPORAL_TLS_CLIENT_CERT_PATH || e.TEMPORAL_TLS_CLIENT_KEY_PATH || e.TEMPORAL_API_KEY;
+  const tlsWanted = e.TEMPORAL_TLS || e.TEMPORAL_TLS_CLIENT_CERT_PATH || e.TEMPORAL_TLS_CLIENT_KEY_PATH || e.TEMPORAL_API_KEY;
   if (Boolean(e.TEMPORAL_TLS_CLIENT_CERT_PATH) !== Boolean(e.TEMPORAL_TLS_CLIENT_KEY_PATH)) {
-    throw new ConfigError(
-      'Invalid configuration:\n  TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH must be set together',
-    );
+    throw new ConfigError('Invalid configuration:\n  TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH must be set together');
   }
   if (!e.TEMPORAL_ADDRESS && tlsWanted) {
     throw new ConfigError('Invalid configuration:\n  Temporal TLS or API key options need TEMPORAL_ADDRESS');
@@ -233,13 +250,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('Invalid configuration:\n  PINECONE_API_KEY needs PINECONE_INDEX (the index that holds the knowledge vectors)');
   }
   if (e.PINECONE_API_KEY && !(e.INFRAAI_EMBEDDINGS_BASE_URL || e.INFRAAI_EMBEDDINGS_MODEL || e.INFRAAI_EMBEDDINGS_API_KEY)) {
-    throw new ConfigError('Invalid configuration:\n  PINECONE_API_KEY needs an embeddings endpoint (INFRAAI_EMBEDDINGS_BASE_URL / _MODEL / _API_KEY) to compute the vectors it stores');
+    throw new ConfigError(
+      'Invalid configuration:\n  PINECONE_API_KEY needs an embeddings endpoint (INFRAAI_EMBEDDINGS_BASE_URL / _MODEL / _API_KEY) to compute the vectors it stores',
+    );
   }
   if (e.SERVICENOW_INSTANCE_URL && !e.SERVICENOW_TOKEN && !(e.SERVICENOW_USERNAME && e.SERVICENOW_PASSWORD)) {
-    throw new ConfigError('Invalid configuration:\n  SERVICENOW_INSTANCE_URL needs SERVICENOW_TOKEN, or SERVICENOW_USERNAME and SERVICENOW_PASSWORD');
+    throw new ConfigError(
+      'Invalid configuration:\n  SERVICENOW_INSTANCE_URL needs SERVICENOW_TOKEN, or SERVICENOW_USERNAME and SERVICENOW_PASSWORD',
+    );
   }
   if (e.PAGERDUTY_API_KEY && !e.PAGERDUTY_FROM_EMAIL) {
-    throw new ConfigError('Invalid configuration:\n  PAGERDUTY_API_KEY needs PAGERDUTY_FROM_EMAIL (the PagerDuty user notes are written as)');
+    throw new ConfigError(
+      'Invalid configuration:\n  PAGERDUTY_API_KEY needs PAGERDUTY_FROM_EMAIL (the PagerDuty user notes are written as)',
+    );
   }
   if (e.INFISICAL_CLIENT_ID && !(e.INFISICAL_CLIENT_SECRET && e.INFISICAL_PROJECT_ID)) {
     throw new ConfigError('Invalid configuration:\n  INFISICAL_CLIENT_ID needs INFISICAL_CLIENT_SECRET and INFISICAL_PROJECT_ID');
@@ -294,7 +317,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ? {
             servicenow: {
               instanceUrl: e.SERVICENOW_INSTANCE_URL,
-              ...(e.SERVICENOW_TOKEN ? { token: e.SERVICENOW_TOKEN } : { username: e.SERVICENOW_USERNAME ?? '', password: e.SERVICENOW_PASSWORD ?? '' }),
+              ...(e.SERVICENOW_TOKEN
+                ? { token: e.SERVICENOW_TOKEN }
+                : { username: e.SERVICENOW_USERNAME ?? '', password: e.SERVICENOW_PASSWORD ?? '' }),
               ...(e.SERVICENOW_ASSIGNMENT_GROUP ? { assignmentGroup: e.SERVICENOW_ASSIGNMENT_GROUP } : {}),
             },
           }
@@ -322,7 +347,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     prometheus: e.INFRAAI_PROMETHEUS_URL ? { url: e.INFRAAI_PROMETHEUS_URL, token: e.INFRAAI_PROMETHEUS_TOKEN ?? null } : null,
     secrets: { key: e.INFRAAI_SECRETS_KEY ?? null, keyFile: `${e.INFRAAI_DATA_DIR}/secrets.key` },
     pinecone: e.PINECONE_API_KEY
-      ? { apiKey: e.PINECONE_API_KEY, indexName: e.PINECONE_INDEX ?? '', indexHost: e.PINECONE_INDEX_HOST ?? null, namespace: e.PINECONE_NAMESPACE ?? null }
+      ? {
+          apiKey: e.PINECONE_API_KEY,
+          indexName: e.PINECONE_INDEX ?? '',
+          indexHost: e.PINECONE_INDEX_HOST ?? null,
+          namespace: e.PINECONE_NAMESPACE ?? null,
+        }
       : null,
     embeddings:
       e.INFRAAI_EMBEDDINGS_BASE_URL || e.INFRAAI_EMBEDDINGS_MODEL || e.INFRAAI_EMBEDDINGS_API_KEY
@@ -366,12 +396,31 @@ function resolveLlm(e: z.infer<typeof envSchema>): LlmConfig | null {
   }
   if (provider === 'anthropic') {
     const apiKey = e.INFRAAI_LLM_API_KEY ?? e.ANTHROPIC_API_KEY;
-    if (!apiKey) throw new ConfigError('Invalid configuration:\n  INFRAAI_LLM_PROVIDER=anthropic needs INFRAAI_LLM_API_KEY or ANTHROPIC_API_KEY');
-    return { provider, model: e.INFRAAI_LLM_MODEL ?? 'claude-sonnet-4-5', baseUrl: e.INFRAAI_LLM_BASE_URL ?? null, apiKey, timeoutMs: e.INFRAAI_LLM_TIMEOUT_MS };
+    if (!apiKey)
+      throw new ConfigError('Invalid configuration:\n  INFRAAI_LLM_PROVIDER=anthropic needs INFRAAI_LLM_API_KEY or ANTHROPIC_API_KEY');
+    return {
+      provider,
+      model: e.INFRAAI_LLM_MODEL ?? 'claude-sonnet-4-5',
+      baseUrl: e.INFRAAI_LLM_BASE_URL ?? null,
+      apiKey,
+      timeoutMs: e.INFRAAI_LLM_TIMEOUT_MS,
+    };
   }
   const viaOpenRouter = !e.INFRAAI_LLM_BASE_URL && !e.INFRAAI_LLM_API_KEY && !e.OPENAI_API_KEY && Boolean(openRouterKey);
-  const apiKey = e.INFRAAI_LLM_API_KEY ?? (viaOpenRouter ? openRouterKey : e.OPENAI_API_KEY ?? openRouterKey) ?? (e.INFRAAI_LLM_BASE_URL ? 'not-needed' : undefined);
-  if (!apiKey) throw new ConfigError('Invalid configuration:\n  INFRAAI_LLM_PROVIDER=openai-compatible needs INFRAAI_LLM_API_KEY, INFRAAI_LLM_BASE_URL, OPENROUTER_API_KEY or OPENAI_API_KEY');
+  const apiKey =
+    e.INFRAAI_LLM_API_KEY ??
+    (viaOpenRouter ? openRouterKey : (e.OPENAI_API_KEY ?? openRouterKey)) ??
+    (e.INFRAAI_LLM_BASE_URL ? 'not-needed' : undefined);
+  if (!apiKey)
+    throw new ConfigError(
+      'Invalid configuration:\n  INFRAAI_LLM_PROVIDER=openai-compatible needs INFRAAI_LLM_API_KEY, INFRAAI_LLM_BASE_URL, OPENROUTER_API_KEY or OPENAI_API_KEY',
+    );
   const model = e.INFRAAI_LLM_MODEL ?? e.OPENROUTER_MODEL ?? (viaOpenRouter ? 'openai/gpt-4o-mini' : 'gpt-4o-mini');
-  return { provider: 'openai-compatible', model, baseUrl: e.INFRAAI_LLM_BASE_URL ?? (viaOpenRouter ? OPENROUTER_BASE_URL : null), apiKey, timeoutMs: e.INFRAAI_LLM_TIMEOUT_MS };
+  return {
+    provider: 'openai-compatible',
+    model,
+    baseUrl: e.INFRAAI_LLM_BASE_URL ?? (viaOpenRouter ? OPENROUTER_BASE_URL : null),
+    apiKey,
+    timeoutMs: e.INFRAAI_LLM_TIMEOUT_MS,
+  };
 }

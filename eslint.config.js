@@ -2,6 +2,7 @@ import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import prettierCompat from 'eslint-config-prettier';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)];
 
@@ -15,7 +16,21 @@ const workflowSafeImports = {
       message: 'Workflow-safe code may import @temporalio/workflow and @temporalio/common only.',
     },
     {
-      group: ['pg', '@electric-sql/*', '@supabase/*', 'hono', '@hono/*', 'jose', 'zod', 'yaml', 'ssh2', 'openai', '@anthropic-ai/*', '@aws-sdk/*', 'ioredis'],
+      group: [
+        'pg',
+        '@electric-sql/*',
+        '@supabase/*',
+        'hono',
+        '@hono/*',
+        'jose',
+        'zod',
+        'yaml',
+        'ssh2',
+        'openai',
+        '@anthropic-ai/*',
+        '@aws-sdk/*',
+        'ioredis',
+      ],
       message: 'SDK clients and I/O libraries belong in adapters/ and activities/, never in workflow-safe code.',
     },
     {
@@ -62,4 +77,6 @@ export default tseslint.config(
   },
   { files: ['workflows/**/*.ts', 'core/**/*.ts'], rules: workflowSafeRules },
   { files: ['eslint.config.js', 'lab/**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  // Formatting is prettier's job (`npm run lint` checks it first); no style rule may disagree with it.
+  prettierCompat,
 );

@@ -19,6 +19,12 @@ export default defineConfig({
   test: {
     globalSetup: ['test/support/global-setup.ts'],
     // Lab tests share the machine's lab network (10.77.x): their files run one after another.
-    projects: [tier('unit'), tier('store'), tier('workflow'), tier('integration'), tier('lab', { fileParallelism: false, testTimeout: 120_000 })],
+    projects: [
+      tier('unit'),
+      tier('store'),
+      tier('workflow'),
+      tier('integration'),
+      tier('lab', { fileParallelism: false, testTimeout: 120_000 }),
+    ],
   },
 });

@@ -9,7 +9,10 @@ import type { Config } from './config.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
-export interface InfraWorkerOptions extends Omit<ActivityDeps, 'knowledge' | 'ingestion' | 'runbooks' | 'llm' | 'kubernetes' | 'hostAccess'> {
+export interface InfraWorkerOptions extends Omit<
+  ActivityDeps,
+  'knowledge' | 'ingestion' | 'runbooks' | 'llm' | 'kubernetes' | 'hostAccess'
+> {
   /** Default: hosts are not reached over SSH. */
   hostAccess?: ActivityDeps['hostAccess'];
   /** Default: none configured. */
@@ -37,11 +40,14 @@ function isStagedIngestion(value: object): value is ActivityDeps['ingestion'] {
 /** Wires the worker: workflows from the bundle or source, activities from their ports. Nothing else. */
 export async function createInfraWorker(options: InfraWorkerOptions): Promise<Worker> {
   const { connection, namespace, taskQueue, workflowBundlePath, identity, embedder, vectorIndex, ...ports } = options;
-  const knowledge = ports.knowledge ?? new LocalKnowledgeBase(ports.store, { embedder: embedder ?? null, vectorIndex: vectorIndex ?? null });
+  const knowledge =
+    ports.knowledge ?? new LocalKnowledgeBase(ports.store, { embedder: embedder ?? null, vectorIndex: vectorIndex ?? null });
   const deps: ActivityDeps = {
     ...ports,
     knowledge,
-    ingestion: isStagedIngestion(knowledge) ? knowledge : new LocalKnowledgeBase(ports.store, { embedder: embedder ?? null, vectorIndex: vectorIndex ?? null }),
+    ingestion: isStagedIngestion(knowledge)
+      ? knowledge
+      : new LocalKnowledgeBase(ports.store, { embedder: embedder ?? null, vectorIndex: vectorIndex ?? null }),
     runbooks: ports.runbooks ?? (await loadRunbooks()),
     llm: ports.llm ?? null,
     kubernetes: ports.kubernetes ?? null,
@@ -102,7 +108,9 @@ async function main(): Promise<void> {
   const store = await createStore(config.store);
   const connection = await connectWorker({ ...config.temporal, ...target });
   const worker = await createConfiguredWorker(config, { connection, namespace: target.namespace, store });
-  console.log(`[infraai] worker ready: ${target.address} namespace ${target.namespace} task queue ${config.temporal.taskQueue} (pid ${process.pid})`);
+  console.log(
+    `[infraai] worker ready: ${target.address} namespace ${target.namespace} task queue ${config.temporal.taskQueue} (pid ${process.pid})`,
+  );
   try {
     // The Temporal runtime shuts the worker down on SIGINT/SIGTERM; run() resolves once it has drained.
     await worker.run();

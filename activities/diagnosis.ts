@@ -36,7 +36,9 @@ const HOST_OUTPUT_KEPT_CHARS = 4000;
 function factsText(facts: CollectedFacts | null | undefined): string {
   const k8s = facts?.kubernetes;
   if (!k8s) return '';
-  const pod = k8s.pod ? `pod ${k8s.pod.name} phase ${k8s.pod.phase} reason ${k8s.pod.reason ?? 'none'} exit code ${k8s.pod.exitCode ?? 'none'} restarts ${k8s.pod.restarts}` : '';
+  const pod = k8s.pod
+    ? `pod ${k8s.pod.name} phase ${k8s.pod.phase} reason ${k8s.pod.reason ?? 'none'} exit code ${k8s.pod.exitCode ?? 'none'} restarts ${k8s.pod.restarts}`
+    : '';
   return [pod, ...k8s.events.map((e) => `${e.type} ${e.reason}: ${e.message}`)].filter(Boolean).join('\n');
 }
 
@@ -44,7 +46,9 @@ const LlmDiagnosisSchema = z
   .object({
     category: z.string().min(2).max(80),
     rootCause: z.string().min(3).max(2000),
-    fixCommands: z.array(z.object({ command: z.string().min(1).max(500), risk: z.enum(['low', 'high']), description: z.string().max(500) }).strict()).max(10),
+    fixCommands: z
+      .array(z.object({ command: z.string().min(1).max(500), risk: z.enum(['low', 'high']), description: z.string().max(500) }).strict())
+      .max(10),
     prevention: z.array(z.string().max(500)).max(10),
     confidence: z.number().min(0).max(1),
   })
@@ -68,7 +72,6 @@ function llmMessages(text: string, candidates: { id: string; title: string }[], 
     { role: 'user' as const, content: `<data>\n${JSON.stringify(evidence, null, 2)}\n</data>` },
   ];
 }
-
 
 /**
  * The planner's analysis of an error text: classify by runbook patterns, retrieve related
@@ -95,7 +98,10 @@ export function createDiagnosisActivities({ store, knowledge, runbooks, llm, kub
       const planned = runbook ? planFromRunbook(runbook, planContext(item, match!.parameters, input)).diagnostics : [];
       const notes: string[] = [];
       const commands: { id: string; command: string }[] = [];
-      for (const candidate of [...planned.map((d) => ({ id: d.id, command: d.command, unresolved: d.unresolved })), ...baselineDiagnostics(item).map((b) => ({ id: b.id, command: b.command, unresolved: [] as string[] }))]) {
+      for (const candidate of [
+        ...planned.map((d) => ({ id: d.id, command: d.command, unresolved: d.unresolved })),
+        ...baselineDiagnostics(item).map((b) => ({ id: b.id, command: b.command, unresolved: [] as string[] })),
+      ]) {
         if (!candidate.command || commands.some((c) => c.command === candidate.command)) continue;
         if (candidate.unresolved.length) {
           notes.push(`diagnostic ${candidate.id} skipped: no value for ${candidate.unresolved.join(', ')}`);
@@ -113,7 +119,12 @@ export function createDiagnosisActivities({ store, knowledge, runbooks, llm, kub
       try {
         session = await hostAccess.connect(input.tenantId, item);
       } catch (err) {
-        if (err instanceof HostKeyMismatchError || err instanceof SshAuthenticationError || err instanceof SshConnectionError || err instanceof CredentialNotFoundError) {
+        if (
+          err instanceof HostKeyMismatchError ||
+          err instanceof SshAuthenticationError ||
+          err instanceof SshConnectionError ||
+          err instanceof CredentialNotFoundError
+        ) {
           return { host: null, notes: [...notes, `host ${item.address}:${item.port} not consulted: ${err.message}`] };
         }
         throw err;
@@ -142,7 +153,8 @@ export function createDiagnosisActivities({ store, knowledge, runbooks, llm, kub
           notes,
         };
       } catch (err) {
-        if (err instanceof SshConnectionError) return { host: null, notes: [...notes, `host ${item.address}:${item.port}: ${err.message}`] };
+        if (err instanceof SshConnectionError)
+          return { host: null, notes: [...notes, `host ${item.address}:${item.port}: ${err.message}`] };
         throw err;
       } finally {
         session.close();
@@ -165,8 +177,17 @@ export function createDiagnosisActivities({ store, knowledge, runbooks, llm, kub
       const pod = input.pod ? (pods.find((p) => p.name === input.pod) ?? null) : (pods.find((p) => !p.ready) ?? null);
       return {
         kubernetes: {
-          pod: pod && { name: pod.name, phase: pod.phase, ready: pod.ready, restarts: pod.restarts, reason: pod.reason, exitCode: pod.exitCode },
-          events: events.slice(0, 20).map((e) => ({ type: e.type, reason: e.reason, message: truncateText(redactText(e.message), 500), count: e.count })),
+          pod: pod && {
+            name: pod.name,
+            phase: pod.phase,
+            ready: pod.ready,
+            restarts: pod.restarts,
+            reason: pod.reason,
+            exitCode: pod.exitCode,
+          },
+          events: events
+            .slice(0, 20)
+            .map((e) => ({ type: e.type, reason: e.reason, message: truncateText(redactText(e.message), 500), count: e.count })),
         },
         notes: pod || !input.pod ? [] : [`pod ${input.pod} not found in ${input.namespace}`],
       };
@@ -179,8 +200,16 @@ export function createDiagnosisActivities({ store, knowledge, runbooks, llm, kub
       const text = redactText(`${input.errorMessage}\n${factsText(input.facts)}`).slice(0, 20_000);
       const hits = await knowledge.search(input.tenantId, text, { k: 4 });
       try {
-        const { value, responses } = await completeStructured(llm, llmMessages(text, planned.runbooks, hits), LlmDiagnosisSchema, 'diagnosis');
-        const usage = responses.reduce((sum, r) => ({ inputTokens: sum.inputTokens + r.usage.inputTokens, outputTokens: sum.outputTokens + r.usage.outputTokens }), { inputTokens: 0, outputTokens: 0 });
+        const { value, responses } = await completeStructured(
+          llm,
+          llmMessages(text, planned.runbooks, hits),
+          LlmDiagnosisSchema,
+          'diagnosis',
+        );
+        const usage = responses.reduce(
+          (sum, r) => ({ inputTokens: sum.inputTokens + r.usage.inputTokens, outputTokens: sum.outputTokens + r.usage.outputTokens }),
+          { inputTokens: 0, outputTokens: 0 },
+        );
         return {
           ...planned,
           category: value.category,
@@ -209,61 +238,72 @@ export function createDiagnosisActivities({ store, knowledge, runbooks, llm, kub
   };
 
   async function plannerDiagnosis(input: DiagnoseErrorInput): Promise<DiagnosisResult> {
-      const text = redactText(`${input.errorMessage}\n${factsText(input.facts)}`).slice(0, 20_000);
-      const facts = input.facts ?? null;
-      let item: CmdbItem | null = null;
-      if (input.tagId) item = await store.cmdb.get(input.tenantId, input.tagId);
-      const matches = classify(text, runbooks);
-      const hits = await knowledge.search(input.tenantId, text, { k: 5 });
-      const best = matches[0] ? runbooks.find((r) => r.id === matches[0]!.runbookId) : undefined;
-      const related = [
-        ...matches.slice(0, 3).map((m) => ({ id: m.runbookId, title: m.title, score: m.confidence, source: 'patterns' as const })),
-        ...hits
-          .filter((h) => h.kind === 'runbook' || h.kind === 'sop')
-          .map((h) => ({ id: h.docId, title: h.title, score: h.score, source: 'knowledge' as const })),
-      ].filter((entry, i, all) => all.findIndex((other) => other.title === entry.title) === i);
+    const text = redactText(`${input.errorMessage}\n${factsText(input.facts)}`).slice(0, 20_000);
+    const facts = input.facts ?? null;
+    let item: CmdbItem | null = null;
+    if (input.tagId) item = await store.cmdb.get(input.tenantId, input.tagId);
+    const matches = classify(text, runbooks);
+    const hits = await knowledge.search(input.tenantId, text, { k: 5 });
+    const best = matches[0] ? runbooks.find((r) => r.id === matches[0]!.runbookId) : undefined;
+    const related = [
+      ...matches.slice(0, 3).map((m) => ({ id: m.runbookId, title: m.title, score: m.confidence, source: 'patterns' as const })),
+      ...hits
+        .filter((h) => h.kind === 'runbook' || h.kind === 'sop')
+        .map((h) => ({ id: h.docId, title: h.title, score: h.score, source: 'knowledge' as const })),
+    ].filter((entry, i, all) => all.findIndex((other) => other.title === entry.title) === i);
 
-      if (!best || !matches[0]) {
-        return {
-          category: 'unknown',
-          rootCause: 'No runbook pattern matches this error; escalate with the evidence below.',
-          fixCommands: [],
-          diagnosticCommands: [],
-          prevention: [],
-          runbooks: related.slice(0, 5),
-          confidence: 0,
-          mode: 'planner',
-          escalate: true,
-          parameters: {},
-          target: item ? { tagId: item.tagId, hostname: item.hostname } : null,
-          facts,
-        };
-      }
-      const context = planContext(item, matches[0].parameters, input);
-      const plan = planFromRunbook(best, context);
-      // With the host's diagnostic output, the runbook's signal rules pick the root cause and the fixes.
-      const host = facts?.host?.runbookId === best.id ? facts.host : null;
-      const analysis = host ? analyse(best, Object.fromEntries(host.commands.filter((c) => !c.timedOut).map((c) => [c.id, c.output])), context) : null;
-      const established = analysis && analysis.findings.length > 0 ? analysis : null;
+    if (!best || !matches[0]) {
       return {
-        category: best.id,
-        rootCause: established ? established.rootCauses.join(' And: ') : plan.hypotheses.map((h) => h.rootCause).join(' Or: '),
-        fixCommands: (established ? established.fixes : plan.fixes).map((f) => ({ command: f.command, risk: f.risk, description: f.description, unresolved: f.unresolved })),
-        ...(analysis ? { findings: analysis.findings } : {}),
-        diagnosticCommands: plan.diagnostics.map((d) => ({ command: d.command, description: d.description, unresolved: d.unresolved })),
-        prevention: plan.prevention,
+        category: 'unknown',
+        rootCause: 'No runbook pattern matches this error; escalate with the evidence below.',
+        fixCommands: [],
+        diagnosticCommands: [],
+        prevention: [],
         runbooks: related.slice(0, 5),
-        // Host evidence that establishes a finding makes the diagnosis surer than the text alone.
-        confidence: Math.round(Math.min(1, matches[0].confidence + (established ? 0.2 : 0)) * 100) / 100,
+        confidence: 0,
         mode: 'planner',
-        escalate: plan.fixes.length === 0,
-        parameters: plan.parameters,
+        escalate: true,
+        parameters: {},
         target: item ? { tagId: item.tagId, hostname: item.hostname } : null,
         facts,
       };
+    }
+    const context = planContext(item, matches[0].parameters, input);
+    const plan = planFromRunbook(best, context);
+    // With the host's diagnostic output, the runbook's signal rules pick the root cause and the fixes.
+    const host = facts?.host?.runbookId === best.id ? facts.host : null;
+    const analysis = host
+      ? analyse(best, Object.fromEntries(host.commands.filter((c) => !c.timedOut).map((c) => [c.id, c.output])), context)
+      : null;
+    const established = analysis && analysis.findings.length > 0 ? analysis : null;
+    return {
+      category: best.id,
+      rootCause: established ? established.rootCauses.join(' And: ') : plan.hypotheses.map((h) => h.rootCause).join(' Or: '),
+      fixCommands: (established ? established.fixes : plan.fixes).map((f) => ({
+        command: f.command,
+        risk: f.risk,
+        description: f.description,
+        unresolved: f.unresolved,
+      })),
+      ...(analysis ? { findings: analysis.findings } : {}),
+      diagnosticCommands: plan.diagnostics.map((d) => ({ command: d.command, description: d.description, unresolved: d.unresolved })),
+      prevention: plan.prevention,
+      runbooks: related.slice(0, 5),
+      // Host evidence that establishes a finding makes the diagnosis surer than the text alone.
+      confidence: Math.round(Math.min(1, matches[0].confidence + (established ? 0.2 : 0)) * 100) / 100,
+      mode: 'planner',
+      escalate: plan.fixes.length === 0,
+      parameters: plan.parameters,
+      target: item ? { tagId: item.tagId, hostname: item.hostname } : null,
+      facts,
+    };
   }
 }
 
 function planContext(item: CmdbItem | null, matched: Record<string, string>, input: DiagnoseErrorInput) {
-  return planContextFor(item, { ...matched, ...(input.namespace ? { namespace: input.namespace } : {}), ...(input.pod ? { pod: input.pod } : {}) });
+  return planContextFor(item, {
+    ...matched,
+    ...(input.namespace ? { namespace: input.namespace } : {}),
+    ...(input.pod ? { pod: input.pod } : {}),
+  });
 }

@@ -51,9 +51,7 @@ export function createIncidentActivities({ store }: IncidentActivityDeps) {
         throw ApplicationFailure.nonRetryable(`Incident ${incidentId} does not exist`, 'IncidentNotFound');
       }
       const transitioned = incident.status === 'open';
-      const updated = transitioned
-        ? await store.incidents.update(tenantId, incidentId, { status: 'investigating' })
-        : incident;
+      const updated = transitioned ? await store.incidents.update(tenantId, incidentId, { status: 'investigating' }) : incident;
       if (!updated) {
         throw ApplicationFailure.nonRetryable(`Incident ${incidentId} was deleted`, 'IncidentNotFound');
       }

@@ -4,7 +4,11 @@ import { createKnowledgeActivities, type KnowledgeActivityDeps } from './knowled
 import { createNotifyActivities, type NotifyActivityDeps } from './notify.js';
 import { createRemediationActivities, type RemediationActivityDeps } from './remediation.js';
 
-export type ActivityDeps = IncidentActivityDeps & DiagnosisActivityDeps & KnowledgeActivityDeps & RemediationActivityDeps & NotifyActivityDeps;
+export type ActivityDeps = IncidentActivityDeps &
+  DiagnosisActivityDeps &
+  KnowledgeActivityDeps &
+  RemediationActivityDeps &
+  NotifyActivityDeps;
 
 /** Every activity the worker registers, built from its ports so tests can pass their own. */
 export function createActivities(deps: ActivityDeps) {

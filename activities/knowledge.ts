@@ -20,7 +20,11 @@ export function createKnowledgeActivities({ ingestion }: KnowledgeActivityDeps) 
         // (after Retry-After), a refused key or a bad request is not.
         if (err instanceof LlmError) {
           if (!err.retryable) throw ApplicationFailure.nonRetryable(err.message, 'EmbeddingsRejected');
-          throw ApplicationFailure.create({ message: err.message, type: 'EmbeddingsUnavailable', ...(err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}) });
+          throw ApplicationFailure.create({
+            message: err.message,
+            type: 'EmbeddingsUnavailable',
+            ...(err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
+          });
         }
         throw err;
       }

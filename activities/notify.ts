@@ -46,12 +46,17 @@ export function createNotifyActivities({ store, notifiers = [], publicUrl = null
           external: incident.external,
         });
         // A ticket the notifier created is remembered, so later notices update it instead of opening another.
-        if (result.external && Object.keys(result.external).length) await store.incidents.update(input.tenantId, input.incidentId, { external: result.external });
+        if (result.external && Object.keys(result.external).length)
+          await store.incidents.update(input.tenantId, input.incidentId, { external: result.external });
         return { notifier: notifier.name, delivered: result.delivered, detail: result.detail };
       } catch (err) {
         if (err instanceof NotifierError) {
           if (!err.retryable) throw ApplicationFailure.nonRetryable(err.message, 'NotificationRejected');
-          throw ApplicationFailure.create({ message: err.message, type: 'NotificationUnavailable', ...(err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}) });
+          throw ApplicationFailure.create({
+            message: err.message,
+            type: 'NotificationUnavailable',
+            ...(err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
+          });
         }
         throw err;
       }

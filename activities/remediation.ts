@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { KnowledgeBase } from '../adapters/knowledge/knowledge-base.js';
 import { CredentialNotFoundError, type HostAccess } from '../adapters/ssh/host-access.js';
-import { HostKeyMismatchError, SshAuthenticationError, SshConnectionError, type CommandOutcome, type SshSession } from '../adapters/ssh/ssh-executor.js';
+import {
+  HostKeyMismatchError,
+  SshAuthenticationError,
+  SshConnectionError,
+  type CommandOutcome,
+  type SshSession,
+} from '../adapters/ssh/ssh-executor.js';
 import type { Store } from '../adapters/store/store.js';
 import { classifyCommand, maxRisk, type CommandPolicy } from '../core/command-policy.js';
 import type { CmdbItem } from '../core/incident.js';
@@ -44,7 +50,6 @@ const OUTPUT_CAP_BYTES = 256 * 1024;
 /** What of an output is kept in history and shown in the timeline. */
 const OUTPUT_KEPT_CHARS = 4000;
 
-
 /** The exact commands (and guards) of a proposal, hashed: an approval is bound to this value. */
 export function planHashOf(actions: readonly Pick<ProposedAction, 'id' | 'command' | 'guard'>[]): string {
   return createHash('sha256')
@@ -59,7 +64,15 @@ function toRun(phase: HostCommandRun['phase'], id: string, allowedBy: string, ou
     command: outcome.command,
     allowedBy,
     exitCode: outcome.exitCode,
-    output: truncateText(redactText([outcome.stdout, outcome.stderr].filter((s) => s.length > 0).join('\n').trimEnd()), OUTPUT_KEPT_CHARS),
+    output: truncateText(
+      redactText(
+        [outcome.stdout, outcome.stderr]
+          .filter((s) => s.length > 0)
+          .join('\n')
+          .trimEnd(),
+      ),
+      OUTPUT_KEPT_CHARS,
+    ),
     truncated: outcome.truncated,
     timedOut: outcome.timedOut,
     durationMs: outcome.durationMs,
@@ -81,12 +94,17 @@ const instanceMatcher = (address: string) => `instance=~"${address.replace(/[.*+
 
 /** The questions asked of the datasource for every target: is it scraped up, and node exporter basics when present. */
 function metricQueries(item: CmdbItem): { name: string; query: string }[] {
-  const instance = item.tags.prometheusInstance ? `instance="${item.tags.prometheusInstance.replace(/["\\]/g, '')}"` : instanceMatcher(item.address);
+  const instance = item.tags.prometheusInstance
+    ? `instance="${item.tags.prometheusInstance.replace(/["\\]/g, '')}"`
+    : instanceMatcher(item.address);
   return [
     { name: 'scrape targets up', query: `up{${instance}}` },
     { name: 'cpu busy %', query: `100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle",${instance}}[5m])))` },
     { name: 'memory used %', query: `100 * (1 - node_memory_MemAvailable_bytes{${instance}} / node_memory_MemTotal_bytes{${instance}})` },
-    { name: 'filesystem used %', query: `100 * (1 - node_filesystem_avail_bytes{${instance},fstype!~"tmpfs|overlay|squashfs"} / node_filesystem_size_bytes{${instance},fstype!~"tmpfs|overlay|squashfs"})` },
+    {
+      name: 'filesystem used %',
+      query: `100 * (1 - node_filesystem_avail_bytes{${instance},fstype!~"tmpfs|overlay|squashfs"} / node_filesystem_size_bytes{${instance},fstype!~"tmpfs|overlay|squashfs"})`,
+    },
   ];
 }
 
@@ -99,14 +117,22 @@ const LLM_SYSTEM_PROMPT = [
 
 const LlmPlanSchema = z
   .object({
-    diagnostics: z.array(z.object({ id: z.string().regex(/^[a-z0-9-]{1,40}$/), command: z.string().min(1).max(500), description: z.string().max(300) }).strict()).max(8),
+    diagnostics: z
+      .array(
+        z
+          .object({ id: z.string().regex(/^[a-z0-9-]{1,40}$/), command: z.string().min(1).max(500), description: z.string().max(300) })
+          .strict(),
+      )
+      .max(8),
   })
   .strict();
 
 const LlmAnalysisSchema = z
   .object({
     rootCause: z.string().min(3).max(1000).nullable(),
-    actions: z.array(z.object({ command: z.string().min(1).max(500), risk: z.enum(['low', 'high']), reason: z.string().max(500) }).strict()).max(5),
+    actions: z
+      .array(z.object({ command: z.string().min(1).max(500), risk: z.enum(['low', 'high']), reason: z.string().max(500) }).strict())
+      .max(5),
     verification: z.array(z.object({ command: z.string().min(1).max(500), expect: z.string().min(1).max(200) }).strict()).max(5),
   })
   .strict();
@@ -124,7 +150,11 @@ function usageOf(llm: LlmProvider, responses: ChatResponse[]): LlmUsage {
 /** Retryable provider failures go back to Temporal (honouring Retry-After); anything else falls back to the planner. */
 function llmFailure(err: unknown): string {
   if (err instanceof LlmError && err.retryable) {
-    throw ApplicationFailure.create({ message: err.message, type: 'LlmUnavailable', ...(err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}) });
+    throw ApplicationFailure.create({
+      message: err.message,
+      type: 'LlmUnavailable',
+      ...(err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
+    });
   }
   if (err instanceof LlmError || err instanceof StructuredOutputError) return err.message;
   throw err;
@@ -139,7 +169,16 @@ const isValidRegex = (pattern: string) => {
   }
 };
 
-export function createRemediationActivities({ store, knowledge, runbooks, hostAccess, llm = null, metrics = null, commandPolicy = {}, maxConcurrentRemediations = 5 }: RemediationActivityDeps) {
+export function createRemediationActivities({
+  store,
+  knowledge,
+  runbooks,
+  hostAccess,
+  llm = null,
+  metrics = null,
+  commandPolicy = {},
+  maxConcurrentRemediations = 5,
+}: RemediationActivityDeps) {
   async function itemOf({ tenantId, tagId }: TargetRef): Promise<CmdbItem> {
     const item = await store.cmdb.get(tenantId, tagId);
     if (!item) throw ApplicationFailure.nonRetryable(`CMDB item '${tagId}' no longer exists`, 'TargetGone');
@@ -164,10 +203,18 @@ export function createRemediationActivities({ store, knowledge, runbooks, hostAc
   }
 
   /** Read-only commands only: anything else is refused here too, whatever the caller planned. */
-  async function runReadOnly(ref: TargetRef, phase: 'diagnostic' | 'verification', commands: readonly { id: string; command: string }[]): Promise<HostCommandRun[]> {
+  async function runReadOnly(
+    ref: TargetRef,
+    phase: 'diagnostic' | 'verification',
+    commands: readonly { id: string; command: string }[],
+  ): Promise<HostCommandRun[]> {
     for (const { command } of commands) {
       const verdict = classifyCommand(command, commandPolicy);
-      if (verdict.risk !== 'read-only') throw ApplicationFailure.nonRetryable(`Refused to run '${command}' as a ${phase}: ${verdict.risk} (${verdict.reasons.join('; ')})`, 'CommandRefused');
+      if (verdict.risk !== 'read-only')
+        throw ApplicationFailure.nonRetryable(
+          `Refused to run '${command}' as a ${phase}: ${verdict.risk} (${verdict.reasons.join('; ')})`,
+          'CommandRefused',
+        );
     }
     if (commands.length === 0) return [];
     const item = await itemOf(ref);
@@ -180,11 +227,14 @@ export function createRemediationActivities({ store, knowledge, runbooks, hostAc
     });
   }
 
-
-  async function runbookAnalysis(runbookId: string, item: CmdbItem, input: { parameters: Record<string, string>; runs: HostCommandRun[] }): Promise<Analysis> {
+  async function runbookAnalysis(
+    runbookId: string,
+    item: CmdbItem,
+    input: { parameters: Record<string, string>; runs: HostCommandRun[] },
+  ): Promise<Analysis> {
     const runbook = runbooks.find((r) => r.id === runbookId);
     if (!runbook) throw ApplicationFailure.nonRetryable(`Runbook '${runbookId}' is not loaded`, 'RunbookMissing');
-      const outputs = Object.fromEntries(input.runs.filter((r) => !r.timedOut).map((r) => [r.id, r.output]));
+    const outputs = Object.fromEntries(input.runs.filter((r) => !r.timedOut).map((r) => [r.id, r.output]));
     const context = planContextFor(item, input.parameters);
     const result = analyse(runbook, outputs, context);
     const plan = planFromRunbook(runbook, { ...context, parameters: result.parameters });
@@ -192,7 +242,11 @@ export function createRemediationActivities({ store, knowledge, runbooks, hostAc
     const refused: Analysis['refused'] = [];
     for (const fix of result.fixes) {
       if (!fix.command || fix.unresolved.length) {
-        refused.push({ id: fix.id, command: fix.command, reason: fix.command ? `no value for ${fix.unresolved.join(', ')}` : 'no variant for this service manager' });
+        refused.push({
+          id: fix.id,
+          command: fix.command,
+          reason: fix.command ? `no value for ${fix.unresolved.join(', ')}` : 'no variant for this service manager',
+        });
         continue;
       }
       const verdict = classifyCommand(fix.command, commandPolicy);
@@ -204,7 +258,16 @@ export function createRemediationActivities({ store, knowledge, runbooks, hostAc
       const guard = guardVerdict?.risk === 'read-only' ? fix.guard : null;
       // The riskier of the runbook's rating and the policy's decides.
       const risk = maxRisk(fix.risk, verdict.risk === 'read-only' ? 'low' : verdict.risk) as 'low' | 'high';
-      actions.push({ id: fix.id, source: 'runbook', command: fix.command, guard, risk, reason: fix.description, policyReasons: verdict.reasons, rollback: fix.rollback });
+      actions.push({
+        id: fix.id,
+        source: 'runbook',
+        command: fix.command,
+        guard,
+        risk,
+        reason: fix.description,
+        policyReasons: verdict.reasons,
+        rollback: fix.rollback,
+      });
     }
     const verification = plan.verification.flatMap((v) =>
       v.command && !v.unresolved.length && classifyCommand(v.command, commandPolicy).risk === 'read-only'
@@ -255,8 +318,18 @@ export function createRemediationActivities({ store, knowledge, runbooks, hostAc
         const rendered = planFromRunbook(runbook, planContextFor(item, match.parameters));
         plan.parameters = rendered.parameters;
         for (const diagnostic of rendered.diagnostics) {
-          if (!diagnostic.command) plan.refused.push({ id: diagnostic.id, command: null, reason: `no variant for service manager '${item.serviceManager ?? 'unknown'}'` });
-          else if (diagnostic.unresolved.length) plan.refused.push({ id: diagnostic.id, command: diagnostic.command, reason: `no value for ${diagnostic.unresolved.join(', ')}` });
+          if (!diagnostic.command)
+            plan.refused.push({
+              id: diagnostic.id,
+              command: null,
+              reason: `no variant for service manager '${item.serviceManager ?? 'unknown'}'`,
+            });
+          else if (diagnostic.unresolved.length)
+            plan.refused.push({
+              id: diagnostic.id,
+              command: diagnostic.command,
+              reason: `no value for ${diagnostic.unresolved.join(', ')}`,
+            });
           else admit(diagnostic.id, diagnostic.command, diagnostic.description);
         }
       } else {
@@ -277,7 +350,10 @@ export function createRemediationActivities({ store, knowledge, runbooks, hostAc
             llm,
             [
               { role: 'system', content: LLM_SYSTEM_PROMPT },
-              { role: 'user', content: `Propose up to 8 read-only diagnostic commands beyond plannedDiagnostics for this incident.\n<data>\n${JSON.stringify(evidence, null, 2)}\n</data>` },
+              {
+                role: 'user',
+                content: `Propose up to 8 read-only diagnostic commands beyond plannedDiagnostics for this incident.\n<data>\n${JSON.stringify(evidence, null, 2)}\n</data>`,
+              },
             ],
             LlmPlanSchema,
             'diagnostic_plan',
@@ -300,7 +376,11 @@ export function createRemediationActivities({ store, knowledge, runbooks, hostAc
       for (const { name, query } of metricQueries(item)) {
         try {
           const samples = await metrics.query(query);
-          snapshot.queries.push({ name, query, samples: samples.slice(0, 20).map((sample) => ({ labels: sample.labels, value: Math.round(sample.value * 100) / 100 })) });
+          snapshot.queries.push({
+            name,
+            query,
+            samples: samples.slice(0, 20).map((sample) => ({ labels: sample.labels, value: Math.round(sample.value * 100) / 100 })),
+          });
         } catch (err) {
           // A datasource that is down or refuses one query degrades the evidence, not the run.
           if (err instanceof MetricsUnavailableError || err instanceof MetricsQueryError) {
@@ -320,7 +400,9 @@ export function createRemediationActivities({ store, knowledge, runbooks, hostAc
     },
 
     /** The runbook's rules over the diagnostic output: findings, root cause, and the fixes they call for, each rated by the policy. */
-    async analyseDiagnostics(input: TargetRef & { incidentId?: string; runbookId: string | null; parameters: Record<string, string>; runs: HostCommandRun[] }): Promise<Analysis> {
+    async analyseDiagnostics(
+      input: TargetRef & { incidentId?: string; runbookId: string | null; parameters: Record<string, string>; runs: HostCommandRun[] },
+    ): Promise<Analysis> {
       const item = await itemOf(input);
       const planned: Analysis = input.runbookId
         ? await runbookAnalysis(input.runbookId, item, input)
@@ -358,12 +440,23 @@ export function createRemediationActivities({ store, knowledge, runbooks, hostAc
             return;
           }
           const risk = maxRisk(proposal.risk, verdict.risk === 'read-only' ? 'low' : verdict.risk) as 'low' | 'high';
-          actions.push({ id: `llm-${i + 1}`, source: 'llm', command: proposal.command, guard: null, risk, reason: proposal.reason, policyReasons: verdict.reasons, rollback: null });
+          actions.push({
+            id: `llm-${i + 1}`,
+            source: 'llm',
+            command: proposal.command,
+            guard: null,
+            risk,
+            reason: proposal.reason,
+            policyReasons: verdict.reasons,
+            rollback: null,
+          });
         });
         const verification = [
           ...planned.verification,
           ...value.verification.flatMap((v, i) =>
-            classifyCommand(v.command, commandPolicy).risk === 'read-only' && isValidRegex(v.expect) ? [{ id: `llm-verify-${i + 1}`, command: v.command, expect: v.expect, description: 'proposed by the LLM' }] : [],
+            classifyCommand(v.command, commandPolicy).risk === 'read-only' && isValidRegex(v.expect)
+              ? [{ id: `llm-verify-${i + 1}`, command: v.command, expect: v.expect, description: 'proposed by the LLM' }]
+              : [],
           ),
         ];
         return {
@@ -384,10 +477,16 @@ export function createRemediationActivities({ store, knowledge, runbooks, hostAc
      * Applies one fix. Its guard runs first: when the fix is already in place (a retry after a
      * crash, or a concurrent fix) nothing is run twice. The policy is checked again here.
      */
-    async applyRemediationAction(input: TargetRef & { action: ProposedAction; allowedBy: string }): Promise<{ outcome: 'applied' | 'already-in-place' | 'failed'; runs: HostCommandRun[] }> {
+    async applyRemediationAction(
+      input: TargetRef & { action: ProposedAction; allowedBy: string },
+    ): Promise<{ outcome: 'applied' | 'already-in-place' | 'failed'; runs: HostCommandRun[] }> {
       const { action, allowedBy } = input;
       const verdict = classifyCommand(action.command, commandPolicy);
-      if (verdict.risk === 'forbidden') throw ApplicationFailure.nonRetryable(`Refused forbidden command '${action.command}': ${verdict.reasons.join('; ')}`, 'CommandRefused');
+      if (verdict.risk === 'forbidden')
+        throw ApplicationFailure.nonRetryable(
+          `Refused forbidden command '${action.command}': ${verdict.reasons.join('; ')}`,
+          'CommandRefused',
+        );
       if ((verdict.risk === 'high' || action.risk === 'high') && !allowedBy.startsWith('approval:')) {
         throw ApplicationFailure.nonRetryable(`'${action.command}' is high risk and was not approved`, 'ApprovalRequired');
       }
@@ -419,12 +518,15 @@ export function createRemediationActivities({ store, knowledge, runbooks, hostAc
     },
 
     /** Re-runs the runbook's verification checks; each must exit 0 and match its expectation. */
-    async verifyRemediation(input: TargetRef & { checks: { id: string; command: string; expect: string }[] }): Promise<{ passed: boolean; runs: HostCommandRun[]; failures: string[] }> {
+    async verifyRemediation(
+      input: TargetRef & { checks: { id: string; command: string; expect: string }[] },
+    ): Promise<{ passed: boolean; runs: HostCommandRun[]; failures: string[] }> {
       const runs = await runReadOnly(input, 'verification', input.checks);
       const failures: string[] = [];
       runs.forEach((run, i) => {
         const check = input.checks[i]!;
-        if (run.exitCode !== 0 || !new RegExp(check.expect, 'im').test(run.output)) failures.push(`${check.id}: expected /${check.expect}/ (exit ${run.exitCode ?? 'none'})`);
+        if (run.exitCode !== 0 || !new RegExp(check.expect, 'im').test(run.output))
+          failures.push(`${check.id}: expected /${check.expect}/ (exit ${run.exitCode ?? 'none'})`);
       });
       return { passed: input.checks.length > 0 && failures.length === 0, runs, failures };
     },
@@ -437,7 +539,10 @@ export function createRemediationActivities({ store, knowledge, runbooks, hostAc
       const holder = workflowIdOf();
       const outcome = await store.leases.acquire({ tenantId, host, holder, ttlMs: LEASE_TTL_MS, maxPerTenant: maxConcurrentRemediations });
       if (!outcome.acquired) {
-        const why = outcome.reason === 'host-busy' ? `${host} is being remediated by ${outcome.holder ?? 'another run'}` : `the tenant already runs ${maxConcurrentRemediations} remediations`;
+        const why =
+          outcome.reason === 'host-busy'
+            ? `${host} is being remediated by ${outcome.holder ?? 'another run'}`
+            : `the tenant already runs ${maxConcurrentRemediations} remediations`;
         throw ApplicationFailure.retryable(`Waiting: ${why}`, 'HostBusy');
       }
       return { expiresAt: outcome.expiresAt };
@@ -448,7 +553,15 @@ export function createRemediationActivities({ store, knowledge, runbooks, hostAc
     },
 
     /** Records an intermediate status on the incident row, so lists and filters see it too. */
-    async setIncidentStatus({ tenantId, incidentId, status }: { tenantId: string; incidentId: string; status: 'awaiting_approval' | 'remediating' | 'verifying' }): Promise<void> {
+    async setIncidentStatus({
+      tenantId,
+      incidentId,
+      status,
+    }: {
+      tenantId: string;
+      incidentId: string;
+      status: 'awaiting_approval' | 'remediating' | 'verifying';
+    }): Promise<void> {
       const incident = await store.incidents.get(tenantId, incidentId);
       if (!incident) throw ApplicationFailure.nonRetryable(`Incident ${incidentId} does not exist`, 'IncidentNotFound');
       await store.incidents.update(tenantId, incidentId, { status });

@@ -30,7 +30,10 @@ export async function verifyApiKey(store: Store, key: string): Promise<ApiKeyRec
 }
 
 /** Mints a key for a tenant; the plaintext is returned once and never stored. */
-export async function createApiKey(store: Store, input: { tenantId: string; name: string; role: Role }): Promise<{ key: string; record: ApiKeyRecord }> {
+export async function createApiKey(
+  store: Store,
+  input: { tenantId: string; name: string; role: Role },
+): Promise<{ key: string; record: ApiKeyRecord }> {
   const key = generateApiKey();
   const record = await store.apiKeys.create({ ...input, ...hashApiKey(key) });
   return { key, record };

@@ -65,7 +65,14 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
 
   app.use('*', requestId());
   if (deps.corsOrigins.length > 0) {
-    app.use('*', cors({ origin: deps.corsOrigins, allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key'], exposeHeaders: ['Location', 'X-Request-Id'] }));
+    app.use(
+      '*',
+      cors({
+        origin: deps.corsOrigins,
+        allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key'],
+        exposeHeaders: ['Location', 'X-Request-Id'],
+      }),
+    );
   }
 
   app.onError((err, c) => renderError(err, c, log));
@@ -75,16 +82,26 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   app.route('/', docsRoutes());
 
   const limit = (maxSize: number) =>
-    bodyLimit({ maxSize, onError: (c) => problemResponse(c, 413, 'payload-too-large', `The request body is larger than ${maxSize} bytes.`) });
+    bodyLimit({
+      maxSize,
+      onError: (c) => problemResponse(c, 413, 'payload-too-large', `The request body is larger than ${maxSize} bytes.`),
+    });
   const defaultLimit = limit(deps.bodyLimitBytes);
   const uploadLimit = limit(deps.uploadLimitBytes);
-  app.use('/api/v1/*', (c, next) => (isUpload(c.req.method, c.req.path, c.req.header('content-type')) ? uploadLimit(c, next) : defaultLimit(c, next)));
+  app.use('/api/v1/*', (c, next) =>
+    isUpload(c.req.method, c.req.path, c.req.header('content-type')) ? uploadLimit(c, next) : defaultLimit(c, next),
+  );
   app.use('/api/v1/*', async (c, next) => {
     // A declared non-JSON type, or a body with no type at all, is refused; a bodiless POST (cancel) passes.
     const contentType = c.req.header('content-type');
     const declaresBody = contentType !== undefined || Number(c.req.header('content-length') ?? 0) > 0;
     if (BODY_METHODS.has(c.req.method) && declaresBody && !isJson(contentType) && !isUpload(c.req.method, c.req.path, contentType)) {
-      return problemResponse(c, 415, 'unsupported-media-type', `Send the body as application/json (got ${c.req.header('content-type') ?? 'no Content-Type'}).`);
+      return problemResponse(
+        c,
+        415,
+        'unsupported-media-type',
+        `Send the body as application/json (got ${c.req.header('content-type') ?? 'no Content-Type'}).`,
+      );
     }
     await next();
   });
@@ -112,7 +129,15 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   app.route('/api/v1/cmdb', cmdbRoutes(deps.store));
   app.route('/api/v1/credentials', credentialRoutes(deps.store, deps.vault));
   app.route('/api/v1/incidents', incidentRoutes(deps.store, deps.incidents, deps.remediation));
-  app.route('/api/v1/knowledge', knowledgeRoutes({ store: deps.store, knowledge: deps.knowledge, ingestion: deps.ingestion, inlineLimitBytes: deps.inlineIngestLimitBytes }));
+  app.route(
+    '/api/v1/knowledge',
+    knowledgeRoutes({
+      store: deps.store,
+      knowledge: deps.knowledge,
+      ingestion: deps.ingestion,
+      inlineLimitBytes: deps.inlineIngestLimitBytes,
+    }),
+  );
   app.route('/api/v1', diagnosisRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
@@ -128,7 +153,15 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
       version: deps.version,
       description: 'Durable AIOps workflows on Temporal. Errors are application/problem+json (RFC 9457).',
     },
-    tags: [{ name: 'Health' }, { name: 'Auth' }, { name: 'API keys' }, { name: 'CMDB' }, { name: 'Incidents' }, { name: 'Knowledge' }, { name: 'Diagnosis' }],
+    tags: [
+      { name: 'Health' },
+      { name: 'Auth' },
+      { name: 'API keys' },
+      { name: 'CMDB' },
+      { name: 'Incidents' },
+      { name: 'Knowledge' },
+      { name: 'Diagnosis' },
+    ],
   });
 
   return app;
@@ -138,20 +171,38 @@ function renderError(err: Error, c: Context, log: (line: string) => void): Respo
   if (err instanceof ProblemError) return problemResponse(c, err.status, err.kind, err.message, err.errors, err.headers);
   if (err instanceof HTTPException) {
     const malformed = /malformed json/i.test(err.message);
-    return problemResponse(c, err.status as 400, malformed ? 'malformed-json' : 'bad-request', malformed ? 'The request body is not valid JSON.' : err.message || 'Bad request.');
+    return problemResponse(
+      c,
+      err.status as 400,
+      malformed ? 'malformed-json' : 'bad-request',
+      malformed ? 'The request body is not valid JSON.' : err.message || 'Bad request.',
+    );
   }
   if (err instanceof InvalidCursorError) {
-    return problemResponse(c, 422, 'validation-error', 'The request query is not valid.', [{ path: 'cursor', message: err.message, code: 'invalid_cursor' }]);
+    return problemResponse(c, 422, 'validation-error', 'The request query is not valid.', [
+      { path: 'cursor', message: err.message, code: 'invalid_cursor' },
+    ]);
   }
   if (err instanceof LlmError) {
-    return problemResponse(c, 503, 'model-unavailable', `A model endpoint failed: ${err.message}`, undefined, err.retryAfterMs ? { 'retry-after': String(Math.ceil(err.retryAfterMs / 1000)) } : undefined);
+    return problemResponse(
+      c,
+      503,
+      'model-unavailable',
+      `A model endpoint failed: ${err.message}`,
+      undefined,
+      err.retryAfterMs ? { 'retry-after': String(Math.ceil(err.retryAfterMs / 1000)) } : undefined,
+    );
   }
   if (err instanceof StoreUnavailableError) {
-    return problemResponse(c, 503, 'store-unavailable', 'The store is not reachable; try again shortly.', undefined, { 'retry-after': '5' });
+    return problemResponse(c, 503, 'store-unavailable', 'The store is not reachable; try again shortly.', undefined, {
+      'retry-after': '5',
+    });
   }
   // By name: the Infisical adapter (and its SDK) is only loaded when configured.
   if (err.name === 'SecretsUnavailableError') {
-    return problemResponse(c, 503, 'secrets-unavailable', 'The secrets store (Infisical) is not reachable; try again shortly.', undefined, { 'retry-after': '5' });
+    return problemResponse(c, 503, 'secrets-unavailable', 'The secrets store (Infisical) is not reachable; try again shortly.', undefined, {
+      'retry-after': '5',
+    });
   }
   const id = c.get('requestId' as never) as string | undefined;
   log(`[api] unexpected error on ${c.req.method} ${c.req.path} (request ${id ?? '-'}): ${err.stack ?? err.message}`);

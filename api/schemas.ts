@@ -17,7 +17,10 @@ export const ProblemSchema = z
 
 export const problemResponses = (...statuses: number[]) =>
   Object.fromEntries(
-    statuses.map((status) => [status, { description: PROBLEM_DESCRIPTIONS[status] ?? 'Problem', content: { 'application/problem+json': { schema: ProblemSchema } } }]),
+    statuses.map((status) => [
+      status,
+      { description: PROBLEM_DESCRIPTIONS[status] ?? 'Problem', content: { 'application/problem+json': { schema: ProblemSchema } } },
+    ]),
   );
 
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
@@ -72,7 +75,14 @@ export const CmdbItemFields = z.object({
     .openapi({ example: 'web-ssh-key', description: 'Name of a stored SSH credential; the key itself never goes here.' }),
   description: nullableText(2000),
   tags: z
-    .record(z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:/-]+$/), z.string().max(256))
+    .record(
+      z
+        .string()
+        .min(1)
+        .max(64)
+        .regex(/^[A-Za-z0-9_.:/-]+$/),
+      z.string().max(256),
+    )
     .refine((tags) => Object.keys(tags).length <= 50, 'at most 50 tags')
     .default({}),
 });
@@ -127,8 +137,14 @@ export const IncidentCreateSchema = z
     tagId: TagIdSchema,
     external: z
       .object({
-        servicenowSysId: z.string().regex(/^[0-9a-f]{32}$/, 'a 32-character ServiceNow sys_id').optional(),
-        pagerdutyIncidentId: z.string().regex(/^[A-Z0-9]{1,32}$/, 'a PagerDuty incident id such as PT4KHLK').optional(),
+        servicenowSysId: z
+          .string()
+          .regex(/^[0-9a-f]{32}$/, 'a 32-character ServiceNow sys_id')
+          .optional(),
+        pagerdutyIncidentId: z
+          .string()
+          .regex(/^[A-Z0-9]{1,32}$/, 'a PagerDuty incident id such as PT4KHLK')
+          .optional(),
         pagerdutyDedupKey: z.string().min(1).max(255).optional(),
       })
       .strict()
@@ -164,10 +180,23 @@ export const IncidentDetailSchema = IncidentSchema.extend({
   findings: z.array(z.string()),
   rootCause: z.string().nullable(),
   proposedActions: z.array(
-    z.object({ id: z.string(), command: z.string(), guard: z.string().nullable(), risk: z.enum(['low', 'high']), reason: z.string(), policyReasons: z.array(z.string()), rollback: z.string().nullable() }),
+    z.object({
+      id: z.string(),
+      command: z.string(),
+      guard: z.string().nullable(),
+      risk: z.enum(['low', 'high']),
+      reason: z.string(),
+      policyReasons: z.array(z.string()),
+      rollback: z.string().nullable(),
+    }),
   ),
-  approval: z.record(z.string(), z.unknown()).nullable().openapi({ description: 'decision (pending, approved, rejected, timed_out, auto), planHash, deadline, by, comment' }),
-  commands: z.array(z.record(z.string(), z.unknown())).openapi({ description: 'Every command run on the host: phase, command, allowedBy, exitCode, output (redacted, truncated)' }),
+  approval: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .openapi({ description: 'decision (pending, approved, rejected, timed_out, auto), planHash, deadline, by, comment' }),
+  commands: z
+    .array(z.record(z.string(), z.unknown()))
+    .openapi({ description: 'Every command run on the host: phase, command, allowedBy, exitCode, output (redacted, truncated)' }),
   verification: z.object({ passed: z.boolean(), failures: z.array(z.string()) }).nullable(),
   result: z.record(z.string(), z.unknown()).nullable(),
   workflow: z

@@ -17,9 +17,16 @@ import { createTemporalDiagnosisGateway, createTemporalIncidentGateway, createTe
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** Serves the API on config.api.host:port (port 0 picks a free one) and reports the real URL. */
-export async function startApiServer(options: { config: Config; store: Store; client: Client }): Promise<{ url: string; close(): Promise<void> }> {
+export async function startApiServer(options: {
+  config: Config;
+  store: Store;
+  client: Client;
+}): Promise<{ url: string; close(): Promise<void> }> {
   const { config, store, client } = options;
-  const knowledge = new LocalKnowledgeBase(store, { embedder: createEmbeddingProvider(config.embeddings), vectorIndex: await createVectorIndex(config) });
+  const knowledge = new LocalKnowledgeBase(store, {
+    embedder: createEmbeddingProvider(config.embeddings),
+    vectorIndex: await createVectorIndex(config),
+  });
   // Bundled runbooks are global knowledge; unchanged ones are recognised by content and skipped.
   const runbooks = await loadRunbooks();
   await loadRunbooksIntoKnowledgeBase(knowledge, runbooks);
@@ -45,7 +52,11 @@ export async function startApiServer(options: { config: Config; store: Store; cl
   const port = await new Promise<number>((resolve, reject) => {
     server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) => resolve(info.port));
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`API port ${config.api.host}:${config.api.port} is already in use; choose another with PORT.`) : err),
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`API port ${config.api.host}:${config.api.port} is already in use; choose another with PORT.`)
+          : err,
+      ),
     );
   });
   const host = config.api.host === '0.0.0.0' || config.api.host === '::' ? '127.0.0.1' : config.api.host;
@@ -72,7 +83,9 @@ async function main(): Promise<void> {
   const access = await prepareAccess(store, config);
   const { client, connection } = await connectClient({ ...config.temporal, ...target });
   const api = await startApiServer({ config, store, client });
-  console.log([`InfraAI API listening on ${api.url} (Temporal ${target.address}, namespace ${target.namespace})`, ...access.lines].join('\n'));
+  console.log(
+    [`InfraAI API listening on ${api.url} (Temporal ${target.address}, namespace ${target.namespace})`, ...access.lines].join('\n'),
+  );
   const stop = async () => {
     await api.close();
     await connection.close();

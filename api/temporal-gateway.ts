@@ -51,16 +51,25 @@ export function mapTemporalError(err: unknown): never {
   if (err instanceof ProblemError) throw err;
   if (err instanceof WorkflowNotFoundError) throw new ProblemError(404, 'not-found', 'The workflow run was not found.');
   if (err instanceof WorkflowExecutionAlreadyStartedError) throw new ProblemError(409, 'conflict', 'The workflow is already running.');
-  if (isGrpcServiceError(err) && err.code === 5 /* NOT_FOUND */) throw new ProblemError(404, 'not-found', 'The workflow run was not found.');
+  if (isGrpcServiceError(err) && err.code === 5 /* NOT_FOUND */)
+    throw new ProblemError(404, 'not-found', 'The workflow run was not found.');
   if ((isGrpcServiceError(err) && UNAVAILABLE_CODES.has(err.code)) || isConnectionError(err)) {
-    throw new ProblemError(503, 'workflow-engine-unavailable', 'The workflow engine (Temporal) is not reachable; try again shortly.', undefined, { 'retry-after': '5' });
+    throw new ProblemError(
+      503,
+      'workflow-engine-unavailable',
+      'The workflow engine (Temporal) is not reachable; try again shortly.',
+      undefined,
+      { 'retry-after': '5' },
+    );
   }
   throw err;
 }
 
 function isConnectionError(err: unknown): boolean {
   const message = err instanceof Error ? `${err.name} ${err.message} ${String((err as { cause?: unknown }).cause ?? '')}` : String(err);
-  return /ServiceError|UNAVAILABLE|ECONNREFUSED|Deadline exceeded|DEADLINE_EXCEEDED|No connection established|Failed to connect/i.test(message);
+  return /ServiceError|UNAVAILABLE|ECONNREFUSED|Deadline exceeded|DEADLINE_EXCEEDED|No connection established|Failed to connect/i.test(
+    message,
+  );
 }
 
 export function createTemporalIncidentGateway(client: Client, options: { taskQueue: string }): IncidentWorkflowGateway {
@@ -134,7 +143,8 @@ export function createTemporalIncidentGateway(client: Client, options: { taskQue
       } catch (err) {
         // The workflow's validator refused (nothing pending, plan changed): a conflict, with its reason.
         if (err instanceof WorkflowUpdateFailedError) throw new ProblemError(409, 'conflict', err.cause?.message ?? err.message);
-        if (isGrpcServiceError(err) && err.code === 5 /* NOT_FOUND: run already closed */) throw new ProblemError(409, 'conflict', 'The incident’s run has finished; there is nothing to approve.');
+        if (isGrpcServiceError(err) && err.code === 5 /* NOT_FOUND: run already closed */)
+          throw new ProblemError(409, 'conflict', 'The incident’s run has finished; there is nothing to approve.');
         return mapTemporalError(err);
       }
     },

@@ -223,14 +223,20 @@ export async function buildIncidentTimeline(
         if (entry.startedAt && at) entry.durationMs = Date.parse(at) - Date.parse(entry.startedAt);
       }
     } else if (event.workflowExecutionCancelRequestedEventAttributes) {
-      entries.push(workflowEvent('cancelRequested', 'info', at, null, {
-        reason: event.workflowExecutionCancelRequestedEventAttributes.cause || null,
-        identity: event.workflowExecutionCancelRequestedEventAttributes.identity || null,
-      }));
+      entries.push(
+        workflowEvent('cancelRequested', 'info', at, null, {
+          reason: event.workflowExecutionCancelRequestedEventAttributes.cause || null,
+          identity: event.workflowExecutionCancelRequestedEventAttributes.identity || null,
+        }),
+      );
     } else if (event.workflowExecutionCompletedEventAttributes) {
-      entries.push(workflowEvent('workflowCompleted', 'completed', at, null, await decode(event.workflowExecutionCompletedEventAttributes.result)));
+      entries.push(
+        workflowEvent('workflowCompleted', 'completed', at, null, await decode(event.workflowExecutionCompletedEventAttributes.result)),
+      );
     } else if (event.workflowExecutionFailedEventAttributes) {
-      entries.push(workflowEvent('workflowFailed', 'failed', at, failureMessage(event.workflowExecutionFailedEventAttributes.failure), null));
+      entries.push(
+        workflowEvent('workflowFailed', 'failed', at, failureMessage(event.workflowExecutionFailedEventAttributes.failure), null),
+      );
     } else if (event.workflowExecutionCanceledEventAttributes) {
       entries.push(workflowEvent('workflowCancelled', 'cancelled', at, null, null));
     } else if (event.workflowExecutionTerminatedEventAttributes) {
@@ -239,9 +245,11 @@ export async function buildIncidentTimeline(
     } else if (event.workflowExecutionTimedOutEventAttributes) {
       entries.push(workflowEvent('workflowTimedOut', 'timed_out', at, 'workflow run timed out', null));
     } else if (event.workflowExecutionContinuedAsNewEventAttributes) {
-      entries.push(workflowEvent('continuedAsNew', 'info', at, null, {
-        newRunId: event.workflowExecutionContinuedAsNewEventAttributes.newExecutionRunId ?? null,
-      }));
+      entries.push(
+        workflowEvent('continuedAsNew', 'info', at, null, {
+          newRunId: event.workflowExecutionContinuedAsNewEventAttributes.newExecutionRunId ?? null,
+        }),
+      );
     }
   }
   return entries;
@@ -254,7 +262,19 @@ function workflowEvent(
   failure: string | null,
   output: unknown,
 ): TimelineEntry {
-  return { step, kind: 'workflow', outcome, scheduledAt: at, startedAt: at, finishedAt: at, attempt: 1, durationMs: 0, input: null, output, failure };
+  return {
+    step,
+    kind: 'workflow',
+    outcome,
+    scheduledAt: at,
+    startedAt: at,
+    finishedAt: at,
+    attempt: 1,
+    durationMs: 0,
+    input: null,
+    output,
+    failure,
+  };
 }
 
 /** One command run on a host, as the audit trail lists it. */
@@ -278,7 +298,10 @@ const COMMAND_STEPS = new Set(['runDiagnostics', 'applyRemediationAction', 'veri
  * Every command run on a host, from the results of the activities that ran them: the command, the
  * policy or person that allowed it, its exit status and its (already redacted, truncated) output.
  */
-export function hostCommandsFromHistory(history: temporal.api.history.v1.IHistory, options: { payloadConverter?: PayloadConverter } = {}): HostCommandEntry[] {
+export function hostCommandsFromHistory(
+  history: temporal.api.history.v1.IHistory,
+  options: { payloadConverter?: PayloadConverter } = {},
+): HostCommandEntry[] {
   const converter = options.payloadConverter ?? defaultPayloadConverter;
   const typeByScheduledId = new Map<string, string>();
   const commands: HostCommandEntry[] = [];

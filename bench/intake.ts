@@ -71,8 +71,10 @@ async function main(): Promise<void> {
       // Round 0 warms both paths up (bundles, connections, JIT) and is not reported.
       const baselineStart = performance.now();
       const starts = await timeAll(
-        Array.from({ length: N }, (_, i) => () =>
-          client.workflow.start('benchNoop', { taskQueue: noopQueue, workflowId: `bench-noop-${round}-${i}-${Date.now()}` }),
+        Array.from(
+          { length: N },
+          (_, i) => () =>
+            client.workflow.start('benchNoop', { taskQueue: noopQueue, workflowId: `bench-noop-${round}-${i}-${Date.now()}` }),
         ),
       );
       await Promise.all(starts.results.map((handle) => handle.result()));
@@ -153,7 +155,13 @@ async function main(): Promise<void> {
           title: `Incident intake, ${N} concurrent starts (median of ${ROUNDS} rounds)`,
           columns: ['path', 'starts/s', 'all started (ms)', 'all completed (ms)', 'vs baseline'],
           rows: [
-            ['bare Temporal client, trivial workflow (baseline)', b.startsPerSecondMedian, b.allStartedMsMedian, b.allCompletedMsMedian, '1×'],
+            [
+              'bare Temporal client, trivial workflow (baseline)',
+              b.startsPerSecondMedian,
+              b.allStartedMsMedian,
+              b.allCompletedMsMedian,
+              '1×',
+            ],
             [
               'POST /api/v1/incidents → remediateIncident',
               a.startsPerSecondMedian,
@@ -168,11 +176,20 @@ async function main(): Promise<void> {
           columns: ['endpoint', 'p50 (ms)', 'p99 (ms)', 'req/s', 'p50 vs /health'],
           rows: [
             ['GET /health (baseline)', health.p50, health.p99, round(health.rps), '1×'],
-            ['GET /api/v1/incidents/{id}', incident.p50, incident.p99, round(incident.rps), ratio(incident.p50, Math.max(health.p50, 0.01))],
+            [
+              'GET /api/v1/incidents/{id}',
+              incident.p50,
+              incident.p99,
+              round(incident.rps),
+              ratio(incident.p50, Math.max(health.p50, 0.01)),
+            ],
           ],
         },
       ],
-      [`Machine: ${summary.machine}.`, `Measured ${summary.measuredAt} by \`npm run bench\` (BENCH_INCIDENTS=${N}, BENCH_ROUNDS=${ROUNDS}).`],
+      [
+        `Machine: ${summary.machine}.`,
+        `Measured ${summary.measuredAt} by \`npm run bench\` (BENCH_INCIDENTS=${N}, BENCH_ROUNDS=${ROUNDS}).`,
+      ],
     );
   } finally {
     noopWorker.shutdown();

@@ -42,4 +42,3 @@ export function fillerChunks(count: number): IndexedChunk[] {
     };
   });
 }
-

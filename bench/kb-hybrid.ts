@@ -42,7 +42,10 @@ function ensureVenv(): string {
 }
 
 async function startEmbeddingsServer(python: string): Promise<{ baseURL: string; child: ChildProcess }> {
-  const child = spawn(python, ['bench/embeddings/server.py', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1' } });
+  const child = spawn(python, ['bench/embeddings/server.py', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1' },
+  });
   let output = '';
   const baseURL = await new Promise<string>((resolveUrl, reject) => {
     const onData = (chunk: Buffer) => {
@@ -57,7 +60,9 @@ async function startEmbeddingsServer(python: string): Promise<{ baseURL: string;
   return { baseURL, child };
 }
 
-async function measure(kb: KnowledgeBase): Promise<{ recallAt1: number; recallAt3: number; p50Ms: number; p99Ms: number; misses: string[] }> {
+async function measure(
+  kb: KnowledgeBase,
+): Promise<{ recallAt1: number; recallAt3: number; p50Ms: number; p99Ms: number; misses: string[] }> {
   let hit1 = 0;
   let hit3 = 0;
   const latencies: number[] = [];
@@ -74,7 +79,13 @@ async function measure(kb: KnowledgeBase): Promise<{ recallAt1: number; recallAt
     if (expected && titles.includes(expected)) hit3 += 1;
     else misses.push(question);
   }
-  return { recallAt1: round(hit1 / KB_QUESTIONS.length, 3), recallAt3: round(hit3 / KB_QUESTIONS.length, 3), p50Ms: round(median(latencies), 2), p99Ms: round(percentile(latencies, 99), 2), misses };
+  return {
+    recallAt1: round(hit1 / KB_QUESTIONS.length, 3),
+    recallAt3: round(hit3 / KB_QUESTIONS.length, 3),
+    p50Ms: round(median(latencies), 2),
+    p99Ms: round(percentile(latencies, 99), 2),
+    misses,
+  };
 }
 
 const runbookDocIds = new Map<string, string>();
@@ -127,14 +138,36 @@ async function main(): Promise<void> {
 
     await writeReport(
       'kb-hybrid',
-      { machine: machineDescription(), questions: KB_QUESTIONS.length, chunks: chunkCount, repeats: REPEATS, ingestMs: round(ingestMs, 0), lexical: lexicalResult, hybrid: hybridResult },
+      {
+        machine: machineDescription(),
+        questions: KB_QUESTIONS.length,
+        chunks: chunkCount,
+        repeats: REPEATS,
+        ingestMs: round(ingestMs, 0),
+        lexical: lexicalResult,
+        hybrid: hybridResult,
+      },
       [
         {
           title: `Hybrid retrieval with a real embedding model, ${KB_QUESTIONS.length} questions, ${chunkCount} chunks (query latency: median and p99 of ${REPEATS} runs each)`,
           columns: ['retriever (through the knowledge base)', 'recall@1', 'recall@3', 'p50 (ms)', 'p99 (ms)', 'p50 vs lexical'],
           rows: [
-            ['lexical (MiniSearch BM25+, baseline)', lexicalResult.recallAt1, lexicalResult.recallAt3, lexicalResult.p50Ms, lexicalResult.p99Ms, '1×'],
-            ['hybrid (BM25+ fused with all-MiniLM-L6-v2 cosine, RRF)', hybridResult.recallAt1, hybridResult.recallAt3, hybridResult.p50Ms, hybridResult.p99Ms, `${round(hybridResult.p50Ms / lexicalResult.p50Ms, 1)}×`],
+            [
+              'lexical (MiniSearch BM25+, baseline)',
+              lexicalResult.recallAt1,
+              lexicalResult.recallAt3,
+              lexicalResult.p50Ms,
+              lexicalResult.p99Ms,
+              '1×',
+            ],
+            [
+              'hybrid (BM25+ fused with all-MiniLM-L6-v2 cosine, RRF)',
+              hybridResult.recallAt1,
+              hybridResult.recallAt3,
+              hybridResult.p50Ms,
+              hybridResult.p99Ms,
+              `${round(hybridResult.p50Ms / lexicalResult.p50Ms, 1)}×`,
+            ],
           ],
         },
       ],

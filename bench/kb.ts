@@ -94,7 +94,14 @@ async function main(): Promise<void> {
         columns: ['retriever', 'chunks indexed', 'recall@1', 'recall@3', 'p50 (ms)', 'p99 (ms)'],
         rows: [
           ['planner classifier (patterns + keywords, baseline)', '—', classifier.recallAt1, classifier.recallAt3, '—', '—'],
-          ['lexical index (MiniSearch BM25+), runbooks only', runbookChunks.length, runbooksOnly.recallAt1, runbooksOnly.recallAt3, runbooksOnly.p50Ms, runbooksOnly.p99Ms],
+          [
+            'lexical index (MiniSearch BM25+), runbooks only',
+            runbookChunks.length,
+            runbooksOnly.recallAt1,
+            runbooksOnly.recallAt3,
+            runbooksOnly.p50Ms,
+            runbooksOnly.p99Ms,
+          ],
           [
             `lexical index, runbooks + ${fillers.length} filler chunks`,
             runbookChunks.length + fillers.length,

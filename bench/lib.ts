@@ -17,14 +17,16 @@ export function round(value: number, digits = 2): number {
   return Math.round(value * factor) / factor;
 }
 
-
 export function machineDescription(): string {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   return `${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`;
 }
 
 /** Starts `npm start` as a child with the given environment and waits for its "is running" banner. */
-export async function startStack(env: Record<string, string>, timeoutMs = 180_000): Promise<{ child: ChildProcess; output: () => string; stop: () => Promise<void> }> {
+export async function startStack(
+  env: Record<string, string>,
+  timeoutMs = 180_000,
+): Promise<{ child: ChildProcess; output: () => string; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

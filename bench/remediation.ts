@@ -82,7 +82,8 @@ async function main(): Promise<void> {
   const baseline: Record<string, number[]> = {};
 
   try {
-    if ((await call('POST', '/api/v1/credentials/ssh', { name: 'lab', username: 'root', privateKey })).status !== 201) throw new Error('credential not stored');
+    if ((await call('POST', '/api/v1/credentials/ssh', { name: 'lab', username: 'root', privateKey })).status !== 201)
+      throw new Error('credential not stored');
     if ((await call('POST', '/api/v1/cmdb', cmdbItemFor(host))).status !== 201) throw new Error('CMDB item not stored');
 
     for (const fault of FAULTS) {
@@ -91,7 +92,12 @@ async function main(): Promise<void> {
         await injectFault(host, fault);
         const text = INCIDENT_TEXT[fault];
         const started = performance.now();
-        const created = await call('POST', '/api/v1/incidents', { title: `${text.title} on ${host.name}`, description: text.description, severity: 'high', tagId: host.name });
+        const created = await call('POST', '/api/v1/incidents', {
+          title: `${text.title} on ${host.name}`,
+          description: text.description,
+          severity: 'high',
+          tagId: host.name,
+        });
         const id = String(created.body?.id);
         let incident: Record<string, unknown> | null = null;
         for (;;) {
@@ -166,7 +172,17 @@ async function main(): Promise<void> {
     [
       {
         title: `Remediation on a lab host, ${RUNS} runs per fault (API call → verified fix; planner, no LLM)`,
-        columns: ['fault', 'expected end', 'approval', 'median', 'p90', 'success', 'commands run (median)', 'bare SSH runbook (median)', 'ratio'],
+        columns: [
+          'fault',
+          'expected end',
+          'approval',
+          'median',
+          'p90',
+          'success',
+          'commands run (median)',
+          'bare SSH runbook (median)',
+          'ratio',
+        ],
         rows: rows.map((r) => [
           r.fault,
           r.expected,
@@ -190,7 +206,11 @@ async function main(): Promise<void> {
 }
 
 /** The runbook by hand: diagnostics, then the fixes their findings call for, then verification. */
-async function followRunbook(session: SshSession, runbook: Awaited<ReturnType<typeof loadRunbooks>>[number], tags: Record<string, string>): Promise<void> {
+async function followRunbook(
+  session: SshSession,
+  runbook: Awaited<ReturnType<typeof loadRunbooks>>[number],
+  tags: Record<string, string>,
+): Promise<void> {
   const context = { serviceManager: 'supervisor' as const, tags, parameters: {} };
   const plan = planFromRunbook(runbook, context);
   const diagnostics = plan.diagnostics.filter((d) => d.command && !d.unresolved.length);
@@ -204,7 +224,9 @@ async function followRunbook(session: SshSession, runbook: Awaited<ReturnType<ty
     if (fix.guard && (await session.run([fix.guard], { timeoutMs: 15_000, maxOutputBytes: 65_536 }))[0]!.exitCode === 0) continue;
     await session.run([fix.command], { timeoutMs: 120_000, maxOutputBytes: 65_536 });
   }
-  const verification = planFromRunbook(runbook, { ...context, parameters: analysis.parameters }).verification.filter((v) => v.command && !v.unresolved.length);
+  const verification = planFromRunbook(runbook, { ...context, parameters: analysis.parameters }).verification.filter(
+    (v) => v.command && !v.unresolved.length,
+  );
   await session.run(
     verification.map((v) => v.command!),
     { timeoutMs: 15_000, maxOutputBytes: 65_536 },

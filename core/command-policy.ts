@@ -30,22 +30,98 @@ const MAX_COMMAND_LENGTH = 4000;
 const MAX_DEPTH = 4;
 
 /** Paths whose recursive removal, reformatting or ownership change would wreck a host. */
-const SYSTEM_PATHS = /^(?:\/|\/\*|~|~\/|\$HOME|\/(?:bin|boot|dev|etc|home|lib|lib32|lib64|opt|proc|root|run|sbin|srv|sys|usr|var)(?:\/\*?)?)$/;
+const SYSTEM_PATHS =
+  /^(?:\/|\/\*|~|~\/|\$HOME|\/(?:bin|boot|dev|etc|home|lib|lib32|lib64|opt|proc|root|run|sbin|srv|sys|usr|var)(?:\/\*?)?)$/;
 /** Files that grant access: editing them is never automated. */
-const AUTH_FILES = /(?:^|\/)(?:passwd|shadow|gshadow|group|sudoers(?:\.d\/.*)?|authorized_keys2?|sshd_config(?:\.d\/.*)?)$|^\/etc\/pam\.d\//;
+const AUTH_FILES =
+  /(?:^|\/)(?:passwd|shadow|gshadow|group|sudoers(?:\.d\/.*)?|authorized_keys2?|sshd_config(?:\.d\/.*)?)$|^\/etc\/pam\.d\//;
 /** Files holding secrets: reading them is no diagnostic. */
-const SECRET_FILES = /(?:^|\/)(?:shadow|gshadow|id_(?:rsa|dsa|ecdsa|ed25519)|ssh_host_\w+_key|[^/]*\.(?:key|pem|p12|pfx)|\.netrc|\.pgpass|credentials)$/;
+const SECRET_FILES =
+  /(?:^|\/)(?:shadow|gshadow|id_(?:rsa|dsa|ecdsa|ed25519)|ssh_host_\w+_key|[^/]*\.(?:key|pem|p12|pfx)|\.netrc|\.pgpass|credentials)$/;
 const BLOCK_DEVICES = /^\/dev\/(?:sd|hd|vd|xvd|nvme|mmcblk|md|dm-|mapper\/|disk\/|loop)/;
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'fish', 'python', 'python3', 'perl', 'ruby', 'node', 'php', 'lua']);
 const WRAPPERS = new Set(['sudo', 'nice', 'ionice', 'nohup', 'timeout', 'stdbuf', 'env', 'command', 'exec', 'time']);
 
 /** Commands that only read, whatever their arguments (argument checks below cover the exceptions). */
 const READ_ONLY = new Set([
-  'cat', 'head', 'tail', 'grep', 'egrep', 'fgrep', 'zgrep', 'zcat', 'ls', 'stat', 'df', 'du', 'free', 'uptime', 'ps', 'pgrep', 'pidof',
-  'ss', 'netstat', 'lsof', 'id', 'whoami', 'hostname', 'uname', 'getent', 'dig', 'nslookup', 'host', 'wc', 'sort', 'uniq', 'cut', 'tr',
-  'echo', 'printf', 'test', '[', 'true', 'false', 'sleep', 'nproc', 'lscpu', 'lsblk', 'findmnt', 'vmstat', 'iostat', 'mpstat', 'readlink',
-  'realpath', 'basename', 'dirname', 'md5sum', 'sha1sum', 'sha256sum', 'file', 'which', 'type', 'printenv', 'w', 'who', 'last', 'ping',
-  'tracepath', 'traceroute', 'ntpq', 'column', 'jq', 'nl', 'rev', 'seq', 'yes', 'diff', 'cmp', 'comm', 'stat', 'blkid', 'lsmod', 'arp',
+  'cat',
+  'head',
+  'tail',
+  'grep',
+  'egrep',
+  'fgrep',
+  'zgrep',
+  'zcat',
+  'ls',
+  'stat',
+  'df',
+  'du',
+  'free',
+  'uptime',
+  'ps',
+  'pgrep',
+  'pidof',
+  'ss',
+  'netstat',
+  'lsof',
+  'id',
+  'whoami',
+  'hostname',
+  'uname',
+  'getent',
+  'dig',
+  'nslookup',
+  'host',
+  'wc',
+  'sort',
+  'uniq',
+  'cut',
+  'tr',
+  'echo',
+  'printf',
+  'test',
+  '[',
+  'true',
+  'false',
+  'sleep',
+  'nproc',
+  'lscpu',
+  'lsblk',
+  'findmnt',
+  'vmstat',
+  'iostat',
+  'mpstat',
+  'readlink',
+  'realpath',
+  'basename',
+  'dirname',
+  'md5sum',
+  'sha1sum',
+  'sha256sum',
+  'file',
+  'which',
+  'type',
+  'printenv',
+  'w',
+  'who',
+  'last',
+  'ping',
+  'tracepath',
+  'traceroute',
+  'ntpq',
+  'column',
+  'jq',
+  'nl',
+  'rev',
+  'seq',
+  'yes',
+  'diff',
+  'cmp',
+  'comm',
+  'stat',
+  'blkid',
+  'lsmod',
+  'arp',
 ]);
 
 type Part = { risk: CommandRisk; reason: string };
@@ -137,7 +213,8 @@ function substitutions(arg: string): string[] {
 
 function classifyRedirect(op: string, target: string): Part {
   if (op.startsWith('<')) return { risk: 'read-only', reason: 'reads a file' };
-  if (target === '/dev/null' || target === '&1' || target === '&2' || /^\d$/.test(target)) return { risk: 'read-only', reason: 'discards output' };
+  if (target === '/dev/null' || target === '&1' || target === '&2' || /^\d$/.test(target))
+    return { risk: 'read-only', reason: 'discards output' };
   if (BLOCK_DEVICES.test(target)) return { risk: 'forbidden', reason: `writes to the block device ${target}` };
   if (AUTH_FILES.test(target)) return { risk: 'forbidden', reason: `edits the access file ${target}` };
   if (/^\/(?:etc|boot|usr|bin|sbin|lib)\//.test(target)) return { risk: 'high', reason: `writes the system file ${target}` };
@@ -145,7 +222,10 @@ function classifyRedirect(op: string, target: string): Part {
 }
 
 const hasFlag = (argv: readonly string[], ...flags: string[]) =>
-  argv.some((a) => flags.includes(a) || flags.some((f) => /^-[a-zA-Z]$/.test(f) && /^-[a-zA-Z]+$/.test(a) && !a.startsWith('--') && a.includes(f[1]!)));
+  argv.some(
+    (a) =>
+      flags.includes(a) || flags.some((f) => /^-[a-zA-Z]$/.test(f) && /^-[a-zA-Z]+$/.test(a) && !a.startsWith('--') && a.includes(f[1]!)),
+  );
 const positional = (argv: readonly string[]) => argv.slice(1).filter((a) => !a.startsWith('-'));
 
 function classifyArgv(argvIn: readonly string[], policy: CommandPolicy, depth: number, pipedFrom: boolean): Part[] {
@@ -159,14 +239,17 @@ function classifyArgv(argvIn: readonly string[], policy: CommandPolicy, depth: n
     }
     if (!WRAPPERS.has(name)) break;
     argv = argv.slice(1);
-    while (argv.length && (argv[0]!.startsWith('-') || /^\d+[smhd]?$/.test(argv[0]!) || /^[A-Za-z_]\w*=/.test(argv[0]!))) argv = argv.slice(1);
+    while (argv.length && (argv[0]!.startsWith('-') || /^\d+[smhd]?$/.test(argv[0]!) || /^[A-Za-z_]\w*=/.test(argv[0]!)))
+      argv = argv.slice(1);
   }
   if (!argv.length) return [{ risk: 'read-only', reason: 'no command' }];
   const name = basename(argv[0]!);
   const args = argv.slice(1);
   const paths = positional(argv);
   const readsSecret = paths.some((p) => SECRET_FILES.test(p));
-  const ro = (reason = `${name} only reads`): Part[] => [readsSecret ? { risk: 'high', reason: `${name} reads a secret file` } : { risk: 'read-only', reason }];
+  const ro = (reason = `${name} only reads`): Part[] => [
+    readsSecret ? { risk: 'high', reason: `${name} reads a secret file` } : { risk: 'read-only', reason },
+  ];
   const low = (reason: string): Part[] => [{ risk: 'low', reason }];
   const high = (reason: string): Part[] => [{ risk: 'high', reason }];
   const forbidden = (reason: string): Part[] => [{ risk: 'forbidden', reason }];
@@ -180,11 +263,19 @@ function classifyArgv(argvIn: readonly string[], policy: CommandPolicy, depth: n
     }
     return high(`${name} runs a script that cannot be checked`);
   }
-  if (/^mkfs(?:\..+)?$|^mke2fs$|^mkswap$|^(?:fdisk|sfdisk|cfdisk|parted|gdisk|sgdisk|wipefs|blkdiscard|hdparm)$/.test(name)) return forbidden(`${name} reformats or repartitions disks`);
-  if (/^(?:shutdown|reboot|halt|poweroff)$/.test(name) || (name === 'init' && /^[06]$/.test(args[0] ?? '')) || (name === 'telinit' && /^[06]$/.test(args[0] ?? ''))) {
-    return policy.allowReboot ? high(`${name} takes the host down (allowed by policy)`) : forbidden(`${name} takes the host down; no policy allows it`);
+  if (/^mkfs(?:\..+)?$|^mke2fs$|^mkswap$|^(?:fdisk|sfdisk|cfdisk|parted|gdisk|sgdisk|wipefs|blkdiscard|hdparm)$/.test(name))
+    return forbidden(`${name} reformats or repartitions disks`);
+  if (
+    /^(?:shutdown|reboot|halt|poweroff)$/.test(name) ||
+    (name === 'init' && /^[06]$/.test(args[0] ?? '')) ||
+    (name === 'telinit' && /^[06]$/.test(args[0] ?? ''))
+  ) {
+    return policy.allowReboot
+      ? high(`${name} takes the host down (allowed by policy)`)
+      : forbidden(`${name} takes the host down; no policy allows it`);
   }
-  if (/^(?:passwd|chpasswd|usermod|useradd|userdel|groupmod|visudo|vipw|chage|su)$/.test(name)) return forbidden(`${name} changes accounts or access`);
+  if (/^(?:passwd|chpasswd|usermod|useradd|userdel|groupmod|visudo|vipw|chage|su)$/.test(name))
+    return forbidden(`${name} changes accounts or access`);
 
   switch (name) {
     case 'rm': {
@@ -199,7 +290,9 @@ function classifyArgv(argvIn: readonly string[], policy: CommandPolicy, depth: n
       return args.some((a) => a.startsWith('of=')) ? high('dd writes a file') : ro('dd reads');
     case 'shred':
     case 'wipe':
-      return paths.some((p) => BLOCK_DEVICES.test(p) || SYSTEM_PATHS.test(p)) ? forbidden(`${name} destroys a device or system path`) : high(`${name} destroys files`);
+      return paths.some((p) => BLOCK_DEVICES.test(p) || SYSTEM_PATHS.test(p))
+        ? forbidden(`${name} destroys a device or system path`)
+        : high(`${name} destroys files`);
     case 'chmod':
     case 'chown':
     case 'chgrp': {
@@ -234,7 +327,9 @@ function classifyArgv(argvIn: readonly string[], policy: CommandPolicy, depth: n
     case 'gawk':
     case 'mawk':
       // awk can write files and run commands from inside its program.
-      return args.some((a) => /\bsystem\s*\(|\|\s*"|print[^;}]*>\s*"|getline/.test(a)) ? high('awk program runs commands or writes files') : ro();
+      return args.some((a) => /\bsystem\s*\(|\|\s*"|print[^;}]*>\s*"|getline/.test(a))
+        ? high('awk program runs commands or writes files')
+        : ro();
     case 'find': {
       if (hasFlag(argv, '-delete')) {
         if (paths.some((p) => SYSTEM_PATHS.test(p.replace(/\/+$/, '') || '/'))) return forbidden('find -delete over a system path');
@@ -259,15 +354,19 @@ function classifyArgv(argvIn: readonly string[], policy: CommandPolicy, depth: n
     }
     case 'curl':
     case 'wget': {
-      const writes = args.some((a) => /^-(?:o|O|T|d)$|^--(?:output|remote-name|upload-file|data.*|post-data|post-file)|^-X$|^--request$/.test(a)) || (name === 'wget' && !args.includes('-O-') && !args.includes('-qO-'));
+      const writes =
+        args.some((a) => /^-(?:o|O|T|d)$|^--(?:output|remote-name|upload-file|data.*|post-data|post-file)|^-X$|^--request$/.test(a)) ||
+        (name === 'wget' && !args.includes('-O-') && !args.includes('-qO-'));
       return writes ? high(`${name} sends data or writes a file`) : ro(`${name} reads a URL`);
     }
     case 'kill':
     case 'pkill':
     case 'killall': {
       const targets = paths;
-      if (targets.some((t) => t === '1' || t === '-1' || /^(?:sshd|systemd|init)$/.test(t)) || args.includes('-1')) return forbidden(`${name} would kill init, every process or sshd`);
-      if (args.some((a) => /^-(?:9|KILL|SIGKILL)$/.test(a) || a === '-s' )) return high(`${name} kills without letting the process clean up`);
+      if (targets.some((t) => t === '1' || t === '-1' || /^(?:sshd|systemd|init)$/.test(t)) || args.includes('-1'))
+        return forbidden(`${name} would kill init, every process or sshd`);
+      if (args.some((a) => /^-(?:9|KILL|SIGKILL)$/.test(a) || a === '-s'))
+        return high(`${name} kills without letting the process clean up`);
       return low(`${name} asks processes to stop`);
     }
     case 'truncate':
@@ -276,12 +375,22 @@ function classifyArgv(argvIn: readonly string[], policy: CommandPolicy, depth: n
     case 'xz':
     case 'bzip2':
     case 'zstd':
-      return args.some((a) => a === '-t' || a === '-l' || a === '-c' || a === '--stdout') || paths.length === 0 ? ro() : low(`${name} compresses files`);
+      return args.some((a) => a === '-t' || a === '-l' || a === '-c' || a === '--stdout') || paths.length === 0
+        ? ro()
+        : low(`${name} compresses files`);
     case 'systemctl': {
       const verb = paths[0] ?? '';
-      if (/^(?:status|is-active|is-enabled|is-failed|show|list-units|list-unit-files|list-timers|list-dependencies|cat|--failed)$/.test(verb) || args.includes('--failed')) return ro();
-      if (/^(?:reboot|poweroff|halt|kexec|emergency|rescue)$/.test(verb)) return policy.allowReboot ? high(`systemctl ${verb} (allowed by policy)`) : forbidden(`systemctl ${verb} takes the host down`);
-      if (paths.slice(1).some((u) => /^(?:sshd?|systemd-logind|dbus)(?:\.service)?$/.test(u)) && /^(?:stop|disable|mask|kill)$/.test(verb)) return forbidden(`systemctl ${verb} on the access path (sshd, logind, dbus)`);
+      if (
+        /^(?:status|is-active|is-enabled|is-failed|show|list-units|list-unit-files|list-timers|list-dependencies|cat|--failed)$/.test(
+          verb,
+        ) ||
+        args.includes('--failed')
+      )
+        return ro();
+      if (/^(?:reboot|poweroff|halt|kexec|emergency|rescue)$/.test(verb))
+        return policy.allowReboot ? high(`systemctl ${verb} (allowed by policy)`) : forbidden(`systemctl ${verb} takes the host down`);
+      if (paths.slice(1).some((u) => /^(?:sshd?|systemd-logind|dbus)(?:\.service)?$/.test(u)) && /^(?:stop|disable|mask|kill)$/.test(verb))
+        return forbidden(`systemctl ${verb} on the access path (sshd, logind, dbus)`);
       if (/^(?:start|restart|reload|try-restart|reload-or-restart|reset-failed)$/.test(verb)) return low(`systemctl ${verb} a service`);
       return high(`systemctl ${verb}`);
     }
@@ -289,7 +398,9 @@ function classifyArgv(argvIn: readonly string[], policy: CommandPolicy, depth: n
       const verb = paths[1] ?? '';
       if (verb === 'status') return ro();
       if (/^sshd?$/.test(paths[0] ?? '') && verb === 'stop') return forbidden('stops sshd');
-      return /^(?:start|restart|reload|force-reload|try-restart)$/.test(verb) ? low(`service ${verb}`) : high(`service ${verb || '(no action)'}`);
+      return /^(?:start|restart|reload|force-reload|try-restart)$/.test(verb)
+        ? low(`service ${verb}`)
+        : high(`service ${verb || '(no action)'}`);
     }
     case 'supervisorctl': {
       // -c FILE / -s URL / -u USER / -p PASSWORD take values that are not the action.
@@ -320,7 +431,8 @@ function classifyArgv(argvIn: readonly string[], policy: CommandPolicy, depth: n
     case 'iptables':
     case 'ip6tables':
     case 'nft':
-      return args.some((a) => /^-(?:L|S|n|v|x|-list)$|^list$/.test(a)) && !args.some((a) => /^-(?:A|D|I|R|F|X|P|N|Z)$|^(?:add|delete|flush|insert|replace)$/.test(a))
+      return args.some((a) => /^-(?:L|S|n|v|x|-list)$|^list$/.test(a)) &&
+        !args.some((a) => /^-(?:A|D|I|R|F|X|P|N|Z)$|^(?:add|delete|flush|insert|replace)$/.test(a))
         ? ro()
         : high(`${name} changes the firewall`);
     case 'mount':
@@ -329,7 +441,9 @@ function classifyArgv(argvIn: readonly string[], policy: CommandPolicy, depth: n
       return high('umount changes mounts');
     case 'openssl':
       // x509/verify read certificates (public by nature, often .pem): no secret-file objection.
-      return /^(?:x509|s_client|verify|version|crl)$/.test(paths[0] ?? '') && !args.some((a) => /^-(?:out|signkey|text)$/.test(a) && paths[0] !== 'x509') && !args.includes('-out')
+      return /^(?:x509|s_client|verify|version|crl)$/.test(paths[0] ?? '') &&
+        !args.some((a) => /^-(?:out|signkey|text)$/.test(a) && paths[0] !== 'x509') &&
+        !args.includes('-out')
         ? [{ risk: 'read-only', reason: 'openssl inspects certificates' }]
         : high(`openssl ${paths[0] ?? ''}`);
     case 'crontab':
@@ -343,12 +457,17 @@ function classifyArgv(argvIn: readonly string[], policy: CommandPolicy, depth: n
         if (/^(?:status|history)$/.test(sub)) return ro();
         return sub === 'restart' ? low('kubectl rollout restart') : high(`kubectl rollout ${sub}`);
       }
-      if (verb === 'delete' && args.some((a) => /^(?:namespace|ns|node|nodes|pv|pvc|crd)\b/.test(a))) return forbidden('kubectl delete of a namespace, node or volume');
+      if (verb === 'delete' && args.some((a) => /^(?:namespace|ns|node|nodes|pv|pvc|crd)\b/.test(a)))
+        return forbidden('kubectl delete of a namespace, node or volume');
       return high(`kubectl ${verb}`);
     }
     case 'terraform': {
       const verb = paths.find((p) => !p.startsWith('-chdir')) ?? '';
-      if (/^(?:plan|show|validate|version|output|providers|fmt)$/.test(verb) || (verb === 'state' && /^(?:list|show)$/.test(paths[paths.indexOf('state') + 1] ?? ''))) return ro();
+      if (
+        /^(?:plan|show|validate|version|output|providers|fmt)$/.test(verb) ||
+        (verb === 'state' && /^(?:list|show)$/.test(paths[paths.indexOf('state') + 1] ?? ''))
+      )
+        return ro();
       if (verb === 'destroy' || (verb === 'apply' && args.includes('-destroy'))) return forbidden('terraform destroy');
       return high(`terraform ${verb}`);
     }

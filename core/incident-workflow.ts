@@ -3,7 +3,15 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { IncidentStatus, Severity } from './incident.js';
-import type { Analysis, ApprovalState, HostCommandRun, MetricsSnapshot, ProposedAction, RemediationPlan, RemediationSettings } from './remediation.js';
+import type {
+  Analysis,
+  ApprovalState,
+  HostCommandRun,
+  MetricsSnapshot,
+  ProposedAction,
+  RemediationPlan,
+  RemediationSettings,
+} from './remediation.js';
 
 /** Registered workflow type name; the API starts it by this name and never loads workflow code. */
 export const INCIDENT_WORKFLOW_TYPE = 'remediateIncident';

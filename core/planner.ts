@@ -39,7 +39,9 @@ export function classify(text: string, runbooks: readonly Runbook[]): RunbookMat
       matchedPatterns.push(pattern);
       for (const [name, value] of Object.entries(found.groups ?? {})) if (value && !parameters[name]) parameters[name] = value;
     }
-    const matchedKeywords = runbook.keywords.filter((keyword) => new RegExp(`(?:^|[^a-z0-9])${escapeRegex(keyword)}(?:$|[^a-z0-9])`, 'i').test(subject));
+    const matchedKeywords = runbook.keywords.filter((keyword) =>
+      new RegExp(`(?:^|[^a-z0-9])${escapeRegex(keyword)}(?:$|[^a-z0-9])`, 'i').test(subject),
+    );
     const score = matchedPatterns.length * PATTERN_SCORE + matchedKeywords.length * KEYWORD_SCORE;
     if (score < MIN_MATCH_SCORE) continue;
     matches.push({
@@ -158,7 +160,10 @@ export function planFromRunbook(runbook: Runbook, context: PlanContext = {}): Ru
     expectedSignals: runbook.diagnostics.flatMap((d) =>
       d.signals.map((s) => ({ diagnostic: d.id, pattern: s.pattern, finding: s.finding, absent: s.absent === true })),
     ),
-    hypotheses: runbook.hypotheses.map((h) => ({ finding: h.finding, rootCause: renderCommand(h.rootCause, values).command ?? h.rootCause })),
+    hypotheses: runbook.hypotheses.map((h) => ({
+      finding: h.finding,
+      rootCause: renderCommand(h.rootCause, values).command ?? h.rootCause,
+    })),
     fixes: runbook.fixes.map((f) => {
       const main = render(f.command);
       return {
@@ -171,7 +176,12 @@ export function planFromRunbook(runbook: Runbook, context: PlanContext = {}): Ru
         rollback: render(f.rollback).command,
       };
     }),
-    verification: runbook.verification.map((v, i) => ({ id: `verify-${i + 1}`, description: v.description, expect: v.expect, ...render(v.command) })),
+    verification: runbook.verification.map((v, i) => ({
+      id: `verify-${i + 1}`,
+      description: v.description,
+      expect: v.expect,
+      ...render(v.command),
+    })),
     rollback: runbook.rollback,
     prevention: runbook.prevention,
   };
@@ -203,7 +213,9 @@ export function analyse(runbook: Runbook, outputs: Record<string, string>, conte
       const holds = signal.absent ? !found : Boolean(found);
       if (!holds) continue;
       if (!findings.some((f) => f.finding === signal.finding)) {
-        const evidence = found ? (text.split('\n').find((line) => new RegExp(signal.pattern, 'i').test(line)) ?? found[0]) : `no match for /${signal.pattern}/`;
+        const evidence = found
+          ? (text.split('\n').find((line) => new RegExp(signal.pattern, 'i').test(line)) ?? found[0])
+          : `no match for /${signal.pattern}/`;
         findings.push({ finding: signal.finding, diagnostic: diagnostic.id, evidence: evidence.trim().slice(0, 300) });
       }
       for (const [name, value] of Object.entries(found?.groups ?? {})) if (value && !captured[name]) captured[name] = value;
@@ -222,8 +234,14 @@ export function analyse(runbook: Runbook, outputs: Record<string, string>, conte
 }
 
 /** The plan context for a CMDB item: its service manager (when one we know) and its tags. */
-export function planContextFor(item: Pick<CmdbItem, 'serviceManager' | 'tags'> | null, parameters: Record<string, string> = {}): PlanContext {
-  const manager = item?.serviceManager && (SERVICE_MANAGERS as readonly string[]).includes(item.serviceManager) ? (item.serviceManager as ServiceManager) : null;
+export function planContextFor(
+  item: Pick<CmdbItem, 'serviceManager' | 'tags'> | null,
+  parameters: Record<string, string> = {},
+): PlanContext {
+  const manager =
+    item?.serviceManager && (SERVICE_MANAGERS as readonly string[]).includes(item.serviceManager)
+      ? (item.serviceManager as ServiceManager)
+      : null;
   return { serviceManager: manager, parameters, tags: item?.tags ?? {} };
 }
 
@@ -231,11 +249,21 @@ export function planContextFor(item: Pick<CmdbItem, 'serviceManager' | 'tags'> |
  * Read-only facts every host diagnosis starts from, whatever the runbook: load, disk, memory, the
  * busiest processes, and the CMDB item's service with its recent logs when the item names one.
  */
-export function baselineDiagnostics(item: Pick<CmdbItem, 'serviceManager' | 'tags'>): { id: string; command: string; description: string }[] {
+export function baselineDiagnostics(
+  item: Pick<CmdbItem, 'serviceManager' | 'tags'>,
+): { id: string; command: string; description: string }[] {
   const service = item.tags.service && isSafeParameterValue(item.tags.service) ? item.tags.service : null;
   const manager = planContextFor(item).serviceManager;
-  const status: Record<ServiceManager, string> = { systemd: `systemctl status ${service} --no-pager --lines=20`, sysv: `service ${service} status`, supervisor: `supervisorctl status ${service}` };
-  const logs: Record<ServiceManager, string> = { systemd: `journalctl -u ${service} --no-pager -n 50`, sysv: `tail -n 50 /var/log/${service}.log`, supervisor: `supervisorctl tail ${service} stderr` };
+  const status: Record<ServiceManager, string> = {
+    systemd: `systemctl status ${service} --no-pager --lines=20`,
+    sysv: `service ${service} status`,
+    supervisor: `supervisorctl status ${service}`,
+  };
+  const logs: Record<ServiceManager, string> = {
+    systemd: `journalctl -u ${service} --no-pager -n 50`,
+    sysv: `tail -n 50 /var/log/${service}.log`,
+    supervisor: `supervisorctl tail ${service} stderr`,
+  };
   return [
     { id: 'baseline-uptime', command: 'uptime', description: 'Load and uptime.' },
     { id: 'baseline-disk', command: 'df -P', description: 'Filesystem usage.' },

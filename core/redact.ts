@@ -47,7 +47,8 @@ export function redact<T>(value: T, knownSecrets: readonly string[] = [], depth 
   if (value !== null && typeof value === 'object' && !(value instanceof Date) && !(value instanceof Uint8Array)) {
     const out: Record<string, unknown> = {};
     for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
-      out[key] = isSecretKey(key) && inner !== null && inner !== undefined && inner !== '' ? REDACTED : redact(inner, knownSecrets, depth + 1);
+      out[key] =
+        isSecretKey(key) && inner !== null && inner !== undefined && inner !== '' ? REDACTED : redact(inner, knownSecrets, depth + 1);
     }
     return out as T;
   }

@@ -13,7 +13,9 @@ const USAGE = `usage:
 faults: ${FAULTS.join(', ')}`;
 
 /** The CMDB item (POST /api/v1/cmdb body) that registers a lab host. */
-export function cmdbItemFor(host: Pick<LabHost, 'name' | 'address' | 'port' | 'service' | 'dataPath' | 'logPath' | 'configPath' | 'servicePort'>) {
+export function cmdbItemFor(
+  host: Pick<LabHost, 'name' | 'address' | 'port' | 'service' | 'dataPath' | 'logPath' | 'configPath' | 'servicePort'>,
+) {
   return {
     tagId: host.name,
     hostname: `${host.name}.infraai-lab.internal`,
@@ -36,10 +38,15 @@ export function cmdbItemFor(host: Pick<LabHost, 'name' | 'address' | 'port' | 's
 }
 
 /** What `npm run lab` prints once the hosts are up. */
-export function labSummary(lab: Pick<Lab, 'hosts' | 'clientKeyPath' | 'knownHostsPath' | 'startMs' | 'root'>, apiUrl = `http://localhost:${process.env.PORT || 8000}`): string {
+export function labSummary(
+  lab: Pick<Lab, 'hosts' | 'clientKeyPath' | 'knownHostsPath' | 'startMs' | 'root'>,
+  apiUrl = `http://localhost:${process.env.PORT || 8000}`,
+): string {
   const lines = [`InfraAI lab: ${lab.hosts.length} host(s) up in ${(lab.startMs / 1000).toFixed(1)} s (root ${lab.root})`, ''];
   for (const host of lab.hosts) {
-    lines.push(`${host.name}  ${host.address}:${host.port}  host key ${host.hostKeyFingerprint}  supervisor program ${host.service} on :${host.servicePort}`);
+    lines.push(
+      `${host.name}  ${host.address}:${host.port}  host key ${host.hostKeyFingerprint}  supervisor program ${host.service} on :${host.servicePort}`,
+    );
   }
   lines.push(
     '',
@@ -51,9 +58,15 @@ export function labSummary(lab: Pick<Lab, 'hosts' | 'clientKeyPath' | 'knownHost
     `node -e 'console.log(JSON.stringify({ name: "lab", username: "root", privateKey: require("fs").readFileSync(process.argv[1], "utf8") }))' ${lab.clientKeyPath} \\\n  | curl -s -X POST ${apiUrl}/api/v1/credentials/ssh -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d @-`,
   );
   for (const host of lab.hosts) {
-    lines.push(`curl -s -X POST ${apiUrl}/api/v1/cmdb -H "Authorization: Bearer $KEY" -H 'content-type: application/json' \\\n  -d '${JSON.stringify(cmdbItemFor(host))}'`);
+    lines.push(
+      `curl -s -X POST ${apiUrl}/api/v1/cmdb -H "Authorization: Bearer $KEY" -H 'content-type: application/json' \\\n  -d '${JSON.stringify(cmdbItemFor(host))}'`,
+    );
   }
-  lines.push('', `inject a fault: npm run lab -- inject ${lab.hosts[0]?.name ?? 'lab1'} <fault>   (${FAULTS.join(', ')})`, 'Ctrl-C stops the lab and deletes its namespaces.');
+  lines.push(
+    '',
+    `inject a fault: npm run lab -- inject ${lab.hosts[0]?.name ?? 'lab1'} <fault>   (${FAULTS.join(', ')})`,
+    'Ctrl-C stops the lab and deletes its namespaces.',
+  );
   return lines.join('\n');
 }
 
@@ -126,7 +139,9 @@ export async function runLabCli(argv: string[]): Promise<void> {
       if (!isFaultName(fault)) throw new Error(`unknown fault ${fault}; one of ${FAULTS.join(', ')}`);
       await (command === 'inject' ? injectFault(host, fault) : clearFault(host, fault));
       const health = await FAULT_SPECS[fault].check(host);
-      console.log(`${hostName}: ${command === 'inject' ? 'injected' : 'cleared'} ${fault}; ${health.healthy ? 'healthy' : 'unhealthy'}: ${health.detail}`);
+      console.log(
+        `${hostName}: ${command === 'inject' ? 'injected' : 'cleared'} ${fault}; ${health.healthy ? 'healthy' : 'unhealthy'}: ${health.detail}`,
+      );
       return;
     }
     case 'check': {
@@ -134,7 +149,9 @@ export async function runLabCli(argv: string[]): Promise<void> {
       if (!hostName) throw new Error(USAGE);
       const host = findHost(hostName);
       const health = await checkHost(host);
-      console.log(`${hostName}: ${health.healthy ? 'healthy' : 'unhealthy'}: ${health.detail} (labsvc started ${await startCount(host)} time(s))`);
+      console.log(
+        `${hostName}: ${health.healthy ? 'healthy' : 'unhealthy'}: ${health.detail} (labsvc started ${await startCount(host)} time(s))`,
+      );
       process.exitCode = health.healthy ? 0 : 1;
       return;
     }

@@ -74,7 +74,9 @@ export async function checkHttpHealth(host: FaultHost): Promise<Health> {
 /** Supervisor reports labsvc RUNNING and /health answers 200. */
 export async function checkService(host: FaultHost): Promise<Health> {
   const status = await supervisorStatus(host);
-  const running = /\bRUNNING\b/.test(status) ? ok(`supervisor: ${status.replace(/\s+/g, ' ')}`) : bad(`supervisor: ${status.replace(/\s+/g, ' ')}`);
+  const running = /\bRUNNING\b/.test(status)
+    ? ok(`supervisor: ${status.replace(/\s+/g, ' ')}`)
+    : bad(`supervisor: ${status.replace(/\s+/g, ' ')}`);
   return combine([running, await checkHttpHealth(host)]);
 }
 
@@ -98,7 +100,10 @@ async function ticksPerSecond(): Promise<number> {
 
 async function netnsPids(netns: string): Promise<number[]> {
   const result = await run('ip', ['netns', 'pids', netns], { timeoutMs: 5_000 });
-  return result.stdout.split('\n').map(Number).filter((pid) => pid > 0);
+  return result.stdout
+    .split('\n')
+    .map(Number)
+    .filter((pid) => pid > 0);
 }
 
 function cpuTicks(pid: number): { comm: string; ticks: number } | null {
@@ -153,7 +158,9 @@ export async function checkLogs(host: FaultHost, sampleMs = 1_000): Promise<Heal
 
 /** labsvc owns its port: the listener on 8080 is supervisor's labsvc process. */
 export async function checkPort(host: FaultHost): Promise<Health> {
-  const result = await execInHost(host, `echo "pid=$(supervisorctl pid ${LAB_SERVICE})"; ss -ltnpH 'sport = :${LAB_SERVICE_PORT}'`, { timeoutMs: 10_000 });
+  const result = await execInHost(host, `echo "pid=$(supervisorctl pid ${LAB_SERVICE})"; ss -ltnpH 'sport = :${LAB_SERVICE_PORT}'`, {
+    timeoutMs: 10_000,
+  });
   const servicePid = /^pid=(\d+)$/m.exec(result.stdout)?.[1];
   const listeners = [...result.stdout.matchAll(/users:\(\("([^"]+)",pid=(\d+)/g)].map((m) => ({ name: m[1], pid: m[2] }));
   const owner = listeners.map((l) => `${l.name} (pid ${l.pid})`).join(', ') || 'nobody';
@@ -176,22 +183,31 @@ export async function checkHost(host: FaultHost): Promise<Health> {
 // Faults
 
 async function waitStatus(host: FaultHost, pattern: RegExp, what: string): Promise<string> {
-  return waitFor(`${host.name}: ${LAB_SERVICE} ${what}`, async () => {
-    const status = await supervisorStatus(host);
-    return pattern.test(status) ? status : undefined;
-  }, { timeoutMs: WAIT_MS });
+  return waitFor(
+    `${host.name}: ${LAB_SERVICE} ${what}`,
+    async () => {
+      const status = await supervisorStatus(host);
+      return pattern.test(status) ? status : undefined;
+    },
+    { timeoutMs: WAIT_MS },
+  );
 }
 
 async function waitHealth(host: FaultHost, pattern: RegExp, what: string): Promise<string> {
-  return waitFor(`${host.name}: /health ${what}`, async () => {
-    const { detail } = await checkHttpHealth(host);
-    return pattern.test(detail) ? detail : undefined;
-  }, { timeoutMs: WAIT_MS });
+  return waitFor(
+    `${host.name}: /health ${what}`,
+    async () => {
+      const { detail } = await checkHttpHealth(host);
+      return pattern.test(detail) ? detail : undefined;
+    },
+    { timeoutMs: WAIT_MS },
+  );
 }
 
 /** Starts labsvc unless it runs, and waits for a healthy /health. */
 async function ensureRunning(host: FaultHost): Promise<void> {
-  if (!/\bRUNNING\b/.test(await supervisorStatus(host))) await execInHost(host, `supervisorctl start ${LAB_SERVICE}`, { timeoutMs: 15_000 });
+  if (!/\bRUNNING\b/.test(await supervisorStatus(host)))
+    await execInHost(host, `supervisorctl start ${LAB_SERVICE}`, { timeoutMs: 15_000 });
   await waitStatus(host, /\bRUNNING\b/, 'RUNNING');
   await waitHealth(host, /= 200 ok$/, '200');
 }
@@ -199,13 +215,17 @@ async function ensureRunning(host: FaultHost): Promise<void> {
 /** Kills the processes of the host (inside its PID namespace) whose command name is exactly `name`. */
 async function killByName(host: FaultHost, name: string): Promise<void> {
   await execInHost(host, `pids=$(pgrep -x ${name}); [ -z "$pids" ] || kill -KILL $pids; true`);
-  await waitFor(`${host.name}: ${name} to exit`, async () => (await execInHost(host, `pgrep -x ${name}`)).code === 1, { timeoutMs: WAIT_MS });
+  await waitFor(`${host.name}: ${name} to exit`, async () => (await execInHost(host, `pgrep -x ${name}`)).code === 1, {
+    timeoutMs: WAIT_MS,
+  });
 }
 
 /** Starts a helper from /opt/labsvc/bin inside the host, detached (its parent becomes the host's init). */
 async function startHelper(host: FaultHost, name: string, args: string[] = [], nice = 0): Promise<void> {
   await mustInHost(host, `nice -n ${nice} setsid -f ${LAB_OPT_PATH}/bin/${name} ${args.join(' ')} </dev/null >/dev/null 2>&1`);
-  await waitFor(`${host.name}: ${name} running`, async () => (await execInHost(host, `pgrep -x ${name}`)).code === 0, { timeoutMs: WAIT_MS });
+  await waitFor(`${host.name}: ${name} running`, async () => (await execInHost(host, `pgrep -x ${name}`)).code === 0, {
+    timeoutMs: WAIT_MS,
+  });
 }
 
 /** (1) service-crashed: SIGKILL the service; autorestart=false leaves it EXITED. */
@@ -269,9 +289,13 @@ export async function clearRunawayCpu(host: FaultHost): Promise<void> {
 export async function startLogGrowth(host: FaultHost): Promise<void> {
   await startHelper(host, LOG_WRITER_NAME, [GROWING_LOG, '120']);
   const path = join(host.dir, 'log', 'debug.log');
-  await waitFor(`${host.name}: ${GROWING_LOG} over 100 MiB`, async () => ((await fileSizes(join(host.dir, 'log'))).get(path) ?? 0) > MAX_LOG_BYTES, {
-    timeoutMs: 60_000,
-  });
+  await waitFor(
+    `${host.name}: ${GROWING_LOG} over 100 MiB`,
+    async () => ((await fileSizes(join(host.dir, 'log'))).get(path) ?? 0) > MAX_LOG_BYTES,
+    {
+      timeoutMs: 60_000,
+    },
+  );
 }
 
 export async function clearLogGrowth(host: FaultHost): Promise<void> {
@@ -311,10 +335,14 @@ export async function clearBadConfig(host: FaultHost): Promise<void> {
 export async function occupyServicePort(host: FaultHost): Promise<void> {
   await execInHost(host, `supervisorctl stop ${LAB_SERVICE}`, { timeoutMs: 15_000 });
   await startHelper(host, STRAY_LISTENER_NAME, [String(LAB_SERVICE_PORT)]);
-  await waitFor(`${host.name}: ${STRAY_LISTENER_NAME} listening on ${LAB_SERVICE_PORT}`, async () => {
-    const ss = await execInHost(host, `ss -ltnpH 'sport = :${LAB_SERVICE_PORT}'`);
-    return ss.stdout.includes(STRAY_LISTENER_NAME);
-  }, { timeoutMs: WAIT_MS });
+  await waitFor(
+    `${host.name}: ${STRAY_LISTENER_NAME} listening on ${LAB_SERVICE_PORT}`,
+    async () => {
+      const ss = await execInHost(host, `ss -ltnpH 'sport = :${LAB_SERVICE_PORT}'`);
+      return ss.stdout.includes(STRAY_LISTENER_NAME);
+    },
+    { timeoutMs: WAIT_MS },
+  );
   await execInHost(host, `supervisorctl start ${LAB_SERVICE}`, { timeoutMs: 15_000 });
   await waitStatus(host, /\b(?:FATAL|EXITED|BACKOFF)\b/, 'failing');
 }
@@ -350,13 +378,48 @@ export interface FaultSpec {
 }
 
 export const FAULT_SPECS: Record<FaultName, FaultSpec> = {
-  'service-crashed': { description: 'labsvc killed with SIGKILL; supervisor shows EXITED', inject: crashService, clear: clearServiceCrashed, check: checkService },
-  'disk-full': { description: '/var/lib/labsvc (16 MiB tmpfs) full of old *.tmp / *.dump files', inject: fillDisk, clear: clearDiskFull, check: checkDisk },
-  'runaway-cpu': { description: `a stuck job (${CPU_HOG_NAME}) spinning on one core`, inject: (host) => startRunawayCpu(host), clear: clearRunawayCpu, check: checkCpu },
-  'log-growth': { description: `${LOG_WRITER_NAME} appending to ${GROWING_LOG} (120 MiB, then without bound)`, inject: startLogGrowth, clear: clearLogGrowth, check: checkLogs },
-  'bad-config': { description: 'invalid labsvc.conf (backup in labsvc.conf.bak); labsvc FATAL', inject: breakConfig, clear: clearBadConfig, check: checkService },
-  'port-in-use': { description: `${STRAY_LISTENER_NAME} holds port ${LAB_SERVICE_PORT}; labsvc FATAL (address already in use)`, inject: occupyServicePort, clear: clearPortInUse, check: checkPort },
-  unknown: { description: 'state.json unreadable (chmod 000): /health 500 permission denied', inject: lockStateFile, clear: clearUnknown, check: checkState },
+  'service-crashed': {
+    description: 'labsvc killed with SIGKILL; supervisor shows EXITED',
+    inject: crashService,
+    clear: clearServiceCrashed,
+    check: checkService,
+  },
+  'disk-full': {
+    description: '/var/lib/labsvc (16 MiB tmpfs) full of old *.tmp / *.dump files',
+    inject: fillDisk,
+    clear: clearDiskFull,
+    check: checkDisk,
+  },
+  'runaway-cpu': {
+    description: `a stuck job (${CPU_HOG_NAME}) spinning on one core`,
+    inject: (host) => startRunawayCpu(host),
+    clear: clearRunawayCpu,
+    check: checkCpu,
+  },
+  'log-growth': {
+    description: `${LOG_WRITER_NAME} appending to ${GROWING_LOG} (120 MiB, then without bound)`,
+    inject: startLogGrowth,
+    clear: clearLogGrowth,
+    check: checkLogs,
+  },
+  'bad-config': {
+    description: 'invalid labsvc.conf (backup in labsvc.conf.bak); labsvc FATAL',
+    inject: breakConfig,
+    clear: clearBadConfig,
+    check: checkService,
+  },
+  'port-in-use': {
+    description: `${STRAY_LISTENER_NAME} holds port ${LAB_SERVICE_PORT}; labsvc FATAL (address already in use)`,
+    inject: occupyServicePort,
+    clear: clearPortInUse,
+    check: checkPort,
+  },
+  unknown: {
+    description: 'state.json unreadable (chmod 000): /health 500 permission denied',
+    inject: lockStateFile,
+    clear: clearUnknown,
+    check: checkState,
+  },
 };
 
 export function isFaultName(value: string): value is FaultName {

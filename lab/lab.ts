@@ -161,7 +161,10 @@ export async function destroyNamespaces(names: readonly string[]): Promise<void>
     }
   }
   for (const netns of names) {
-    await waitFor(`the processes of ${netns} to exit`, async () => (await netnsPids(netns)).length === 0, { timeoutMs: 10_000, intervalMs: 100 });
+    await waitFor(`the processes of ${netns} to exit`, async () => (await netnsPids(netns)).length === 0, {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
     const deleted = await run('ip', ['netns', 'del', netns], { timeoutMs: 10_000 });
     if (deleted.code !== 0 && !/No such file|not found|Cannot remove namespace file/i.test(deleted.stderr)) {
       throw new Error(`cannot delete network namespace ${netns}: ${deleted.stderr.trim()}`);
@@ -178,7 +181,10 @@ export async function destroyNamespaces(names: readonly string[]): Promise<void>
 function destroyNamespacesSync(names: readonly string[]): void {
   for (const netns of names) {
     const pids = spawnSync('ip', ['netns', 'pids', netns], { encoding: 'utf8', timeout: 5_000 }).stdout ?? '';
-    for (const pid of pids.split('\n').map(Number).filter((p) => p > 0)) {
+    for (const pid of pids
+      .split('\n')
+      .map(Number)
+      .filter((p) => p > 0)) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -214,7 +220,11 @@ export function attachLab(): Omit<LockFile, 'watchdogPid'> {
 }
 
 /** Runs a shell script inside a lab host (all its namespaces), as root, without SSH. */
-export async function execInHost(host: Pick<LabHost, 'netns' | 'name'>, script: string, options: { timeoutMs?: number } = {}): Promise<RunResult> {
+export async function execInHost(
+  host: Pick<LabHost, 'netns' | 'name'>,
+  script: string,
+  options: { timeoutMs?: number } = {},
+): Promise<RunResult> {
   const pid = await hostInitPid(host);
   if (pid === null) throw new Error(`lab host ${host.name} is not running (no PID 1 in ${host.netns})`);
   return run('nsenter', ['--target', String(pid), '--mount', '--uts', '--ipc', '--net', '--pid', '--', '/bin/sh', '-c', script], {
@@ -224,7 +234,11 @@ export async function execInHost(host: Pick<LabHost, 'netns' | 'name'>, script: 
 }
 
 /** Like execInHost, but a non-zero exit throws with the output. */
-export async function mustInHost(host: Pick<LabHost, 'netns' | 'name'>, script: string, options: { timeoutMs?: number } = {}): Promise<RunResult> {
+export async function mustInHost(
+  host: Pick<LabHost, 'netns' | 'name'>,
+  script: string,
+  options: { timeoutMs?: number } = {},
+): Promise<RunResult> {
   const result = await execInHost(host, script, options);
   if (result.code !== 0) {
     const why = result.timedOut ? 'timed out' : `exited with ${result.code}`;
@@ -420,7 +434,8 @@ async function prepareHostFiles(root: string, index: number, clientPublicKey: st
   const dir = join(root, name);
   const address = hostAddress(index);
   // Fresh state each start; host keys are kept so known_hosts stay valid across runs.
-  for (const sub of ['etc-labsvc', 'log', 'log-supervisor', 'etc-supervisor', 'root-home']) await rm(join(dir, sub), { recursive: true, force: true });
+  for (const sub of ['etc-labsvc', 'log', 'log-supervisor', 'etc-supervisor', 'root-home'])
+    await rm(join(dir, sub), { recursive: true, force: true });
   for (const sub of ['etc-labsvc', 'log', 'log-supervisor', 'etc-supervisor/conf.d', 'etc-ssh', 'root-home/.ssh']) {
     await mkdir(join(dir, sub), { recursive: true, mode: 0o755 });
   }
@@ -483,7 +498,8 @@ async function createNetwork(host: LabHost): Promise<void> {
   await ip('-n', netns, 'route', 'add', 'default', 'via', gatewayAddress(index));
   // Never send lab traffic anywhere but into the veth: check the route before the first packet.
   const route = (await ip('-o', 'route', 'get', host.address)).stdout;
-  if (!new RegExp(`\\bdev ${veth}\\b`).test(route)) throw new Error(`${host.address} is not routed through ${veth} (${route.trim()}): another route overlaps 10.77.${index}.0/24`);
+  if (!new RegExp(`\\bdev ${veth}\\b`).test(route))
+    throw new Error(`${host.address} is not routed through ${veth} (${route.trim()}): another route overlaps 10.77.${index}.0/24`);
 }
 
 async function tail(path: string, lines = 15): Promise<string> {
@@ -510,7 +526,22 @@ async function bootHost(host: LabHost, root: string, readyTimeoutMs: number): Pr
   try {
     const child = spawn(
       'ip',
-      ['netns', 'exec', host.netns, 'unshare', '--mount', '--pid', '--fork', '--uts', '--ipc', '--propagation', 'private', '/bin/sh', '-c', initScript(host, root)],
+      [
+        'netns',
+        'exec',
+        host.netns,
+        'unshare',
+        '--mount',
+        '--pid',
+        '--fork',
+        '--uts',
+        '--ipc',
+        '--propagation',
+        'private',
+        '/bin/sh',
+        '-c',
+        initScript(host, root),
+      ],
       { detached: true, stdio: ['ignore', consoleFd, consoleFd] },
     );
     child.on('error', () => undefined);
@@ -519,10 +550,16 @@ async function bootHost(host: LabHost, root: string, readyTimeoutMs: number): Pr
     closeSync(consoleFd);
   }
   try {
-    await waitFor(`${host.name}: PID 1 in ${host.netns}`, async () => (await hostInitPid(host)) ?? undefined, { timeoutMs: readyTimeoutMs });
-    await waitFor(`${host.name}: sshd on ${host.address}:22`, async () => (await readBanner(host.address, 22, 1_000)).startsWith('SSH-2.0-'), {
+    await waitFor(`${host.name}: PID 1 in ${host.netns}`, async () => (await hostInitPid(host)) ?? undefined, {
       timeoutMs: readyTimeoutMs,
     });
+    await waitFor(
+      `${host.name}: sshd on ${host.address}:22`,
+      async () => (await readBanner(host.address, 22, 1_000)).startsWith('SSH-2.0-'),
+      {
+        timeoutMs: readyTimeoutMs,
+      },
+    );
     await waitFor(
       `${host.name}: supervisor reporting ${LAB_SERVICE} RUNNING`,
       async () => /\bRUNNING\b/.test((await execInHost(host, `supervisorctl status ${LAB_SERVICE}`, { timeoutMs: 5_000 })).stdout),
@@ -567,7 +604,9 @@ exit 0
 async function claimLock(): Promise<void> {
   const lock = readLock();
   if (lock && lock.pid !== process.pid && isAlive(lock.pid)) {
-    throw new Error(`a lab is already running on this machine (process ${lock.pid}, root ${lock.root}): stop it first (Ctrl-C in \`npm run lab\`, or kill ${lock.pid})`);
+    throw new Error(
+      `a lab is already running on this machine (process ${lock.pid}, root ${lock.root}): stop it first (Ctrl-C in \`npm run lab\`, or kill ${lock.pid})`,
+    );
   }
   if (lock?.watchdogPid && isAlive(lock.watchdogPid)) {
     try {
@@ -586,7 +625,8 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
   const began = Date.now();
   const log = options.log ?? (() => undefined);
   const count = options.hosts;
-  if (!Number.isInteger(count) || count < 1 || count > MAX_LAB_HOSTS) throw new Error(`hosts must be an integer from 1 to ${MAX_LAB_HOSTS}, got ${count}`);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_LAB_HOSTS)
+    throw new Error(`hosts must be an integer from 1 to ${MAX_LAB_HOSTS}, got ${count}`);
   const problems = labPrerequisites();
   if (problems.length > 0) throw new Error(`the lab cannot run here: ${problems.join('; ')}`);
   const root = resolve(options.root ?? DEFAULT_LAB_ROOT);
@@ -622,7 +662,15 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
 
   try {
     const hosts = await Promise.all(indexes.map((index) => prepareHostFiles(root, index, clientPublicKey)));
-    const lock: LockFile = { pid: process.pid, root, hosts, clientKeyPath, knownHostsPath: join(root, 'known_hosts'), watchdogPid: null, startedAt: new Date().toISOString() };
+    const lock: LockFile = {
+      pid: process.pid,
+      root,
+      hosts,
+      clientKeyPath,
+      knownHostsPath: join(root, 'known_hosts'),
+      watchdogPid: null,
+      startedAt: new Date().toISOString(),
+    };
     await writeFile(LAB_LOCK_FILE, JSON.stringify(lock));
     watchdogPid = await startWatchdog(root, process.pid, names);
     await writeFile(LAB_LOCK_FILE, JSON.stringify({ ...lock, watchdogPid }));

@@ -53,13 +53,16 @@ function readConfig() {
     const value = line.slice(eq + 1).trim();
     if (key === 'port') {
       const port = Number(value);
-      if (!/^\d+$/.test(value) || port < 1 || port > 65535) fail(`invalid configuration ${configPath} line ${i + 1}: port must be 1-65535, got "${value}"`, 78);
+      if (!/^\d+$/.test(value) || port < 1 || port > 65535)
+        fail(`invalid configuration ${configPath} line ${i + 1}: port must be 1-65535, got "${value}"`, 78);
       config.port = port;
     } else if (key === 'bind') {
-      if (!/^[0-9a-fA-F.:]+$/.test(value)) fail(`invalid configuration ${configPath} line ${i + 1}: bind must be an IP address, got "${value}"`, 78);
+      if (!/^[0-9a-fA-F.:]+$/.test(value))
+        fail(`invalid configuration ${configPath} line ${i + 1}: bind must be an IP address, got "${value}"`, 78);
       config.bind = value;
     } else if (key === 'log_level') {
-      if (!LEVELS.includes(value)) fail(`invalid configuration ${configPath} line ${i + 1}: log_level must be one of ${LEVELS.join(', ')}, got "${value}"`, 78);
+      if (!LEVELS.includes(value))
+        fail(`invalid configuration ${configPath} line ${i + 1}: log_level must be one of ${LEVELS.join(', ')}, got "${value}"`, 78);
       config.log_level = value;
     } else {
       fail(`invalid configuration ${configPath} line ${i + 1}: unknown directive "${key}"`, 78);
@@ -147,7 +150,10 @@ const server = createServer((req, res) => {
   }
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
   res.end(`${body}\n`);
-  appLog(status >= 500 ? 'error' : 'info', `${req.socket.remoteAddress ?? '-'} "${req.method} ${req.url}" ${status} ${Date.now() - begun}ms${status === 200 ? '' : ` ${body}`}`);
+  appLog(
+    status >= 500 ? 'error' : 'info',
+    `${req.socket.remoteAddress ?? '-'} "${req.method} ${req.url}" ${status} ${Date.now() - begun}ms${status === 200 ? '' : ` ${body}`}`,
+  );
   if (debug) appLog('debug', `request headers ${JSON.stringify(req.headers)}`);
 });
 

@@ -12,16 +12,16 @@ const port = z.number().int().min(1).max(65535);
 
 export const devServerFileSchema = z
   .object({
-    namespace: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,62}$/, 'must be a Temporal namespace name (2-63 letters, digits, ".", "_", "-")'),
+    namespace: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,62}$/, 'must be a Temporal namespace name (2-63 letters, digits, ".", "_", "-")'),
     retentionDays: z.number().int().min(1).max(3650).default(7),
     ip: z.string().min(1).default('127.0.0.1'),
     port: port.default(7233),
     uiPort: port.default(8233),
     /** Relative to the data directory unless absolute. */
     databaseFile: z.string().min(1).default('temporal/temporal.sqlite'),
-    searchAttributes: z
-      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier'), searchAttributeType)
-      .default({}),
+    searchAttributes: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier'), searchAttributeType).default({}),
     // The CLI takes KEY=<JSON value>; YAML scalars, lists and maps map onto JSON one to one.
     dynamicConfig: z
       .record(

@@ -33,7 +33,7 @@ export async function prepareAccess(store: Store, config: Config): Promise<{ lin
   if (existing.length > 0) {
     return {
       lines: [
-        "  Auth         use the API key printed at the first start (keys are stored hashed and cannot be shown again),",
+        '  Auth         use the API key printed at the first start (keys are stored hashed and cannot be shown again),',
         '               or restart with INFRAAI_API_KEY=<your key>, or mint one with POST /api/v1/api-keys.',
         how,
       ],

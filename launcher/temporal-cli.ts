@@ -50,7 +50,10 @@ async function pythonScriptsDirs(): Promise<string[]> {
         ['-c', 'import sysconfig, site; print(sysconfig.get_path("scripts")); print(site.getuserbase() + "/bin")'],
         { timeout: 10_000 },
       );
-      return stdout.split('\n').map((line) => line.trim()).filter(Boolean);
+      return stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean);
     } catch {
       // try the next interpreter
     }
@@ -73,7 +76,9 @@ export async function findTemporalCli(explicitPath?: string | null): Promise<{ p
   if (explicitPath) {
     const version = (await isExecutable(explicitPath)) ? await cliVersion(explicitPath) : null;
     if (version === null) {
-      throw new TemporalCliNotFoundError(`TEMPORAL_CLI_PATH=${explicitPath} is not a working \`temporal\` binary (\`--version\` failed). ${CLI_HELP}`);
+      throw new TemporalCliNotFoundError(
+        `TEMPORAL_CLI_PATH=${explicitPath} is not a working \`temporal\` binary (\`--version\` failed). ${CLI_HELP}`,
+      );
     }
     return { path: explicitPath, version };
   }

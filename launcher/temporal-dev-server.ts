@@ -53,7 +53,11 @@ async function assertPortFree(host: string, port: number, what: string, variable
   await new Promise<void>((resolvePort, reject) => {
     const server = createServer();
     server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(new DevServerStartError(err.code === 'EADDRINUSE' ? portInUse(what, host, port, variable) : `cannot use ${what} port ${host}:${port}: ${err.message}`));
+      reject(
+        new DevServerStartError(
+          err.code === 'EADDRINUSE' ? portInUse(what, host, port, variable) : `cannot use ${what} port ${host}:${port}: ${err.message}`,
+        ),
+      );
     });
     server.listen(port, host, () => server.close(() => resolvePort()));
   });
@@ -193,8 +197,10 @@ export async function startTemporalDevServer(options: StartDevServerOptions): Pr
 async function earlyExitMessage(settings: DevServerSettings, logFile: string, exitDetail: string): Promise<string> {
   const lines = await tail(logFile);
   // The port check above can lose a race with another process; the CLI then says so itself.
-  if (/can't set frontend port .*address already in use/.test(lines)) return portInUse('Temporal gRPC', settings.ip, settings.port, 'TEMPORAL_DEV_PORT');
-  if (/can't set UI port .*address already in use/.test(lines)) return portInUse('Temporal Web UI', settings.ip, settings.uiPort, 'TEMPORAL_DEV_UI_PORT');
+  if (/can't set frontend port .*address already in use/.test(lines))
+    return portInUse('Temporal gRPC', settings.ip, settings.port, 'TEMPORAL_DEV_PORT');
+  if (/can't set UI port .*address already in use/.test(lines))
+    return portInUse('Temporal Web UI', settings.ip, settings.uiPort, 'TEMPORAL_DEV_UI_PORT');
   return `the Temporal dev server stopped during start (${exitDetail}). Last lines of ${logFile}:\n${lines}`;
 }
 

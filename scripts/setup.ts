@@ -44,17 +44,24 @@ function labPackages(): void {
   }
   const manual = `apt-get install -y --no-install-recommends ${LAB_PACKAGES.join(' ')}`;
   if (process.platform !== 'linux' || !existsSync('/usr/bin/apt-get')) {
-    console.log(`${prefix} skipped the lab packages (${missing.join(', ')} missing, no apt-get here): only \`npm run lab\` and its test need them.`);
+    console.log(
+      `${prefix} skipped the lab packages (${missing.join(', ')} missing, no apt-get here): only \`npm run lab\` and its test need them.`,
+    );
     return;
   }
   if (process.getuid?.() !== 0) {
-    console.log(`${prefix} skipped the lab packages (${missing.join(', ')} missing, not root): for \`npm run lab\`, run \`sudo ${manual}\`.`);
+    console.log(
+      `${prefix} skipped the lab packages (${missing.join(', ')} missing, not root): for \`npm run lab\`, run \`sudo ${manual}\`.`,
+    );
     return;
   }
   // The lab starts its own sshd and supervisord inside its namespaces: keep the packages' scripts
   // from starting them on this machine, unless a policy is already in place.
   const addPolicy = !existsSync(POLICY_RC_D);
-  if (addPolicy) writeFileSync(POLICY_RC_D, '#!/bin/sh\n# Written by infraai setup for one apt-get run: start no services.\nexit 101\n', { mode: 0o755 });
+  if (addPolicy)
+    writeFileSync(POLICY_RC_D, '#!/bin/sh\n# Written by infraai setup for one apt-get run: start no services.\nexit 101\n', {
+      mode: 0o755,
+    });
   try {
     const install = ['install', '-y', '--no-install-recommends', ...LAB_PACKAGES];
     let result = aptGet(install);

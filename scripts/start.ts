@@ -109,7 +109,9 @@ async function main(): Promise<void> {
     `  API          ${api.url}`,
     `  API docs     ${api.url}/docs   (OpenAPI: ${api.url}/openapi.json, health: ${api.url}/health)`,
     `  Temporal     ${target.address}   namespace ${target.namespace}, task queue ${config.temporal.taskQueue}${devServerNote}`,
-    webUiUrl ? `  Web UI       ${webUiUrl}/namespaces/${target.namespace}/workflows` : '  Web UI       (external cluster: use its own Web UI)',
+    webUiUrl
+      ? `  Web UI       ${webUiUrl}/namespaces/${target.namespace}/workflows`
+      : '  Web UI       (external cluster: use its own Web UI)',
     `  Store        ${describeStore(config.store)}`,
     `  Reasoning    ${config.llm ? `${config.llm.provider} model ${config.llm.model}, runbook planner as fallback` : 'runbook planner (no LLM configured)'}; knowledge search ${config.embeddings ? `hybrid (BM25 + ${config.embeddings.model})` : 'lexical (BM25)'}`,
     `  Data         ${dataDir}`,

@@ -52,7 +52,16 @@ export const SSH_CHANGE_STEP: ActivityOptions = {
     backoffCoefficient: 2,
     maximumInterval: '30 seconds',
     maximumAttempts: 5,
-    nonRetryableErrorTypes: ['NotInWorkflow', 'HostKeyMismatch', 'SshAuthenticationFailed', 'CredentialNotFound', 'CommandRefused', 'ApprovalRequired', 'TargetGone', 'HostAccessUnavailable'],
+    nonRetryableErrorTypes: [
+      'NotInWorkflow',
+      'HostKeyMismatch',
+      'SshAuthenticationFailed',
+      'CredentialNotFound',
+      'CommandRefused',
+      'ApprovalRequired',
+      'TargetGone',
+      'HostAccessUnavailable',
+    ],
   },
 };
 
@@ -69,7 +78,12 @@ export const SSH_REMEDIATION_READ_STEP: ActivityOptions = {
 export const LEASE_WAIT_STEP: ActivityOptions = {
   startToCloseTimeout: '15 seconds',
   scheduleToCloseTimeout: '30 minutes',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 1.5, maximumInterval: '15 seconds', nonRetryableErrorTypes: ['NotInWorkflow'] },
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 1.5,
+    maximumInterval: '15 seconds',
+    nonRetryableErrorTypes: ['NotInWorkflow'],
+  },
 };
 
 /** Posting an outcome to ServiceNow / PagerDuty: rate limits and outages are retried for a while. */

@@ -89,13 +89,16 @@ export async function remediateIncident(input: RemediateIncidentInput): Promise<
     state.summary = summary;
     await step('writeIncidentResult', () => writeIncidentResult({ ...ref, status, summary, details }));
     setStatus(status);
-    if (patched('notifications') && (status === 'resolved' || status === 'escalated' || status === 'failed' || status === 'cancelled')) await notify(status, summary);
+    if (patched('notifications') && (status === 'resolved' || status === 'escalated' || status === 'failed' || status === 'cancelled'))
+      await notify(status, summary);
   }
 
   /** Posts the outcome to each configured tool; a tool that stays down is recorded, not fatal. */
   async function notify(status: 'resolved' | 'escalated' | 'failed' | 'cancelled', summary: string): Promise<void> {
     const names = await listNotifiers();
-    const actions = (state.commands ?? []).filter((c) => c.phase === 'fix').map((c) => ({ command: c.command, outcome: c.exitCode === 0 ? 'applied' : `exit ${c.exitCode ?? 'none'}` }));
+    const actions = (state.commands ?? [])
+      .filter((c) => c.phase === 'fix')
+      .map((c) => ({ command: c.command, outcome: c.exitCode === 0 ? 'applied' : `exit ${c.exitCode ?? 'none'}` }));
     state.notifications = [];
     for (const notifier of names) {
       try {
@@ -169,7 +172,10 @@ export async function remediateIncident(input: RemediateIncidentInput): Promise<
     state.metrics = metrics;
     for (const query of metrics?.queries ?? []) {
       for (const sample of query.samples.slice(0, 5)) {
-        const labels = Object.entries(sample.labels).filter(([name]) => name !== '__name__').map(([name, value]) => `${name}="${value}"`).join(',');
+        const labels = Object.entries(sample.labels)
+          .filter(([name]) => name !== '__name__')
+          .map(([name, value]) => `${name}="${value}"`)
+          .join(',');
         state.findings.push(`Metrics: ${query.name}${labels ? ` {${labels}}` : ''} = ${sample.value}`);
       }
     }
@@ -184,12 +190,18 @@ export async function remediateIncident(input: RemediateIncidentInput): Promise<
       const type = failureType(err);
       if (!type || !UNREACHABLE_HOST_FAILURES.has(type)) throw err;
       state.findings.push(`Diagnostics could not run on ${target.hostname}: ${failureMessage(err)}`);
-      await finish('escalated', `Cannot run diagnostics on ${target.hostname} (${type}): escalated to on-call; nothing was changed.`, outcomeDetails());
+      await finish(
+        'escalated',
+        `Cannot run diagnostics on ${target.hostname} (${type}): escalated to on-call; nothing was changed.`,
+        outcomeDetails(),
+      );
       return;
     }
     state.commands!.push(...runs);
 
-    const analysis = await step('analyseDiagnostics', () => analyseDiagnostics({ ...targetRef, incidentId: input.incidentId, runbookId: plan.runbookId, parameters: plan.parameters, runs }));
+    const analysis = await step('analyseDiagnostics', () =>
+      analyseDiagnostics({ ...targetRef, incidentId: input.incidentId, runbookId: plan.runbookId, parameters: plan.parameters, runs }),
+    );
     state.analysis = { findings: analysis.findings, refused: analysis.refused, planHash: analysis.planHash, rollback: analysis.rollback };
     state.rootCause = analysis.rootCause;
     state.proposedActions = analysis.actions;
@@ -209,7 +221,15 @@ export async function remediateIncident(input: RemediateIncidentInput): Promise<
     const now = new Date().toISOString();
     let allowedBy: string;
     if (autoRun) {
-      state.approval = { decision: 'auto', planHash: analysis.planHash, requestedAt: now, deadline: null, by: 'policy:auto-low-risk', comment: null, decidedAt: now };
+      state.approval = {
+        decision: 'auto',
+        planHash: analysis.planHash,
+        requestedAt: now,
+        deadline: null,
+        by: 'policy:auto-low-risk',
+        comment: null,
+        decidedAt: now,
+      };
       allowedBy = 'policy:auto-low-risk';
     } else {
       state.approval = {
@@ -227,11 +247,19 @@ export async function remediateIncident(input: RemediateIncidentInput): Promise<
       if (!decided) {
         state.approval.decision = 'timed_out';
         state.approval.decidedAt = new Date().toISOString();
-        await finish('escalated', `No approval within ${Math.round(settings.approvalTimeoutMs / 1000)} s: escalated to on-call; nothing was changed.`, outcomeDetails());
+        await finish(
+          'escalated',
+          `No approval within ${Math.round(settings.approvalTimeoutMs / 1000)} s: escalated to on-call; nothing was changed.`,
+          outcomeDetails(),
+        );
         return;
       }
       if (state.approval.decision === 'rejected') {
-        await finish('escalated', `Plan rejected by ${state.approval.by ?? 'an operator'}${state.approval.comment ? `: ${state.approval.comment}` : ''}; escalated, nothing was changed.`, outcomeDetails());
+        await finish(
+          'escalated',
+          `Plan rejected by ${state.approval.by ?? 'an operator'}${state.approval.comment ? `: ${state.approval.comment}` : ''}; escalated, nothing was changed.`,
+          outcomeDetails(),
+        );
         return;
       }
       allowedBy = `approval:${state.approval.by ?? 'unknown'}`;
@@ -242,7 +270,11 @@ export async function remediateIncident(input: RemediateIncidentInput): Promise<
       await step('acquireHostLease', () => acquireHostLease({ tenantId: input.tenantId, host: target.address }));
     } catch (err) {
       if (isCancellation(err)) throw err;
-      await finish('escalated', `${target.hostname} stayed busy with another remediation (or the tenant at its limit) for 30 minutes; escalated, nothing was changed.`, outcomeDetails());
+      await finish(
+        'escalated',
+        `${target.hostname} stayed busy with another remediation (or the tenant at its limit) for 30 minutes; escalated, nothing was changed.`,
+        outcomeDetails(),
+      );
       return;
     }
     try {
@@ -261,13 +293,23 @@ export async function remediateIncident(input: RemediateIncidentInput): Promise<
       state.verification = { passed: verified.passed, failures: verified.failures };
       const applied = outcomes.map((o) => `${o.action.id}: ${o.outcome}`).join(', ');
       if (verified.passed) {
-        await finish('resolved', `${plan.runbookTitle ?? 'LLM plan'}: ${state.rootCause ?? 'cause found'} Fixed (${applied}) and verified.`, outcomeDetails());
+        await finish(
+          'resolved',
+          `${plan.runbookTitle ?? 'LLM plan'}: ${state.rootCause ?? 'cause found'} Fixed (${applied}) and verified.`,
+          outcomeDetails(),
+        );
       } else {
         const rollback = analysis.rollback ? ` Rollback guidance: ${analysis.rollback}` : '';
-        await finish('escalated', `${plan.runbookTitle ?? 'LLM plan'}: fix applied (${applied}) but verification failed (${verified.failures.join('; ')}); escalated.${rollback}`, outcomeDetails());
+        await finish(
+          'escalated',
+          `${plan.runbookTitle ?? 'LLM plan'}: fix applied (${applied}) but verification failed (${verified.failures.join('; ')}); escalated.${rollback}`,
+          outcomeDetails(),
+        );
       }
     } finally {
-      await CancellationScope.nonCancellable(() => step('releaseHostLease', () => releaseHostLease({ tenantId: input.tenantId, host: target.address })));
+      await CancellationScope.nonCancellable(() =>
+        step('releaseHostLease', () => releaseHostLease({ tenantId: input.tenantId, host: target.address })),
+      );
     }
   }
 
@@ -304,7 +346,11 @@ export async function remediateIncident(input: RemediateIncidentInput): Promise<
   } catch (err) {
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(() =>
-        finish('cancelled', 'Cancelled by request before the run finished.', { ...outcomeDetails(), findings: state.findings, context: state.context }),
+        finish('cancelled', 'Cancelled by request before the run finished.', {
+          ...outcomeDetails(),
+          findings: state.findings,
+          context: state.context,
+        }),
       );
       throw err;
     }
@@ -320,7 +366,13 @@ export async function remediateIncident(input: RemediateIncidentInput): Promise<
 }
 
 /** Failures that mean "this host cannot be worked on from here": the incident escalates. */
-const UNREACHABLE_HOST_FAILURES = new Set(['CredentialNotFound', 'SshAuthenticationFailed', 'HostUnreachable', 'HostAccessUnavailable', 'TargetGone']);
+const UNREACHABLE_HOST_FAILURES = new Set([
+  'CredentialNotFound',
+  'SshAuthenticationFailed',
+  'HostUnreachable',
+  'HostAccessUnavailable',
+  'TargetGone',
+]);
 
 function failureType(err: unknown): string | null {
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? (err.cause.type ?? null) : null;

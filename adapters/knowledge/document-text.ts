@@ -18,7 +18,9 @@ export function documentType(contentType: string | undefined, filename: string |
   if (name.endsWith('.pdf')) return 'application/pdf';
   if (name.endsWith('.md') || name.endsWith('.markdown')) return 'text/markdown';
   if (name.endsWith('.txt') || name.endsWith('.log')) return 'text/plain';
-  throw new UnsupportedDocumentError(`Unsupported document type ${declared ?? 'unknown'} (${filename ?? 'no name'}); send text/plain, text/markdown or application/pdf.`);
+  throw new UnsupportedDocumentError(
+    `Unsupported document type ${declared ?? 'unknown'} (${filename ?? 'no name'}); send text/plain, text/markdown or application/pdf.`,
+  );
 }
 
 export async function extractDocumentText(bytes: Uint8Array, type: DocumentType): Promise<string> {

@@ -65,7 +65,8 @@ const RRF_K = 60;
 /** How deep each ranking is read before fusion. */
 const CANDIDATES = 50;
 
-const contentHashOf = (input: KnowledgeInput, text: string) => createHash('sha256').update(`${input.kind}\n${input.title}\n${text}`).digest('hex');
+const contentHashOf = (input: KnowledgeInput, text: string) =>
+  createHash('sha256').update(`${input.kind}\n${input.title}\n${text}`).digest('hex');
 const embeddingTextOf = (title: string, chunk: TextChunk) => `${title}\n${chunk.section}\n${chunk.text}`;
 
 export interface LocalKnowledgeBaseOptions {
@@ -107,10 +108,22 @@ export class LocalKnowledgeBase implements KnowledgeBase, StagedIngestion {
     this.rebuilding ??= (async () => {
       const index = new LexicalIndex();
       const chunks = await this.store.knowledge.allChunks();
-      const indexed = chunks.map((c) => ({ id: c.id, docId: c.docId, tenantId: c.tenantId, kind: c.kind, title: c.title, section: c.section, text: c.text }));
+      const indexed = chunks.map((c) => ({
+        id: c.id,
+        docId: c.docId,
+        tenantId: c.tenantId,
+        kind: c.kind,
+        title: c.title,
+        section: c.section,
+        text: c.text,
+      }));
       index.add(indexed);
       this.index = index;
-      this.memoryVectors.reset(chunks.flatMap((c) => (c.embedding ? [{ chunkId: c.id, docId: c.docId, tenantId: c.tenantId, kind: c.kind, values: c.embedding }] : [])));
+      this.memoryVectors.reset(
+        chunks.flatMap((c) =>
+          c.embedding ? [{ chunkId: c.id, docId: c.docId, tenantId: c.tenantId, kind: c.kind, values: c.embedding }] : [],
+        ),
+      );
       this.revision = current;
     })().finally(() => {
       this.rebuilding = null;
@@ -123,9 +136,19 @@ export class LocalKnowledgeBase implements KnowledgeBase, StagedIngestion {
     return this.embedder.embed(chunks.map((c) => embeddingTextOf(title, c)));
   }
 
-  private async upsertExternal(doc: { id: string; tenantId: string | null; kind: KnowledgeKind }, chunks: readonly TextChunk[], embeddings: number[][] | null): Promise<void> {
+  private async upsertExternal(
+    doc: { id: string; tenantId: string | null; kind: KnowledgeKind },
+    chunks: readonly TextChunk[],
+    embeddings: number[][] | null,
+  ): Promise<void> {
     if (!this.externalVectors || !embeddings) return;
-    const records: VectorRecord[] = chunks.map((c, i) => ({ chunkId: `${doc.id}#${c.index}`, docId: doc.id, tenantId: doc.tenantId, kind: doc.kind, values: embeddings[i]! }));
+    const records: VectorRecord[] = chunks.map((c, i) => ({
+      chunkId: `${doc.id}#${c.index}`,
+      docId: doc.id,
+      tenantId: doc.tenantId,
+      kind: doc.kind,
+      values: embeddings[i]!,
+    }));
     await this.vectors.upsert(records);
   }
 
@@ -219,7 +242,11 @@ export class LocalKnowledgeBase implements KnowledgeBase, StagedIngestion {
 
   async search(tenantId: string | null, query: string, options: { k: number; kinds?: readonly KnowledgeKind[] }): Promise<KnowledgeHit[]> {
     await this.ensureFresh();
-    const lexical = this.index.query(query, { tenantId, k: this.embedder ? CANDIDATES : options.k, ...(options.kinds ? { kinds: options.kinds } : {}) });
+    const lexical = this.index.query(query, {
+      tenantId,
+      k: this.embedder ? CANDIDATES : options.k,
+      ...(options.kinds ? { kinds: options.kinds } : {}),
+    });
     const toHit = (chunk: IndexedChunk, score: number): KnowledgeHit => ({
       docId: chunk.docId,
       chunkId: chunk.id,

@@ -19,7 +19,38 @@ export interface LexicalHit {
   score: number;
 }
 
-const STOP_WORDS = new Set(['a', 'an', 'and', 'are', 'as', 'at', 'be', 'by', 'for', 'from', 'how', 'i', 'in', 'is', 'it', 'of', 'on', 'or', 'the', 'to', 'was', 'what', 'when', 'why', 'with', 'my', 'our', 'do', 'does', 'can']);
+const STOP_WORDS = new Set([
+  'a',
+  'an',
+  'and',
+  'are',
+  'as',
+  'at',
+  'be',
+  'by',
+  'for',
+  'from',
+  'how',
+  'i',
+  'in',
+  'is',
+  'it',
+  'of',
+  'on',
+  'or',
+  'the',
+  'to',
+  'was',
+  'what',
+  'when',
+  'why',
+  'with',
+  'my',
+  'our',
+  'do',
+  'does',
+  'can',
+]);
 
 export class LexicalIndex {
   private readonly search = new MiniSearch<IndexedChunk>({
@@ -29,7 +60,12 @@ export class LexicalIndex {
       const lower = term.toLowerCase();
       return STOP_WORDS.has(lower) ? null : lower;
     },
-    searchOptions: { boost: { title: 3, section: 2 }, prefix: (term) => term.length > 3, fuzzy: (term) => (term.length > 5 ? 0.15 : false), combineWith: 'OR' },
+    searchOptions: {
+      boost: { title: 3, section: 2 },
+      prefix: (term) => term.length > 3,
+      fuzzy: (term) => (term.length > 5 ? 0.15 : false),
+      combineWith: 'OR',
+    },
   });
   private readonly chunks = new Map<string, IndexedChunk>();
 

@@ -161,7 +161,16 @@ const STATUS_BY_ERROR: Record<string, number> = {
   PineconeUnavailableError: 503,
 };
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /**
  * Maps whatever the SDK threw to a VectorIndexError. The SDK's errors carry no status field, only
@@ -189,19 +198,26 @@ export function toVectorIndexError(err: unknown, operation: string, apiKey: stri
     }
     retryable = status !== undefined && (status === 429 || (status >= 500 && status !== 501));
     reason =
-      status === 401 ? 'the API key was rejected'
-      : status === 429 ? 'rate limited'
-      : status === undefined ? 'the SDK rejected the call'
-      : status >= 500 ? 'server error'
-      : 'the request was rejected';
+      status === 401
+        ? 'the API key was rejected'
+        : status === 429
+          ? 'rate limited'
+          : status === undefined
+            ? 'the SDK rejected the call'
+            : status >= 500
+              ? 'server error'
+              : 'the request was rejected';
   }
   const detail = redact(raw, apiKey);
-  return new VectorIndexError(`pinecone ${operation} failed: ${reason}${status !== undefined ? ` (HTTP ${status})` : ''} [${name}] ${detail}`.trim(), {
-    backend: 'pinecone',
-    operation,
-    retryable,
-    status,
-  });
+  return new VectorIndexError(
+    `pinecone ${operation} failed: ${reason}${status !== undefined ? ` (HTTP ${status})` : ''} [${name}] ${detail}`.trim(),
+    {
+      backend: 'pinecone',
+      operation,
+      retryable,
+      status,
+    },
+  );
 }
 
 function isNetworkError(err: unknown): boolean {

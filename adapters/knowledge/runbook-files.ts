@@ -31,10 +31,28 @@ const frontMatter = z
     keywords: z.array(z.union([z.string(), z.number()]).transform(String).pipe(z.string().min(2))).min(1),
     refines: z.array(id).default([]),
     parameters: z
-      .array(z.object({ name: z.string().regex(/^[a-z][a-zA-Z0-9]*$/), description: z.string(), default: z.string().optional(), tag: z.string().optional() }).strict())
+      .array(
+        z
+          .object({
+            name: z.string().regex(/^[a-z][a-zA-Z0-9]*$/),
+            description: z.string(),
+            default: z.string().optional(),
+            tag: z.string().optional(),
+          })
+          .strict(),
+      )
       .default([]),
     diagnostics: z
-      .array(z.object({ id, description: z.string(), command, signals: z.array(z.object({ pattern: regex, absent: z.boolean().optional(), finding: id }).strict()).default([]) }).strict())
+      .array(
+        z
+          .object({
+            id,
+            description: z.string(),
+            command,
+            signals: z.array(z.object({ pattern: regex, absent: z.boolean().optional(), finding: id }).strict()).default([]),
+          })
+          .strict(),
+      )
       .min(1),
     hypotheses: z.array(z.object({ finding: id, rootCause: z.string().min(3) }).strict()).min(1),
     fixes: z
@@ -80,7 +98,8 @@ export function parseRunbook(text: string, source: string): Runbook {
   const runbook = { ...parsed.data, body: match[2]!.trim(), source } as Runbook;
   const findings = new Set(runbook.diagnostics.flatMap((d) => d.signals.map((s) => s.finding)));
   for (const hypothesis of runbook.hypotheses) {
-    if (!findings.has(hypothesis.finding)) throw new RunbookFormatError(`${source}: hypothesis '${hypothesis.finding}' has no diagnostic signal`);
+    if (!findings.has(hypothesis.finding))
+      throw new RunbookFormatError(`${source}: hypothesis '${hypothesis.finding}' has no diagnostic signal`);
   }
   for (const fix of runbook.fixes) {
     for (const finding of fix.when) {

@@ -55,7 +55,8 @@ export function summarisePod(pod: V1Pod): PodSummary {
       lastReason = terminated.reason ?? null;
     }
   }
-  const reason = waitingReason && lastReason && waitingReason !== lastReason ? `${waitingReason} (last: ${lastReason})` : (waitingReason ?? lastReason);
+  const reason =
+    waitingReason && lastReason && waitingReason !== lastReason ? `${waitingReason} (last: ${lastReason})` : (waitingReason ?? lastReason);
   return {
     name: pod.metadata?.name ?? '',
     namespace: pod.metadata?.namespace ?? '',
@@ -96,7 +97,10 @@ export function createKubernetesCluster(kubeconfig: string): KubernetesCluster {
           message: event.message ?? '',
           object: `${event.involvedObject.kind ?? ''}/${event.involvedObject.name ?? ''}`,
           count: event.count ?? 1,
-          lastSeen: (event.lastTimestamp ?? event.eventTime ?? null) ? new Date(String(event.lastTimestamp ?? event.eventTime)).toISOString() : null,
+          lastSeen:
+            (event.lastTimestamp ?? event.eventTime ?? null)
+              ? new Date(String(event.lastTimestamp ?? event.eventTime)).toISOString()
+              : null,
         }))
         .sort((a, b) => (b.lastSeen ?? '').localeCompare(a.lastSeen ?? ''));
     },

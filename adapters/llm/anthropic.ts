@@ -17,11 +17,20 @@ export class AnthropicProvider implements LlmProvider {
 
   constructor(options: AnthropicOptions) {
     this.model = options.model;
-    this.client = new Anthropic({ apiKey: options.apiKey, ...(options.baseURL ? { baseURL: options.baseURL } : {}), timeout: options.timeoutMs ?? 60_000, maxRetries: 0 });
+    this.client = new Anthropic({
+      apiKey: options.apiKey,
+      ...(options.baseURL ? { baseURL: options.baseURL } : {}),
+      timeout: options.timeoutMs ?? 60_000,
+      maxRetries: 0,
+    });
   }
 
   private toMessages(messages: ChatMessage[]): { system: string | undefined; messages: MessageParam[] } {
-    const system = messages.filter((m) => m.role === 'system').map((m) => m.content as string).join('\n\n') || undefined;
+    const system =
+      messages
+        .filter((m) => m.role === 'system')
+        .map((m) => m.content as string)
+        .join('\n\n') || undefined;
     const converted: MessageParam[] = [];
     for (const message of messages) {
       if (message.role === 'system') continue;
@@ -32,7 +41,12 @@ export class AnthropicProvider implements LlmProvider {
           role: 'assistant',
           content: [
             ...(message.content ? [{ type: 'text' as const, text: message.content }] : []),
-            ...(message.toolCalls ?? []).map((call) => ({ type: 'tool_use' as const, id: call.id, name: call.name, input: call.arguments as Record<string, unknown> })),
+            ...(message.toolCalls ?? []).map((call) => ({
+              type: 'tool_use' as const,
+              id: call.id,
+              name: call.name,
+              input: call.arguments as Record<string, unknown>,
+            })),
           ],
         });
       } else {
@@ -44,9 +58,17 @@ export class AnthropicProvider implements LlmProvider {
 
   async chat(request: ChatRequest): Promise<ChatResponse> {
     const { system, messages } = this.toMessages(request.messages);
-    const tools: Tool[] = (request.tools ?? []).map((tool) => ({ name: tool.name, description: tool.description, input_schema: tool.parameters as Tool['input_schema'] }));
+    const tools: Tool[] = (request.tools ?? []).map((tool) => ({
+      name: tool.name,
+      description: tool.description,
+      input_schema: tool.parameters as Tool['input_schema'],
+    }));
     if (request.responseSchema) {
-      tools.push({ name: 'respond', description: `Reply with the ${request.responseSchema.name} object.`, input_schema: request.responseSchema.schema as Tool['input_schema'] });
+      tools.push({
+        name: 'respond',
+        description: `Reply with the ${request.responseSchema.name} object.`,
+        input_schema: request.responseSchema.schema as Tool['input_schema'],
+      });
     }
     const params = {
       model: this.model,
@@ -67,7 +89,9 @@ export class AnthropicProvider implements LlmProvider {
         message = await this.client.messages.create(params);
       }
       const text = message.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('');
-      const toolCalls: ToolCall[] = message.content.flatMap((block) => (block.type === 'tool_use' ? [{ id: block.id, name: block.name, arguments: block.input }] : []));
+      const toolCalls: ToolCall[] = message.content.flatMap((block) =>
+        block.type === 'tool_use' ? [{ id: block.id, name: block.name, arguments: block.input }] : [],
+      );
       return {
         content: text || null,
         // The forced `respond` call carries the structured answer; it is not a tool the caller offered.

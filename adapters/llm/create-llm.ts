@@ -7,7 +7,17 @@ import { OpenAiCompatibleProvider } from './openai-compatible.js';
 export function createLlmProvider(config: LlmConfig | null): LlmProvider | null {
   if (!config) return null;
   if (config.provider === 'anthropic') {
-    return new AnthropicProvider({ apiKey: config.apiKey, model: config.model, timeoutMs: config.timeoutMs, ...(config.baseUrl ? { baseURL: config.baseUrl } : {}) });
+    return new AnthropicProvider({
+      apiKey: config.apiKey,
+      model: config.model,
+      timeoutMs: config.timeoutMs,
+      ...(config.baseUrl ? { baseURL: config.baseUrl } : {}),
+    });
   }
-  return new OpenAiCompatibleProvider({ apiKey: config.apiKey, model: config.model, timeoutMs: config.timeoutMs, ...(config.baseUrl ? { baseURL: config.baseUrl } : {}) });
+  return new OpenAiCompatibleProvider({
+    apiKey: config.apiKey,
+    model: config.model,
+    timeoutMs: config.timeoutMs,
+    ...(config.baseUrl ? { baseURL: config.baseUrl } : {}),
+  });
 }

@@ -25,7 +25,12 @@ export class OpenAiEmbeddings implements EmbeddingProvider {
   constructor(options: OpenAiEmbeddingsOptions) {
     this.model = options.model;
     this.batchSize = options.batchSize ?? 64;
-    this.client = new OpenAI({ apiKey: options.apiKey, ...(options.baseURL ? { baseURL: options.baseURL } : {}), timeout: options.timeoutMs ?? 60_000, maxRetries: 2 });
+    this.client = new OpenAI({
+      apiKey: options.apiKey,
+      ...(options.baseURL ? { baseURL: options.baseURL } : {}),
+      timeout: options.timeoutMs ?? 60_000,
+      maxRetries: 2,
+    });
   }
 
   async embed(texts: string[]): Promise<number[][]> {
@@ -35,7 +40,8 @@ export class OpenAiEmbeddings implements EmbeddingProvider {
       try {
         const response = await this.client.embeddings.create({ model: this.model, input: batch, encoding_format: 'float' });
         const ordered = [...response.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
-        if (ordered.length !== batch.length) throw new LlmError(`embeddings endpoint returned ${ordered.length} vectors for ${batch.length} texts`, false);
+        if (ordered.length !== batch.length)
+          throw new LlmError(`embeddings endpoint returned ${ordered.length} vectors for ${batch.length} texts`, false);
         vectors.push(...ordered);
       } catch (err) {
         if (err instanceof OpenAI.APIError) throw classifyStatus(err.status, err.message, err.headers);
@@ -59,7 +65,9 @@ export function cosine(a: readonly number[], b: readonly number[]): number {
 }
 
 /** The configured embeddings endpoint, or null (knowledge search stays lexical). */
-export function createEmbeddingProvider(config: { baseUrl: string | null; model: string; apiKey: string } | null): EmbeddingProvider | null {
+export function createEmbeddingProvider(
+  config: { baseUrl: string | null; model: string; apiKey: string } | null,
+): EmbeddingProvider | null {
   if (!config) return null;
   return new OpenAiEmbeddings({ apiKey: config.apiKey, model: config.model, ...(config.baseUrl ? { baseURL: config.baseUrl } : {}) });
 }

@@ -83,7 +83,11 @@ export function classifyStatus(status: number | undefined, message: string, head
 export function redactMessages(messages: ChatMessage[]): ChatMessage[] {
   return messages.map((message) => {
     if (message.role === 'assistant') {
-      return { ...message, content: message.content === null ? null : redactText(message.content), ...(message.toolCalls ? { toolCalls: redact(message.toolCalls) } : {}) };
+      return {
+        ...message,
+        content: message.content === null ? null : redactText(message.content),
+        ...(message.toolCalls ? { toolCalls: redact(message.toolCalls) } : {}),
+      };
     }
     return { ...message, content: redactText(message.content) };
   });
@@ -117,7 +121,10 @@ export async function completeStructured<T extends z.ZodType>(
     conversation = [
       ...conversation,
       { role: 'assistant', content: response.content ?? JSON.stringify(raw ?? null) },
-      { role: 'user', content: `That answer does not match the required JSON schema (${problem}). Reply again with only a JSON object that matches it.` },
+      {
+        role: 'user',
+        content: `That answer does not match the required JSON schema (${problem}). Reply again with only a JSON object that matches it.`,
+      },
     ];
   }
   throw new StructuredOutputError(`The model's answer did not match the ${name} schema twice`);

@@ -21,7 +21,13 @@ function toOpenAi(message: ChatMessage): ChatCompletionMessageParam {
         role: 'assistant',
         content: message.content,
         ...(message.toolCalls?.length
-          ? { tool_calls: message.toolCalls.map((call) => ({ id: call.id, type: 'function' as const, function: { name: call.name, arguments: JSON.stringify(call.arguments ?? {}) } })) }
+          ? {
+              tool_calls: message.toolCalls.map((call) => ({
+                id: call.id,
+                type: 'function' as const,
+                function: { name: call.name, arguments: JSON.stringify(call.arguments ?? {}) },
+              })),
+            }
           : {}),
       };
     default:
@@ -65,7 +71,12 @@ export class OpenAiCompatibleProvider implements LlmProvider {
       messages: request.messages.map(toOpenAi),
       ...(tools?.length ? { tools } : {}),
       ...(request.responseSchema
-        ? { response_format: { type: 'json_schema' as const, json_schema: { name: request.responseSchema.name, schema: request.responseSchema.schema } } }
+        ? {
+            response_format: {
+              type: 'json_schema' as const,
+              json_schema: { name: request.responseSchema.name, schema: request.responseSchema.schema },
+            },
+          }
         : {}),
       ...(request.maxTokens ? { max_tokens: request.maxTokens } : {}),
       ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
@@ -108,11 +119,14 @@ export class OpenAiCompatibleProvider implements LlmProvider {
         }
         finishReason = choice.finish_reason ?? finishReason;
       }
-      const toolCalls: ToolCall[] = [...calls.entries()].sort(([a], [b]) => a - b).map(([, call]) => ({ id: call.id, name: call.name, arguments: parseArguments(call.args) }));
+      const toolCalls: ToolCall[] = [...calls.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([, call]) => ({ id: call.id, name: call.name, arguments: parseArguments(call.args) }));
       return { content: content || null, toolCalls, model, usage, finishReason };
     } catch (err) {
       if (err instanceof OpenAI.APIError) throw classifyStatus(err.status, err.message, err.headers);
-      if (err instanceof OpenAI.APIConnectionError || err instanceof OpenAI.APIConnectionTimeoutError) throw new LlmError(`LLM connection failed: ${err.message}`, true);
+      if (err instanceof OpenAI.APIConnectionError || err instanceof OpenAI.APIConnectionTimeoutError)
+        throw new LlmError(`LLM connection failed: ${err.message}`, true);
       throw err;
     }
   }

@@ -39,7 +39,10 @@ export class PrometheusMetrics implements MetricsSource {
     let res: Response;
     try {
       res = await fetch(url, {
-        headers: { accept: 'application/json', ...(this.options.bearerToken ? { authorization: `Bearer ${this.options.bearerToken}` } : {}) },
+        headers: {
+          accept: 'application/json',
+          ...(this.options.bearerToken ? { authorization: `Bearer ${this.options.bearerToken}` } : {}),
+        },
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
       });
     } catch (err) {
@@ -50,11 +53,16 @@ export class PrometheusMetrics implements MetricsSource {
       error?: string;
       data?: { resultType: string; result: unknown };
     } | null;
-    if (res.status >= 500 || res.status === 429) throw new MetricsUnavailableError(`Prometheus answered ${res.status}${body?.error ? `: ${body.error}` : ''}`);
-    if (!res.ok || body?.status !== 'success' || !body.data) throw new MetricsQueryError(`Prometheus refused the query (${res.status}): ${body?.error ?? 'no data'}`);
+    if (res.status >= 500 || res.status === 429)
+      throw new MetricsUnavailableError(`Prometheus answered ${res.status}${body?.error ? `: ${body.error}` : ''}`);
+    if (!res.ok || body?.status !== 'success' || !body.data)
+      throw new MetricsQueryError(`Prometheus refused the query (${res.status}): ${body?.error ?? 'no data'}`);
     const { resultType, result } = body.data;
     if (resultType === 'scalar') return [{ labels: {}, value: Number((result as [number, string])[1]) }];
     if (resultType !== 'vector') return [];
-    return (result as { metric: Record<string, string>; value: [number, string] }[]).map((r) => ({ labels: r.metric, value: Number(r.value[1]) }));
+    return (result as { metric: Record<string, string>; value: [number, string] }[]).map((r) => ({
+      labels: r.metric,
+      value: Number(r.value[1]),
+    }));
   }
 }

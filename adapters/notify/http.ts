@@ -59,23 +59,37 @@ export async function requestJson(request: JsonRequest): Promise<JsonResponse> {
   const retryable = status === 408 || status === 429 || status >= 500;
   const serviceText = request.errorText(body) ?? (typeof body === 'string' ? body : undefined);
   const message = `${notifier} ${operation} failed: HTTP ${status} (${reason(status)})${serviceText ? `: ${truncateText(serviceText.replace(/\s+/g, ' ').trim(), 300)}` : ''}`;
-  throw new NotifierError(redactText(message, secrets), { notifier, retryable, status, retryAfterMs: retryable ? retryAfterMs(response.headers) : undefined });
+  throw new NotifierError(redactText(message, secrets), {
+    notifier,
+    retryable,
+    status,
+    retryAfterMs: retryable ? retryAfterMs(response.headers) : undefined,
+  });
 }
 
 function networkError(err: unknown, request: JsonRequest, target: URL): NotifierError {
   const { notifier, operation, secrets } = request;
   if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
-    return new NotifierError(redactText(`${notifier} ${operation} failed: no answer from ${target.origin} within ${request.timeoutMs} ms`, secrets), { notifier, retryable: true });
+    return new NotifierError(
+      redactText(`${notifier} ${operation} failed: no answer from ${target.origin} within ${request.timeoutMs} ms`, secrets),
+      { notifier, retryable: true },
+    );
   }
   // undici reports a failed connection as TypeError('fetch failed') with the socket error as its
   // cause. Any other TypeError is a request fetch refused to build (an invalid header value, say):
   // sending it again cannot help.
   const refused = err instanceof TypeError && err.message !== 'fetch failed';
   const detail = causeText(err);
-  return new NotifierError(redactText(`${notifier} ${operation} failed: ${refused ? 'the request could not be sent' : `the request did not reach ${target.origin}`} (${detail})`, secrets), {
-    notifier,
-    retryable: !refused,
-  });
+  return new NotifierError(
+    redactText(
+      `${notifier} ${operation} failed: ${refused ? 'the request could not be sent' : `the request did not reach ${target.origin}`} (${detail})`,
+      secrets,
+    ),
+    {
+      notifier,
+      retryable: !refused,
+    },
+  );
 }
 
 /** The innermost error code (ECONNREFUSED, UND_ERR_SOCKET, CERT_HAS_EXPIRED…), else the innermost message. */
@@ -133,8 +147,11 @@ export function normalizeBaseUrl(value: string, what: string, notifier: string):
   } catch {
     throw new NotifierError(`${notifier}: ${what} is not a valid URL`, { notifier, retryable: false });
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new NotifierError(`${notifier}: ${what} must be an http(s) URL`, { notifier, retryable: false });
-  if (url.username || url.password) throw new NotifierError(`${notifier}: ${what} must not carry credentials; configure them separately`, { notifier, retryable: false });
-  if (url.search || url.hash) throw new NotifierError(`${notifier}: ${what} must not have a query or fragment`, { notifier, retryable: false });
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new NotifierError(`${notifier}: ${what} must be an http(s) URL`, { notifier, retryable: false });
+  if (url.username || url.password)
+    throw new NotifierError(`${notifier}: ${what} must not carry credentials; configure them separately`, { notifier, retryable: false });
+  if (url.search || url.hash)
+    throw new NotifierError(`${notifier}: ${what} must not have a query or fragment`, { notifier, retryable: false });
   return url.toString().replace(/\/+$/, '');
 }

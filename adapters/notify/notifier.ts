@@ -51,7 +51,10 @@ export class NotifierError extends Error {
   /** From Retry-After (or PagerDuty's ratelimit-reset) when the service sent it. */
   readonly retryAfterMs: number | undefined;
 
-  constructor(message: string, details: { notifier: string; retryable: boolean; status?: number | undefined; retryAfterMs?: number | undefined }) {
+  constructor(
+    message: string,
+    details: { notifier: string; retryable: boolean; status?: number | undefined; retryAfterMs?: number | undefined },
+  ) {
     super(message);
     this.notifier = details.notifier;
     this.retryable = details.retryable;
@@ -82,7 +85,12 @@ export function incidentRef(notice: Pick<IncidentNotice, 'incidentNumber'>): str
  * an oversized request (`maxChars` caps the whole text).
  */
 export function renderNoticeText(notice: IncidentNotice, maxChars = 8000): string {
-  const lines = [`InfraAI ${incidentRef(notice)}: ${OUTCOME_LABEL[notice.status]}`, `Title: ${notice.title}`, '', `Summary: ${notice.summary}`];
+  const lines = [
+    `InfraAI ${incidentRef(notice)}: ${OUTCOME_LABEL[notice.status]}`,
+    `Title: ${notice.title}`,
+    '',
+    `Summary: ${notice.summary}`,
+  ];
   if (notice.rootCause) lines.push('', `Root cause: ${notice.rootCause}`);
   if (notice.actions.length > 0) {
     lines.push('', 'Fixes applied:');

@@ -49,7 +49,8 @@ export class PagerDutyNotifier implements Notifier {
     const apiKey = config.apiKey?.trim();
     const routingKey = config.routingKey?.trim();
     if (!apiKey && !routingKey) throw configError('an apiKey (REST API) or a routingKey (Events API) is required');
-    if (apiKey && !config.fromEmail?.trim()) throw configError('fromEmail (the email of a PagerDuty user, sent as From) is required with apiKey');
+    if (apiKey && !config.fromEmail?.trim())
+      throw configError('fromEmail (the email of a PagerDuty user, sent as From) is required with apiKey');
     if (apiKey && !/^[^\s@]+@[^\s@]+$/.test(config.fromEmail!.trim())) throw configError('fromEmail is not an email address');
     this.apiBaseUrl = normalizeBaseUrl(config.apiBaseUrl ?? 'https://api.pagerduty.com', 'apiBaseUrl', NAME);
     this.eventsBaseUrl = normalizeBaseUrl(config.eventsBaseUrl ?? 'https://events.pagerduty.com', 'eventsBaseUrl', NAME);
@@ -62,12 +63,15 @@ export class PagerDutyNotifier implements Notifier {
     if (this.config.apiKey?.trim() && incidentId) return this.viaRest(incidentId, notice);
     const dedupKey = notice.external.pagerdutyDedupKey?.trim();
     if (this.config.routingKey?.trim() && dedupKey) return this.viaEvents(dedupKey, notice);
-    const wanted = [this.config.apiKey?.trim() ? 'incident id' : undefined, this.config.routingKey?.trim() ? 'dedup key' : undefined].filter(Boolean).join(' or ');
+    const wanted = [this.config.apiKey?.trim() ? 'incident id' : undefined, this.config.routingKey?.trim() ? 'dedup key' : undefined]
+      .filter(Boolean)
+      .join(' or ');
     return { delivered: false, detail: `no PagerDuty ${wanted} on this incident` };
   }
 
   private async viaRest(incidentId: string, notice: IncidentNotice): Promise<NotifyResult> {
-    if (!INCIDENT_ID.test(incidentId)) throw new NotifierError(`${NAME}: external.pagerdutyIncidentId is not a PagerDuty incident id`, { notifier: NAME, retryable: false });
+    if (!INCIDENT_ID.test(incidentId))
+      throw new NotifierError(`${NAME}: external.pagerdutyIncidentId is not a PagerDuty incident id`, { notifier: NAME, retryable: false });
     const headers = {
       Authorization: `Token token=${this.config.apiKey!.trim()}`,
       Accept: PAGERDUTY_ACCEPT,
@@ -76,7 +80,13 @@ export class PagerDutyNotifier implements Notifier {
     };
     const base = { notifier: NAME, timeoutMs: this.timeoutMs, secrets: this.secrets, errorText: restErrorText, headers };
     const incidentUrl = `${this.apiBaseUrl}/incidents/${incidentId}`;
-    await requestJson({ ...base, operation: 'add note', method: 'POST', url: `${incidentUrl}/notes`, body: { note: { content: renderNoticeText(notice) } } });
+    await requestJson({
+      ...base,
+      operation: 'add note',
+      method: 'POST',
+      url: `${incidentUrl}/notes`,
+      body: { note: { content: renderNoticeText(notice) } },
+    });
     if (notice.status !== 'resolved') return { delivered: true, detail: `note added to PagerDuty incident ${incidentId}` };
 
     const resolved = await requestJson({
@@ -89,7 +99,10 @@ export class PagerDutyNotifier implements Notifier {
       tolerate: (status, body) => status === 400 && /already resolved/i.test(restErrorText(body) ?? ''),
     });
     const already = resolved.status === 400;
-    return { delivered: true, detail: `note added to PagerDuty incident ${incidentId}; ${already ? 'incident was already resolved' : 'incident resolved'}` };
+    return {
+      delivered: true,
+      detail: `note added to PagerDuty incident ${incidentId}; ${already ? 'incident was already resolved' : 'incident resolved'}`,
+    };
   }
 
   private async viaEvents(dedupKey: string, notice: IncidentNotice): Promise<NotifyResult> {
@@ -134,6 +147,8 @@ function eventsErrorText(body: unknown): string | undefined {
 }
 
 function joinParts(message: unknown, errors: unknown): string | undefined {
-  const parts = [message, ...(Array.isArray(errors) ? errors : [])].filter((part): part is string => typeof part === 'string' && part.trim() !== '');
+  const parts = [message, ...(Array.isArray(errors) ? errors : [])].filter(
+    (part): part is string => typeof part === 'string' && part.trim() !== '',
+  );
   return parts.length > 0 ? parts.join('; ') : undefined;
 }

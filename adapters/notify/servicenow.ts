@@ -15,7 +15,15 @@
 
 import { truncateText } from '../../core/redact.js';
 import { normalizeBaseUrl, requestJson } from './http.js';
-import { incidentRef, NotifierError, renderNoticeText, type IncidentNotice, type IncidentOutcome, type Notifier, type NotifyResult } from './notifier.js';
+import {
+  incidentRef,
+  NotifierError,
+  renderNoticeText,
+  type IncidentNotice,
+  type IncidentOutcome,
+  type Notifier,
+  type NotifyResult,
+} from './notifier.js';
 
 interface ServiceNowCommon {
   /** https://<instance>.service-now.com */
@@ -35,7 +43,8 @@ interface ServiceNowCommon {
   timeoutMs?: number;
 }
 
-export type ServiceNowConfig = ServiceNowCommon & ({ username: string; password: string; token?: undefined } | { token: string; username?: undefined; password?: undefined });
+export type ServiceNowConfig = ServiceNowCommon &
+  ({ username: string; password: string; token?: undefined } | { token: string; username?: undefined; password?: undefined });
 
 /** Incident state values of the out-of-the-box incident state model. */
 export const SERVICENOW_STATE = { new: '1', inProgress: '2', onHold: '3', resolved: '6', closed: '7', canceled: '8' } as const;
@@ -79,12 +88,16 @@ export class ServiceNowNotifier implements Notifier {
       this.authorization = `Basic ${encoded}`;
       this.secrets = [config.password, encoded];
     }
-    for (const [what, value] of [['assignmentGroup', config.assignmentGroup], ['callerId', config.callerId]] as const) {
+    for (const [what, value] of [
+      ['assignmentGroup', config.assignmentGroup],
+      ['callerId', config.callerId],
+    ] as const) {
       if (value !== undefined && !SYS_ID.test(value)) throw configError(`${what} must be a sys_id (32 hex characters)`);
     }
     this.closeCode = config.closeCode?.trim() || 'Solved (Permanently)';
     this.correlationPrefix = config.correlationPrefix ?? 'infraai';
-    if (!/^[A-Za-z0-9._-]{1,40}$/.test(this.correlationPrefix)) throw configError('correlationPrefix may hold letters, digits, ".", "_" and "-" only');
+    if (!/^[A-Za-z0-9._-]{1,40}$/.test(this.correlationPrefix))
+      throw configError('correlationPrefix may hold letters, digits, ".", "_" and "-" only');
     this.timeoutMs = config.timeoutMs ?? 15_000;
   }
 
@@ -92,7 +105,11 @@ export class ServiceNowNotifier implements Notifier {
     const text = renderNoticeText(notice);
     const sysId = notice.external.servicenowSysId?.trim();
     if (sysId) {
-      if (!SYS_ID.test(sysId)) throw new NotifierError(`${NAME}: external.servicenowSysId is not a sys_id (32 hex characters)`, { notifier: NAME, retryable: false });
+      if (!SYS_ID.test(sysId))
+        throw new NotifierError(`${NAME}: external.servicenowSysId is not a sys_id (32 hex characters)`, {
+          notifier: NAME,
+          retryable: false,
+        });
       return this.update(sysId, notice, text);
     }
     const existing = await this.findCreated(notice);
@@ -106,9 +123,14 @@ export class ServiceNowNotifier implements Notifier {
   private async update(sysId: string, notice: IncidentNotice, text: string): Promise<NotifyResult> {
     const fields: Record<string, string> = { work_notes: text };
     if (notice.status === 'resolved') Object.assign(fields, this.resolution(notice));
-    else if ((notice.status === 'escalated' || notice.status === 'failed') && this.config.assignmentGroup) fields.assignment_group = this.config.assignmentGroup;
+    else if ((notice.status === 'escalated' || notice.status === 'failed') && this.config.assignmentGroup)
+      fields.assignment_group = this.config.assignmentGroup;
     const record = await this.call('update incident', 'PATCH', `/api/now/table/incident/${sysId}`, fields);
-    const changes = ['work note added', ...(fields.state ? ['state Resolved'] : []), ...(fields.assignment_group ? ['assignment group set'] : [])];
+    const changes = [
+      'work note added',
+      ...(fields.state ? ['state Resolved'] : []),
+      ...(fields.assignment_group ? ['assignment group set'] : []),
+    ];
     return { delivered: true, detail: `updated ${record.number ?? sysId} (sys_id ${record.sys_id}): ${changes.join(', ')}` };
   }
 
@@ -122,7 +144,8 @@ export class ServiceNowNotifier implements Notifier {
       correlation_display: 'InfraAI',
     };
     if (this.config.callerId) fields.caller_id = this.config.callerId;
-    if ((notice.status === 'escalated' || notice.status === 'failed') && this.config.assignmentGroup) fields.assignment_group = this.config.assignmentGroup;
+    if ((notice.status === 'escalated' || notice.status === 'failed') && this.config.assignmentGroup)
+      fields.assignment_group = this.config.assignmentGroup;
     if (notice.status === 'resolved') Object.assign(fields, this.resolution(notice));
     const record = await this.call('create incident', 'POST', '/api/now/table/incident', fields);
     return { delivered: true, detail: `created ${record.number ?? 'incident'} (sys_id ${record.sys_id})`, external: refs(record) };
@@ -130,7 +153,11 @@ export class ServiceNowNotifier implements Notifier {
 
   /** The record an earlier attempt for this InfraAI incident created, found by correlation_id. */
   private async findCreated(notice: IncidentNotice): Promise<IncidentRecord | undefined> {
-    const query = new URLSearchParams({ sysparm_query: `correlation_id=${this.correlationId(notice)}`, sysparm_fields: RESPONSE_FIELDS, sysparm_limit: '1' });
+    const query = new URLSearchParams({
+      sysparm_query: `correlation_id=${this.correlationId(notice)}`,
+      sysparm_fields: RESPONSE_FIELDS,
+      sysparm_limit: '1',
+    });
     const response = await requestJson({
       ...this.request('find incident'),
       method: 'GET',
@@ -179,7 +206,10 @@ function refs(record: IncidentRecord): Record<string, string> {
 
 /** A 2xx answer that is not a Table API record: a wrong instanceUrl, or an instance that answers with a web page (a hibernating developer instance). */
 function unexpectedAnswer(operation: string): NotifierError {
-  return new NotifierError(`${NAME} ${operation} failed: the answer was not a Table API result; check instanceUrl`, { notifier: NAME, retryable: false });
+  return new NotifierError(`${NAME} ${operation} failed: the answer was not a Table API result; check instanceUrl`, {
+    notifier: NAME,
+    retryable: false,
+  });
 }
 
 function configError(message: string): NotifierError {

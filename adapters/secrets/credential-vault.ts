@@ -75,21 +75,30 @@ export class EncryptedCredentialVault implements CredentialVault {
 
   private open(tenantId: string, name: string, sealed: string): string {
     const [format, iv, tag, data] = sealed.split(':');
-    if (format !== FORMAT || !iv || !tag || data === undefined) throw new SecretDecryptionError(`Credential '${name}' is not in a known sealed format.`);
+    if (format !== FORMAT || !iv || !tag || data === undefined)
+      throw new SecretDecryptionError(`Credential '${name}' is not in a known sealed format.`);
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64'));
       decipher.setAAD(Buffer.from(`${tenantId}/${name}`));
       decipher.setAuthTag(Buffer.from(tag, 'base64'));
       return Buffer.concat([decipher.update(Buffer.from(data, 'base64')), decipher.final()]).toString('utf8');
     } catch {
-      throw new SecretDecryptionError(`Credential '${name}' cannot be decrypted: the secrets key (INFRAAI_SECRETS_KEY) differs from the one that sealed it.`);
+      throw new SecretDecryptionError(
+        `Credential '${name}' cannot be decrypted: the secrets key (INFRAAI_SECRETS_KEY) differs from the one that sealed it.`,
+      );
     }
   }
 
   async put(tenantId: string, input: SshCredentialInput): Promise<SshCredentialInfo> {
     const { keyType, fingerprint } = inspectPrivateKey(input.privateKey, input.passphrase);
-    const ciphertext = this.seal(tenantId, input.name, JSON.stringify({ privateKey: input.privateKey, passphrase: input.passphrase ?? null }));
-    return info(await this.store.credentials.insert({ tenantId, name: input.name, username: input.username, keyType, fingerprint, ciphertext }));
+    const ciphertext = this.seal(
+      tenantId,
+      input.name,
+      JSON.stringify({ privateKey: input.privateKey, passphrase: input.passphrase ?? null }),
+    );
+    return info(
+      await this.store.credentials.insert({ tenantId, name: input.name, username: input.username, keyType, fingerprint, ciphertext }),
+    );
   }
 
   async list(tenantId: string): Promise<SshCredentialInfo[]> {
@@ -113,7 +122,10 @@ export class EncryptedCredentialVault implements CredentialVault {
  * key file generated on first start (mode 0600) beside the data. Processes sharing a database must
  * share the key: set INFRAAI_SECRETS_KEY for a multi-machine deployment.
  */
-export async function resolveSecretsKey(options: { key: string | null; keyFile: string }): Promise<{ key: Buffer; source: 'environment' | 'file' | 'generated' }> {
+export async function resolveSecretsKey(options: {
+  key: string | null;
+  keyFile: string;
+}): Promise<{ key: Buffer; source: 'environment' | 'file' | 'generated' }> {
   if (options.key) return { key: decodeKey(options.key, 'INFRAAI_SECRETS_KEY'), source: 'environment' };
   try {
     return { key: decodeKey((await readFile(options.keyFile, 'utf8')).trim(), options.keyFile), source: 'file' };
@@ -135,6 +147,7 @@ export async function resolveSecretsKey(options: { key: string | null; keyFile: 
 
 function decodeKey(text: string, where: string): Buffer {
   const key = /^[0-9a-f]{64}$/i.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
-  if (key.length !== 32) throw new Error(`${where} must hold a 32-byte key (base64 or 64 hex digits); generate one with: openssl rand -base64 32`);
+  if (key.length !== 32)
+    throw new Error(`${where} must hold a 32-byte key (base64 or 64 hex digits); generate one with: openssl rand -base64 32`);
   return key;
 }

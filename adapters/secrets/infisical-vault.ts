@@ -166,7 +166,8 @@ function normalizeSecretPath(path: string | undefined): string {
   const raw = (path ?? DEFAULT_SECRET_PATH).trim() || '/';
   const segments = raw.split('/').filter(Boolean);
   for (const segment of segments) {
-    if (!/^[A-Za-z0-9_-]+$/.test(segment)) throw new Error(`Infisical secretPath '${raw}': folder names may hold letters, digits, '-' and '_' only.`);
+    if (!/^[A-Za-z0-9_-]+$/.test(segment))
+      throw new Error(`Infisical secretPath '${raw}': folder names may hold letters, digits, '-' and '_' only.`);
   }
   return `/${segments.join('/')}`;
 }
@@ -180,8 +181,15 @@ function required(options: InfisicalVaultOptions): InfisicalVaultOptions {
   } catch {
     throw new Error(`Infisical vault: siteUrl '${options.siteUrl}' is not a URL.`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`Infisical vault: siteUrl '${options.siteUrl}' must be http(s).`);
-  return { ...options, siteUrl: options.siteUrl.trim().replace(/\/+$/, ''), clientId: options.clientId.trim(), projectId: options.projectId.trim(), environment: options.environment.trim() };
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new Error(`Infisical vault: siteUrl '${options.siteUrl}' must be http(s).`);
+  return {
+    ...options,
+    siteUrl: options.siteUrl.trim().replace(/\/+$/, ''),
+    clientId: options.clientId.trim(),
+    projectId: options.projectId.trim(),
+    environment: options.environment.trim(),
+  };
 }
 
 const FOLDER_MISSING = Symbol('folder missing');
@@ -251,7 +259,8 @@ export class InfisicalCredentialVault implements CredentialVault {
       );
     if ((await create()) === FOLDER_MISSING) {
       await this.ensureFolder();
-      if ((await create()) === FOLDER_MISSING) throw new InfisicalRequestError(`Infisical has no folder ${this.where()} even after creating it.`, 404);
+      if ((await create()) === FOLDER_MISSING)
+        throw new InfisicalRequestError(`Infisical has no folder ${this.where()} even after creating it.`, 404);
     }
     return info(value);
   }
@@ -301,10 +310,17 @@ export class InfisicalCredentialVault implements CredentialVault {
     );
     if (!secret) return null;
     if (secret.secretValueHidden) {
-      throw new InfisicalAuthError(`The Infisical machine identity '${this.options.clientId}' may not read secret values ${this.where()}: grant it read access there.`, 403);
+      throw new InfisicalAuthError(
+        `The Infisical machine identity '${this.options.clientId}' may not read secret values ${this.where()}: grant it read access there.`,
+        403,
+      );
     }
     const value = decodeValue(secret.secretValue, tenantId, name);
-    if (!value) throw new InfisicalRequestError(`The Infisical secret for SSH credential '${name}' ${this.where()} is not in InfraAI's format (edited outside InfraAI?); delete and store the credential again.`, undefined);
+    if (!value)
+      throw new InfisicalRequestError(
+        `The Infisical secret for SSH credential '${name}' ${this.where()} is not in InfraAI's format (edited outside InfraAI?); delete and store the credential again.`,
+        undefined,
+      );
     return { ...info(value), privateKey: value.privateKey, passphrase: value.passphrase };
   }
 
@@ -349,7 +365,11 @@ export class InfisicalCredentialVault implements CredentialVault {
    * one retry. `expected` turns an anticipated failure into a result (undefined: not anticipated);
    * anything else becomes SecretsUnavailableError, InfisicalAuthError or InfisicalRequestError.
    */
-  private async call<T, E = never>(operation: string, fn: () => Promise<T>, expected?: (failure: Failure) => E | undefined): Promise<T | E> {
+  private async call<T, E = never>(
+    operation: string,
+    fn: () => Promise<T>,
+    expected?: (failure: Failure) => E | undefined,
+  ): Promise<T | E> {
     for (let attempt = 1; ; attempt++) {
       const session = this.login();
       await session;
@@ -377,18 +397,31 @@ export class InfisicalCredentialVault implements CredentialVault {
     const { status } = failure;
     const what = atLogin ? operation : `${operation} ${this.where()}`;
     const site = `Infisical at ${this.options.siteUrl}`;
-    if (status === undefined) return new SecretsUnavailableError(`${site} did not answer (${detail}) when trying to ${what}; try again shortly.`, undefined);
-    if (status === 429) return new SecretsUnavailableError(`${site} is rate-limiting requests (429: ${detail}) when trying to ${what}; try again shortly.`, status);
-    if (status >= 500) return new SecretsUnavailableError(`${site} failed (${status}: ${detail}) when trying to ${what}; try again shortly.`, status);
+    if (status === undefined)
+      return new SecretsUnavailableError(`${site} did not answer (${detail}) when trying to ${what}; try again shortly.`, undefined);
+    if (status === 429)
+      return new SecretsUnavailableError(
+        `${site} is rate-limiting requests (429: ${detail}) when trying to ${what}; try again shortly.`,
+        status,
+      );
+    if (status >= 500)
+      return new SecretsUnavailableError(`${site} failed (${status}: ${detail}) when trying to ${what}; try again shortly.`, status);
     if (status === 401 && atLogin) {
       return new InfisicalAuthError(
         `Infisical refused the Universal Auth login of machine identity client ID '${this.options.clientId}' at ${this.options.siteUrl} (401: ${detail}): check the client ID and client secret, and that the secret is neither revoked nor expired.`,
         status,
       );
     }
-    if (status === 401) return new InfisicalAuthError(`Infisical refused a fresh access token of machine identity '${this.options.clientId}' (401: ${detail}) when trying to ${what}.`, status);
+    if (status === 401)
+      return new InfisicalAuthError(
+        `Infisical refused a fresh access token of machine identity '${this.options.clientId}' (401: ${detail}) when trying to ${what}.`,
+        status,
+      );
     if (status === 403) {
-      return new InfisicalAuthError(`The Infisical machine identity '${this.options.clientId}' may not ${what} (403: ${detail}): give it a project role with access there.`, status);
+      return new InfisicalAuthError(
+        `The Infisical machine identity '${this.options.clientId}' may not ${what} (403: ${detail}): give it a project role with access there.`,
+        status,
+      );
     }
     return new InfisicalRequestError(`Infisical refused to ${what} (${status}: ${detail}).`, status);
   }

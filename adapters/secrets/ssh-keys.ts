@@ -28,7 +28,8 @@ export function inspectPrivateKey(privateKey: string, passphrase?: string | null
   if (!key || key instanceof Error) {
     const reason = key instanceof Error ? key.message : 'no key found';
     if (/no passphrase given/i.test(reason)) throw new InvalidPrivateKeyError('The private key is encrypted: give its passphrase.');
-    if (/bad passphrase|integrity check failed|decrypt/i.test(reason)) throw new InvalidPrivateKeyError('The passphrase does not decrypt the private key.');
+    if (/bad passphrase|integrity check failed|decrypt/i.test(reason))
+      throw new InvalidPrivateKeyError('The passphrase does not decrypt the private key.');
     throw new InvalidPrivateKeyError(`Not a usable private key (${reason}). Send an OpenSSH, PEM (RSA/ECDSA) or PKCS#8 private key.`);
   }
   if (!key.isPrivateKey()) throw new InvalidPrivateKeyError('That is a public key; the credential needs the private key.');

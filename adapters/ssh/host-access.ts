@@ -18,9 +18,16 @@ export function createHostAccess(deps: { vault: CredentialVault; hostKeys: HostK
     async connect(tenantId, item) {
       if (!item.sshCredential) throw new CredentialNotFoundError(`CMDB item '${item.tagId}' names no SSH credential (sshCredential).`);
       const credential = await deps.vault.reveal(tenantId, item.sshCredential);
-      if (!credential) throw new CredentialNotFoundError(`SSH credential '${item.sshCredential}' of CMDB item '${item.tagId}' does not exist.`);
+      if (!credential)
+        throw new CredentialNotFoundError(`SSH credential '${item.sshCredential}' of CMDB item '${item.tagId}' does not exist.`);
       return openSshSession(
-        { host: item.address, port: item.port, username: item.sshUser ?? credential.username, privateKey: credential.privateKey, passphrase: credential.passphrase },
+        {
+          host: item.address,
+          port: item.port,
+          username: item.sshUser ?? credential.username,
+          privateKey: credential.privateKey,
+          passphrase: credential.passphrase,
+        },
         trustOnFirstUse(deps.hostKeys, tenantId),
         { connectTimeoutMs: deps.connectTimeoutMs ?? 15_000 },
       );

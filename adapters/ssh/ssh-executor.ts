@@ -45,7 +45,9 @@ export class HostKeyMismatchError extends Error {
     readonly expected: string,
     readonly presented: string,
   ) {
-    super(`Host key of ${host}:${port} changed: expected ${expected}, the host presented ${presented}. Nothing was run. If the change is legitimate, forget the old key (DELETE /api/v1/credentials/host-keys/${host}?port=${port}).`);
+    super(
+      `Host key of ${host}:${port} changed: expected ${expected}, the host presented ${presented}. Nothing was run. If the change is legitimate, forget the old key (DELETE /api/v1/credentials/host-keys/${host}?port=${port}).`,
+    );
   }
 }
 
@@ -75,7 +77,11 @@ export interface SshSession {
 }
 
 /** Connects and authenticates with a private key, verifying the host key first. */
-export async function openSshSession(target: SshTarget, verifyHostKey: HostKeyVerifier, options: { connectTimeoutMs?: number } = {}): Promise<SshSession> {
+export async function openSshSession(
+  target: SshTarget,
+  verifyHostKey: HostKeyVerifier,
+  options: { connectTimeoutMs?: number } = {},
+): Promise<SshSession> {
   const client = new Client();
   let presented = '';
   let verificationError: unknown = null;
@@ -105,7 +111,8 @@ export async function openSshSession(target: SshTarget, verifyHostKey: HostKeyVe
     client.once('error', (err: Error & { level?: string }) => {
       client.end();
       if (verificationError) return reject(verificationError);
-      if (err.level === 'client-authentication') return reject(new SshAuthenticationError(`${target.username}@${target.host}:${target.port} refused the key: ${err.message}`));
+      if (err.level === 'client-authentication')
+        return reject(new SshAuthenticationError(`${target.username}@${target.host}:${target.port} refused the key: ${err.message}`));
       reject(new SshConnectionError(`Cannot reach ${target.host}:${target.port} over SSH: ${err.message}`));
     });
     client.connect(config);

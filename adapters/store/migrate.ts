@@ -16,9 +16,7 @@ export async function migrate(client: SqlClient, migrationsDir = MIGRATIONS_DIR)
   await client.transaction(async (tx) => {
     // Under the lock too: two concurrent CREATE TABLE IF NOT EXISTS can still collide.
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-    await tx.exec(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
-    );
+    await tx.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
   });
   const applied: string[] = [];
   for (const file of files) {

@@ -1,4 +1,14 @@
-import { InvalidCursorError, type ApiKeyRecord, type KnowledgeDocument, type KnowledgeKind, type KnowledgeStatus, type Role, type Tenant, type StoredCredential, type HostKeyRecord } from './store.js';
+import {
+  InvalidCursorError,
+  type ApiKeyRecord,
+  type KnowledgeDocument,
+  type KnowledgeKind,
+  type KnowledgeStatus,
+  type Role,
+  type Tenant,
+  type StoredCredential,
+  type HostKeyRecord,
+} from './store.js';
 import type { CmdbItem, Environment, Incident, IncidentResult, IncidentStatus, JobLog, Severity } from '../../core/incident.js';
 
 // Row mapping shared by every adapter: PostgreSQL, PGlite and PostgREST all return the schema's
@@ -42,7 +52,12 @@ export function decodeCursor(cursor: string, shape: ('string' | 'number')[]): un
 
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export const toTenant = (r: Row): Tenant => ({ id: String(r.id), slug: String(r.slug), name: String(r.name), createdAt: iso(r.created_at) });
+export const toTenant = (r: Row): Tenant => ({
+  id: String(r.id),
+  slug: String(r.slug),
+  name: String(r.name),
+  createdAt: iso(r.created_at),
+});
 
 export const toApiKey = (r: Row): ApiKeyRecord => ({
   id: String(r.id),
@@ -98,7 +113,9 @@ export const toIncident = (r: Row): Incident => ({
 function externalOf(value: unknown): Record<string, string> {
   const parsed = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
   if (!parsed || typeof parsed !== 'object') return {};
-  return Object.fromEntries(Object.entries(parsed as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return Object.fromEntries(
+    Object.entries(parsed as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
 }
 
 export const toResult = (r: Row): IncidentResult => ({
@@ -123,7 +140,6 @@ export const toJobLog = (r: Row): JobLog => ({
   detail: json<Record<string, unknown>>(r.detail, {}),
   createdAt: iso(r.created_at),
 });
-
 
 export const toKnowledgeDocument = (r: Row): KnowledgeDocument => ({
   id: String(r.id),

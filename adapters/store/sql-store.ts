@@ -1,6 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import { TERMINAL_INCIDENT_STATUSES, type CmdbItem, type Incident, type IncidentResult, type IncidentStatus, type JobLog } from '../../core/incident.js';
-import { decodeCursor, embeddingOf, encodeCursor, str, toApiKey, toCmdbItem, toCredential, toHostKey, toIncident, toJobLog, toKnowledgeDocument, toResult, toTenant, UUID_PATTERN, type Row } from './rows.js';
+import {
+  TERMINAL_INCIDENT_STATUSES,
+  type CmdbItem,
+  type Incident,
+  type IncidentResult,
+  type IncidentStatus,
+  type JobLog,
+} from '../../core/incident.js';
+import {
+  decodeCursor,
+  embeddingOf,
+  encodeCursor,
+  str,
+  toApiKey,
+  toCmdbItem,
+  toCredential,
+  toHostKey,
+  toIncident,
+  toJobLog,
+  toKnowledgeDocument,
+  toResult,
+  toTenant,
+  UUID_PATTERN,
+  type Row,
+} from './rows.js';
 import type { SqlClient } from './sql-client.js';
 import {
   DuplicateKeyError,
@@ -72,10 +95,11 @@ export class SqlStore implements Store {
 
   tenants = {
     ensure: async (slug: string, name?: string): Promise<Tenant> => {
-      const inserted = await this.q(
-        `INSERT INTO tenants (id, slug, name) VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING RETURNING *`,
-        [randomUUID(), slug, name ?? slug],
-      );
+      const inserted = await this.q(`INSERT INTO tenants (id, slug, name) VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING RETURNING *`, [
+        randomUUID(),
+        slug,
+        name ?? slug,
+      ]);
       if (inserted[0]) return toTenant(inserted[0]);
       const existing = await this.q(`SELECT * FROM tenants WHERE slug = $1`, [slug]);
       if (!existing[0]) throw new Error(`tenant '${slug}' vanished while being ensured`);
@@ -147,10 +171,10 @@ export class SqlStore implements Store {
       return rows[0] ? toCmdbItem(rows[0]) : null;
     },
     getByInstanceId: async (tenantId: string, instanceId: string): Promise<CmdbItem | null> => {
-      const rows = await this.q(
-        `SELECT * FROM cmdb_items WHERE tenant_id = $1 AND instance_id = $2 ORDER BY tag_id LIMIT 1`,
-        [tenantId, instanceId],
-      );
+      const rows = await this.q(`SELECT * FROM cmdb_items WHERE tenant_id = $1 AND instance_id = $2 ORDER BY tag_id LIMIT 1`, [
+        tenantId,
+        instanceId,
+      ]);
       return rows[0] ? toCmdbItem(rows[0]) : null;
     },
     list: async (tenantId: string, filter: CmdbFilter, page: PageRequest): Promise<Page<CmdbItem>> => {
@@ -220,10 +244,25 @@ export class SqlStore implements Store {
          VALUES ($1, $2, 0, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)
          ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
          RETURNING ${INCIDENT_COLUMNS}`,
-        [input.id, tenantId, input.title, input.description, input.severity, input.tagId, input.source, `incident-${input.id}`, input.createdBy, key, JSON.stringify(input.external ?? {})],
+        [
+          input.id,
+          tenantId,
+          input.title,
+          input.description,
+          input.severity,
+          input.tagId,
+          input.source,
+          `incident-${input.id}`,
+          input.createdBy,
+          key,
+          JSON.stringify(input.external ?? {}),
+        ],
       );
       if (rows[0]) return { incident: toIncident(rows[0]), created: true };
-      const existing = await this.q(`SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE tenant_id = $1 AND idempotency_key = $2`, [tenantId, key]);
+      const existing = await this.q(`SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE tenant_id = $1 AND idempotency_key = $2`, [
+        tenantId,
+        key,
+      ]);
       if (!existing[0]) throw new Error('incident insert returned nothing and no idempotent match exists');
       return { incident: toIncident(existing[0]), created: false };
     },
@@ -295,7 +334,10 @@ export class SqlStore implements Store {
   };
 
   results = {
-    write: async (tenantId: string, input: { incidentId: string; idempotencyKey: string; status: IncidentStatus; summary: string; details: Record<string, unknown> }): Promise<IncidentResult> => {
+    write: async (
+      tenantId: string,
+      input: { incidentId: string; idempotencyKey: string; status: IncidentStatus; summary: string; details: Record<string, unknown> },
+    ): Promise<IncidentResult> => {
       await this.q(
         `INSERT INTO results (id, tenant_id, incident_id, idempotency_key, status, summary, details)
          SELECT $1, $2, $3, $4, $5, $6, $7::jsonb WHERE EXISTS (SELECT 1 FROM incidents WHERE tenant_id = $2 AND id = $3)
@@ -308,17 +350,39 @@ export class SqlStore implements Store {
     },
     listForIncident: async (tenantId: string, incidentId: string): Promise<IncidentResult[]> => {
       if (!UUID_PATTERN.test(incidentId)) return [];
-      const rows = await this.q(`${RESULT_SELECT} WHERE r.tenant_id = $1 AND r.incident_id = $2 ORDER BY r.created_at, r.id`, [tenantId, incidentId]);
+      const rows = await this.q(`${RESULT_SELECT} WHERE r.tenant_id = $1 AND r.incident_id = $2 ORDER BY r.created_at, r.id`, [
+        tenantId,
+        incidentId,
+      ]);
       return rows.map(toResult);
     },
   };
 
   jobLogs = {
-    append: async (tenantId: string, input: { incidentId: string | null; idempotencyKey: string; action: string; target: string; status: JobLog['status']; detail: Record<string, unknown> }): Promise<{ log: JobLog; created: boolean }> => {
+    append: async (
+      tenantId: string,
+      input: {
+        incidentId: string | null;
+        idempotencyKey: string;
+        action: string;
+        target: string;
+        status: JobLog['status'];
+        detail: Record<string, unknown>;
+      },
+    ): Promise<{ log: JobLog; created: boolean }> => {
       const inserted = await this.q(
         `INSERT INTO job_logs (id, tenant_id, incident_id, idempotency_key, action, target, status, detail)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING *`,
-        [randomUUID(), tenantId, input.incidentId, input.idempotencyKey, input.action, input.target, input.status, JSON.stringify(input.detail)],
+        [
+          randomUUID(),
+          tenantId,
+          input.incidentId,
+          input.idempotencyKey,
+          input.action,
+          input.target,
+          input.status,
+          JSON.stringify(input.detail),
+        ],
       );
       if (inserted[0]) return { log: toJobLog(inserted[0]), created: true };
       const rows = await this.q(`SELECT * FROM job_logs WHERE tenant_id = $1 AND idempotency_key = $2`, [tenantId, input.idempotencyKey]);
@@ -326,7 +390,10 @@ export class SqlStore implements Store {
     },
     listForIncident: async (tenantId: string, incidentId: string): Promise<JobLog[]> => {
       if (!UUID_PATTERN.test(incidentId)) return [];
-      const rows = await this.q(`SELECT * FROM job_logs WHERE tenant_id = $1 AND incident_id = $2 ORDER BY created_at, id`, [tenantId, incidentId]);
+      const rows = await this.q(`SELECT * FROM job_logs WHERE tenant_id = $1 AND incident_id = $2 ORDER BY created_at, id`, [
+        tenantId,
+        incidentId,
+      ]);
       return rows.map(toJobLog);
     },
   };
@@ -338,7 +405,18 @@ export class SqlStore implements Store {
           `INSERT INTO knowledge_documents (id, tenant_id, title, kind, source, content_type, content_hash, size_bytes, chunk_count, chunks_indexed, embedding_model)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)
            ON CONFLICT ON CONSTRAINT knowledge_documents_unique_content DO NOTHING RETURNING *`,
-          [input.id, input.tenantId, input.title, input.kind, input.source, input.contentType, input.contentHash, input.sizeBytes, input.chunks.length, input.embeddingModel ?? null],
+          [
+            input.id,
+            input.tenantId,
+            input.title,
+            input.kind,
+            input.source,
+            input.contentType,
+            input.contentHash,
+            input.sizeBytes,
+            input.chunks.length,
+            input.embeddingModel ?? null,
+          ],
         );
         if (!inserted.rows[0]) {
           const existing = await tx.query<Row>(
@@ -348,15 +426,18 @@ export class SqlStore implements Store {
           return { document: toKnowledgeDocument(existing.rows[0]!), created: false };
         }
         for (const chunk of input.chunks) {
-          await tx.query(`INSERT INTO knowledge_chunks (id, doc_id, tenant_id, idx, section, text, embedding) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`, [
-            `${input.id}#${chunk.index}`,
-            input.id,
-            input.tenantId,
-            chunk.index,
-            chunk.section,
-            chunk.text,
-            chunk.embedding ? JSON.stringify(chunk.embedding) : null,
-          ]);
+          await tx.query(
+            `INSERT INTO knowledge_chunks (id, doc_id, tenant_id, idx, section, text, embedding) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
+            [
+              `${input.id}#${chunk.index}`,
+              input.id,
+              input.tenantId,
+              chunk.index,
+              chunk.section,
+              chunk.text,
+              chunk.embedding ? JSON.stringify(chunk.embedding) : null,
+            ],
+          );
         }
         return { document: toKnowledgeDocument(inserted.rows[0]), created: true };
       });
@@ -374,21 +455,40 @@ export class SqlStore implements Store {
       return rows[0] ? toKnowledgeDocument(rows[0]) : null;
     },
     findDocumentByHash: async (tenantId: string | null, contentHash: string): Promise<KnowledgeDocument | null> => {
-      const rows = await this.q(`SELECT * FROM knowledge_documents WHERE tenant_id IS NOT DISTINCT FROM $1 AND content_hash = $2`, [tenantId, contentHash]);
+      const rows = await this.q(`SELECT * FROM knowledge_documents WHERE tenant_id IS NOT DISTINCT FROM $1 AND content_hash = $2`, [
+        tenantId,
+        contentHash,
+      ]);
       return rows[0] ? toKnowledgeDocument(rows[0]) : null;
     },
     deleteDocument: async (tenantId: string | null, id: string): Promise<boolean> => {
       if (!UUID_PATTERN.test(id)) return false;
-      const rows = await this.q(`DELETE FROM knowledge_documents WHERE id = $1 AND tenant_id IS NOT DISTINCT FROM $2 RETURNING id`, [id, tenantId]);
+      const rows = await this.q(`DELETE FROM knowledge_documents WHERE id = $1 AND tenant_id IS NOT DISTINCT FROM $2 RETURNING id`, [
+        id,
+        tenantId,
+      ]);
       return rows.length > 0;
     },
-    stageDocument: async (input: Omit<KnowledgeDocumentInput, 'chunks'>, text: string): Promise<{ document: KnowledgeDocument; created: boolean }> => {
+    stageDocument: async (
+      input: Omit<KnowledgeDocumentInput, 'chunks'>,
+      text: string,
+    ): Promise<{ document: KnowledgeDocument; created: boolean }> => {
       return this.db.transaction(async (tx) => {
         const inserted = await tx.query<Row>(
           `INSERT INTO knowledge_documents (id, tenant_id, title, kind, source, content_type, content_hash, size_bytes, chunk_count, chunks_indexed, embedding_model, status)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, 'ingesting')
            ON CONFLICT ON CONSTRAINT knowledge_documents_unique_content DO NOTHING RETURNING *`,
-          [input.id, input.tenantId, input.title, input.kind, input.source, input.contentType, input.contentHash, input.sizeBytes, input.embeddingModel ?? null],
+          [
+            input.id,
+            input.tenantId,
+            input.title,
+            input.kind,
+            input.source,
+            input.contentType,
+            input.contentHash,
+            input.sizeBytes,
+            input.embeddingModel ?? null,
+          ],
         );
         let document = inserted.rows[0];
         if (!document) {
@@ -400,11 +500,17 @@ export class SqlStore implements Store {
           );
           document = restaged.rows[0];
           if (!document) {
-            const existing = await tx.query<Row>(`SELECT * FROM knowledge_documents WHERE tenant_id IS NOT DISTINCT FROM $1 AND content_hash = $2`, [input.tenantId, input.contentHash]);
+            const existing = await tx.query<Row>(
+              `SELECT * FROM knowledge_documents WHERE tenant_id IS NOT DISTINCT FROM $1 AND content_hash = $2`,
+              [input.tenantId, input.contentHash],
+            );
             return { document: toKnowledgeDocument(existing.rows[0]!), created: false };
           }
         }
-        await tx.query(`INSERT INTO knowledge_staged_text (doc_id, text) VALUES ($1, $2) ON CONFLICT (doc_id) DO UPDATE SET text = EXCLUDED.text`, [document.id, text]);
+        await tx.query(
+          `INSERT INTO knowledge_staged_text (doc_id, text) VALUES ($1, $2) ON CONFLICT (doc_id) DO UPDATE SET text = EXCLUDED.text`,
+          [document.id, text],
+        );
         return { document: toKnowledgeDocument(document), created: true };
       });
     },
@@ -418,20 +524,33 @@ export class SqlStore implements Store {
     },
     setChunkCount: async (docId: string, chunkCount: number): Promise<boolean> => {
       if (!UUID_PATTERN.test(docId)) return false;
-      const rows = await this.q(`UPDATE knowledge_documents SET chunk_count = $2 WHERE id = $1 AND status = 'ingesting' RETURNING id`, [docId, chunkCount]);
+      const rows = await this.q(`UPDATE knowledge_documents SET chunk_count = $2 WHERE id = $1 AND status = 'ingesting' RETURNING id`, [
+        docId,
+        chunkCount,
+      ]);
       return rows.length > 0;
     },
     putChunks: async (docId: string, chunks: KnowledgeDocumentInput['chunks'], embeddingModel: string | null): Promise<boolean> => {
       if (!UUID_PATTERN.test(docId)) return false;
       return this.db.transaction(async (tx) => {
-        const doc = await tx.query<Row>(`SELECT tenant_id FROM knowledge_documents WHERE id = $1 AND status = 'ingesting' FOR UPDATE`, [docId]);
+        const doc = await tx.query<Row>(`SELECT tenant_id FROM knowledge_documents WHERE id = $1 AND status = 'ingesting' FOR UPDATE`, [
+          docId,
+        ]);
         if (!doc.rows[0]) return false;
         for (const chunk of chunks) {
           // Upsert by chunk id: a batch retried after a crash rewrites its rows instead of adding twice.
           await tx.query(
             `INSERT INTO knowledge_chunks (id, doc_id, tenant_id, idx, section, text, embedding) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
              ON CONFLICT (id) DO UPDATE SET section = EXCLUDED.section, text = EXCLUDED.text, embedding = EXCLUDED.embedding`,
-            [`${docId}#${chunk.index}`, docId, doc.rows[0].tenant_id ?? null, chunk.index, chunk.section, chunk.text, chunk.embedding ? JSON.stringify(chunk.embedding) : null],
+            [
+              `${docId}#${chunk.index}`,
+              docId,
+              doc.rows[0].tenant_id ?? null,
+              chunk.index,
+              chunk.section,
+              chunk.text,
+              chunk.embedding ? JSON.stringify(chunk.embedding) : null,
+            ],
           );
         }
         await tx.query(
@@ -487,7 +606,9 @@ export class SqlStore implements Store {
       }));
     },
     revision: async (): Promise<string> => {
-      const rows = await this.q(`SELECT count(*)::text AS n, coalesce(max(updated_at)::text, '') AS at, coalesce(sum(chunk_count), 0)::text AS c FROM knowledge_documents WHERE status = 'ready'`);
+      const rows = await this.q(
+        `SELECT count(*)::text AS n, coalesce(max(updated_at)::text, '') AS at, coalesce(sum(chunk_count), 0)::text AS c FROM knowledge_documents WHERE status = 'ready'`,
+      );
       return `${String(rows[0]?.n)}:${String(rows[0]?.c)}:${String(rows[0]?.at)}`;
     },
   };
@@ -509,7 +630,8 @@ export class SqlStore implements Store {
       const rows = await this.q(`SELECT * FROM ssh_credentials WHERE tenant_id = $1 AND name = $2`, [tenantId, name]);
       return rows[0] ? toCredential(rows[0]) : null;
     },
-    list: async (tenantId: string): Promise<StoredCredential[]> => (await this.q(`SELECT * FROM ssh_credentials WHERE tenant_id = $1 ORDER BY name`, [tenantId])).map(toCredential),
+    list: async (tenantId: string): Promise<StoredCredential[]> =>
+      (await this.q(`SELECT * FROM ssh_credentials WHERE tenant_id = $1 ORDER BY name`, [tenantId])).map(toCredential),
     delete: async (tenantId: string, name: string): Promise<boolean> =>
       (await this.q(`DELETE FROM ssh_credentials WHERE tenant_id = $1 AND name = $2 RETURNING name`, [tenantId, name])).length > 0,
   };
@@ -520,30 +642,46 @@ export class SqlStore implements Store {
         `INSERT INTO ssh_host_keys (tenant_id, host, port, key_type, fingerprint) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, host, port) DO NOTHING`,
         [input.tenantId, input.host, input.port, input.keyType, input.fingerprint],
       );
-      const rows = await this.q(`SELECT * FROM ssh_host_keys WHERE tenant_id = $1 AND host = $2 AND port = $3`, [input.tenantId, input.host, input.port]);
+      const rows = await this.q(`SELECT * FROM ssh_host_keys WHERE tenant_id = $1 AND host = $2 AND port = $3`, [
+        input.tenantId,
+        input.host,
+        input.port,
+      ]);
       return toHostKey(rows[0]!);
     },
     get: async (tenantId: string, host: string, port: number): Promise<HostKeyRecord | null> => {
       const rows = await this.q(`SELECT * FROM ssh_host_keys WHERE tenant_id = $1 AND host = $2 AND port = $3`, [tenantId, host, port]);
       return rows[0] ? toHostKey(rows[0]) : null;
     },
-    list: async (tenantId: string): Promise<HostKeyRecord[]> => (await this.q(`SELECT * FROM ssh_host_keys WHERE tenant_id = $1 ORDER BY host, port`, [tenantId])).map(toHostKey),
+    list: async (tenantId: string): Promise<HostKeyRecord[]> =>
+      (await this.q(`SELECT * FROM ssh_host_keys WHERE tenant_id = $1 ORDER BY host, port`, [tenantId])).map(toHostKey),
     forget: async (tenantId: string, host: string, port: number): Promise<boolean> =>
-      (await this.q(`DELETE FROM ssh_host_keys WHERE tenant_id = $1 AND host = $2 AND port = $3 RETURNING host`, [tenantId, host, port])).length > 0,
+      (await this.q(`DELETE FROM ssh_host_keys WHERE tenant_id = $1 AND host = $2 AND port = $3 RETURNING host`, [tenantId, host, port]))
+        .length > 0,
   };
 
   leases = {
-    acquire: async (input: { tenantId: string; host: string; holder: string; ttlMs: number; maxPerTenant: number }): Promise<LeaseOutcome> => {
+    acquire: async (input: {
+      tenantId: string;
+      host: string;
+      holder: string;
+      ttlMs: number;
+      maxPerTenant: number;
+    }): Promise<LeaseOutcome> => {
       return this.db.transaction(async (tx) => {
         // One tenant's lease decisions are serialised, so the cap cannot be overrun by a race.
         await tx.query(`SELECT pg_advisory_xact_lock(hashtext('infraai-leases:' || $1))`, [input.tenantId]);
         await tx.query(`DELETE FROM remediation_leases WHERE tenant_id = $1 AND expires_at < now()`, [input.tenantId]);
-        const current = await tx.query<Row>(`SELECT holder FROM remediation_leases WHERE tenant_id = $1 AND host = $2`, [input.tenantId, input.host]);
+        const current = await tx.query<Row>(`SELECT holder FROM remediation_leases WHERE tenant_id = $1 AND host = $2`, [
+          input.tenantId,
+          input.host,
+        ]);
         const holder = current.rows[0] ? String(current.rows[0].holder) : null;
         if (holder && holder !== input.holder) return { acquired: false as const, reason: 'host-busy' as const, holder };
         if (!holder) {
           const count = await tx.query<Row>(`SELECT count(*)::int AS n FROM remediation_leases WHERE tenant_id = $1`, [input.tenantId]);
-          if (Number(count.rows[0]?.n ?? 0) >= input.maxPerTenant) return { acquired: false as const, reason: 'tenant-cap' as const, holder: null };
+          if (Number(count.rows[0]?.n ?? 0) >= input.maxPerTenant)
+            return { acquired: false as const, reason: 'tenant-cap' as const, holder: null };
         }
         const rows = await tx.query<Row>(
           `INSERT INTO remediation_leases (tenant_id, host, holder, expires_at) VALUES ($1, $2, $3, now() + ($4::int * interval '1 millisecond'))
@@ -555,9 +693,19 @@ export class SqlStore implements Store {
       });
     },
     release: async (tenantId: string, host: string, holder: string): Promise<boolean> =>
-      (await this.q(`DELETE FROM remediation_leases WHERE tenant_id = $1 AND host = $2 AND holder = $3 RETURNING host`, [tenantId, host, holder])).length > 0,
+      (
+        await this.q(`DELETE FROM remediation_leases WHERE tenant_id = $1 AND host = $2 AND holder = $3 RETURNING host`, [
+          tenantId,
+          host,
+          holder,
+        ])
+      ).length > 0,
     list: async (tenantId: string) =>
-      (await this.q(`SELECT host, holder, expires_at FROM remediation_leases WHERE tenant_id = $1 AND expires_at >= now() ORDER BY host`, [tenantId])).map((r) => ({
+      (
+        await this.q(`SELECT host, holder, expires_at FROM remediation_leases WHERE tenant_id = $1 AND expires_at >= now() ORDER BY host`, [
+          tenantId,
+        ])
+      ).map((r) => ({
         host: String(r.host),
         holder: String(r.holder),
         expiresAt: new Date(String(r.expires_at)).toISOString(),

@@ -1,12 +1,4 @@
-import type {
-  CmdbItem,
-  Environment,
-  Incident,
-  IncidentResult,
-  IncidentStatus,
-  JobLog,
-  Severity,
-} from '../../core/incident.js';
+import type { CmdbItem, Environment, Incident, IncidentResult, IncidentStatus, JobLog, Severity } from '../../core/incident.js';
 
 /** The store port: every table the product keeps, always scoped by tenant. */
 export interface Store {
@@ -314,7 +306,10 @@ export interface JobLogRepository {
 /** A unique constraint was hit, e.g. a second CMDB item with the same tagId. */
 export class DuplicateKeyError extends Error {
   override readonly name = 'DuplicateKeyError';
-  constructor(readonly entity: string, readonly key: string) {
+  constructor(
+    readonly entity: string,
+    readonly key: string,
+  ) {
     super(`${entity} '${key}' already exists`);
   }
 }

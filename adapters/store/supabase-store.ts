@@ -1,7 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { createClient, type PostgrestError, type SupabaseClient } from '@supabase/supabase-js';
 import { TERMINAL_INCIDENT_STATUSES, type CmdbItem, type Incident, type IncidentResult, type JobLog } from '../../core/incident.js';
-import { decodeCursor, embeddingOf, encodeCursor, str, toApiKey, toCmdbItem, toCredential, toHostKey, toIncident, toJobLog, toKnowledgeDocument, toResult, toTenant, UUID_PATTERN, type Row } from './rows.js';
+import {
+  decodeCursor,
+  embeddingOf,
+  encodeCursor,
+  str,
+  toApiKey,
+  toCmdbItem,
+  toCredential,
+  toHostKey,
+  toIncident,
+  toJobLog,
+  toKnowledgeDocument,
+  toResult,
+  toTenant,
+  UUID_PATTERN,
+  type Row,
+} from './rows.js';
 import {
   DuplicateKeyError,
   InvalidCursorError,
@@ -76,7 +92,11 @@ export class SupabaseStore implements Store {
 
   tenants = {
     ensure: async (slug: string, name?: string): Promise<Tenant> => {
-      check(await this.db.from('tenants').upsert({ id: randomUUID(), slug, name: name ?? slug }, { onConflict: 'slug', ignoreDuplicates: true }));
+      check(
+        await this.db
+          .from('tenants')
+          .upsert({ id: randomUUID(), slug, name: name ?? slug }, { onConflict: 'slug', ignoreDuplicates: true }),
+      );
       const rows = check(await this.db.from('tenants').select('*').eq('slug', slug).limit(1));
       return toTenant(rows[0]!);
     },
@@ -97,7 +117,14 @@ export class SupabaseStore implements Store {
       const existing = check(await this.db.from('api_keys').select('id').eq('prefix', input.prefix).limit(1));
       const rows = existing[0]
         ? check(await this.db.from('api_keys').update(fields).eq('id', existing[0].id).select('*'))
-        : check(await this.db.from('api_keys').insert({ id: randomUUID(), prefix: input.prefix, ...fields }).select('*'), 'API key', input.prefix);
+        : check(
+            await this.db
+              .from('api_keys')
+              .insert({ id: randomUUID(), prefix: input.prefix, ...fields })
+              .select('*'),
+            'API key',
+            input.prefix,
+          );
       return toApiKey(rows[0]!);
     },
     findByPrefix: async (prefix: string): Promise<ApiKeyRecord | null> => {
@@ -106,12 +133,24 @@ export class SupabaseStore implements Store {
     },
     touch: async (id: string): Promise<void> => {
       const cutoff = new Date(Date.now() - 60_000).toISOString();
-      check(await this.db.from('api_keys').update({ last_used_at: new Date().toISOString() }).eq('id', id).or(`last_used_at.is.null,last_used_at.lt.${cutoff}`));
+      check(
+        await this.db
+          .from('api_keys')
+          .update({ last_used_at: new Date().toISOString() })
+          .eq('id', id)
+          .or(`last_used_at.is.null,last_used_at.lt.${cutoff}`),
+      );
     },
     revoke: async (tenantId: string, id: string): Promise<boolean> => {
       if (!UUID_PATTERN.test(id)) return false;
       const rows = check(
-        await this.db.from('api_keys').update({ revoked_at: new Date().toISOString() }).eq('tenant_id', tenantId).eq('id', id).is('revoked_at', null).select('id'),
+        await this.db
+          .from('api_keys')
+          .update({ revoked_at: new Date().toISOString() })
+          .eq('tenant_id', tenantId)
+          .eq('id', id)
+          .is('revoked_at', null)
+          .select('id'),
       );
       return rows.length > 0;
     },
@@ -124,7 +163,10 @@ export class SupabaseStore implements Store {
   cmdb = {
     create: async (tenantId: string, item: CmdbItemInput): Promise<CmdbItem> => {
       const rows = check(
-        await this.db.from('cmdb_items').insert({ tenant_id: tenantId, tag_id: item.tagId, ...cmdbRow(item) }).select('*'),
+        await this.db
+          .from('cmdb_items')
+          .insert({ tenant_id: tenantId, tag_id: item.tagId, ...cmdbRow(item) })
+          .select('*'),
         'CMDB item',
         item.tagId,
       );
@@ -135,7 +177,9 @@ export class SupabaseStore implements Store {
       return rows[0] ? toCmdbItem(rows[0]) : null;
     },
     getByInstanceId: async (tenantId: string, instanceId: string): Promise<CmdbItem | null> => {
-      const rows = check(await this.db.from('cmdb_items').select('*').eq('tenant_id', tenantId).eq('instance_id', instanceId).order('tag_id').limit(1));
+      const rows = check(
+        await this.db.from('cmdb_items').select('*').eq('tenant_id', tenantId).eq('instance_id', instanceId).order('tag_id').limit(1),
+      );
       return rows[0] ? toCmdbItem(rows[0]) : null;
     },
     list: async (tenantId: string, filter: CmdbFilter, page: PageRequest): Promise<Page<CmdbItem>> => {
@@ -157,7 +201,12 @@ export class SupabaseStore implements Store {
     },
     replace: async (tenantId: string, tagId: string, item: Omit<CmdbItemInput, 'tagId'>): Promise<CmdbItem | null> => {
       const rows = check(
-        await this.db.from('cmdb_items').update({ ...cmdbRow(item), updated_at: new Date().toISOString() }).eq('tenant_id', tenantId).eq('tag_id', tagId).select('*'),
+        await this.db
+          .from('cmdb_items')
+          .update({ ...cmdbRow(item), updated_at: new Date().toISOString() })
+          .eq('tenant_id', tenantId)
+          .eq('tag_id', tagId)
+          .select('*'),
       );
       return rows[0] ? toCmdbItem(rows[0]) : null;
     },
@@ -191,7 +240,9 @@ export class SupabaseStore implements Store {
         await this.db.from('incidents').upsert(row, { onConflict: 'tenant_id,idempotency_key', ignoreDuplicates: true }).select('*'),
       );
       if (inserted[0]) return { incident: toIncident(inserted[0]), created: true };
-      const rows = check(await this.db.from('incidents').select('*').eq('tenant_id', tenantId).eq('idempotency_key', row.idempotency_key).limit(1));
+      const rows = check(
+        await this.db.from('incidents').select('*').eq('tenant_id', tenantId).eq('idempotency_key', row.idempotency_key).limit(1),
+      );
       return { incident: toIncident(rows[0]!), created: false };
     },
     get: async (tenantId: string, id: string): Promise<Incident | null> => {
@@ -244,7 +295,8 @@ export class SupabaseStore implements Store {
 
   results = {
     write: async (tenantId: string, input: ResultInput): Promise<IncidentResult> => {
-      if (!(await this.incidents.get(tenantId, input.incidentId))) throw new Error(`incident ${input.incidentId} does not exist for this tenant`);
+      if (!(await this.incidents.get(tenantId, input.incidentId)))
+        throw new Error(`incident ${input.incidentId} does not exist for this tenant`);
       const row = {
         id: randomUUID(),
         tenant_id: tenantId,
@@ -255,13 +307,26 @@ export class SupabaseStore implements Store {
         details: input.details,
       };
       check(await this.db.from('results').upsert(row, { onConflict: 'tenant_id,idempotency_key', ignoreDuplicates: true }));
-      const rows = check(await this.db.from('results').select('*, incidents(number)').eq('tenant_id', tenantId).eq('idempotency_key', input.idempotencyKey).limit(1));
+      const rows = check(
+        await this.db
+          .from('results')
+          .select('*, incidents(number)')
+          .eq('tenant_id', tenantId)
+          .eq('idempotency_key', input.idempotencyKey)
+          .limit(1),
+      );
       return toResult(rows[0]!);
     },
     listForIncident: async (tenantId: string, incidentId: string): Promise<IncidentResult[]> => {
       if (!UUID_PATTERN.test(incidentId)) return [];
       const rows = check(
-        await this.db.from('results').select('*, incidents(number)').eq('tenant_id', tenantId).eq('incident_id', incidentId).order('created_at').order('id'),
+        await this.db
+          .from('results')
+          .select('*, incidents(number)')
+          .eq('tenant_id', tenantId)
+          .eq('incident_id', incidentId)
+          .order('created_at')
+          .order('id'),
       );
       return rows.map(toResult);
     },
@@ -279,14 +344,20 @@ export class SupabaseStore implements Store {
         status: input.status,
         detail: input.detail,
       };
-      const inserted = check(await this.db.from('job_logs').upsert(row, { onConflict: 'tenant_id,idempotency_key', ignoreDuplicates: true }).select('*'));
+      const inserted = check(
+        await this.db.from('job_logs').upsert(row, { onConflict: 'tenant_id,idempotency_key', ignoreDuplicates: true }).select('*'),
+      );
       if (inserted[0]) return { log: toJobLog(inserted[0]), created: true };
-      const rows = check(await this.db.from('job_logs').select('*').eq('tenant_id', tenantId).eq('idempotency_key', input.idempotencyKey).limit(1));
+      const rows = check(
+        await this.db.from('job_logs').select('*').eq('tenant_id', tenantId).eq('idempotency_key', input.idempotencyKey).limit(1),
+      );
       return { log: toJobLog(rows[0]!), created: false };
     },
     listForIncident: async (tenantId: string, incidentId: string): Promise<JobLog[]> => {
       if (!UUID_PATTERN.test(incidentId)) return [];
-      const rows = check(await this.db.from('job_logs').select('*').eq('tenant_id', tenantId).eq('incident_id', incidentId).order('created_at').order('id'));
+      const rows = check(
+        await this.db.from('job_logs').select('*').eq('tenant_id', tenantId).eq('incident_id', incidentId).order('created_at').order('id'),
+      );
       return rows.map(toJobLog);
     },
   };
@@ -311,7 +382,15 @@ export class SupabaseStore implements Store {
         embedding_model: input.embeddingModel ?? null,
       };
       const inserted = check(await this.db.from('knowledge_documents').insert(row).select('*'), 'knowledge document', input.contentHash);
-      const chunks = input.chunks.map((c) => ({ id: `${input.id}#${c.index}`, doc_id: input.id, tenant_id: input.tenantId, idx: c.index, section: c.section, text: c.text, embedding: c.embedding ?? null }));
+      const chunks = input.chunks.map((c) => ({
+        id: `${input.id}#${c.index}`,
+        doc_id: input.id,
+        tenant_id: input.tenantId,
+        idx: c.index,
+        section: c.section,
+        text: c.text,
+        embedding: c.embedding ?? null,
+      }));
       // PostgREST has no multi-request transaction: on a chunk failure the document row is removed again.
       for (let i = 0; i < chunks.length; i += 500) {
         const result = await this.db.from('knowledge_chunks').insert(chunks.slice(i, i + 500));
@@ -345,7 +424,10 @@ export class SupabaseStore implements Store {
       const rows = check(await (tenantId === null ? query.is('tenant_id', null) : query.eq('tenant_id', tenantId)).select('id'));
       return rows.length > 0;
     },
-    stageDocument: async (input: Omit<KnowledgeDocumentInput, 'chunks'>, text: string): Promise<{ document: KnowledgeDocument; created: boolean }> => {
+    stageDocument: async (
+      input: Omit<KnowledgeDocumentInput, 'chunks'>,
+      text: string,
+    ): Promise<{ document: KnowledgeDocument; created: boolean }> => {
       const scoped = (query: ReturnType<ReturnType<SupabaseClient['from']>['select']>) =>
         input.tenantId === null ? query.is('tenant_id', null) : query.eq('tenant_id', input.tenantId);
       const existing = check(await scoped(this.db.from('knowledge_documents').select('*')).eq('content_hash', input.contentHash).limit(1));
@@ -356,7 +438,15 @@ export class SupabaseStore implements Store {
         document = check(
           await this.db
             .from('knowledge_documents')
-            .update({ status: 'ingesting', error: null, chunk_count: 0, chunks_indexed: 0, title: input.title, source: input.source, updated_at: new Date().toISOString() })
+            .update({
+              status: 'ingesting',
+              error: null,
+              chunk_count: 0,
+              chunks_indexed: 0,
+              title: input.title,
+              source: input.source,
+              updated_at: new Date().toISOString(),
+            })
             .eq('id', document.id)
             .eq('status', 'failed')
             .select('*'),
@@ -395,18 +485,40 @@ export class SupabaseStore implements Store {
     },
     setChunkCount: async (docId: string, chunkCount: number): Promise<boolean> => {
       if (!UUID_PATTERN.test(docId)) return false;
-      const rows = check(await this.db.from('knowledge_documents').update({ chunk_count: chunkCount }).eq('id', docId).eq('status', 'ingesting').select('id'));
+      const rows = check(
+        await this.db
+          .from('knowledge_documents')
+          .update({ chunk_count: chunkCount })
+          .eq('id', docId)
+          .eq('status', 'ingesting')
+          .select('id'),
+      );
       return rows.length > 0;
     },
     putChunks: async (docId: string, chunks: KnowledgeDocumentInput['chunks'], embeddingModel: string | null): Promise<boolean> => {
       if (!UUID_PATTERN.test(docId)) return false;
       const doc = check(await this.db.from('knowledge_documents').select('tenant_id').eq('id', docId).eq('status', 'ingesting').limit(1));
       if (!doc[0]) return false;
-      const rows = chunks.map((c) => ({ id: `${docId}#${c.index}`, doc_id: docId, tenant_id: doc[0]!.tenant_id ?? null, idx: c.index, section: c.section, text: c.text, embedding: c.embedding ?? null }));
+      const rows = chunks.map((c) => ({
+        id: `${docId}#${c.index}`,
+        doc_id: docId,
+        tenant_id: doc[0]!.tenant_id ?? null,
+        idx: c.index,
+        section: c.section,
+        text: c.text,
+        embedding: c.embedding ?? null,
+      }));
       // Upsert by chunk id: a batch retried after a crash rewrites its rows instead of adding twice.
-      for (let i = 0; i < rows.length; i += 500) check(await this.db.from('knowledge_chunks').upsert(rows.slice(i, i + 500), { onConflict: 'id' }));
+      for (let i = 0; i < rows.length; i += 500)
+        check(await this.db.from('knowledge_chunks').upsert(rows.slice(i, i + 500), { onConflict: 'id' }));
       const counted = await this.db.from('knowledge_chunks').select('id', { count: 'exact', head: true }).eq('doc_id', docId);
-      check(await this.db.from('knowledge_documents').update({ chunks_indexed: counted.count ?? 0, ...(embeddingModel ? { embedding_model: embeddingModel } : {}) }).eq('id', docId).select('id'));
+      check(
+        await this.db
+          .from('knowledge_documents')
+          .update({ chunks_indexed: counted.count ?? 0, ...(embeddingModel ? { embedding_model: embeddingModel } : {}) })
+          .eq('id', docId)
+          .select('id'),
+      );
       return true;
     },
     completeDocument: async (docId: string): Promise<KnowledgeDocument | null> => {
@@ -466,21 +578,36 @@ export class SupabaseStore implements Store {
     },
     revision: async (): Promise<string> => {
       const count = await this.db.from('knowledge_documents').select('id', { count: 'exact', head: true }).eq('status', 'ready');
-      const latest = check(await this.db.from('knowledge_documents').select('updated_at').eq('status', 'ready').order('updated_at', { ascending: false }).limit(1));
+      const latest = check(
+        await this.db
+          .from('knowledge_documents')
+          .select('updated_at')
+          .eq('status', 'ready')
+          .order('updated_at', { ascending: false })
+          .limit(1),
+      );
       return `${count.count ?? 0}:${String(latest[0]?.updated_at ?? '')}`;
     },
   };
 
   credentials = {
     insert: async (input: Omit<StoredCredential, 'createdAt'>): Promise<StoredCredential> => {
-      const row = { tenant_id: input.tenantId, name: input.name, username: input.username, key_type: input.keyType, fingerprint: input.fingerprint, ciphertext: input.ciphertext };
+      const row = {
+        tenant_id: input.tenantId,
+        name: input.name,
+        username: input.username,
+        key_type: input.keyType,
+        fingerprint: input.fingerprint,
+        ciphertext: input.ciphertext,
+      };
       return toCredential(check(await this.db.from('ssh_credentials').insert(row).select('*'), 'SSH credential', input.name)[0]!);
     },
     get: async (tenantId: string, name: string): Promise<StoredCredential | null> => {
       const rows = check(await this.db.from('ssh_credentials').select('*').eq('tenant_id', tenantId).eq('name', name).limit(1));
       return rows[0] ? toCredential(rows[0]) : null;
     },
-    list: async (tenantId: string): Promise<StoredCredential[]> => check(await this.db.from('ssh_credentials').select('*').eq('tenant_id', tenantId).order('name')).map(toCredential),
+    list: async (tenantId: string): Promise<StoredCredential[]> =>
+      check(await this.db.from('ssh_credentials').select('*').eq('tenant_id', tenantId).order('name')).map(toCredential),
     delete: async (tenantId: string, name: string): Promise<boolean> =>
       check(await this.db.from('ssh_credentials').delete().eq('tenant_id', tenantId).eq('name', name).select('name')).length > 0,
   };
@@ -488,27 +615,55 @@ export class SupabaseStore implements Store {
   // PostgREST has no transactions: the primary key makes the host lease exclusive, but the per-tenant
   // cap is checked before the insert and can be overrun by one under a race (documented limitation).
   leases = {
-    acquire: async (input: { tenantId: string; host: string; holder: string; ttlMs: number; maxPerTenant: number }): Promise<LeaseOutcome> => {
+    acquire: async (input: {
+      tenantId: string;
+      host: string;
+      holder: string;
+      ttlMs: number;
+      maxPerTenant: number;
+    }): Promise<LeaseOutcome> => {
       const now = new Date();
       await this.db.from('remediation_leases').delete().eq('tenant_id', input.tenantId).lt('expires_at', now.toISOString());
       const expiresAt = new Date(now.getTime() + input.ttlMs).toISOString();
-      const current = check(await this.db.from('remediation_leases').select('holder').eq('tenant_id', input.tenantId).eq('host', input.host).limit(1));
-      if (current[0] && current[0].holder !== input.holder) return { acquired: false, reason: 'host-busy', holder: String(current[0].holder) };
+      const current = check(
+        await this.db.from('remediation_leases').select('holder').eq('tenant_id', input.tenantId).eq('host', input.host).limit(1),
+      );
+      if (current[0] && current[0].holder !== input.holder)
+        return { acquired: false, reason: 'host-busy', holder: String(current[0].holder) };
       if (current[0]) {
-        check(await this.db.from('remediation_leases').update({ expires_at: expiresAt }).eq('tenant_id', input.tenantId).eq('host', input.host).eq('holder', input.holder).select('host'));
+        check(
+          await this.db
+            .from('remediation_leases')
+            .update({ expires_at: expiresAt })
+            .eq('tenant_id', input.tenantId)
+            .eq('host', input.host)
+            .eq('holder', input.holder)
+            .select('host'),
+        );
         return { acquired: true, expiresAt };
       }
       const count = await this.db.from('remediation_leases').select('host', { count: 'exact', head: true }).eq('tenant_id', input.tenantId);
       if ((count.count ?? 0) >= input.maxPerTenant) return { acquired: false, reason: 'tenant-cap', holder: null };
-      const inserted = await this.db.from('remediation_leases').insert({ tenant_id: input.tenantId, host: input.host, holder: input.holder, expires_at: expiresAt });
+      const inserted = await this.db
+        .from('remediation_leases')
+        .insert({ tenant_id: input.tenantId, host: input.host, holder: input.holder, expires_at: expiresAt });
       if (inserted.error?.code === '23505') return { acquired: false, reason: 'host-busy', holder: null };
       check(inserted);
       return { acquired: true, expiresAt };
     },
     release: async (tenantId: string, host: string, holder: string): Promise<boolean> =>
-      check(await this.db.from('remediation_leases').delete().eq('tenant_id', tenantId).eq('host', host).eq('holder', holder).select('host')).length > 0,
+      check(
+        await this.db.from('remediation_leases').delete().eq('tenant_id', tenantId).eq('host', host).eq('holder', holder).select('host'),
+      ).length > 0,
     list: async (tenantId: string) =>
-      check(await this.db.from('remediation_leases').select('host, holder, expires_at').eq('tenant_id', tenantId).gte('expires_at', new Date().toISOString()).order('host')).map((r) => ({
+      check(
+        await this.db
+          .from('remediation_leases')
+          .select('host, holder, expires_at')
+          .eq('tenant_id', tenantId)
+          .gte('expires_at', new Date().toISOString())
+          .order('host'),
+      ).map((r) => ({
         host: String(r.host),
         holder: String(r.holder),
         expiresAt: new Date(String(r.expires_at)).toISOString(),
@@ -517,19 +672,37 @@ export class SupabaseStore implements Store {
 
   hostKeys = {
     trustOnFirstUse: async (input: Omit<HostKeyRecord, 'firstSeenAt'>): Promise<HostKeyRecord> => {
-      const row = { tenant_id: input.tenantId, host: input.host, port: input.port, key_type: input.keyType, fingerprint: input.fingerprint };
+      const row = {
+        tenant_id: input.tenantId,
+        host: input.host,
+        port: input.port,
+        key_type: input.keyType,
+        fingerprint: input.fingerprint,
+      };
       // ignoreDuplicates: the first key recorded wins, a concurrent second writer changes nothing.
       check(await this.db.from('ssh_host_keys').upsert(row, { onConflict: 'tenant_id,host,port', ignoreDuplicates: true }));
-      const rows = check(await this.db.from('ssh_host_keys').select('*').eq('tenant_id', input.tenantId).eq('host', input.host).eq('port', input.port).limit(1));
+      const rows = check(
+        await this.db
+          .from('ssh_host_keys')
+          .select('*')
+          .eq('tenant_id', input.tenantId)
+          .eq('host', input.host)
+          .eq('port', input.port)
+          .limit(1),
+      );
       return toHostKey(rows[0]!);
     },
     get: async (tenantId: string, host: string, port: number): Promise<HostKeyRecord | null> => {
-      const rows = check(await this.db.from('ssh_host_keys').select('*').eq('tenant_id', tenantId).eq('host', host).eq('port', port).limit(1));
+      const rows = check(
+        await this.db.from('ssh_host_keys').select('*').eq('tenant_id', tenantId).eq('host', host).eq('port', port).limit(1),
+      );
       return rows[0] ? toHostKey(rows[0]) : null;
     },
-    list: async (tenantId: string): Promise<HostKeyRecord[]> => check(await this.db.from('ssh_host_keys').select('*').eq('tenant_id', tenantId).order('host').order('port')).map(toHostKey),
+    list: async (tenantId: string): Promise<HostKeyRecord[]> =>
+      check(await this.db.from('ssh_host_keys').select('*').eq('tenant_id', tenantId).order('host').order('port')).map(toHostKey),
     forget: async (tenantId: string, host: string, port: number): Promise<boolean> =>
-      check(await this.db.from('ssh_host_keys').delete().eq('tenant_id', tenantId).eq('host', host).eq('port', port).select('host')).length > 0,
+      check(await this.db.from('ssh_host_keys').delete().eq('tenant_id', tenantId).eq('host', host).eq('port', port).select('host'))
+        .length > 0,
   };
 }
 

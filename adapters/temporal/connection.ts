@@ -31,7 +31,9 @@ export function buildConnectionOptions(
   };
   const tlsConfig = target.tls;
   if (Boolean(tlsConfig?.clientCertPath) !== Boolean(tlsConfig?.clientKeyPath)) {
-    throw new Error('Temporal mTLS needs both a client certificate and a client key (TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH)');
+    throw new Error(
+      'Temporal mTLS needs both a client certificate and a client key (TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH)',
+    );
   }
   let tls: TLSConfig | undefined;
   if (tlsConfig || target.apiKey) {

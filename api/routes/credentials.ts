@@ -28,8 +28,17 @@ const CredentialCreateSchema = z
       .string()
       .regex(/^[a-z_][a-z0-9_.-]{0,31}\$?$/i, 'a POSIX user name')
       .openapi({ description: 'Login used unless the CMDB item names its own sshUser', example: 'ops' }),
-    privateKey: z.string().min(64).max(16_384).openapi({ description: 'OpenSSH, PEM or PKCS#8 private key. Stored encrypted; never returned.' }),
-    passphrase: z.string().min(1).max(1024).optional().openapi({ description: 'Passphrase of an encrypted key. Stored encrypted; never returned.' }),
+    privateKey: z
+      .string()
+      .min(64)
+      .max(16_384)
+      .openapi({ description: 'OpenSSH, PEM or PKCS#8 private key. Stored encrypted; never returned.' }),
+    passphrase: z
+      .string()
+      .min(1)
+      .max(1024)
+      .optional()
+      .openapi({ description: 'Passphrase of an encrypted key. Stored encrypted; never returned.' }),
   })
   .strict()
   .openapi('SshCredentialCreate');
@@ -38,7 +47,12 @@ const HostKeySchema = z
   .object({ host: z.string(), port: z.number().int(), keyType: z.string(), fingerprint: z.string(), firstSeenAt: z.string() })
   .openapi('TrustedHostKey');
 
-const NameParam = z.object({ name: z.string().max(100).openapi({ param: { name: 'name', in: 'path' } }) });
+const NameParam = z.object({
+  name: z
+    .string()
+    .max(100)
+    .openapi({ param: { name: 'name', in: 'path' } }),
+});
 
 const toResponse = (credential: SshCredentialInfo) => ({ ...credential });
 
@@ -64,9 +78,12 @@ export function credentialRoutes(store: Store, vault: CredentialVault) {
         return c.json(toResponse(stored), 201);
       } catch (err) {
         if (err instanceof InvalidPrivateKeyError) {
-          throw new ProblemError(422, 'validation-error', 'The request body is not valid.', [{ path: 'privateKey', message: err.message, code: 'invalid_key' }]);
+          throw new ProblemError(422, 'validation-error', 'The request body is not valid.', [
+            { path: 'privateKey', message: err.message, code: 'invalid_key' },
+          ]);
         }
-        if (err instanceof DuplicateKeyError) throw conflict(`A credential named '${body.name}' already exists; delete it first to replace it.`);
+        if (err instanceof DuplicateKeyError)
+          throw conflict(`A credential named '${body.name}' already exists; delete it first to replace it.`);
         throw err;
       }
     },
@@ -112,7 +129,10 @@ export function credentialRoutes(store: Store, vault: CredentialVault) {
     }),
     async (c) => {
       const items = await store.hostKeys.list(c.get('principal').tenantId);
-      return c.json({ items: items.map(({ host, port, keyType, fingerprint, firstSeenAt }) => ({ host, port, keyType, fingerprint, firstSeenAt })) }, 200);
+      return c.json(
+        { items: items.map(({ host, port, keyType, fingerprint, firstSeenAt }) => ({ host, port, keyType, fingerprint, firstSeenAt })) },
+        200,
+      );
     },
   );
 
@@ -124,7 +144,12 @@ export function credentialRoutes(store: Store, vault: CredentialVault) {
       security: SECURITY,
       summary: 'Forget a trusted host key after a legitimate key change (admin); the next connection trusts the new key',
       request: {
-        params: z.object({ host: z.string().max(255).openapi({ param: { name: 'host', in: 'path' } }) }),
+        params: z.object({
+          host: z
+            .string()
+            .max(255)
+            .openapi({ param: { name: 'host', in: 'path' } }),
+        }),
         query: z.object({ port: z.coerce.number().int().min(1).max(65535).default(22) }).strict(),
       },
       responses: { 204: { description: 'Forgotten' }, ...problemResponses(401, 403, 404, 422) },

@@ -27,7 +27,9 @@ const DiagnosisSchema = z
   .object({
     category: z.string(),
     rootCause: z.string(),
-    fixCommands: z.array(z.object({ command: z.string().nullable(), risk: z.enum(['low', 'high']), description: z.string(), unresolved: z.array(z.string()) })),
+    fixCommands: z.array(
+      z.object({ command: z.string().nullable(), risk: z.enum(['low', 'high']), description: z.string(), unresolved: z.array(z.string()) }),
+    ),
     diagnosticCommands: z.array(z.object({ command: z.string().nullable(), description: z.string(), unresolved: z.array(z.string()) })),
     prevention: z.array(z.string()),
     runbooks: z.array(z.object({ id: z.string(), title: z.string(), score: z.number(), source: z.enum(['patterns', 'knowledge']) })),
@@ -36,7 +38,10 @@ const DiagnosisSchema = z
     escalate: z.boolean(),
     parameters: z.record(z.string(), z.string()),
     target: z.object({ tagId: z.string(), hostname: z.string() }).nullable(),
-    findings: z.array(z.object({ finding: z.string(), diagnostic: z.string(), evidence: z.string() })).optional().openapi({ description: 'What the runbook rules established from the host output' }),
+    findings: z
+      .array(z.object({ finding: z.string(), diagnostic: z.string(), evidence: z.string() }))
+      .optional()
+      .openapi({ description: 'What the runbook rules established from the host output' }),
     facts: z
       .object({
         kubernetes: z.unknown().nullable(),
@@ -47,7 +52,15 @@ const DiagnosisSchema = z
             runbookId: z.string().nullable(),
             hostKeyFingerprint: z.string(),
             commands: z.array(
-              z.object({ id: z.string(), command: z.string(), exitCode: z.number().int().nullable(), output: z.string(), truncated: z.boolean(), timedOut: z.boolean(), durationMs: z.number() }),
+              z.object({
+                id: z.string(),
+                command: z.string(),
+                exitCode: z.number().int().nullable(),
+                output: z.string(),
+                truncated: z.boolean(),
+                timedOut: z.boolean(),
+                durationMs: z.number(),
+              }),
             ),
           })
           .nullable()
@@ -66,7 +79,13 @@ const SuggestSchema = z
   .openapi('SuggestRunbookRequest');
 
 /** Reference 003's endpoints: diagnose an error, suggest runbooks, cluster health. */
-export function diagnosisRoutes(deps: { store: Store; knowledge: KnowledgeBase; runbooks: readonly Runbook[]; diagnosis: DiagnosisGateway; kubernetes: KubernetesCluster | null }) {
+export function diagnosisRoutes(deps: {
+  store: Store;
+  knowledge: KnowledgeBase;
+  runbooks: readonly Runbook[];
+  diagnosis: DiagnosisGateway;
+  kubernetes: KubernetesCluster | null;
+}) {
   const app = createRouter();
 
   app.openapi(
@@ -102,7 +121,17 @@ export function diagnosisRoutes(deps: { store: Store; knowledge: KnowledgeBase; 
       request: { body: jsonBody(SuggestSchema) },
       responses: {
         200: jsonResponse(
-          z.object({ items: z.array(z.object({ id: z.string(), title: z.string(), score: z.number(), source: z.enum(['patterns', 'knowledge']), excerpt: z.string().nullable() })) }),
+          z.object({
+            items: z.array(
+              z.object({
+                id: z.string(),
+                title: z.string(),
+                score: z.number(),
+                source: z.enum(['patterns', 'knowledge']),
+                excerpt: z.string().nullable(),
+              }),
+            ),
+          }),
           'Runbooks, best first',
         ),
         ...problemResponses(400, 401, 415, 422),
@@ -110,7 +139,13 @@ export function diagnosisRoutes(deps: { store: Store; knowledge: KnowledgeBase; 
     }),
     async (c) => {
       const { errorMessage, k } = c.req.valid('json');
-      const matches = classify(errorMessage, deps.runbooks).map((m) => ({ id: m.runbookId, title: m.title, score: m.confidence, source: 'patterns' as const, excerpt: null }));
+      const matches = classify(errorMessage, deps.runbooks).map((m) => ({
+        id: m.runbookId,
+        title: m.title,
+        score: m.confidence,
+        source: 'patterns' as const,
+        excerpt: null,
+      }));
       const hits = (await deps.knowledge.search(c.get('principal').tenantId, errorMessage, { k, kinds: ['runbook', 'sop'] })).map((h) => ({
         id: h.docId,
         title: h.title,
@@ -146,8 +181,19 @@ export function diagnosisRoutes(deps: { store: Store; knowledge: KnowledgeBase; 
           z
             .object({
               status: z.enum(['healthy', 'degraded']),
-              nodes: z.object({ total: z.number().int(), ready: z.number().int(), items: z.array(z.object({ name: z.string(), ready: z.boolean(), kubeletVersion: z.string(), problems: z.array(z.string()) })) }),
-              pods: z.object({ namespace: z.string(), total: z.number().int(), byPhase: z.record(z.string(), z.number().int()), unhealthy: z.array(PodSchema) }),
+              nodes: z.object({
+                total: z.number().int(),
+                ready: z.number().int(),
+                items: z.array(
+                  z.object({ name: z.string(), ready: z.boolean(), kubeletVersion: z.string(), problems: z.array(z.string()) }),
+                ),
+              }),
+              pods: z.object({
+                namespace: z.string(),
+                total: z.number().int(),
+                byPhase: z.record(z.string(), z.number().int()),
+                unhealthy: z.array(PodSchema),
+              }),
             })
             .openapi('ClusterHealth'),
           'Cluster summary',
@@ -156,7 +202,8 @@ export function diagnosisRoutes(deps: { store: Store; knowledge: KnowledgeBase; 
       },
     }),
     async (c) => {
-      if (!deps.kubernetes) throw new ProblemError(503, 'cluster-not-configured', 'No Kubernetes cluster is configured (set INFRAAI_KUBECONFIG).');
+      if (!deps.kubernetes)
+        throw new ProblemError(503, 'cluster-not-configured', 'No Kubernetes cluster is configured (set INFRAAI_KUBECONFIG).');
       const { namespace } = c.req.valid('query');
       try {
         const [nodes, pods] = await Promise.all([deps.kubernetes.listNodes(), deps.kubernetes.listPods(namespace)]);
@@ -164,8 +211,18 @@ export function diagnosisRoutes(deps: { store: Store; knowledge: KnowledgeBase; 
         for (const pod of pods) byPhase[pod.phase] = (byPhase[pod.phase] ?? 0) + 1;
         const unhealthy = pods.filter((pod) => pod.phase !== 'Succeeded' && (!pod.ready || pod.reason !== null));
         const readyNodes = nodes.filter((n) => n.ready).length;
-        const status = readyNodes === nodes.length && unhealthy.length === 0 && nodes.every((n) => n.problems.length === 0) ? ('healthy' as const) : ('degraded' as const);
-        return c.json({ status, nodes: { total: nodes.length, ready: readyNodes, items: nodes }, pods: { namespace, total: pods.length, byPhase, unhealthy } }, 200);
+        const status =
+          readyNodes === nodes.length && unhealthy.length === 0 && nodes.every((n) => n.problems.length === 0)
+            ? ('healthy' as const)
+            : ('degraded' as const);
+        return c.json(
+          {
+            status,
+            nodes: { total: nodes.length, ready: readyNodes, items: nodes },
+            pods: { namespace, total: pods.length, byPhase, unhealthy },
+          },
+          200,
+        );
       } catch (err) {
         if (err instanceof KubernetesUnavailableError) throw new ProblemError(503, 'cluster-unavailable', err.message);
         throw err;

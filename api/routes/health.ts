@@ -7,7 +7,11 @@ const CHECK_TIMEOUT_MS = 2000;
 
 const CheckSchema = z.object({ status: z.enum(['up', 'down']), latencyMs: z.number(), error: z.string().optional() });
 const HealthSchema = z
-  .object({ status: z.enum(['healthy', 'degraded', 'unhealthy']), version: z.string(), checks: z.object({ store: CheckSchema, temporal: CheckSchema }) })
+  .object({
+    status: z.enum(['healthy', 'degraded', 'unhealthy']),
+    version: z.string(),
+    checks: z.object({ store: CheckSchema, temporal: CheckSchema }),
+  })
   .openapi('Health');
 
 async function check(run: () => Promise<void>): Promise<z.infer<typeof CheckSchema>> {

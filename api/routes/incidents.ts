@@ -46,7 +46,9 @@ const ApprovalBody = z
       .string()
       .regex(/^[0-9a-f]{64}$/, 'the sha256 planHash shown in approval.planHash')
       .optional()
-      .openapi({ description: 'The plan you reviewed (approval.planHash of GET /incidents/{id}); if the plan changed since, the answer is 409' }),
+      .openapi({
+        description: 'The plan you reviewed (approval.planHash of GET /incidents/{id}); if the plan changed since, the answer is 409',
+      }),
   })
   .strict()
   .openapi('ApprovalDecision');
@@ -63,7 +65,11 @@ const ApprovalSchema = z
   })
   .openapi('Approval');
 
-export function incidentRoutes(store: Store, workflows: IncidentWorkflowGateway, settings: RemediationSettings = DEFAULT_REMEDIATION_SETTINGS) {
+export function incidentRoutes(
+  store: Store,
+  workflows: IncidentWorkflowGateway,
+  settings: RemediationSettings = DEFAULT_REMEDIATION_SETTINGS,
+) {
   const app = createRouter();
 
   for (const decision of ['approve', 'reject'] as const) {
@@ -73,9 +79,15 @@ export function incidentRoutes(store: Store, workflows: IncidentWorkflowGateway,
         path: `/{id}/${decision}`,
         tags,
         security,
-        summary: decision === 'approve' ? 'Approve the proposed fix commands the run waits on (bound to their planHash)' : 'Reject the proposed fix commands: the run escalates and changes nothing',
+        summary:
+          decision === 'approve'
+            ? 'Approve the proposed fix commands the run waits on (bound to their planHash)'
+            : 'Reject the proposed fix commands: the run escalates and changes nothing',
         request: { params: IdParam, body: jsonBody(ApprovalBody) },
-        responses: { 200: json(ApprovalSchema, 'The decision, as the run recorded it'), ...problemResponses(400, 401, 403, 404, 409, 415, 422, 503) },
+        responses: {
+          200: json(ApprovalSchema, 'The decision, as the run recorded it'),
+          ...problemResponses(400, 401, 403, 404, 409, 415, 422, 503),
+        },
       }),
       async (c) => {
         const principal = c.get('principal');
@@ -132,7 +144,9 @@ export function incidentRoutes(store: Store, workflows: IncidentWorkflowGateway,
         source: 'api',
         createdBy: principal.subject,
         idempotencyKey: idempotencyKey ?? null,
-        ...(body.external ? { external: Object.fromEntries(Object.entries(body.external).filter((e): e is [string, string] => typeof e[1] === 'string')) } : {}),
+        ...(body.external
+          ? { external: Object.fromEntries(Object.entries(body.external).filter((e): e is [string, string] => typeof e[1] === 'string')) }
+          : {}),
       });
       c.header('location', `/api/v1/incidents/${incident.id}`);
       if (!created) return c.json(toIncidentResponse(incident), 200);
@@ -268,7 +282,12 @@ export function incidentRoutes(store: Store, workflows: IncidentWorkflowGateway,
       request: { params: IdParam },
       responses: {
         200: json(
-          z.object({ incidentId: z.string(), workflowId: z.string(), entries: z.array(TimelineEntrySchema), commands: z.array(HostCommandEntrySchema) }),
+          z.object({
+            incidentId: z.string(),
+            workflowId: z.string(),
+            entries: z.array(TimelineEntrySchema),
+            commands: z.array(HostCommandEntrySchema),
+          }),
           'The timeline, and every command run on the host',
         ),
         ...problemResponses(401, 404, 503),
@@ -277,7 +296,15 @@ export function incidentRoutes(store: Store, workflows: IncidentWorkflowGateway,
     async (c) => {
       const incident = await load(c.get('principal').tenantId, c.req.valid('param').id);
       const history = await workflows.fetchHistory(incident.workflowId);
-      return c.json({ incidentId: incident.id, workflowId: incident.workflowId, entries: await buildIncidentTimeline(history), commands: hostCommandsFromHistory(history) }, 200);
+      return c.json(
+        {
+          incidentId: incident.id,
+          workflowId: incident.workflowId,
+          entries: await buildIncidentTimeline(history),
+          commands: hostCommandsFromHistory(history),
+        },
+        200,
+      );
     },
   );
 

@@ -21,10 +21,15 @@ const DocumentSchema = z
     sizeBytes: z.number().int(),
     chunkCount: z.number().int().openapi({ description: 'Chunks of the document (0 until a large document has been chunked)' }),
     chunksIndexed: z.number().int(),
-    status: z.enum(KNOWLEDGE_STATUSES).openapi({ description: '`ingesting` while the ingestion workflow runs; only `ready` documents are searched' }),
+    status: z
+      .enum(KNOWLEDGE_STATUSES)
+      .openapi({ description: '`ingesting` while the ingestion workflow runs; only `ready` documents are searched' }),
     progress: z.number().min(0).max(1).openapi({ description: 'Share of chunks indexed (1 when ready)' }),
     error: z.string().nullable(),
-    ingestionWorkflowId: z.string().nullable().openapi({ description: 'The Temporal workflow ingesting a large document (while ingesting, and after a failure)' }),
+    ingestionWorkflowId: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The Temporal workflow ingesting a large document (while ingesting, and after a failure)' }),
     global: z.boolean(),
     createdAt: z.string(),
   })
@@ -32,10 +37,10 @@ const DocumentSchema = z
 
 const AsyncQuery = z
   .object({
-    async: z
-      .enum(['true', 'false'])
-      .optional()
-      .openapi({ description: 'Force (true) or forbid (false) ingestion by workflow; by default documents larger than the inline limit go through the workflow' }),
+    async: z.enum(['true', 'false']).optional().openapi({
+      description:
+        'Force (true) or forbid (false) ingestion by workflow; by default documents larger than the inline limit go through the workflow',
+    }),
   })
   .strict();
 
@@ -62,7 +67,16 @@ const UploadSchema = z
 const ArchitectureSchema = IngestSchema.omit({ kind: true }).strict().openapi('ArchitectureIngest');
 
 const HitSchema = z
-  .object({ docId: z.string(), chunkId: z.string(), title: z.string(), section: z.string(), kind: z.string(), text: z.string(), score: z.number(), global: z.boolean() })
+  .object({
+    docId: z.string(),
+    chunkId: z.string(),
+    title: z.string(),
+    section: z.string(),
+    kind: z.string(),
+    text: z.string(),
+    score: z.number(),
+    global: z.boolean(),
+  })
   .openapi('KnowledgeHit');
 
 const toResponse = (doc: KnowledgeDocument) => ({
@@ -126,7 +140,8 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
       path: '/',
       tags,
       security: SECURITY,
-      summary: 'Add a document (SOP, runbook, note) to the tenant’s knowledge base: JSON text, or a multipart upload of a .md, .txt or .pdf file',
+      summary:
+        'Add a document (SOP, runbook, note) to the tenant’s knowledge base: JSON text, or a multipart upload of a .md, .txt or .pdf file',
       request: {
         query: AsyncQuery,
         body: {
@@ -153,7 +168,9 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
         // Which validator ran follows the Content-Type, so each branch reads its own shape.
         const form = c.req.valid('form') as z.infer<typeof UploadSchema>;
         if (!(form.file instanceof File)) {
-          throw new ProblemError(422, 'validation-error', 'The request body is not valid.', [{ path: 'file', message: 'a file is required', code: 'invalid_type' }]);
+          throw new ProblemError(422, 'validation-error', 'The request body is not valid.', [
+            { path: 'file', message: 'a file is required', code: 'invalid_type' },
+          ]);
         }
         const file = form.file;
         try {
@@ -190,7 +207,14 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const input = { tenantId: null, title: body.title, kind: 'architecture' as const, source: body.source ?? body.title, contentType: body.contentType, text: body.text };
+      const input = {
+        tenantId: null,
+        title: body.title,
+        kind: 'architecture' as const,
+        source: body.source ?? body.title,
+        contentType: body.contentType,
+        text: body.text,
+      };
       return ingest(c, input, c.req.valid('query').async);
     },
   );
@@ -211,7 +235,10 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
           })
           .strict(),
       },
-      responses: { 200: jsonResponse(z.object({ items: z.array(HitSchema) }), 'Best chunks, at most one per document'), ...problemResponses(401, 422) },
+      responses: {
+        200: jsonResponse(z.object({ items: z.array(HitSchema) }), 'Best chunks, at most one per document'),
+        ...problemResponses(401, 422),
+      },
     }),
     async (c) => {
       const { q, k, kind } = c.req.valid('query');
@@ -229,7 +256,8 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
       summary: 'List the tenant’s documents (and the global ones)',
       responses: { 200: jsonResponse(z.object({ items: z.array(DocumentSchema) }), 'Documents'), ...problemResponses(401) },
     }),
-    async (c) => c.json({ items: (await store.knowledge.listDocuments(c.get('principal').tenantId, { includeGlobal: true })).map(toResponse) }, 200),
+    async (c) =>
+      c.json({ items: (await store.knowledge.listDocuments(c.get('principal').tenantId, { includeGlobal: true })).map(toResponse) }, 200),
   );
 
   app.openapi(

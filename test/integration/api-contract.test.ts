@@ -42,17 +42,25 @@ describe('health, OpenAPI and docs', () => {
   it('reports healthy with both checks up', async () => {
     const response = await stack.app.request('/health');
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: 'healthy', version: 'test', checks: { store: { status: 'up' }, temporal: { status: 'up' } } });
+    expect(await response.json()).toMatchObject({
+      status: 'healthy',
+      version: 'test',
+      checks: { store: { status: 'up' }, temporal: { status: 'up' } },
+    });
   });
 
   it('reports degraded when Temporal is unreachable and unhealthy (503) when the store is', async () => {
     const closed = Connection.lazy({ address: '127.0.0.1:1' });
     const degraded = await startTestStack({
       store: stack.store,
-      gateway: (_client, taskQueue) => createTemporalIncidentGateway(new Client({ connection: closed, namespace: 'infraai' }), { taskQueue }),
+      gateway: (_client, taskQueue) =>
+        createTemporalIncidentGateway(new Client({ connection: closed, namespace: 'infraai' }), { taskQueue }),
     });
     try {
-      const body = (await (await degraded.app.request('/health')).json()) as { status: string; checks: { temporal: { status: string; error?: string } } };
+      const body = (await (await degraded.app.request('/health')).json()) as {
+        status: string;
+        checks: { temporal: { status: string; error?: string } };
+      };
       expect(body.status).toBe('degraded');
       expect(body.checks.temporal.status).toBe('down');
     } finally {
@@ -70,9 +78,21 @@ describe('health, OpenAPI and docs', () => {
   });
 
   it('serves an OpenAPI 3.1 document generated from the route schemas, and a local Swagger UI', async () => {
-    const doc = (await (await stack.app.request('/openapi.json')).json()) as { openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> } };
+    const doc = (await (await stack.app.request('/openapi.json')).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+      components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
+    };
     expect(doc.openapi).toBe('3.1.0');
-    for (const path of ['/api/v1/cmdb', '/api/v1/cmdb/{tagId}', '/api/v1/incidents', '/api/v1/incidents/{id}', '/api/v1/incidents/{id}/cancel', '/api/v1/incidents/{id}/timeline', '/health']) {
+    for (const path of [
+      '/api/v1/cmdb',
+      '/api/v1/cmdb/{tagId}',
+      '/api/v1/incidents',
+      '/api/v1/incidents/{id}',
+      '/api/v1/incidents/{id}/cancel',
+      '/api/v1/incidents/{id}/timeline',
+      '/health',
+    ]) {
       expect(doc.paths, path).toHaveProperty([path]);
     }
     expect(Object.keys(doc.paths['/api/v1/cmdb/{tagId}']!)).toEqual(expect.arrayContaining(['get', 'put', 'delete']));
@@ -97,10 +117,17 @@ describe('authentication and roles', () => {
     const missing = await stack.call('GET', '/api/v1/cmdb', { key: '' });
     await expectProblem(missing, 401, 'unauthorized');
     expect(missing.headers.get('www-authenticate')).toContain('Bearer');
-    await expectProblem(await stack.call('GET', '/api/v1/cmdb', { key: '', headers: { authorization: 'Basic Zm9vOmJhcg==' } }), 401, 'unauthorized');
+    await expectProblem(
+      await stack.call('GET', '/api/v1/cmdb', { key: '', headers: { authorization: 'Basic Zm9vOmJhcg==' } }),
+      401,
+      'unauthorized',
+    );
     await expectProblem(await stack.call('GET', '/api/v1/cmdb', { key: 'iai_not-a-real-key-0000000000000000' }), 401, 'unauthorized');
 
-    const minted = (await (await stack.call('POST', '/api/v1/api-keys', { body: { name: 'ci', role: 'operator' } })).json()) as { id: string; key: string };
+    const minted = (await (await stack.call('POST', '/api/v1/api-keys', { body: { name: 'ci', role: 'operator' } })).json()) as {
+      id: string;
+      key: string;
+    };
     expect(minted.key).toMatch(/^iai_/);
     expect((await stack.call('GET', '/api/v1/me', { key: minted.key })).status).toBe(200);
     expect((await stack.call('DELETE', `/api/v1/api-keys/${minted.id}`)).status).toBe(204);
@@ -133,9 +160,20 @@ describe('authentication and roles', () => {
     const port = (server.address() as { port: number }).port;
     const jwtStack = await startTestStack({
       store: stack.store,
-      jwt: { jwksUrl: `http://127.0.0.1:${port}/jwks.json`, publicKeyPem: null, issuer: 'https://auth.example', audience: 'infraai', tenantClaim: 'org.slug', roleClaim: 'role', defaultRole: 'viewer' },
+      jwt: {
+        jwksUrl: `http://127.0.0.1:${port}/jwks.json`,
+        publicKeyPem: null,
+        issuer: 'https://auth.example',
+        audience: 'infraai',
+        tenantClaim: 'org.slug',
+        roleClaim: 'role',
+        defaultRole: 'viewer',
+      },
     });
-    const sign = (claims: Record<string, unknown>, opts: { issuer?: string; expires?: string; key?: Parameters<SignJWT['sign']>[0] } = {}) =>
+    const sign = (
+      claims: Record<string, unknown>,
+      opts: { issuer?: string; expires?: string; key?: Parameters<SignJWT['sign']>[0] } = {},
+    ) =>
       new SignJWT(claims)
         .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
         .setSubject('user_42')
@@ -150,18 +188,42 @@ describe('authentication and roles', () => {
       const defaultRole = await jwtStack.call('GET', '/api/v1/me', { key: await sign({ org: { slug: 'initech' } }) });
       expect(await defaultRole.json()).toMatchObject({ role: 'viewer' });
 
-      await expectProblem(await jwtStack.call('GET', '/api/v1/me', { key: await sign({ org: { slug: 'initech' } }, { issuer: 'https://evil.example' }) }), 401, 'unauthorized');
-      await expectProblem(await jwtStack.call('GET', '/api/v1/me', { key: await sign({ org: { slug: 'initech' } }, { expires: '-1m' }) }), 401, 'unauthorized');
+      await expectProblem(
+        await jwtStack.call('GET', '/api/v1/me', { key: await sign({ org: { slug: 'initech' } }, { issuer: 'https://evil.example' }) }),
+        401,
+        'unauthorized',
+      );
+      await expectProblem(
+        await jwtStack.call('GET', '/api/v1/me', { key: await sign({ org: { slug: 'initech' } }, { expires: '-1m' }) }),
+        401,
+        'unauthorized',
+      );
       await expectProblem(await jwtStack.call('GET', '/api/v1/me', { key: await sign({ role: 'admin' }) }), 401, 'unauthorized');
       const other = await generateKeyPair('RS256');
-      await expectProblem(await jwtStack.call('GET', '/api/v1/me', { key: await sign({ org: { slug: 'initech' } }, { key: other.privateKey }) }), 401, 'unauthorized');
+      await expectProblem(
+        await jwtStack.call('GET', '/api/v1/me', { key: await sign({ org: { slug: 'initech' } }, { key: other.privateKey }) }),
+        401,
+        'unauthorized',
+      );
       // A JWT tenant sees only its own rows.
-      await expectProblem(await jwtStack.call('GET', '/api/v1/cmdb/app-01', { key: await sign({ org: { slug: 'initech' } }) }), 404, 'not-found');
+      await expectProblem(
+        await jwtStack.call('GET', '/api/v1/cmdb/app-01', { key: await sign({ org: { slug: 'initech' } }) }),
+        404,
+        'not-found',
+      );
 
       // The same verification against a configured PEM public key.
       const pemStack = await startTestStack({
         store: stack.store,
-        jwt: { jwksUrl: null, publicKeyPem: await exportSPKI(publicKey), issuer: null, audience: null, tenantClaim: 'tenant', roleClaim: 'role', defaultRole: 'operator' },
+        jwt: {
+          jwksUrl: null,
+          publicKeyPem: await exportSPKI(publicKey),
+          issuer: null,
+          audience: null,
+          tenantClaim: 'tenant',
+          roleClaim: 'role',
+          defaultRole: 'operator',
+        },
       });
       try {
         const viaPem = await pemStack.call('GET', '/api/v1/me', { key: await sign({ tenant: 'acme' }) });
@@ -178,10 +240,16 @@ describe('authentication and roles', () => {
 
 describe('tenant isolation', () => {
   it('answers 404 for another tenant’s CMDB items and incidents on every route', async () => {
-    const created = (await (await stack.call('POST', '/api/v1/incidents', { body: { title: 'disk full', severity: 'critical', tagId: 'app-01' } })).json()) as { id: string };
+    const created = (await (
+      await stack.call('POST', '/api/v1/incidents', { body: { title: 'disk full', severity: 'critical', tagId: 'app-01' } })
+    ).json()) as { id: string };
     const as = { key: otherKey };
     await expectProblem(await stack.call('GET', '/api/v1/cmdb/app-01', as), 404, 'not-found');
-    await expectProblem(await stack.call('PUT', '/api/v1/cmdb/app-01', { ...as, body: { hostname: 'x.example', address: '10.0.0.9' } }), 404, 'not-found');
+    await expectProblem(
+      await stack.call('PUT', '/api/v1/cmdb/app-01', { ...as, body: { hostname: 'x.example', address: '10.0.0.9' } }),
+      404,
+      'not-found',
+    );
     await expectProblem(await stack.call('DELETE', '/api/v1/cmdb/app-01', as), 404, 'not-found');
     await expectProblem(await stack.call('GET', `/api/v1/incidents/${created.id}`, as), 404, 'not-found');
     await expectProblem(await stack.call('POST', `/api/v1/incidents/${created.id}/cancel`, as), 404, 'not-found');
@@ -192,7 +260,11 @@ describe('tenant isolation', () => {
     const theirCmdb = (await (await stack.call('GET', '/api/v1/cmdb', as)).json()) as { items: unknown[] };
     expect(theirCmdb.items).toEqual([]);
     // Their incident against our tagId is refused as an unknown reference, and nothing is written.
-    await expectProblem(await stack.call('POST', '/api/v1/incidents', { ...as, body: { title: 'x', severity: 'low', tagId: 'app-01' } }), 422, 'validation-error');
+    await expectProblem(
+      await stack.call('POST', '/api/v1/incidents', { ...as, body: { title: 'x', severity: 'low', tagId: 'app-01' } }),
+      422,
+      'validation-error',
+    );
     // Ours is untouched.
     expect((await stack.call('GET', '/api/v1/cmdb/app-01')).status).toBe(200);
     await stack.client.workflow.getHandle(`incident-${created.id}`).terminate('test cleanup');
@@ -203,17 +275,41 @@ describe('bad input never yields a 500 or a half-written record', () => {
   it('maps each class of bad request to its 4xx problem and writes nothing', async () => {
     const before = await incidentCount();
     await expectProblem(await stack.call('POST', '/api/v1/incidents', { body: '{"title": "x", ' }), 400, 'malformed-json');
-    await expectProblem(await stack.call('POST', '/api/v1/incidents', { body: 'title=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'unsupported-media-type');
-    await expectProblem(await stack.call('POST', '/api/v1/incidents', { body: { title: 'x'.repeat(5000), severity: 'low', tagId: 'app-01' } }), 413, 'payload-too-large');
-    const wrongTypes = await expectProblem(await stack.call('POST', '/api/v1/incidents', { body: { title: 42, severity: 'urgent', tagId: 'app-01', priority: 1 } }), 422, 'validation-error');
+    await expectProblem(
+      await stack.call('POST', '/api/v1/incidents', { body: 'title=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+      415,
+      'unsupported-media-type',
+    );
+    await expectProblem(
+      await stack.call('POST', '/api/v1/incidents', { body: { title: 'x'.repeat(5000), severity: 'low', tagId: 'app-01' } }),
+      413,
+      'payload-too-large',
+    );
+    const wrongTypes = await expectProblem(
+      await stack.call('POST', '/api/v1/incidents', { body: { title: 42, severity: 'urgent', tagId: 'app-01', priority: 1 } }),
+      422,
+      'validation-error',
+    );
     expect((wrongTypes.errors as { path: string }[]).map((e) => e.path).sort()).toEqual(['priority', 'severity', 'title']);
-    await expectProblem(await stack.call('POST', '/api/v1/incidents', { body: { title: 'x', severity: 'low', tagId: 'no-such-host' } }), 422, 'validation-error');
+    await expectProblem(
+      await stack.call('POST', '/api/v1/incidents', { body: { title: 'x', severity: 'low', tagId: 'no-such-host' } }),
+      422,
+      'validation-error',
+    );
     await expectProblem(await stack.call('POST', '/api/v1/incidents', { body: [] }), 422, 'validation-error');
     await expectProblem(await stack.call('POST', '/api/v1/incidents', { body: 'null' }), 422, 'validation-error');
     expect(await incidentCount()).toBe(before);
 
-    await expectProblem(await stack.call('POST', '/api/v1/cmdb', { body: { ...sampleCmdbItem('bad host'), port: 70000 } }), 422, 'validation-error');
-    await expectProblem(await stack.call('POST', '/api/v1/cmdb', { body: { ...sampleCmdbItem('app-02'), hostname: 'not a host!' } }), 422, 'validation-error');
+    await expectProblem(
+      await stack.call('POST', '/api/v1/cmdb', { body: { ...sampleCmdbItem('bad host'), port: 70000 } }),
+      422,
+      'validation-error',
+    );
+    await expectProblem(
+      await stack.call('POST', '/api/v1/cmdb', { body: { ...sampleCmdbItem('app-02'), hostname: 'not a host!' } }),
+      422,
+      'validation-error',
+    );
     await expectProblem(await stack.call('POST', '/api/v1/cmdb', { body: sampleCmdbItem('app-01') }), 409, 'conflict');
     await expectProblem(await stack.call('PUT', '/api/v1/cmdb/app-01', { body: { ...sampleCmdbItem('app-01') } }), 422, 'validation-error');
 
@@ -233,11 +329,15 @@ describe('bad input never yields a 500 or a half-written record', () => {
     const closed = Connection.lazy({ address: '127.0.0.1:1' });
     const down = await startTestStack({
       store: stack.store,
-      gateway: (_client, taskQueue) => createTemporalIncidentGateway(new Client({ connection: closed, namespace: 'infraai' }), { taskQueue }),
+      gateway: (_client, taskQueue) =>
+        createTemporalIncidentGateway(new Client({ connection: closed, namespace: 'infraai' }), { taskQueue }),
     });
     try {
       const before = await incidentCount();
-      const response = await down.call('POST', '/api/v1/incidents', { key: stack.adminKey, body: { title: 'x', severity: 'low', tagId: 'app-01' } });
+      const response = await down.call('POST', '/api/v1/incidents', {
+        key: stack.adminKey,
+        body: { title: 'x', severity: 'low', tagId: 'app-01' },
+      });
       await expectProblem(response, 503, 'workflow-engine-unavailable');
       expect(await incidentCount()).toBe(before);
     } finally {
@@ -255,15 +355,22 @@ describe('CMDB and incident listing', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = (await (await stack.call('GET', `/api/v1/cmdb?q=node-&limit=3${cursor ? `&cursor=${cursor}` : ''}`)).json()) as { items: { tagId: string }[]; nextCursor: string | null };
+      const page = (await (await stack.call('GET', `/api/v1/cmdb?q=node-&limit=3${cursor ? `&cursor=${cursor}` : ''}`)).json()) as {
+        items: { tagId: string }[];
+        nextCursor: string | null;
+      };
       seen.push(...page.items.map((i) => i.tagId));
       cursor = page.nextCursor;
     } while (cursor);
     expect(seen).toEqual(['node-0', 'node-1', 'node-2', 'node-3', 'node-4', 'node-5', 'node-6']);
-    const filtered = (await (await stack.call('GET', '/api/v1/cmdb?environment=production&tag=rack:r0')).json()) as { items: { tagId: string }[] };
+    const filtered = (await (await stack.call('GET', '/api/v1/cmdb?environment=production&tag=rack:r0')).json()) as {
+      items: { tagId: string }[];
+    };
     expect(filtered.items.map((i) => i.tagId)).toEqual(['node-3']);
 
-    const replaced = await stack.call('PUT', '/api/v1/cmdb/node-6', { body: { hostname: 'node-6.example.internal', address: '10.0.0.66', port: 2222 } });
+    const replaced = await stack.call('PUT', '/api/v1/cmdb/node-6', {
+      body: { hostname: 'node-6.example.internal', address: '10.0.0.66', port: 2222 },
+    });
     expect(await replaced.json()).toMatchObject({ tagId: 'node-6', port: 2222, owner: null, tags: {} });
     expect((await stack.call('DELETE', '/api/v1/cmdb/node-6')).status).toBe(204);
     expect((await stack.call('GET', '/api/v1/cmdb/node-6')).status).toBe(404);
@@ -271,8 +378,14 @@ describe('CMDB and incident listing', () => {
 
   it('honours Idempotency-Key: a repeat returns the first incident and starts nothing', async () => {
     const headers = { 'idempotency-key': 'pd-event-7781' };
-    const first = await stack.call('POST', '/api/v1/incidents', { body: { title: 'queue backlog', severity: 'medium', tagId: 'app-01' }, headers });
-    const second = await stack.call('POST', '/api/v1/incidents', { body: { title: 'queue backlog', severity: 'medium', tagId: 'app-01' }, headers });
+    const first = await stack.call('POST', '/api/v1/incidents', {
+      body: { title: 'queue backlog', severity: 'medium', tagId: 'app-01' },
+      headers,
+    });
+    const second = await stack.call('POST', '/api/v1/incidents', {
+      body: { title: 'queue backlog', severity: 'medium', tagId: 'app-01' },
+      headers,
+    });
     expect(first.status).toBe(201);
     expect(second.status).toBe(200);
     const a = (await first.json()) as { id: string; number: number };

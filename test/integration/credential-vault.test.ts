@@ -153,9 +153,23 @@ describe('infisical (local protocol server)', () => {
 
       // Reads never ask Infisical to expand references or to follow imports.
       const [list] = fake.requestsTo('GET', '/api/v3/secrets/raw');
-      expect(list!.query).toMatchObject({ workspaceId: PROJECT_ID, environment: 'dev', secretPath: DEFAULT_SECRET_PATH, expandSecretReferences: 'false', include_imports: 'false', recursive: 'false' });
+      expect(list!.query).toMatchObject({
+        workspaceId: PROJECT_ID,
+        environment: 'dev',
+        secretPath: DEFAULT_SECRET_PATH,
+        expandSecretReferences: 'false',
+        include_imports: 'false',
+        recursive: 'false',
+      });
       const get = fake.requests.find((r) => r.method === 'GET' && r.path.startsWith('/api/v3/secrets/raw/'));
-      expect(get!.query).toMatchObject({ workspaceId: PROJECT_ID, environment: 'dev', secretPath: DEFAULT_SECRET_PATH, expandSecretReferences: 'false', includeImports: 'false', type: 'shared' });
+      expect(get!.query).toMatchObject({
+        workspaceId: PROJECT_ID,
+        environment: 'dev',
+        secretPath: DEFAULT_SECRET_PATH,
+        expandSecretReferences: 'false',
+        includeImports: 'false',
+        type: 'shared',
+      });
       expect(await vault.delete(tenant, 'db.main')).toBe(true);
     });
 
@@ -206,7 +220,9 @@ describe('infisical (local protocol server)', () => {
     it('maps a duplicate to DuplicateKeyError without retrying or logging in again', async () => {
       await vault.put(tenant, { name: 'twice', username: 'root', privateKey: key.privateKey, passphrase: key.passphrase });
       fake.clearRequests();
-      await expect(vault.put(tenant, { name: 'twice', username: 'root', privateKey: key.privateKey, passphrase: key.passphrase })).rejects.toBeInstanceOf(DuplicateKeyError);
+      await expect(
+        vault.put(tenant, { name: 'twice', username: 'root', privateKey: key.privateKey, passphrase: key.passphrase }),
+      ).rejects.toBeInstanceOf(DuplicateKeyError);
       expect(fake.requests.map((r) => r.method)).toEqual(['POST']);
       expect(await vault.delete(tenant, 'twice')).toBe(true);
     });
@@ -322,7 +338,8 @@ const liveEnv = {
   projectId: process.env.INFISICAL_PROJECT_ID?.trim(),
 };
 const live = Boolean(liveEnv.clientId && liveEnv.clientSecret && liveEnv.projectId);
-const LIVE_VARIABLES = 'set INFISICAL_CLIENT_ID, INFISICAL_CLIENT_SECRET and INFISICAL_PROJECT_ID (optional: INFISICAL_SITE_URL, INFISICAL_ENVIRONMENT, default dev)';
+const LIVE_VARIABLES =
+  'set INFISICAL_CLIENT_ID, INFISICAL_CLIENT_SECRET and INFISICAL_PROJECT_ID (optional: INFISICAL_SITE_URL, INFISICAL_ENVIRONMENT, default dev)';
 if (!live) console.info(`Infisical live contract skipped: ${LIVE_VARIABLES} to run it.`);
 
 describe.skipIf(!live)(live ? 'infisical (live)' : `infisical (live) skipped: ${LIVE_VARIABLES}`, () => {

@@ -15,7 +15,9 @@ const keys: Record<string, { privateKey: string; fingerprint: string }> = {};
 function generateKey(name: string, type: 'ed25519' | 'rsa', passphrase = ''): { privateKey: string; fingerprint: string } {
   const path = join(dir, name);
   execFileSync('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', passphrase, '-C', name, '-f', path]);
-  const fingerprint = execFileSync('ssh-keygen', ['-lf', `${path}.pub`]).toString().split(' ')[1]!;
+  const fingerprint = execFileSync('ssh-keygen', ['-lf', `${path}.pub`])
+    .toString()
+    .split(' ')[1]!;
   return { privateKey: execFileSync('cat', [path]).toString(), fingerprint };
 }
 
@@ -33,20 +35,26 @@ afterAll(async () => {
 
 describe('SSH credentials API', () => {
   it('stores a key, answers its fingerprint, lists names and fingerprints only, and deletes it', async () => {
-    const created = await stack.call('POST', '/api/v1/credentials/ssh', { body: { name: 'lab', username: 'root', privateKey: keys.plain!.privateKey } });
+    const created = await stack.call('POST', '/api/v1/credentials/ssh', {
+      body: { name: 'lab', username: 'root', privateKey: keys.plain!.privateKey },
+    });
     expect(created.status).toBe(201);
     expect(created.headers.get('location')).toBe('/api/v1/credentials/ssh/lab');
     const body = (await created.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ name: 'lab', username: 'root', keyType: 'ssh-ed25519', fingerprint: keys.plain!.fingerprint });
     expect(JSON.stringify(body)).not.toContain('PRIVATE KEY');
 
-    const locked = await stack.call('POST', '/api/v1/credentials/ssh', { body: { name: 'locked', username: 'ops', privateKey: keys.locked!.privateKey, passphrase: 'correct horse' } });
+    const locked = await stack.call('POST', '/api/v1/credentials/ssh', {
+      body: { name: 'locked', username: 'ops', privateKey: keys.locked!.privateKey, passphrase: 'correct horse' },
+    });
     expect(locked.status).toBe(201);
     expect(((await locked.json()) as { keyType: string }).keyType).toBe('ssh-rsa');
 
     const list = await stack.call('GET', '/api/v1/credentials/ssh');
     const text = await list.text();
-    expect(JSON.parse(text)).toEqual({ items: [expect.objectContaining({ name: 'lab', fingerprint: keys.plain!.fingerprint }), expect.objectContaining({ name: 'locked' })] });
+    expect(JSON.parse(text)).toEqual({
+      items: [expect.objectContaining({ name: 'lab', fingerprint: keys.plain!.fingerprint }), expect.objectContaining({ name: 'locked' })],
+    });
     expect(text).not.toMatch(/PRIVATE KEY|correct horse|passphrase|ciphertext/);
 
     // At rest: only ciphertext, which opens with the vault's key and with nothing else.
@@ -55,9 +63,14 @@ describe('SSH credentials API', () => {
     expect(row?.ciphertext).not.toContain('correct horse');
     const tenantId = row!.tenantId;
     expect((await stack.vault.reveal(tenantId, 'locked'))?.passphrase).toBe('correct horse');
-    await expect(new EncryptedCredentialVault(stack.store, Buffer.alloc(32, 7)).reveal(tenantId, 'locked')).rejects.toBeInstanceOf(SecretDecryptionError);
+    await expect(new EncryptedCredentialVault(stack.store, Buffer.alloc(32, 7)).reveal(tenantId, 'locked')).rejects.toBeInstanceOf(
+      SecretDecryptionError,
+    );
 
-    expect((await stack.call('POST', '/api/v1/credentials/ssh', { body: { name: 'lab', username: 'root', privateKey: keys.plain!.privateKey } })).status).toBe(409);
+    expect(
+      (await stack.call('POST', '/api/v1/credentials/ssh', { body: { name: 'lab', username: 'root', privateKey: keys.plain!.privateKey } }))
+        .status,
+    ).toBe(409);
     expect((await stack.call('DELETE', '/api/v1/credentials/ssh/lab')).status).toBe(204);
     expect((await stack.call('DELETE', '/api/v1/credentials/ssh/lab')).status).toBe(404);
   });
@@ -75,17 +88,31 @@ describe('SSH credentials API', () => {
       expect(res.headers.get('content-type')).toMatch(/problem\+json/);
       expect(JSON.stringify(await res.json())).toMatch(message);
     }
-    for (const body of [{ name: 'has space', username: 'root', privateKey: keys.plain!.privateKey }, { name: 'x', username: 'root;rm', privateKey: keys.plain!.privateKey }, { name: 'x', username: 'root' }, { name: 'x', username: 'root', privateKey: keys.plain!.privateKey, extra: 1 }]) {
+    for (const body of [
+      { name: 'has space', username: 'root', privateKey: keys.plain!.privateKey },
+      { name: 'x', username: 'root;rm', privateKey: keys.plain!.privateKey },
+      { name: 'x', username: 'root' },
+      { name: 'x', username: 'root', privateKey: keys.plain!.privateKey, extra: 1 },
+    ]) {
       expect((await stack.call('POST', '/api/v1/credentials/ssh', { body })).status).toBe(422);
     }
-    const names = ((await (await stack.call('GET', '/api/v1/credentials/ssh')).json()) as { items: { name: string }[] }).items.map((i) => i.name);
+    const names = ((await (await stack.call('GET', '/api/v1/credentials/ssh')).json()) as { items: { name: string }[] }).items.map(
+      (i) => i.name,
+    );
     expect(names.some((n) => n.startsWith('bad'))).toBe(false);
   });
 
   it('lets only admins write credentials; viewers and operators can list', async () => {
     const operator = await stack.keyFor('acme', 'operator');
     const viewer = await stack.keyFor('acme', 'viewer');
-    expect((await stack.call('POST', '/api/v1/credentials/ssh', { key: operator, body: { name: 'op', username: 'root', privateKey: keys.plain!.privateKey } })).status).toBe(403);
+    expect(
+      (
+        await stack.call('POST', '/api/v1/credentials/ssh', {
+          key: operator,
+          body: { name: 'op', username: 'root', privateKey: keys.plain!.privateKey },
+        })
+      ).status,
+    ).toBe(403);
     expect((await stack.call('DELETE', '/api/v1/credentials/ssh/locked', { key: operator })).status).toBe(403);
     expect((await stack.call('GET', '/api/v1/credentials/ssh', { key: viewer })).status).toBe(200);
     expect((await stack.call('GET', '/api/v1/credentials/host-keys', { key: viewer })).status).toBe(200);

@@ -52,19 +52,34 @@ describe('incident lifecycle over HTTP', () => {
     expect(incident.number).toBeGreaterThan(0);
 
     const done = await waitFor(async () => {
-      const body = await json<{ status: string; workflow: { status: string } }>(await stack.call('GET', `/api/v1/incidents/${incident.id}`));
+      const body = await json<{ status: string; workflow: { status: string } }>(
+        await stack.call('GET', `/api/v1/incidents/${incident.id}`),
+      );
       // The result row is written by the run's last activity, a moment before the run closes.
       return body.status === 'escalated' && body.workflow.status === 'COMPLETED' ? body : null;
     }, 'the incident to be escalated and its run closed');
     expect(done).toMatchObject({
       id: incident.id,
       targetHost: 'web-01.example.internal',
-      workflow: { id: incident.workflowId, status: 'COMPLETED', state: { status: 'escalated', target: { tagId: 'web-01', sshCredential: 'web-01-key' } } },
+      workflow: {
+        id: incident.workflowId,
+        status: 'COMPLETED',
+        state: { status: 'escalated', target: { tagId: 'web-01', sshCredential: 'web-01-key' } },
+      },
     });
 
-    const timeline = await json<{ entries: { step: string; kind: string; outcome: string; attempt: number; input: unknown; output: unknown; startedAt: string | null; failure: string | null }[] }>(
-      await stack.call('GET', `/api/v1/incidents/${incident.id}/timeline`),
-    );
+    const timeline = await json<{
+      entries: {
+        step: string;
+        kind: string;
+        outcome: string;
+        attempt: number;
+        input: unknown;
+        output: unknown;
+        startedAt: string | null;
+        failure: string | null;
+      }[];
+    }>(await stack.call('GET', `/api/v1/incidents/${incident.id}/timeline`));
     const steps = timeline.entries.filter((entry) => entry.kind === 'activity');
     // "nginx down" matches the service-down runbook, but web-01's credential was never stored:
     // the diagnostics step refuses at once (no retry) and the run escalates, changing nothing.
@@ -99,16 +114,25 @@ describe('incident lifecycle over HTTP', () => {
 
   it('keeps secrets out of the workflow history: no API key, key hash or credential material in any payload', async () => {
     const secretKey = await stack.keyFor('acme', 'operator');
-    const privateKey = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----';
+    const privateKey =
+      '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----';
     // An operator pasting key material where a credential name belongs is refused, so it cannot travel.
-    const refused = await stack.call('POST', '/api/v1/cmdb', { key: secretKey, body: { ...sampleCmdbItem('db-01'), sshCredential: privateKey } });
+    const refused = await stack.call('POST', '/api/v1/cmdb', {
+      key: secretKey,
+      body: { ...sampleCmdbItem('db-01'), sshCredential: privateKey },
+    });
     expect(refused.status).toBe(422);
     expect((await stack.call('POST', '/api/v1/cmdb', { key: secretKey, body: sampleCmdbItem('db-01') })).status).toBe(201);
 
     const response = await stack.call('POST', '/api/v1/incidents', {
       key: secretKey,
       // The title reaches the workflow (recordIncident returns it), so a pasted token must be redacted there.
-      body: { title: `replication lag; try with ${secretKey}`, description: `operator pasted a token: Bearer ${secretKey}`, severity: 'medium', tagId: 'db-01' },
+      body: {
+        title: `replication lag; try with ${secretKey}`,
+        description: `operator pasted a token: Bearer ${secretKey}`,
+        severity: 'medium',
+        tagId: 'db-01',
+      },
     });
     const incident = await json<{ id: string; workflowId: string }>(response);
     await stack.client.workflow.getHandle(incident.workflowId).result();
@@ -129,9 +153,14 @@ describe('incident lifecycle over HTTP', () => {
     try {
       await idle.call('POST', '/api/v1/cmdb', { key: stack.adminKey, body: sampleCmdbItem('cache-01') });
       const incident = await json<{ id: string; workflowId: string }>(
-        await idle.call('POST', '/api/v1/incidents', { key: stack.adminKey, body: { title: 'evictions', severity: 'low', tagId: 'cache-01' } }),
+        await idle.call('POST', '/api/v1/incidents', {
+          key: stack.adminKey,
+          body: { title: 'evictions', severity: 'low', tagId: 'cache-01' },
+        }),
       );
-      const running = await json<{ workflow: { status: string }; workflowError: string | null }>(await idle.call('GET', `/api/v1/incidents/${incident.id}`, { key: stack.adminKey }));
+      const running = await json<{ workflow: { status: string }; workflowError: string | null }>(
+        await idle.call('GET', `/api/v1/incidents/${incident.id}`, { key: stack.adminKey }),
+      );
       expect(running.workflow.status).toBe('RUNNING');
 
       const cancel = await idle.call('POST', `/api/v1/incidents/${incident.id}/cancel`, { key: stack.adminKey });
@@ -142,7 +171,13 @@ describe('incident lifecycle over HTTP', () => {
       const { createInfraWorker } = await import('../../worker.js');
       const { connectTestWorker, testTemporal, testWorkflowBundlePath } = await import('../support/temporal.js');
       const connection = await connectTestWorker();
-      const worker = await createInfraWorker({ connection, namespace: testTemporal().namespace, taskQueue: idle.taskQueue, store: stack.store, workflowBundlePath: testWorkflowBundlePath() });
+      const worker = await createInfraWorker({
+        connection,
+        namespace: testTemporal().namespace,
+        taskQueue: idle.taskQueue,
+        store: stack.store,
+        workflowBundlePath: testWorkflowBundlePath(),
+      });
       const run = worker.run();
       try {
         const final = await waitFor(async () => {

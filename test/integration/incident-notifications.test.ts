@@ -29,19 +29,32 @@ afterAll(async () => {
   await pagerduty?.close();
 });
 
-type View = { status: string; external: Record<string, string>; workflow: { status: string; state: { notifications?: { notifier: string; delivered: boolean; detail: string }[] } } };
+type View = {
+  status: string;
+  external: Record<string, string>;
+  workflow: { status: string; state: { notifications?: { notifier: string; delivered: boolean; detail: string }[] } };
+};
 const finished = (id: string) =>
-  waitFor(async () => {
-    const incident = (await (await stack.call('GET', `/api/v1/incidents/${id}`)).json()) as View;
-    return incident.workflow?.status === 'COMPLETED' ? incident : null;
-  }, 'the run to close', 60_000);
+  waitFor(
+    async () => {
+      const incident = (await (await stack.call('GET', `/api/v1/incidents/${id}`)).json()) as View;
+      return incident.workflow?.status === 'COMPLETED' ? incident : null;
+    },
+    'the run to close',
+    60_000,
+  );
 
 describe('incident notifications', () => {
   it('posts the outcome to the ServiceNow record and the PagerDuty incident the incident names', async () => {
     const sysId = servicenow.addIncident({ short_description: 'nginx down' });
     const pdId = pagerduty.addIncident();
     const created = await stack.call('POST', '/api/v1/incidents', {
-      body: { title: 'nginx down on notify-01', severity: 'high', tagId: 'notify-01', external: { servicenowSysId: sysId, pagerdutyIncidentId: pdId } },
+      body: {
+        title: 'nginx down on notify-01',
+        severity: 'high',
+        tagId: 'notify-01',
+        external: { servicenowSysId: sysId, pagerdutyIncidentId: pdId },
+      },
     });
     expect(created.status).toBe(201);
     const { id, number } = (await created.json()) as { id: string; number: number };
@@ -62,7 +75,14 @@ describe('incident notifications', () => {
 
   it('opens a ServiceNow record when the incident has none and remembers its sys_id; a refusing tool does not fail the run', async () => {
     pagerduty.failNext(401);
-    const created = await stack.call('POST', '/api/v1/incidents', { body: { title: 'disk full on notify-01', severity: 'medium', tagId: 'notify-01', external: { pagerdutyIncidentId: pagerduty.addIncident() } } });
+    const created = await stack.call('POST', '/api/v1/incidents', {
+      body: {
+        title: 'disk full on notify-01',
+        severity: 'medium',
+        tagId: 'notify-01',
+        external: { pagerdutyIncidentId: pagerduty.addIncident() },
+      },
+    });
     const { id } = (await created.json()) as { id: string };
     const done = await finished(id);
     expect(done.status).toBe('escalated');
@@ -76,7 +96,9 @@ describe('incident notifications', () => {
 
   it('rejects malformed external references with a 422', async () => {
     for (const external of [{ servicenowSysId: 'nope' }, { pagerdutyIncidentId: 'has space' }, { jira: 'X-1' }]) {
-      expect((await stack.call('POST', '/api/v1/incidents', { body: { title: 'x', severity: 'low', tagId: 'notify-01', external } })).status).toBe(422);
+      expect(
+        (await stack.call('POST', '/api/v1/incidents', { body: { title: 'x', severity: 'low', tagId: 'notify-01', external } })).status,
+      ).toBe(422);
     }
   });
 });

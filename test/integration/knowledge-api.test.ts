@@ -25,7 +25,11 @@ afterAll(async () => {
 
 type Hit = { docId: string; title: string; kind: string; global: boolean; text: string };
 const search = async (q: string, key?: string) =>
-  ((await (await stack.call('GET', `/api/v1/knowledge/search?q=${encodeURIComponent(q)}&k=3`, key ? { key } : {})).json()) as { items: Hit[] }).items;
+  (
+    (await (await stack.call('GET', `/api/v1/knowledge/search?q=${encodeURIComponent(q)}&k=3`, key ? { key } : {})).json()) as {
+      items: Hit[];
+    }
+  ).items;
 
 describe('knowledge base API', () => {
   it('finds the bundled runbook for an operator question', async () => {
@@ -35,7 +39,10 @@ describe('knowledge base API', () => {
   });
 
   it('ingests a tenant SOP once, finds it for that tenant only, and deletes it', async () => {
-    const body = { title: 'Ledger service SOP', text: '# Ledger\n## Restart\nRun ledgerctl drain, then restart the ledger workers.\n## Escalation\nPage the payments team.' };
+    const body = {
+      title: 'Ledger service SOP',
+      text: '# Ledger\n## Restart\nRun ledgerctl drain, then restart the ledger workers.\n## Escalation\nPage the payments team.',
+    };
     const created = await stack.call('POST', '/api/v1/knowledge', { key: operatorKey, body });
     expect(created.status).toBe(201);
     const doc = (await created.json()) as { id: string; chunkCount: number; global: boolean };
@@ -56,7 +63,10 @@ describe('knowledge base API', () => {
   });
 
   it('keeps global architecture documents to admins and shows them to every tenant', async () => {
-    const body = { title: 'Platform architecture', text: '# Platform\nAll traffic enters through the zephyr gateway in front of the mesh.' };
+    const body = {
+      title: 'Platform architecture',
+      text: '# Platform\nAll traffic enters through the zephyr gateway in front of the mesh.',
+    };
     expect((await stack.call('POST', '/api/v1/knowledge/architecture', { key: operatorKey, body })).status).toBe(403);
     const created = await stack.call('POST', '/api/v1/knowledge/architecture', { body });
     expect(created.status).toBe(201);
@@ -72,15 +82,27 @@ describe('knowledge base API', () => {
       const form = new FormData();
       form.set('file', file);
       for (const [name, value] of Object.entries(extra)) form.set(name, value);
-      return stack.app.request('/api/v1/knowledge', { method: 'POST', body: form, headers: { authorization: `Bearer ${key ?? stack.adminKey}` } });
+      return stack.app.request('/api/v1/knowledge', {
+        method: 'POST',
+        body: form,
+        headers: { authorization: `Bearer ${key ?? stack.adminKey}` },
+      });
     };
 
     const pdfResponse = await upload(new File([await pdf.save()], 'quasar-failover.pdf', { type: 'application/pdf' }));
     expect(pdfResponse.status).toBe(201);
-    expect(await pdfResponse.json()).toMatchObject({ title: 'quasar-failover', contentType: 'application/pdf', source: 'quasar-failover.pdf', kind: 'sop' });
+    expect(await pdfResponse.json()).toMatchObject({
+      title: 'quasar-failover',
+      contentType: 'application/pdf',
+      source: 'quasar-failover.pdf',
+      kind: 'sop',
+    });
     expect((await search('quasarctl promote standby'))[0]).toMatchObject({ title: 'quasar-failover', global: false });
 
-    const md = await upload(new File(['# Nimbus\n## Restart\nUse nimbusctl bounce.'], 'nimbus.md', { type: 'text/markdown' }), { title: 'Nimbus SOP', kind: 'runbook' });
+    const md = await upload(new File(['# Nimbus\n## Restart\nUse nimbusctl bounce.'], 'nimbus.md', { type: 'text/markdown' }), {
+      title: 'Nimbus SOP',
+      kind: 'runbook',
+    });
     expect(md.status).toBe(201);
     expect(await md.json()).toMatchObject({ title: 'Nimbus SOP', kind: 'runbook', chunkCount: 2 });
 
@@ -91,11 +113,22 @@ describe('knowledge base API', () => {
     expect(broken.status).toBe(415);
     const noFile = new FormData();
     noFile.set('title', 'x');
-    expect((await stack.app.request('/api/v1/knowledge', { method: 'POST', body: noFile, headers: { authorization: `Bearer ${stack.adminKey}` } })).status).toBe(422);
+    expect(
+      (
+        await stack.app.request('/api/v1/knowledge', {
+          method: 'POST',
+          body: noFile,
+          headers: { authorization: `Bearer ${stack.adminKey}` },
+        })
+      ).status,
+    ).toBe(422);
     // Multipart is accepted only for document uploads.
     const elsewhere = new FormData();
     elsewhere.set('tagId', 'x');
-    expect((await stack.app.request('/api/v1/cmdb', { method: 'POST', body: elsewhere, headers: { authorization: `Bearer ${stack.adminKey}` } })).status).toBe(415);
+    expect(
+      (await stack.app.request('/api/v1/cmdb', { method: 'POST', body: elsewhere, headers: { authorization: `Bearer ${stack.adminKey}` } }))
+        .status,
+    ).toBe(415);
   });
 
   it('validates input', async () => {

@@ -47,7 +47,12 @@ beforeAll(async () => {
       const body = JSON.parse(raw) as { model: string; input: string[] };
       calls.push({ model: body.model, inputs: body.input.length });
       res.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({ object: 'list', model: body.model, data: body.input.map((text, index) => ({ object: 'embedding', index, embedding: embed(text) })), usage: { prompt_tokens: 1, total_tokens: 1 } }),
+        JSON.stringify({
+          object: 'list',
+          model: body.model,
+          data: body.input.map((text, index) => ({ object: 'embedding', index, embedding: embed(text) })),
+          usage: { prompt_tokens: 1, total_tokens: 1 },
+        }),
       );
     });
   });
@@ -91,7 +96,12 @@ describe('hybrid knowledge search', () => {
     const pineconeDir = await mkdtemp(join(tmpdir(), 'infraai-pinecone-kb-'));
     const pineconeStore = await createStore({ kind: 'pglite', dataDir: pineconeDir });
     try {
-      const vectorIndex = await openPineconeVectorIndex({ apiKey: 'pc-test-key', indexName: 'kb', indexHost: fake.url, namespace: 'kb-test' });
+      const vectorIndex = await openPineconeVectorIndex({
+        apiKey: 'pc-test-key',
+        indexName: 'kb',
+        indexHost: fake.url,
+        namespace: 'kb-test',
+      });
       const embedder = new OpenAiEmbeddings({ apiKey: 'k', model: 'test-embed', baseURL, batchSize: 16 });
       const kb = new LocalKnowledgeBase(pineconeStore, { embedder, vectorIndex });
       await loadRunbooksIntoKnowledgeBase(kb, await loadRunbooks());
@@ -101,7 +111,14 @@ describe('hybrid knowledge search', () => {
       expect(fake.requests.some((r) => r.path.endsWith('/query'))).toBe(true);
 
       const tenant = await pineconeStore.tenants.ensure('pinecone-kb');
-      const { document } = await kb.ingest({ tenantId: tenant.id, title: 'Wombat SOP', kind: 'sop', source: 'wombat.md', contentType: 'text/markdown', text: '# Wombat\n\nOur drive is packed with wombat dumps: purge the wombat cache.' });
+      const { document } = await kb.ingest({
+        tenantId: tenant.id,
+        title: 'Wombat SOP',
+        kind: 'sop',
+        source: 'wombat.md',
+        contentType: 'text/markdown',
+        text: '# Wombat\n\nOur drive is packed with wombat dumps: purge the wombat cache.',
+      });
       expect((await kb.search(tenant.id, 'wombat drive packed', { k: 1 }))[0]?.docId).toBe(document.id);
       expect(await pineconeStore.knowledge.deleteDocument(tenant.id, document.id)).toBe(true);
       await kb.forget(document.id);

@@ -13,12 +13,23 @@ const INLINE_LIMIT = 16 * 1024;
 function bigDocument(marker: string, sections: number): string {
   const lines = [`# ${marker} operations handbook`];
   for (let i = 0; i < sections; i += 1) {
-    lines.push(`## Procedure ${i}`, `When the ${marker} queue ${i} stalls, drain consumers of shard ${i} and replay the dead letters. `.repeat(8));
+    lines.push(
+      `## Procedure ${i}`,
+      `When the ${marker} queue ${i} stalls, drain consumers of shard ${i} and replay the dead letters. `.repeat(8),
+    );
   }
   return lines.join('\n\n');
 }
 
-type DocBody = { id: string; status: string; chunkCount: number; chunksIndexed: number; progress: number; error: string | null; ingestionWorkflowId: string | null };
+type DocBody = {
+  id: string;
+  status: string;
+  chunkCount: number;
+  chunksIndexed: number;
+  progress: number;
+  error: string | null;
+  ingestionWorkflowId: string | null;
+};
 
 let embeddingsServer: Server;
 let embeddingsMode: 'ok' | 'reject' = 'ok';
@@ -32,12 +43,20 @@ beforeAll(async () => {
     req.on('end', () => {
       embeddingRequests += 1;
       if (embeddingsMode === 'reject') {
-        res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } }));
+        res
+          .writeHead(401, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } }));
         return;
       }
       const body = JSON.parse(raw) as { model: string; input: string[] };
-      const data = body.input.map((text, index) => ({ object: 'embedding', index, embedding: [text.length % 7, text.length % 11, 1, (text.match(/queue/g) ?? []).length] }));
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', model: body.model, data, usage: { prompt_tokens: 1, total_tokens: 1 } }));
+      const data = body.input.map((text, index) => ({
+        object: 'embedding',
+        index,
+        embedding: [text.length % 7, text.length % 11, 1, (text.match(/queue/g) ?? []).length],
+      }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ object: 'list', model: body.model, data, usage: { prompt_tokens: 1, total_tokens: 1 } }));
     });
   });
   await new Promise<void>((resolve) => embeddingsServer.listen(0, '127.0.0.1', () => resolve()));
@@ -83,25 +102,36 @@ describe('large document ingestion through a workflow', () => {
   it('indexes it batch by batch with visible progress, then search finds it', async () => {
     const seen = new Set<number>();
     await stack.startWorker();
-    const ready = await waitFor(async () => {
-      const doc = await getDoc(docId);
-      seen.add(doc.progress);
-      return doc.status === 'ready' ? doc : null;
-    }, 'the document to be ready', 60_000);
+    const ready = await waitFor(
+      async () => {
+        const doc = await getDoc(docId);
+        seen.add(doc.progress);
+        return doc.status === 'ready' ? doc : null;
+      },
+      'the document to be ready',
+      60_000,
+    );
     expect(ready.chunkCount).toBeGreaterThan(INGEST_BATCH_CHUNKS * 2);
     expect(ready).toMatchObject({ chunksIndexed: ready.chunkCount, progress: 1, error: null, ingestionWorkflowId: null });
     expect([...seen].every((p) => p >= 0 && p <= 1)).toBe(true);
 
-    const search = (await (await stack.call('GET', '/api/v1/knowledge/search?q=zephyrqueue+shard+17+dead+letters')).json()) as { items: { docId: string }[] };
+    const search = (await (await stack.call('GET', '/api/v1/knowledge/search?q=zephyrqueue+shard+17+dead+letters')).json()) as {
+      items: { docId: string }[];
+    };
     expect(search.items[0]?.docId).toBe(docId);
 
     // History holds ids and counts, never the document's text; each batch is one activity.
     const history = await stack.client.workflow.getHandle(`knowledge-ingest-${docId}`).fetchHistory();
-    const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+    const scheduled = (history.events ?? []).flatMap((e) =>
+      e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : [],
+    );
     expect(scheduled.filter((name) => name === 'indexDocumentBatch')).toHaveLength(Math.ceil(ready.chunkCount / INGEST_BATCH_CHUNKS));
     expect(scheduled[0]).toBe('chunkStagedDocument');
     expect(scheduled.at(-1)).toBe('completeDocumentIngestion');
-    const progress = (await stack.client.workflow.getHandle(`knowledge-ingest-${docId}`).query('ingestionProgress')) as { phase: string; batchesDone: number };
+    const progress = (await stack.client.workflow.getHandle(`knowledge-ingest-${docId}`).query('ingestionProgress')) as {
+      phase: string;
+      batchesDone: number;
+    };
     expect(progress).toMatchObject({ phase: 'ready', batchesDone: Math.ceil(ready.chunkCount / INGEST_BATCH_CHUNKS) });
     const raw = JSON.stringify(history.events);
     expect(raw).not.toContain('drain consumers');
@@ -113,10 +143,14 @@ describe('large document ingestion through a workflow', () => {
     const res = await stack.call('POST', '/api/v1/knowledge', { body: { title: 'Quokka queue handbook', text } });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as DocBody;
-    const failed = await waitFor(async () => {
-      const doc = await getDoc(id);
-      return doc.status === 'failed' ? doc : null;
-    }, 'the ingestion to fail', 60_000);
+    const failed = await waitFor(
+      async () => {
+        const doc = await getDoc(id);
+        return doc.status === 'failed' ? doc : null;
+      },
+      'the ingestion to fail',
+      60_000,
+    );
     expect(failed.error).toMatch(/401|Incorrect API key/);
     expect(failed.chunksIndexed).toBe(0);
     expect(failed.ingestionWorkflowId).toBe(`knowledge-ingest-${id}`);
@@ -130,7 +164,9 @@ describe('large document ingestion through a workflow', () => {
   });
 
   it('a document deleted during ingestion ends its workflow without error', async () => {
-    const res = await stack.call('POST', '/api/v1/knowledge?async=true', { body: { title: 'Short note', text: 'rotate the wombat keys weekly' } });
+    const res = await stack.call('POST', '/api/v1/knowledge?async=true', {
+      body: { title: 'Short note', text: 'rotate the wombat keys weekly' },
+    });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as DocBody;
     expect((await stack.call('DELETE', `/api/v1/knowledge/${id}`)).status).toBe(204);

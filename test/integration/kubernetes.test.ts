@@ -11,22 +11,56 @@ import { startTestStack, type TestStack } from '../support/stack.js';
 const TOKEN = 'k8s-test-token-0123456789';
 const seen: { path: string; auth: string | undefined }[] = [];
 
-const container = (name: string, extra: Record<string, unknown>) => ({ name, image: `registry.example/${name}:1.4.2`, imageID: '', containerID: '', started: false, ...extra });
+const container = (name: string, extra: Record<string, unknown>) => ({
+  name,
+  image: `registry.example/${name}:1.4.2`,
+  imageID: '',
+  containerID: '',
+  started: false,
+  ...extra,
+});
 const pods = {
   kind: 'PodList',
   apiVersion: 'v1',
   metadata: { resourceVersion: '1' },
   items: [
-    { metadata: { name: 'web-5d8', namespace: 'shop' }, spec: { nodeName: 'node-a', containers: [] }, status: { phase: 'Running', containerStatuses: [container('web', { ready: true, restartCount: 0, state: { running: { startedAt: '2026-11-24T00:00:00Z' } } })] } },
+    {
+      metadata: { name: 'web-5d8', namespace: 'shop' },
+      spec: { nodeName: 'node-a', containers: [] },
+      status: {
+        phase: 'Running',
+        containerStatuses: [container('web', { ready: true, restartCount: 0, state: { running: { startedAt: '2026-11-24T00:00:00Z' } } })],
+      },
+    },
     {
       metadata: { name: 'api-7f9', namespace: 'shop' },
       spec: { nodeName: 'node-b', containers: [] },
-      status: { phase: 'Running', containerStatuses: [container('api', { ready: false, restartCount: 7, state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 5m0s' } }, lastState: { terminated: { reason: 'Error', exitCode: 1 } } })] },
+      status: {
+        phase: 'Running',
+        containerStatuses: [
+          container('api', {
+            ready: false,
+            restartCount: 7,
+            state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 5m0s' } },
+            lastState: { terminated: { reason: 'Error', exitCode: 1 } },
+          }),
+        ],
+      },
     },
     {
       metadata: { name: 'api-oom', namespace: 'shop' },
       spec: { nodeName: 'node-b', containers: [] },
-      status: { phase: 'Running', containerStatuses: [container('worker', { ready: false, restartCount: 4, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { reason: 'OOMKilled', exitCode: 137 } } })] },
+      status: {
+        phase: 'Running',
+        containerStatuses: [
+          container('worker', {
+            ready: false,
+            restartCount: 4,
+            state: { waiting: { reason: 'CrashLoopBackOff' } },
+            lastState: { terminated: { reason: 'OOMKilled', exitCode: 137 } },
+          }),
+        ],
+      },
     },
   ],
 };
@@ -35,8 +69,24 @@ const events = {
   apiVersion: 'v1',
   metadata: {},
   items: [
-    { metadata: { name: 'e1', namespace: 'shop' }, involvedObject: { kind: 'Pod', name: 'api-oom' }, type: 'Warning', reason: 'BackOff', message: 'Back-off restarting failed container worker in pod api-oom', count: 12, lastTimestamp: '2026-11-24T01:00:00Z' },
-    { metadata: { name: 'e2', namespace: 'shop' }, involvedObject: { kind: 'Pod', name: 'api-oom' }, type: 'Warning', reason: 'OOMKilling', message: 'Memory cgroup out of memory: Killed process 4242 (worker)', count: 4, lastTimestamp: '2026-11-24T00:59:00Z' },
+    {
+      metadata: { name: 'e1', namespace: 'shop' },
+      involvedObject: { kind: 'Pod', name: 'api-oom' },
+      type: 'Warning',
+      reason: 'BackOff',
+      message: 'Back-off restarting failed container worker in pod api-oom',
+      count: 12,
+      lastTimestamp: '2026-11-24T01:00:00Z',
+    },
+    {
+      metadata: { name: 'e2', namespace: 'shop' },
+      involvedObject: { kind: 'Pod', name: 'api-oom' },
+      type: 'Warning',
+      reason: 'OOMKilling',
+      message: 'Memory cgroup out of memory: Killed process 4242 (worker)',
+      count: 4,
+      lastTimestamp: '2026-11-24T00:59:00Z',
+    },
   ],
 };
 const nodes = {
@@ -44,8 +94,26 @@ const nodes = {
   apiVersion: 'v1',
   metadata: {},
   items: [
-    { metadata: { name: 'node-a' }, status: { nodeInfo: { kubeletVersion: 'v1.31.2' }, conditions: [{ type: 'Ready', status: 'True' }, { type: 'MemoryPressure', status: 'False' }] } },
-    { metadata: { name: 'node-b' }, status: { nodeInfo: { kubeletVersion: 'v1.31.2' }, conditions: [{ type: 'Ready', status: 'True' }, { type: 'MemoryPressure', status: 'True' }] } },
+    {
+      metadata: { name: 'node-a' },
+      status: {
+        nodeInfo: { kubeletVersion: 'v1.31.2' },
+        conditions: [
+          { type: 'Ready', status: 'True' },
+          { type: 'MemoryPressure', status: 'False' },
+        ],
+      },
+    },
+    {
+      metadata: { name: 'node-b' },
+      status: {
+        nodeInfo: { kubeletVersion: 'v1.31.2' },
+        conditions: [
+          { type: 'Ready', status: 'True' },
+          { type: 'MemoryPressure', status: 'True' },
+        ],
+      },
+    },
   ],
 };
 
@@ -58,7 +126,16 @@ beforeAll(async () => {
     const url = new URL(req.url ?? '/', 'http://x');
     seen.push({ path: `${url.pathname}${url.search}`, auth: req.headers.authorization });
     if (req.headers.authorization !== `Bearer ${TOKEN}`) {
-      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 }));
+      res.writeHead(401, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          message: 'Unauthorized',
+          reason: 'Unauthorized',
+          code: 401,
+        }),
+      );
       return;
     }
     const send = (body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -117,7 +194,11 @@ describe('Kubernetes adapter', () => {
   it('reports cluster health over the API', async () => {
     const response = await stack.call('GET', '/api/v1/cluster-health?namespace=shop');
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { status: string; nodes: { total: number; ready: number }; pods: { total: number; byPhase: Record<string, number>; unhealthy: { name: string }[] } };
+    const body = (await response.json()) as {
+      status: string;
+      nodes: { total: number; ready: number };
+      pods: { total: number; byPhase: Record<string, number>; unhealthy: { name: string }[] };
+    };
     expect(body).toMatchObject({ status: 'degraded', nodes: { total: 2, ready: 2 }, pods: { total: 3, byPhase: { Running: 3 } } });
     expect(body.pods.unhealthy.map((p) => p.name)).toEqual(['api-7f9', 'api-oom']);
     const bad = createKubernetesCluster(kubeconfig.replace(TOKEN, 'wrong-token'));
@@ -132,9 +213,14 @@ describe('Kubernetes adapter', () => {
   });
 
   it('collects the pod’s facts during diagnosis and lets them decide the category', async () => {
-    const response = await stack.call('POST', '/api/v1/diagnose', { body: { errorMessage: 'pod api-oom keeps restarting', namespace: 'shop', pod: 'api-oom' } });
+    const response = await stack.call('POST', '/api/v1/diagnose', {
+      body: { errorMessage: 'pod api-oom keeps restarting', namespace: 'shop', pod: 'api-oom' },
+    });
     expect(response.status).toBe(200);
-    const result = (await response.json()) as { category: string; facts: { kubernetes: { pod: { reason: string; exitCode: number }; events: unknown[] } } };
+    const result = (await response.json()) as {
+      category: string;
+      facts: { kubernetes: { pod: { reason: string; exitCode: number }; events: unknown[] } };
+    };
     expect(result.category).toBe('oomkilled');
     expect(result.facts.kubernetes.pod).toMatchObject({ reason: 'CrashLoopBackOff (last: OOMKilled)', exitCode: 137 });
     expect(result.facts.kubernetes.events).toHaveLength(2);

@@ -12,7 +12,12 @@ if (config) {
   describe(`live LLM (${config.provider}, ${config.model})`, () => {
     it('answers a structured question', async () => {
       const provider = createLlmProvider(config)!;
-      const { value } = await completeStructured(provider, [{ role: 'user', content: 'A Linux host reports "No space left on device". Name the category.' }], z.object({ category: z.string().min(2) }), 'category');
+      const { value } = await completeStructured(
+        provider,
+        [{ role: 'user', content: 'A Linux host reports "No space left on device". Name the category.' }],
+        z.object({ category: z.string().min(2) }),
+        'category',
+      );
       expect(value.category.length).toBeGreaterThan(1);
     });
   });

@@ -70,7 +70,8 @@ async function silentServer(): Promise<{ url: string; server: Server }> {
 
 describe('servicenow notifier (local Table API server)', () => {
   let fake: FakeServiceNow;
-  const open = (extra: Partial<ServiceNowConfig> = {}) => new ServiceNowNotifier({ instanceUrl: fake.url, username: SN_USER, password: SN_PASSWORD, ...extra } as ServiceNowConfig);
+  const open = (extra: Partial<ServiceNowConfig> = {}) =>
+    new ServiceNowNotifier({ instanceUrl: fake.url, username: SN_USER, password: SN_PASSWORD, ...extra } as ServiceNowConfig);
 
   beforeAll(async () => {
     fake = await FakeServiceNow.start({ username: SN_USER, password: SN_PASSWORD });
@@ -110,7 +111,9 @@ describe('servicenow notifier (local Table API server)', () => {
 
   it('escalated: adds a work note and sets assignment_group when one is configured, leaving the state alone', async () => {
     const sysId = fake.addIncident({ state: '2' });
-    const result = await open({ assignmentGroup: GROUP }).notify(notice({ status: 'escalated', actions: [], external: { servicenowSysId: sysId } }));
+    const result = await open({ assignmentGroup: GROUP }).notify(
+      notice({ status: 'escalated', actions: [], external: { servicenowSysId: sysId } }),
+    );
 
     expect(result).toMatchObject({ delivered: true });
     const body = fake.requests[0]!.body as Record<string, string>;
@@ -139,7 +142,11 @@ describe('servicenow notifier (local Table API server)', () => {
     const [lookup, create] = fake.requests;
     expect(lookup!.query).toMatchObject({ sysparm_query: 'correlation_id=infraai:INC-501', sysparm_limit: '1' });
     expect(lookup!.headers.authorization).toBe(`Basic ${SN_BASIC}`);
-    expect(create!.headers).toMatchObject({ accept: 'application/json', 'content-type': 'application/json', authorization: `Basic ${SN_BASIC}` });
+    expect(create!.headers).toMatchObject({
+      accept: 'application/json',
+      'content-type': 'application/json',
+      authorization: `Basic ${SN_BASIC}`,
+    });
     const body = create!.body as Record<string, string>;
     expect(body).toMatchObject({
       short_description: '[InfraAI INC-501] nginx down on web-1',
@@ -166,7 +173,10 @@ describe('servicenow notifier (local Table API server)', () => {
     const again = await notifier.notify(notice({ incidentNumber: 502, status: 'failed' }));
 
     expect(fake.incidents().filter((r) => r.correlation_id === 'infraai:INC-502')).toHaveLength(1);
-    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/now/table/incident', `PATCH /api/now/table/incident/${first.external!.servicenowSysId}`]);
+    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /api/now/table/incident',
+      `PATCH /api/now/table/incident/${first.external!.servicenowSysId}`,
+    ]);
     expect(again.external).toEqual(first.external);
     expect(fake.incident(first.external!.servicenowSysId!)!.workNotes).toHaveLength(1);
   });
@@ -182,11 +192,17 @@ describe('servicenow notifier (local Table API server)', () => {
     const tokenFake = await FakeServiceNow.start({ token: SN_TOKEN });
     try {
       const sysId = tokenFake.addIncident();
-      const result = await new ServiceNowNotifier({ instanceUrl: tokenFake.url, token: SN_TOKEN }).notify(notice({ status: 'escalated', external: { servicenowSysId: sysId } }));
+      const result = await new ServiceNowNotifier({ instanceUrl: tokenFake.url, token: SN_TOKEN }).notify(
+        notice({ status: 'escalated', external: { servicenowSysId: sysId } }),
+      );
       expect(result.delivered).toBe(true);
       expect(tokenFake.requests[0]!.headers.authorization).toBe(`Bearer ${SN_TOKEN}`);
 
-      const err = await failure(() => new ServiceNowNotifier({ instanceUrl: tokenFake.url, token: `${SN_TOKEN}-revoked` }).notify(notice({ external: { servicenowSysId: sysId } })));
+      const err = await failure(() =>
+        new ServiceNowNotifier({ instanceUrl: tokenFake.url, token: `${SN_TOKEN}-revoked` }).notify(
+          notice({ external: { servicenowSysId: sysId } }),
+        ),
+      );
       expect(err).toMatchObject({ retryable: false, status: 401 });
       expectNoSecret(err, SN_TOKEN);
     } finally {
@@ -245,14 +261,22 @@ describe('servicenow notifier (local Table API server)', () => {
 
   it('network failures and timeouts are retryable', async () => {
     const port = await closedPort();
-    const refused = await failure(() => new ServiceNowNotifier({ instanceUrl: `http://127.0.0.1:${port}`, username: SN_USER, password: SN_PASSWORD }).notify(notice({ external: { servicenowSysId: 'a'.repeat(32) } })));
+    const refused = await failure(() =>
+      new ServiceNowNotifier({ instanceUrl: `http://127.0.0.1:${port}`, username: SN_USER, password: SN_PASSWORD }).notify(
+        notice({ external: { servicenowSysId: 'a'.repeat(32) } }),
+      ),
+    );
     expect(refused).toMatchObject({ retryable: true, status: undefined });
     expect(refused.message).toContain('ECONNREFUSED');
     expectNoSecret(refused, SN_PASSWORD, SN_BASIC);
 
     const silent = await silentServer();
     try {
-      const timedOut = await failure(() => new ServiceNowNotifier({ instanceUrl: silent.url, username: SN_USER, password: SN_PASSWORD, timeoutMs: 300 }).notify(notice({ external: { servicenowSysId: 'a'.repeat(32) } })));
+      const timedOut = await failure(() =>
+        new ServiceNowNotifier({ instanceUrl: silent.url, username: SN_USER, password: SN_PASSWORD, timeoutMs: 300 }).notify(
+          notice({ external: { servicenowSysId: 'a'.repeat(32) } }),
+        ),
+      );
       expect(timedOut).toMatchObject({ retryable: true, status: undefined });
       expect(timedOut.message).toContain('within 300 ms');
     } finally {
@@ -264,7 +288,11 @@ describe('servicenow notifier (local Table API server)', () => {
   it('rejects bad configuration and a malformed sys_id without echoing secrets', async () => {
     const withCreds = (() => {
       try {
-        return new ServiceNowNotifier({ instanceUrl: `https://${SN_USER}:${SN_PASSWORD}@dev.service-now.com`, username: SN_USER, password: SN_PASSWORD });
+        return new ServiceNowNotifier({
+          instanceUrl: `https://${SN_USER}:${SN_PASSWORD}@dev.service-now.com`,
+          username: SN_USER,
+          password: SN_PASSWORD,
+        });
       } catch (err) {
         return err;
       }
@@ -272,7 +300,9 @@ describe('servicenow notifier (local Table API server)', () => {
     expect(withCreds).toBeInstanceOf(NotifierError);
     expect(withCreds).toMatchObject({ retryable: false });
     expectNoSecret(withCreds, SN_PASSWORD);
-    expect(() => new ServiceNowNotifier({ instanceUrl: fake.url, username: SN_USER, password: '' })).toThrow(/username and password, or token/);
+    expect(() => new ServiceNowNotifier({ instanceUrl: fake.url, username: SN_USER, password: '' })).toThrow(
+      /username and password, or token/,
+    );
     expect(() => open({ assignmentGroup: 'Service Desk' })).toThrow(/assignmentGroup must be a sys_id/);
 
     const err = await failure(() => open().notify(notice({ external: { servicenowSysId: '../sys_user/x' } })));
@@ -283,8 +313,10 @@ describe('servicenow notifier (local Table API server)', () => {
 
 describe('pagerduty notifier (local REST and Events API server)', () => {
   let fake: FakePagerDuty;
-  const rest = (extra: Partial<PagerDutyConfig> = {}) => new PagerDutyNotifier({ apiKey: PD_KEY, fromEmail: PD_FROM, apiBaseUrl: fake.url, eventsBaseUrl: fake.url, ...extra });
-  const events = (extra: Partial<PagerDutyConfig> = {}) => new PagerDutyNotifier({ routingKey: PD_ROUTING, apiBaseUrl: fake.url, eventsBaseUrl: fake.url, ...extra });
+  const rest = (extra: Partial<PagerDutyConfig> = {}) =>
+    new PagerDutyNotifier({ apiKey: PD_KEY, fromEmail: PD_FROM, apiBaseUrl: fake.url, eventsBaseUrl: fake.url, ...extra });
+  const events = (extra: Partial<PagerDutyConfig> = {}) =>
+    new PagerDutyNotifier({ routingKey: PD_ROUTING, apiBaseUrl: fake.url, eventsBaseUrl: fake.url, ...extra });
 
   beforeAll(async () => {
     fake = await FakePagerDuty.start({ apiKey: PD_KEY, users: [PD_FROM], routingKey: PD_ROUTING });
@@ -303,7 +335,12 @@ describe('pagerduty notifier (local REST and Events API server)', () => {
     expect(result).toEqual({ delivered: true, detail: `note added to PagerDuty incident ${id}` });
     expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`POST /incidents/${id}/notes`]);
     const [request] = fake.requests;
-    expect(request!.headers).toMatchObject({ authorization: `Token token=${PD_KEY}`, accept: PAGERDUTY_ACCEPT, 'content-type': 'application/json', from: PD_FROM });
+    expect(request!.headers).toMatchObject({
+      authorization: `Token token=${PD_KEY}`,
+      accept: PAGERDUTY_ACCEPT,
+      'content-type': 'application/json',
+      from: PD_FROM,
+    });
     expect(PAGERDUTY_ACCEPT).toBe('application/vnd.pagerduty+json;version=2');
     const body = request!.body as { note: { content: string } };
     expect(Object.keys(body)).toEqual(['note']);
@@ -322,7 +359,12 @@ describe('pagerduty notifier (local REST and Events API server)', () => {
     expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`POST /incidents/${id}/notes`, `PUT /incidents/${id}`]);
     const put = fake.requests[1]!;
     expect(put.body).toEqual({ incident: { type: 'incident_reference', status: 'resolved' } });
-    expect(put.headers).toMatchObject({ authorization: `Token token=${PD_KEY}`, accept: PAGERDUTY_ACCEPT, 'content-type': 'application/json', from: PD_FROM });
+    expect(put.headers).toMatchObject({
+      authorization: `Token token=${PD_KEY}`,
+      accept: PAGERDUTY_ACCEPT,
+      'content-type': 'application/json',
+      from: PD_FROM,
+    });
     expect(fake.incident(id)).toMatchObject({ status: 'resolved' });
   });
 
@@ -334,7 +376,10 @@ describe('pagerduty notifier (local REST and Events API server)', () => {
 
   it('skips cleanly, without a request, when the incident has no reference it can use', async () => {
     expect(await rest().notify(notice())).toEqual({ delivered: false, detail: 'no PagerDuty incident id on this incident' });
-    expect(await events().notify(notice({ external: { pagerdutyIncidentId: 'PABC123' } }))).toEqual({ delivered: false, detail: 'no PagerDuty dedup key on this incident' });
+    expect(await events().notify(notice({ external: { pagerdutyIncidentId: 'PABC123' } }))).toEqual({
+      delivered: false,
+      detail: 'no PagerDuty dedup key on this incident',
+    });
     expect(await rest({ routingKey: PD_ROUTING }).notify(notice({ external: { servicenowSysId: 'a'.repeat(32) } }))).toEqual({
       delivered: false,
       detail: 'no PagerDuty incident id or dedup key on this incident',
@@ -362,7 +407,9 @@ describe('pagerduty notifier (local REST and Events API server)', () => {
     expect(quiet.detail).toContain('left open for the on-call');
     expect(fake.requests).toHaveLength(0);
 
-    const acked = await events({ acknowledgeUnresolved: true }).notify(notice({ status: 'escalated', external: { pagerdutyDedupKey: 'infraai/db-1/disk' } }));
+    const acked = await events({ acknowledgeUnresolved: true }).notify(
+      notice({ status: 'escalated', external: { pagerdutyDedupKey: 'infraai/db-1/disk' } }),
+    );
     expect(acked).toEqual({ delivered: true, detail: 'acknowledge event accepted for PagerDuty dedup key infraai/db-1/disk' });
     expect(fake.requests[0]!.body).toEqual({ routing_key: PD_ROUTING, event_action: 'acknowledge', dedup_key: 'infraai/db-1/disk' });
     expect(fake.incident(id)).toMatchObject({ status: 'acknowledged' });
@@ -400,11 +447,21 @@ describe('pagerduty notifier (local REST and Events API server)', () => {
   it('503 is retryable, on the REST and the Events API', async () => {
     const id = fake.addIncident();
     fake.failNext(503);
-    expect(await failure(() => rest().notify(notice({ external: { pagerdutyIncidentId: id } })))).toMatchObject({ retryable: true, status: 503 });
+    expect(await failure(() => rest().notify(notice({ external: { pagerdutyIncidentId: id } })))).toMatchObject({
+      retryable: true,
+      status: 503,
+    });
     fake.failNext(503);
-    expect(await failure(() => events().notify(notice({ external: { pagerdutyDedupKey: 'x' } })))).toMatchObject({ retryable: true, status: 503 });
+    expect(await failure(() => events().notify(notice({ external: { pagerdutyDedupKey: 'x' } })))).toMatchObject({
+      retryable: true,
+      status: 503,
+    });
     fake.failNext(429, 1, { retryAfter: '1' });
-    expect(await failure(() => events().notify(notice({ external: { pagerdutyDedupKey: 'x' } })))).toMatchObject({ retryable: true, status: 429, retryAfterMs: 1000 });
+    expect(await failure(() => events().notify(notice({ external: { pagerdutyDedupKey: 'x' } })))).toMatchObject({
+      retryable: true,
+      status: 429,
+      retryAfterMs: 1000,
+    });
   });
 
   it('an unknown incident (404), an unknown From user and a wrong routing key (400) are not retryable', async () => {
@@ -425,7 +482,9 @@ describe('pagerduty notifier (local REST and Events API server)', () => {
 
   it('network failures are retryable', async () => {
     const port = await closedPort();
-    const err = await failure(() => rest({ apiBaseUrl: `http://127.0.0.1:${port}` }).notify(notice({ external: { pagerdutyIncidentId: 'PABC123' } })));
+    const err = await failure(() =>
+      rest({ apiBaseUrl: `http://127.0.0.1:${port}` }).notify(notice({ external: { pagerdutyIncidentId: 'PABC123' } })),
+    );
     expect(err).toMatchObject({ retryable: true, status: undefined });
     expectNoSecret(err, PD_KEY);
   });
@@ -463,7 +522,9 @@ const snUrl = process.env.SERVICENOW_INSTANCE_URL?.trim();
 const snUser = process.env.SERVICENOW_USERNAME?.trim();
 const snPassword = process.env.SERVICENOW_PASSWORD;
 const snLive = Boolean(snUrl && snUser && snPassword);
-const snLiveTitle = snLive ? 'servicenow (live)' : 'servicenow (live) skipped: set SERVICENOW_INSTANCE_URL, SERVICENOW_USERNAME and SERVICENOW_PASSWORD';
+const snLiveTitle = snLive
+  ? 'servicenow (live)'
+  : 'servicenow (live) skipped: set SERVICENOW_INSTANCE_URL, SERVICENOW_USERNAME and SERVICENOW_PASSWORD';
 
 describe.skipIf(!snLive)(snLiveTitle, () => {
   const config = (): ServiceNowConfig & { username: string; password: string } => ({
@@ -477,18 +538,24 @@ describe.skipIf(!snLive)(snLiveTitle, () => {
   it('creates an incident for an escalation, then resolves it by sys_id', async () => {
     const notifier = new ServiceNowNotifier(config());
     const number = 900_000 + Math.floor(Math.random() * 99_999);
-    const created = await notifier.notify(notice({ incidentNumber: number, status: 'escalated', title: 'InfraAI notifier test (safe to close)' }));
+    const created = await notifier.notify(
+      notice({ incidentNumber: number, status: 'escalated', title: 'InfraAI notifier test (safe to close)' }),
+    );
     expect(created.delivered).toBe(true);
     const sysId = created.external?.servicenowSysId;
     expect(sysId).toMatch(/^[0-9a-f]{32}$/);
-    const resolved = await notifier.notify(notice({ incidentNumber: number, title: 'InfraAI notifier test (safe to close)', external: { servicenowSysId: sysId! } }));
+    const resolved = await notifier.notify(
+      notice({ incidentNumber: number, title: 'InfraAI notifier test (safe to close)', external: { servicenowSysId: sysId! } }),
+    );
     expect(resolved.delivered).toBe(true);
     expect(resolved.detail).toContain('state Resolved');
   });
 
   it('a wrong password is a non-retryable 401 that does not show the password', async () => {
     const wrong = `${snPassword}-wrong-${randomUUID()}`;
-    const err = await failure(() => new ServiceNowNotifier({ ...config(), password: wrong }).notify(notice({ external: { servicenowSysId: '0'.repeat(32) } })));
+    const err = await failure(() =>
+      new ServiceNowNotifier({ ...config(), password: wrong }).notify(notice({ external: { servicenowSysId: '0'.repeat(32) } })),
+    );
     expect(err).toMatchObject({ retryable: false, status: 401 });
     expectNoSecret(err, wrong, snPassword!);
   });
@@ -500,7 +567,9 @@ const pdKey = process.env.PAGERDUTY_API_KEY?.trim();
 const pdFrom = process.env.PAGERDUTY_FROM_EMAIL?.trim();
 const pdIncident = process.env.PAGERDUTY_TEST_INCIDENT_ID?.trim();
 const pdLive = Boolean(pdKey && pdFrom && pdIncident);
-const pdLiveTitle = pdLive ? 'pagerduty (live)' : 'pagerduty (live) skipped: set PAGERDUTY_API_KEY, PAGERDUTY_FROM_EMAIL and PAGERDUTY_TEST_INCIDENT_ID';
+const pdLiveTitle = pdLive
+  ? 'pagerduty (live)'
+  : 'pagerduty (live) skipped: set PAGERDUTY_API_KEY, PAGERDUTY_FROM_EMAIL and PAGERDUTY_TEST_INCIDENT_ID';
 
 describe.skipIf(!pdLive)(pdLiveTitle, () => {
   const config = (): PagerDutyConfig => ({
@@ -510,13 +579,19 @@ describe.skipIf(!pdLive)(pdLiveTitle, () => {
   });
 
   it('adds a note to the test incident (status unchanged)', async () => {
-    const result = await new PagerDutyNotifier(config()).notify(notice({ status: 'escalated', title: 'InfraAI notifier test note', external: { pagerdutyIncidentId: pdIncident! } }));
+    const result = await new PagerDutyNotifier(config()).notify(
+      notice({ status: 'escalated', title: 'InfraAI notifier test note', external: { pagerdutyIncidentId: pdIncident! } }),
+    );
     expect(result).toEqual({ delivered: true, detail: `note added to PagerDuty incident ${pdIncident}` });
   });
 
   it('a wrong API key is a non-retryable 401 that does not show the key', async () => {
     const wrong = `${pdKey}x`;
-    const err = await failure(() => new PagerDutyNotifier({ ...config(), apiKey: wrong }).notify(notice({ status: 'escalated', external: { pagerdutyIncidentId: pdIncident! } })));
+    const err = await failure(() =>
+      new PagerDutyNotifier({ ...config(), apiKey: wrong }).notify(
+        notice({ status: 'escalated', external: { pagerdutyIncidentId: pdIncident! } }),
+      ),
+    );
     expect(err).toMatchObject({ retryable: false, status: 401 });
     expectNoSecret(err, wrong);
   });

@@ -3,7 +3,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openPineconeVectorIndex, type PineconeVectorIndex, type PineconeVectorIndexOptions } from '../../adapters/knowledge/pinecone-vector-index.js';
+import {
+  openPineconeVectorIndex,
+  type PineconeVectorIndex,
+  type PineconeVectorIndexOptions,
+} from '../../adapters/knowledge/pinecone-vector-index.js';
 import { InMemoryVectorIndex, VectorIndexError, type VectorRecord } from '../../adapters/knowledge/vector-index.js';
 import { FakePinecone } from '../support/fake-pinecone.js';
 import { axisVector, describeVectorIndexContract } from '../support/vector-index-contract.js';
@@ -26,14 +30,23 @@ describe('pinecone (local protocol server)', () => {
     await fake?.close();
   });
 
-  describeVectorIndexContract('pinecone (local protocol server)', () => openPineconeVectorIndex({ apiKey: API_KEY, indexName: 'kb', indexHost: fake.url, namespace: 'contract' }));
+  describeVectorIndexContract('pinecone (local protocol server)', () =>
+    openPineconeVectorIndex({ apiKey: API_KEY, indexName: 'kb', indexHost: fake.url, namespace: 'contract' }),
+  );
 
   describe('requests', () => {
     const namespace = 'shape';
     let index: PineconeVectorIndex;
-    const open = (extra: Partial<PineconeVectorIndexOptions> = {}) => openPineconeVectorIndex({ apiKey: API_KEY, indexName: 'kb', indexHost: fake.url, namespace, ...extra });
+    const open = (extra: Partial<PineconeVectorIndexOptions> = {}) =>
+      openPineconeVectorIndex({ apiKey: API_KEY, indexName: 'kb', indexHost: fake.url, namespace, ...extra });
     const records = (docId: string, count: number, tenantId: string | null = 't1'): VectorRecord[] =>
-      Array.from({ length: count }, (_, n) => ({ chunkId: `${docId}#${n}`, docId, tenantId, kind: 'runbook', values: axisVector(n % 8, 0.5) }));
+      Array.from({ length: count }, (_, n) => ({
+        chunkId: `${docId}#${n}`,
+        docId,
+        tenantId,
+        kind: 'runbook',
+        values: axisVector(n % 8, 0.5),
+      }));
 
     beforeAll(async () => {
       index = await open();
@@ -58,9 +71,16 @@ describe('pinecone (local protocol server)', () => {
       const bodies = upserts.map((r) => r.body as { namespace: string; vectors: { id: string; values: number[]; metadata: unknown }[] });
       expect(bodies.map((b) => b.vectors.length)).toEqual([100, 100, 50]);
       expect(bodies.every((b) => b.namespace === namespace)).toBe(true);
-      expect(bodies[0]!.vectors[0]).toEqual({ id: 'batch#0', values: axisVector(0, 0.5), metadata: { docId: 'batch', tenantId: 't1', kind: 'runbook' } });
+      expect(bodies[0]!.vectors[0]).toEqual({
+        id: 'batch#0',
+        values: axisVector(0, 0.5),
+        metadata: { docId: 'batch', tenantId: 't1', kind: 'runbook' },
+      });
       // Pinecone metadata cannot hold null: global documents are stored under '__global__'.
-      expect(bodies[2]!.vectors.at(-1)).toMatchObject({ id: 'batch-global#0', metadata: { docId: 'batch-global', tenantId: '__global__', kind: 'runbook' } });
+      expect(bodies[2]!.vectors.at(-1)).toMatchObject({
+        id: 'batch-global#0',
+        metadata: { docId: 'batch-global', tenantId: '__global__', kind: 'runbook' },
+      });
       expect(fake.ids(namespace).filter((id) => id.startsWith('batch'))).toHaveLength(250);
     });
 
@@ -147,7 +167,8 @@ describe('pinecone (local protocol server)', () => {
         expect(inspect(err, { depth: 10 })).not.toContain(key);
       }
     };
-    const open = (extra: Partial<PineconeVectorIndexOptions> = {}) => openPineconeVectorIndex({ apiKey: API_KEY, indexName: 'kb', indexHost: fake.url, namespace: 'errors', ...extra });
+    const open = (extra: Partial<PineconeVectorIndexOptions> = {}) =>
+      openPineconeVectorIndex({ apiKey: API_KEY, indexName: 'kb', indexHost: fake.url, namespace: 'errors', ...extra });
 
     beforeEach(() => {
       fake.clearRequests();
@@ -228,16 +249,24 @@ const liveIndex = process.env.PINECONE_INDEX?.trim();
 const live = Boolean(liveKey && liveIndex);
 if (!live) console.info('Pinecone live contract skipped: set PINECONE_API_KEY and PINECONE_INDEX (a dimension-8 cosine index) to run it.');
 
-describe.skipIf(!live)(live ? 'pinecone (live)' : 'pinecone (live) skipped: set PINECONE_API_KEY and PINECONE_INDEX (dimension 8, cosine)', () => {
-  const namespace = `infraai-test-${randomUUID()}`;
-  let opened: PineconeVectorIndex | undefined;
-  afterAll(async () => {
-    await opened?.clear();
-  });
-  describeVectorIndexContract(
-    'pinecone (live)',
-    async () =>
-      (opened = await openPineconeVectorIndex({ apiKey: liveKey!, indexName: liveIndex!, indexHost: process.env.PINECONE_INDEX_HOST?.trim() || undefined, namespace })),
-    { eventuallyConsistent: true },
-  );
-});
+describe.skipIf(!live)(
+  live ? 'pinecone (live)' : 'pinecone (live) skipped: set PINECONE_API_KEY and PINECONE_INDEX (dimension 8, cosine)',
+  () => {
+    const namespace = `infraai-test-${randomUUID()}`;
+    let opened: PineconeVectorIndex | undefined;
+    afterAll(async () => {
+      await opened?.clear();
+    });
+    describeVectorIndexContract(
+      'pinecone (live)',
+      async () =>
+        (opened = await openPineconeVectorIndex({
+          apiKey: liveKey!,
+          indexName: liveIndex!,
+          indexHost: process.env.PINECONE_INDEX_HOST?.trim() || undefined,
+          namespace,
+        })),
+      { eventuallyConsistent: true },
+    );
+  },
+);

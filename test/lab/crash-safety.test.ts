@@ -44,7 +44,13 @@ describe.skipIf(problems.length > 0)(`crash safety on a lab host${problems.lengt
     database = await createTestDatabase();
     store = await createStore({ kind: 'postgres', url: database.url });
     stack = await startTestStack({ store, secretsKey, remediation: { approvalTimeoutMs: 120_000, autoApproveLowRisk: true } });
-    expect((await stack.call('POST', '/api/v1/credentials/ssh', { body: { name: 'lab', username: 'root', privateKey: await readFile(lab.clientKeyPath, 'utf8') } })).status).toBe(201);
+    expect(
+      (
+        await stack.call('POST', '/api/v1/credentials/ssh', {
+          body: { name: 'lab', username: 'root', privateKey: await readFile(lab.clientKeyPath, 'utf8') },
+        })
+      ).status,
+    ).toBe(201);
     expect((await stack.call('POST', '/api/v1/cmdb', { body: cmdbItemFor(lab.hosts[0]!) })).status).toBe(201);
   });
 
@@ -61,34 +67,60 @@ describe.skipIf(problems.length > 0)(`crash safety on a lab host${problems.lengt
     await injectFault(host, 'port-in-use');
     const starts = await startCount(host);
     const first = await startWorker();
-    const created = await stack.call('POST', '/api/v1/incidents', { body: { title: 'labsvc cannot start on lab1', description: 'bind: address already in use', severity: 'high', tagId: 'lab1' } });
+    const created = await stack.call('POST', '/api/v1/incidents', {
+      body: { title: 'labsvc cannot start on lab1', description: 'bind: address already in use', severity: 'high', tagId: 'lab1' },
+    });
     const { id, workflowId } = (await created.json()) as { id: string; workflowId: string };
     const handle = stack.client.workflow.getHandle(workflowId);
 
-    const waiting = await waitFor(async () => {
-      const incident = (await (await stack.call('GET', `/api/v1/incidents/${id}`)).json()) as { status: string; approval: { planHash: string } | null };
-      return incident.status === 'awaiting_approval' ? incident : null;
-    }, 'the approval request', 60_000);
-    expect((await stack.call('POST', `/api/v1/incidents/${id}/approve`, { body: { planHash: waiting.approval!.planHash } })).status).toBe(200);
+    const waiting = await waitFor(
+      async () => {
+        const incident = (await (await stack.call('GET', `/api/v1/incidents/${id}`)).json()) as {
+          status: string;
+          approval: { planHash: string } | null;
+        };
+        return incident.status === 'awaiting_approval' ? incident : null;
+      },
+      'the approval request',
+      60_000,
+    );
+    expect((await stack.call('POST', `/api/v1/incidents/${id}/approve`, { body: { planHash: waiting.approval!.planHash } })).status).toBe(
+      200,
+    );
 
     // Kill the worker while the fix (kill stray ; sleep 2 ; start) is on the host.
-    await waitFor(async () => ((await handle.query<{ currentStep: string | null }>('incidentState')).currentStep === 'applyRemediationAction' ? true : null), 'the fix step', 30_000, 25);
+    await waitFor(
+      async () =>
+        (await handle.query<{ currentStep: string | null }>('incidentState')).currentStep === 'applyRemediationAction' ? true : null,
+      'the fix step',
+      30_000,
+      25,
+    );
     await new Promise((resolve) => setTimeout(resolve, 700));
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
 
     await startWorker();
-    const done = await waitFor(async () => {
-      const incident = (await (await stack.call('GET', `/api/v1/incidents/${id}`)).json()) as { status: string; commands: { phase: string; command: string }[] };
-      return ['resolved', 'escalated', 'failed'].includes(incident.status) ? incident : null;
-    }, 'the run to finish on the new worker', 120_000);
+    const done = await waitFor(
+      async () => {
+        const incident = (await (await stack.call('GET', `/api/v1/incidents/${id}`)).json()) as {
+          status: string;
+          commands: { phase: string; command: string }[];
+        };
+        return ['resolved', 'escalated', 'failed'].includes(incident.status) ? incident : null;
+      },
+      'the run to finish on the new worker',
+      120_000,
+    );
     expect(done.status, JSON.stringify(done, null, 2)).toBe('resolved');
     expect((await FAULT_SPECS['port-in-use'].check(host)).healthy).toBe(true);
     expect(await startCount(host)).toBe(starts + 1);
 
     // The history shows the fix step's first attempt lost with the worker and a second one.
     const history = await handle.fetchHistory();
-    const started = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes && (e.activityTaskStartedEventAttributes.attempt ?? 1) > 1);
+    const started = (history.events ?? []).filter(
+      (e) => e.activityTaskStartedEventAttributes && (e.activityTaskStartedEventAttributes.attempt ?? 1) > 1,
+    );
     expect(started.length).toBeGreaterThan(0);
   });
 });

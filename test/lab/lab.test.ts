@@ -82,7 +82,9 @@ async function followRunbook(target: LabHost, runbookId: string): Promise<Runboo
 }
 
 function transcript(run: RunbookRun): string {
-  return run.steps.map((s) => `[${s.kind} ${s.id}] $ ${s.command}\n  exit ${s.code}: ${s.output.split('\n').slice(0, 8).join('\n  ')}`).join('\n');
+  return run.steps
+    .map((s) => `[${s.kind} ${s.id}] $ ${s.command}\n  exit ${s.code}: ${s.output.split('\n').slice(0, 8).join('\n  ')}`)
+    .join('\n');
 }
 
 describe.skipIf(problems.length > 0)('lab of real target hosts', () => {
@@ -120,7 +122,13 @@ describe.skipIf(problems.length > 0)('lab of real target hosts', () => {
 
   it('describes each host as the API expects and prints how to register it', () => {
     for (const target of lab.hosts) {
-      expect(target).toMatchObject({ port: 22, serviceManager: 'supervisor', service: 'labsvc', dataPath: '/var/lib/labsvc', servicePort: 8080 });
+      expect(target).toMatchObject({
+        port: 22,
+        serviceManager: 'supervisor',
+        service: 'labsvc',
+        dataPath: '/var/lib/labsvc',
+        servicePort: 8080,
+      });
       expect(CmdbCreateSchema.safeParse(cmdbItemFor(target)).success).toBe(true);
     }
     expect(host(1).address).toBe('10.77.1.2');

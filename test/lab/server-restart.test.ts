@@ -15,60 +15,99 @@ import { startTestStack, waitFor, type TestStack } from '../support/stack.js';
 
 const problems = labPrerequisites();
 
-describe.skipIf(problems.length > 0)(`Temporal server restart mid-run${problems.length ? ` (skipped: ${problems.join('; ')})` : ''}`, () => {
-  let lab: Lab;
-  let dataDir: string;
-  let options: StartDevServerOptions;
-  let server: DevServerHandle;
-  let stack: TestStack;
+describe.skipIf(problems.length > 0)(
+  `Temporal server restart mid-run${problems.length ? ` (skipped: ${problems.join('; ')})` : ''}`,
+  () => {
+    let lab: Lab;
+    let dataDir: string;
+    let options: StartDevServerOptions;
+    let server: DevServerHandle;
+    let stack: TestStack;
 
-  beforeAll(async () => {
-    lab = await startLab({ hosts: 1 });
-    dataDir = await mkdtemp(join(tmpdir(), 'infraai-restart-'));
-    options = { configFile: 'temporal-dev.yaml', dataDir, port: await freePort(), headless: true, installCli: false };
-    server = await startTemporalDevServer(options);
-    stack = await startTestStack({ withWorker: true, temporal: { address: server.address, namespace: server.namespace }, remediation: { approvalTimeoutMs: 300_000, autoApproveLowRisk: true } });
-    expect((await stack.call('POST', '/api/v1/credentials/ssh', { body: { name: 'lab', username: 'root', privateKey: await readFile(lab.clientKeyPath, 'utf8') } })).status).toBe(201);
-    expect((await stack.call('POST', '/api/v1/cmdb', { body: cmdbItemFor(lab.hosts[0]!) })).status).toBe(201);
-  });
+    beforeAll(async () => {
+      lab = await startLab({ hosts: 1 });
+      dataDir = await mkdtemp(join(tmpdir(), 'infraai-restart-'));
+      options = { configFile: 'temporal-dev.yaml', dataDir, port: await freePort(), headless: true, installCli: false };
+      server = await startTemporalDevServer(options);
+      stack = await startTestStack({
+        withWorker: true,
+        temporal: { address: server.address, namespace: server.namespace },
+        remediation: { approvalTimeoutMs: 300_000, autoApproveLowRisk: true },
+      });
+      expect(
+        (
+          await stack.call('POST', '/api/v1/credentials/ssh', {
+            body: { name: 'lab', username: 'root', privateKey: await readFile(lab.clientKeyPath, 'utf8') },
+          })
+        ).status,
+      ).toBe(201);
+      expect((await stack.call('POST', '/api/v1/cmdb', { body: cmdbItemFor(lab.hosts[0]!) })).status).toBe(201);
+    });
 
-  afterAll(async () => {
-    await stack?.close();
-    await server?.stop();
-    await lab?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
+    afterAll(async () => {
+      await stack?.close();
+      await server?.stop();
+      await lab?.stop();
+      if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    });
 
-  it('keeps the waiting run across a server restart and completes it after approval', async () => {
-    const host = lab.hosts[0]!;
-    await injectFault(host, 'bad-config');
-    const created = await stack.call('POST', '/api/v1/incidents', { body: { title: 'labsvc fails after config change on lab1', description: 'parse error in labsvc.conf', severity: 'high', tagId: 'lab1' } });
-    const { id } = (await created.json()) as { id: string };
-    const waiting = await waitFor(async () => {
-      const incident = (await (await stack.call('GET', `/api/v1/incidents/${id}`)).json()) as { status: string; approval: { planHash: string } | null };
-      return incident.status === 'awaiting_approval' ? incident : null;
-    }, 'the approval request', 60_000);
+    it('keeps the waiting run across a server restart and completes it after approval', async () => {
+      const host = lab.hosts[0]!;
+      await injectFault(host, 'bad-config');
+      const created = await stack.call('POST', '/api/v1/incidents', {
+        body: {
+          title: 'labsvc fails after config change on lab1',
+          description: 'parse error in labsvc.conf',
+          severity: 'high',
+          tagId: 'lab1',
+        },
+      });
+      const { id } = (await created.json()) as { id: string };
+      const waiting = await waitFor(
+        async () => {
+          const incident = (await (await stack.call('GET', `/api/v1/incidents/${id}`)).json()) as {
+            status: string;
+            approval: { planHash: string } | null;
+          };
+          return incident.status === 'awaiting_approval' ? incident : null;
+        },
+        'the approval request',
+        60_000,
+      );
 
-    const firstPid = server.pid;
-    await server.stop();
-    // While the server is down the API still answers, from the row, and says why the live part is missing.
-    const during = (await (await stack.call('GET', `/api/v1/incidents/${id}`)).json()) as { status: string; workflowError: string | null };
-    expect(during.status).toBe('awaiting_approval');
-    expect(during.workflowError).not.toBeNull();
-    server = await startTemporalDevServer(options);
-    expect(server.pid).not.toBe(firstPid);
+      const firstPid = server.pid;
+      await server.stop();
+      // While the server is down the API still answers, from the row, and says why the live part is missing.
+      const during = (await (await stack.call('GET', `/api/v1/incidents/${id}`)).json()) as {
+        status: string;
+        workflowError: string | null;
+      };
+      expect(during.status).toBe('awaiting_approval');
+      expect(during.workflowError).not.toBeNull();
+      server = await startTemporalDevServer(options);
+      expect(server.pid).not.toBe(firstPid);
 
-    // Clients and the worker reconnect on their own; the approval lands once they have.
-    const approved = await waitFor(async () => {
-      const res = await stack.call('POST', `/api/v1/incidents/${id}/approve`, { body: { planHash: waiting.approval!.planHash } });
-      return res.status === 200 ? res : null;
-    }, 'the approval to reach the restarted server', 60_000, 500);
-    expect(approved.status).toBe(200);
-    const done = await waitFor(async () => {
-      const incident = (await (await stack.call('GET', `/api/v1/incidents/${id}`)).json()) as { status: string };
-      return ['resolved', 'escalated', 'failed'].includes(incident.status) ? incident : null;
-    }, 'the run to finish', 120_000);
-    expect(done.status).toBe('resolved');
-    expect((await FAULT_SPECS['bad-config'].check(host)).healthy).toBe(true);
-  });
-});
+      // Clients and the worker reconnect on their own; the approval lands once they have.
+      const approved = await waitFor(
+        async () => {
+          const res = await stack.call('POST', `/api/v1/incidents/${id}/approve`, { body: { planHash: waiting.approval!.planHash } });
+          return res.status === 200 ? res : null;
+        },
+        'the approval to reach the restarted server',
+        60_000,
+        500,
+      );
+      expect(approved.status).toBe(200);
+      const done = await waitFor(
+        async () => {
+          const incident = (await (await stack.call('GET', `/api/v1/incidents/${id}`)).json()) as { status: string };
+          return ['resolved', 'escalated', 'failed'].includes(incident.status) ? incident : null;
+        },
+        'the run to finish',
+        120_000,
+      );
+      expect(done.status).toBe('resolved');
+      expect((await FAULT_SPECS['bad-config'].check(host)).healthy).toBe(true);
+    });
+  },
+);

@@ -34,7 +34,15 @@ describe('PGlite persistence and migrations', () => {
 
   it('applies each migration once', async () => {
     const client = await openPGlite(await tempDir());
-    expect(await migrate(client)).toEqual(['0001_init', '0002_knowledge', '0003_chunk_embeddings', '0004_knowledge_ingestion', '0005_ssh_credentials', '0006_remediation_leases', '0007_incident_external_refs']);
+    expect(await migrate(client)).toEqual([
+      '0001_init',
+      '0002_knowledge',
+      '0003_chunk_embeddings',
+      '0004_knowledge_ingestion',
+      '0005_ssh_credentials',
+      '0006_remediation_leases',
+      '0007_incident_external_refs',
+    ]);
     expect(await migrate(client)).toEqual([]);
     await client.close();
   });

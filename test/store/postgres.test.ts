@@ -24,9 +24,25 @@ describe('PostgreSQL migrations', () => {
     databases.push(db);
     const [a, b] = [openPostgres(db.url), openPostgres(db.url)];
     const [appliedA, appliedB] = await Promise.all([migrate(a), migrate(b)]);
-    expect([...appliedA, ...appliedB].sort()).toEqual(['0001_init', '0002_knowledge', '0003_chunk_embeddings', '0004_knowledge_ingestion', '0005_ssh_credentials', '0006_remediation_leases', '0007_incident_external_refs']);
+    expect([...appliedA, ...appliedB].sort()).toEqual([
+      '0001_init',
+      '0002_knowledge',
+      '0003_chunk_embeddings',
+      '0004_knowledge_ingestion',
+      '0005_ssh_credentials',
+      '0006_remediation_leases',
+      '0007_incident_external_refs',
+    ]);
     const { rows } = await a.query<{ version: string }>('SELECT version FROM schema_migrations');
-    expect(rows.map((r) => r.version).sort()).toEqual(['0001_init', '0002_knowledge', '0003_chunk_embeddings', '0004_knowledge_ingestion', '0005_ssh_credentials', '0006_remediation_leases', '0007_incident_external_refs']);
+    expect(rows.map((r) => r.version).sort()).toEqual([
+      '0001_init',
+      '0002_knowledge',
+      '0003_chunk_embeddings',
+      '0004_knowledge_ingestion',
+      '0005_ssh_credentials',
+      '0006_remediation_leases',
+      '0007_incident_external_refs',
+    ]);
     await a.close();
     await b.close();
   });

@@ -35,7 +35,10 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       await store?.close();
     });
 
-    const newIncident = (tenantId: string, extra: { tagId?: string; severity?: 'low' | 'high' | 'critical'; idempotencyKey?: string } = {}) =>
+    const newIncident = (
+      tenantId: string,
+      extra: { tagId?: string; severity?: 'low' | 'high' | 'critical'; idempotencyKey?: string } = {},
+    ) =>
       store.incidents.create(tenantId, {
         id: randomUUID(),
         title: 'disk full',
@@ -89,7 +92,12 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       await expect(store.cmdb.create(tenant.id, cmdbInput('web-01'))).rejects.toBeInstanceOf(DuplicateKeyError);
       expect(await store.cmdb.get(tenant.id, 'web-01')).toEqual(created);
       expect((await store.cmdb.getByInstanceId(tenant.id, 'i-web-01'))?.tagId).toBe('web-01');
-      const replaced = await store.cmdb.replace(tenant.id, 'web-01', { ...cmdbInput('ignored'), hostname: 'web-01b.example.internal', tags: {}, owner: null });
+      const replaced = await store.cmdb.replace(tenant.id, 'web-01', {
+        ...cmdbInput('ignored'),
+        hostname: 'web-01b.example.internal',
+        tags: {},
+        owner: null,
+      });
       expect(replaced).toMatchObject({ tagId: 'web-01', hostname: 'web-01b.example.internal', owner: null, tags: {}, port: 22 });
       expect(Date.parse(replaced!.updatedAt)).toBeGreaterThanOrEqual(Date.parse(created.updatedAt));
       expect(await store.cmdb.replace(tenant.id, 'missing', cmdbInput('missing'))).toBeNull();
@@ -122,7 +130,8 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(all).toHaveLength(23);
       expect(new Set(all).size).toBe(23);
       expect(all).toEqual([...all].sort());
-      const list = async (filter: Parameters<Store['cmdb']['list']>[1]) => (await store.cmdb.list(tenant.id, filter, { limit: 100 })).items.map((i) => i.tagId);
+      const list = async (filter: Parameters<Store['cmdb']['list']>[1]) =>
+        (await store.cmdb.list(tenant.id, filter, { limit: 100 })).items.map((i) => i.tagId);
       expect(await list({ environment: 'staging' })).toHaveLength(11);
       expect(await list({ owner: 'team-b' })).toHaveLength(8);
       expect(await list({ hostname: 'host-04.example.internal' })).toEqual(['host-04']);
@@ -144,7 +153,13 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       const concurrent = await Promise.all(Array.from({ length: 20 }, () => newIncident(b.id)));
       expect(concurrent.map((r) => r.incident.number).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
       const first = concurrent[0]!.incident;
-      expect(first).toMatchObject({ tenantId: b.id, status: 'open', workflowId: `incident-${first.id}`, resolvedAt: null, targetHost: null });
+      expect(first).toMatchObject({
+        tenantId: b.id,
+        status: 'open',
+        workflowId: `incident-${first.id}`,
+        resolvedAt: null,
+        targetHost: null,
+      });
       expect(await store.incidents.getByNumber(b.id, first.number)).toMatchObject({ id: first.id });
     });
 
@@ -165,7 +180,10 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       const tenant = await store.tenants.ensure(slug('inc-list'));
       const ids: string[] = [];
       for (let i = 0; i < 25; i += 1) {
-        const { incident } = await newIncident(tenant.id, { tagId: i % 5 === 0 ? 'db-01' : 'web-01', severity: i % 2 ? 'low' : 'critical' });
+        const { incident } = await newIncident(tenant.id, {
+          tagId: i % 5 === 0 ? 'db-01' : 'web-01',
+          severity: i % 2 ? 'low' : 'critical',
+        });
         ids.push(incident.id);
       }
       const seen: string[] = [];
@@ -187,7 +205,10 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
     it('updates status, target and summary; terminal statuses set resolvedAt', async () => {
       const tenant = await store.tenants.ensure(slug('upd'));
       const { incident } = await newIncident(tenant.id);
-      const investigating = await store.incidents.update(tenant.id, incident.id, { status: 'investigating', targetHost: 'web-01.example.internal' });
+      const investigating = await store.incidents.update(tenant.id, incident.id, {
+        status: 'investigating',
+        targetHost: 'web-01.example.internal',
+      });
       expect(investigating).toMatchObject({ status: 'investigating', targetHost: 'web-01.example.internal', resolvedAt: null });
       expect(Date.parse(investigating!.updatedAt)).toBeGreaterThanOrEqual(Date.parse(incident.updatedAt));
       const escalated = await store.incidents.update(tenant.id, incident.id, { status: 'escalated', summary: 'handed over' });
@@ -201,15 +222,48 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
     it('writes results and job logs once per idempotency key', async () => {
       const tenant = await store.tenants.ensure(slug('res'));
       const { incident } = await newIncident(tenant.id);
-      const first = await store.results.write(tenant.id, { incidentId: incident.id, idempotencyKey: 'k1', status: 'escalated', summary: 'first', details: { a: 1 } });
-      const repeat = await store.results.write(tenant.id, { incidentId: incident.id, idempotencyKey: 'k1', status: 'resolved', summary: 'second', details: {} });
+      const first = await store.results.write(tenant.id, {
+        incidentId: incident.id,
+        idempotencyKey: 'k1',
+        status: 'escalated',
+        summary: 'first',
+        details: { a: 1 },
+      });
+      const repeat = await store.results.write(tenant.id, {
+        incidentId: incident.id,
+        idempotencyKey: 'k1',
+        status: 'resolved',
+        summary: 'second',
+        details: {},
+      });
       expect(repeat).toEqual(first);
       expect(first).toMatchObject({ incidentId: incident.id, incidentNumber: incident.number, summary: 'first', details: { a: 1 } });
       expect(await store.results.listForIncident(tenant.id, incident.id)).toHaveLength(1);
 
-      const log1 = await store.jobLogs.append(tenant.id, { incidentId: incident.id, idempotencyKey: 'j1', action: 'a', target: 't', status: 'succeeded', detail: { n: 1 } });
-      const log1again = await store.jobLogs.append(tenant.id, { incidentId: incident.id, idempotencyKey: 'j1', action: 'a', target: 't', status: 'failed', detail: {} });
-      const log2 = await store.jobLogs.append(tenant.id, { incidentId: incident.id, idempotencyKey: 'j2', action: 'b', target: 't', status: 'succeeded', detail: {} });
+      const log1 = await store.jobLogs.append(tenant.id, {
+        incidentId: incident.id,
+        idempotencyKey: 'j1',
+        action: 'a',
+        target: 't',
+        status: 'succeeded',
+        detail: { n: 1 },
+      });
+      const log1again = await store.jobLogs.append(tenant.id, {
+        incidentId: incident.id,
+        idempotencyKey: 'j1',
+        action: 'a',
+        target: 't',
+        status: 'failed',
+        detail: {},
+      });
+      const log2 = await store.jobLogs.append(tenant.id, {
+        incidentId: incident.id,
+        idempotencyKey: 'j2',
+        action: 'b',
+        target: 't',
+        status: 'succeeded',
+        detail: {},
+      });
       expect([log1.created, log1again.created, log2.created]).toEqual([true, false, true]);
       expect(log1again.log).toEqual(log1.log);
       expect((await store.jobLogs.listForIncident(tenant.id, incident.id)).map((l) => l.action)).toEqual(['a', 'b']);
@@ -221,7 +275,14 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       await store.cmdb.create(a.id, cmdbInput('secret-host'));
       const { incident } = await newIncident(a.id);
       await store.results.write(a.id, { incidentId: incident.id, idempotencyKey: 'iso', status: 'escalated', summary: 's', details: {} });
-      await store.jobLogs.append(a.id, { incidentId: incident.id, idempotencyKey: 'iso', action: 'x', target: 'y', status: 'succeeded', detail: {} });
+      await store.jobLogs.append(a.id, {
+        incidentId: incident.id,
+        idempotencyKey: 'iso',
+        action: 'x',
+        target: 'y',
+        status: 'succeeded',
+        detail: {},
+      });
 
       expect(await store.cmdb.get(b.id, 'secret-host')).toBeNull();
       expect((await store.cmdb.list(b.id, {}, { limit: 100 })).items).toEqual([]);
@@ -234,11 +295,13 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.incidents.delete(b.id, incident.id)).toBe(false);
       expect(await store.results.listForIncident(b.id, incident.id)).toEqual([]);
       expect(await store.jobLogs.listForIncident(b.id, incident.id)).toEqual([]);
-      await expect(store.results.write(b.id, { incidentId: incident.id, idempotencyKey: 'iso-b', status: 'failed', summary: 'x', details: {} })).rejects.toThrow();
+      await expect(
+        store.results.write(b.id, { incidentId: incident.id, idempotencyKey: 'iso-b', status: 'failed', summary: 'x', details: {} }),
+      ).rejects.toThrow();
       expect((await store.cmdb.get(a.id, 'secret-host'))?.tagId).toBe('secret-host');
       expect((await store.incidents.get(a.id, incident.id))?.status).toBe('open');
     });
-  
+
     it('stores knowledge documents with their chunks, idempotent by content, scoped by tenant', async () => {
       const a = await store.tenants.ensure(slug('kb-a'));
       const b = await store.tenants.ensure(slug('kb-b'));
@@ -289,7 +352,14 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
     it('keeps SSH credentials (ciphertext only) and trusted host keys per tenant', async () => {
       const a = await store.tenants.ensure(slug('cred-a'));
       const b = await store.tenants.ensure(slug('cred-b'));
-      const input = { tenantId: a.id, name: 'lab', username: 'root', keyType: 'ssh-ed25519', fingerprint: 'SHA256:abc', ciphertext: 'v1:sealed' };
+      const input = {
+        tenantId: a.id,
+        name: 'lab',
+        username: 'root',
+        keyType: 'ssh-ed25519',
+        fingerprint: 'SHA256:abc',
+        ciphertext: 'v1:sealed',
+      };
       expect(await store.credentials.insert(input)).toMatchObject({ name: 'lab', fingerprint: 'SHA256:abc', ciphertext: 'v1:sealed' });
       await expect(store.credentials.insert(input)).rejects.toBeInstanceOf(DuplicateKeyError);
       await store.credentials.insert({ ...input, tenantId: b.id, ciphertext: 'v1:other' });
@@ -300,10 +370,26 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.credentials.get(a.id, 'lab')).toBeNull();
       expect(await store.credentials.get(b.id, 'lab')).not.toBeNull();
 
-      const first = await store.hostKeys.trustOnFirstUse({ tenantId: a.id, host: '10.77.1.2', port: 22, keyType: 'ssh-ed25519', fingerprint: 'SHA256:first' });
+      const first = await store.hostKeys.trustOnFirstUse({
+        tenantId: a.id,
+        host: '10.77.1.2',
+        port: 22,
+        keyType: 'ssh-ed25519',
+        fingerprint: 'SHA256:first',
+      });
       expect(first.fingerprint).toBe('SHA256:first');
       // A different key later does not replace the trusted one: the caller sees the mismatch.
-      expect((await store.hostKeys.trustOnFirstUse({ tenantId: a.id, host: '10.77.1.2', port: 22, keyType: 'ssh-ed25519', fingerprint: 'SHA256:evil' })).fingerprint).toBe('SHA256:first');
+      expect(
+        (
+          await store.hostKeys.trustOnFirstUse({
+            tenantId: a.id,
+            host: '10.77.1.2',
+            port: 22,
+            keyType: 'ssh-ed25519',
+            fingerprint: 'SHA256:evil',
+          })
+        ).fingerprint,
+      ).toBe('SHA256:first');
       expect(await store.hostKeys.get(b.id, '10.77.1.2', 22)).toBeNull();
       expect((await store.hostKeys.list(a.id)).map((k) => `${k.host}:${k.port}`)).toEqual(['10.77.1.2:22']);
       expect(await store.hostKeys.forget(a.id, '10.77.1.2', 22)).toBe(true);
@@ -314,18 +400,35 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       const t = await store.tenants.ensure(slug('lease'));
       const first = await store.leases.acquire({ tenantId: t.id, host: 'h1', holder: 'wf-a', ttlMs: 60_000, maxPerTenant: 2 });
       expect(first.acquired).toBe(true);
-      expect(await store.leases.acquire({ tenantId: t.id, host: 'h1', holder: 'wf-b', ttlMs: 60_000, maxPerTenant: 2 })).toEqual({ acquired: false, reason: 'host-busy', holder: 'wf-a' });
+      expect(await store.leases.acquire({ tenantId: t.id, host: 'h1', holder: 'wf-b', ttlMs: 60_000, maxPerTenant: 2 })).toEqual({
+        acquired: false,
+        reason: 'host-busy',
+        holder: 'wf-a',
+      });
       // The holder renews its own lease.
-      expect((await store.leases.acquire({ tenantId: t.id, host: 'h1', holder: 'wf-a', ttlMs: 60_000, maxPerTenant: 2 })).acquired).toBe(true);
-      expect((await store.leases.acquire({ tenantId: t.id, host: 'h2', holder: 'wf-c', ttlMs: 60_000, maxPerTenant: 2 })).acquired).toBe(true);
-      expect(await store.leases.acquire({ tenantId: t.id, host: 'h3', holder: 'wf-d', ttlMs: 60_000, maxPerTenant: 2 })).toEqual({ acquired: false, reason: 'tenant-cap', holder: null });
-      expect((await store.leases.list(t.id)).map((l) => [l.host, l.holder])).toEqual([['h1', 'wf-a'], ['h2', 'wf-c']]);
+      expect((await store.leases.acquire({ tenantId: t.id, host: 'h1', holder: 'wf-a', ttlMs: 60_000, maxPerTenant: 2 })).acquired).toBe(
+        true,
+      );
+      expect((await store.leases.acquire({ tenantId: t.id, host: 'h2', holder: 'wf-c', ttlMs: 60_000, maxPerTenant: 2 })).acquired).toBe(
+        true,
+      );
+      expect(await store.leases.acquire({ tenantId: t.id, host: 'h3', holder: 'wf-d', ttlMs: 60_000, maxPerTenant: 2 })).toEqual({
+        acquired: false,
+        reason: 'tenant-cap',
+        holder: null,
+      });
+      expect((await store.leases.list(t.id)).map((l) => [l.host, l.holder])).toEqual([
+        ['h1', 'wf-a'],
+        ['h2', 'wf-c'],
+      ]);
       expect(await store.leases.release(t.id, 'h1', 'wf-b')).toBe(false);
       expect(await store.leases.release(t.id, 'h1', 'wf-a')).toBe(true);
       expect((await store.leases.acquire({ tenantId: t.id, host: 'h1', holder: 'wf-b', ttlMs: 1, maxPerTenant: 2 })).acquired).toBe(true);
       // An expired lease (a run that was terminated) does not hold the host.
       await new Promise((resolve) => setTimeout(resolve, 20));
-      expect((await store.leases.acquire({ tenantId: t.id, host: 'h1', holder: 'wf-e', ttlMs: 60_000, maxPerTenant: 2 })).acquired).toBe(true);
+      expect((await store.leases.acquire({ tenantId: t.id, host: 'h1', holder: 'wf-e', ttlMs: 60_000, maxPerTenant: 2 })).acquired).toBe(
+        true,
+      );
       await store.leases.release(t.id, 'h1', 'wf-e');
       await store.leases.release(t.id, 'h2', 'wf-c');
     });
@@ -333,11 +436,26 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
     it('stages a large document, indexes it in batches invisibly, then makes it searchable; a failure can be restaged', async () => {
       const tenant = await store.tenants.ensure(slug('kb-stage'));
       const contentHash = randomUUID();
-      const meta = { id: randomUUID(), tenantId: tenant.id, title: 'Big SOP', kind: 'sop' as const, source: 'big.md', contentType: 'text/markdown', contentHash, sizeBytes: 5000 };
+      const meta = {
+        id: randomUUID(),
+        tenantId: tenant.id,
+        title: 'Big SOP',
+        kind: 'sop' as const,
+        source: 'big.md',
+        contentType: 'text/markdown',
+        contentHash,
+        sizeBytes: 5000,
+      };
       const before = await store.knowledge.revision();
       const staged = await store.knowledge.stageDocument(meta, 'the whole text');
-      expect(staged).toMatchObject({ created: true, document: { id: meta.id, status: 'ingesting', chunkCount: 0, chunksIndexed: 0, error: null } });
-      expect(await store.knowledge.stageDocument({ ...meta, id: randomUUID() }, 'the whole text')).toMatchObject({ created: false, document: { id: meta.id } });
+      expect(staged).toMatchObject({
+        created: true,
+        document: { id: meta.id, status: 'ingesting', chunkCount: 0, chunksIndexed: 0, error: null },
+      });
+      expect(await store.knowledge.stageDocument({ ...meta, id: randomUUID() }, 'the whole text')).toMatchObject({
+        created: false,
+        document: { id: meta.id },
+      });
       expect(await store.knowledge.stagedText(meta.id)).toBe('the whole text');
       expect(await store.knowledge.setChunkCount(meta.id, 3)).toBe(true);
       const batch = [
@@ -366,7 +484,11 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       const failing = { ...meta, id: randomUUID(), contentHash: randomUUID() };
       await store.knowledge.stageDocument(failing, 'broken');
       await store.knowledge.putChunks(failing.id, batch, null);
-      expect(await store.knowledge.failDocument(failing.id, 'embeddings endpoint refused')).toMatchObject({ status: 'failed', error: 'embeddings endpoint refused', chunksIndexed: 0 });
+      expect(await store.knowledge.failDocument(failing.id, 'embeddings endpoint refused')).toMatchObject({
+        status: 'failed',
+        error: 'embeddings endpoint refused',
+        chunksIndexed: 0,
+      });
       expect(await store.knowledge.stagedText(failing.id)).toBeNull();
       expect((await store.knowledge.allChunks()).some((c) => c.docId === failing.id)).toBe(false);
       const restaged = await store.knowledge.stageDocument({ ...failing, id: randomUUID() }, 'broken, retried');
@@ -377,5 +499,5 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.knowledge.setChunkCount(failing.id, 1)).toBe(false);
       expect(await store.knowledge.putChunks(failing.id, batch, null)).toBe(false);
     });
-});
+  });
 }

@@ -28,10 +28,17 @@ export interface TestKey {
 }
 
 /** A fresh key from ssh-keygen (ed25519, or 2048-bit RSA), optionally encrypted with a passphrase. */
-export async function generateTestKey(dir: string, file: string, type: 'ed25519' | 'rsa', passphrase: string | null = null): Promise<TestKey> {
+export async function generateTestKey(
+  dir: string,
+  file: string,
+  type: 'ed25519' | 'rsa',
+  passphrase: string | null = null,
+): Promise<TestKey> {
   const path = join(dir, file);
   execFileSync('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', passphrase ?? '', '-C', file, '-f', path]);
-  const fingerprint = execFileSync('ssh-keygen', ['-lf', `${path}.pub`]).toString().split(' ')[1]!;
+  const fingerprint = execFileSync('ssh-keygen', ['-lf', `${path}.pub`])
+    .toString()
+    .split(' ')[1]!;
   return { privateKey: await readFile(path, 'utf8'), publicKey: await readFile(`${path}.pub`, 'utf8'), fingerprint, passphrase };
 }
 
@@ -71,14 +78,24 @@ export function describeCredentialVaultContract(name: string, open: () => Promis
 
     it('put answers the key type and fingerprint; list shows name, user, type and fingerprint, never key material', async () => {
       const stored = await vault.put(opened.tenantA, { name: 'web-prod', username: 'root', privateKey: plain.privateKey });
-      expect(stored).toEqual({ name: 'web-prod', username: 'root', keyType: 'ssh-ed25519', fingerprint: plain.fingerprint, createdAt: expect.any(String) });
+      expect(stored).toEqual({
+        name: 'web-prod',
+        username: 'root',
+        keyType: 'ssh-ed25519',
+        fingerprint: plain.fingerprint,
+        createdAt: expect.any(String),
+      });
       expect(Number.isNaN(Date.parse(stored.createdAt))).toBe(false);
       await vault.put(opened.tenantA, { name: 'db.locked', username: 'ops', privateKey: locked.privateKey, passphrase: locked.passphrase });
 
       const list = await vault.list(opened.tenantA);
       expect(list.map((c) => c.name)).toEqual(['db.locked', 'web-prod']);
       expect(list.find((c) => c.name === 'web-prod')).toEqual(stored);
-      expect(list.find((c) => c.name === 'db.locked')).toMatchObject({ username: 'ops', keyType: 'ssh-rsa', fingerprint: locked.fingerprint });
+      expect(list.find((c) => c.name === 'db.locked')).toMatchObject({
+        username: 'ops',
+        keyType: 'ssh-rsa',
+        fingerprint: locked.fingerprint,
+      });
       for (const credential of list) expect(Object.keys(credential).sort()).toEqual(INFO_FIELDS);
       const text = JSON.stringify(list);
       expect(text).not.toContain('PRIVATE KEY');
@@ -86,7 +103,12 @@ export function describeCredentialVaultContract(name: string, open: () => Promis
     });
 
     it('reveal returns the exact key and passphrase (null when the key has none)', async () => {
-      await vault.put(opened.tenantA, { name: 'reveal-locked', username: 'ops', privateKey: locked.privateKey, passphrase: locked.passphrase });
+      await vault.put(opened.tenantA, {
+        name: 'reveal-locked',
+        username: 'ops',
+        privateKey: locked.privateKey,
+        passphrase: locked.passphrase,
+      });
       await vault.put(opened.tenantA, { name: 'reveal-plain', username: 'root', privateKey: plain.privateKey, passphrase: null });
       const lockedBack = await vault.reveal(opened.tenantA, 'reveal-locked');
       expect(lockedBack).toMatchObject({ name: 'reveal-locked', username: 'ops', keyType: 'ssh-rsa', fingerprint: locked.fingerprint });
@@ -130,7 +152,9 @@ export function describeCredentialVaultContract(name: string, open: () => Promis
       expect((await vault.reveal(opened.tenantA, 'shared-name'))?.privateKey).toBe(plain.privateKey);
 
       await vault.put(opened.tenantB, { name: 'shared-name', username: 'bob', privateKey: other.privateKey });
-      expect((await vault.list(opened.tenantB)).map((c) => [c.name, c.username, c.fingerprint])).toEqual([['shared-name', 'bob', other.fingerprint]]);
+      expect((await vault.list(opened.tenantB)).map((c) => [c.name, c.username, c.fingerprint])).toEqual([
+        ['shared-name', 'bob', other.fingerprint],
+      ]);
       expect(await vault.reveal(opened.tenantA, 'shared-name')).toMatchObject({ username: 'alice', privateKey: plain.privateKey });
       expect(await vault.reveal(opened.tenantB, 'shared-name')).toMatchObject({ username: 'bob', privateKey: other.privateKey });
       expect((await vault.list(opened.tenantA)).filter((c) => c.name === 'shared-name')).toHaveLength(1);

@@ -61,7 +61,15 @@ class HttpError extends Error {
   }
 }
 
-const ERROR_NAMES: Record<number, string> = { 400: 'BadRequest', 401: 'UnauthorizedError', 403: 'PermissionDenied', 404: 'NotFound', 429: 'RateLimitExceeded', 500: 'InternalServerError', 503: 'ServiceUnavailable' };
+const ERROR_NAMES: Record<number, string> = {
+  400: 'BadRequest',
+  401: 'UnauthorizedError',
+  403: 'PermissionDenied',
+  404: 'NotFound',
+  429: 'RateLimitExceeded',
+  500: 'InternalServerError',
+  503: 'ServiceUnavailable',
+};
 
 export class FakeInfisical {
   readonly requests: RecordedRequest[] = [];
@@ -143,7 +151,14 @@ export class FakeInfisical {
         }
       }
       const method = req.method ?? 'GET';
-      this.requests.push({ method, url: req.url ?? '/', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body });
+      this.requests.push({
+        method,
+        url: req.url ?? '/',
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers: req.headers,
+        body,
+      });
 
       const failure = this.failures[0];
       if (failure) {
@@ -165,7 +180,8 @@ export class FakeInfisical {
   }
 
   private login(body: Record<string, unknown>): unknown {
-    if (body.clientId !== this.options.clientId || body.clientSecret !== this.options.clientSecret) throw new HttpError(401, 'Invalid credentials');
+    if (body.clientId !== this.options.clientId || body.clientSecret !== this.options.clientSecret)
+      throw new HttpError(401, 'Invalid credentials');
     const accessToken = `fake.${randomBytes(24).toString('base64url')}`;
     this.tokens.add(accessToken);
     this.logins++;
@@ -186,7 +202,10 @@ export class FakeInfisical {
   }
 
   /** The folder set of the request's project and environment, after the checks Infisical makes. */
-  private scope(workspaceId: unknown, environment: unknown): { environment: string; folders: Set<string> } | { environment: string; folders: null } {
+  private scope(
+    workspaceId: unknown,
+    environment: unknown,
+  ): { environment: string; folders: Set<string> } | { environment: string; folders: null } {
     if (typeof workspaceId !== 'string' || workspaceId === '') throw new HttpError(400, 'workspaceId is required');
     if (workspaceId !== this.options.projectId) throw new HttpError(404, `Project with ID '${workspaceId}' not found`);
     if (typeof environment !== 'string' || environment === '') throw new HttpError(400, 'environment is required');
@@ -202,8 +221,10 @@ export class FakeInfisical {
 
   private createFolder(body: Record<string, unknown>): unknown {
     const { environment, folders } = this.scope(body.workspaceId, body.environment);
-    if (!folders) throw new HttpError(404, `Environment with slug '${environment}' in project with ID '${this.options.projectId}' not found`);
-    if (typeof body.name !== 'string' || !/^[A-Za-z0-9_-]+$/.test(body.name)) throw new HttpError(400, 'Folder name can only contain alphanumeric, dashes, and underscore characters');
+    if (!folders)
+      throw new HttpError(404, `Environment with slug '${environment}' in project with ID '${this.options.projectId}' not found`);
+    if (typeof body.name !== 'string' || !/^[A-Za-z0-9_-]+$/.test(body.name))
+      throw new HttpError(400, 'Folder name can only contain alphanumeric, dashes, and underscore characters');
     const parent = normalizePath(body.path);
     const full = parent === '/' ? `/${body.name}` : `${parent}/${body.name}`;
     if (folders.has(full)) throw new HttpError(400, `Folder with name '${body.name}' already exists in path '${parent}'`);
@@ -211,7 +232,20 @@ export class FakeInfisical {
     let path = '';
     for (const segment of full.split('/').filter(Boolean)) folders.add((path = `${path}/${segment}`));
     const now = new Date().toISOString();
-    return { folder: { id: randomUUID(), name: body.name, envId: environment, description: body.description ?? null, createdAt: now, updatedAt: now, parentId: null, isReserved: false, version: 1, path: full } };
+    return {
+      folder: {
+        id: randomUUID(),
+        name: body.name,
+        envId: environment,
+        description: body.description ?? null,
+        createdAt: now,
+        updatedAt: now,
+        parentId: null,
+        isReserved: false,
+        version: 1,
+        path: full,
+      },
+    };
   }
 
   private listSecrets(query: URLSearchParams): unknown {
@@ -224,7 +258,11 @@ export class FakeInfisical {
   }
 
   private getSecret(name: string, query: URLSearchParams): unknown {
-    const folder = this.folderOf({ workspaceId: query.get('workspaceId'), environment: query.get('environment'), secretPath: query.get('secretPath') });
+    const folder = this.folderOf({
+      workspaceId: query.get('workspaceId'),
+      environment: query.get('environment'),
+      secretPath: query.get('secretPath'),
+    });
     const secret = this.secrets.get(folder)?.get(name);
     if (!secret) throw new HttpError(404, `Secret with name '${name}' not found`);
     const [environment, path] = splitFolder(folder);

@@ -132,7 +132,12 @@ export class FakePagerDuty {
     }
     try {
       if (req.headers.authorization !== `Token token=${this.options.apiKey}`) throw new RestError(401, 'Authentication failed', 2006);
-      if (this.injectFailure(res, (status) => ({ error: { message: status === 429 ? 'Rate Limit Exceeded' : 'Injected failure', code: status === 429 ? 2020 : 2000 } }))) return;
+      if (
+        this.injectFailure(res, (status) => ({
+          error: { message: status === 429 ? 'Rate Limit Exceeded' : 'Injected failure', code: status === 429 ? 2020 : 2000 },
+        }))
+      )
+        return;
       if (malformed) throw new RestError(400, 'Invalid Input Provided', 2001, ['The request body is not valid JSON']);
       send(res, ...this.rest(method, url.pathname, body, req.headers.from));
     } catch (err) {
@@ -152,16 +157,30 @@ export class FakePagerDuty {
     const input = asObject(body);
     if (notes) {
       const note = input.note as { content?: unknown } | undefined;
-      if (typeof note?.content !== 'string' || note.content.trim() === '') throw new RestError(400, 'Invalid Input Provided', 2001, ['Content cannot be empty.']);
+      if (typeof note?.content !== 'string' || note.content.trim() === '')
+        throw new RestError(400, 'Invalid Input Provided', 2001, ['Content cannot be empty.']);
       const created = { id: `N${randomBytes(4).toString('hex').toUpperCase()}`, content: note.content, from: user };
       incident.notes.push(created);
-      return [201, { note: { id: created.id, user: { id: 'PUSER01', type: 'user_reference', summary: user }, content: created.content, created_at: new Date().toISOString() } }];
+      return [
+        201,
+        {
+          note: {
+            id: created.id,
+            user: { id: 'PUSER01', type: 'user_reference', summary: user },
+            content: created.content,
+            created_at: new Date().toISOString(),
+          },
+        },
+      ];
     }
     const update = input.incident as { type?: unknown; status?: unknown } | undefined;
-    if (!update || (update.type !== 'incident' && update.type !== 'incident_reference')) throw new RestError(400, 'Invalid Input Provided', 2001, ['Incident type must be incident or incident_reference.']);
+    if (!update || (update.type !== 'incident' && update.type !== 'incident_reference'))
+      throw new RestError(400, 'Invalid Input Provided', 2001, ['Incident type must be incident or incident_reference.']);
     if (update.status !== undefined) {
-      if (update.status !== 'resolved' && update.status !== 'acknowledged' && update.status !== 'triggered') throw new RestError(400, 'Invalid Input Provided', 2001, ['Status is not valid.']);
-      if (update.status === 'resolved' && incident.status === 'resolved') throw new RestError(400, 'Invalid Input Provided', 2001, ['Incident Already Resolved']);
+      if (update.status !== 'resolved' && update.status !== 'acknowledged' && update.status !== 'triggered')
+        throw new RestError(400, 'Invalid Input Provided', 2001, ['Status is not valid.']);
+      if (update.status === 'resolved' && incident.status === 'resolved')
+        throw new RestError(400, 'Invalid Input Provided', 2001, ['Incident Already Resolved']);
       incident.status = update.status;
     }
     return [200, { incident: { id: incident.id, type: 'incident', status: incident.status, incident_key: incident.dedupKey } }];
@@ -169,30 +188,43 @@ export class FakePagerDuty {
 
   private requireFrom(from: string | string[] | undefined): string {
     const email = Array.isArray(from) ? from[0] : from;
-    if (!email) throw new RestError(400, 'Invalid Input Provided', 2001, ['You must specify a user\'s email address in the "From" header to perform this action']);
-    if (!this.options.users.includes(email)) throw new RestError(400, 'Invalid Input Provided', 2001, ['The email address in the "From" header does not belong to a user']);
+    if (!email)
+      throw new RestError(400, 'Invalid Input Provided', 2001, [
+        'You must specify a user\'s email address in the "From" header to perform this action',
+      ]);
+    if (!this.options.users.includes(email))
+      throw new RestError(400, 'Invalid Input Provided', 2001, ['The email address in the "From" header does not belong to a user']);
     return email;
   }
 
   private enqueue(body: unknown, malformed: boolean, res: ServerResponse): void {
     const invalid = (...errors: string[]) => send(res, 400, { status: 'invalid event', message: 'Event object is invalid', errors });
-    if (this.injectFailure(res, (status) => ({ status: status === 429 ? 'throttle event' : 'error', message: status === 429 ? 'Requests for this service are arriving too quickly.' : 'Injected failure' }))) return;
+    if (
+      this.injectFailure(res, (status) => ({
+        status: status === 429 ? 'throttle event' : 'error',
+        message: status === 429 ? 'Requests for this service are arriving too quickly.' : 'Injected failure',
+      }))
+    )
+      return;
     if (malformed) return invalid('JSON parse error');
     if (typeof body !== 'object' || body === null || Array.isArray(body)) return invalid('Event object format is unrecognized');
     const event = body as Record<string, unknown>;
     if (typeof event.routing_key !== 'string' || event.routing_key !== this.options.routingKey) return invalid('Invalid routing key');
     const action = event.event_action;
-    if (action !== 'trigger' && action !== 'acknowledge' && action !== 'resolve') return invalid("'event_action' is invalid (must be one of: trigger, acknowledge, resolve)");
+    if (action !== 'trigger' && action !== 'acknowledge' && action !== 'resolve')
+      return invalid("'event_action' is invalid (must be one of: trigger, acknowledge, resolve)");
     let dedupKey = typeof event.dedup_key === 'string' ? event.dedup_key : '';
     if (action !== 'trigger' && dedupKey === '') return invalid("'dedup_key' is missing or blank");
     if (action === 'trigger') {
       const payload = event.payload as Record<string, unknown> | undefined;
-      if (!payload || typeof payload.summary !== 'string' || typeof payload.source !== 'string' || typeof payload.severity !== 'string') return invalid("'payload' needs summary, source and severity");
+      if (!payload || typeof payload.summary !== 'string' || typeof payload.source !== 'string' || typeof payload.severity !== 'string')
+        return invalid("'payload' needs summary, source and severity");
       if (dedupKey === '') dedupKey = randomBytes(16).toString('hex');
       if (![...this.records.values()].some((r) => r.dedupKey === dedupKey && r.status !== 'resolved')) this.addIncident({ dedupKey });
     } else {
       for (const record of this.records.values()) {
-        if (record.dedupKey === dedupKey && record.status !== 'resolved') record.status = action === 'resolve' ? 'resolved' : 'acknowledged';
+        if (record.dedupKey === dedupKey && record.status !== 'resolved')
+          record.status = action === 'resolve' ? 'resolved' : 'acknowledged';
       }
     }
     this.events.push({ routing_key: event.routing_key, event_action: action, dedup_key: dedupKey });
@@ -222,6 +254,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 function asObject(value: unknown): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RestError(400, 'Invalid Input Provided', 2001, ['The request body must be a JSON object']);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new RestError(400, 'Invalid Input Provided', 2001, ['The request body must be a JSON object']);
   return value as Record<string, unknown>;
 }

@@ -144,8 +144,10 @@ export class FakePinecone {
   }
 
   private checkValues(values: unknown): number[] {
-    if (!Array.isArray(values) || !values.every((v) => typeof v === 'number' && Number.isFinite(v))) throw new HttpError(400, 'values must be an array of numbers');
-    if (values.length !== this.options.dimension) throw new HttpError(400, `Vector dimension ${values.length} does not match the dimension of the index ${this.options.dimension}`);
+    if (!Array.isArray(values) || !values.every((v) => typeof v === 'number' && Number.isFinite(v)))
+      throw new HttpError(400, 'values must be an array of numbers');
+    if (values.length !== this.options.dimension)
+      throw new HttpError(400, `Vector dimension ${values.length} does not match the dimension of the index ${this.options.dimension}`);
     if (values.every((v) => v === 0)) throw new HttpError(400, 'Dense vectors must contain at least one non-zero value');
     return values as number[];
   }
@@ -159,7 +161,8 @@ export class FakePinecone {
       if (typeof v.id !== 'string' || v.id === '') throw new HttpError(400, 'every vector needs an id');
       const metadata = v.metadata === undefined ? undefined : asObject(v.metadata);
       for (const [k, value] of Object.entries(metadata ?? {})) {
-        const ok = ['string', 'number', 'boolean'].includes(typeof value) || (Array.isArray(value) && value.every((x) => typeof x === 'string'));
+        const ok =
+          ['string', 'number', 'boolean'].includes(typeof value) || (Array.isArray(value) && value.every((x) => typeof x === 'string'));
         if (!ok) throw new HttpError(400, `metadata value for ${k} must be a string, number, boolean or list of strings`);
       }
       return { id: v.id, values: this.checkValues(v.values), metadata };
@@ -171,13 +174,19 @@ export class FakePinecone {
 
   private query(body: Record<string, unknown>): unknown {
     const topK = body.topK;
-    if (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1 || topK > 10_000) throw new HttpError(400, 'topK must be an integer between 1 and 10000');
+    if (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1 || topK > 10_000)
+      throw new HttpError(400, 'topK must be an integer between 1 and 10000');
     const vector = this.checkValues(body.vector);
     const filter = body.filter === undefined ? undefined : asObject(body.filter);
     const store = this.namespace(body.namespace, false);
     const matches = [...(store?.values() ?? [])]
       .filter((v) => !filter || matchesFilter(v.metadata ?? {}, filter))
-      .map((v) => ({ id: v.id, score: cosine(vector, v.values), values: body.includeValues ? v.values : [], ...(body.includeMetadata && v.metadata ? { metadata: v.metadata } : {}) }))
+      .map((v) => ({
+        id: v.id,
+        score: cosine(vector, v.values),
+        values: body.includeValues ? v.values : [],
+        ...(body.includeMetadata && v.metadata ? { metadata: v.metadata } : {}),
+      }))
       .sort((a, b) => b.score - a.score)
       .slice(0, topK);
     return { matches, namespace: typeof body.namespace === 'string' ? body.namespace : '', usage: { readUnits: 1 } };
@@ -204,7 +213,9 @@ export class FakePinecone {
     const more = ids.length > limit;
     return {
       vectors: page.map((id) => ({ id })),
-      ...(more ? { pagination: { next: Buffer.from(JSON.stringify({ skip_past: page[page.length - 1], prefix })).toString('base64') } } : {}),
+      ...(more
+        ? { pagination: { next: Buffer.from(JSON.stringify({ skip_past: page[page.length - 1], prefix })).toString('base64') } }
+        : {}),
       namespace: params.get('namespace') ?? '',
       usage: { readUnits: 1 },
     };
@@ -223,7 +234,8 @@ export class FakePinecone {
       return {};
     }
     const ids = body.ids;
-    if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => typeof id === 'string')) throw new HttpError(400, 'ids must be a non-empty list of strings');
+    if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => typeof id === 'string'))
+      throw new HttpError(400, 'ids must be a non-empty list of strings');
     if (ids.length > 1000) throw new HttpError(400, 'at most 1000 ids per delete');
     for (const id of ids as string[]) store?.delete(id);
     return {};

@@ -44,7 +44,19 @@ export interface FakeIncident {
 
 type Credentials = { username: string; password: string } | { token: string };
 
-const WRITABLE = ['state', 'short_description', 'description', 'urgency', 'impact', 'assignment_group', 'caller_id', 'close_code', 'close_notes', 'correlation_id', 'correlation_display'] as const;
+const WRITABLE = [
+  'state',
+  'short_description',
+  'description',
+  'urgency',
+  'impact',
+  'assignment_group',
+  'caller_id',
+  'close_code',
+  'close_notes',
+  'correlation_id',
+  'correlation_display',
+] as const;
 
 class HttpError extends Error {
   constructor(
@@ -133,16 +145,22 @@ export class FakeServiceNow {
       }
       this.requests.push({ method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body });
 
-      if (!this.authorized(req.headers.authorization)) throw new HttpError(401, 'User Not Authenticated', 'Required to provide Auth information');
+      if (!this.authorized(req.headers.authorization))
+        throw new HttpError(401, 'User Not Authenticated', 'Required to provide Auth information');
       const failure = this.failures[0];
       if (failure) {
         if (--failure.remaining <= 0) this.failures.shift();
         const headers: Record<string, string> = failure.retryAfter ? { 'retry-after': failure.retryAfter } : {};
-        sendError(res, new HttpError(failure.status, failure.status === 429 ? 'Rate limit exceeded' : 'Injected failure', failure.detail), headers);
+        sendError(
+          res,
+          new HttpError(failure.status, failure.status === 429 ? 'Rate limit exceeded' : 'Injected failure', failure.detail),
+          headers,
+        );
         return;
       }
       if (method === 'POST' || method === 'PATCH' || method === 'PUT') {
-        if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) throw new HttpError(415, 'Unsupported Media Type', 'Content-Type must be application/json');
+        if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json'))
+          throw new HttpError(415, 'Unsupported Media Type', 'Content-Type must be application/json');
         if (malformed) throw new HttpError(400, 'Exception while reading request', 'The payload is not valid JSON.');
       }
       this.route(method, url, body, res);
@@ -225,7 +243,11 @@ export class FakeServiceNow {
 
 function checkDataPolicy(record: FakeIncident): void {
   if ((record.state === '6' || record.state === '7') && (!record.close_code || !record.close_notes)) {
-    throw new HttpError(403, 'Operation Failed', 'Data Policy Exception: \n\tThe following fields are mandatory: Resolution code, Resolution notes');
+    throw new HttpError(
+      403,
+      'Operation Failed',
+      'Data Policy Exception: \n\tThe following fields are mandatory: Resolution code, Resolution notes',
+    );
   }
 }
 
@@ -262,6 +284,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 function asObject(value: unknown): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'Exception while reading request', 'The payload is not a JSON object.');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new HttpError(400, 'Exception while reading request', 'The payload is not a JSON object.');
   return value as Record<string, unknown>;
 }

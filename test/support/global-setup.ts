@@ -14,12 +14,17 @@ import { freePort } from '../../launcher/ports.js';
 
 const DEV_CONFIG = fileURLToPath(new URL('../../temporal-dev.yaml', import.meta.url));
 
-
 /** A free port can be taken by someone else before the server binds it: try a few. */
 async function startOnFreePorts(dataDir: string): Promise<DevServerHandle> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startTemporalDevServer({ configFile: DEV_CONFIG, dataDir, port: await freePort(), headless: true, log: () => undefined });
+      return await startTemporalDevServer({
+        configFile: DEV_CONFIG,
+        dataDir,
+        port: await freePort(),
+        headless: true,
+        log: () => undefined,
+      });
     } catch (err) {
       if (!(err instanceof DevServerStartError && err.message.includes('already in use')) || attempt === 3) throw err;
     }

@@ -17,13 +17,23 @@ export async function startPrometheus(targets: { job: string; targets: string[] 
     '  scrape_interval: 1s',
     '  evaluation_interval: 1s',
     'scrape_configs:',
-    ...targets.flatMap((t) => [`  - job_name: ${t.job}`, '    scrape_timeout: 900ms', '    static_configs:', `      - targets: [${t.targets.map((x) => `"${x}"`).join(', ')}]`]),
+    ...targets.flatMap((t) => [
+      `  - job_name: ${t.job}`,
+      '    scrape_timeout: 900ms',
+      '    static_configs:',
+      `      - targets: [${t.targets.map((x) => `"${x}"`).join(', ')}]`,
+    ]),
     '',
   ].join('\n');
   await writeFile(join(dir, 'prometheus.yml'), config);
   const child: ChildProcess = spawn(
     PROMETHEUS_BINARY,
-    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -32,7 +42,9 @@ export async function startPrometheus(targets: { job: string; targets: string[] 
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`prometheus exited (${child.exitCode}): ${stderr}`);
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok).catch(() => false);
+    const ready = await fetch(`${url}/-/ready`)
+      .then((r) => r.ok)
+      .catch(() => false);
     if (ready) break;
     if (Date.now() > deadline) throw new Error(`prometheus did not become ready: ${stderr}`);
     await new Promise((resolve) => setTimeout(resolve, 200));

@@ -11,7 +11,12 @@ import type { Role, Store } from '../../adapters/store/store.js';
 import { createApiKey } from '../../api/api-keys.js';
 import { createApp } from '../../api/app.js';
 import { createAuthenticator } from '../../api/auth.js';
-import { createTemporalDiagnosisGateway, createTemporalIncidentGateway, createTemporalIngestionGateway, type IncidentWorkflowGateway } from '../../api/temporal-gateway.js';
+import {
+  createTemporalDiagnosisGateway,
+  createTemporalIncidentGateway,
+  createTemporalIngestionGateway,
+  type IncidentWorkflowGateway,
+} from '../../api/temporal-gateway.js';
 import { loadRunbooks } from '../../adapters/knowledge/runbook-files.js';
 import type { JwtConfig } from '../../config.js';
 import { createInfraWorker } from '../../worker.js';
@@ -45,25 +50,27 @@ export interface TestStack {
  * The API in memory (app.request) over a real store and the test run's Temporal dev server,
  * optionally with an in-process worker on a task queue of its own.
  */
-export async function startTestStack(options: {
-  store?: Store;
-  withWorker?: boolean;
-  jwt?: JwtConfig | null;
-  gateway?: (client: Client, taskQueue: string) => IncidentWorkflowGateway;
-  inlineIngestLimitBytes?: number;
-  bodyLimitBytes?: number;
-  llm?: LlmProvider;
-  kubernetes?: KubernetesCluster;
-  embedder?: EmbeddingProvider;
-  remediation?: RemediationSettings;
-  maxConcurrentRemediations?: number;
-  /** The key sealing credentials (a worker process given INFRAAI_SECRETS_KEY can then open them). */
-  secretsKey?: Buffer;
-  metrics?: MetricsSource;
-  notifiers?: Notifier[];
-  /** Another Temporal server than the test run's (e.g. one the test restarts). */
-  temporal?: { address: string; namespace: string };
-} = {}): Promise<TestStack> {
+export async function startTestStack(
+  options: {
+    store?: Store;
+    withWorker?: boolean;
+    jwt?: JwtConfig | null;
+    gateway?: (client: Client, taskQueue: string) => IncidentWorkflowGateway;
+    inlineIngestLimitBytes?: number;
+    bodyLimitBytes?: number;
+    llm?: LlmProvider;
+    kubernetes?: KubernetesCluster;
+    embedder?: EmbeddingProvider;
+    remediation?: RemediationSettings;
+    maxConcurrentRemediations?: number;
+    /** The key sealing credentials (a worker process given INFRAAI_SECRETS_KEY can then open them). */
+    secretsKey?: Buffer;
+    metrics?: MetricsSource;
+    notifiers?: Notifier[];
+    /** Another Temporal server than the test run's (e.g. one the test restarts). */
+    temporal?: { address: string; namespace: string };
+  } = {},
+): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'infraai-it-'));
   const store = options.store ?? (await createStore({ kind: 'pglite', dataDir }));
   const temporal = options.temporal ?? testTemporal();
@@ -154,7 +161,12 @@ export async function startTestStack(options: {
   };
 }
 
-export async function waitFor<T>(check: () => T | undefined | null | false | Promise<T | undefined | null | false>, what: string, timeoutMs = 30_000, intervalMs = 150): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  what: string,
+  timeoutMs = 30_000,
+  intervalMs = 150,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -178,4 +190,3 @@ export const sampleCmdbItem = (tagId: string) => ({
   sshCredential: `${tagId}-key`,
   tags: { team: 'platform', tier: 'web' },
 });
-

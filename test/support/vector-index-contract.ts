@@ -25,7 +25,11 @@ export interface VectorIndexContractOptions {
   eventuallyConsistent?: boolean;
 }
 
-export function describeVectorIndexContract(name: string, open: () => Promise<VectorIndex>, options: VectorIndexContractOptions = {}): void {
+export function describeVectorIndexContract(
+  name: string,
+  open: () => Promise<VectorIndex>,
+  options: VectorIndexContractOptions = {},
+): void {
   const eventual = options.eventuallyConsistent === true;
 
   describe(`vector index contract: ${name}`, eventual ? { timeout: 5 * POLL_TIMEOUT_MS } : {}, () => {
@@ -39,7 +43,13 @@ export function describeVectorIndexContract(name: string, open: () => Promise<Ve
       return docId;
     };
     const newTenant = (label: string) => `tenant-${run}-${label}-${(counter += 1)}`;
-    const record = (docId: string, n: number, values: number[], tenantId: string | null, kind: KnowledgeKind = 'runbook'): VectorRecord => ({
+    const record = (
+      docId: string,
+      n: number,
+      values: number[],
+      tenantId: string | null,
+      kind: KnowledgeKind = 'runbook',
+    ): VectorRecord => ({
       chunkId: `${docId}#${n}`,
       docId,
       tenantId,
@@ -87,7 +97,11 @@ export function describeVectorIndexContract(name: string, open: () => Promise<Ve
     it('returns the nearest chunk first, with cosine scores', async () => {
       const tenant = newTenant('nearest');
       const doc = newDoc('nearest');
-      await index.upsert([record(doc, 0, axisVector(0), tenant), record(doc, 1, axisVector(1), tenant), record(doc, 2, axisVector(1, 0.5), tenant)]);
+      await index.upsert([
+        record(doc, 0, axisVector(0), tenant),
+        record(doc, 1, axisVector(1), tenant),
+        record(doc, 2, axisVector(1, 0.5), tenant),
+      ]);
       await eventually(async () => {
         const matches = await query(axisVector(1), { tenantId: tenant, topK: 3 });
         expectWellFormed(matches, 3);
@@ -102,7 +116,11 @@ export function describeVectorIndexContract(name: string, open: () => Promise<Ve
     it('isolates tenants: each sees its own and the global chunks, never the other tenant', async () => {
       const [a, b] = [newTenant('a'), newTenant('b')];
       const [docA, docB, docG] = [newDoc('iso-a'), newDoc('iso-b'), newDoc('iso-global')];
-      await index.upsert([record(docA, 0, axisVector(2), a), record(docB, 0, axisVector(2, 0.1), b), record(docG, 0, axisVector(2, 0.2), null)]);
+      await index.upsert([
+        record(docA, 0, axisVector(2), a),
+        record(docB, 0, axisVector(2, 0.1), b),
+        record(docG, 0, axisVector(2, 0.2), null),
+      ]);
       const mine = (matches: VectorMatch[]) => matches.filter((m) => [docA, docB, docG].includes(m.docId)).map((m) => m.docId);
       await eventually(async () => {
         const seenByA = await query(axisVector(2), { tenantId: a, topK: 10 });
@@ -136,7 +154,9 @@ export function describeVectorIndexContract(name: string, open: () => Promise<Ve
       await eventually(async () => {
         expect(docs(await query(axisVector(3), { tenantId: tenant, topK: 10 }))).toEqual([runbook, sop, architecture].sort());
         expect(docs(await query(axisVector(3), { tenantId: tenant, topK: 10, kinds: ['runbook'] }))).toEqual([runbook]);
-        expect(docs(await query(axisVector(3), { tenantId: tenant, topK: 10, kinds: ['sop', 'architecture'] }))).toEqual([sop, architecture].sort());
+        expect(docs(await query(axisVector(3), { tenantId: tenant, topK: 10, kinds: ['sop', 'architecture'] }))).toEqual(
+          [sop, architecture].sort(),
+        );
         expect(await query(axisVector(3), { tenantId: tenant, topK: 10, kinds: ['doc'] })).toEqual([]);
         expect(await query(axisVector(3), { tenantId: tenant, topK: 10, kinds: [] })).toEqual([]);
       });

@@ -16,7 +16,7 @@ describe('command policy', () => {
       'journalctl -u nginx --no-pager -n 50',
       'service nginx status',
       'tail -n 50 /var/log/nginx.log 2>/dev/null',
-      "awk '/MemTotal/{t=$2}/MemAvailable/{a=$2}END{printf \"%d\\n\", a*100/t}' /proc/meminfo",
+      'awk \'/MemTotal/{t=$2}/MemAvailable/{a=$2}END{printf "%d\\n", a*100/t}\' /proc/meminfo',
       "find /var/log -xdev -type f -size +100M -printf '%s %p\\n' | sort -rn | head -5",
       'ss -ltnpH sport = :8080',
       'openssl x509 -noout -subject -enddate -checkend 0 -in /etc/ssl/app.pem',
@@ -35,7 +35,11 @@ describe('command policy', () => {
     expect(risk('systemctl restart nginx')).toBe('low');
     expect(risk('kill -TERM 4242 && sleep 2 && supervisorctl start labsvc')).toBe('low');
     expect(risk("find /var/lib/app -xdev -type f -name '*.tmp' -mtime +1 -delete")).toBe('low');
-    expect(risk(`find /var/log/app -xdev -type f -size +100M -exec sh -c 'tail -n 10000 "$1" | gzip > "$1.$(date +%s).tail.gz" && truncate -s 0 "$1"' _ {} \\;`)).toBe('low');
+    expect(
+      risk(
+        `find /var/log/app -xdev -type f -size +100M -exec sh -c 'tail -n 10000 "$1" | gzip > "$1.$(date +%s).tail.gz" && truncate -s 0 "$1"' _ {} \\;`,
+      ),
+    ).toBe('low');
     expect(risk('systemctl stop nginx')).toBe('high');
     expect(risk('kill -9 4242')).toBe('high');
     expect(risk('rm -rf /var/lib/app/cache')).toBe('high');
@@ -89,13 +93,21 @@ describe('command policy', () => {
 
   it('agrees with the bundled runbooks: diagnostics, guards and verification only read', async () => {
     const fill = (command: string) =>
-      command.replace(/\{(\w+)\}/g, (_, name: string) => ({ pid: '4242', path: '/var/lib/app', logDir: '/var/log/app', configFile: '/etc/app/app.conf', certFile: '/etc/ssl/app.pem' })[name] ?? `x${name}`);
+      command.replace(
+        /\{(\w+)\}/g,
+        (_, name: string) =>
+          ({ pid: '4242', path: '/var/lib/app', logDir: '/var/log/app', configFile: '/etc/app/app.conf', certFile: '/etc/ssl/app.pem' })[
+            name
+          ] ?? `x${name}`,
+      );
     for (const runbook of await loadRunbooks()) {
       const readOnly = [...runbook.diagnostics, ...runbook.verification].flatMap((step) => Object.values(step.command));
       const guards = runbook.fixes.flatMap((fix) => Object.values(fix.guard ?? {}));
-      for (const command of [...readOnly, ...guards]) expect([runbook.id, command, risk(fill(command!))]).toEqual([runbook.id, command, 'read-only']);
+      for (const command of [...readOnly, ...guards])
+        expect([runbook.id, command, risk(fill(command!))]).toEqual([runbook.id, command, 'read-only']);
       for (const fix of runbook.fixes) {
-        for (const command of Object.values(fix.command)) expect([runbook.id, command, risk(fill(command!))]).not.toContainEqual('forbidden');
+        for (const command of Object.values(fix.command))
+          expect([runbook.id, command, risk(fill(command!))]).not.toContainEqual('forbidden');
       }
     }
     expect(maxRisk('low', 'high')).toBe('high');

@@ -29,7 +29,11 @@ describe('loadConfig', () => {
   it('configures a remote Temporal with TLS, mTLS or an API key, and refuses half-configured TLS', () => {
     const cloud = loadConfig({ TEMPORAL_ADDRESS: 'ns.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'ns', TEMPORAL_API_KEY: 'secret' });
     expect(cloud.temporal).toMatchObject({ address: 'ns.tmprl.cloud:7233', namespace: 'ns', apiKey: 'secret', tls: {} });
-    const mtls = loadConfig({ TEMPORAL_ADDRESS: 'h:7233', TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem', TEMPORAL_TLS_CLIENT_KEY_PATH: '/k.pem' });
+    const mtls = loadConfig({
+      TEMPORAL_ADDRESS: 'h:7233',
+      TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem',
+      TEMPORAL_TLS_CLIENT_KEY_PATH: '/k.pem',
+    });
     expect(mtls.temporal.tls).toEqual({ clientCertPath: '/c.pem', clientKeyPath: '/k.pem' });
     expect(() => loadConfig({ TEMPORAL_ADDRESS: 'h:7233', TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem' })).toThrow(/set together/);
     expect(() => loadConfig({ TEMPORAL_API_KEY: 'secret' })).toThrow(/TEMPORAL_ADDRESS/);
@@ -44,7 +48,12 @@ describe('loadConfig', () => {
       TEMPORAL_DEV_UI_PORT: '18233',
       INFRAAI_WORKFLOW_BUNDLE: 'dist/workflow-bundle.js',
     });
-    expect(config.jwt).toMatchObject({ jwksUrl: 'https://clerk.example/.well-known/jwks.json', tenantClaim: 'o.id', roleClaim: 'role', defaultRole: 'operator' });
+    expect(config.jwt).toMatchObject({
+      jwksUrl: 'https://clerk.example/.well-known/jwks.json',
+      tenantClaim: 'o.id',
+      roleClaim: 'role',
+      defaultRole: 'operator',
+    });
     expect(config.api.corsOrigins).toEqual(['https://console.example', 'http://localhost:3000']);
     expect(config.devServer).toMatchObject({ port: 17233, uiPort: 18233 });
     expect(config.worker.workflowBundlePath).toBe('dist/workflow-bundle.js');
@@ -82,11 +91,16 @@ describe('LLM configuration', () => {
 describe('embeddings configuration', () => {
   it('is off by default; a local endpoint needs no key', () => {
     expect(loadConfig({}).embeddings).toBeNull();
-    expect(loadConfig({ INFRAAI_EMBEDDINGS_BASE_URL: 'http://127.0.0.1:11434/v1', INFRAAI_EMBEDDINGS_MODEL: 'nomic-embed-text' }).embeddings).toEqual({
+    expect(
+      loadConfig({ INFRAAI_EMBEDDINGS_BASE_URL: 'http://127.0.0.1:11434/v1', INFRAAI_EMBEDDINGS_MODEL: 'nomic-embed-text' }).embeddings,
+    ).toEqual({
       baseUrl: 'http://127.0.0.1:11434/v1',
       model: 'nomic-embed-text',
       apiKey: 'not-needed',
     });
-    expect(loadConfig({ INFRAAI_EMBEDDINGS_MODEL: 'text-embedding-3-small', OPENAI_API_KEY: 'sk-1' }).embeddings).toMatchObject({ baseUrl: null, apiKey: 'sk-1' });
+    expect(loadConfig({ INFRAAI_EMBEDDINGS_MODEL: 'text-embedding-3-small', OPENAI_API_KEY: 'sk-1' }).embeddings).toMatchObject({
+      baseUrl: null,
+      apiKey: 'sk-1',
+    });
   });
 });

@@ -20,7 +20,14 @@ const valuesOf = (args: string[], flag: string) => args.flatMap((arg, i) => (arg
 describe('temporal-dev.yaml', () => {
   it('parses the checked-in file', () => {
     const file = parseDevServerConfig(checkedIn, 'temporal-dev.yaml');
-    expect(file).toMatchObject({ namespace: 'infraai', ip: '127.0.0.1', port: 7233, uiPort: 8233, retentionDays: 7, databaseFile: 'temporal/temporal.sqlite' });
+    expect(file).toMatchObject({
+      namespace: 'infraai',
+      ip: '127.0.0.1',
+      port: 7233,
+      uiPort: 8233,
+      retentionDays: 7,
+      databaseFile: 'temporal/temporal.sqlite',
+    });
     expect(file.searchAttributes).toEqual({ Tenant: 'Keyword', IncidentStatus: 'Keyword', TargetHost: 'Keyword', Severity: 'Keyword' });
     expect(file.dynamicConfig['limit.maxIDLength']).toBe(1000);
     expect(file.ui).toEqual({ disableNewsFetch: true, codecEndpoint: '' });
@@ -81,22 +88,37 @@ describe('start-dev arguments', () => {
     const settings = resolveDevServerSettings(file, { dataDir: '/srv/infraai', port: 17233, uiPort: 18233 });
     expect(settings.databasePath).toBe('/srv/infraai/temporal/temporal.sqlite');
     expect(devServerArgs(settings)).toEqual([
-      'server', 'start-dev',
-      '--ip', '127.0.0.1',
-      '--port', '17233',
-      '--db-filename', '/srv/infraai/temporal/temporal.sqlite',
-      '--namespace', 'infraai',
-      '--log-level', 'warn',
-      '--ui-port', '18233',
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      '17233',
+      '--db-filename',
+      '/srv/infraai/temporal/temporal.sqlite',
+      '--namespace',
+      'infraai',
+      '--log-level',
+      'warn',
+      '--ui-port',
+      '18233',
       '--ui-disable-news-fetch',
-      '--search-attribute', 'Tenant=Keyword',
-      '--search-attribute', 'IncidentStatus=Keyword',
-      '--search-attribute', 'TargetHost=Keyword',
-      '--search-attribute', 'Severity=Keyword',
-      '--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true',
-      '--dynamic-config-value', 'limit.maxIDLength=1000',
-      '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
-      '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
+      '--search-attribute',
+      'Tenant=Keyword',
+      '--search-attribute',
+      'IncidentStatus=Keyword',
+      '--search-attribute',
+      'TargetHost=Keyword',
+      '--search-attribute',
+      'Severity=Keyword',
+      '--dynamic-config-value',
+      'system.forceSearchAttributesCacheRefreshOnRead=true',
+      '--dynamic-config-value',
+      'limit.maxIDLength=1000',
+      '--dynamic-config-value',
+      'frontend.enableUpdateWorkflowExecution=true',
+      '--dynamic-config-value',
+      'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
     ]);
   });
 

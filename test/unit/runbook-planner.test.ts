@@ -35,9 +35,14 @@ describe('bundled runbooks', () => {
 
   it('give every host service command a systemd, SysV and supervisor form (or one that works everywhere)', () => {
     for (const runbook of runbooks.filter((r) => r.kind === 'host')) {
-      const variants = [...runbook.diagnostics.map((d) => d.command), ...runbook.fixes.map((f) => f.command), ...runbook.verification.map((v) => v.command)];
+      const variants = [
+        ...runbook.diagnostics.map((d) => d.command),
+        ...runbook.fixes.map((f) => f.command),
+        ...runbook.verification.map((v) => v.command),
+      ];
       for (const command of variants) {
-        const complete = command.any !== undefined || (command.systemd !== undefined && command.sysv !== undefined && command.supervisor !== undefined);
+        const complete =
+          command.any !== undefined || (command.systemd !== undefined && command.sysv !== undefined && command.supervisor !== undefined);
         expect(complete, `${runbook.id}: ${JSON.stringify(command)}`).toBe(true);
       }
     }
@@ -61,8 +66,12 @@ rollback: nothing
 body`;
     expect(parseRunbook(base('uptime'), 'ok.md').id).toBe('demo');
     expect(() => parseRunbook(base('cat {file}'), 'bad.md')).toThrow(/undeclared parameter \{file\}/);
-    expect(() => parseRunbook(base('uptime').replace('finding: f1, rootCause', 'finding: f2, rootCause'), 'bad.md')).toThrow(/no diagnostic signal/);
-    expect(() => parseRunbook(base('uptime').replace('patterns: ["demo"]', 'patterns: ["(unclosed"]'), 'bad.md')).toThrow(/regular expression/);
+    expect(() => parseRunbook(base('uptime').replace('finding: f1, rootCause', 'finding: f2, rootCause'), 'bad.md')).toThrow(
+      /no diagnostic signal/,
+    );
+    expect(() => parseRunbook(base('uptime').replace('patterns: ["demo"]', 'patterns: ["(unclosed"]'), 'bad.md')).toThrow(
+      /regular expression/,
+    );
   });
 });
 
@@ -105,7 +114,11 @@ describe('plans and analysis', () => {
   it('establishes findings from output, captures a PID and picks the matching fix', () => {
     const runaway = analyse(
       byId('runaway-cpu'),
-      { 'top-processes': '    PID    PPID USER     %CPU ELAPSED COMMAND\n   4242       1 app      99.3    3600 burn\n    812       1 root      0.3   90000 sshd', load: '3.98 3.50 2.10 4/300 5000' },
+      {
+        'top-processes':
+          '    PID    PPID USER     %CPU ELAPSED COMMAND\n   4242       1 app      99.3    3600 burn\n    812       1 root      0.3   90000 sshd',
+        load: '3.98 3.50 2.10 4/300 5000',
+      },
       { serviceManager: 'systemd', tags: { service: 'webapp' } },
     );
     expect(runaway.findings.map((f) => f.finding)).toEqual(['cpu-hog']);
@@ -113,18 +126,34 @@ describe('plans and analysis', () => {
     expect(runaway.fixes.map((f) => [f.id, f.command, f.risk])).toEqual([['stop-cpu-hog', 'kill -TERM 4242 ; sleep 2', 'high']]);
     expect(runaway.escalate).toBe(false);
     // procps prints 100% and more without a decimal.
-    const multiCore = analyse(byId('runaway-cpu'), { 'top-processes': '    PID    PPID USER     %CPU ELAPSED COMMAND\n    220       1 root      178       3 report-builder' }, {});
+    const multiCore = analyse(
+      byId('runaway-cpu'),
+      { 'top-processes': '    PID    PPID USER     %CPU ELAPSED COMMAND\n    220       1 root      178       3 report-builder' },
+      {},
+    );
     expect(multiCore.parameters.pid).toBe('220');
 
-    const down = analyse(byId('service-down'), { 'service-status': 'webapp                           STOPPED   Nov 24 10:01 AM' }, { serviceManager: 'supervisor', tags: { service: 'webapp' } });
+    const down = analyse(
+      byId('service-down'),
+      { 'service-status': 'webapp                           STOPPED   Nov 24 10:01 AM' },
+      { serviceManager: 'supervisor', tags: { service: 'webapp' } },
+    );
     expect(down.rootCauses[0]).toContain('not running');
     expect(down.fixes.map((f) => f.command)).toEqual(['supervisorctl start webapp']);
 
-    const dns = analyse(byId('dns-resolution-failure'), { 'resolver-config': '# generated\nsearch lab\n', lookup: '' }, { parameters: { hostname: 'db.internal' } });
+    const dns = analyse(
+      byId('dns-resolution-failure'),
+      { 'resolver-config': '# generated\nsearch lab\n', lookup: '' },
+      { parameters: { hostname: 'db.internal' } },
+    );
     expect(dns.findings.map((f) => f.finding).sort()).toEqual(['lookup-fails', 'no-nameserver']);
     expect(dns.fixes).toEqual([]);
 
-    const healthy = analyse(byId('service-down'), { 'service-status': 'webapp RUNNING pid 10, uptime 1:00:00' }, { serviceManager: 'supervisor', tags: { service: 'webapp' } });
+    const healthy = analyse(
+      byId('service-down'),
+      { 'service-status': 'webapp RUNNING pid 10, uptime 1:00:00' },
+      { serviceManager: 'supervisor', tags: { service: 'webapp' } },
+    );
     expect(healthy.fixes).toEqual([]);
   });
 
@@ -143,7 +172,11 @@ describe('plans and analysis', () => {
     }
     // The incident says "sshd is down"; the CMDB item says this host runs labsvc: labsvc it is.
     const [down] = classify('sshd is down', [byId('service-down')]);
-    const tagged = planFromRunbook(byId('service-down'), { serviceManager: 'supervisor', parameters: down!.parameters, tags: { service: 'labsvc' } });
+    const tagged = planFromRunbook(byId('service-down'), {
+      serviceManager: 'supervisor',
+      parameters: down!.parameters,
+      tags: { service: 'labsvc' },
+    });
     expect(tagged.fixes[0]!.command).toBe('supervisorctl start labsvc');
   });
 
@@ -158,7 +191,11 @@ describe('plans and analysis', () => {
     ]);
     expect(baselineDiagnostics({ serviceManager: 'systemd', tags: { service: 'x; rm -rf /' } })).toHaveLength(4);
     expect(baselineDiagnostics({ serviceManager: 'openrc', tags: { service: 'nginx' } })).toHaveLength(4);
-    expect(planContextFor({ serviceManager: 'launchd', tags: { a: 'b' } })).toEqual({ serviceManager: null, parameters: {}, tags: { a: 'b' } });
+    expect(planContextFor({ serviceManager: 'launchd', tags: { a: 'b' } })).toEqual({
+      serviceManager: null,
+      parameters: {},
+      tags: { a: 'b' },
+    });
   });
 
   it('treats text from hosts as data: an instruction in output cannot add a fix', () => {

@@ -44,13 +44,17 @@ describe('buildConnectionOptions', () => {
   });
 
   it('names an unreadable certificate file', () => {
-    expect(() => buildConnectionOptions({ ...base, tls: { clientCertPath: '/nope.pem', clientKeyPath: '/certs/client.key' } }, reader)).toThrow(
-      /client certificate at \/nope\.pem: ENOENT/,
+    expect(() =>
+      buildConnectionOptions({ ...base, tls: { clientCertPath: '/nope.pem', clientKeyPath: '/certs/client.key' } }, reader),
+    ).toThrow(/client certificate at \/nope\.pem: ENOENT/);
+    expect(() => buildConnectionOptions({ ...base, tls: { serverCaCertPath: '/ca-missing.pem' } }, reader)).toThrow(
+      /server CA certificate at \/ca-missing\.pem/,
     );
-    expect(() => buildConnectionOptions({ ...base, tls: { serverCaCertPath: '/ca-missing.pem' } }, reader)).toThrow(/server CA certificate at \/ca-missing\.pem/);
   });
 
   it('refuses half an mTLS pair', () => {
-    expect(() => buildConnectionOptions({ ...base, tls: { clientCertPath: '/certs/client.pem' } }, reader)).toThrow(/TEMPORAL_TLS_CLIENT_KEY_PATH/);
+    expect(() => buildConnectionOptions({ ...base, tls: { clientCertPath: '/certs/client.pem' } }, reader)).toThrow(
+      /TEMPORAL_TLS_CLIENT_KEY_PATH/,
+    );
   });
 });

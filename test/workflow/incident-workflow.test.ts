@@ -158,7 +158,6 @@ async function saveFixture(name: string, workflowId: string): Promise<void> {
   await writeFile(new URL(`${name}.json`, fixturesDir), historyToJSON(history));
 }
 
-
 describe('remediateIncident workflow', () => {
   it('records the incident, resolves its CMDB target, writes one result and mirrors status to search attributes', async () => {
     const { incident, handle } = await createIncident('web-01');
