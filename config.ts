@@ -1,4 +1,4 @@
-import type { NotifiersConfig } from './adapters/notify/create-notifiers.js';
+import type { NotifiersConfig } from './adapters/notify/create.js';
 import { z } from 'zod';
 
 /**

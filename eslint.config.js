@@ -58,6 +58,16 @@ const workflowSafeRules = {
   'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'No process.env in workflow-safe code.' }],
 };
 
+// Outside adapters/, a port is reached through its port.ts (interface, types, errors), which loads no
+// vendor SDK: an import of ssh-executor.ts would load ssh2 into the API. Only the composition root
+// (wiring.ts, worker.ts, scripts/, launcher/) picks implementations, through each port's create.ts.
+const portFileOnly = (allowed, message) => ({
+  'no-restricted-imports': [
+    'error',
+    { patterns: [{ group: ['**/adapters/*/*', ...allowed.map((file) => `!**/adapters/*/${file}`)], message }] },
+  ],
+});
+
 export default tseslint.config(
   { ignores: ['node_modules/**', '.data/**', 'coverage/**', 'bench/results/**', 'dist/**', 'test/fixtures/**'] },
   js.configs.recommended,
@@ -76,6 +86,17 @@ export default tseslint.config(
     },
   },
   { files: ['workflows/**/*.ts', 'core/**/*.ts'], rules: workflowSafeRules },
+  {
+    files: ['api/**/*.ts', 'activities/**/*.ts'],
+    rules: portFileOnly(['port.js'], 'Import the port file (adapters/<port>/port.js): implementations load vendor SDKs.'),
+  },
+  {
+    files: ['wiring.ts', 'worker.ts', 'scripts/**/*.ts', 'launcher/**/*.ts'],
+    rules: portFileOnly(
+      ['port.js', 'create.js', 'connection.js'],
+      'The composition root picks implementations through adapters/<port>/create.js, never an implementation file.',
+    ),
+  },
   { files: ['eslint.config.js', 'lab/**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   // Formatting is prettier's job (`npm run lint` checks it first); no style rule may disagree with it.
   prettierCompat,

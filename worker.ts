@@ -1,11 +1,11 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index.js';
-import { LocalKnowledgeBase } from './adapters/knowledge/knowledge-base.js';
-import { loadRunbooks } from './adapters/knowledge/runbook-files.js';
-import type { EmbeddingProvider } from './adapters/llm/embeddings.js';
-import type { VectorIndex } from './adapters/knowledge/vector-index.js';
+import { loadBundledRunbooks, openKnowledgeBase } from './adapters/knowledge/create.js';
+import type { EmbeddingProvider } from './adapters/llm/port.js';
+import type { VectorIndex } from './adapters/knowledge/port.js';
 import type { Config } from './config.js';
+import type { Adapters } from './wiring.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -40,15 +40,14 @@ function isStagedIngestion(value: object): value is ActivityDeps['ingestion'] {
 /** Wires the worker: workflows from the bundle or source, activities from their ports. Nothing else. */
 export async function createInfraWorker(options: InfraWorkerOptions): Promise<Worker> {
   const { connection, namespace, taskQueue, workflowBundlePath, identity, embedder, vectorIndex, ...ports } = options;
-  const knowledge =
-    ports.knowledge ?? new LocalKnowledgeBase(ports.store, { embedder: embedder ?? null, vectorIndex: vectorIndex ?? null });
+  const knowledge = ports.knowledge ?? openKnowledgeBase(ports.store, { embedder: embedder ?? null, vectorIndex: vectorIndex ?? null });
   const deps: ActivityDeps = {
     ...ports,
     knowledge,
     ingestion: isStagedIngestion(knowledge)
       ? knowledge
-      : new LocalKnowledgeBase(ports.store, { embedder: embedder ?? null, vectorIndex: vectorIndex ?? null }),
-    runbooks: ports.runbooks ?? (await loadRunbooks()),
+      : openKnowledgeBase(ports.store, { embedder: embedder ?? null, vectorIndex: vectorIndex ?? null }),
+    runbooks: ports.runbooks ?? (await loadBundledRunbooks(null)),
     llm: ports.llm ?? null,
     kubernetes: ports.kubernetes ?? null,
     hostAccess: ports.hostAccess ?? null,
@@ -64,31 +63,26 @@ export async function createInfraWorker(options: InfraWorkerOptions): Promise<Wo
   });
 }
 
-/** The worker with every adapter chosen from config: the LLM, the cluster, the embeddings endpoint. */
+/** The worker over adapters built once from config (`buildAdapters`), shared with the API in `npm start`. */
 export async function createConfiguredWorker(
   config: Config,
-  base: { connection: NativeConnection; namespace: string; store: ActivityDeps['store'] },
+  base: { connection: NativeConnection; namespace: string; adapters: Adapters },
 ): Promise<Worker> {
-  const { createLlmProvider } = await import('./adapters/llm/create-llm.js');
-  const { openKubernetesCluster } = await import('./adapters/kubernetes/kubernetes-cluster.js');
-  const { createEmbeddingProvider } = await import('./adapters/llm/embeddings.js');
-  const { createVectorIndex } = await import('./adapters/knowledge/create-vector-index.js');
-  const { createCredentialVault } = await import('./adapters/secrets/create-vault.js');
-  const { createHostAccess } = await import('./adapters/ssh/host-access.js');
-  const { PrometheusMetrics } = await import('./adapters/metrics/prometheus.js');
-  const { createNotifiers } = await import('./adapters/notify/create-notifiers.js');
+  const { adapters } = base;
   return createInfraWorker({
-    ...base,
+    connection: base.connection,
+    namespace: base.namespace,
     taskQueue: config.temporal.taskQueue,
-    llm: createLlmProvider(config.llm),
-    kubernetes: await openKubernetesCluster(config.kubeconfigPath),
-    embedder: createEmbeddingProvider(config.embeddings),
-    vectorIndex: await createVectorIndex(config),
-    hostAccess: createHostAccess({ vault: (await createCredentialVault(config, base.store)).vault, hostKeys: base.store.hostKeys }),
+    store: adapters.store,
+    knowledge: adapters.knowledge,
+    runbooks: adapters.runbooks,
+    llm: adapters.llm,
+    kubernetes: adapters.kubernetes,
+    hostAccess: adapters.hostAccess,
     maxConcurrentRemediations: config.remediation.maxConcurrent,
-    notifiers: createNotifiers(config.notifiers),
+    notifiers: adapters.notifiers,
     publicUrl: config.api.publicUrl,
-    metrics: config.prometheus ? new PrometheusMetrics({ baseUrl: config.prometheus.url, bearerToken: config.prometheus.token }) : null,
+    metrics: adapters.metrics,
     commandPolicy: { allowReboot: config.remediation.allowReboot },
     workflowBundlePath: config.worker.workflowBundlePath,
   });
@@ -97,7 +91,7 @@ export async function createConfiguredWorker(
 /** `npm run worker`: a standalone worker process (production, or beside `npm run api`). */
 async function main(): Promise<void> {
   const { loadConfig } = await import('./config.js');
-  const { createStore } = await import('./adapters/store/create-store.js');
+  const { createStore } = await import('./adapters/store/create.js');
   const { connectWorker } = await import('./adapters/temporal/connection.js');
   const { resolveTemporalTarget } = await import('./launcher/stack.js');
   const { Runtime, DefaultLogger } = await import('@temporalio/worker');
@@ -106,8 +100,10 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
   const target = await resolveTemporalTarget(config);
   const store = await createStore(config.store);
+  const { buildAdapters } = await import('./wiring.js');
+  const adapters = await buildAdapters(config, store);
   const connection = await connectWorker({ ...config.temporal, ...target });
-  const worker = await createConfiguredWorker(config, { connection, namespace: target.namespace, store });
+  const worker = await createConfiguredWorker(config, { connection, namespace: target.namespace, adapters });
   console.log(
     `[infraai] worker ready: ${target.address} namespace ${target.namespace} task queue ${config.temporal.taskQueue} (pid ${process.pid})`,
   );

@@ -1,17 +1,17 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
-import type { KnowledgeBase, KnowledgeHit } from '../adapters/knowledge/knowledge-base.js';
-import { completeStructured, LlmError, StructuredOutputError, type LlmProvider } from '../adapters/llm/llm.js';
+import type { KnowledgeBase, KnowledgeHit } from '../adapters/knowledge/port.js';
+import { completeStructured, LlmError, StructuredOutputError, type LlmProvider } from '../adapters/llm/port.js';
 import type { CmdbItem } from '../core/incident.js';
 import { analyse, baselineDiagnostics, classify, planContextFor, planFromRunbook } from '../core/planner.js';
 import { classifyCommand } from '../core/command-policy.js';
-import { CredentialNotFoundError, type HostAccess } from '../adapters/ssh/host-access.js';
-import { HostKeyMismatchError, SshAuthenticationError, SshConnectionError, type SshSession } from '../adapters/ssh/ssh-executor.js';
+import { CredentialNotFoundError, type HostAccess } from '../adapters/ssh/port.js';
+import { HostKeyMismatchError, SshAuthenticationError, SshConnectionError, type SshSession } from '../adapters/ssh/port.js';
 import { redactText } from '../core/redact.js';
 import type { Runbook } from '../core/runbook.js';
-import type { Store } from '../adapters/store/store.js';
+import type { Store } from '../adapters/store/port.js';
 import type { CollectedFacts, DiagnoseErrorInput, DiagnosisResult, HostFacts } from '../core/diagnosis.js';
-import { KubernetesUnavailableError, type KubernetesCluster } from '../adapters/kubernetes/kubernetes-cluster.js';
+import { KubernetesUnavailableError, type KubernetesCluster } from '../adapters/kubernetes/port.js';
 import { truncateText } from '../core/redact.js';
 
 export interface DiagnosisActivityDeps {

@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { IncidentStatus } from '../core/incident.js';
 import type { IncidentTarget } from '../core/incident-workflow.js';
 import { redact, truncateText } from '../core/redact.js';
-import type { Store } from '../adapters/store/store.js';
+import type { Store } from '../adapters/store/port.js';
 
 export interface IncidentActivityDeps {
   store: Store;

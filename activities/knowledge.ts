@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { DocumentRef, StagedIngestion } from '../adapters/knowledge/knowledge-base.js';
-import { LlmError } from '../adapters/llm/llm.js';
+import type { DocumentRef, StagedIngestion } from '../adapters/knowledge/port.js';
+import { LlmError } from '../adapters/llm/port.js';
 
 export interface KnowledgeActivityDeps {
   ingestion: StagedIngestion;

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { NotifierError, type IncidentOutcome, type Notifier } from '../adapters/notify/notifier.js';
-import type { Store } from '../adapters/store/store.js';
+import { NotifierError, type IncidentOutcome, type Notifier } from '../adapters/notify/port.js';
+import type { Store } from '../adapters/store/port.js';
 import { redactText, truncateText } from '../core/redact.js';
 
 export interface NotifyActivityDeps {

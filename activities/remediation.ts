@@ -1,23 +1,23 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { KnowledgeBase } from '../adapters/knowledge/knowledge-base.js';
-import { CredentialNotFoundError, type HostAccess } from '../adapters/ssh/host-access.js';
+import type { KnowledgeBase } from '../adapters/knowledge/port.js';
+import { CredentialNotFoundError, type HostAccess } from '../adapters/ssh/port.js';
 import {
   HostKeyMismatchError,
   SshAuthenticationError,
   SshConnectionError,
   type CommandOutcome,
   type SshSession,
-} from '../adapters/ssh/ssh-executor.js';
-import type { Store } from '../adapters/store/store.js';
+} from '../adapters/ssh/port.js';
+import type { Store } from '../adapters/store/port.js';
 import { classifyCommand, maxRisk, type CommandPolicy } from '../core/command-policy.js';
 import type { CmdbItem } from '../core/incident.js';
 import { analyse, baselineDiagnostics, classify, planContextFor, planFromRunbook } from '../core/planner.js';
 import { redactText, truncateText } from '../core/redact.js';
 import type { Analysis, HostCommandRun, LlmUsage, MetricsSnapshot, ProposedAction, RemediationPlan } from '../core/remediation.js';
 import { z } from 'zod';
-import { completeStructured, LlmError, StructuredOutputError, type ChatResponse, type LlmProvider } from '../adapters/llm/llm.js';
-import { MetricsQueryError, MetricsUnavailableError, type MetricsSource } from '../adapters/metrics/prometheus.js';
+import { completeStructured, LlmError, StructuredOutputError, type ChatResponse, type LlmProvider } from '../adapters/llm/port.js';
+import { MetricsQueryError, MetricsUnavailableError, type MetricsSource } from '../adapters/metrics/port.js';
 import type { Runbook } from '../core/runbook.js';
 
 export interface RemediationActivityDeps {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ApiKeyRecord, Role, Store } from '../adapters/store/store.js';
+import type { ApiKeyRecord, Role, Store } from '../adapters/store/port.js';
 
 // API keys are random 256-bit secrets, so a fast hash (SHA-256) is enough: there is nothing to
 // brute-force the way there is with a password. The row is found by a prefix of the hash, which

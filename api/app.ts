@@ -4,10 +4,10 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
-import type { KnowledgeBase, StagedIngestion } from '../adapters/knowledge/knowledge-base.js';
-import type { KubernetesCluster } from '../adapters/kubernetes/kubernetes-cluster.js';
-import { InvalidCursorError, StoreUnavailableError, type Store } from '../adapters/store/store.js';
-import { LlmError } from '../adapters/llm/llm.js';
+import type { KnowledgeBase, StagedIngestion } from '../adapters/knowledge/port.js';
+import type { KubernetesCluster } from '../adapters/kubernetes/port.js';
+import { InvalidCursorError, StoreUnavailableError, type Store } from '../adapters/store/port.js';
+import { LlmError } from '../adapters/llm/port.js';
 import { authMiddleware, type AuthEnv, type Authenticator } from './auth.js';
 import { docsRoutes } from './docs.js';
 import { ProblemError, problemResponse } from './problem.js';
@@ -20,7 +20,7 @@ import type { DiagnosisGateway, IncidentWorkflowGateway, IngestionGateway } from
 import type { Runbook } from '../core/runbook.js';
 import { diagnosisRoutes } from './routes/diagnosis.js';
 import { credentialRoutes } from './routes/credentials.js';
-import type { CredentialVault } from '../adapters/secrets/credential-vault.js';
+import { SecretsUnavailableError, type CredentialVault } from '../adapters/secrets/port.js';
 import type { RemediationSettings } from '../core/remediation.js';
 import { createRouter, jsonResponse, SECURITY } from './validation.js';
 import { createRoute, z } from '@hono/zod-openapi';
@@ -198,8 +198,7 @@ function renderError(err: Error, c: Context, log: (line: string) => void): Respo
       'retry-after': '5',
     });
   }
-  // By name: the Infisical adapter (and its SDK) is only loaded when configured.
-  if (err.name === 'SecretsUnavailableError') {
+  if (err instanceof SecretsUnavailableError) {
     return problemResponse(c, 503, 'secrets-unavailable', 'The secrets store (Infisical) is not reachable; try again shortly.', undefined, {
       'retry-after': '5',
     });

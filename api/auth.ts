@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, decodeProtectedHeader, importSPKI, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { MiddlewareHandler } from 'hono';
 import type { JwtConfig } from '../config.js';
-import type { Role, Store } from '../adapters/store/store.js';
+import type { Role, Store } from '../adapters/store/port.js';
 import { verifyApiKey } from './api-keys.js';
 import { ProblemError } from './problem.js';
 

@@ -3,13 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config.js';
-import type { Store } from '../adapters/store/store.js';
-import { LocalKnowledgeBase, loadRunbooksIntoKnowledgeBase } from '../adapters/knowledge/knowledge-base.js';
-import { loadRunbooks } from '../adapters/knowledge/runbook-files.js';
-import { createVectorIndex } from '../adapters/knowledge/create-vector-index.js';
-import { createCredentialVault } from '../adapters/secrets/create-vault.js';
-import { openKubernetesCluster } from '../adapters/kubernetes/kubernetes-cluster.js';
-import { createEmbeddingProvider } from '../adapters/llm/embeddings.js';
+import type { Adapters } from '../wiring.js';
 import { createApp } from './app.js';
 import { createAuthenticator } from './auth.js';
 import { createTemporalDiagnosisGateway, createTemporalIncidentGateway, createTemporalIngestionGateway } from './temporal-gateway.js';
@@ -19,27 +13,20 @@ export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', impor
 /** Serves the API on config.api.host:port (port 0 picks a free one) and reports the real URL. */
 export async function startApiServer(options: {
   config: Config;
-  store: Store;
+  adapters: Adapters;
   client: Client;
 }): Promise<{ url: string; close(): Promise<void> }> {
-  const { config, store, client } = options;
-  const knowledge = new LocalKnowledgeBase(store, {
-    embedder: createEmbeddingProvider(config.embeddings),
-    vectorIndex: await createVectorIndex(config),
-  });
-  // Bundled runbooks are global knowledge; unchanged ones are recognised by content and skipped.
-  const runbooks = await loadRunbooks();
-  await loadRunbooksIntoKnowledgeBase(knowledge, runbooks);
-  const { vault } = await createCredentialVault(config, store);
+  const { config, adapters, client } = options;
+  const { store, knowledge } = adapters;
   const app = createApp({
     knowledge,
-    vault,
+    vault: adapters.vault,
     remediation: { approvalTimeoutMs: config.remediation.approvalTimeoutMs, autoApproveLowRisk: config.remediation.autoApproveLowRisk },
-    runbooks,
+    runbooks: adapters.runbooks,
     diagnosis: createTemporalDiagnosisGateway(client, { taskQueue: config.temporal.taskQueue }),
     ingestion: createTemporalIngestionGateway(client, { taskQueue: config.temporal.taskQueue }),
     inlineIngestLimitBytes: config.api.inlineIngestLimitBytes,
-    kubernetes: await openKubernetesCluster(config.kubeconfigPath),
+    kubernetes: adapters.kubernetes,
     store,
     incidents: createTemporalIncidentGateway(client, { taskQueue: config.temporal.taskQueue }),
     auth: createAuthenticator(store, config.jwt),
@@ -74,15 +61,17 @@ export async function startApiServer(options: {
 /** `npm run api`: the API alone (beside `npm run worker`, with PostgreSQL as the shared store). */
 async function main(): Promise<void> {
   const { loadConfig } = await import('../config.js');
-  const { createStore } = await import('../adapters/store/create-store.js');
+  const { createStore } = await import('../adapters/store/create.js');
   const { connectClient } = await import('../adapters/temporal/connection.js');
   const { prepareAccess, resolveTemporalTarget } = await import('../launcher/stack.js');
   const config = loadConfig();
   const target = await resolveTemporalTarget(config);
   const store = await createStore(config.store);
   const access = await prepareAccess(store, config);
+  const { buildAdapters } = await import('../wiring.js');
+  const adapters = await buildAdapters(config, store);
   const { client, connection } = await connectClient({ ...config.temporal, ...target });
-  const api = await startApiServer({ config, store, client });
+  const api = await startApiServer({ config, adapters, client });
   console.log(
     [`InfraAI API listening on ${api.url} (Temporal ${target.address}, namespace ${target.namespace})`, ...access.lines].join('\n'),
   );

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { Store } from '../adapters/store/store.js';
+import type { Store } from '../adapters/store/port.js';
 import { createApiKey, DEFAULT_TENANT_SLUG, registerBootstrapApiKey } from '../api/api-keys.js';
 import { readDevServerConfig } from './dev-server-config.js';
 

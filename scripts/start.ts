@@ -3,11 +3,12 @@ import { resolve } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startApiServer } from '../api/server.js';
 import { ConfigError, loadConfig } from '../config.js';
-import { createStore } from '../adapters/store/create-store.js';
+import { createStore } from '../adapters/store/create.js';
 import { connectClient, connectWorker } from '../adapters/temporal/connection.js';
 import { startTemporalDevServer } from '../launcher/temporal-dev-server.js';
 import { prepareAccess, resolveTemporalTarget } from '../launcher/stack.js';
 import { createConfiguredWorker } from '../worker.js';
+import { buildAdapters } from '../wiring.js';
 
 // `npm start`: the whole stack in one command — the embedded Temporal dev server (unless
 // TEMPORAL_ADDRESS points at a cluster), the store, the worker and the API — stopped in reverse
@@ -83,7 +84,9 @@ async function main(): Promise<void> {
   const temporal = { ...config.temporal, address: target.address, namespace: target.namespace };
   const workerConnection = await connectWorker(temporal);
   cleanups.push({ name: 'worker connection', run: () => workerConnection.close() });
-  const worker = await createConfiguredWorker(config, { connection: workerConnection, namespace: target.namespace, store });
+  // One set of adapters for the worker and the API: one knowledge index, one vault, one of each client.
+  const adapters = await buildAdapters(config, store);
+  const worker = await createConfiguredWorker(config, { connection: workerConnection, namespace: target.namespace, adapters });
   const workerRun = worker.run();
   cleanups.push({
     name: 'worker',
@@ -100,7 +103,7 @@ async function main(): Promise<void> {
 
   const { client, connection } = await connectClient(temporal);
   cleanups.push({ name: 'Temporal client', run: () => connection.close() });
-  const api = await startApiServer({ config, store, client });
+  const api = await startApiServer({ config, adapters, client });
   cleanups.push({ name: 'API server', run: () => api.close() });
 
   const lines = [

@@ -1,65 +1,22 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { chunkDocument, type TextChunk } from '../../core/chunking.js';
 import type { Runbook } from '../../core/runbook.js';
-import type { KnowledgeDocument, KnowledgeKind, Store } from '../store/store.js';
-import type { EmbeddingProvider } from '../llm/embeddings.js';
+import type { KnowledgeDocument, KnowledgeKind, Store } from '../store/port.js';
+import type { EmbeddingProvider } from '../llm/port.js';
 import { LexicalIndex, type IndexedChunk } from './lexical-index.js';
 import { runbookToMarkdown } from './runbook-files.js';
-import { InMemoryVectorIndex, type VectorIndex, type VectorRecord } from './vector-index.js';
+import { InMemoryVectorIndex } from './memory-vector-index.js';
+import { type VectorIndex, type VectorRecord } from './port.js';
+import {
+  type DocumentType,
+  type DocumentRef,
+  INGEST_BATCH_CHUNKS,
+  type KnowledgeBase,
+  type KnowledgeHit,
+  type KnowledgeInput,
+  type StagedIngestion,
+} from './port.js';
 
-export interface KnowledgeHit {
-  docId: string;
-  chunkId: string;
-  title: string;
-  section: string;
-  kind: string;
-  text: string;
-  score: number;
-  /** True for global documents (bundled runbooks, architecture notes). */
-  global: boolean;
-}
-
-export interface KnowledgeInput {
-  tenantId: string | null;
-  title: string;
-  kind: KnowledgeKind;
-  source: string;
-  contentType: string;
-  text: string;
-}
-
-/** The knowledge base port: ingest documents, search them for a tenant (its own plus global ones). */
-export interface KnowledgeBase {
-  /** Chunks, embeds and stores a document in one go (small documents). */
-  ingest(input: KnowledgeInput): Promise<{ document: KnowledgeDocument; created: boolean }>;
-  search(tenantId: string | null, query: string, options: { k: number; kinds?: readonly KnowledgeKind[] }): Promise<KnowledgeHit[]>;
-  /** Drops a document from the indexes after the store deleted it. */
-  forget(docId: string): Promise<void>;
-}
-
-/**
- * Large documents are ingested in steps, each one a retryable activity of the ingestion workflow:
- * stage (in the request) → chunk → index batch after batch (embed + store) → complete or fail.
- * Every step is idempotent, so a step retried after a crash repeats nothing twice.
- */
-export interface StagedIngestion {
-  stage(input: KnowledgeInput): Promise<{ document: KnowledgeDocument; created: boolean }>;
-  /** Chunks the staged text; null when the document is gone (deleted while ingesting). */
-  chunkStaged(ref: DocumentRef): Promise<{ chunkCount: number; batches: number } | null>;
-  /** Embeds and stores one batch; null when the document is gone. */
-  indexBatch(ref: DocumentRef, batch: number): Promise<{ chunksIndexed: number; chunkCount: number } | null>;
-  complete(ref: DocumentRef): Promise<KnowledgeDocument | null>;
-  fail(ref: DocumentRef, reason: string): Promise<KnowledgeDocument | null>;
-}
-
-/** Which document an ingestion step works on, and for which tenant (null = global). */
-export interface DocumentRef {
-  docId: string;
-  tenantId: string | null;
-}
-
-/** Chunks embedded and stored per ingestion step: one embeddings request, one short transaction. */
-export const INGEST_BATCH_CHUNKS = 32;
 /** Reciprocal rank fusion constant: how much the top ranks dominate (60 is the usual choice). */
 const RRF_K = 60;
 /** How deep each ranking is read before fusion. */
@@ -84,6 +41,12 @@ export interface LocalKnowledgeBaseOptions {
  * process); each process keeps a lexical index and rebuilds it when the store's revision moves.
  */
 export class LocalKnowledgeBase implements KnowledgeBase, StagedIngestion {
+  async extractText(bytes: Uint8Array, type: DocumentType): Promise<string> {
+    // Loaded on the first upload: the PDF extractor stays out of processes that never see one.
+    const { extractDocumentText } = await import('./document-text.js');
+    return extractDocumentText(bytes, type);
+  }
+
   private index = new LexicalIndex();
   private readonly memoryVectors = new InMemoryVectorIndex();
   private readonly vectors: VectorIndex;

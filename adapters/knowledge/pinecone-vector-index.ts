@@ -1,6 +1,6 @@
 import { Pinecone, type Index } from '@pinecone-database/pinecone';
-import type { KnowledgeKind } from '../store/store.js';
-import { VectorIndexError, type VectorIndex, type VectorMatch, type VectorQuery, type VectorRecord } from './vector-index.js';
+import type { KnowledgeKind } from '../store/port.js';
+import { VectorIndexError, type VectorIndex, type VectorMatch, type VectorQuery, type VectorRecord } from './port.js';
 
 // The Pinecone adapter for the VectorIndex port. This is the only module that imports the Pinecone
 // SDK: everything else sees VectorIndex and VectorIndexError.

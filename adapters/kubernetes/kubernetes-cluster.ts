@@ -1,46 +1,8 @@
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { type KubernetesCluster, KubernetesUnavailableError, type PodSummary } from './port.js';
 
 // The Kubernetes port: the read-only facts diagnosis and cluster health need (pods, events,
 // nodes), through the official client. Configured by a kubeconfig; absent, the features say so.
-
-export interface PodSummary {
-  name: string;
-  namespace: string;
-  phase: string;
-  ready: boolean;
-  restarts: number;
-  /** Why a container is not running: CrashLoopBackOff, ImagePullBackOff, OOMKilled (last termination)… */
-  reason: string | null;
-  exitCode: number | null;
-  node: string | null;
-}
-
-export interface EventSummary {
-  type: string;
-  reason: string;
-  message: string;
-  object: string;
-  count: number;
-  lastSeen: string | null;
-}
-
-export interface NodeSummary {
-  name: string;
-  ready: boolean;
-  kubeletVersion: string;
-  /** Pressure/unavailable conditions that are True (MemoryPressure, DiskPressure, …). */
-  problems: string[];
-}
-
-export interface KubernetesCluster {
-  listPods(namespace: string): Promise<PodSummary[]>;
-  listEvents(namespace: string, podName?: string): Promise<EventSummary[]>;
-  listNodes(): Promise<NodeSummary[]>;
-}
-
-export class KubernetesUnavailableError extends Error {
-  override readonly name = 'KubernetesUnavailableError';
-}
 
 export function summarisePod(pod: V1Pod): PodSummary {
   const statuses = pod.status?.containerStatuses ?? [];
@@ -117,17 +79,4 @@ export function createKubernetesCluster(kubeconfig: string): KubernetesCluster {
       });
     },
   };
-}
-
-/** The configured cluster, or null; a kubeconfig path that cannot be read fails the start with its name. */
-export async function openKubernetesCluster(kubeconfigPath: string | null): Promise<KubernetesCluster | null> {
-  if (!kubeconfigPath) return null;
-  const { readFile } = await import('node:fs/promises');
-  let text: string;
-  try {
-    text = await readFile(kubeconfigPath, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read the kubeconfig at ${kubeconfigPath} (INFRAAI_KUBECONFIG/KUBECONFIG): ${(err as Error).message}`);
-  }
-  return createKubernetesCluster(text);
 }

@@ -1,6 +1,14 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { MessageParam, Tool } from '@anthropic-ai/sdk/resources/messages';
-import { classifyStatus, LlmError, type ChatMessage, type ChatRequest, type ChatResponse, type LlmProvider, type ToolCall } from './llm.js';
+import {
+  classifyStatus,
+  LlmError,
+  type ChatMessage,
+  type ChatRequest,
+  type ChatResponse,
+  type LlmProvider,
+  type ToolCall,
+} from './port.js';
 
 export interface AnthropicOptions {
   apiKey: string;

@@ -1,6 +1,14 @@
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
-import { classifyStatus, LlmError, type ChatMessage, type ChatRequest, type ChatResponse, type LlmProvider, type ToolCall } from './llm.js';
+import {
+  classifyStatus,
+  LlmError,
+  type ChatMessage,
+  type ChatRequest,
+  type ChatResponse,
+  type LlmProvider,
+  type ToolCall,
+} from './port.js';
 
 export interface OpenAiCompatibleOptions {
   apiKey: string;

@@ -1,26 +1,6 @@
+import { type MetricSample, MetricsQueryError, type MetricsSource, MetricsUnavailableError } from './port.js';
 // The metrics port and its Prometheus adapter (HTTP API, instant queries). Plain fetch: the API is
 // two GET endpoints and the well-kept clients add nothing we need.
-
-export interface MetricSample {
-  labels: Record<string, string>;
-  value: number;
-}
-
-export interface MetricsSource {
-  readonly name: string;
-  /** An instant query; a vector answer becomes samples, a scalar one sample without labels. */
-  query(promql: string): Promise<MetricSample[]>;
-}
-
-/** The datasource could not answer (down, slow, 5xx): the step degrades, the run goes on. */
-export class MetricsUnavailableError extends Error {
-  override readonly name = 'MetricsUnavailableError';
-}
-
-/** The datasource refused the query itself (bad PromQL, 4xx). */
-export class MetricsQueryError extends Error {
-  override readonly name = 'MetricsQueryError';
-}
 
 export interface PrometheusOptions {
   baseUrl: string;

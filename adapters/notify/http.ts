@@ -6,7 +6,7 @@
 // configured secret (and anything that looks like one) masked, and never include request headers.
 
 import { redactText, truncateText } from '../../core/redact.js';
-import { NotifierError } from './notifier.js';
+import { NotifierError } from './port.js';
 
 export interface JsonRequest {
   /** Notifier name, for messages: 'servicenow', 'pagerduty'. */

@@ -15,7 +15,7 @@
 //   very moment InfraAI hands the incident to a human. The Events API cannot carry a note.
 
 import { normalizeBaseUrl, requestJson } from './http.js';
-import { incidentRef, NotifierError, renderNoticeText, type IncidentNotice, type Notifier, type NotifyResult } from './notifier.js';
+import { incidentRef, NotifierError, renderNoticeText, type IncidentNotice, type Notifier, type NotifyResult } from './port.js';
 
 export interface PagerDutyConfig {
   /** REST API v2 key (account or user token). Needs fromEmail. */

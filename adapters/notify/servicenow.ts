@@ -23,7 +23,7 @@ import {
   type IncidentOutcome,
   type Notifier,
   type NotifyResult,
-} from './notifier.js';
+} from './port.js';
 
 interface ServiceNowCommon {
   /** https://<instance>.service-now.com */

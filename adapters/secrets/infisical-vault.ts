@@ -1,7 +1,8 @@
 import { InfisicalSDK, SecretType } from '@infisical/sdk';
-import { DuplicateKeyError } from '../store/store.js';
-import type { CredentialVault, SshCredential, SshCredentialInfo, SshCredentialInput } from './credential-vault.js';
+import { DuplicateKeyError } from '../store/port.js';
+import type { CredentialVault, SshCredential, SshCredentialInfo, SshCredentialInput } from './port.js';
 import { inspectPrivateKey } from './ssh-keys.js';
+import { SecretsUnavailableError } from './port.js';
 
 // The Infisical adapter for the CredentialVault port. This is the only module that imports the
 // Infisical SDK: everything else sees CredentialVault and the errors below.
@@ -42,18 +43,6 @@ export interface InfisicalVaultOptions {
   environment: string;
   /** Folder holding the credentials; created on the first put when missing. Default /infraai/ssh. */
   secretPath?: string | undefined;
-}
-
-/** Infisical cannot be reached or is overloaded (network failure, timeout, 429, 5xx): try again later. */
-export class SecretsUnavailableError extends Error {
-  override readonly name = 'SecretsUnavailableError';
-  constructor(
-    message: string,
-    /** The HTTP status when Infisical answered; undefined for network failures and timeouts. */
-    readonly status: number | undefined,
-  ) {
-    super(message);
-  }
 }
 
 /** Infisical refused the machine identity: bad client ID or secret (401), or no permission (403). */

@@ -1,13 +1,9 @@
 import { createHash } from 'node:crypto';
 import ssh2 from 'ssh2';
+import { InvalidPrivateKeyError } from './port.js';
 
 // ssh2 is CommonJS: `utils` is not among the names Node detects for ESM import, so take it off the default export.
 const { utils } = ssh2;
-
-/** A private key that cannot be used: not a key, a public key, or a wrong or missing passphrase. */
-export class InvalidPrivateKeyError extends Error {
-  override readonly name = 'InvalidPrivateKeyError';
-}
 
 /** `SHA256:…` as `ssh-keygen -lf` prints it, from a key in SSH wire format. */
 export function sshFingerprint(publicKeyWire: Buffer): string {

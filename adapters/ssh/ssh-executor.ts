@@ -1,65 +1,20 @@
 import { Client, type ConnectConfig } from 'ssh2';
 import { sshFingerprint, sshKeyType } from '../secrets/ssh-keys.js';
-import type { HostKeyRepository } from '../store/store.js';
+import type { HostKeyRepository } from '../store/port.js';
+import {
+  type CommandOutcome,
+  HostKeyMismatchError,
+  type HostKeyVerifier,
+  type RunOptions,
+  SshAuthenticationError,
+  SshConnectionError,
+  type SshSession,
+  type SshTarget,
+} from './port.js';
 
 // Runs commands on a host over SSH (ssh2, a pure-JS client): one connection per session, commands
 // as concurrent exec channels, each with a timeout and an output cap. What may run is decided
 // before this adapter is called (core/command-policy.ts); this adapter only executes.
-
-export interface SshTarget {
-  host: string;
-  port: number;
-  username: string;
-  privateKey: string;
-  passphrase?: string | null | undefined;
-}
-
-export interface CommandOutcome {
-  command: string;
-  /** Null when the command was killed (timeout) or the channel closed without a status. */
-  exitCode: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  /** True when output beyond the cap was dropped. */
-  truncated: boolean;
-  timedOut: boolean;
-  durationMs: number;
-}
-
-export interface RunOptions {
-  timeoutMs: number;
-  maxOutputBytes: number;
-  /** Commands in flight at once on the connection (OpenSSH allows 10 sessions by default). */
-  concurrency?: number;
-}
-
-/** Verifies a host key before any command runs; throws HostKeyMismatchError to refuse. */
-export type HostKeyVerifier = (host: string, port: number, keyType: string, fingerprint: string) => Promise<void>;
-
-export class HostKeyMismatchError extends Error {
-  override readonly name = 'HostKeyMismatchError';
-  constructor(
-    readonly host: string,
-    readonly port: number,
-    readonly expected: string,
-    readonly presented: string,
-  ) {
-    super(
-      `Host key of ${host}:${port} changed: expected ${expected}, the host presented ${presented}. Nothing was run. If the change is legitimate, forget the old key (DELETE /api/v1/credentials/host-keys/${host}?port=${port}).`,
-    );
-  }
-}
-
-/** The host refused the credential: retrying will not help. */
-export class SshAuthenticationError extends Error {
-  override readonly name = 'SshAuthenticationError';
-}
-
-/** The host could not be reached or the connection dropped: worth retrying. */
-export class SshConnectionError extends Error {
-  override readonly name = 'SshConnectionError';
-}
 
 /** Trust on first use, per tenant: the first key seen is recorded and demanded ever after. */
 export function trustOnFirstUse(hostKeys: HostKeyRepository, tenantId: string): HostKeyVerifier {
@@ -67,13 +22,6 @@ export function trustOnFirstUse(hostKeys: HostKeyRepository, tenantId: string): 
     const trusted = await hostKeys.trustOnFirstUse({ tenantId, host, port, keyType, fingerprint });
     if (trusted.fingerprint !== fingerprint) throw new HostKeyMismatchError(host, port, trusted.fingerprint, fingerprint);
   };
-}
-
-export interface SshSession {
-  /** The host key fingerprint the host presented (after verification). */
-  readonly hostKeyFingerprint: string;
-  run(commands: readonly string[], options: RunOptions): Promise<CommandOutcome[]>;
-  close(): void;
 }
 
 /** Connects and authenticates with a private key, verifying the host key first. */

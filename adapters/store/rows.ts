@@ -8,7 +8,7 @@ import {
   type Tenant,
   type StoredCredential,
   type HostKeyRecord,
-} from './store.js';
+} from './port.js';
 import type { CmdbItem, Environment, Incident, IncidentResult, IncidentStatus, JobLog, Severity } from '../../core/incident.js';
 
 // Row mapping shared by every adapter: PostgreSQL, PGlite and PostgREST all return the schema's

@@ -47,7 +47,7 @@ import {
   type Role,
   type Store,
   type Tenant,
-} from './store.js';
+} from './port.js';
 
 function sqlState(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;

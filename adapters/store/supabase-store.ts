@@ -42,7 +42,7 @@ import {
   type Role,
   type Store,
   type Tenant,
-} from './store.js';
+} from './port.js';
 
 // The Supabase adapter talks to the same tables through Supabase's REST interface (PostgREST)
 // with supabase-js. It cannot run DDL: apply migrations/*.sql with DATABASE_URL or the SQL editor.

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { ApiKeyRecord, Store } from '../../adapters/store/store.js';
+import type { ApiKeyRecord, Store } from '../../adapters/store/port.js';
 import { createApiKey } from '../api-keys.js';
 import { conflict, notFound } from '../problem.js';
 import { ApiKeyCreateSchema, ApiKeySchema, IdParam, problemResponses } from '../schemas.js';

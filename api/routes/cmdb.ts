@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { CmdbItem } from '../../core/incident.js';
-import { DuplicateKeyError, type CmdbItemInput, type Store } from '../../adapters/store/store.js';
+import { DuplicateKeyError, type CmdbItemInput, type Store } from '../../adapters/store/port.js';
 import { conflict, notFound, ProblemError } from '../problem.js';
 import { CmdbCreateSchema, CmdbItemSchema, CmdbListQuery, CmdbReplaceSchema, problemResponses, TagIdParam } from '../schemas.js';
 import { createRouter, jsonBody, jsonResponse, SECURITY } from '../validation.js';

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { InvalidPrivateKeyError } from '../../adapters/secrets/ssh-keys.js';
-import type { CredentialVault, SshCredentialInfo } from '../../adapters/secrets/credential-vault.js';
-import { DuplicateKeyError, type Store } from '../../adapters/store/store.js';
+import { InvalidPrivateKeyError } from '../../adapters/secrets/port.js';
+import type { CredentialVault, SshCredentialInfo } from '../../adapters/secrets/port.js';
+import { DuplicateKeyError, type Store } from '../../adapters/store/port.js';
 import { conflict, notFound, ProblemError } from '../problem.js';
 import { problemResponses } from '../schemas.js';
 import { createRouter, jsonBody, jsonResponse, SECURITY } from '../validation.js';

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { KnowledgeBase } from '../../adapters/knowledge/knowledge-base.js';
-import { KubernetesUnavailableError, type KubernetesCluster } from '../../adapters/kubernetes/kubernetes-cluster.js';
-import type { Store } from '../../adapters/store/store.js';
+import type { KnowledgeBase } from '../../adapters/knowledge/port.js';
+import { KubernetesUnavailableError, type KubernetesCluster } from '../../adapters/kubernetes/port.js';
+import type { Store } from '../../adapters/store/port.js';
 import { classify } from '../../core/planner.js';
 import type { Runbook } from '../../core/runbook.js';
 import { ProblemError } from '../problem.js';

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Store } from '../../adapters/store/store.js';
+import type { Store } from '../../adapters/store/port.js';
 import type { IncidentWorkflowGateway } from '../temporal-gateway.js';
 import { createRouter, jsonResponse } from '../validation.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { isTerminalIncidentStatus, type Incident } from '../../core/incident.js';
-import type { Store } from '../../adapters/store/store.js';
+import type { Store } from '../../adapters/store/port.js';
 import type { IncidentWorkflowGateway } from '../temporal-gateway.js';
 import type { IncidentWorkflowState } from '../../core/incident-workflow.js';
 import { DEFAULT_REMEDIATION_SETTINGS, type RemediationSettings } from '../../core/remediation.js';

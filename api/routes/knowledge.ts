@@ -1,10 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { KNOWLEDGE_KINDS, KNOWLEDGE_STATUSES, type KnowledgeDocument, type Store } from '../../adapters/store/store.js';
-import type { KnowledgeBase, KnowledgeInput, StagedIngestion } from '../../adapters/knowledge/knowledge-base.js';
+import { KNOWLEDGE_KINDS, KNOWLEDGE_STATUSES, type KnowledgeDocument, type Store } from '../../adapters/store/port.js';
+import type { KnowledgeBase, KnowledgeInput, StagedIngestion } from '../../adapters/knowledge/port.js';
 import { ingestionWorkflowId } from '../../core/knowledge-ingestion.js';
 import type { IngestionGateway } from '../temporal-gateway.js';
-import { documentType, extractDocumentText, UnsupportedDocumentError } from '../../adapters/knowledge/document-text.js';
+import { documentType, UnsupportedDocumentError } from '../../adapters/knowledge/port.js';
 import { notFound, ProblemError } from '../problem.js';
 import { problemResponses } from '../schemas.js';
 import { createRouter, jsonBody, jsonResponse, SECURITY } from '../validation.js';
@@ -175,7 +175,7 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
         const file = form.file;
         try {
           const type = documentType(file.type, file.name);
-          const text = await extractDocumentText(new Uint8Array(await file.arrayBuffer()), type);
+          const text = await knowledge.extractText(new Uint8Array(await file.arrayBuffer()), type);
           if (!text.trim()) throw new UnsupportedDocumentError('The document has no text to index (a scanned PDF needs OCR first).');
           input = { title: form.title ?? file.name.replace(/\.[^.]+$/, ''), kind: form.kind, source: file.name, contentType: type, text };
         } catch (err) {

@@ -5,19 +5,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EncryptedCredentialVault } from '../../adapters/secrets/credential-vault.js';
+import { EncryptedCredentialVault } from '../../adapters/secrets/encrypted-vault.js';
 import {
   DEFAULT_SECRET_PATH,
   InfisicalAuthError,
   InfisicalRequestError,
   infisicalSecretKey,
   openInfisicalVault,
-  SecretsUnavailableError,
   type InfisicalCredentialVault,
   type InfisicalVaultOptions,
 } from '../../adapters/secrets/infisical-vault.js';
-import { createStore } from '../../adapters/store/create-store.js';
-import { DuplicateKeyError } from '../../adapters/store/store.js';
+import { SecretsUnavailableError } from '../../adapters/secrets/port.js';
+import { createStore } from '../../adapters/store/create.js';
+import { DuplicateKeyError } from '../../adapters/store/port.js';
 import { describeCredentialVaultContract, generateTestKey, type TestKey } from '../support/credential-vault-contract.js';
 import { FakeInfisical } from '../support/fake-infisical.js';
 

@@ -3,7 +3,8 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EncryptedCredentialVault, resolveSecretsKey, SecretDecryptionError } from '../../adapters/secrets/credential-vault.js';
+import { EncryptedCredentialVault, resolveSecretsKey } from '../../adapters/secrets/encrypted-vault.js';
+import { SecretDecryptionError } from '../../adapters/secrets/port.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
 // SSH credentials through the API: validated, sealed at rest, listed by fingerprint, never returned.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNotifiers } from '../../adapters/notify/create-notifiers.js';
+import { createNotifiers } from '../../adapters/notify/create.js';
 import { FakePagerDuty } from '../support/fake-pagerduty.js';
 import { FakeServiceNow } from '../support/fake-servicenow.js';
 import { sampleCmdbItem, startTestStack, waitFor, type TestStack } from '../support/stack.js';

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKnowledgeBase, loadRunbooksIntoKnowledgeBase } from '../../adapters/knowledge/knowledge-base.js';
 import { loadRunbooks } from '../../adapters/knowledge/runbook-files.js';
-import { OpenAiEmbeddings } from '../../adapters/llm/embeddings.js';
-import { createStore } from '../../adapters/store/create-store.js';
-import type { Store } from '../../adapters/store/store.js';
+import { OpenAiEmbeddings } from '../../adapters/llm/openai-embeddings.js';
+import { createStore } from '../../adapters/store/create.js';
+import type { Store } from '../../adapters/store/port.js';
 import { openPineconeVectorIndex } from '../../adapters/knowledge/pinecone-vector-index.js';
 import { FakePinecone } from '../support/fake-pinecone.js';
 

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INGEST_BATCH_CHUNKS } from '../../adapters/knowledge/knowledge-base.js';
-import { OpenAiEmbeddings } from '../../adapters/llm/embeddings.js';
+import { INGEST_BATCH_CHUNKS } from '../../adapters/knowledge/port.js';
+import { OpenAiEmbeddings } from '../../adapters/llm/openai-embeddings.js';
 import { startTestStack, waitFor, type TestStack } from '../support/stack.js';
 
 // Large documents go through the ingestion workflow: 202 with a Location, progress in the document

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createLlmProvider } from '../../adapters/llm/create-llm.js';
-import { completeStructured } from '../../adapters/llm/llm.js';
+import { createLlmProvider } from '../../adapters/llm/create.js';
+import { completeStructured } from '../../adapters/llm/port.js';
 import { loadConfig } from '../../config.js';
 
 // A live smoke test against the configured provider. It needs an account, so it runs only when

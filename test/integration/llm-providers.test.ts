@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AnthropicProvider } from '../../adapters/llm/anthropic.js';
-import { completeStructured, LlmError, StructuredOutputError, type LlmProvider } from '../../adapters/llm/llm.js';
+import { completeStructured, LlmError, StructuredOutputError, type LlmProvider } from '../../adapters/llm/port.js';
 import { OpenAiCompatibleProvider } from '../../adapters/llm/openai-compatible.js';
 
 // Each adapter against a local HTTP server that speaks its provider's protocol for the calls we

@@ -8,7 +8,8 @@ import {
   type PineconeVectorIndex,
   type PineconeVectorIndexOptions,
 } from '../../adapters/knowledge/pinecone-vector-index.js';
-import { InMemoryVectorIndex, VectorIndexError, type VectorRecord } from '../../adapters/knowledge/vector-index.js';
+import { InMemoryVectorIndex } from '../../adapters/knowledge/memory-vector-index.js';
+import { VectorIndexError, type VectorRecord } from '../../adapters/knowledge/port.js';
 import { FakePinecone } from '../support/fake-pinecone.js';
 import { axisVector, describeVectorIndexContract } from '../support/vector-index-contract.js';
 

@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStore } from '../../adapters/store/create-store.js';
-import type { Store } from '../../adapters/store/store.js';
+import { createStore } from '../../adapters/store/create.js';
+import type { Store } from '../../adapters/store/port.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { sampleCmdbItem, startTestStack, waitFor, type TestStack } from '../support/stack.js';
 import { testTemporal, testWorkflowBundlePath } from '../support/temporal.js';

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrometheusMetrics, MetricsQueryError, MetricsUnavailableError } from '../../adapters/metrics/prometheus.js';
+import { PrometheusMetrics } from '../../adapters/metrics/prometheus.js';
+import { MetricsQueryError, MetricsUnavailableError } from '../../adapters/metrics/port.js';
 import { cmdbItemFor } from '../../lab/cli.js';
 import { injectFault } from '../../lab/faults.js';
 import { labPrerequisites, startLab, type Lab } from '../../lab/lab.js';

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createStore } from '../../adapters/store/create-store.js';
+import { createStore } from '../../adapters/store/create.js';
 import { migrate } from '../../adapters/store/migrate.js';
 import { openPGlite, PGliteDirectoryInUseError } from '../../adapters/store/pglite-client.js';
 import { cmdbInput, describeStoreContract } from './store-contract.js';

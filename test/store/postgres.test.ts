@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createStore } from '../../adapters/store/create-store.js';
+import { createStore } from '../../adapters/store/create.js';
 import { migrate } from '../../adapters/store/migrate.js';
 import { openPostgres } from '../../adapters/store/postgres-client.js';
 import { createTestDatabase } from '../support/postgres.js';

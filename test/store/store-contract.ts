@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CmdbItemInput, Store } from '../../adapters/store/store.js';
-import { DuplicateKeyError, InvalidCursorError } from '../../adapters/store/store.js';
+import type { CmdbItemInput, Store } from '../../adapters/store/port.js';
+import { DuplicateKeyError, InvalidCursorError } from '../../adapters/store/port.js';
 
 // One contract for the store port: every adapter (PGlite, PostgreSQL, Supabase) must pass it.
 

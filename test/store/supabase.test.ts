@@ -1,5 +1,5 @@
 import { describe } from 'vitest';
-import { createStore } from '../../adapters/store/create-store.js';
+import { createStore } from '../../adapters/store/create.js';
 import { describeStoreContract } from './store-contract.js';
 
 // Supabase is a hosted service: this contract run needs a project with migrations/*.sql applied.

@@ -3,9 +3,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CredentialVault } from '../../adapters/secrets/credential-vault.js';
-import { InvalidPrivateKeyError } from '../../adapters/secrets/ssh-keys.js';
-import { DuplicateKeyError } from '../../adapters/store/store.js';
+import type { CredentialVault } from '../../adapters/secrets/port.js';
+import { InvalidPrivateKeyError } from '../../adapters/secrets/port.js';
+import { DuplicateKeyError } from '../../adapters/store/port.js';
 
 // The CredentialVault contract every adapter passes: validated on the way in, listed without key
 // material, revealed exactly, names unique per tenant, tenants isolated, deletes idempotent.

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { EncryptedCredentialVault } from '../../adapters/secrets/credential-vault.js';
-import { createHostAccess } from '../../adapters/ssh/host-access.js';
+import { EncryptedCredentialVault } from '../../adapters/secrets/encrypted-vault.js';
+import { createHostAccess } from '../../adapters/ssh/create.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
-import { createStore } from '../../adapters/store/create-store.js';
-import type { Role, Store } from '../../adapters/store/store.js';
+import { createStore } from '../../adapters/store/create.js';
+import type { Role, Store } from '../../adapters/store/port.js';
 import { createApiKey } from '../../api/api-keys.js';
 import { createApp } from '../../api/app.js';
 import { createAuthenticator } from '../../api/auth.js';
@@ -21,12 +21,12 @@ import { loadRunbooks } from '../../adapters/knowledge/runbook-files.js';
 import type { JwtConfig } from '../../config.js';
 import { createInfraWorker } from '../../worker.js';
 import { LocalKnowledgeBase } from '../../adapters/knowledge/knowledge-base.js';
-import type { LlmProvider } from '../../adapters/llm/llm.js';
-import type { EmbeddingProvider } from '../../adapters/llm/embeddings.js';
+import type { LlmProvider } from '../../adapters/llm/port.js';
+import type { EmbeddingProvider } from '../../adapters/llm/port.js';
 import type { RemediationSettings } from '../../core/remediation.js';
-import type { MetricsSource } from '../../adapters/metrics/prometheus.js';
-import type { Notifier } from '../../adapters/notify/notifier.js';
-import type { KubernetesCluster } from '../../adapters/kubernetes/kubernetes-cluster.js';
+import type { MetricsSource } from '../../adapters/metrics/port.js';
+import type { Notifier } from '../../adapters/notify/port.js';
+import type { KubernetesCluster } from '../../adapters/kubernetes/port.js';
 import { connectTestClient, connectTestWorker, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from './temporal.js';
 
 export interface TestStack {

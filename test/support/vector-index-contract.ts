@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KnowledgeKind } from '../../adapters/store/store.js';
-import type { VectorIndex, VectorMatch, VectorQuery, VectorRecord } from '../../adapters/knowledge/vector-index.js';
+import type { KnowledgeKind } from '../../adapters/store/port.js';
+import type { VectorIndex, VectorMatch, VectorQuery, VectorRecord } from '../../adapters/knowledge/port.js';
 
 // One contract for the VectorIndex port: every adapter (in-memory, Pinecone) must pass it.
 // Ids are random per run and every test uses its own tenants and documents, so the suite can run

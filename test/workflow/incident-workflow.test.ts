@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, type Client, type Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { NativeConnection, Worker } from '@temporalio/worker';
-import { createStore } from '../../adapters/store/create-store.js';
-import type { Store, Tenant } from '../../adapters/store/store.js';
+import { createStore } from '../../adapters/store/create.js';
+import type { Store, Tenant } from '../../adapters/store/port.js';
 import { buildIncidentTimeline } from '../../api/timeline.js';
 import {
   addIncidentContextSignal,

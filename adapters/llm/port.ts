@@ -139,3 +139,21 @@ function parseJson(text: string | null): unknown {
     return undefined;
   }
 }
+
+/** Text embeddings for vector similarity in the knowledge base. */
+export interface EmbeddingProvider {
+  readonly model: string;
+  embed(texts: string[]): Promise<number[][]>;
+}
+
+export function cosine(a: readonly number[], b: readonly number[]): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < Math.min(a.length, b.length); i += 1) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+}

@@ -3,7 +3,7 @@ import { migrate } from './migrate.js';
 import { openPGlite } from './pglite-client.js';
 import { openPostgres } from './postgres-client.js';
 import { SqlStore } from './sql-store.js';
-import type { Store } from './store.js';
+import type { Store } from './port.js';
 
 /** Builds the configured store adapter and brings its schema up to date. */
 export async function createStore(config: StoreConfig): Promise<Store> {

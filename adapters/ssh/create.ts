@@ -1,17 +1,7 @@
-import type { CmdbItem } from '../../core/incident.js';
-import type { CredentialVault } from '../secrets/credential-vault.js';
-import type { HostKeyRepository } from '../store/store.js';
-import { openSshSession, trustOnFirstUse, type SshSession } from './ssh-executor.js';
-
-/** The CMDB item names no credential, or a credential that does not exist (any more). */
-export class CredentialNotFoundError extends Error {
-  override readonly name = 'CredentialNotFoundError';
-}
-
-/** How activities reach a host: the CMDB item's credential, revealed only inside the activity. */
-export interface HostAccess {
-  connect(tenantId: string, item: CmdbItem): Promise<SshSession>;
-}
+import type { CredentialVault } from '../secrets/port.js';
+import type { HostKeyRepository } from '../store/port.js';
+import { openSshSession, trustOnFirstUse } from './ssh-executor.js';
+import { CredentialNotFoundError, type HostAccess } from './port.js';
 
 export function createHostAccess(deps: { vault: CredentialVault; hostKeys: HostKeyRepository; connectTimeoutMs?: number }): HostAccess {
   return {

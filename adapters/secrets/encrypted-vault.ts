@@ -1,48 +1,15 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Store, StoredCredential } from '../store/store.js';
+import type { Store, StoredCredential } from '../store/port.js';
 import { inspectPrivateKey } from './ssh-keys.js';
-
-/** What a caller may see of a credential: never the key or the passphrase. */
-export interface SshCredentialInfo {
-  name: string;
-  username: string;
-  keyType: string;
-  fingerprint: string;
-  createdAt: string;
-}
-
-export interface SshCredential extends SshCredentialInfo {
-  privateKey: string;
-  passphrase: string | null;
-}
-
-export interface SshCredentialInput {
-  name: string;
-  username: string;
-  privateKey: string;
-  passphrase?: string | null | undefined;
-}
-
-/**
- * The secrets port for SSH credentials. The embedded adapter seals keys with AES-256-GCM before
- * they reach the store; an Infisical adapter would keep them in Infisical instead.
- */
-export interface CredentialVault {
-  readonly kind: string;
-  /** Validates the key (and passphrase) first; throws InvalidPrivateKeyError or DuplicateKeyError. */
-  put(tenantId: string, input: SshCredentialInput): Promise<SshCredentialInfo>;
-  list(tenantId: string): Promise<SshCredentialInfo[]>;
-  /** The secret itself: for activities that open SSH sessions, never for API responses. */
-  reveal(tenantId: string, name: string): Promise<SshCredential | null>;
-  delete(tenantId: string, name: string): Promise<boolean>;
-}
-
-/** A sealed value that does not open: wrong key, or the row was tampered with or moved. */
-export class SecretDecryptionError extends Error {
-  override readonly name = 'SecretDecryptionError';
-}
+import {
+  type CredentialVault,
+  SecretDecryptionError,
+  type SshCredential,
+  type SshCredentialInfo,
+  type SshCredentialInput,
+} from './port.js';
 
 const FORMAT = 'v1';
 

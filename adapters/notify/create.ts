@@ -2,7 +2,7 @@
 // configured means no notifiers. A present but incomplete section throws a NotifierError
 // (retryable: false) naming what is missing, never echoing a secret.
 
-import type { Notifier } from './notifier.js';
+import type { Notifier } from './port.js';
 import { PagerDutyNotifier, type PagerDutyConfig } from './pagerduty.js';
 import { ServiceNowNotifier, type ServiceNowConfig } from './servicenow.js';
 

@@ -1,11 +1,6 @@
 import OpenAI from 'openai';
-import { classifyStatus, LlmError } from './llm.js';
-
-/** Text embeddings for vector similarity in the knowledge base. */
-export interface EmbeddingProvider {
-  readonly model: string;
-  embed(texts: string[]): Promise<number[][]>;
-}
+import { classifyStatus, LlmError } from './port.js';
+import { type EmbeddingProvider } from './port.js';
 
 export interface OpenAiEmbeddingsOptions {
   apiKey: string;
@@ -50,24 +45,4 @@ export class OpenAiEmbeddings implements EmbeddingProvider {
     }
     return vectors;
   }
-}
-
-export function cosine(a: readonly number[], b: readonly number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < Math.min(a.length, b.length); i += 1) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
-}
-
-/** The configured embeddings endpoint, or null (knowledge search stays lexical). */
-export function createEmbeddingProvider(
-  config: { baseUrl: string | null; model: string; apiKey: string } | null,
-): EmbeddingProvider | null {
-  if (!config) return null;
-  return new OpenAiEmbeddings({ apiKey: config.apiKey, model: config.model, ...(config.baseUrl ? { baseURL: config.baseUrl } : {}) });
 }

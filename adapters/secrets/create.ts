@@ -1,6 +1,7 @@
 import type { Config } from '../../config.js';
-import type { Store } from '../store/store.js';
-import { EncryptedCredentialVault, resolveSecretsKey, type CredentialVault } from './credential-vault.js';
+import type { Store } from '../store/port.js';
+import { EncryptedCredentialVault, resolveSecretsKey } from './encrypted-vault.js';
+import { type CredentialVault } from './port.js';
 
 /** The configured credential vault: Infisical when INFISICAL_* is set, else the embedded encrypted one (its key from the env or the data dir). */
 export async function createCredentialVault(

@@ -1,0 +1,53 @@
+import { createKnowledgeBase, loadBundledRunbooks } from './adapters/knowledge/create.js';
+import type { KnowledgeBase, StagedIngestion } from './adapters/knowledge/port.js';
+import { openKubernetesCluster } from './adapters/kubernetes/create.js';
+import type { KubernetesCluster } from './adapters/kubernetes/port.js';
+import { createLlmProvider } from './adapters/llm/create.js';
+import type { LlmProvider } from './adapters/llm/port.js';
+import { createMetricsSource } from './adapters/metrics/create.js';
+import type { MetricsSource } from './adapters/metrics/port.js';
+import { createNotifiers } from './adapters/notify/create.js';
+import type { Notifier } from './adapters/notify/port.js';
+import { createCredentialVault } from './adapters/secrets/create.js';
+import type { CredentialVault } from './adapters/secrets/port.js';
+import { createHostAccess } from './adapters/ssh/create.js';
+import type { HostAccess } from './adapters/ssh/port.js';
+import type { Store } from './adapters/store/port.js';
+import type { Config } from './config.js';
+import type { Runbook } from './core/runbook.js';
+
+// The composition root: every adapter chosen from config and built once, then shared by whatever
+// runs in this process (npm start runs the worker and the API side by side on the same instances).
+
+export interface Adapters {
+  store: Store;
+  knowledge: KnowledgeBase & StagedIngestion;
+  runbooks: readonly Runbook[];
+  llm: LlmProvider | null;
+  kubernetes: KubernetesCluster | null;
+  vault: CredentialVault;
+  /** Where the vault's sealing key came from, for the start banner. */
+  vaultKeySource: string;
+  hostAccess: HostAccess;
+  notifiers: Notifier[];
+  metrics: MetricsSource | null;
+}
+
+/** Builds every adapter once. The store is opened by the caller (it owns its lifetime and closing). */
+export async function buildAdapters(config: Config, store: Store): Promise<Adapters> {
+  const knowledge = await createKnowledgeBase(config, store);
+  const { vault, keySource } = await createCredentialVault(config, store);
+  return {
+    store,
+    knowledge,
+    // Bundled runbooks become global knowledge at start; unchanged ones cost one lookup.
+    runbooks: await loadBundledRunbooks(knowledge),
+    llm: createLlmProvider(config.llm),
+    kubernetes: await openKubernetesCluster(config.kubeconfigPath),
+    vault,
+    vaultKeySource: keySource,
+    hostAccess: createHostAccess({ vault, hostKeys: store.hostKeys }),
+    notifiers: createNotifiers(config.notifiers),
+    metrics: createMetricsSource(config),
+  };
+}
