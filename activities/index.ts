@@ -1,24 +1,20 @@
-import { createDiagnosisActivities, type DiagnosisActivityDeps } from './diagnosis.js';
-import { createIncidentActivities, type IncidentActivityDeps } from './incident.js';
-import { createKnowledgeActivities, type KnowledgeActivityDeps } from './knowledge.js';
-import { createNotifyActivities, type NotifyActivityDeps } from './notify.js';
-import { createRemediationActivities, type RemediationActivityDeps } from './remediation.js';
+import { createDiagnosisActivities, type DiagnosisActivityDeps } from './diagnosis/index.js';
+import { createIncidentActivities, type IncidentActivityDeps } from './incident/index.js';
+import { createKnowledgeActivities, type KnowledgeActivityDeps } from './knowledge/ingestion.js';
+import { mergeActivities } from './merge.js';
 
-export type ActivityDeps = IncidentActivityDeps &
-  DiagnosisActivityDeps &
-  KnowledgeActivityDeps &
-  RemediationActivityDeps &
-  NotifyActivityDeps;
+export type ActivityDeps = IncidentActivityDeps & DiagnosisActivityDeps & KnowledgeActivityDeps;
 
-/** Every activity the worker registers, built from its ports so tests can pass their own. */
+/**
+ * Every activity the worker registers, one family per folder, built from its ports so tests can pass
+ * their own. A name defined by two families fails the worker's start (DuplicateActivityError).
+ */
 export function createActivities(deps: ActivityDeps) {
-  return {
-    ...createIncidentActivities(deps),
-    ...createDiagnosisActivities(deps),
-    ...createKnowledgeActivities(deps),
-    ...createRemediationActivities(deps),
-    ...createNotifyActivities(deps),
-  };
+  return mergeActivities('activities', {
+    incident: createIncidentActivities(deps),
+    diagnosis: createDiagnosisActivities(deps),
+    knowledge: createKnowledgeActivities(deps),
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

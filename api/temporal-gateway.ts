@@ -7,18 +7,19 @@ import {
 } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
-import { DIAGNOSIS_WORKFLOW_TYPE, type DiagnoseErrorInput, type DiagnosisResult } from '../core/diagnosis.js';
-import { incidentWorkflowId } from '../core/incident.js';
-import { INGESTION_WORKFLOW_TYPE, ingestionWorkflowId, type IngestDocumentInput } from '../core/knowledge-ingestion.js';
+import { DIAGNOSIS_WORKFLOW_TYPE, type DiagnoseErrorInput, type DiagnosisResult } from '../core/contracts/diagnosis.js';
+import { incidentWorkflowId } from '../core/contracts/incident.js';
+import { INGESTION_WORKFLOW_TYPE, ingestionWorkflowId, type IngestDocumentInput } from '../core/contracts/knowledge-ingestion.js';
 import {
   INCIDENT_WORKFLOW_TYPE,
   incidentStateQuery,
   SEARCH_ATTRIBUTES,
   type IncidentWorkflowState,
   type RemediateIncidentInput,
-} from '../core/incident-workflow.js';
+} from '../core/contracts/incident.js';
 import { ProblemError } from './problem.js';
-import { approvalUpdate, type ApprovalDecisionInput, type ApprovalState } from '../core/remediation.js';
+import { type ApprovalDecisionInput, type ApprovalState } from '../core/remediation.js';
+import { approvalUpdate } from '../core/contracts/incident.js';
 
 export interface WorkflowSummary {
   id: string;

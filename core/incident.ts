@@ -94,7 +94,3 @@ export interface JobLog {
   detail: Record<string, unknown>;
   createdAt: string;
 }
-
-export function incidentWorkflowId(incidentId: string): string {
-  return `incident-${incidentId}`;
-}

@@ -1,7 +1,6 @@
 // Contract of the remediation stages of the incident workflow (workflow-safe: types and message
 // definitions only). Commands are planned from bundled runbooks (or an LLM when configured),
 // checked by the command policy, run over SSH by activities, and every run is kept in the state.
-import { defineUpdate } from '@temporalio/workflow';
 
 export type ActionRisk = 'low' | 'high';
 
@@ -109,9 +108,6 @@ export interface ApprovalDecisionInput {
   by: string;
   comment?: string | undefined;
 }
-
-/** Approve or reject the pending plan; rejected by the validator when nothing waits or the plan changed. */
-export const approvalUpdate = defineUpdate<ApprovalState, [ApprovalDecisionInput]>('decideApproval');
 
 export interface RemediationSettings {
   /** How long a risky plan waits for a human before the run escalates (ms). */

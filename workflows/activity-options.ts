@@ -1,3 +1,4 @@
+import { FAILURE } from '../core/contracts/failures.js';
 import type { ActivityOptions } from '@temporalio/workflow';
 
 // Named activity presets. Every preset bounds its attempts (an unbounded default retry policy would
@@ -11,7 +12,7 @@ export const STORE_STEP: ActivityOptions = {
     backoffCoefficient: 2,
     maximumInterval: '10 seconds',
     maximumAttempts: 12,
-    nonRetryableErrorTypes: ['IncidentNotFound', 'InvalidIncidentTransition', 'NotInWorkflow'],
+    nonRetryableErrorTypes: [FAILURE.IncidentNotFound, FAILURE.NotInWorkflow],
   },
 };
 
@@ -23,7 +24,7 @@ export const LLM_STEP: ActivityOptions = {
     backoffCoefficient: 2,
     maximumInterval: '30 seconds',
     maximumAttempts: 4,
-    nonRetryableErrorTypes: ['NotInWorkflow'],
+    nonRetryableErrorTypes: [FAILURE.NotInWorkflow],
   },
 };
 
@@ -38,7 +39,7 @@ export const SSH_READ_STEP: ActivityOptions = {
     backoffCoefficient: 2,
     maximumInterval: '10 seconds',
     maximumAttempts: 3,
-    nonRetryableErrorTypes: ['NotInWorkflow'],
+    nonRetryableErrorTypes: [FAILURE.NotInWorkflow],
   },
 };
 
@@ -53,14 +54,14 @@ export const SSH_CHANGE_STEP: ActivityOptions = {
     maximumInterval: '30 seconds',
     maximumAttempts: 5,
     nonRetryableErrorTypes: [
-      'NotInWorkflow',
-      'HostKeyMismatch',
-      'SshAuthenticationFailed',
-      'CredentialNotFound',
-      'CommandRefused',
-      'ApprovalRequired',
-      'TargetGone',
-      'HostAccessUnavailable',
+      FAILURE.NotInWorkflow,
+      FAILURE.HostKeyMismatch,
+      FAILURE.SshAuthenticationFailed,
+      FAILURE.CredentialNotFound,
+      FAILURE.CommandRefused,
+      FAILURE.ApprovalRequired,
+      FAILURE.TargetGone,
+      FAILURE.HostAccessUnavailable,
     ],
   },
 };
@@ -82,7 +83,7 @@ export const LEASE_WAIT_STEP: ActivityOptions = {
     initialInterval: '2 seconds',
     backoffCoefficient: 1.5,
     maximumInterval: '15 seconds',
-    nonRetryableErrorTypes: ['NotInWorkflow'],
+    nonRetryableErrorTypes: [FAILURE.NotInWorkflow],
   },
 };
 
@@ -94,6 +95,6 @@ export const NOTIFY_STEP: ActivityOptions = {
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 6,
-    nonRetryableErrorTypes: ['NotInWorkflow', 'IncidentNotFound', 'NotificationRejected'],
+    nonRetryableErrorTypes: [FAILURE.NotInWorkflow, FAILURE.IncidentNotFound, FAILURE.NotificationRejected],
   },
 };

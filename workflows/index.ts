@@ -1,4 +1,4 @@
-// The workflow bundle's entry point: every workflow the worker registers.
-export { diagnoseError } from './diagnosis.js';
-export { remediateIncident } from './incident.js';
-export { ingestKnowledgeDocument } from './knowledge.js';
+// The workflow bundle's entry point: every workflow the worker registers, one family per folder.
+export { diagnoseError } from './diagnosis/diagnose-error.js';
+export { remediateIncident } from './incident/remediate-incident.js';
+export { ingestKnowledgeDocument } from './knowledge/ingest-document.js';

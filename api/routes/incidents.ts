@@ -3,7 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { isTerminalIncidentStatus, type Incident } from '../../core/incident.js';
 import type { Store } from '../../adapters/store/port.js';
 import type { IncidentWorkflowGateway } from '../temporal-gateway.js';
-import type { IncidentWorkflowState } from '../../core/incident-workflow.js';
+import type { IncidentWorkflowState } from '../../core/contracts/incident.js';
 import { DEFAULT_REMEDIATION_SETTINGS, type RemediationSettings } from '../../core/remediation.js';
 import { buildIncidentTimeline, hostCommandsFromHistory } from '../timeline.js';
 import { conflict, notFound, ProblemError } from '../problem.js';

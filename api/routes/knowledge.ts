@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { KNOWLEDGE_KINDS, KNOWLEDGE_STATUSES, type KnowledgeDocument, type Store } from '../../adapters/store/port.js';
 import type { KnowledgeBase, KnowledgeInput, StagedIngestion } from '../../adapters/knowledge/port.js';
-import { ingestionWorkflowId } from '../../core/knowledge-ingestion.js';
+import { ingestionWorkflowId } from '../../core/contracts/knowledge-ingestion.js';
 import type { IngestionGateway } from '../temporal-gateway.js';
 import { documentType, UnsupportedDocumentError } from '../../adapters/knowledge/port.js';
 import { notFound, ProblemError } from '../problem.js';

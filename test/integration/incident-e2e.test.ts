@@ -1,7 +1,7 @@
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEARCH_ATTRIBUTES } from '../../core/incident-workflow.js';
+import { SEARCH_ATTRIBUTES } from '../../core/contracts/incident.js';
 import { sampleCmdbItem, startTestStack, waitFor, type TestStack } from '../support/stack.js';
 
 // End to end through the HTTP API: CMDB item and incident over HTTP → the workflow runs on a real

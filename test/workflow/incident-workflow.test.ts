@@ -16,8 +16,8 @@ import {
   SEARCH_ATTRIBUTES,
   type IncidentWorkflowState,
   type RemediateIncidentInput,
-} from '../../core/incident-workflow.js';
-import { incidentWorkflowId } from '../../core/incident.js';
+} from '../../core/contracts/incident.js';
+import { incidentWorkflowId } from '../../core/contracts/incident.js';
 import { createInfraWorker } from '../../worker.js';
 import { waitFor } from '../support/stack.js';
 import { connectTestClient, connectTestWorker, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from '../support/temporal.js';

@@ -1,6 +1,7 @@
+import { FAILURE } from '../../core/contracts/failures.js';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { DocumentRef, StagedIngestion } from '../adapters/knowledge/port.js';
-import { LlmError } from '../adapters/llm/port.js';
+import type { DocumentRef, StagedIngestion } from '../../adapters/knowledge/port.js';
+import { LlmError } from '../../adapters/llm/port.js';
 
 export interface KnowledgeActivityDeps {
   ingestion: StagedIngestion;
@@ -19,10 +20,10 @@ export function createKnowledgeActivities({ ingestion }: KnowledgeActivityDeps) 
         // Embeddings endpoint failures keep their classification: rate limits and 5xx are retried
         // (after Retry-After), a refused key or a bad request is not.
         if (err instanceof LlmError) {
-          if (!err.retryable) throw ApplicationFailure.nonRetryable(err.message, 'EmbeddingsRejected');
+          if (!err.retryable) throw ApplicationFailure.nonRetryable(err.message, FAILURE.EmbeddingsRejected);
           throw ApplicationFailure.create({
             message: err.message,
-            type: 'EmbeddingsUnavailable',
+            type: FAILURE.EmbeddingsUnavailable,
             ...(err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
           });
         }

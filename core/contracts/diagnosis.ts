@@ -1,5 +1,5 @@
 // Contract of the error diagnosis workflow (reference 003's classify → collect → analyse → suggest).
-import type { Risk } from './runbook.js';
+import type { Risk } from '../runbook.js';
 
 export const DIAGNOSIS_WORKFLOW_TYPE = 'diagnoseError';
 

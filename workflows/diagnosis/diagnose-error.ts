@@ -1,7 +1,7 @@
 import { patched, proxyActivities } from '@temporalio/workflow';
-import type { createDiagnosisActivities } from '../activities/diagnosis.js';
-import type { DiagnoseErrorInput, DiagnosisResult } from '../core/diagnosis.js';
-import { LLM_STEP, SSH_READ_STEP, STORE_STEP } from './activity-options.js';
+import type { createDiagnosisActivities } from '../../activities/diagnosis/index.js';
+import type { DiagnoseErrorInput, DiagnosisResult } from '../../core/contracts/diagnosis.js';
+import { LLM_STEP, SSH_READ_STEP, STORE_STEP } from '../activity-options.js';
 
 type DiagnosisActivities = ReturnType<typeof createDiagnosisActivities>;
 const { analyseError } = proxyActivities<DiagnosisActivities>(LLM_STEP);

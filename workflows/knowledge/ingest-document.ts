@@ -1,7 +1,8 @@
+import { FAILURE } from '../../core/contracts/failures.js';
 import { ApplicationFailure, CancellationScope, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
-import type { createKnowledgeActivities } from '../activities/knowledge.js';
-import { ingestionProgressQuery, type IngestDocumentInput, type IngestionProgress } from '../core/knowledge-ingestion.js';
-import { LLM_STEP, STORE_STEP } from './activity-options.js';
+import type { createKnowledgeActivities } from '../../activities/knowledge/ingestion.js';
+import { ingestionProgressQuery, type IngestDocumentInput, type IngestionProgress } from '../../core/contracts/knowledge-ingestion.js';
+import { LLM_STEP, STORE_STEP } from '../activity-options.js';
 
 type KnowledgeActivities = ReturnType<typeof createKnowledgeActivities>;
 const { chunkStagedDocument, completeDocumentIngestion, failDocumentIngestion } = proxyActivities<KnowledgeActivities>(STORE_STEP);
@@ -37,7 +38,7 @@ export async function ingestKnowledgeDocument(input: IngestDocumentInput): Promi
     progress.error = reason;
     await CancellationScope.nonCancellable(() => failDocumentIngestion({ ...input, reason }));
     if (isCancellation(err)) throw err;
-    throw ApplicationFailure.nonRetryable(`Ingestion of document ${input.docId} failed: ${reason}`, 'IngestionFailed');
+    throw ApplicationFailure.nonRetryable(`Ingestion of document ${input.docId} failed: ${reason}`, FAILURE.IngestionFailed);
   }
 }
 

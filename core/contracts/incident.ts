@@ -1,8 +1,8 @@
 // Contract of the incident workflow shared by the workflow, the worker and API clients.
 // Workflow-safe: plain types plus message definitions (defineQuery/defineSignal are pure).
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { IncidentStatus, Severity } from './incident.js';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { IncidentStatus, Severity } from '../incident.js';
 import type {
   Analysis,
   ApprovalState,
@@ -11,7 +11,8 @@ import type {
   ProposedAction,
   RemediationPlan,
   RemediationSettings,
-} from './remediation.js';
+  ApprovalDecisionInput,
+} from '../remediation.js';
 
 /** Registered workflow type name; the API starts it by this name and never loads workflow code. */
 export const INCIDENT_WORKFLOW_TYPE = 'remediateIncident';
@@ -105,3 +106,10 @@ export const SEARCH_ATTRIBUTES = {
   targetHost: defineSearchAttributeKey('TargetHost', SearchAttributeType.KEYWORD),
   severity: defineSearchAttributeKey('Severity', SearchAttributeType.KEYWORD),
 } as const;
+
+/** Approve or reject the pending plan; rejected by the validator when nothing waits or the plan changed. */
+export const approvalUpdate = defineUpdate<ApprovalState, [ApprovalDecisionInput]>('decideApproval');
+
+export function incidentWorkflowId(incidentId: string): string {
+  return `incident-${incidentId}`;
+}

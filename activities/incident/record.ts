@@ -1,15 +1,11 @@
+// Record step group: the incident row through the run: under investigation, its target, each
+// intermediate status, and the final result (every write idempotent across retries).
+import { FAILURE } from '../../core/contracts/failures.js';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { IncidentStatus } from '../core/incident.js';
-import type { IncidentTarget } from '../core/incident-workflow.js';
-import { redact, truncateText } from '../core/redact.js';
-import type { Store } from '../adapters/store/port.js';
-
-export interface IncidentActivityDeps {
-  store: Store;
-}
-
-/** Failure types the workflow must not retry: the data they need is gone or wrong. */
-export const INCIDENT_NON_RETRYABLE_ERRORS = ['IncidentNotFound', 'InvalidIncidentTransition'] as const;
+import type { IncidentStatus } from '../../core/incident.js';
+import type { IncidentTarget } from '../../core/contracts/incident.js';
+import { redact, truncateText } from '../../core/redact.js';
+import type { IncidentRunDeps } from './deps.js';
 
 export interface IncidentRef {
   tenantId: string;
@@ -38,22 +34,22 @@ export interface WriteIncidentResultInput extends IncidentRef {
 function sideEffectKey(step: string): string {
   const info = Context.current().info;
   const workflowId = info.workflowExecution?.workflowId;
-  if (!workflowId) throw ApplicationFailure.nonRetryable(`${step} must run inside a workflow`, 'NotInWorkflow');
+  if (!workflowId) throw ApplicationFailure.nonRetryable(`${step} must run inside a workflow`, FAILURE.NotInWorkflow);
   return `${workflowId}/${step}/${info.activityId}`;
 }
 
-export function createIncidentActivities({ store }: IncidentActivityDeps) {
+export function createIncidentRecordActivities({ store }: Pick<IncidentRunDeps, 'store'>) {
   return {
     /** Marks the incident as under investigation; the first step of every incident run. */
     async recordIncident({ tenantId, incidentId }: IncidentRef): Promise<RecordIncidentResult> {
       const incident = await store.incidents.get(tenantId, incidentId);
       if (!incident) {
-        throw ApplicationFailure.nonRetryable(`Incident ${incidentId} does not exist`, 'IncidentNotFound');
+        throw ApplicationFailure.nonRetryable(`Incident ${incidentId} does not exist`, FAILURE.IncidentNotFound);
       }
       const transitioned = incident.status === 'open';
       const updated = transitioned ? await store.incidents.update(tenantId, incidentId, { status: 'investigating' }) : incident;
       if (!updated) {
-        throw ApplicationFailure.nonRetryable(`Incident ${incidentId} was deleted`, 'IncidentNotFound');
+        throw ApplicationFailure.nonRetryable(`Incident ${incidentId} was deleted`, FAILURE.IncidentNotFound);
       }
       await store.jobLogs.append(tenantId, {
         incidentId,
@@ -90,12 +86,12 @@ export function createIncidentActivities({ store }: IncidentActivityDeps) {
       const details = redact(input.details);
       const key = sideEffectKey('writeIncidentResult');
       if (!(await store.incidents.get(tenantId, incidentId))) {
-        throw ApplicationFailure.nonRetryable(`Incident ${incidentId} does not exist`, 'IncidentNotFound');
+        throw ApplicationFailure.nonRetryable(`Incident ${incidentId} does not exist`, FAILURE.IncidentNotFound);
       }
       const result = await store.results.write(tenantId, { incidentId, idempotencyKey: key, status, summary, details });
       const updated = await store.incidents.update(tenantId, incidentId, { status, summary });
       if (!updated) {
-        throw ApplicationFailure.nonRetryable(`Incident ${incidentId} was deleted`, 'IncidentNotFound');
+        throw ApplicationFailure.nonRetryable(`Incident ${incidentId} was deleted`, FAILURE.IncidentNotFound);
       }
       await store.jobLogs.append(tenantId, {
         incidentId,
@@ -107,7 +103,20 @@ export function createIncidentActivities({ store }: IncidentActivityDeps) {
       });
       return { resultId: result.id, status };
     },
+
+    /** Records an intermediate status on the incident row, so lists and filters see it too. */
+    async setIncidentStatus({
+      tenantId,
+      incidentId,
+      status,
+    }: {
+      tenantId: string;
+      incidentId: string;
+      status: 'awaiting_approval' | 'remediating' | 'verifying';
+    }): Promise<void> {
+      const incident = await store.incidents.get(tenantId, incidentId);
+      if (!incident) throw ApplicationFailure.nonRetryable(`Incident ${incidentId} does not exist`, FAILURE.IncidentNotFound);
+      await store.incidents.update(tenantId, incidentId, { status });
+    },
   };
 }
-
-export type IncidentActivities = ReturnType<typeof createIncidentActivities>;

@@ -1,7 +1,8 @@
+import { FAILURE } from '../../core/contracts/failures.js';
 import { ApplicationFailure } from '@temporalio/activity';
-import { NotifierError, type IncidentOutcome, type Notifier } from '../adapters/notify/port.js';
-import type { Store } from '../adapters/store/port.js';
-import { redactText, truncateText } from '../core/redact.js';
+import { NotifierError, type IncidentOutcome, type Notifier } from '../../adapters/notify/port.js';
+import type { Store } from '../../adapters/store/port.js';
+import { redactText, truncateText } from '../../core/redact.js';
 
 export interface NotifyActivityDeps {
   store: Store;
@@ -33,7 +34,7 @@ export function createNotifyActivities({ store, notifiers = [], publicUrl = null
       const notifier = notifiers.find((n) => n.name === input.notifier);
       if (!notifier) return { notifier: input.notifier, delivered: false, detail: 'not configured on this worker' };
       const incident = await store.incidents.get(input.tenantId, input.incidentId);
-      if (!incident) throw ApplicationFailure.nonRetryable(`Incident ${input.incidentId} does not exist`, 'IncidentNotFound');
+      if (!incident) throw ApplicationFailure.nonRetryable(`Incident ${input.incidentId} does not exist`, FAILURE.IncidentNotFound);
       try {
         const result = await notifier.notify({
           incidentNumber: incident.number,
@@ -51,10 +52,10 @@ export function createNotifyActivities({ store, notifiers = [], publicUrl = null
         return { notifier: notifier.name, delivered: result.delivered, detail: result.detail };
       } catch (err) {
         if (err instanceof NotifierError) {
-          if (!err.retryable) throw ApplicationFailure.nonRetryable(err.message, 'NotificationRejected');
+          if (!err.retryable) throw ApplicationFailure.nonRetryable(err.message, FAILURE.NotificationRejected);
           throw ApplicationFailure.create({
             message: err.message,
-            type: 'NotificationUnavailable',
+            type: FAILURE.NotificationUnavailable,
             ...(err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
           });
         }

@@ -1,0 +1,60 @@
+// Every named failure type of every workflow family, once. Activities throw ApplicationFailure with
+// one of these types, activity presets list the ones no retry can fix, and workflows branch on them;
+// nothing else spells a failure type as a string. Failure types appear in workflow history and in
+// the Web UI, so each name says what happened.
+
+export const FAILURE = {
+  /** The incident row is gone (deleted while its run was going on). */
+  IncidentNotFound: 'IncidentNotFound',
+  /** The incident run ended in a failure it could not escalate from (a changed host key, a bug). */
+  IncidentRunFailed: 'IncidentRunFailed',
+  /** The CMDB item behind a run no longer exists. */
+  TargetGone: 'TargetGone',
+  /** The worker was built without host access (no SSH): no host can be worked on. */
+  HostAccessUnavailable: 'HostAccessUnavailable',
+  /** The CMDB item names no SSH credential, or one that does not exist. */
+  CredentialNotFound: 'CredentialNotFound',
+  /** The host refused the credential. */
+  SshAuthenticationFailed: 'SshAuthenticationFailed',
+  /** The host's key differs from the one trusted on first use: nothing runs. */
+  HostKeyMismatch: 'HostKeyMismatch',
+  /** The host could not be reached or the connection dropped (retryable). */
+  HostUnreachable: 'HostUnreachable',
+  /** The command policy refused a command for the step that asked to run it. */
+  CommandRefused: 'CommandRefused',
+  /** A high-risk change reached the fix step without an approval. */
+  ApprovalRequired: 'ApprovalRequired',
+  /** A fix whose outcome is unknown after a crash (no guard can tell): it is never run again blindly. */
+  FixOutcomeUnknown: 'FixOutcomeUnknown',
+  /** Another run holds the host's lease, or the tenant is at its cap (retryable: the run waits). */
+  HostBusy: 'HostBusy',
+  /** The lease was lost (expired and taken by another run) while this run still held the host. */
+  HostLeaseLost: 'HostLeaseLost',
+  /** A runbook named by a plan is not loaded in this worker. */
+  RunbookMissing: 'RunbookMissing',
+  /** A step that needs its workflow's identity ran outside a workflow. */
+  NotInWorkflow: 'NotInWorkflow',
+  /** The model endpoint is rate limiting or down (retryable, honouring Retry-After). */
+  LlmUnavailable: 'LlmUnavailable',
+  /** The embeddings endpoint refused the request (bad key, bad model): retrying will not help. */
+  EmbeddingsRejected: 'EmbeddingsRejected',
+  /** The embeddings endpoint is rate limiting or down (retryable). */
+  EmbeddingsUnavailable: 'EmbeddingsUnavailable',
+  /** Document ingestion failed; the document is marked failed and can be uploaded again. */
+  IngestionFailed: 'IngestionFailed',
+  /** A ticketing or paging tool refused the notice (bad credentials, bad request). */
+  NotificationRejected: 'NotificationRejected',
+  /** A ticketing or paging tool is rate limiting or down (retryable). */
+  NotificationUnavailable: 'NotificationUnavailable',
+} as const;
+
+export type FailureType = (typeof FAILURE)[keyof typeof FAILURE];
+
+/** Failures that mean "this host cannot be worked on from here": the incident escalates to a human. */
+export const UNREACHABLE_HOST_FAILURES: readonly FailureType[] = [
+  FAILURE.CredentialNotFound,
+  FAILURE.SshAuthenticationFailed,
+  FAILURE.HostUnreachable,
+  FAILURE.HostAccessUnavailable,
+  FAILURE.TargetGone,
+];

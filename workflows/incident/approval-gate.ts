@@ -1,0 +1,84 @@
+import { condition, setHandler } from '@temporalio/workflow';
+import { approvalUpdate } from '../../core/contracts/incident.js';
+import type { Analysis, ApprovalState, RemediationSettings } from '../../core/remediation.js';
+import type { IncidentRun } from './run-state.js';
+
+/**
+ * The approval update: a decision is accepted only while a plan waits, and only for the plan hash
+ * the approver saw (refused before it reaches history otherwise, so the caller gets a 409).
+ */
+export function installApprovalHandler(run: IncidentRun): void {
+  const state = run.state;
+  setHandler(
+    approvalUpdate,
+    (decision) => {
+      const approval = state.approval!;
+      Object.assign(approval, {
+        decision: decision.decision === 'approve' ? 'approved' : 'rejected',
+        by: decision.by.slice(0, 200),
+        comment: decision.comment?.slice(0, 2000) ?? null,
+        decidedAt: new Date().toISOString(),
+      } satisfies Partial<ApprovalState>);
+      return approval;
+    },
+    {
+      validator: (decision) => {
+        if (state.approval?.decision !== 'pending') throw new Error('No plan is waiting for approval.');
+        if (decision.planHash && decision.planHash !== state.approval.planHash) {
+          throw new Error(`The plan changed: approve plan ${state.approval.planHash}, not ${decision.planHash}.`);
+        }
+      },
+    },
+  );
+}
+
+/**
+ * Decides whether the analysed fixes may run. Only low-risk fixes of a matched runbook run on their
+ * own; anything else (an LLM's proposals always) waits for a human, bound to the plan hash, on a
+ * durable timer. Returns who allowed the change, or null when the run has escalated instead.
+ */
+export async function awaitApproval(run: IncidentRun, analysis: Analysis, settings: RemediationSettings): Promise<string | null> {
+  const state = run.state;
+  const planHash = analysis.planHash!;
+  const now = new Date().toISOString();
+  const autoRun = settings.autoApproveLowRisk && analysis.actions.every((a) => a.risk === 'low' && a.source === 'runbook');
+  if (autoRun) {
+    state.approval = {
+      decision: 'auto',
+      planHash,
+      requestedAt: now,
+      deadline: null,
+      by: 'policy:auto-low-risk',
+      comment: null,
+      decidedAt: now,
+    };
+    return 'policy:auto-low-risk';
+  }
+  state.approval = {
+    decision: 'pending',
+    planHash,
+    requestedAt: now,
+    deadline: new Date(Date.now() + settings.approvalTimeoutMs).toISOString(),
+    by: null,
+    comment: null,
+    decidedAt: null,
+  };
+  await run.markStatus('awaiting_approval');
+  // A durable timer: the wait survives worker and server restarts.
+  const decided = await condition(() => state.approval?.decision !== 'pending', settings.approvalTimeoutMs);
+  if (!decided) {
+    state.approval.decision = 'timed_out';
+    state.approval.decidedAt = new Date().toISOString();
+    await run.finish(
+      'escalated',
+      `No approval within ${Math.round(settings.approvalTimeoutMs / 1000)} s: escalated to on-call; nothing was changed.`,
+    );
+    return null;
+  }
+  if (state.approval.decision === 'rejected') {
+    const comment = state.approval.comment ? `: ${state.approval.comment}` : '';
+    await run.finish('escalated', `Plan rejected by ${state.approval.by ?? 'an operator'}${comment}; escalated, nothing was changed.`);
+    return null;
+  }
+  return `approval:${state.approval.by ?? 'unknown'}`;
+}

@@ -1,0 +1,118 @@
+import { patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  addIncidentContextSignal,
+  incidentStateQuery,
+  SEARCH_ATTRIBUTES,
+  type IncidentStepName,
+  type IncidentWorkflowState,
+  type RemediateIncidentInput,
+} from '../../core/contracts/incident.js';
+import type { IncidentStatus } from '../../core/incident.js';
+import { notifySteps, storeSteps } from './activities.js';
+import { failureMessage } from './failures.js';
+
+type FinalStatus = 'resolved' | 'escalated' | 'failed' | 'cancelled';
+
+/**
+ * One incident run's state and the helpers every stage uses: each step recorded as it runs (the
+ * state query and the API show it), the status mirrored into the IncidentStatus search attribute,
+ * and the end of the run (result write, then notifications).
+ */
+export class IncidentRun {
+  readonly ref: { tenantId: string; incidentId: string };
+  readonly targetRef: { tenantId: string; tagId: string };
+  readonly state: IncidentWorkflowState;
+
+  constructor(readonly input: RemediateIncidentInput) {
+    this.ref = { tenantId: input.tenantId, incidentId: input.incidentId };
+    this.targetRef = { tenantId: input.tenantId, tagId: input.tagId };
+    this.state = {
+      incidentId: input.incidentId,
+      status: 'open',
+      currentStep: null,
+      steps: [],
+      target: null,
+      findings: [],
+      context: [],
+      summary: null,
+      error: null,
+    };
+    const state = this.state;
+    setHandler(incidentStateQuery, () => state);
+    setHandler(addIncidentContextSignal, ({ note, author }) => {
+      state.context.push({ note: note.slice(0, 2000), author: author.slice(0, 200), at: new Date().toISOString() });
+    });
+  }
+
+  setStatus(status: IncidentStatus): void {
+    this.state.status = status;
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.incidentStatus, value: status }]);
+  }
+
+  /** Runs one activity as a named step of the run, recording its start, end and failure. */
+  async step<T>(name: IncidentStepName, run: () => Promise<T>): Promise<T> {
+    const entry = { name, status: 'running' as const, startedAt: new Date().toISOString(), finishedAt: null, detail: null };
+    this.state.steps.push(entry);
+    this.state.currentStep = name;
+    const index = this.state.steps.length - 1;
+    try {
+      const value = await run();
+      this.state.steps[index] = { ...entry, status: 'completed', finishedAt: new Date().toISOString() };
+      return value;
+    } catch (err) {
+      this.state.steps[index] = { ...entry, status: 'failed', finishedAt: new Date().toISOString(), detail: failureMessage(err) };
+      throw err;
+    } finally {
+      this.state.currentStep = null;
+    }
+  }
+
+  /** An intermediate status, on the run and on the incident row (lists and filters see it). */
+  async markStatus(status: 'awaiting_approval' | 'remediating' | 'verifying'): Promise<void> {
+    this.setStatus(status);
+    await this.step('setIncidentStatus', () => storeSteps.setIncidentStatus({ ...this.ref, status }));
+  }
+
+  /** Everything the run established, as the result row keeps it. */
+  outcomeDetails(): Record<string, unknown> {
+    const state = this.state;
+    return {
+      target: state.target,
+      plan: state.plan,
+      metrics: state.metrics ?? null,
+      findings: state.findings,
+      rootCause: state.rootCause ?? null,
+      proposedActions: state.proposedActions,
+      approval: state.approval,
+      commands: state.commands,
+      verification: state.verification ?? null,
+      context: state.context,
+    };
+  }
+
+  /** Ends the run: the result row and final status, then the configured notifiers. */
+  async finish(status: FinalStatus, summary: string, details: Record<string, unknown> = this.outcomeDetails()): Promise<void> {
+    this.state.summary = summary;
+    await this.step('writeIncidentResult', () => storeSteps.writeIncidentResult({ ...this.ref, status, summary, details }));
+    this.setStatus(status);
+    if (patched('notifications')) await this.notify(status, summary);
+  }
+
+  /** Posts the outcome to each configured tool; a tool that stays down is recorded, not fatal. */
+  private async notify(status: FinalStatus, summary: string): Promise<void> {
+    const names = await storeSteps.listNotifiers();
+    const actions = (this.state.commands ?? [])
+      .filter((c) => c.phase === 'fix')
+      .map((c) => ({ command: c.command, outcome: c.exitCode === 0 ? 'applied' : `exit ${c.exitCode ?? 'none'}` }));
+    this.state.notifications = [];
+    for (const notifier of names) {
+      try {
+        this.state.notifications.push(
+          await notifySteps.notifyIncident({ ...this.ref, notifier, status, summary, rootCause: this.state.rootCause ?? null, actions }),
+        );
+      } catch (err) {
+        this.state.notifications.push({ notifier, delivered: false, detail: failureMessage(err) });
+      }
+    }
+  }
+}
