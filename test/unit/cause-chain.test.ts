@@ -9,12 +9,11 @@ import {
   nextFollowUp,
   planContextFor,
   planFollowUp,
-  planFromRunbook,
   type CauseLink,
   type FollowUp,
 } from '../../core/planner.js';
-import type { Analysis } from '../../core/remediation.js';
 import { runbookReferenceProblems, type Runbook } from '../../core/runbook.js';
+import { followCauseChain } from '../support/cause-chain.js';
 
 // Compound faults: a finding whose cause another runbook covers. Outputs below are what the lab's
 // hosts print (supervisor, a 16 MiB data tmpfs, a 160 MiB log filesystem).
@@ -69,51 +68,9 @@ const OUTPUTS = {
   },
 };
 
-/** The activity's view of a planner analysis (policy checks aside): what the workflow gets per runbook. */
-function remediationAnalysis(runbookId: string, outputs: Record<string, string>, parameters: Record<string, string> = {}): Analysis {
-  const runbook = byId(runbookId);
-  const result = analyse(runbook, outputs, planContextFor(item, parameters), runbooks);
-  const plan = planFromRunbook(runbook, { ...context, parameters: result.parameters });
-  const actions = result.fixes.map((fix) => ({
-    id: fix.id,
-    source: 'runbook' as const,
-    command: fix.command!,
-    guard: fix.guard,
-    risk: fix.risk,
-    reason: fix.description,
-    policyReasons: [],
-    rollback: fix.rollback,
-  }));
-  return {
-    findings: result.findings,
-    rootCause: result.rootCauses.length ? result.rootCauses.join(' And: ') : null,
-    actions,
-    refused: [],
-    planHash: actions.length ? planHashOf(actions) : null,
-    verification: plan.verification.map((v) => ({ id: v.id, command: v.command!, expect: v.expect, description: v.description })),
-    rollback: plan.rollback,
-    followUps: result.followUps,
-  };
-}
-
-/** Follows a chain as the workflow will: analyse, take the next follow-up, plan it, analyse its outputs. */
-function followChain(first: string, outputs: Record<string, Record<string, string>>, maxDepth = MAX_CAUSE_DEPTH): CauseLink[] {
-  const chain: CauseLink[] = [
-    { runbookId: first, title: byId(first).title, depth: 0, via: null, analysis: remediationAnalysis(first, outputs[first] ?? {}) },
-  ];
-  for (let next = nextFollowUp(chain, maxDepth); next; next = nextFollowUp(chain, maxDepth)) {
-    const { followUp, depth } = next;
-    const plan = planFollowUp(byId(followUp.runbookId), item, followUp);
-    chain.push({
-      runbookId: followUp.runbookId,
-      title: plan.runbookTitle,
-      depth,
-      via: followUp,
-      analysis: remediationAnalysis(followUp.runbookId, outputs[followUp.runbookId] ?? {}, plan.parameters),
-    });
-  }
-  return chain;
-}
+/** Follows a chain as the workflow will, over recorded output per runbook. */
+const followChain = (first: string, outputs: Record<string, Record<string, string>>, maxDepth = MAX_CAUSE_DEPTH) =>
+  followCauseChain({ runbooks, item, first, maxDepth, diagnose: async (runbookId) => outputs[runbookId] ?? {} });
 
 describe('cause declarations', () => {
   it('name runbooks that exist, of the same kind; the loader refuses an unknown or self-naming cause', () => {
@@ -280,8 +237,8 @@ describe('cause chains', () => {
     expect(planFollowUp(byId('log-growth'), item, { parameters: { logDir: '/etc' } }).parameters).toEqual({ logDir: '/var/log/labsvc' });
   });
 
-  it('disk full because a log grew: the log is cut first, both runbooks verify, no approval needed', () => {
-    const chain = followChain('disk-full', { 'disk-full': OUTPUTS.logDiskFull, 'log-growth': OUTPUTS.oversizedLog });
+  it('disk full because a log grew: the log is cut first, both runbooks verify, no approval needed', async () => {
+    const chain = await followChain('disk-full', { 'disk-full': OUTPUTS.logDiskFull, 'log-growth': OUTPUTS.oversizedLog });
     expect(chain.map((l) => [l.runbookId, l.depth])).toEqual([
       ['disk-full', 0],
       ['log-growth', 1],
@@ -310,8 +267,8 @@ describe('cause chains', () => {
     expect(combined.followUps).toEqual([]);
   });
 
-  it('service down because its disk is full: disposable files go first, then the service starts', () => {
-    const chain = followChain('service-down', { 'service-down': OUTPUTS.serviceDownNoSpace, 'disk-full': OUTPUTS.dataDiskFullOfTmp });
+  it('service down because its disk is full: disposable files go first, then the service starts', async () => {
+    const chain = await followChain('service-down', { 'service-down': OUTPUTS.serviceDownNoSpace, 'disk-full': OUTPUTS.dataDiskFullOfTmp });
     const combined = combineAnalyses(chain, planHashOf);
     expect(combined.actions.map((a) => a.id)).toEqual(['disk-full:remove-disposable-files', 'start-service']);
     expect(combined.actions.map((a) => a.command)).toEqual([
@@ -329,8 +286,8 @@ describe('cause chains', () => {
     ]);
   });
 
-  it('service down because an old instance holds the port: the high-risk stop needs approval, the start is guarded', () => {
-    const chain = followChain('service-down', { 'service-down': OUTPUTS.serviceDownPortTaken, 'port-in-use': OUTPUTS.portTaken });
+  it('service down because an old instance holds the port: the high-risk stop needs approval, the start is guarded', async () => {
+    const chain = await followChain('service-down', { 'service-down': OUTPUTS.serviceDownPortTaken, 'port-in-use': OUTPUTS.portTaken });
     const combined = combineAnalyses(chain, planHashOf);
     expect(combined.actions.map((a) => [a.id, a.risk, a.command, a.guard])).toEqual([
       [
@@ -347,7 +304,7 @@ describe('cause chains', () => {
     expect(combined.verification.map((v) => v.command)).toEqual(['supervisorctl status labsvc']);
   });
 
-  it('follows at most MAX_CAUSE_DEPTH causes deep and records what it did not follow', () => {
+  it('follows at most MAX_CAUSE_DEPTH causes deep and records what it did not follow', async () => {
     expect(MAX_CAUSE_DEPTH).toBe(2);
     // Service down ← disk full ← log grew: depth 2, all three runbooks.
     const outputs = {
@@ -355,7 +312,7 @@ describe('cause chains', () => {
       'disk-full': OUTPUTS.logDiskFull,
       'log-growth': OUTPUTS.oversizedLog,
     };
-    const full = followChain('service-down', outputs);
+    const full = await followChain('service-down', outputs);
     expect(full.map((l) => [l.runbookId, l.depth])).toEqual([
       ['service-down', 0],
       ['disk-full', 1],
@@ -365,7 +322,7 @@ describe('cause chains', () => {
     expect(combined.actions.map((a) => a.id)).toEqual(['log-growth:truncate-oversized-logs', 'start-service']);
     expect(combined.rootCause?.split(' Because: ')).toHaveLength(3);
 
-    const shallow = followChain('service-down', outputs, 1);
+    const shallow = await followChain('service-down', outputs, 1);
     expect(shallow.map((l) => l.runbookId)).toEqual(['service-down', 'disk-full']);
     const cut = combineAnalyses(shallow, planHashOf, 1);
     expect(cut.findings.filter((f) => f.finding === 'cause-not-followed')).toEqual([
@@ -378,7 +335,7 @@ describe('cause chains', () => {
     ]);
     // Nothing fixes the log there: only the (guarded) start remains, and it will not hold.
     expect(cut.actions.map((a) => a.id)).toEqual(['start-service']);
-    expect(followChain('service-down', outputs, 0).map((l) => l.runbookId)).toEqual(['service-down']);
+    expect((await followChain('service-down', outputs, 0)).map((l) => l.runbookId)).toEqual(['service-down']);
   });
 
   it('never visits a runbook twice: a cycle ends at its first repetition', () => {
@@ -419,8 +376,8 @@ describe('cause chains', () => {
     expect(nextFollowUp(two)).toBeNull();
   });
 
-  it('binds approval to every action of the chain, runs a change named twice once, keeps a single runbook as it was', () => {
-    const chain = followChain('service-down', { 'service-down': OUTPUTS.serviceDownPortTaken, 'port-in-use': OUTPUTS.portTaken });
+  it('binds approval to every action of the chain, runs a change named twice once, keeps a single runbook as it was', async () => {
+    const chain = await followChain('service-down', { 'service-down': OUTPUTS.serviceDownPortTaken, 'port-in-use': OUTPUTS.portTaken });
     const combined = combineAnalyses(chain, planHashOf);
     // The hash changes with any action of any link.
     const tampered = structuredClone(chain);
@@ -439,7 +396,7 @@ describe('cause chains', () => {
     ]);
 
     // A chain of one is the runbook's own analysis.
-    const single = followChain('service-down', {
+    const single = await followChain('service-down', {
       'service-down': { 'service-status': 'labsvc EXITED Nov 24 10:01 AM', 'recent-logs': '' },
     });
     expect(single).toHaveLength(1);
@@ -452,7 +409,7 @@ describe('cause chains', () => {
     });
 
     // Nothing to do anywhere: no plan to approve.
-    const nothing = followChain('disk-full', {
+    const nothing = await followChain('disk-full', {
       'disk-full': OUTPUTS.logDiskFull,
       'log-growth': { 'large-logs': '', 'logrotate-config': '/etc/logrotate.d/labsvc' },
     });
