@@ -29,6 +29,10 @@ const INCIDENT_TEXT: Record<FaultName, { title: string; description: string }> =
   'bad-config': { title: 'labsvc fails after config change', description: 'parse error in /etc/labsvc/labsvc.conf' },
   'port-in-use': { title: 'labsvc cannot start', description: 'bind: address already in use' },
   unknown: { title: 'labsvc health check failing', description: 'GET /health answers 500' },
+  // Compound faults (not benchmarked yet: the run follows causes once the workflow is wired for it).
+  'disk-full-by-log': { title: 'Filesystem at 97%', description: 'writes failing: No space left on device' },
+  'service-down-by-disk-full': { title: 'labsvc is down', description: 'health check failing: connection refused' },
+  'service-down-by-old-instance': { title: 'labsvc is down', description: 'supervisor shows labsvc FATAL' },
 };
 
 /** Which bundled runbook the baseline follows for each fault. */

@@ -1,6 +1,7 @@
 // The runbook planner: the default reasoning engine, no model needed. Pure and deterministic.
 // classify → plan (commands rendered for the host's service manager) → analyse diagnostic output.
 import type { CmdbItem } from './incident.js';
+import type { Analysis as RemediationAnalysis, ProposedAction } from './remediation.js';
 import { SERVICE_MANAGERS, type CommandVariants, type Risk, type Runbook, type ServiceManager } from './runbook.js';
 
 /** Text longer than this is cut before matching, so a huge log line cannot stall the regexes. */
@@ -198,12 +199,40 @@ export interface Analysis {
   fixes: PlannedFix[];
   /** True when no finding was established: the planner recommends escalation. */
   escalate: boolean;
+  /** Runbooks that cover the causes of established findings (signals with a `cause`), to follow next. */
+  followUps: FollowUp[];
 }
 
-/** Applies the runbook's signal rules to diagnostic output (keyed by diagnostic id). */
-export function analyse(runbook: Runbook, outputs: Record<string, string>, context: PlanContext = {}): Analysis {
+/** A finding whose cause another runbook covers: that runbook's diagnostics are the next step. */
+export interface FollowUp {
+  /** The runbook that covers the cause. */
+  runbookId: string;
+  /**
+   * Values carried into it: what the signal captured (named groups the cause runbook declares), and
+   * this runbook's values of parameters both read from the same CMDB tag. Never anything else: a PID
+   * captured for one runbook's fix must not become the target of another's.
+   */
+  parameters: Record<string, string>;
+  /** The runbook and finding that named the cause. */
+  fromRunbookId: string;
+  finding: string;
+  /** `finding (diagnostic): evidence line`, for people. */
+  because: string;
+}
+
+/**
+ * Applies the runbook's signal rules to diagnostic output (keyed by diagnostic id). `catalogue` (the
+ * loaded runbooks) lets it say which parameters a follow-up carries; without it a follow-up carries none.
+ */
+export function analyse(
+  runbook: Runbook,
+  outputs: Record<string, string>,
+  context: PlanContext = {},
+  catalogue: readonly Runbook[] = [],
+): Analysis {
   const findings: Analysis['findings'] = [];
   const captured: Record<string, string> = {};
+  const causes: { runbookId: string; finding: string; because: string; groups: Record<string, string> }[] = [];
   for (const diagnostic of runbook.diagnostics) {
     const output = outputs[diagnostic.id];
     if (output === undefined) continue;
@@ -218,6 +247,15 @@ export function analyse(runbook: Runbook, outputs: Record<string, string>, conte
           : `no match for /${signal.pattern}/`;
         findings.push({ finding: signal.finding, diagnostic: diagnostic.id, evidence: evidence.trim().slice(0, 300) });
       }
+      if (signal.cause && !causes.some((c) => c.runbookId === signal.cause)) {
+        const finding = findings.find((f) => f.finding === signal.finding)!;
+        causes.push({
+          runbookId: signal.cause,
+          finding: signal.finding,
+          because: `${finding.finding} (${finding.diagnostic}): ${finding.evidence}`,
+          groups: Object.fromEntries(Object.entries(found?.groups ?? {}).filter((entry): entry is [string, string] => Boolean(entry[1]))),
+        });
+      }
       for (const [name, value] of Object.entries(found?.groups ?? {})) if (value && !captured[name]) captured[name] = value;
     }
   }
@@ -230,6 +268,192 @@ export function analyse(runbook: Runbook, outputs: Record<string, string>, conte
     parameters: plan.parameters,
     fixes: plan.fixes.filter((fix) => fix.when.some((finding) => established.has(finding))),
     escalate: findings.length === 0,
+    followUps: causes.map((cause) => ({
+      runbookId: cause.runbookId,
+      parameters: carriedParameters(
+        runbook,
+        catalogue.find((r) => r.id === cause.runbookId),
+        plan.parameters,
+        cause.groups,
+      ),
+      fromRunbookId: runbook.id,
+      finding: cause.finding,
+      because: cause.because,
+    })),
+  };
+}
+
+/** What a follow-up carries into its cause runbook (see FollowUp.parameters). */
+function carriedParameters(
+  from: Runbook,
+  cause: Runbook | undefined,
+  values: Record<string, string>,
+  groups: Record<string, string>,
+): Record<string, string> {
+  const carried: Record<string, string> = {};
+  for (const parameter of cause?.parameters ?? []) {
+    const shared = from.parameters.find((p) => p.name === parameter.name && p.tag !== undefined && p.tag === parameter.tag);
+    const value = groups[parameter.name] ?? (shared ? values[parameter.name] : undefined);
+    if (value !== undefined && value !== '') carried[parameter.name] = value;
+  }
+  return carried;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compound faults: a finding whose cause another runbook covers (a service down because its disk
+// is full; a disk full because a log grew). The run follows the cause into that runbook, runs its
+// read-only diagnostics, analyses them, and combines the chain into one plan.
+
+/** How many causes deep a run follows: symptom → cause → the cause's cause, no further. */
+export const MAX_CAUSE_DEPTH = 2;
+
+/** One runbook of a cause chain and what its diagnostics established. */
+export interface CauseLink {
+  runbookId: string;
+  title: string;
+  /** 0: the incident's runbook; n + 1: a cause named by a link at depth n. */
+  depth: number;
+  /** The follow-up that led here; null for the incident's runbook. */
+  via: FollowUp | null;
+  analysis: RemediationAnalysis;
+}
+
+/**
+ * The next cause to follow, or null when the chain is complete: the first follow-up (in chain order)
+ * of a link above the depth bound whose runbook is not in the chain yet. A runbook is never
+ * visited twice, so a cycle (disk-full → log-growth → disk-full) ends at its first repetition.
+ */
+export function nextFollowUp(
+  chain: readonly Pick<CauseLink, 'runbookId' | 'depth' | 'analysis'>[],
+  maxDepth: number = MAX_CAUSE_DEPTH,
+): { followUp: FollowUp; depth: number } | null {
+  const visited = new Set(chain.map((link) => link.runbookId));
+  for (const link of chain) {
+    if (link.depth >= maxDepth) continue;
+    const followUp = link.analysis.followUps?.find((f) => !visited.has(f.runbookId));
+    if (followUp) return { followUp, depth: link.depth + 1 };
+  }
+  return null;
+}
+
+/** A follow-up's read-only diagnostics for a host, ready for the command policy. */
+export interface FollowUpPlan {
+  runbookId: string;
+  runbookTitle: string;
+  /** What the cause runbook's commands were rendered with (CMDB tags, carried values, defaults). */
+  parameters: Record<string, string>;
+  diagnostics: { id: string; command: string; description: string }[];
+  /** Diagnostics that cannot run on this host: no variant for its service manager, or a value missing. */
+  refused: { id: string; command: string | null; reason: string }[];
+}
+
+/** Plans the diagnostics of the runbook a follow-up names, for the CMDB item of the incident's host. */
+export function planFollowUp(
+  runbook: Runbook,
+  item: Pick<CmdbItem, 'serviceManager' | 'tags'> | null,
+  followUp: Pick<FollowUp, 'parameters'>,
+): FollowUpPlan {
+  const rendered = planFromRunbook(runbook, planContextFor(item, followUp.parameters));
+  const plan: FollowUpPlan = {
+    runbookId: runbook.id,
+    runbookTitle: runbook.title,
+    parameters: rendered.parameters,
+    diagnostics: [],
+    refused: [],
+  };
+  for (const diagnostic of rendered.diagnostics) {
+    if (!diagnostic.command)
+      plan.refused.push({
+        id: diagnostic.id,
+        command: null,
+        reason: `no variant for service manager '${item?.serviceManager ?? 'unknown'}'`,
+      });
+    else if (diagnostic.unresolved.length)
+      plan.refused.push({ id: diagnostic.id, command: diagnostic.command, reason: `no value for ${diagnostic.unresolved.join(', ')}` });
+    else if (!plan.diagnostics.some((d) => d.command === diagnostic.command))
+      plan.diagnostics.push({ id: diagnostic.id, command: diagnostic.command, description: diagnostic.description });
+  }
+  return plan;
+}
+
+/**
+ * One analysis for a cause chain, as the approval gate and the fix loop expect it:
+ * - findings of every link, each labelled with its runbook;
+ * - the root cause as a chain: the symptom's, then `Because: [title] cause` for each link that found one;
+ * - actions cause first (deepest link first, chain order within a depth), then the symptom's own fixes:
+ *   fixing the log growth frees the disk before anything that needs the disk runs; a symptom fix made
+ *   unnecessary by its cause's fix is skipped at run time by its guard. A change proposed twice runs once;
+ *   ids of a cause runbook's actions and checks carry its runbook id (`log-growth:truncate-oversized-logs`);
+ * - verification: every link's checks (the symptom's still say whether the host is healthy);
+ * - risk and approval as for one runbook: each action keeps its risk (any high one waits for a human) and
+ *   `planHash` (the activities' sha256, passed in: core cannot hash) covers every action of the chain.
+ * A cause that was named but not followed (depth bound, or its runbook already in the chain) is recorded
+ * as a `cause-not-followed` finding.
+ */
+export function combineAnalyses(
+  chain: readonly CauseLink[],
+  planHash: (actions: readonly ProposedAction[]) => string,
+  maxDepth: number = MAX_CAUSE_DEPTH,
+): RemediationAnalysis {
+  const label = (link: CauseLink, id: string) => (link.depth === 0 ? id : `${link.runbookId}:${id}`);
+  const findings: RemediationAnalysis['findings'] = [];
+  for (const link of chain) {
+    for (const finding of link.analysis.findings) findings.push({ ...finding, runbookId: link.runbookId });
+    for (const followUp of link.analysis.followUps ?? []) {
+      const followed = chain.some((l) => l.runbookId === followUp.runbookId && l.via?.fromRunbookId === link.runbookId);
+      if (followed) continue;
+      const why = chain.some((l) => l.runbookId === followUp.runbookId)
+        ? 'its runbook is already in the chain'
+        : `the chain stops at depth ${maxDepth}`;
+      findings.push({
+        finding: 'cause-not-followed',
+        diagnostic: followUp.finding,
+        evidence: `${followUp.runbookId} covers the cause of ${followUp.finding}, not followed: ${why}`,
+        runbookId: link.runbookId,
+      });
+    }
+  }
+
+  const causes = chain.flatMap((link) =>
+    link.analysis.rootCause ? [link.depth === 0 ? link.analysis.rootCause : `[${link.title}] ${link.analysis.rootCause}`] : [],
+  );
+
+  const order = chain.map((link, index) => ({ link, index })).sort((a, b) => b.link.depth - a.link.depth || a.index - b.index);
+  const actions: ProposedAction[] = [];
+  for (const { link } of order) {
+    for (const action of link.analysis.actions) {
+      if (actions.some((a) => a.command === action.command && a.guard === action.guard)) continue;
+      actions.push({ ...action, id: label(link, action.id) });
+    }
+  }
+
+  const verification: RemediationAnalysis['verification'] = [];
+  for (const link of chain) {
+    for (const check of link.analysis.verification) {
+      if (verification.some((v) => v.command === check.command && v.expect === check.expect)) continue;
+      verification.push({ ...check, id: label(link, check.id) });
+    }
+  }
+
+  const rollbacks = chain.filter((link) => link.analysis.rollback);
+  const first = chain[0]?.analysis;
+  return {
+    findings,
+    rootCause: causes.length ? causes.join(' Because: ') : null,
+    actions,
+    refused: chain.flatMap((link) => link.analysis.refused.map((r) => ({ ...r, id: label(link, r.id) }))),
+    planHash: actions.length ? planHash(actions) : null,
+    verification,
+    rollback:
+      rollbacks.length === 0
+        ? null
+        : rollbacks.length === 1
+          ? rollbacks[0]!.analysis.rollback
+          : rollbacks.map((link) => `[${link.title}] ${link.analysis.rollback}`).join(' '),
+    ...(first?.llm !== undefined ? { llm: first.llm } : {}),
+    ...(first?.llmError !== undefined ? { llmError: first.llmError } : {}),
+    followUps: [],
+    chain: chain.map((link) => ({ runbookId: link.runbookId, title: link.title, depth: link.depth, because: link.via?.because ?? null })),
   };
 }
 

@@ -1,6 +1,7 @@
 // Contract of the remediation stages of the incident workflow (workflow-safe: types and message
 // definitions only). Commands are planned from bundled runbooks (or an LLM when configured),
 // checked by the command policy, run over SSH by activities, and every run is kept in the state.
+import type { FollowUp } from './planner.js';
 
 export type ActionRisk = 'low' | 'high';
 
@@ -76,7 +77,8 @@ export interface ProposedAction {
 }
 
 export interface Analysis {
-  findings: { finding: string; diagnostic: string; evidence: string }[];
+  /** `runbookId`: which runbook of a cause chain established it (absent for a single runbook). */
+  findings: { finding: string; diagnostic: string; evidence: string; runbookId?: string }[];
   rootCause: string | null;
   actions: ProposedAction[];
   /** Fixes the policy refused (forbidden) or could not fill in; they never run. */
@@ -87,6 +89,10 @@ export interface Analysis {
   rollback: string | null;
   llm?: LlmUsage | null;
   llmError?: string | null;
+  /** Runbooks covering the causes of what was found, for the run to follow next (see core/planner.ts). */
+  followUps?: FollowUp[];
+  /** Set on a combined analysis: the runbooks of the cause chain, the incident's first. */
+  chain?: { runbookId: string; title: string; depth: number; because: string | null }[];
 }
 
 export interface ApprovalState {

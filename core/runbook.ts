@@ -32,6 +32,12 @@ export interface RunbookSignal {
   absent?: boolean;
   /** Finding id this signal establishes, e.g. `service-stopped`. */
   finding: string;
+  /**
+   * Runbook that covers the cause of this finding (service-down's "no space left" → `disk-full`).
+   * The planner follows it: that runbook's diagnostics run next, with this signal's named groups and
+   * the values of the parameters both runbooks read from the same CMDB tag.
+   */
+  cause?: string;
 }
 
 export interface RunbookDiagnostic {
@@ -88,4 +94,39 @@ export interface Runbook {
   body: string;
   /** Source file, relative to the runbooks directory. */
   source: string;
+}
+
+/**
+ * What a set of runbooks names but does not contain: `refines` and signal `cause` ids that are not
+ * loaded, a runbook naming itself as its cause, a cause of another kind (a host symptom cannot be
+ * explained by a Kubernetes runbook: their diagnostics run elsewhere), or a value captured for a cause
+ * that does not take it. Empty when consistent.
+ */
+export function runbookReferenceProblems(runbooks: readonly Runbook[]): string[] {
+  const byId = new Map(runbooks.map((r) => [r.id, r]));
+  const problems: string[] = [];
+  for (const runbook of runbooks) {
+    for (const refined of runbook.refines) {
+      if (!byId.has(refined)) problems.push(`${runbook.source}: refines unknown runbook '${refined}'`);
+    }
+    for (const diagnostic of runbook.diagnostics) {
+      for (const signal of diagnostic.signals) {
+        if (signal.cause === undefined) continue;
+        const where = `${runbook.source}: finding '${signal.finding}' of diagnostic '${diagnostic.id}'`;
+        const cause = byId.get(signal.cause);
+        if (!cause) problems.push(`${where} names unknown cause runbook '${signal.cause}'`);
+        else if (cause.id === runbook.id) problems.push(`${where} names its own runbook as its cause`);
+        else if (cause.kind !== runbook.kind)
+          problems.push(`${where} names a ${cause.kind} runbook ('${cause.id}') as the cause of a ${runbook.kind} finding`);
+        else {
+          // A value the signal captures for its cause must be one the cause runbook takes.
+          for (const [, group] of signal.pattern.matchAll(/\(\?<([a-zA-Z][a-zA-Z0-9]*)>/g)) {
+            if (!cause.parameters.some((p) => p.name === group))
+              problems.push(`${where} captures {${group}}, which its cause runbook '${cause.id}' does not declare`);
+          }
+        }
+      }
+    }
+  }
+  return problems;
 }

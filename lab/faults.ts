@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   DEFAULT_LABSVC_CONF,
@@ -21,7 +21,19 @@ import { httpGet, run, sleep, waitFor } from './proc.js';
 // veth address (HTTP /health), `nsenter` into its namespaces (supervisorctl, df, ss) and the files
 // of the lab root.
 
-export const FAULTS = ['service-crashed', 'disk-full', 'runaway-cpu', 'log-growth', 'bad-config', 'port-in-use', 'unknown'] as const;
+export const FAULTS = [
+  'service-crashed',
+  'disk-full',
+  'runaway-cpu',
+  'log-growth',
+  'bad-config',
+  'port-in-use',
+  'unknown',
+  // Compound faults: the symptom one runbook sees, caused by what another runbook covers.
+  'disk-full-by-log',
+  'service-down-by-disk-full',
+  'service-down-by-old-instance',
+] as const;
 export type FaultName = (typeof FAULTS)[number];
 
 export interface Health {
@@ -78,6 +90,18 @@ export async function checkService(host: FaultHost): Promise<Health> {
     ? ok(`supervisor: ${status.replace(/\s+/g, ' ')}`)
     : bad(`supervisor: ${status.replace(/\s+/g, ' ')}`);
   return combine([running, await checkHttpHealth(host)]);
+}
+
+/** How full the log filesystem is (a tmpfs of its own, read through the lab root), as df rounds it. */
+async function logFilesystemPercent(host: FaultHost): Promise<number> {
+  const fs = await statfs(join(host.dir, 'log'));
+  return Math.ceil(((fs.blocks - fs.bfree) / fs.blocks) * 100);
+}
+
+/** The log filesystem is below 90%. */
+export async function checkLogFilesystem(host: FaultHost): Promise<Health> {
+  const percent = await logFilesystemPercent(host);
+  return percent < MAX_DISK_PERCENT ? ok(`${LAB_LOG_PATH} at ${percent}%`) : bad(`${LAB_LOG_PATH} at ${percent}%`);
 }
 
 /** The data file system is below 90% and the service can write to it. */
@@ -171,12 +195,18 @@ export async function checkPort(host: FaultHost): Promise<Health> {
   return combine([port, await checkService(host)]);
 }
 
-/** The whole host: service, disk, CPU, logs and port. */
+/** The whole host: service, disk, CPU, logs (size, growth and their filesystem) and port. */
 export async function checkHost(host: FaultHost): Promise<Health> {
   // CPU first and alone: the other checks run supervisorctl inside the host, which would be measured.
   const cpu = await checkCpu(host);
-  const [service, disk, logs, port] = await Promise.all([checkService(host), checkDisk(host), checkLogs(host), checkPort(host)]);
-  return combine([service, disk, cpu, logs, port]);
+  const [service, disk, logs, logFs, port] = await Promise.all([
+    checkService(host),
+    checkDisk(host),
+    checkLogs(host),
+    checkLogFilesystem(host),
+    checkPort(host),
+  ]);
+  return combine([service, disk, cpu, logs, logFs, port]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -369,6 +399,93 @@ export async function checkState(host: FaultHost): Promise<Health> {
   return checkHttpHealth(host);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Compound faults: what the incident shows is the symptom; its cause is another runbook's case.
+
+/**
+ * (8) disk-full-by-log: debug logging left on fills the log filesystem. `debug-logger` writes a
+ * backlog into /var/log/labsvc/debug.log until the 160 MiB filesystem is at 96% (then a line every
+ * 100 ms). Nothing disposable anywhere: the disk-full runbook alone finds nothing to delete; the
+ * log-growth runbook's truncation frees the space.
+ */
+export async function fillLogFilesystem(host: FaultHost): Promise<void> {
+  const fs = await statfs(join(host.dir, 'log'));
+  const size = fs.blocks * fs.bsize;
+  const used = (fs.blocks - fs.bfree) * fs.bsize;
+  const megabytes = (size * 0.96 - used) / 1048576;
+  await startHelper(host, LOG_WRITER_NAME, [GROWING_LOG, megabytes.toFixed(1)]);
+  await waitFor(`${host.name}: ${LAB_LOG_PATH} at 95% or more`, async () => (await logFilesystemPercent(host)) >= 95, {
+    timeoutMs: 60_000,
+  });
+}
+
+export async function checkLogDisk(host: FaultHost): Promise<Health> {
+  return combine([await checkLogFilesystem(host), await checkLogs(host)]);
+}
+
+/**
+ * (9) service-down-by-disk-full: the data disk fills with old *.tmp / *.dump files (as disk-full), then
+ * labsvc is restarted and refuses to start: it cannot write its state file (ENOSPC, supervisor FATAL).
+ */
+export async function fillDiskAndRestart(host: FaultHost): Promise<void> {
+  await fillDisk(host);
+  await execInHost(host, `supervisorctl restart ${LAB_SERVICE}`, { timeoutMs: 15_000 });
+  await waitStatus(host, /\b(?:FATAL|EXITED|BACKOFF)\b/, 'failing');
+}
+
+export async function clearServiceDownByDiskFull(host: FaultHost): Promise<void> {
+  await clearDiskFull(host);
+  await ensureRunning(host);
+}
+
+export async function checkServiceAndDisk(host: FaultHost): Promise<Health> {
+  return combine([await checkService(host), await checkDisk(host)]);
+}
+
+/** Where the old-instance fault notes its PID inside the host (a private /run). */
+const OLD_INSTANCE_PID_FILE = '/run/labsvc-old-instance.pid';
+
+/**
+ * (10) service-down-by-old-instance: labsvc was started by hand once (same program, same user, same
+ * port) and that copy never stopped. supervisor's labsvc then cannot bind 8080 and is FATAL while the
+ * old copy answers /health: only the port's owner shows what is wrong.
+ */
+export async function startOldInstance(host: FaultHost): Promise<void> {
+  await execInHost(host, `supervisorctl stop ${LAB_SERVICE}`, { timeoutMs: 15_000 });
+  await mustInHost(
+    host,
+    [
+      `cd ${LAB_DATA_PATH}`,
+      `LABSVC_CONFIG=${LAB_CONFIG_PATH} HOME=${LAB_DATA_PATH} setsid -f setpriv --reuid=65534 --regid=65534 --clear-groups ${process.execPath} ${LAB_OPT_PATH}/labsvc.mjs </dev/null >/dev/null 2>&1`,
+    ].join('\n'),
+  );
+  const pid = await waitFor(
+    `${host.name}: the old ${LAB_SERVICE} instance listening on ${LAB_SERVICE_PORT}`,
+    async () => /users:\(\("[^"]+",pid=(\d+)/.exec((await execInHost(host, `ss -ltnpH 'sport = :${LAB_SERVICE_PORT}'`)).stdout)?.[1],
+    { timeoutMs: WAIT_MS },
+  );
+  await mustInHost(host, `echo ${pid} > ${OLD_INSTANCE_PID_FILE}`);
+  await execInHost(host, `supervisorctl start ${LAB_SERVICE}`, { timeoutMs: 15_000 });
+  await waitStatus(host, /\b(?:FATAL|EXITED|BACKOFF)\b/, 'failing');
+}
+
+/** Kills the old instance (by the PID noted at injection, if it is still that labsvc) and waits for it to go. */
+async function killOldInstance(host: FaultHost): Promise<void> {
+  await mustInHost(
+    host,
+    [
+      `pid=$(cat ${OLD_INSTANCE_PID_FILE} 2>/dev/null) || exit 0`,
+      'if grep -q labsvc.mjs /proc/$pid/cmdline 2>/dev/null; then kill -KILL $pid; while kill -0 $pid 2>/dev/null; do sleep 0.1; done; fi',
+      `rm -f ${OLD_INSTANCE_PID_FILE}`,
+    ].join('\n'),
+  );
+}
+
+export async function clearOldInstance(host: FaultHost): Promise<void> {
+  await killOldInstance(host);
+  await ensureRunning(host);
+}
+
 export interface FaultSpec {
   description: string;
   inject(host: FaultHost): Promise<void>;
@@ -420,6 +537,24 @@ export const FAULT_SPECS: Record<FaultName, FaultSpec> = {
     clear: clearUnknown,
     check: checkState,
   },
+  'disk-full-by-log': {
+    description: `disk full because a log grew: ${GROWING_LOG} fills the ${LAB_LOG_PATH} filesystem to 96%`,
+    inject: fillLogFilesystem,
+    clear: clearLogGrowth,
+    check: checkLogDisk,
+  },
+  'service-down-by-disk-full': {
+    description: `labsvc restarted on a full ${LAB_DATA_PATH}: FATAL, cannot write its state (ENOSPC)`,
+    inject: fillDiskAndRestart,
+    clear: clearServiceDownByDiskFull,
+    check: checkServiceAndDisk,
+  },
+  'service-down-by-old-instance': {
+    description: `an old labsvc started by hand holds port ${LAB_SERVICE_PORT}; supervisor's labsvc FATAL (address already in use)`,
+    inject: startOldInstance,
+    clear: clearOldInstance,
+    check: checkPort,
+  },
 };
 
 export function isFaultName(value: string): value is FaultName {
@@ -441,5 +576,6 @@ export async function resetHost(host: FaultHost): Promise<void> {
   await clearDiskFull(host);
   await clearUnknown(host);
   await killByName(host, STRAY_LISTENER_NAME);
+  await killOldInstance(host);
   await clearBadConfig(host);
 }

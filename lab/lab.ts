@@ -11,7 +11,9 @@ import { httpGet, must, readBanner, run, shq, waitFor, type RunResult } from './
 // - its own mount, PID, UTS and IPC namespaces (`unshare`), in which per-host directories of the lab
 //   root are bind-mounted over the standard paths (/etc/labsvc, /var/log/labsvc, /etc/supervisor,
 //   /var/log/supervisor, /etc/ssh, /root), /var/lib/labsvc is a 16 MiB tmpfs, and /run and /tmp are
-//   private tmpfs, so `ps`, `df`, `ss` and `supervisorctl` inside see only that host;
+//   private tmpfs, so `ps`, `df`, `ss` and `supervisorctl` inside see only that host; the log
+//   directory is a 160 MiB tmpfs of its own (mounted in the lab root, so this machine reads it too),
+//   like a /var/log partition: a log that grows fills it without touching this machine's disk;
 // - a small init as PID 1 (lab/init.py: reaps orphans at once, like systemd) that starts
 // - Debian's supervisord, running the `labsvc` program (lab/labsvc.mjs) as `nobody`, with the
 //   default /etc/supervisor/supervisord.conf and /var/run/supervisor.sock, and
@@ -32,6 +34,8 @@ export const LAB_CONFIG_PATH = '/etc/labsvc/labsvc.conf';
 /** Read-only inside every host: the service and the fault helpers. */
 export const LAB_OPT_PATH = '/opt/labsvc';
 export const LAB_DATA_SIZE = '16m';
+/** The log filesystem: room for the log-growth fault's 120 MiB log, and full (≥95%) at about 152 MiB. */
+export const LAB_LOG_SIZE = '160m';
 export const LAB_SERVICE_USER = 'nobody';
 const NOBODY_UID = 65534;
 const NOBODY_GID = 65534;
@@ -193,6 +197,35 @@ function destroyNamespacesSync(names: readonly string[]): void {
     }
   }
   for (const netns of names) spawnSync('ip', ['netns', 'del', netns], { timeout: 5_000 });
+}
+
+/** Mount points of this machine's mount namespace (octal escapes of /proc/self/mounts decoded). */
+function mountPoints(): Set<string> {
+  const text = readFileSync('/proc/self/mounts', 'utf8');
+  return new Set(
+    text
+      .split('\n')
+      .map((line) => line.split(' ')[1] ?? '')
+      .filter(Boolean)
+      .map((field) => field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)))),
+  );
+}
+
+/** The log directories of a lab root's hosts that are mounted (a crashed run leaves them mounted). */
+function mountedLogDirs(root: string): string[] {
+  const mounted = mountPoints();
+  return [...mounted].filter((dir) => dir.startsWith(`${root}/`) && /^lab\d+\/log$/.test(dir.slice(root.length + 1)));
+}
+
+async function unmountLogDirs(root: string): Promise<void> {
+  for (const dir of mountedLogDirs(root)) {
+    const result = await run('umount', [dir], { timeoutMs: 10_000 });
+    if (result.code !== 0 && mountPoints().has(dir)) throw new Error(`cannot unmount ${dir}: ${result.stderr.trim()}`);
+  }
+}
+
+function unmountLogDirsSync(root: string): void {
+  for (const dir of mountedLogDirs(root)) spawnSync('umount', [dir], { timeout: 5_000 });
 }
 
 function isAlive(pid: number): boolean {
@@ -434,6 +467,7 @@ async function prepareHostFiles(root: string, index: number, clientPublicKey: st
   const dir = join(root, name);
   const address = hostAddress(index);
   // Fresh state each start; host keys are kept so known_hosts stay valid across runs.
+  if (mountPoints().has(join(dir, 'log'))) await must('umount', [join(dir, 'log')], { timeoutMs: 10_000 });
   for (const sub of ['etc-labsvc', 'log', 'log-supervisor', 'etc-supervisor', 'root-home'])
     await rm(join(dir, sub), { recursive: true, force: true });
   for (const sub of ['etc-labsvc', 'log', 'log-supervisor', 'etc-supervisor/conf.d', 'etc-ssh', 'root-home/.ssh']) {
@@ -441,6 +475,11 @@ async function prepareHostFiles(root: string, index: number, clientPublicKey: st
   }
   await chmod(dir, 0o755);
   await writeFile(join(dir, 'etc-labsvc', 'labsvc.conf'), DEFAULT_LABSVC_CONF, { mode: 0o644 });
+  await must(
+    'mount',
+    ['-t', 'tmpfs', '-o', `size=${LAB_LOG_SIZE},mode=0755,uid=${NOBODY_UID},gid=${NOBODY_GID}`, 'tmpfs', join(dir, 'log')],
+    { timeoutMs: 10_000 },
+  );
   await chown(join(dir, 'log'), NOBODY_UID, NOBODY_GID);
   await writeFile(join(dir, 'etc-supervisor', 'supervisord.conf'), supervisordConf(name), { mode: 0o644 });
   await writeFile(join(dir, 'etc-supervisor', 'conf.d', `${LAB_SERVICE}.conf`), labsvcProgramConf(), { mode: 0o644 });
@@ -581,8 +620,9 @@ async function startWatchdog(root: string, owner: number, names: readonly string
   await writeFile(
     script,
     `#!/bin/sh
-# Deletes the lab's namespaces (and so every process in them) when the process that started the lab dies.
-owner="$1"; lock="$2"; shift 2
+# Deletes the lab's namespaces (and so every process in them) and unmounts its log filesystems when
+# the process that started the lab dies.
+owner="$1"; lock="$2"; root="$3"; shift 3
 while kill -0 "$owner" 2>/dev/null; do sleep 1; done
 for ns in "$@"; do
   pids=$(ip netns pids "$ns" 2>/dev/null)
@@ -590,12 +630,13 @@ for ns in "$@"; do
 done
 sleep 0.5
 for ns in "$@"; do ip netns del "$ns" 2>/dev/null; done
+for dir in "$root"/lab*/log; do mountpoint -q "$dir" && umount "$dir"; done
 grep -q "\\"pid\\":$owner," "$lock" 2>/dev/null && rm -f "$lock"
 exit 0
 `,
     { mode: 0o755 },
   );
-  const child = spawn('/bin/sh', [script, String(owner), LAB_LOCK_FILE, ...names], { detached: true, stdio: 'ignore' });
+  const child = spawn('/bin/sh', [script, String(owner), LAB_LOCK_FILE, root, ...names], { detached: true, stdio: 'ignore' });
   child.on('error', () => undefined);
   child.unref();
   return child.pid ?? null;
@@ -615,8 +656,9 @@ async function claimLock(): Promise<void> {
       // gone meanwhile
     }
   }
-  // Whatever a crashed run left: its namespaces, processes and veth pairs.
+  // Whatever a crashed run left: its namespaces, processes, veth pairs and log filesystems.
   await destroyNamespaces(await listLabNamespaces());
+  if (lock?.root) await unmountLogDirs(lock.root);
   await rm(LAB_LOCK_FILE, { force: true });
 }
 
@@ -640,7 +682,9 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
   let stopped = false;
   let watchdogPid: number | null = null;
   const onExit = () => {
-    if (!stopped) destroyNamespacesSync(names);
+    if (stopped) return;
+    destroyNamespacesSync(names);
+    unmountLogDirsSync(root);
   };
   process.on('exit', onExit);
   const stop = async () => {
@@ -655,6 +699,7 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
       }
     }
     await destroyNamespaces(names);
+    await unmountLogDirs(root);
     const lock = readLock();
     if (lock?.pid === process.pid) await rm(LAB_LOCK_FILE, { force: true });
     log('lab stopped');

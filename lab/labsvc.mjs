@@ -5,12 +5,13 @@
 //
 // - reads /etc/labsvc/labsvc.conf (`key=value` lines: port, bind, log_level); refuses to start on an
 //   invalid file with a "parse error" / "invalid configuration" line on stderr and in app.log;
-// - fails with "address already in use" when its port is taken;
+// - fails with "address already in use" when its port is taken, and with "No space left on device"
+//   when it cannot write its state file at start (a full data disk);
 // - appends one line to /var/log/labsvc/starts.log each time it starts serving (the lab's fix counter);
 // - GET /health: 200 `ok` when it can read its state file and write to its data directory, otherwise
 //   500/503 with the reason ("permission denied on …", "No space left on device");
 // - one line per request in /var/log/labsvc/app.log.
-import { appendFileSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -76,8 +77,20 @@ const debug = config.log_level === 'debug';
 let requests = 0;
 let probes = 0;
 
+/** A new file renamed over the old one: a full disk refuses it (rewriting in place could reuse its blocks). */
 function writeState() {
-  writeFileSync(statePath, `${JSON.stringify({ pid: process.pid, startedAt, requests })}\n`);
+  const next = `${statePath}.${process.pid}.new`;
+  try {
+    writeFileSync(next, `${JSON.stringify({ pid: process.pid, startedAt, requests })}\n`);
+    renameSync(next, statePath);
+  } catch (err) {
+    try {
+      unlinkSync(next);
+    } catch {
+      // not created
+    }
+    throw err;
+  }
 }
 
 function describe(err) {
@@ -115,6 +128,9 @@ appLog('info', `starting labsvc pid=${process.pid} config=${configPath} port=${c
 try {
   writeState();
 } catch (err) {
+  // A service that cannot keep its state on a full disk does not start (what the lab's compound
+  // fault "service down because its disk is full" needs); other write errors are only logged.
+  if (err.code === 'ENOSPC') fail(`cannot write ${statePath}: ${describe(err)}`, 1);
   appLog('error', `cannot write ${statePath}: ${describe(err)}`);
 }
 

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { RISKS, SERVICE_MANAGERS, type Runbook } from '../../core/runbook.js';
+import { RISKS, runbookReferenceProblems, SERVICE_MANAGERS, type Runbook } from '../../core/runbook.js';
 
 export const RUNBOOKS_DIR = fileURLToPath(new URL('../../runbooks/', import.meta.url));
 
@@ -49,7 +49,9 @@ const frontMatter = z
             id,
             description: z.string(),
             command,
-            signals: z.array(z.object({ pattern: regex, absent: z.boolean().optional(), finding: id }).strict()).default([]),
+            signals: z
+              .array(z.object({ pattern: regex, absent: z.boolean().optional(), finding: id, cause: id.optional() }).strict())
+              .default([]),
           })
           .strict(),
       )
@@ -129,11 +131,8 @@ export async function loadRunbooks(dir = RUNBOOKS_DIR): Promise<Runbook[]> {
     if (seen.has(runbook.id)) throw new RunbookFormatError(`${runbook.source}: duplicate runbook id '${runbook.id}'`);
     seen.add(runbook.id);
   }
-  for (const runbook of runbooks) {
-    for (const refined of runbook.refines) {
-      if (!seen.has(refined)) throw new RunbookFormatError(`${runbook.source}: refines unknown runbook '${refined}'`);
-    }
-  }
+  const [problem] = runbookReferenceProblems(runbooks);
+  if (problem) throw new RunbookFormatError(problem);
   return runbooks;
 }
 
