@@ -5,7 +5,7 @@ import { completeStructured } from '../../adapters/llm/port.js';
 import { classifyCommand, maxRisk } from '../../core/command-policy.js';
 import { FAILURE } from '../../core/contracts/failures.js';
 import type { CmdbItem } from '../../core/incident.js';
-import { analyse, planContextFor, planFromRunbook } from '../../core/planner.js';
+import { analyse, combineAnalyses, planContextFor, planFromRunbook, type CauseLink } from '../../core/planner.js';
 import type { Analysis, HostCommandRun, ProposedAction } from '../../core/remediation.js';
 import type { IncidentRunDeps, TargetRef } from './deps.js';
 import type { HostSessions } from './host-session.js';
@@ -53,7 +53,7 @@ export function createAnalysisActivities(
     if (!runbook) throw ApplicationFailure.nonRetryable(`Runbook '${runbookId}' is not loaded`, FAILURE.RunbookMissing);
     const outputs = Object.fromEntries(input.runs.filter((r) => !r.timedOut).map((r) => [r.id, r.output]));
     const context = planContextFor(item, input.parameters);
-    const result = analyse(runbook, outputs, context);
+    const result = analyse(runbook, outputs, context, runbooks);
     const plan = planFromRunbook(runbook, { ...context, parameters: result.parameters });
     const actions: ProposedAction[] = [];
     const refused: Analysis['refused'] = [];
@@ -99,20 +99,28 @@ export function createAnalysisActivities(
       planHash: actions.length ? planHashOf(actions) : null,
       verification,
       rollback: plan.rollback || null,
+      followUps: result.followUps,
     };
   }
 
   return {
     /** The runbook's rules over the diagnostic output: findings, root cause, and the fixes they call for, each rated by the policy. */
     async analyseDiagnostics(
-      input: TargetRef & { incidentId?: string; runbookId: string | null; parameters: Record<string, string>; runs: HostCommandRun[] },
+      input: TargetRef & {
+        incidentId?: string;
+        runbookId: string | null;
+        parameters: Record<string, string>;
+        runs: HostCommandRun[];
+        /** Set for a runbook followed as another's cause: its rules alone analyse (the LLM sees the whole chain's outcome instead). */
+        followed?: boolean;
+      },
     ): Promise<Analysis> {
       const item = await itemOf(input);
       const planned: Analysis = input.runbookId
         ? await runbookAnalysis(input.runbookId, item, input)
         : { findings: [], rootCause: null, actions: [], refused: [], planHash: null, verification: [], rollback: null };
-      // The LLM analyses when one is configured and the runbook rules found nothing to do.
-      if (!llm || planned.actions.length > 0) return planned;
+      // The LLM analyses when one is configured and the runbook rules found nothing to do, nor a cause to follow.
+      if (!llm || input.followed || planned.actions.length > 0 || (planned.followUps?.length ?? 0) > 0) return planned;
       const incident = input.incidentId ? await store.incidents.get(input.tenantId, input.incidentId) : null;
       const evidence = {
         incident: incident ? { title: incident.title, description: incident.description } : null,
@@ -175,6 +183,15 @@ export function createAnalysisActivities(
       } catch (err) {
         return { ...planned, llmError: llmFailure(err) };
       }
+    },
+
+    /**
+     * One plan for a cause chain (the incident's runbook and the runbooks covering the causes it
+     * found): findings labelled per runbook, the cause first in the fixes, every link's checks,
+     * and one plan hash over every action, so the approval rules are those of a single runbook.
+     */
+    async combineCauseChain({ chain }: { chain: CauseLink[] }): Promise<Analysis> {
+      return combineAnalyses(chain, planHashOf);
     },
   };
 }

@@ -5,7 +5,15 @@ import { MetricsQueryError, MetricsUnavailableError } from '../../adapters/metri
 import { classifyCommand } from '../../core/command-policy.js';
 import { FAILURE } from '../../core/contracts/failures.js';
 import type { CmdbItem } from '../../core/incident.js';
-import { baselineDiagnostics, classify, planContextFor, planFromRunbook } from '../../core/planner.js';
+import {
+  baselineDiagnostics,
+  classify,
+  planContextFor,
+  planFollowUp,
+  planFromRunbook,
+  type FollowUp,
+  type FollowUpPlan,
+} from '../../core/planner.js';
 import { redactText } from '../../core/redact.js';
 import type { MetricsSnapshot, RemediationPlan } from '../../core/remediation.js';
 import type { IncidentRunDeps, TargetRef } from './deps.js';
@@ -157,6 +165,30 @@ export function createPlanActivities(
         }
       }
       return snapshot;
+    },
+
+    /**
+     * The read-only diagnostics of the runbook that covers a cause the analysis found (a disk full
+     * because a log grew → log-growth), rendered for the same host with the values the finding
+     * carried; every command passes the policy, as for the incident's own plan.
+     */
+    async planFollowUp(input: TargetRef & { followUp: FollowUp }): Promise<FollowUpPlan> {
+      const runbook = runbooks.find((r) => r.id === input.followUp.runbookId);
+      if (!runbook) throw ApplicationFailure.nonRetryable(`Runbook '${input.followUp.runbookId}' is not loaded`, FAILURE.RunbookMissing);
+      const item = await itemOf(input);
+      const plan = planFollowUp(runbook, item, input.followUp);
+      const admitted: FollowUpPlan['diagnostics'] = [];
+      for (const diagnostic of plan.diagnostics) {
+        const verdict = classifyCommand(diagnostic.command, commandPolicy);
+        if (verdict.risk === 'read-only') admitted.push(diagnostic);
+        else
+          plan.refused.push({
+            id: diagnostic.id,
+            command: diagnostic.command,
+            reason: `not read-only (${verdict.risk}: ${verdict.reasons.join('; ')})`,
+          });
+      }
+      return { ...plan, diagnostics: admitted };
     },
   };
 }

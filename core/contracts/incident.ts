@@ -66,7 +66,7 @@ export interface IncidentWorkflowState {
   /** The metrics datasource's answers about the target (null: none configured). */
   metrics?: MetricsSnapshot | null;
   /** What the runbook rules established from the diagnostics. */
-  analysis?: Pick<Analysis, 'findings' | 'refused' | 'planHash' | 'rollback'> | null;
+  analysis?: Pick<Analysis, 'findings' | 'refused' | 'planHash' | 'rollback' | 'chain'> | null;
   rootCause?: string | null;
   proposedActions?: ProposedAction[];
   approval?: ApprovalState | null;
@@ -90,6 +90,8 @@ export const INCIDENT_STEPS = [
   'queryMetrics',
   'runDiagnostics',
   'analyseDiagnostics',
+  'planFollowUp',
+  'combineCauseChain',
   'setIncidentStatus',
   'acquireHostLease',
   'applyRemediationAction',

@@ -1,7 +1,9 @@
 import { UNREACHABLE_HOST_FAILURES, type FailureType } from '../../core/contracts/failures.js';
 import type { IncidentTarget } from '../../core/contracts/incident.js';
 import type { Analysis, HostCommandRun, MetricsSnapshot, RemediationPlan } from '../../core/remediation.js';
+import { patched } from '@temporalio/workflow';
 import { hostReadSteps, reasoningSteps, storeSteps } from './activities.js';
+import { followCauses } from './follow-causes.js';
 import { failureMessage, failureType } from './failures.js';
 import type { IncidentRun } from './run-state.js';
 
@@ -41,7 +43,7 @@ export async function investigate(run: IncidentRun, target: IncidentTarget): Pro
   }
   state.commands!.push(...runs);
 
-  const analysis = await run.step('analyseDiagnostics', () =>
+  const analysed = await run.step('analyseDiagnostics', () =>
     reasoningSteps.analyseDiagnostics({
       ...targetRef,
       incidentId: run.input.incidentId,
@@ -50,7 +52,15 @@ export async function investigate(run: IncidentRun, target: IncidentTarget): Pro
       runs,
     }),
   );
-  state.analysis = { findings: analysis.findings, refused: analysis.refused, planHash: analysis.planHash, rollback: analysis.rollback };
+  // Runs recorded before cause chains existed replay without following them.
+  const analysis = patched('follow-causes') ? await followCauses(run, plan, analysed) : analysed;
+  state.analysis = {
+    findings: analysis.findings,
+    refused: analysis.refused,
+    planHash: analysis.planHash,
+    rollback: analysis.rollback,
+    ...(analysis.chain ? { chain: analysis.chain } : {}),
+  };
   state.rootCause = analysis.rootCause;
   state.proposedActions = analysis.actions;
   for (const finding of analysis.findings) state.findings.push(`${finding.finding} (${finding.diagnostic}): ${finding.evidence}`);
