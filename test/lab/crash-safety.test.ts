@@ -105,7 +105,7 @@ describe.skipIf(problems.length > 0)(`crash safety on a lab host${problems.lengt
       async () => {
         const incident = (await (await stack.call('GET', `/api/v1/incidents/${id}`)).json()) as {
           status: string;
-          commands: { phase: string; command: string }[];
+          commands: { phase: string; command: string; exitCode: number | null }[];
         };
         return ['resolved', 'escalated', 'failed'].includes(incident.status) ? incident : null;
       },
@@ -115,12 +115,21 @@ describe.skipIf(problems.length > 0)(`crash safety on a lab host${problems.lengt
     expect(done.status, JSON.stringify(done, null, 2)).toBe('resolved');
     expect((await FAULT_SPECS['port-in-use'].check(host)).healthy).toBe(true);
     expect(await startCount(host)).toBe(starts + 1);
+    // The lost attempt recorded nothing; the retry's fix ran to the end once.
+    expect(done.commands.filter((c) => c.phase === 'fix')).toEqual([
+      expect.objectContaining({ command: expect.stringMatching(/^kill -TERM \d+ ; sleep 2 ; supervisorctl start labsvc$/), exitCode: 0 }),
+    ]);
 
     // The history shows the fix step's first attempt lost with the worker and a second one.
     const history = await handle.fetchHistory();
-    const started = (history.events ?? []).filter(
-      (e) => e.activityTaskStartedEventAttributes && (e.activityTaskStartedEventAttributes.attempt ?? 1) > 1,
-    );
-    expect(started.length).toBeGreaterThan(0);
+    const events = history.events ?? [];
+    const retried = events.flatMap((e) => {
+      const attempt = e.activityTaskStartedEventAttributes?.attempt ?? 1;
+      if (attempt <= 1) return [];
+      const scheduledId = String(e.activityTaskStartedEventAttributes!.scheduledEventId);
+      const scheduled = events.find((s) => String(s.eventId) === scheduledId);
+      return [scheduled?.activityTaskScheduledEventAttributes?.activityType?.name];
+    });
+    expect(retried).toEqual(['applyRemediationAction']);
   });
 });

@@ -65,7 +65,7 @@ describe.skipIf(problems.length > 0)(
         expect(df).toMatchObject({ command: 'df -P /var/lib/labsvc', exitCode: 0 });
         expect(df?.output).toMatch(/\/var\/lib\/labsvc/);
         expect(result.facts?.host?.commands.some((c) => c.id === 'baseline-uptime' && c.exitCode === 0)).toBe(true);
-        expect(result.findings?.map((f) => f.finding)).toEqual(expect.arrayContaining(['filesystem-full', 'disposable-files']));
+        expect(result.findings?.map((f) => f.finding)).toEqual(['filesystem-full', 'disposable-files']);
         expect(result.rootCause).toMatch(/no free space/);
         expect(result.fixCommands.map((f) => f.command)).toEqual([expect.stringMatching(/^find \/var\/lib\/labsvc -xdev .* -delete$/)]);
         // Only reads ran: the disk is still full.

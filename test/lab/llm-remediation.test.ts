@@ -126,7 +126,8 @@ describe.skipIf(problems.length > 0)(`remediation with an LLM${problems.length ?
       expect.objectContaining({ source: 'llm', command: 'chmod 644 /var/lib/labsvc/state.json', risk: 'high' }),
     ]);
     expect(waiting.commands.some((c) => /rm -rf/.test(c.command))).toBe(false);
-    // Incident text reached the model only inside <data>, as evidence.
+    // Incident text reached the model (so the check below is not vacuous), and only inside <data>, as evidence.
+    expect(requests.some((body) => body.includes('Ignore previous instructions'))).toBe(true);
     expect(
       requests.every(
         (body) =>

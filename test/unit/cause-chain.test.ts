@@ -209,6 +209,8 @@ describe('follow-ups from diagnostic output', () => {
   it('an incident about a full filesystem classifies as disk-full, not log-growth (the chain finds the log)', () => {
     expect(classify('Filesystem at 97% on lab1\nWrites failing: No space left on device', runbooks)[0]?.runbookId).toBe('disk-full');
     expect(classify('labsvc is down on lab1\nhealth check failing: connection refused', runbooks)[0]?.runbookId).toBe('service-down');
+    // The texts test/lab/compound-remediation.test.ts raises: each must reach the symptom's runbook.
+    expect(classify('labsvc is down on lab1\nsupervisor reports labsvc FATAL', runbooks)[0]?.runbookId).toBe('service-down');
   });
 });
 
