@@ -117,7 +117,8 @@ export function kindRisk(kind: Kind, word: Word, ctx: Ctx): Part[] | string {
     case 'path':
       return [];
     case 'write':
-      return [writeRisk(word, ctx)];
+      // `-` is standard output for the commands that take an output file.
+      return !word.dynamic && text === '-' ? [] : [writeRisk(word, ctx)];
     case 'pattern':
     case 'text':
       return [];

@@ -193,6 +193,9 @@ const PROTECTED_SAMPLES = [
   '/root/.ssh/authorized_keys',
   `${HOME}/.ssh/authorized_keys`,
   '/etc/sudoers.d/admins',
+  '/etc/ld.so.conf',
+  '/etc/security/limits.conf',
+  '/etc/nsswitch.conf',
   // One file in each system root, so that a pattern or tree over the root is seen to reach it.
   '/bin/sh',
   '/sbin/init',
@@ -431,7 +434,7 @@ function writeTargetRisk(target: Target, ctx: PathContext, options: WriteOptions
     const hit = PROTECTED_SAMPLES.find(reaches);
     if (hit) return part('forbidden', `${verb} ${target.shown}, which reaches ${hit} (it ${writeClassOf(hit, ctx).why})`);
   }
-  const candidates = target.exact ? [path] : [path, `${path === '/' ? '' : path}/x`, unescape(pattern)];
+  const candidates = target.exact ? [path] : [`${path === '/' ? '' : path}/x`, unescape(pattern)];
   const verdicts = candidates.map((c) => writeClassOf(c, ctx));
   const worst = verdicts.reduce((a, b) => (RANK_OF[riskOfClass(b.cls)] > RANK_OF[riskOfClass(a.cls)] ? b : a));
   return part(riskOfClass(worst.cls), `${verb} ${target.shown}, which ${worst.why}`);

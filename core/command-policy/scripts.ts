@@ -302,9 +302,24 @@ export function findVerdict(args: readonly Word[], ctx: Ctx): Verdict {
     roots.push(args[i]!);
   }
   if (roots.length === 0) roots.push(literalWord('.'));
+  // With a plain conjunction of tests, a single -name narrows what `{}` and -delete reach.
+  const expression = args.slice(i).map((a) => a.text);
+  const nameAt = expression.indexOf('-name');
+  const narrow =
+    nameAt >= 0 &&
+    expression.filter((t) => t === '-name').length === 1 &&
+    !expression.some((t) => /^(?:-o|-or|,|!|-not)$/.test(t)) &&
+    !args[i + nameAt + 1]?.dynamic
+      ? args[i + nameAt + 1]!.text.replace(/[{},]/g, '\\$&')
+      : '';
   const below = (root: Word) => {
-    const base = root.text.replace(/\/+$/, '') || '/';
-    return literalWord(`${base === '/' ? '' : base}/${ANY_BELOW}`);
+    const base = root.pattern.replace(/\/+$/, '') || '/';
+    return {
+      ...literalWord(''),
+      text: `${root.text.replace(/\/+$/, '')}/${ANY_BELOW}${narrow}`,
+      pattern: `${base === '/' ? '' : base}/${ANY_BELOW}${narrow}`,
+      glob: narrow !== '',
+    };
   };
   const parts: Part[] = [];
   for (; i < args.length; i++) {
@@ -338,7 +353,16 @@ export function findVerdict(args: readonly Word[], ctx: Ctx): Verdict {
       for (const root of roots) {
         const any = below(root);
         // `{}` is any file under the starting point; the command runs once per file.
-        const words = inner.map((a) => (a.text.includes('{}') && !a.dynamic ? literalWord(a.text.replaceAll('{}', any.text)) : a));
+        const words = inner.map((a) =>
+          a.text.includes('{}') && !a.dynamic
+            ? {
+                ...a,
+                text: a.text.replaceAll('{}', any.text),
+                pattern: a.pattern.replaceAll('\\{\\}', any.pattern).replaceAll('{}', any.pattern),
+                glob: a.glob || any.glob,
+              }
+            : a,
+        );
         parts.push(...ctx.argv(words));
       }
       i = end;
