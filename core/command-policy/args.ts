@@ -85,9 +85,10 @@ export interface Parsed {
   path: string[];
 }
 
-export type Verdict = { fits: true; parts: Part[] } | { fits: false; reason: string };
+/** A misfit keeps the parts seen before it: a forbidden one among them still counts. */
+export type Verdict = { fits: true; parts: Part[] } | { fits: false; reason: string; parts?: Part[] };
 export const fits = (parts: Part[] = []): Verdict => ({ fits: true, parts });
-export const misfit = (reason: string): Verdict => ({ fits: false, reason });
+export const misfit = (reason: string, parts?: Part[]): Verdict => (parts ? { fits: false, reason, parts } : { fits: false, reason });
 
 const NUMBER = /^[+-]?\d+(?:\.\d+)?(?:[a-zA-Z%]{1,3})?$/;
 const NAME = /^(?!-)[A-Za-z0-9_@%+.:,=/^*?[\]-]+$/;

@@ -212,9 +212,10 @@ function classifyNamed(name: string, args: readonly Word[], ctx: Ctx, pipedFrom:
   }
   const verdict = fitReadOnly(name, args, ctx);
   if (verdict?.fits) return verdict.parts.length ? verdict.parts : [readOnly(`${name} ${grammarOf(name)!.about}`)];
+  const seen = verdict?.fits === false ? (verdict.parts ?? []).filter((p) => p.risk === 'forbidden') : [];
   const rule = changeRule(name);
-  if (rule) return rule(name, args, ctx);
-  if (verdict) return [high(`${name}: ${verdict.reason} (outside its read-only grammar)`)];
+  if (rule) return [...seen, ...rule(name, args, ctx)];
+  if (verdict) return [high(`${name}: ${verdict.reason} (outside its read-only grammar)`), ...seen];
   return [high(`${name} is not a command InfraAI knows; a human decides`), ...embedded(words, ctx)];
 }
 

@@ -325,13 +325,13 @@ export function findVerdict(args: readonly Word[], ctx: Ctx): Verdict {
   for (; i < args.length; i++) {
     const word = args[i]!;
     const t = word.text;
-    if (word.dynamic) return misfit(`'${t}' in the expression expands when the command runs`);
+    if (word.dynamic) return misfit(`'${t}' in the expression expands when the command runs`, parts);
     if (FIND_FLAGS.has(t)) continue;
     const test = FIND_TESTS[t] ?? (/^-newer[amcBt]{2}$/.test(t) ? 'text' : undefined);
     if (test) {
       const value = args[++i];
-      if (!value || value.dynamic) return misfit(`${t} needs a value`);
-      if (test === 'number' && !/^[+-]?\d+[a-zA-Z]?$/.test(value.text)) return misfit(`${t} ${value.text} is not a number`);
+      if (!value || value.dynamic) return misfit(`${t} needs a value`, parts);
+      if (test === 'number' && !/^[+-]?\d+[a-zA-Z]?$/.test(value.text)) return misfit(`${t} ${value.text} is not a number`, parts);
       continue;
     }
     if (t === '-delete') {
@@ -340,14 +340,14 @@ export function findVerdict(args: readonly Word[], ctx: Ctx): Verdict {
     }
     if (t === '-fprint' || t === '-fprint0' || t === '-fls' || t === '-fprintf') {
       const file = args[++i];
-      if (!file) return misfit(`${t} needs a file`);
+      if (!file) return misfit(`${t} needs a file`, parts);
       parts.push(writeRisk(file, ctx, { verb: `find ${t} writes` }));
       if (t === '-fprintf' && !args[++i]) return misfit('-fprintf needs a format');
       continue;
     }
     if (t === '-exec' || t === '-execdir' || t === '-ok' || t === '-okdir') {
       const end = args.findIndex((a, k) => k > i && (a.text === ';' || a.text === '+'));
-      if (end < 0) return misfit(`${t} without its terminating ';' or '+'`);
+      if (end < 0) return misfit(`${t} without its terminating ';' or '+'`, parts);
       const inner = args.slice(i + 1, end);
       if (inner.length === 0) return misfit(`${t} without a command`);
       for (const root of roots) {
@@ -368,7 +368,7 @@ export function findVerdict(args: readonly Word[], ctx: Ctx): Verdict {
       i = end;
       continue;
     }
-    return misfit(`find ${t} is outside the grammar`);
+    return misfit(`find ${t} is outside the grammar`, parts);
   }
   return fits(parts);
 }
