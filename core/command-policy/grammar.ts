@@ -412,7 +412,7 @@ const dockerGrammar: Grammar = {
   about: 'containers, images and logs (never `inspect`: it shows environment values)',
   sub: {
     ps: dockerRead(
-      'aqlsn',
+      'aqls',
       { f: 'text', n: 'number' },
       {
         '--all': null,
@@ -433,7 +433,7 @@ const dockerGrammar: Grammar = {
       { rest: 'name' },
     ),
     logs: dockerRead(
-      'nt',
+      't',
       { n: 'number' },
       { '--tail': 'text', '--since': 'text', '--until': 'text', '--timestamps': null, '--details': null },
       { kinds: ['name'] },
@@ -513,7 +513,7 @@ export const READ_ONLY_GRAMMAR: Readonly<Record<string, Grammar>> = {
   }),
   ls: {
     about: 'lists directories (metadata only)',
-    flags: 'aAbBcCdfFgGhHiklLmnNopqQrRsStuUvwxXZ1',
+    flags: 'aAbBcCdfFgGhHiklLmnNopqQrRsStuUvxXZ1',
     values: { I: 'pattern', w: 'number', T: 'number' },
     long: {
       '--all': null,
@@ -549,14 +549,14 @@ export const READ_ONLY_GRAMMAR: Readonly<Record<string, Grammar>> = {
   },
   tree: {
     about: 'lists directory trees (metadata only)',
-    flags: 'adfhiLlpsugDFCnJx',
+    flags: 'adfhilpsugDFCnJx',
     values: { L: 'number', P: 'pattern', I: 'pattern' },
     long: { '--du': null, '--noreport': null, '--dirsfirst': null },
     operands: paths,
   },
   stat: {
     about: 'file metadata',
-    flags: 'LfctZ',
+    flags: 'LftZ',
     values: { c: 'text' },
     long: { '--format': 'text', '--printf': 'text', '--dereference': null, '--file-system': null, '--terse': null },
     operands: { rest: 'path', min: 1 },
@@ -564,7 +564,7 @@ export const READ_ONLY_GRAMMAR: Readonly<Record<string, Grammar>> = {
   'getfacl|lsattr': { about: 'file permissions and attributes', flags: 'aceEnpRstdvl', operands: paths },
   df: {
     about: 'filesystem usage',
-    flags: 'ahHiklPTtxv',
+    flags: 'ahHiklPTv',
     values: { t: 'name', x: 'name', B: 'text' },
     long: {
       '--all': null,
@@ -667,8 +667,8 @@ export const READ_ONLY_GRAMMAR: Readonly<Record<string, Grammar>> = {
   },
   pidof: { about: 'PIDs of programs', flags: 'sxzcq', values: { o: 'pid' }, operands: names },
   ss: {
-    about: 'sockets (never -K: it kills them)',
-    flags: 'HnrRalmpoiesZzbE46twuxSdM0O',
+    about: 'sockets (never -K: it kills them; never -E: it never ends)',
+    flags: 'HnrRalmpoiesZzb46twuxSdM0O',
     values: { f: 'name', A: 'name', N: 'name', F: 'file' },
     long: {
       '--numeric': null,
@@ -1168,7 +1168,7 @@ export const READ_ONLY_GRAMMAR: Readonly<Record<string, Grammar>> = {
   },
   blkid: {
     about: 'filesystem identifiers (metadata)',
-    flags: 'dghilLopsuk',
+    flags: 'dghilLpuk',
     values: { o: 'name', s: 'name', t: 'text', c: ['/dev/null'] },
     operands: paths,
   },
@@ -1201,8 +1201,8 @@ export const READ_ONLY_GRAMMAR: Readonly<Record<string, Grammar>> = {
   },
   'vmstat|iostat|mpstat|sar|pidstat': {
     about: 'system activity (with a count when an interval is given: it ends)',
-    flags: 'aSfmnsdDtwVxyzcHhkNuArbBqWIRp',
-    values: { S: 'name', P: 'text', n: 'text', I: 'text', u: 'text', r: 'text', p: 'text' },
+    flags: 'afmsdDtwVxyzcHhkNuArbBqWRp',
+    values: { S: 'name', P: 'text', n: 'text', I: 'text' },
     operands: { kinds: ['number', 'number'] },
     check: (parsed) => (parsed.operands.length === 1 ? 'an interval without a count never ends' : []),
   },
@@ -1342,7 +1342,7 @@ export const READ_ONLY_GRAMMAR: Readonly<Record<string, Grammar>> = {
   },
   systemctl: {
     about: 'unit status and listings',
-    flags: 'qlarp',
+    flags: 'qlar',
     values: { n: 'number', o: 'name', t: 'name', p: 'name' },
     long: SYSTEMCTL_OPTIONS,
     sub: {
@@ -1415,8 +1415,7 @@ export const READ_ONLY_GRAMMAR: Readonly<Record<string, Grammar>> = {
     sub: {
       get: {
         about: '',
-        flags: 'wL',
-        values: { o: 'text', l: 'text' },
+        values: { o: 'text', l: 'text', L: 'text' },
         long: {
           ...KUBECTL_SELECT,
           '--output': 'text',

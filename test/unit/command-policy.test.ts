@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadRunbooks } from '../../adapters/knowledge/runbook-files.js';
 import { classifyCommand, isReadOnlyCommand, maxRisk, writablePathsOf, type CommandPolicy } from '../../core/command-policy.js';
+import type { Grammar } from '../../core/command-policy/args.js';
+import { READ_ONLY_GRAMMAR } from '../../core/command-policy/grammar.js';
+import { WRAPPERS } from '../../core/command-policy/wrappers.js';
 
 const risk = (command: string, policy: CommandPolicy = {}) => classifyCommand(command, policy).risk;
 /** The data and log paths of a CMDB item, where routine changes may be `low`. */
@@ -117,6 +120,18 @@ describe('command policy', () => {
     expect(risk('echo x > /var/lib/app/.ssh/authorized_keys', appPaths)).toBe('forbidden');
     expect(risk('cp x /var/lib/app/bin/tool', appPaths)).toBe('high');
     expect(risk('cat /var/lib/app/tls/server.key', appPaths)).toBe('high');
+  });
+
+  it('declares no option both without and with a value (the parser would take the flag)', () => {
+    const problems: string[] = [];
+    const walk = (name: string, g: Pick<Grammar, 'flags' | 'values' | 'long' | 'sub'>, inherited = '') => {
+      const flags = inherited + (g.flags ?? '');
+      for (const letter of Object.keys(g.values ?? {})) if (flags.includes(letter)) problems.push(`${name} -${letter}`);
+      for (const long of Object.keys(g.long ?? {})) if (!long.startsWith('-')) problems.push(`${name} ${long}`);
+      for (const [sub, grammar] of Object.entries(g.sub ?? {})) walk(`${name} ${sub}`, grammar, flags);
+    };
+    for (const [name, grammar] of Object.entries({ ...READ_ONLY_GRAMMAR, ...WRAPPERS })) walk(name, grammar);
+    expect(problems).toEqual([]);
   });
 
   it('keeps a reason for every verdict', () => {
