@@ -164,7 +164,8 @@ export function classifyArgv(words: readonly Word[], ctx: Ctx, pipedFrom: boolea
   const name = basename(text);
   const parts: Part[] = [];
   if (text.includes('/')) {
-    const dir = normalizePattern(text.slice(0, text.lastIndexOf('/')) || '/', ctx.cwd);
+    // A relative path depends on the working directory: never a system program.
+    const dir = text.startsWith('/') ? normalizePattern(text.slice(0, text.lastIndexOf('/')) || '/', null) : null;
     if (!dir || !SYSTEM_BIN.test(dir)) parts.push(high(`runs ${text}, a program outside the system directories`));
   }
   return [...parts, ...classifyNamed(name, rest, ctx, pipedFrom, words)];
@@ -301,8 +302,8 @@ function builtinRisk(name: string, args: readonly Word[], ctx: Ctx): Part[] | nu
     case 'hash':
       return [readOnly(`${name}`)];
     case 'trap': {
-      const action = args.find((w) => !w.text.startsWith('-'));
-      if (!action || action.text === '-' || action.text === '' || args.some((w) => /^-[lp]$/.test(w.text)))
+      const action = args.find((w) => w.text !== '--');
+      if (!action || action.text === '-' || action.text === '' || /^-[lp]$/.test(action.text))
         return [readOnly('trap resets or lists traps')];
       return [
         ...(action.dynamic ? [high('trap runs text only known when the command runs')] : classifyScript(action.text, deeper(ctx), {})),

@@ -384,7 +384,7 @@ const SYSTEMCTL_OPTIONS: Record<string, Kind | null> = {
 const kubectlSecretCheck: Grammar['check'] = (parsed) => {
   const resource = parsed.operands[0]?.text ?? '';
   const output = [...(parsed.options.get('-o') ?? []), ...(parsed.options.get('--output') ?? [])].map((w) => w.text);
-  if (/^(?:secrets?|secret\/.*)$/.test(resource.split(',')[0]!) || resource.split(',').some((r) => /^secrets?$/.test(r)))
+  if (resource.split(',').some((r) => /^secrets?(?:\/.*)?$/.test(r)))
     if (output.some((o) => !/^(?:wide|name)$/.test(o))) return [high('prints the values of Kubernetes secrets')];
   return [];
 };
@@ -1017,7 +1017,7 @@ export const READ_ONLY_GRAMMAR: Readonly<Record<string, Grammar>> = {
     },
     operands: { rest: 'path', min: 1 },
   },
-  'basename|dirname|echo|expr|true|false|:|test|[': {
+  'basename|dirname|echo|expr|true|false|:|test|[|[[': {
     about: 'prints or tests its arguments (any arguments: none runs or reads anything)',
     anyArgs: true,
     operands: { rest: 'text' },

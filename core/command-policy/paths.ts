@@ -368,11 +368,10 @@ function secretPatternOf(pattern: string, ctx: PathContext, options: { certifica
   const prefix = literalPrefix(pattern);
   const within = secretOf(`${prefix === '/' ? '' : prefix}/x`, options);
   if (within && within !== 'a PEM file (it may hold a private key)') return `inside ${within}`;
-  // A file-name pattern specific to secrets (`*.key`, `id_*`) is refused anywhere but in the
-  // item's own data and log paths; one that matches ordinary names too (`*`) is not.
-  const known = ctx.writable.some((root) => inside(prefix, root));
+  // A file-name pattern specific to secrets (`*.key`, `id_*`) is refused anywhere; one that
+  // matches ordinary names too (`*`) is not.
   const last = pattern.slice(pattern.lastIndexOf('/') + 1);
-  if (!known && !last.includes(ANY_BELOW)) {
+  if (!last.includes(ANY_BELOW)) {
     const nameRegex = patternRegex(last);
     const name = SECRET_NAMES.find((n) => nameRegex.test(n) && (!options.certificate || !n.endsWith('.pem')));
     if (name && !ORDINARY_NAMES.some((n) => nameRegex.test(n))) return `a pattern that matches secrets such as ${name}`;

@@ -21,6 +21,7 @@ export function awkProgramRisk(program: string, ctx: Ctx): Part[] {
     parts.push(high('awk program redirects print into a file'));
   if (/\bENVIRON\b|\bPROCINFO\b/.test(code.text)) parts.push(high('awk program reads the environment'));
   if (/@(?:load|include|namespace)\b/.test(code.text)) parts.push(high('awk program loads extensions'));
+  if (/@[A-Za-z_]\w*\s*\(/.test(code.text)) parts.push(high('awk program calls a function by name (it may be system)'));
   return parts;
 }
 
