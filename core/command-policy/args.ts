@@ -11,6 +11,8 @@ import { high, type CommandPolicy, type Part } from './risk.js';
 export interface Ctx extends PathContext {
   policy: CommandPolicy;
   depth: number;
+  /** Classification steps left for the whole command: a command too complex to check is refused. */
+  budget: { left: number };
   /** Classifies a nested command line (`sh -c`, sed's `e`, awk's `system()`). */
   script(text: string, bindings?: Bindings): Part[];
   /** Classifies a nested argument vector (`find -exec`, a wrapper's command). */

@@ -13,6 +13,10 @@ import { assignmentRisk, unwrap, WRAPPERS } from './wrappers.js';
 
 const MAX_COMMAND_LENGTH = 4000;
 const MAX_DEPTH = 6;
+/** Simple commands classified per command line, nested and alternative forms included. */
+const MAX_STEPS = 2_000;
+/** A command-name pattern may stand for a few commands, not for any. */
+const MAX_NAME_MATCHES = 8;
 
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'mksh', 'fish', 'rbash', 'tcsh', 'csh']);
 const INTERPRETERS =
@@ -60,20 +64,22 @@ function makeCtx(
   cwd: string | null,
   depth: number,
   writable: readonly string[] = normalizeWritable(policy.writablePaths),
+  budget = { left: MAX_STEPS },
 ): Ctx {
   const ctx: Ctx = {
     policy,
     cwd,
     writable,
     depth,
-    script: (text, bindings = {}) => classifyScript(text, makeCtx(policy, ctx.cwd, depth + 1, writable), bindings),
-    argv: (words) => classifyArgv(words, makeCtx(policy, ctx.cwd, depth + 1, writable), false),
+    budget,
+    script: (text, bindings = {}) => classifyScript(text, makeCtx(policy, ctx.cwd, depth + 1, writable, budget), bindings),
+    argv: (words) => classifyArgv(words, makeCtx(policy, ctx.cwd, depth + 1, writable, budget), false),
   };
   return ctx;
 }
 
-const withCwd = (ctx: Ctx, cwd: string | null): Ctx => makeCtx(ctx.policy, cwd, ctx.depth, ctx.writable);
-const deeper = (ctx: Ctx): Ctx => makeCtx(ctx.policy, ctx.cwd, ctx.depth + 1, ctx.writable);
+const withCwd = (ctx: Ctx, cwd: string | null): Ctx => makeCtx(ctx.policy, cwd, ctx.depth, ctx.writable, ctx.budget);
+const deeper = (ctx: Ctx): Ctx => makeCtx(ctx.policy, ctx.cwd, ctx.depth + 1, ctx.writable, ctx.budget);
 
 function classifyScript(script: string, ctx: Ctx, bindings: Bindings): Part[] {
   if (ctx.depth > MAX_DEPTH) return [forbidden('nested too deeply to check')];
@@ -143,6 +149,7 @@ const basename = (path: string) => path.replace(/\/+$/, '').replace(/^.*\//, '')
 
 export function classifyArgv(words: readonly Word[], ctx: Ctx, pipedFrom: boolean): Part[] {
   if (ctx.depth > MAX_DEPTH) return [forbidden('nested too deeply to check')];
+  if (--ctx.budget.left < 0) return [forbidden('too complex to check')];
   const [first, ...rest] = words;
   if (!first) return [];
   if (first.dynamic) return [high(`the command name ${first.text} is only known when it runs`), ...embedded(words, ctx)];
@@ -156,6 +163,8 @@ export function classifyArgv(words: readonly Word[], ctx: Ctx, pipedFrom: boolea
         for (const known of KNOWN_NAMES) if (regex.test(known)) names.add(known);
       }
     }
+    if (names.size > MAX_NAME_MATCHES)
+      return [forbidden(`the command name ${first.text} is a pattern that matches ${names.size} commands`)];
     const parts: Part[] = [high(`the command name ${first.text} is a pattern`)];
     for (const name of names) parts.push(...classifyArgv([literalWord(name), ...rest], ctx, pipedFrom));
     return parts;

@@ -7,11 +7,19 @@
 // documents is never a command source, so this guards the plan (runbook or LLM) rather than
 // hostile input alone — but it must hold against a hostile plan too.
 
+import type { CmdbItem } from '../incident.js';
 import { classifyParts } from './classify.js';
+import { writablePathsOf } from './paths.js';
 import { type CommandClassification, type CommandPolicy, type CommandRisk, worstOf } from './risk.js';
 
 export { COMMAND_RISKS, maxRisk, riskAtLeast, type CommandClassification, type CommandPolicy, type CommandRisk } from './risk.js';
-export { writablePathsOf } from './paths.js';
+export { writablePathsOf };
+
+/** The policy for commands on one CMDB item: the given policy plus the item's data and log paths. */
+export const policyForItem = (policy: CommandPolicy, item: Pick<CmdbItem, 'tags'> | null | undefined): CommandPolicy => ({
+  ...policy,
+  writablePaths: writablePathsOf(item),
+});
 
 export function classifyCommand(command: string, policy: CommandPolicy = {}): CommandClassification {
   const parts = classifyParts(command, policy);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadRunbooks } from '../../adapters/knowledge/runbook-files.js';
-import { classifyCommand, maxRisk, writablePathsOf, type CommandPolicy } from '../../core/command-policy.js';
+import { classifyCommand, maxRisk, policyForItem, type CommandPolicy } from '../../core/command-policy.js';
 import type { CmdbItem } from '../../core/incident.js';
 import { baselineDiagnostics, planContextFor, planFromRunbook } from '../../core/planner.js';
 import { SERVICE_MANAGERS } from '../../core/runbook.js';
@@ -39,7 +39,7 @@ const items = SERVICE_MANAGERS.map((serviceManager) => ({ ...labItem, serviceMan
 
 describe('command policy on the bundled runbooks, rendered for the lab', async () => {
   const runbooks = await loadRunbooks();
-  const policy: CommandPolicy = { writablePaths: writablePathsOf(labItem) };
+  const policy: CommandPolicy = policyForItem({}, labItem);
 
   it('derives the lab item data and log paths', () => {
     expect(policy.writablePaths).toEqual([LAB_DATA_PATH, LAB_LOG_PATH]);
