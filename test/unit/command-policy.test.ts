@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { loadRunbooks } from '../../adapters/knowledge/runbook-files.js';
-import { classifyCommand, isReadOnlyCommand, maxRisk } from '../../core/command-policy.js';
+import { classifyCommand, isReadOnlyCommand, maxRisk, writablePathsOf, type CommandPolicy } from '../../core/command-policy.js';
+import type { Grammar } from '../../core/command-policy/args.js';
+import { READ_ONLY_GRAMMAR } from '../../core/command-policy/grammar.js';
+import { WRAPPERS } from '../../core/command-policy/wrappers.js';
 
-const risk = (command: string, policy = {}) => classifyCommand(command, policy).risk;
+const risk = (command: string, policy: CommandPolicy = {}) => classifyCommand(command, policy).risk;
+/** The data and log paths of a CMDB item, where routine changes may be `low`. */
+const appPaths: CommandPolicy = { writablePaths: ['/var/lib/app', '/var/log/app'] };
 
 describe('command policy', () => {
   it('lets read-only diagnostics through', () => {
@@ -34,12 +39,14 @@ describe('command policy', () => {
     expect(risk('supervisorctl start labsvc')).toBe('low');
     expect(risk('systemctl restart nginx')).toBe('low');
     expect(risk('kill -TERM 4242 && sleep 2 && supervisorctl start labsvc')).toBe('low');
-    expect(risk("find /var/lib/app -xdev -type f -name '*.tmp' -mtime +1 -delete")).toBe('low');
-    expect(
-      risk(
-        `find /var/log/app -xdev -type f -size +100M -exec sh -c 'tail -n 10000 "$1" | gzip > "$1.$(date +%s).tail.gz" && truncate -s 0 "$1"' _ {} \\;`,
-      ),
-    ).toBe('low');
+    const cleanup = "find /var/lib/app -xdev -type f -name '*.tmp' -mtime +1 -delete";
+    const truncateLogs = `find /var/log/app -xdev -type f -size +100M -exec sh -c 'tail -n 10000 "$1" | gzip > "$1.$(date +%s).tail.gz" && truncate -s 0 "$1"' _ {} \\;`;
+    expect(risk(cleanup, appPaths)).toBe('low');
+    expect(risk(truncateLogs, appPaths)).toBe('low');
+    // The same writes outside the item's data and log paths are no routine change.
+    expect(risk(cleanup)).toBe('high');
+    expect(risk(truncateLogs)).toBe('high');
+    expect(risk(cleanup.replace('/var/lib/app', '/var/lib/other'), appPaths)).toBe('high');
     expect(risk('systemctl stop nginx')).toBe('high');
     expect(risk('kill -9 4242')).toBe('high');
     expect(risk('rm -rf /var/lib/app/cache')).toBe('high');
@@ -89,6 +96,51 @@ describe('command policy', () => {
       expect([command, risk(command)]).toEqual([command, 'forbidden']);
     }
     expect(risk('reboot', { allowReboot: true })).toBe('high');
+  });
+
+  it('derives the writable paths from the CMDB item and refuses system roots among them', () => {
+    expect(writablePathsOf({ tags: { dataPath: '/var/lib/labsvc', logDir: '/var/log/labsvc/', service: 'labsvc' } })).toEqual([
+      '/var/lib/labsvc',
+      '/var/log/labsvc',
+    ]);
+    for (const bad of [
+      '/',
+      '/var',
+      '/var/log',
+      '/etc',
+      '/etc/ssh',
+      '/usr/local/bin',
+      '/var/lib/../../etc',
+      'relative/path',
+      '/home/x/.ssh',
+    ])
+      expect([bad, writablePathsOf({ tags: { dataPath: bad } })]).toEqual([bad, []]);
+    expect(writablePathsOf(null)).toEqual([]);
+    // A protected path under a writable root keeps its class.
+    expect(risk('echo x > /var/lib/app/.ssh/authorized_keys', appPaths)).toBe('forbidden');
+    expect(risk('cp x /var/lib/app/bin/tool', appPaths)).toBe('high');
+    expect(risk('cat /var/lib/app/tls/server.key', appPaths)).toBe('high');
+  });
+
+  it('declares no option both without and with a value (the parser would take the flag)', () => {
+    const problems: string[] = [];
+    const walk = (name: string, g: Pick<Grammar, 'flags' | 'values' | 'long' | 'sub'>, inherited = '') => {
+      const flags = inherited + (g.flags ?? '');
+      for (const letter of Object.keys(g.values ?? {})) if (flags.includes(letter)) problems.push(`${name} -${letter}`);
+      for (const long of Object.keys(g.long ?? {})) if (!long.startsWith('-')) problems.push(`${name} ${long}`);
+      for (const [sub, grammar] of Object.entries(g.sub ?? {})) walk(`${name} ${sub}`, grammar, flags);
+    };
+    for (const [name, grammar] of Object.entries({ ...READ_ONLY_GRAMMAR, ...WRAPPERS })) walk(name, grammar);
+    expect(problems).toEqual([]);
+  });
+
+  it('keeps a reason for every verdict', () => {
+    for (const command of ['ls /', 'rm -rf /', 'frobnicate', 'cat /etc/shadow', 'sort -o /etc/profile x', 'ls &&']) {
+      const verdict = classifyCommand(command);
+      expect(verdict.reasons.length, command).toBeGreaterThan(0);
+      for (const reason of verdict.reasons) expect(reason, command).toMatch(/\w{3}/);
+    }
+    expect(classifyCommand('cat /etc/shadow').reasons.join()).toContain('/etc/shadow');
   });
 
   it('agrees with the bundled runbooks: diagnostics, guards and verification only read', async () => {
