@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { completeStructured } from '../../adapters/llm/port.js';
-import { classifyCommand, maxRisk } from '../../core/command-policy.js';
+import { classifyCommand, maxRisk, policyForItem } from '../../core/command-policy.js';
 import { FAILURE } from '../../core/contracts/failures.js';
 import type { CmdbItem } from '../../core/incident.js';
 import { analyse, combineAnalyses, planContextFor, planFromRunbook, type CauseLink } from '../../core/planner.js';
@@ -66,7 +66,7 @@ export function createAnalysisActivities(
         });
         continue;
       }
-      const verdict = classifyCommand(fix.command, commandPolicy);
+      const verdict = classifyCommand(fix.command, policyForItem(commandPolicy, item));
       if (verdict.risk === 'forbidden') {
         refused.push({ id: fix.id, command: fix.command, reason: `forbidden: ${verdict.reasons.join('; ')}` });
         continue;
@@ -146,7 +146,7 @@ export function createAnalysisActivities(
         const actions: ProposedAction[] = [];
         const refused = [...planned.refused];
         value.actions.forEach((proposal, i) => {
-          const verdict = classifyCommand(proposal.command, commandPolicy);
+          const verdict = classifyCommand(proposal.command, policyForItem(commandPolicy, item));
           if (verdict.risk === 'forbidden') {
             refused.push({ id: `llm-${i + 1}`, command: proposal.command, reason: `forbidden: ${verdict.reasons.join('; ')}` });
             return;

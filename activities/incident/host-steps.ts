@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { CommandOutcome } from '../../adapters/ssh/port.js';
-import { classifyCommand } from '../../core/command-policy.js';
+import { classifyCommand, policyForItem } from '../../core/command-policy.js';
 import { FAILURE } from '../../core/contracts/failures.js';
 import type { HostCommandRun, ProposedAction } from '../../core/remediation.js';
 import type { IncidentRunDeps, TargetRef } from './deps.js';
@@ -24,7 +24,9 @@ export function createHostStepActivities({ commandPolicy = {} }: IncidentRunDeps
       input: TargetRef & { action: ProposedAction; allowedBy: string },
     ): Promise<{ outcome: 'applied' | 'already-in-place' | 'failed'; runs: HostCommandRun[] }> {
       const { action, allowedBy } = input;
-      const verdict = classifyCommand(action.command, commandPolicy);
+      const item = await itemOf(input);
+      // Writes are rated by destination: the CMDB item's data and log paths may be low, nothing else.
+      const verdict = classifyCommand(action.command, policyForItem(commandPolicy, item));
       if (verdict.risk === 'forbidden')
         throw ApplicationFailure.nonRetryable(
           `Refused forbidden command '${action.command}': ${verdict.reasons.join('; ')}`,
@@ -36,7 +38,6 @@ export function createHostStepActivities({ commandPolicy = {} }: IncidentRunDeps
       if (action.guard && classifyCommand(action.guard, commandPolicy).risk !== 'read-only') {
         throw ApplicationFailure.nonRetryable(`Guard '${action.guard}' is not read-only`, FAILURE.CommandRefused);
       }
-      const item = await itemOf(input);
       return withSession(input, item, async (session) => {
         const runs: HostCommandRun[] = [];
         if (action.guard) {
