@@ -49,4 +49,20 @@ describe('workflow replay guard', () => {
       DeterminismViolationError,
     );
   });
+
+  it('fails when the approval gate moves behind the host lease', async () => {
+    // The same run replays cleanly against the real code (above); with the lease taken before the
+    // approval, the first command after the analysis differs from what the history recorded.
+    const history = await loadHistory('incident/remediation-pipeline/resolved-after-approval.json');
+    const error = await Worker.runReplayHistory({ workflowsPath: variant('approval-after-lease.ts') }, history).catch(
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(DeterminismViolationError);
+    // It diverges after the analysis (where the gate was), not earlier: the prelude is shared.
+    const analysed = history.events!.find(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'analyseDiagnostics',
+    )!.eventId!;
+    const divergedAt = Number(/HistoryEvent\(id: (\d+)/.exec((error as Error).message)?.[1]);
+    expect(divergedAt).toBeGreaterThan(Number(analysed));
+  });
 });
