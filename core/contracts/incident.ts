@@ -92,6 +92,7 @@ export const INCIDENT_STEPS = [
   'analyseDiagnostics',
   'setIncidentStatus',
   'acquireHostLease',
+  'renewHostLease',
   'applyRemediationAction',
   'verifyRemediation',
   'releaseHostLease',

@@ -41,7 +41,7 @@ export interface IncidentHarness {
 }
 
 export async function startIncidentHarness(
-  opts: { llm?: LlmProvider; wrapStore?: (store: Store) => Store } = {},
+  opts: { llm?: LlmProvider; hostLeaseTtlMs?: number; wrapStore?: (store: Store) => Store } = {},
 ): Promise<IncidentHarness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'infraai-wf-harness-'));
   const realStore = await createStore({ kind: 'pglite', dataDir });
@@ -58,6 +58,7 @@ export async function startIncidentHarness(
     store,
     hostAccess: hosts,
     workflowBundlePath: testWorkflowBundlePath(),
+    ...(opts.hostLeaseTtlMs ? { hostLeaseTtlMs: opts.hostLeaseTtlMs } : {}),
   };
   const workers: Worker[] = [await createInfraWorker({ ...common, taskQueue })];
   if (opts.llm) workers.push(await createInfraWorker({ ...common, taskQueue: llmTaskQueue, llm: opts.llm }));
