@@ -16,6 +16,7 @@ import { testWorkflowBundlePath } from '../support/temporal.js';
 const EXPECTED_FIXTURES: Record<string, number> = {
   'incident/triage': 4,
   'incident/remediation-pipeline': 12,
+  'incident/host-lease-renewal': 16,
 };
 
 const files = (await readdir(historiesDir, { recursive: true })).filter((name) => name.endsWith('.json')).sort();
