@@ -100,6 +100,8 @@ const envSchema = z.object({
   INFRAAI_AUTO_APPROVE_LOW_RISK: bool(true),
   INFRAAI_MAX_CONCURRENT_REMEDIATIONS: positiveInt(5),
   INFRAAI_ALLOW_REBOOT: bool(false),
+  // Renewed every third of it while a run changes the host; below 3 s a renewal could not keep up.
+  INFRAAI_HOST_LEASE_TTL_MS: positiveInt(15 * 60_000).refine((ms) => ms >= 3000, 'must be at least 3000 (ms)'),
   INFRAAI_PROMETHEUS_URL: optionalString.pipe(z.url().optional()),
   SERVICENOW_INSTANCE_URL: optionalString.pipe(z.url().optional()),
   SERVICENOW_USERNAME: optionalString,
@@ -192,7 +194,13 @@ export interface Config {
   /** Embeddings endpoint for hybrid knowledge search; null: lexical (BM25) only. */
   embeddings: { baseUrl: string | null; model: string; apiKey: string } | null;
   /** Remediation policy: approval wait, what runs without a human, concurrency. */
-  remediation: { approvalTimeoutMs: number; autoApproveLowRisk: boolean; maxConcurrent: number; allowReboot: boolean };
+  remediation: {
+    approvalTimeoutMs: number;
+    autoApproveLowRisk: boolean;
+    maxConcurrent: number;
+    allowReboot: boolean;
+    hostLeaseTtlMs: number;
+  };
   /** Prometheus queried for the target's metrics before diagnostics; null: no metrics step. */
   prometheus: { url: string; token: string | null } | null;
   /** Where incident outcomes are posted (see adapters/notify). */
@@ -311,6 +319,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       autoApproveLowRisk: e.INFRAAI_AUTO_APPROVE_LOW_RISK,
       maxConcurrent: e.INFRAAI_MAX_CONCURRENT_REMEDIATIONS,
       allowReboot: e.INFRAAI_ALLOW_REBOOT,
+      hostLeaseTtlMs: e.INFRAAI_HOST_LEASE_TTL_MS,
     },
     notifiers: {
       ...(e.SERVICENOW_INSTANCE_URL

@@ -80,6 +80,7 @@ export async function createConfiguredWorker(
     kubernetes: adapters.kubernetes,
     hostAccess: adapters.hostAccess,
     maxConcurrentRemediations: config.remediation.maxConcurrent,
+    hostLeaseTtlMs: config.remediation.hostLeaseTtlMs,
     notifiers: adapters.notifiers,
     publicUrl: config.api.publicUrl,
     metrics: adapters.metrics,

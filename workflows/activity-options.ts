@@ -60,6 +60,7 @@ export const SSH_CHANGE_STEP: ActivityOptions = {
       FAILURE.CredentialNotFound,
       FAILURE.CommandRefused,
       FAILURE.ApprovalRequired,
+      FAILURE.FixOutcomeUnknown,
       FAILURE.TargetGone,
       FAILURE.HostAccessUnavailable,
     ],
@@ -84,6 +85,21 @@ export const LEASE_WAIT_STEP: ActivityOptions = {
     backoffCoefficient: 1.5,
     maximumInterval: '15 seconds',
     nonRetryableErrorTypes: [FAILURE.NotInWorkflow],
+  },
+};
+
+/**
+ * Renewing a held lease, every third of its TTL: a few quick attempts, all well inside one renewal
+ * interval; a renewal that still fails is tried again at the next interval. A lost lease is final.
+ */
+export const LEASE_RENEW_STEP: ActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  retry: {
+    initialInterval: '500 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '2 seconds',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: [FAILURE.NotInWorkflow, FAILURE.HostLeaseLost],
   },
 };
 

@@ -20,6 +20,8 @@ export interface IncidentRunDeps {
   metrics?: MetricsSource | null;
   /** Remediations one tenant may run at once (host leases held). */
   maxConcurrentRemediations?: number;
+  /** How long a host lease lives unless renewed (default 15 min); the workflow renews it every third of that. */
+  hostLeaseTtlMs?: number;
 }
 
 /** Which CMDB item a step works on. */

@@ -94,6 +94,7 @@ export const INCIDENT_STEPS = [
   'combineCauseChain',
   'setIncidentStatus',
   'acquireHostLease',
+  'renewHostLease',
   'applyRemediationAction',
   'verifyRemediation',
   'releaseHostLease',

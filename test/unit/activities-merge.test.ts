@@ -46,6 +46,7 @@ describe('activity registration', () => {
         'queryMetrics',
         'recordIncident',
         'releaseHostLease',
+        'renewHostLease',
         'runDiagnostics',
         'setIncidentStatus',
         'verifyRemediation',

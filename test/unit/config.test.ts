@@ -18,6 +18,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SUPABASE_URL: 'https://x.supabase.co' })).toThrow(/SUPABASE_URL and SUPABASE_KEY/);
   });
 
+  it('reads the host lease TTL (15 min by default) and refuses one too short to renew', () => {
+    expect(loadConfig({}).remediation.hostLeaseTtlMs).toBe(15 * 60_000);
+    expect(loadConfig({ INFRAAI_HOST_LEASE_TTL_MS: '60000' }).remediation.hostLeaseTtlMs).toBe(60_000);
+    expect(() => loadConfig({ INFRAAI_HOST_LEASE_TTL_MS: '500' })).toThrow(/INFRAAI_HOST_LEASE_TTL_MS: must be at least 3000/);
+    expect(() => loadConfig({ INFRAAI_HOST_LEASE_TTL_MS: 'soon' })).toThrow(/INFRAAI_HOST_LEASE_TTL_MS/);
+  });
+
   it('names the variable that is wrong', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);

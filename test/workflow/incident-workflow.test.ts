@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, type Client, type Connection } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { createStore } from '../../adapters/store/create.js';
 import type { Store, Tenant } from '../../adapters/store/port.js';
@@ -19,14 +18,12 @@ import {
 } from '../../core/contracts/incident.js';
 import { incidentWorkflowId } from '../../core/contracts/incident.js';
 import { createInfraWorker } from '../../worker.js';
+import { saveHistoryFixture } from '../support/histories.js';
 import { waitFor } from '../support/stack.js';
 import { connectTestClient, connectTestWorker, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from '../support/temporal.js';
 
 // Workflow tier: the real incident workflow and activities on the test run's Temporal dev server,
 // with a real (PGlite) store. A gate around one store call holds a run mid-step when a test needs it.
-
-const recordHistories = process.env.INFRAAI_RECORD_HISTORIES === '1';
-const fixturesDir = new URL('../fixtures/histories/', import.meta.url);
 
 class Gate {
   private release!: () => void;
@@ -152,12 +149,6 @@ async function createIncident(tagId: string, opts: { withCmdbItem?: boolean } = 
   return { incident, handle };
 }
 
-async function saveFixture(name: string, workflowId: string): Promise<void> {
-  if (!recordHistories) return;
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  await writeFile(new URL(`${name}.json`, fixturesDir), historyToJSON(history));
-}
-
 describe('remediateIncident workflow', () => {
   it('records the incident, resolves its CMDB target, writes one result and mirrors status to search attributes', async () => {
     const { incident, handle } = await createIncident('web-01');
@@ -196,7 +187,7 @@ describe('remediateIncident workflow', () => {
       return false;
     }, 'visibility listing by TargetHost');
 
-    await saveFixture('incident-escalated', handle.workflowId);
+    await saveHistoryFixture(client, handle.workflowId, 'no-host-access');
   });
 
   it('escalates with a finding when the CMDB item is gone, without failing the run', async () => {
@@ -206,7 +197,7 @@ describe('remediateIncident workflow', () => {
     expect(state.target).toBeNull();
     expect(state.findings.join(' ')).toContain("'ghost-01'");
     expect((await store.incidents.get(tenant.id, incident.id))?.status).toBe('escalated');
-    await saveFixture('incident-cmdb-missing', handle.workflowId);
+    await saveHistoryFixture(client, handle.workflowId, 'cmdb-missing');
   });
 
   it('answers the state query mid-run, takes operator context, and a cancellation writes a cancelled result', async () => {
@@ -234,7 +225,7 @@ describe('remediateIncident workflow', () => {
     expect(results.map((r) => r.status)).toEqual(['cancelled']);
     expect(results[0]?.details).toMatchObject({ context: [{ note: 'deploy 4812 rolled out at 10:02', author: 'alice' }] });
     cmdbGates.delete('db-01');
-    await saveFixture('incident-cancelled', handle.workflowId);
+    await saveHistoryFixture(client, handle.workflowId, 'cancelled-during-lookup');
   });
 
   it('retries a transient store failure and the timeline shows the attempt count, with no duplicate result', async () => {
@@ -261,7 +252,7 @@ describe('remediateIncident workflow', () => {
     expect(steps[1]!.output).toMatchObject({ hostname: 'cache-01.lab.internal' });
     expect(timeline[0]).toMatchObject({ step: 'workflowStarted', kind: 'workflow' });
     expect(timeline.at(-1)).toMatchObject({ step: 'workflowCompleted', outcome: 'completed' });
-    await saveFixture('incident-retried-write', handle.workflowId);
+    await saveHistoryFixture(client, handle.workflowId, 'retried-result-write');
   });
 
   it('fails the run without retrying forever when the incident row does not exist', async () => {

@@ -1,6 +1,14 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { IncidentActivities } from '../../activities/incident/index.js';
-import { LEASE_WAIT_STEP, LLM_STEP, NOTIFY_STEP, SSH_CHANGE_STEP, SSH_REMEDIATION_READ_STEP, STORE_STEP } from '../activity-options.js';
+import {
+  LEASE_RENEW_STEP,
+  LEASE_WAIT_STEP,
+  LLM_STEP,
+  NOTIFY_STEP,
+  SSH_CHANGE_STEP,
+  SSH_REMEDIATION_READ_STEP,
+  STORE_STEP,
+} from '../activity-options.js';
 
 // The incident run's activities, each with the preset that fits what it touches. Only types of the
 // activities are imported: the workflow bundle never loads activity code.
@@ -15,5 +23,7 @@ export const hostReadSteps = proxyActivities<IncidentActivities>(SSH_REMEDIATION
 export const hostChangeSteps = proxyActivities<IncidentActivities>(SSH_CHANGE_STEP);
 /** Waiting for the host's lease while another run holds it. */
 export const leaseWaitSteps = proxyActivities<IncidentActivities>(LEASE_WAIT_STEP);
+/** Renewing the host's lease while this run works on the host. */
+export const leaseRenewSteps = proxyActivities<IncidentActivities>(LEASE_RENEW_STEP);
 /** Posting the outcome to a ticketing or paging tool. */
 export const notifySteps = proxyActivities<IncidentActivities>(NOTIFY_STEP);

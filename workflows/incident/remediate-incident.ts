@@ -30,6 +30,18 @@ import { IncidentRun } from './run-state.js';
  * `cancelled` result before the run ends.
  */
 export async function remediateIncident(input: RemediateIncidentInput): Promise<IncidentWorkflowState> {
+  return runIncident(input, remediate);
+}
+
+/**
+ * The run around its remediation stages (record, target, the pre-remediation patch, the result of
+ * a cancellation or a failure). The stages are a parameter so that the replay tests can build a
+ * variant with them rearranged from the same helpers and prove that replay catches it.
+ */
+export async function runIncident(
+  input: RemediateIncidentInput,
+  stages: (run: IncidentRun, target: IncidentTarget) => Promise<void>,
+): Promise<IncidentWorkflowState> {
   const run = new IncidentRun(input);
   const { state } = run;
   state.commands = [];
@@ -68,7 +80,7 @@ export async function remediateIncident(input: RemediateIncidentInput): Promise<
       );
       return state;
     }
-    await remediate(run, target);
+    await stages(run, target);
     return state;
   } catch (err) {
     if (isCancellation(err)) {

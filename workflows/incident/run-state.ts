@@ -22,6 +22,8 @@ export class IncidentRun {
   readonly ref: { tenantId: string; incidentId: string };
   readonly targetRef: { tenantId: string; tagId: string };
   readonly state: IncidentWorkflowState;
+  /** Set when the host lease was lost while changing the host: the run escalates instead of resolving. */
+  hostLeaseLost: string | null = null;
 
   constructor(readonly input: RemediateIncidentInput) {
     this.ref = { tenantId: input.tenantId, incidentId: input.incidentId };
