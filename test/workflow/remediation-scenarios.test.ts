@@ -223,4 +223,54 @@ describe.concurrent('remediation scenarios on fake hosts', () => {
     expect(llm.requests.map((r) => r.responseSchema?.name)).toEqual(['diagnostic_plan', 'remediation_analysis']);
     await saveHistoryFixture(harness.client, handle.workflowId, 'llm-plan');
   });
+  it('cause-chain: a full log filesystem leads from disk-full into log-growth, whose fix resolves it without approval', async () => {
+    hostCount += 1;
+    const address = `10.99.0.${hostCount}`;
+    await harness.addHost('chain-01', address, { dataPath: '/var/lib/web', logDir: '/var/log/web' });
+    const fake = harness.hosts.host(address);
+    const df = (path: string, percent: number) => ({
+      stdout: `Filesystem 1024-blocks Used Available Capacity Mounted on\ntmpfs 163840 ${percent * 1638} ${(100 - percent) * 1638} ${percent}% ${path}\n`,
+    });
+    const bigLog = '/var/log/web/debug.log';
+    const truncate = `find /var/log/web -xdev -type f -size +100M -exec sh -c 'tail -n 10000 "$1" | gzip > "$1.$(date +%s).tail.gz" && truncate -s 0 "$1"' _ {} \\;`;
+    fake
+      .on('df -P /var/lib/web', df('/var/lib/web', 41))
+      .on('df -Pi /var/lib/web', df('/var/lib/web', 1))
+      .on('du -xah --max-depth=2 /var/lib/web', { stdout: '4.0K\t/var/lib/web/state.json\n8.0K\t/var/lib/web\n' })
+      .on('df -P /var/log/web', (h) => df('/var/log/web', h.flag('truncated') ? 3 : 97))
+      .on(/^find \/var\/log\/web -xdev -type f -size \+100M -printf '%s %p\\n'$/, (h) => ({
+        stdout: h.flag('truncated') ? '' : `161487269 ${bigLog}\n`,
+      }))
+      .on(/^find \/var\/log\/web -xdev -type f -size \+100M -printf '%p\\n' \| wc -l$/, (h) => ({
+        stdout: h.flag('truncated') ? '0\n' : '1\n',
+      }))
+      .on('grep -rl /var/log/web /etc/logrotate.conf /etc/logrotate.d', { exitCode: 1 })
+      .on(truncate, { effect: (h) => h.flags.set('truncated', true) });
+    const { handle } = await harness.startIncident({
+      tagId: 'chain-01',
+      title: 'web01 disk full',
+      description: 'filesystem at 97%, writes failing',
+    });
+    const state = await finalState(handle);
+
+    expect(state.status).toBe('resolved');
+    expect(state.analysis?.chain).toEqual([
+      { runbookId: 'disk-full', title: 'Filesystem or directory full', depth: 0, because: null },
+      {
+        runbookId: 'log-growth',
+        title: 'Log file growing without bound',
+        depth: 1,
+        because: expect.stringContaining('log-filesystem-full'),
+      },
+    ]);
+    expect(state.approval).toMatchObject({ decision: 'auto', by: 'policy:auto-low-risk' });
+    expect(state.proposedActions?.map((a) => [a.id, a.risk])).toEqual([['log-growth:truncate-oversized-logs', 'low']]);
+    expect(state.rootCause).toContain('Because: [Log file growing without bound] A log file under /var/log/web has grown past 100 MB.');
+    expect(fake.commands(truncate)).toHaveLength(1);
+    expect(state.verification).toEqual({ passed: true, failures: [] });
+    expect(state.steps.map((s) => s.name)).toEqual(
+      expect.arrayContaining(['analyseDiagnostics', 'planFollowUp', 'combineCauseChain', 'applyRemediationAction', 'verifyRemediation']),
+    );
+    await saveHistoryFixture(harness.client, handle.workflowId, 'resolved-cause-chain');
+  });
 });

@@ -17,6 +17,7 @@ const EXPECTED_FIXTURES: Record<string, number> = {
   'incident/triage': 4,
   'incident/remediation-pipeline': 12,
   'incident/host-lease-renewal': 16,
+  'incident/cause-chains': 17,
 };
 
 const files = (await readdir(historiesDir, { recursive: true })).filter((name) => name.endsWith('.json')).sort();
