@@ -18,6 +18,10 @@ export function createLeaseActivities({
   maxConcurrentRemediations = 5,
   hostLeaseTtlMs = DEFAULT_HOST_LEASE_TTL_MS,
 }: IncidentRunDeps) {
+  /** Takes or extends the host's lease for this run's workflow (the holder). */
+  const takeLease = ({ tenantId, host }: HostLeaseRef) =>
+    store.leases.acquire({ tenantId, host, holder: workflowIdOf(), ttlMs: hostLeaseTtlMs, maxPerTenant: maxConcurrentRemediations });
+
   return {
     /**
      * Takes the lease on the target host for this run. A host changed by another run, or a tenant
@@ -25,14 +29,7 @@ export function createLeaseActivities({
      * the workflow renews well before it lapses.
      */
     async acquireHostLease({ tenantId, host }: HostLeaseRef): Promise<{ expiresAt: string; ttlMs: number }> {
-      const holder = workflowIdOf();
-      const outcome = await store.leases.acquire({
-        tenantId,
-        host,
-        holder,
-        ttlMs: hostLeaseTtlMs,
-        maxPerTenant: maxConcurrentRemediations,
-      });
+      const outcome = await takeLease({ tenantId, host });
       if (!outcome.acquired) {
         const why =
           outcome.reason === 'host-busy'
@@ -49,14 +46,7 @@ export function createLeaseActivities({
      * tenant, the lease is lost: no retry brings it back.
      */
     async renewHostLease({ tenantId, host }: HostLeaseRef): Promise<{ expiresAt: string }> {
-      const holder = workflowIdOf();
-      const outcome = await store.leases.acquire({
-        tenantId,
-        host,
-        holder,
-        ttlMs: hostLeaseTtlMs,
-        maxPerTenant: maxConcurrentRemediations,
-      });
+      const outcome = await takeLease({ tenantId, host });
       if (!outcome.acquired) {
         const why =
           outcome.reason === 'host-busy'

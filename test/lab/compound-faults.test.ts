@@ -1,3 +1,4 @@
+import { labTestProblems } from './prerequisites.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { planHashOf } from '../../activities/incident/analysis.js';
 import { loadRunbooks } from '../../adapters/knowledge/runbook-files.js';
 import { cmdbItemFor } from '../../lab/cli.js';
 import { FAULT_SPECS, checkHost, resetHost, type FaultName } from '../../lab/faults.js';
-import { execInHost, labPrerequisites, startCount, startLab, type Lab, type LabHost } from '../../lab/lab.js';
+import { execInHost, startCount, startLab, type Lab, type LabHost } from '../../lab/lab.js';
 import { combineAnalyses, type CauseLink } from '../../core/planner.js';
 import type { Runbook } from '../../core/runbook.js';
 import { followCauseChain } from '../support/cause-chain.js';
@@ -17,7 +18,7 @@ import { ssh } from './ssh.js';
 // actions (guard first, as the workflow runs them) and checks typed over SSH; then the lab's own
 // check, not the product, says whether the host is healthy.
 
-const problems = labPrerequisites();
+const problems = labTestProblems();
 if (problems.length > 0) console.warn(`lab tests skipped: ${problems.join('; ')}`);
 
 interface Step {

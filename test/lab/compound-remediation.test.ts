@@ -1,8 +1,9 @@
+import { labTestProblems } from './prerequisites.js';
 import { readFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cmdbItemFor } from '../../lab/cli.js';
 import { FAULT_SPECS, checkHost, injectFault, resetHost, type FaultName } from '../../lab/faults.js';
-import { labPrerequisites, startCount, startLab, type Lab, type LabHost } from '../../lab/lab.js';
+import { startCount, startLab, type Lab, type LabHost } from '../../lab/lab.js';
 import { startTestStack, waitFor, type TestStack } from '../support/stack.js';
 
 // Compound faults end to end on real hosts: the incident names the symptom, the run follows the
@@ -14,7 +15,7 @@ import { startTestStack, waitFor, type TestStack } from '../support/stack.js';
 // follows causes, each of these incidents ends `escalated` (the symptom's runbook alone has no fix
 // that holds), and this file fails. That is the behaviour it exists to change.
 
-const problems = labPrerequisites();
+const problems = labTestProblems();
 
 interface IncidentView {
   id: string;

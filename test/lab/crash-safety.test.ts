@@ -1,10 +1,11 @@
+import { labTestProblems } from './prerequisites.js';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cmdbItemFor } from '../../lab/cli.js';
 import { FAULT_SPECS, injectFault } from '../../lab/faults.js';
-import { labPrerequisites, startCount, startLab, type Lab } from '../../lab/lab.js';
+import { startCount, startLab, type Lab } from '../../lab/lab.js';
 import { createStore } from '../../adapters/store/create.js';
 import type { Store } from '../../adapters/store/port.js';
 import { createTestDatabase } from '../support/postgres.js';
@@ -16,7 +17,7 @@ import { startWorkerProcess } from '../support/worker-process.js';
 // its `sleep 2`), a new worker picks the run up after the heartbeat timeout, and the host shows the
 // fix applied exactly once (labsvc records each start).
 
-const problems = labPrerequisites();
+const problems = labTestProblems();
 const secretsKey = randomBytes(32);
 
 describe.skipIf(problems.length > 0)(`crash safety on a lab host${problems.length ? ` (skipped: ${problems.join('; ')})` : ''}`, () => {

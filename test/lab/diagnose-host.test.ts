@@ -1,15 +1,16 @@
+import { labTestProblems } from './prerequisites.js';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cmdbItemFor } from '../../lab/cli.js';
 import { checkHost, injectFault, resetHost } from '../../lab/faults.js';
-import { labPrerequisites, startLab, type Lab } from '../../lab/lab.js';
+import { startLab, type Lab } from '../../lab/lab.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
 // POST /api/v1/diagnose with a CMDB item: read-only host facts over SSH from a real lab host (its
 // credential registered through the API), analysed by the runbook's rules; host keys trusted on
 // first use, and a changed key stops collection with a clear note.
 
-const problems = labPrerequisites();
+const problems = labTestProblems();
 
 type Diagnosis = {
   category: string;

@@ -1,3 +1,4 @@
+import { labTestProblems } from './prerequisites.js';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CmdbCreateSchema } from '../../api/schemas.js';
 import { cmdbItemFor, labSummary } from '../../lab/cli.js';
 import { FAULT_SPECS, checkHost, checkService, resetHost } from '../../lab/faults.js';
-import { execInHost, labPrerequisites, startCount, startLab, type Lab, type LabHost } from '../../lab/lab.js';
+import { execInHost, startCount, startLab, type Lab, type LabHost } from '../../lab/lab.js';
 import { fill, parameterValues, readRunbook, supervisorVariant } from './runbooks.js';
 import { ssh } from './ssh.js';
 
@@ -13,7 +14,7 @@ import { ssh } from './ssh.js';
 // each fault, the runbook a human would follow: inject → the lab's independent check says unhealthy
 // → the runbook's supervisor-variant diagnostics, fix and verification typed over SSH → healthy.
 
-const problems = labPrerequisites();
+const problems = labTestProblems();
 if (problems.length > 0) console.warn(`lab tests skipped: ${problems.join('; ')}`);
 
 let lab: Lab;

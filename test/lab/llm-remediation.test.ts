@@ -1,17 +1,18 @@
+import { labTestProblems } from './prerequisites.js';
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenAiCompatibleProvider } from '../../adapters/llm/openai-compatible.js';
 import { cmdbItemFor } from '../../lab/cli.js';
 import { FAULT_SPECS, injectFault } from '../../lab/faults.js';
-import { labPrerequisites, startLab, type Lab } from '../../lab/lab.js';
+import { startLab, type Lab } from '../../lab/lab.js';
 import { startTestStack, waitFor, type TestStack } from '../support/stack.js';
 
 // With an LLM configured (here a local server speaking the OpenAI chat protocol, scripted), a fault
 // no runbook covers gets LLM-proposed diagnostics and fixes — every command through the policy,
 // forbidden ones refused, and the LLM's fixes waiting for a human even when low risk.
 
-const problems = labPrerequisites();
+const problems = labTestProblems();
 
 describe.skipIf(problems.length > 0)(`remediation with an LLM${problems.length ? ` (skipped: ${problems.join('; ')})` : ''}`, () => {
   let lab: Lab;

@@ -1,8 +1,9 @@
+import { labTestProblems } from './prerequisites.js';
 import { readFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cmdbItemFor } from '../../lab/cli.js';
 import { FAULT_SPECS, checkHost, injectFault, resetHost, type FaultName } from '../../lab/faults.js';
-import { execInHost, labPrerequisites, startCount, startLab, type Lab, type LabHost } from '../../lab/lab.js';
+import { execInHost, startCount, startLab, type Lab, type LabHost } from '../../lab/lab.js';
 import { classifyCommand } from '../../core/command-policy.js';
 import { startTestStack, waitFor, type TestStack } from '../support/stack.js';
 
@@ -10,7 +11,7 @@ import { startTestStack, waitFor, type TestStack } from '../support/stack.js';
 // is raised over HTTP, and the run (planner only, no LLM) diagnoses over SSH, fixes and verifies.
 // The lab's own health check, not the product, says whether the host is healthy afterwards.
 
-const problems = labPrerequisites();
+const problems = labTestProblems();
 const APPROVAL_TIMEOUT_MS = 20_000;
 
 interface IncidentView {

@@ -1,10 +1,11 @@
+import { labTestProblems } from './prerequisites.js';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cmdbItemFor } from '../../lab/cli.js';
 import { FAULT_SPECS, injectFault } from '../../lab/faults.js';
-import { labPrerequisites, startLab, type Lab } from '../../lab/lab.js';
+import { startLab, type Lab } from '../../lab/lab.js';
 import { freePort } from '../../launcher/ports.js';
 import { startTemporalDevServer, type DevServerHandle, type StartDevServerOptions } from '../../launcher/temporal-dev-server.js';
 import { startTestStack, waitFor, type TestStack } from '../support/stack.js';
@@ -13,7 +14,7 @@ import { startTestStack, waitFor, type TestStack } from '../support/stack.js';
 // remediation waits for approval on its durable timer: the run is still there, takes the approval,
 // and fixes the host.
 
-const problems = labPrerequisites();
+const problems = labTestProblems();
 
 describe.skipIf(problems.length > 0)(
   `Temporal server restart mid-run${problems.length ? ` (skipped: ${problems.join('; ')})` : ''}`,
