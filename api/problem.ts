@@ -24,6 +24,7 @@ const TITLES: Record<string, string> = {
   unauthorized: 'Unauthorized',
   forbidden: 'Forbidden',
   'not-found': 'Not found',
+  'method-not-allowed': 'Method not allowed',
   conflict: 'Conflict',
   'payload-too-large': 'Payload too large',
   'unsupported-media-type': 'Unsupported media type',

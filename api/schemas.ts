@@ -1,7 +1,39 @@
 import { z } from '@hono/zod-openapi';
 import { ENVIRONMENTS, INCIDENT_STATUSES, SEVERITIES } from '../core/incident.js';
+import {
+  ApprovalSchema,
+  HostCommandRunSchema,
+  IncidentWorkflowStateSchema,
+  ProposedActionSchema,
+  RemediationPlanSchema,
+  ResultDetailsSchema,
+  Timestamp,
+  VerificationSchema,
+} from './remediation-schemas.js';
 
 // The zod schemas that validate requests are the ones the OpenAPI document is generated from.
+
+// What String.prototype.trim removes, spelled out so that the patterns below mean the same to
+// every regex engine that reads the document (JavaScript's and Python's \s differ).
+const SPACE = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+const ANY = '[^\\u0000]';
+const VISIBLE = `[^\\u0000${SPACE}]`;
+
+/**
+ * Free text: at most `max` characters, none of them U+0000 (PostgreSQL cannot store it; the
+ * validation hook also refuses unpaired surrogates, which a pattern cannot state portably). With
+ * `trim`, surrounding white space is removed and `min` counts what is left, and the pattern says so.
+ */
+export function text({ min = 0, max, trim = false }: { min?: number; max: number; trim?: boolean }) {
+  let pattern = `^${ANY}*$`;
+  if (trim && min === 1) pattern = `^${ANY}*${VISIBLE}${ANY}*$`;
+  else if (trim && min > 1) pattern = `^${ANY}*${VISIBLE}${ANY}{${min - 2},}${VISIBLE}${ANY}*$`;
+  const base = trim ? z.string().trim() : z.string();
+  return base
+    .min(min)
+    .max(max)
+    .regex(new RegExp(pattern), min > 0 ? `at least ${min} characters${trim ? ' besides white space' : ''}, no NUL` : 'no NUL characters');
+}
 
 export const ProblemSchema = z
   .object({
@@ -46,10 +78,10 @@ export const TagIdSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'letters, digits, . _ : - (starting with a letter or digit)')
   .openapi({ example: 'web-01' });
 
-const nullableText = (max: number) => z.string().trim().max(max).nullable().optional();
+const nullableText = (max: number) => text({ max, trim: true }).nullable().optional();
 
 export const CmdbItemFields = z.object({
-  instanceId: z.string().trim().min(1).max(128).nullable().optional().openapi({ example: 'i-0abc123' }),
+  instanceId: text({ min: 1, max: 128, trim: true }).nullable().optional().openapi({ example: 'i-0abc123' }),
   hostname: z.string().regex(HOSTNAME, 'an RFC 1123 hostname').openapi({ example: 'web-01.example.internal' }),
   address: z
     .string()
@@ -62,7 +94,7 @@ export const CmdbItemFields = z.object({
   serviceManager: z.enum(['systemd', 'sysv', 'supervisor', 'other']).nullable().optional(),
   sshUser: z
     .string()
-    .regex(/^[a-z_][a-z0-9_.-]{0,31}$/i, 'a POSIX user name')
+    .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/, 'a POSIX user name')
     .nullable()
     .optional()
     .openapi({ example: 'ops' }),
@@ -81,10 +113,11 @@ export const CmdbItemFields = z.object({
         .min(1)
         .max(64)
         .regex(/^[A-Za-z0-9_.:/-]+$/),
-      z.string().max(256),
+      text({ max: 256 }),
     )
     .refine((tags) => Object.keys(tags).length <= 50, 'at most 50 tags')
-    .default({}),
+    .default({})
+    .openapi({ maxProperties: 50 }),
 });
 
 export const CmdbCreateSchema = CmdbItemFields.extend({ tagId: TagIdSchema }).strict().openapi('CmdbItemCreate');
@@ -100,28 +133,42 @@ export const CmdbItemSchema = z
     environment: z.enum(ENVIRONMENTS),
     owner: z.string().nullable(),
     os: z.string().nullable(),
-    serviceManager: z.string().nullable(),
+    serviceManager: z.string().nullable().openapi({ description: 'systemd, sysv, supervisor or other' }),
     sshUser: z.string().nullable(),
     sshCredential: z.string().nullable(),
     description: z.string().nullable(),
     tags: z.record(z.string(), z.string()),
-    createdAt: z.string(),
-    updatedAt: z.string(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
   })
   .openapi('CmdbItem');
 
 const limit = z.coerce.number().int().min(1).max(200).default(50).openapi({ description: 'Page size (1–200).' });
-const cursor = z.string().min(1).max(500).optional().openapi({ description: 'Opaque cursor from the previous page’s nextCursor.' });
+// A cursor the store did not issue (though base64url) is still refused with 422.
+const cursor = z
+  .string()
+  .min(1)
+  .max(500)
+  .regex(/^[A-Za-z0-9_-]+$/, 'a nextCursor from a previous page (base64url)')
+  .optional()
+  .openapi({ description: 'The nextCursor of the previous page, as it was given (base64url).' });
+
+const TagFilter = z
+  .string()
+  .max(321)
+  // eslint-disable-next-line no-control-regex -- NUL is what it refuses
+  .regex(/^[^:\u0000]+:[^\u0000]*$/, 'key:value')
+  .openapi({ example: 'team:platform' });
 
 export const CmdbListQuery = z
   .object({
     environment: z.enum(ENVIRONMENTS).optional(),
-    owner: z.string().max(200).optional(),
-    hostname: z.string().max(253).optional(),
-    instanceId: z.string().max(128).optional(),
-    q: z.string().min(1).max(200).optional().openapi({ description: 'Substring of tagId, hostname, address or description.' }),
+    owner: text({ max: 200 }).optional(),
+    hostname: text({ max: 253 }).optional(),
+    instanceId: text({ max: 128 }).optional(),
+    q: text({ min: 1, max: 200 }).optional().openapi({ description: 'Substring of tagId, hostname, address or description.' }),
     tag: z
-      .union([z.string(), z.array(z.string())])
+      .union([TagFilter, z.array(TagFilter).max(50)])
       .optional()
       .openapi({ description: 'key:value, repeatable; every pair must match.' }),
     limit,
@@ -131,8 +178,8 @@ export const CmdbListQuery = z
 
 export const IncidentCreateSchema = z
   .object({
-    title: z.string().trim().min(1).max(200).openapi({ example: 'nginx down on web-01' }),
-    description: z.string().max(10_000).default(''),
+    title: text({ min: 1, max: 200, trim: true }).openapi({ example: 'nginx down on web-01' }),
+    description: text({ max: 10_000 }).default(''),
     severity: z.enum(SEVERITIES),
     tagId: TagIdSchema,
     external: z
@@ -145,7 +192,7 @@ export const IncidentCreateSchema = z
           .string()
           .regex(/^[A-Z0-9]{1,32}$/, 'a PagerDuty incident id such as PT4KHLK')
           .optional(),
-        pagerdutyDedupKey: z.string().min(1).max(255).optional(),
+        pagerdutyDedupKey: text({ min: 1, max: 255 }).optional(),
       })
       .strict()
       .optional()
@@ -168,67 +215,72 @@ export const IncidentSchema = z
     targetHost: z.string().nullable(),
     summary: z.string().nullable(),
     createdBy: z.string().nullable(),
-    external: z.record(z.string(), z.string()),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    resolvedAt: z.string().nullable(),
+    external: z
+      .object({ servicenowSysId: z.string(), pagerdutyIncidentId: z.string(), pagerdutyDedupKey: z.string() })
+      .partial()
+      .openapi({ description: 'The incident in other tools, as given at creation' }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    resolvedAt: Timestamp.nullable(),
   })
   .openapi('Incident');
 
+export const ResultSchema = z
+  .object({
+    id: z.string().uuid(),
+    incidentId: z.string().uuid(),
+    incidentNumber: z.number().int(),
+    status: z.enum(INCIDENT_STATUSES),
+    summary: z.string(),
+    details: ResultDetailsSchema,
+    createdAt: Timestamp,
+  })
+  .openapi('IncidentResult');
+
+export const WorkflowRunSchema = z
+  .object({
+    id: z.string().openapi({ example: 'incident-0b9f3c9e-5c1c-4a8e-9a57-7d0a8c1d2e3f' }),
+    runId: z.string(),
+    status: z
+      .enum(['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'CONTINUED_AS_NEW', 'TIMED_OUT', 'PAUSED', 'UNKNOWN'])
+      .openapi({ description: 'Temporal execution status' }),
+    startedAt: Timestamp,
+    closedAt: Timestamp.nullable(),
+    historyLength: z.number().int(),
+    state: IncidentWorkflowStateSchema.nullable().openapi({ description: 'The run’s live state (its result once completed)' }),
+    stateError: z.string().nullable().openapi({ description: 'Why the state could not be read (e.g. no worker answered)' }),
+  })
+  .openapi('IncidentWorkflowRun');
+
 export const IncidentDetailSchema = IncidentSchema.extend({
-  plan: z.record(z.string(), z.unknown()).nullable().openapi({ description: 'Runbook, parameters and read-only diagnostics of the run' }),
+  plan: RemediationPlanSchema.nullable().openapi({ description: 'Runbook, parameters and read-only diagnostics of the run' }),
   findings: z.array(z.string()),
   rootCause: z.string().nullable(),
-  proposedActions: z.array(
-    z.object({
-      id: z.string(),
-      command: z.string(),
-      guard: z.string().nullable(),
-      risk: z.enum(['low', 'high']),
-      reason: z.string(),
-      policyReasons: z.array(z.string()),
-      rollback: z.string().nullable(),
-    }),
-  ),
-  approval: z
-    .record(z.string(), z.unknown())
-    .nullable()
-    .openapi({ description: 'decision (pending, approved, rejected, timed_out, auto), planHash, deadline, by, comment' }),
-  commands: z
-    .array(z.record(z.string(), z.unknown()))
-    .openapi({ description: 'Every command run on the host: phase, command, allowedBy, exitCode, output (redacted, truncated)' }),
-  verification: z.object({ passed: z.boolean(), failures: z.array(z.string()) }).nullable(),
-  result: z.record(z.string(), z.unknown()).nullable(),
-  workflow: z
-    .object({
-      id: z.string(),
-      runId: z.string(),
-      status: z.string(),
-      startedAt: z.string(),
-      closedAt: z.string().nullable(),
-      historyLength: z.number().int(),
-      state: z.record(z.string(), z.unknown()).nullable(),
-      stateError: z.string().nullable(),
-    })
-    .nullable(),
-  workflowError: z.string().nullable(),
+  proposedActions: z.array(ProposedActionSchema),
+  approval: ApprovalSchema.nullable(),
+  commands: z.array(HostCommandRunSchema).openapi({ description: 'Every command run on the host, in order' }),
+  verification: VerificationSchema.nullable(),
+  result: ResultSchema.nullable(),
+  workflow: WorkflowRunSchema.nullable(),
+  workflowError: z.string().nullable().openapi({ description: 'Why the workflow could not be described (the row still answers)' }),
 }).openapi('IncidentDetail');
 
 export const IncidentListQuery = z
   .object({
     status: z.enum(INCIDENT_STATUSES).optional(),
     severity: z.enum(SEVERITIES).optional(),
-    tagId: z.string().max(128).optional(),
+    tagId: TagIdSchema.optional(),
     limit,
     cursor,
   })
   .strict();
 
+// Ids are uuids; any other id names nothing and answers 404, as an unknown uuid does.
 export const IdParam = z.object({
-  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: '0b9f3c9e-5c1c-4a8e-9a57-7d0a8c1d2e3f' }),
+  id: z.string().openapi({ param: { name: 'id', in: 'path' }, format: 'uuid', example: '0b9f3c9e-5c1c-4a8e-9a57-7d0a8c1d2e3f' }),
 });
 
-export const TagIdParam = z.object({ tagId: z.string().openapi({ param: { name: 'tagId', in: 'path' }, example: 'web-01' }) });
+export const TagIdParam = z.object({ tagId: TagIdSchema.openapi({ param: { name: 'tagId', in: 'path' } }) });
 
 export const TimelineEntrySchema = z
   .object({
@@ -260,30 +312,18 @@ export const HostCommandEntrySchema = z
   })
   .openapi('HostCommand');
 
-export const ResultSchema = z
-  .object({
-    id: z.string(),
-    incidentId: z.string(),
-    incidentNumber: z.number().int(),
-    status: z.enum(INCIDENT_STATUSES),
-    summary: z.string(),
-    details: z.record(z.string(), z.unknown()),
-    createdAt: z.string(),
-  })
-  .openapi('IncidentResult');
-
 export const ApiKeyCreateSchema = z
-  .object({ name: z.string().trim().min(1).max(100), role: z.enum(['admin', 'operator', 'viewer']) })
+  .object({ name: text({ min: 1, max: 100, trim: true }), role: z.enum(['admin', 'operator', 'viewer']) })
   .strict()
   .openapi('ApiKeyCreate');
 
 export const ApiKeySchema = z
   .object({
-    id: z.string(),
+    id: z.string().uuid(),
     name: z.string(),
     role: z.enum(['admin', 'operator', 'viewer']),
-    createdAt: z.string(),
-    lastUsedAt: z.string().nullable(),
-    revokedAt: z.string().nullable(),
+    createdAt: Timestamp,
+    lastUsedAt: Timestamp.nullable(),
+    revokedAt: Timestamp.nullable(),
   })
   .openapi('ApiKey');

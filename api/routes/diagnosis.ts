@@ -1,13 +1,13 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { KnowledgeBase } from '../../adapters/knowledge/knowledge-base.js';
 import { KubernetesUnavailableError, type KubernetesCluster } from '../../adapters/kubernetes/kubernetes-cluster.js';
 import type { Store } from '../../adapters/store/store.js';
 import { classify } from '../../core/planner.js';
 import type { Runbook } from '../../core/runbook.js';
 import { ProblemError } from '../problem.js';
-import { problemResponses, TagIdSchema } from '../schemas.js';
+import { TagIdSchema } from '../schemas.js';
 import type { DiagnosisGateway } from '../temporal-gateway.js';
-import { createRouter, jsonBody, jsonResponse, SECURITY } from '../validation.js';
+import { apiRoute, createRouter, jsonBody, jsonResponse } from '../validation.js';
 
 const tags = ['Diagnosis'];
 const DIAGNOSE_TIMEOUT_MS = 30_000;
@@ -89,14 +89,14 @@ export function diagnosisRoutes(deps: {
   const app = createRouter();
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: 'post',
       path: '/diagnose',
+      operationId: 'diagnoseError',
       tags,
-      security: SECURITY,
       summary: 'Diagnose an error: classify, retrieve runbooks, analyse, suggest fixes (runs the diagnoseError workflow)',
       request: { body: jsonBody(DiagnoseSchema) },
-      responses: { 200: jsonResponse(DiagnosisSchema, 'The diagnosis'), ...problemResponses(400, 401, 403, 404, 413, 415, 422, 503) },
+      responses: { 200: jsonResponse(DiagnosisSchema, 'The diagnosis') },
     }),
     async (c) => {
       const body = c.req.valid('json');
@@ -112,11 +112,11 @@ export function diagnosisRoutes(deps: {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: 'post',
       path: '/suggest-runbook',
+      operationId: 'suggestRunbooks',
       tags,
-      security: SECURITY,
       summary: 'Suggest runbooks for an error message (patterns and knowledge search)',
       request: { body: jsonBody(SuggestSchema) },
       responses: {
@@ -134,7 +134,6 @@ export function diagnosisRoutes(deps: {
           }),
           'Runbooks, best first',
         ),
-        ...problemResponses(400, 401, 415, 422),
       },
     }),
     async (c) => {
@@ -169,11 +168,11 @@ export function diagnosisRoutes(deps: {
     node: z.string().nullable(),
   });
   app.openapi(
-    createRoute({
+    apiRoute({
       method: 'get',
       path: '/cluster-health',
+      operationId: 'getClusterHealth',
       tags,
-      security: SECURITY,
       summary: 'Nodes and pods summary of the configured Kubernetes cluster',
       request: { query: z.object({ namespace: z.string().max(63).regex(K8S_NAME).default('default') }).strict() },
       responses: {
@@ -198,7 +197,6 @@ export function diagnosisRoutes(deps: {
             .openapi('ClusterHealth'),
           'Cluster summary',
         ),
-        ...problemResponses(401, 422, 503),
       },
     }),
     async (c) => {

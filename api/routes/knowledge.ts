@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { KNOWLEDGE_KINDS, KNOWLEDGE_STATUSES, type KnowledgeDocument, type Store } from '../../adapters/store/store.js';
 import type { KnowledgeBase, KnowledgeInput, StagedIngestion } from '../../adapters/knowledge/knowledge-base.js';
@@ -6,8 +6,7 @@ import { ingestionWorkflowId } from '../../core/knowledge-ingestion.js';
 import type { IngestionGateway } from '../temporal-gateway.js';
 import { documentType, extractDocumentText, UnsupportedDocumentError } from '../../adapters/knowledge/document-text.js';
 import { notFound, ProblemError } from '../problem.js';
-import { problemResponses } from '../schemas.js';
-import { createRouter, jsonBody, jsonResponse, SECURITY } from '../validation.js';
+import { apiRoute, createRouter, jsonBody, jsonResponse } from '../validation.js';
 
 const tags = ['Knowledge'];
 
@@ -135,11 +134,11 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
   }
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: 'post',
       path: '/',
+      operationId: 'addKnowledgeDocument',
       tags,
-      security: SECURITY,
       summary:
         'Add a document (SOP, runbook, note) to the tenant’s knowledge base: JSON text, or a multipart upload of a .md, .txt or .pdf file',
       request: {
@@ -154,7 +153,6 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
         201: jsonResponse(DocumentSchema, 'Ingested'),
         202: jsonResponse(DocumentSchema, 'Large document: the ingestion workflow indexes it; poll the Location for progress'),
         200: jsonResponse(DocumentSchema, 'The same content was already ingested'),
-        ...problemResponses(400, 401, 403, 413, 415, 422, 503),
       },
     }),
     async (c) => {
@@ -191,20 +189,22 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
   );
 
   app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/architecture',
-      tags,
-      security: SECURITY,
-      summary: 'Add a global architecture document, visible to every tenant (admin)',
-      request: { query: AsyncQuery, body: jsonBody(ArchitectureSchema) },
-      responses: {
-        201: jsonResponse(DocumentSchema, 'Ingested'),
-        202: jsonResponse(DocumentSchema, 'Large document: the ingestion workflow indexes it; poll the Location for progress'),
-        200: jsonResponse(DocumentSchema, 'The same content was already ingested'),
-        ...problemResponses(400, 401, 403, 413, 415, 422, 503),
+    apiRoute(
+      {
+        method: 'post',
+        path: '/architecture',
+        operationId: 'addArchitectureDocument',
+        tags,
+        summary: 'Add a global architecture document, visible to every tenant (admin)',
+        request: { query: AsyncQuery, body: jsonBody(ArchitectureSchema) },
+        responses: {
+          201: jsonResponse(DocumentSchema, 'Ingested'),
+          202: jsonResponse(DocumentSchema, 'Large document: the ingestion workflow indexes it; poll the Location for progress'),
+          200: jsonResponse(DocumentSchema, 'The same content was already ingested'),
+        },
       },
-    }),
+      [403],
+    ),
     async (c) => {
       const body = c.req.valid('json');
       const input = {
@@ -220,11 +220,11 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: 'get',
       path: '/search',
+      operationId: 'searchKnowledge',
       tags,
-      security: SECURITY,
       summary: 'Search the tenant’s documents and the global ones',
       request: {
         query: z
@@ -237,7 +237,6 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
       },
       responses: {
         200: jsonResponse(z.object({ items: z.array(HitSchema) }), 'Best chunks, at most one per document'),
-        ...problemResponses(401, 422),
       },
     }),
     async (c) => {
@@ -248,28 +247,31 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: 'get',
       path: '/docs',
+      operationId: 'listKnowledgeDocuments',
       tags,
-      security: SECURITY,
       summary: 'List the tenant’s documents (and the global ones)',
-      responses: { 200: jsonResponse(z.object({ items: z.array(DocumentSchema) }), 'Documents'), ...problemResponses(401) },
+      responses: { 200: jsonResponse(z.object({ items: z.array(DocumentSchema) }), 'Documents') },
     }),
     async (c) =>
       c.json({ items: (await store.knowledge.listDocuments(c.get('principal').tenantId, { includeGlobal: true })).map(toResponse) }, 200),
   );
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/docs/{docId}',
-      tags,
-      security: SECURITY,
-      summary: 'One document with its ingestion status and progress (poll this after a 202)',
-      request: { params: z.object({ docId: z.string().openapi({ param: { name: 'docId', in: 'path' } }) }) },
-      responses: { 200: jsonResponse(DocumentSchema, 'The document'), ...problemResponses(401, 404) },
-    }),
+    apiRoute(
+      {
+        method: 'get',
+        path: '/docs/{docId}',
+        operationId: 'getKnowledgeDocument',
+        tags,
+        summary: 'One document with its ingestion status and progress (poll this after a 202)',
+        request: { params: z.object({ docId: z.string().openapi({ param: { name: 'docId', in: 'path' } }) }) },
+        responses: { 200: jsonResponse(DocumentSchema, 'The document') },
+      },
+      [404],
+    ),
     async (c) => {
       const { docId } = c.req.valid('param');
       const tenantId = c.get('principal').tenantId;
@@ -280,15 +282,18 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
   );
 
   app.openapi(
-    createRoute({
-      method: 'delete',
-      path: '/{docId}',
-      tags,
-      security: SECURITY,
-      summary: 'Delete one of the tenant’s documents',
-      request: { params: z.object({ docId: z.string().openapi({ param: { name: 'docId', in: 'path' } }) }) },
-      responses: { 204: { description: 'Deleted' }, ...problemResponses(401, 403, 404) },
-    }),
+    apiRoute(
+      {
+        method: 'delete',
+        path: '/{docId}',
+        operationId: 'deleteKnowledgeDocument',
+        tags,
+        summary: 'Delete one of the tenant’s documents',
+        request: { params: z.object({ docId: z.string().openapi({ param: { name: 'docId', in: 'path' } }) }) },
+        responses: { 204: { description: 'Deleted' } },
+      },
+      [404],
+    ),
     async (c) => {
       const { docId } = c.req.valid('param');
       if (!(await store.knowledge.deleteDocument(c.get('principal').tenantId, docId))) throw notFound(`Knowledge document '${docId}'`);
