@@ -11,6 +11,7 @@ import { LlmError } from '../adapters/llm/llm.js';
 import { authMiddleware, type AuthEnv, type Authenticator } from './auth.js';
 import { docsRoutes } from './docs.js';
 import { ProblemError, problemResponse } from './problem.js';
+import { problemResponses } from './schemas.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { cmdbRoutes } from './routes/cmdb.js';
 import { healthRoutes } from './routes/health.js';
@@ -172,6 +173,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
         }),
         'The OpenAPI 3.1 document',
       ),
+      ...problemResponses(431),
     },
   });
   app.doc31('/openapi.json', {
@@ -181,7 +183,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
       version: deps.version,
       description:
         'Durable AIOps workflows on Temporal. Errors are application/problem+json (RFC 9457). ' +
-        'A method a path does not have answers 405 with an Allow header; an unknown path answers 404.',
+        'A method a path does not have answers 405 with an Allow header; an unknown path answers 404. ' +
+        'Text fields refuse U+0000 and unpaired UTF-16 surrogates (422): the store cannot hold them.',
     },
     // Relative: the document is served by the API it describes, wherever that is reached.
     servers: [{ url: '/', description: 'The server this document was fetched from' }],

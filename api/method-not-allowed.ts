@@ -4,6 +4,8 @@ import { problemResponse } from './problem.js';
 interface RouteShape {
   pattern: RegExp;
   methods: Set<string>;
+  /** Has a path parameter (`:docId`). */
+  dynamic: boolean;
 }
 
 /** Hono's route paths (`/api/v1/cmdb/:tagId`) as anchored patterns, with the methods each answers. */
@@ -22,7 +24,7 @@ function routeShapes(app: Hono<never>): RouteShape[] {
       .split('/')
       .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
       .join('/');
-    return { pattern: new RegExp(`^${source}$`), methods };
+    return { pattern: new RegExp(`^${source}$`), methods, dynamic: path.includes('/:') };
   });
 }
 
@@ -35,8 +37,12 @@ export function methodNotAllowed(app: Hono<never>): MiddlewareHandler {
   let shapes: RouteShape[] | null = null;
   return async (c, next) => {
     shapes ??= routeShapes(app);
+    const matching = shapes.filter((shape) => shape.pattern.test(c.req.path));
+    // A path the API names outright (/knowledge/search) is that resource, not an id of a
+    // parameterised one (/knowledge/{docId}): only its own methods are allowed.
+    const named = matching.filter((shape) => !shape.dynamic);
     const allowed = new Set<string>();
-    for (const shape of shapes) if (shape.pattern.test(c.req.path)) for (const method of shape.methods) allowed.add(method);
+    for (const shape of named.length > 0 ? named : matching) for (const method of shape.methods) allowed.add(method);
     if (allowed.size > 0 && !allowed.has(c.req.method)) {
       const allow = [...allowed].join(', ');
       return problemResponse(c, 405, 'method-not-allowed', `${c.req.path} answers ${allow}, not ${c.req.method}.`, undefined, {

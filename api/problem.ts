@@ -27,6 +27,7 @@ const TITLES: Record<string, string> = {
   'method-not-allowed': 'Method not allowed',
   conflict: 'Conflict',
   'payload-too-large': 'Payload too large',
+  'headers-too-large': 'Request header fields too large',
   'unsupported-media-type': 'Unsupported media type',
   'validation-error': 'Validation error',
   'workflow-engine-unavailable': 'Workflow engine unavailable',

@@ -20,6 +20,12 @@ import type {
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const same = <_T extends true>() => undefined;
 
+/**
+ * A named schema or null. (`.nullable()` on a named schema renders as allOf [$ref, null], which
+ * no value satisfies, so the document says anyOf instead.)
+ */
+export const orNull = <T extends z.ZodType>(schema: T) => z.union([schema, z.null()]);
+
 export const Timestamp = z.string().openapi({ format: 'date-time', example: '2025-01-31T09:30:00.000Z' });
 
 const LlmUsageSchema = z
@@ -44,7 +50,7 @@ const RefusedCommandSchema = z
 export const RemediationPlanSchema = z
   .object({
     source: z.enum(['planner', 'llm']),
-    llm: LlmUsageSchema.nullable().optional().openapi({ description: 'Present when an LLM contributed' }),
+    llm: orNull(LlmUsageSchema).optional().openapi({ description: 'Present when an LLM contributed' }),
     llmError: z.string().nullable().optional().openapi({ description: 'Why a configured LLM could not contribute' }),
     runbookId: z.string().nullable(),
     runbookTitle: z.string().nullable(),
@@ -160,19 +166,19 @@ export const IncidentWorkflowStateSchema = z
         detail: z.string().nullable(),
       }),
     ),
-    target: IncidentTargetSchema.nullable(),
+    target: orNull(IncidentTargetSchema),
     findings: z.array(z.string()),
     context: z.array(z.object({ note: z.string(), author: z.string(), at: Timestamp })),
     summary: z.string().nullable(),
     error: z.string().nullable(),
-    plan: RemediationPlanSchema.nullable().optional(),
-    metrics: MetricsSnapshotSchema.nullable().optional(),
-    analysis: AnalysisSummarySchema.nullable().optional(),
+    plan: orNull(RemediationPlanSchema).optional(),
+    metrics: orNull(MetricsSnapshotSchema).optional(),
+    analysis: orNull(AnalysisSummarySchema).optional(),
     rootCause: z.string().nullable().optional(),
     proposedActions: z.array(ProposedActionSchema).optional(),
-    approval: ApprovalSchema.nullable().optional(),
+    approval: orNull(ApprovalSchema).optional(),
     commands: z.array(HostCommandRunSchema).optional(),
-    verification: VerificationSchema.nullable().optional(),
+    verification: orNull(VerificationSchema).optional(),
     notifications: z.array(z.object({ notifier: z.string(), delivered: z.boolean(), detail: z.string() })).optional(),
   })
   .openapi('IncidentWorkflowState');
@@ -184,15 +190,15 @@ same<Same<z.infer<typeof IncidentWorkflowStateSchema>, IncidentWorkflowState>>()
  */
 export const ResultDetailsSchema = z
   .object({
-    target: IncidentTargetSchema.nullable().optional(),
-    plan: RemediationPlanSchema.nullable().optional(),
-    metrics: MetricsSnapshotSchema.nullable().optional(),
+    target: orNull(IncidentTargetSchema).optional(),
+    plan: orNull(RemediationPlanSchema).optional(),
+    metrics: orNull(MetricsSnapshotSchema).optional(),
     findings: z.array(z.string()).optional(),
     rootCause: z.string().nullable().optional(),
     proposedActions: z.array(ProposedActionSchema).optional(),
-    approval: ApprovalSchema.nullable().optional(),
+    approval: orNull(ApprovalSchema).optional(),
     commands: z.array(HostCommandRunSchema).optional(),
-    verification: VerificationSchema.nullable().optional(),
+    verification: orNull(VerificationSchema).optional(),
     context: z.array(z.object({ note: z.string(), author: z.string(), at: Timestamp })).optional(),
     error: z.string().nullable().optional(),
   })

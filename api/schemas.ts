@@ -3,6 +3,7 @@ import { ENVIRONMENTS, INCIDENT_STATUSES, SEVERITIES } from '../core/incident.js
 import {
   ApprovalSchema,
   HostCommandRunSchema,
+  orNull,
   IncidentWorkflowStateSchema,
   ProposedActionSchema,
   RemediationPlanSchema,
@@ -16,23 +17,31 @@ import {
 // What String.prototype.trim removes, spelled out so that the patterns below mean the same to
 // every regex engine that reads the document (JavaScript's and Python's \s differ).
 const SPACE = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
-const ANY = '[^\\u0000]';
+// Not U+0000, which PostgreSQL text cannot hold. Unpaired surrogates (no UTF-8 form) are refused
+// too, by the validation hook: no pattern states them that every reader of the document compiles.
+const STORABLE = '[^\\u0000]';
 const VISIBLE = `[^\\u0000${SPACE}]`;
 
+const codePoints = (value: string) => [...value].length;
+
 /**
- * Free text: at most `max` characters, none of them U+0000 (PostgreSQL cannot store it; the
- * validation hook also refuses unpaired surrogates, which a pattern cannot state portably). With
- * `trim`, surrounding white space is removed and `min` counts what is left, and the pattern says so.
+ * Free text: `min` to `max` characters (code points, as JSON Schema counts them), none of which
+ * the store cannot hold. With `trim`, surrounding white space is removed and `min` counts what is
+ * left; the pattern says so.
  */
 export function text({ min = 0, max, trim = false }: { min?: number; max: number; trim?: boolean }) {
-  let pattern = `^${ANY}*$`;
-  if (trim && min === 1) pattern = `^${ANY}*${VISIBLE}${ANY}*$`;
-  else if (trim && min > 1) pattern = `^${ANY}*${VISIBLE}${ANY}{${min - 2},}${VISIBLE}${ANY}*$`;
+  let pattern = `^${STORABLE}*$`;
+  if (trim && min === 1) pattern = `^${STORABLE}*${VISIBLE}${STORABLE}*$`;
+  else if (trim && min > 1) pattern = `^${STORABLE}*${VISIBLE}${STORABLE}{${min - 2},}${VISIBLE}${STORABLE}*$`;
   const base = trim ? z.string().trim() : z.string();
   return base
-    .min(min)
-    .max(max)
-    .regex(new RegExp(pattern), min > 0 ? `at least ${min} characters${trim ? ' besides white space' : ''}, no NUL` : 'no NUL characters');
+    .regex(
+      new RegExp(pattern, 'u'),
+      trim && min > 0 ? `at least ${min} characters besides white space` : 'text the store can hold (no NUL)',
+    )
+    .refine((value) => codePoints(value) >= min, `at least ${min} characters`)
+    .refine((value) => codePoints(value) <= max, `at most ${max} characters`)
+    .openapi({ pattern, maxLength: max, ...(min > 0 ? { minLength: min } : {}) });
 }
 
 export const ProblemSchema = z
@@ -63,13 +72,17 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   409: 'Conflict with the current state',
   413: 'Body too large',
   415: 'Body is not JSON',
+  431: 'Request line and headers over 16 KB (answered by the HTTP server)',
   422: 'Validation failed',
   503: 'A dependency (store or workflow engine) is unavailable',
 };
 
-const HOSTNAME = /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
-const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-const IPV6 = /^(?=.*:)[0-9A-Fa-f:.]{2,45}$/;
+// No lookaheads: generators of test data (and other regex engines) read these patterns too.
+const HOSTNAME = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const IPV4 = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/;
+const IPV6 = /^[0-9A-Fa-f.]{0,44}:[0-9A-Fa-f:.]{1,44}$/;
+// One pattern, so that the document states it: the three above, each anchored alternative.
+const ADDRESS = new RegExp(`^(?:${[IPV4, IPV6, HOSTNAME].map((re) => `(?:${re.source.slice(1, -1)})`).join('|')})$`);
 
 export const TagIdSchema = z
   .string()
@@ -82,11 +95,8 @@ const nullableText = (max: number) => text({ max, trim: true }).nullable().optio
 
 export const CmdbItemFields = z.object({
   instanceId: text({ min: 1, max: 128, trim: true }).nullable().optional().openapi({ example: 'i-0abc123' }),
-  hostname: z.string().regex(HOSTNAME, 'an RFC 1123 hostname').openapi({ example: 'web-01.example.internal' }),
-  address: z
-    .string()
-    .refine((value) => IPV4.test(value) || IPV6.test(value) || HOSTNAME.test(value), 'an IPv4/IPv6 address or a hostname')
-    .openapi({ example: '10.0.0.5' }),
+  hostname: z.string().max(253).regex(HOSTNAME, 'an RFC 1123 hostname').openapi({ example: 'web-01.example.internal' }),
+  address: z.string().max(253).regex(ADDRESS, 'an IPv4/IPv6 address or a hostname').openapi({ example: '10.0.0.5' }),
   port: z.number().int().min(1).max(65535).default(22),
   environment: z.enum(ENVIRONMENTS).default('production'),
   owner: nullableText(200),
@@ -117,7 +127,8 @@ export const CmdbItemFields = z.object({
     )
     .refine((tags) => Object.keys(tags).length <= 50, 'at most 50 tags')
     .default({})
-    .openapi({ maxProperties: 50 }),
+    // propertyNames is OpenAPI 3.1 (JSON Schema 2020-12); the metadata type knows 3.0's keywords only.
+    .openapi({ maxProperties: 50, ...({ propertyNames: { minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:/-]+$' } } as object) }),
 });
 
 export const CmdbCreateSchema = CmdbItemFields.extend({ tagId: TagIdSchema }).strict().openapi('CmdbItemCreate');
@@ -247,21 +258,21 @@ export const WorkflowRunSchema = z
     startedAt: Timestamp,
     closedAt: Timestamp.nullable(),
     historyLength: z.number().int(),
-    state: IncidentWorkflowStateSchema.nullable().openapi({ description: 'The run’s live state (its result once completed)' }),
+    state: orNull(IncidentWorkflowStateSchema).openapi({ description: 'The run’s live state (its result once completed)' }),
     stateError: z.string().nullable().openapi({ description: 'Why the state could not be read (e.g. no worker answered)' }),
   })
   .openapi('IncidentWorkflowRun');
 
 export const IncidentDetailSchema = IncidentSchema.extend({
-  plan: RemediationPlanSchema.nullable().openapi({ description: 'Runbook, parameters and read-only diagnostics of the run' }),
+  plan: orNull(RemediationPlanSchema).openapi({ description: 'Runbook, parameters and read-only diagnostics of the run' }),
   findings: z.array(z.string()),
   rootCause: z.string().nullable(),
   proposedActions: z.array(ProposedActionSchema),
-  approval: ApprovalSchema.nullable(),
+  approval: orNull(ApprovalSchema),
   commands: z.array(HostCommandRunSchema).openapi({ description: 'Every command run on the host, in order' }),
-  verification: VerificationSchema.nullable(),
-  result: ResultSchema.nullable(),
-  workflow: WorkflowRunSchema.nullable(),
+  verification: orNull(VerificationSchema),
+  result: orNull(ResultSchema),
+  workflow: orNull(WorkflowRunSchema),
   workflowError: z.string().nullable().openapi({ description: 'Why the workflow could not be described (the row still answers)' }),
 }).openapi('IncidentDetail');
 

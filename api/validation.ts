@@ -62,12 +62,13 @@ const WRITES = new Set(['post', 'put', 'patch', 'delete']);
 const BODY_WRITES = new Set(['post', 'put', 'patch']);
 
 /**
- * The problems a route can answer, from what it takes: every authenticated route 401 (and 503 while
+ * The problems a route can answer, from what it takes: every route 431, every authenticated route 401 (and 503 while
  * the store behind authentication is unreachable), writes 403 for viewers, anything validated 422,
  * a JSON body 400 (malformed); every POST/PUT 413 and 415 from the body middleware.
  */
 function problemStatuses(config: Omit<RouteConfig, 'path'>, extra: readonly number[]): number[] {
-  const statuses = new Set(extra);
+  // Any request: the HTTP server refuses a header section over 16 KB (a long query string too).
+  const statuses = new Set([...extra, 431]);
   const secured = config.security === undefined || config.security.length > 0;
   if (secured) {
     statuses.add(401).add(503);

@@ -3,6 +3,7 @@ import { InvalidPrivateKeyError } from '../../adapters/secrets/ssh-keys.js';
 import type { CredentialVault, SshCredentialInfo } from '../../adapters/secrets/credential-vault.js';
 import { DuplicateKeyError, type Store } from '../../adapters/store/store.js';
 import { conflict, notFound, ProblemError } from '../problem.js';
+import { text } from '../schemas.js';
 import { apiRoute, createRouter, jsonBody, jsonResponse } from '../validation.js';
 
 const tags = ['Credentials'];
@@ -17,25 +18,21 @@ const CredentialSchema = z
   })
   .openapi('SshCredential');
 
+const CredentialName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, dot, dash and underscore; at most 100 characters');
+
 const CredentialCreateSchema = z
   .object({
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, dot, dash and underscore; at most 100 characters')
-      .openapi({ description: 'The name a CMDB item gives in sshCredential', example: 'web-prod' }),
+    name: CredentialName.openapi({ description: 'The name a CMDB item gives in sshCredential', example: 'web-prod' }),
     username: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/, 'a POSIX user name')
       .openapi({ description: 'Login used unless the CMDB item names its own sshUser', example: 'ops' }),
-    privateKey: z
-      .string()
-      .min(64)
-      .max(16_384)
-      .openapi({ description: 'OpenSSH, PEM or PKCS#8 private key. Stored encrypted; never returned.' }),
-    passphrase: z
-      .string()
-      .min(1)
-      .max(1024)
+    privateKey: text({ min: 64, max: 16_384 }).openapi({
+      description: 'OpenSSH, PEM or PKCS#8 private key. Stored encrypted; never returned.',
+    }),
+    passphrase: text({ min: 1, max: 1024 })
       .optional()
       .openapi({ description: 'Passphrase of an encrypted key. Stored encrypted; never returned.' }),
   })
@@ -46,12 +43,7 @@ const HostKeySchema = z
   .object({ host: z.string(), port: z.number().int(), keyType: z.string(), fingerprint: z.string(), firstSeenAt: z.string() })
   .openapi('TrustedHostKey');
 
-const NameParam = z.object({
-  name: z
-    .string()
-    .max(100)
-    .openapi({ param: { name: 'name', in: 'path' } }),
-});
+const NameParam = z.object({ name: CredentialName.openapi({ param: { name: 'name', in: 'path' } }) });
 
 const toResponse = (credential: SshCredentialInfo) => ({ ...credential });
 

@@ -5,7 +5,7 @@ import type { Store } from '../../adapters/store/store.js';
 import { classify } from '../../core/planner.js';
 import type { Runbook } from '../../core/runbook.js';
 import { ProblemError } from '../problem.js';
-import { TagIdSchema } from '../schemas.js';
+import { TagIdSchema, text } from '../schemas.js';
 import type { DiagnosisGateway } from '../temporal-gateway.js';
 import { apiRoute, createRouter, jsonBody, jsonResponse } from '../validation.js';
 
@@ -15,7 +15,9 @@ const K8S_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 const DiagnoseSchema = z
   .object({
-    errorMessage: z.string().trim().min(3).max(20_000).openapi({ example: 'Back-off restarting failed container api in pod api-7f9c' }),
+    errorMessage: text({ min: 3, max: 20_000, trim: true }).openapi({
+      example: 'Back-off restarting failed container api in pod api-7f9c',
+    }),
     namespace: z.string().max(63).regex(K8S_NAME, 'a Kubernetes namespace name').optional(),
     pod: z.string().max(253).regex(K8S_NAME, 'a Kubernetes pod name').optional(),
     tagId: TagIdSchema.optional(),
@@ -74,7 +76,7 @@ const DiagnosisSchema = z
   .openapi('Diagnosis');
 
 const SuggestSchema = z
-  .object({ errorMessage: z.string().trim().min(2).max(20_000), k: z.number().int().min(1).max(20).default(5) })
+  .object({ errorMessage: text({ min: 2, max: 20_000, trim: true }), k: z.number().int().min(1).max(20).default(5) })
   .strict()
   .openapi('SuggestRunbookRequest');
 

@@ -6,7 +6,8 @@ import { ingestionWorkflowId } from '../../core/knowledge-ingestion.js';
 import type { IngestionGateway } from '../temporal-gateway.js';
 import { documentType, extractDocumentText, UnsupportedDocumentError } from '../../adapters/knowledge/document-text.js';
 import { notFound, ProblemError } from '../problem.js';
-import { apiRoute, createRouter, jsonBody, jsonResponse } from '../validation.js';
+import { text } from '../schemas.js';
+import { apiRoute, createRouter, jsonBody, jsonResponse, unstorableText } from '../validation.js';
 
 const tags = ['Knowledge'];
 
@@ -45,10 +46,10 @@ const AsyncQuery = z
 
 const IngestSchema = z
   .object({
-    title: z.string().trim().min(1).max(300),
-    text: z.string().min(1).max(2_000_000),
+    title: text({ min: 1, max: 300, trim: true }),
+    text: text({ min: 1, max: 2_000_000 }),
     kind: z.enum(['sop', 'runbook', 'doc']).default('sop'),
-    source: z.string().trim().min(1).max(500).optional(),
+    source: text({ min: 1, max: 500, trim: true }).optional(),
     contentType: z.enum(['text/plain', 'text/markdown']).default('text/markdown'),
   })
   .strict()
@@ -56,8 +57,10 @@ const IngestSchema = z
 
 const UploadSchema = z
   .object({
-    file: z.any().openapi({ type: 'string', format: 'binary', description: 'A .md, .txt or .pdf file' }),
-    title: z.string().trim().min(1).max(300).optional(),
+    file: z
+      .custom<File>((value) => value instanceof File, 'a file is required')
+      .openapi({ type: 'string', format: 'binary', description: 'A .md, .txt or .pdf file' }),
+    title: text({ min: 1, max: 300, trim: true }).optional(),
     kind: z.enum(['sop', 'runbook', 'doc']).default('sop'),
   })
   .strict()
@@ -77,6 +80,9 @@ const HitSchema = z
     global: z.boolean(),
   })
   .openapi('KnowledgeHit');
+
+// Document ids are uuids; any other id names nothing and answers 404.
+const DocIdParam = z.object({ docId: z.string().openapi({ param: { name: 'docId', in: 'path' }, format: 'uuid' }) });
 
 const toResponse = (doc: KnowledgeDocument) => ({
   id: doc.id,
@@ -165,16 +171,13 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
       if (contentType.startsWith('multipart/form-data')) {
         // Which validator ran follows the Content-Type, so each branch reads its own shape.
         const form = c.req.valid('form') as z.infer<typeof UploadSchema>;
-        if (!(form.file instanceof File)) {
-          throw new ProblemError(422, 'validation-error', 'The request body is not valid.', [
-            { path: 'file', message: 'a file is required', code: 'invalid_type' },
-          ]);
-        }
         const file = form.file;
         try {
           const type = documentType(file.type, file.name);
           const text = await extractDocumentText(new Uint8Array(await file.arrayBuffer()), type);
           if (!text.trim()) throw new UnsupportedDocumentError('The document has no text to index (a scanned PDF needs OCR first).');
+          if (unstorableText(text).length > 0)
+            throw new UnsupportedDocumentError('The document’s text has NUL characters; it is not a text document.');
           input = { title: form.title ?? file.name.replace(/\.[^.]+$/, ''), kind: form.kind, source: file.name, contentType: type, text };
         } catch (err) {
           if (err instanceof UnsupportedDocumentError) throw new ProblemError(415, 'unsupported-media-type', err.message);
@@ -229,7 +232,7 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
       request: {
         query: z
           .object({
-            q: z.string().trim().min(1).max(1000),
+            q: text({ min: 1, max: 1000, trim: true }),
             k: z.coerce.number().int().min(1).max(50).default(5),
             kind: z.enum(KNOWLEDGE_KINDS).optional(),
           })
@@ -267,7 +270,7 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
         operationId: 'getKnowledgeDocument',
         tags,
         summary: 'One document with its ingestion status and progress (poll this after a 202)',
-        request: { params: z.object({ docId: z.string().openapi({ param: { name: 'docId', in: 'path' } }) }) },
+        request: { params: DocIdParam },
         responses: { 200: jsonResponse(DocumentSchema, 'The document') },
       },
       [404],
@@ -289,7 +292,7 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
         operationId: 'deleteKnowledgeDocument',
         tags,
         summary: 'Delete one of the tenant’s documents',
-        request: { params: z.object({ docId: z.string().openapi({ param: { name: 'docId', in: 'path' } }) }) },
+        request: { params: DocIdParam },
         responses: { 204: { description: 'Deleted' } },
       },
       [404],
