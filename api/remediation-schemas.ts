@@ -16,8 +16,8 @@ import type {
 // at compile time, so a field added to core/remediation.ts or core/incident-workflow.ts without
 // its schema fails the typecheck.
 
-/** Compile-time proof that a schema's output and the source type are the same shape. */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Compile-time proof that a schema's output and the source type are the same type, optional fields included. */
+export type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const same = <_T extends true>() => undefined;
 
 /**

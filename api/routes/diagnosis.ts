@@ -4,6 +4,8 @@ import { KubernetesUnavailableError, type KubernetesCluster } from '../../adapte
 import type { Store } from '../../adapters/store/store.js';
 import { classify } from '../../core/planner.js';
 import type { Runbook } from '../../core/runbook.js';
+import type { DiagnosisResult } from '../../core/diagnosis.js';
+import type { Same } from '../remediation-schemas.js';
 import { ProblemError } from '../problem.js';
 import { TagIdSchema, text } from '../schemas.js';
 import type { DiagnosisGateway } from '../temporal-gateway.js';
@@ -44,9 +46,34 @@ const DiagnosisSchema = z
       .array(z.object({ finding: z.string(), diagnostic: z.string(), evidence: z.string() }))
       .optional()
       .openapi({ description: 'What the runbook rules established from the host output' }),
+    llm: z
+      .object({
+        provider: z.string(),
+        model: z.string(),
+        calls: z.number().int(),
+        inputTokens: z.number().int(),
+        outputTokens: z.number().int(),
+      })
+      .optional()
+      .openapi({ description: 'Model and token use when an LLM answered' }),
+    fallbackReason: z.string().optional().openapi({ description: 'Why the planner answered although an LLM is configured' }),
     facts: z
       .object({
-        kubernetes: z.unknown().nullable(),
+        kubernetes: z
+          .object({
+            pod: z
+              .object({
+                name: z.string(),
+                phase: z.string(),
+                ready: z.boolean(),
+                restarts: z.number().int(),
+                reason: z.string().nullable(),
+                exitCode: z.number().int().nullable(),
+              })
+              .nullable(),
+            events: z.array(z.object({ type: z.string(), reason: z.string(), message: z.string(), count: z.number().int() })),
+          })
+          .nullable(),
         host: z
           .object({
             tagId: z.string(),
@@ -74,6 +101,9 @@ const DiagnosisSchema = z
     workflowId: z.string(),
   })
   .openapi('Diagnosis');
+// The document says what the workflow returns, field by field (and the workflow id added here).
+const sameShape: Same<Omit<z.infer<typeof DiagnosisSchema>, 'workflowId'>, DiagnosisResult> = true;
+void sameShape;
 
 const SuggestSchema = z
   .object({ errorMessage: text({ min: 2, max: 20_000, trim: true }), k: z.number().int().min(1).max(20).default(5) })
