@@ -11,6 +11,7 @@ import { LlmError } from '../adapters/llm/port.js';
 import { authMiddleware, type AuthEnv, type Authenticator } from './auth.js';
 import { docsRoutes } from './docs.js';
 import { ProblemError, problemResponse } from './problem.js';
+import { problemResponses } from './schemas.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { cmdbRoutes } from './routes/cmdb.js';
 import { healthRoutes } from './routes/health.js';
@@ -22,8 +23,9 @@ import { diagnosisRoutes } from './routes/diagnosis.js';
 import { credentialRoutes } from './routes/credentials.js';
 import { SecretsUnavailableError, type CredentialVault } from '../adapters/secrets/port.js';
 import type { RemediationSettings } from '../core/remediation.js';
-import { createRouter, jsonResponse, SECURITY } from './validation.js';
-import { createRoute, z } from '@hono/zod-openapi';
+import { apiRoute, createRouter, jsonResponse } from './validation.js';
+import { z } from '@hono/zod-openapi';
+import { methodNotAllowed } from './method-not-allowed.js';
 
 export interface ApiDeps {
   store: Store;
@@ -64,6 +66,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   const app = new OpenAPIHono<AuthEnv>();
 
   app.use('*', requestId());
+  app.use('*', methodNotAllowed(app as never));
   if (deps.corsOrigins.length > 0) {
     app.use(
       '*',
@@ -109,15 +112,23 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
 
   const me = createRouter();
   me.openapi(
-    createRoute({
+    apiRoute({
       method: 'get',
       path: '/',
+      operationId: 'getCurrentPrincipal',
       tags: ['Auth'],
-      security: SECURITY,
       summary: 'Who the caller is',
       responses: {
         200: jsonResponse(
-          z.object({ tenantId: z.string(), tenantSlug: z.string(), role: z.string(), subject: z.string(), method: z.string() }),
+          z
+            .object({
+              tenantId: z.string().uuid(),
+              tenantSlug: z.string(),
+              role: z.enum(['admin', 'operator', 'viewer']),
+              subject: z.string().openapi({ description: 'api-key:<id>, or the JWT subject' }),
+              method: z.enum(['api_key', 'jwt']),
+            })
+            .openapi('Principal'),
           'The authenticated principal',
         ),
       },
@@ -146,21 +157,46 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
     description: 'An InfraAI API key or a JWT from the configured issuer.',
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'X-API-Key' });
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'getOpenApiDocument',
+    tags: ['Health'],
+    security: [],
+    summary: 'This document (no auth)',
+    responses: {
+      200: jsonResponse(
+        z.object({
+          openapi: z.string(),
+          info: z.object({ title: z.string(), version: z.string() }),
+          paths: z.record(z.string(), z.unknown()),
+        }),
+        'The OpenAPI 3.1 document',
+      ),
+      ...problemResponses(431),
+    },
+  });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {
       title: 'InfraAI API',
       version: deps.version,
-      description: 'Durable AIOps workflows on Temporal. Errors are application/problem+json (RFC 9457).',
+      description:
+        'Durable AIOps workflows on Temporal. Errors are application/problem+json (RFC 9457). ' +
+        'A method a path does not have answers 405 with an Allow header; an unknown path answers 404. ' +
+        'Text fields refuse U+0000 and unpaired UTF-16 surrogates (422): the store cannot hold them.',
     },
+    // Relative: the document is served by the API it describes, wherever that is reached.
+    servers: [{ url: '/', description: 'The server this document was fetched from' }],
     tags: [
-      { name: 'Health' },
-      { name: 'Auth' },
-      { name: 'API keys' },
-      { name: 'CMDB' },
-      { name: 'Incidents' },
-      { name: 'Knowledge' },
-      { name: 'Diagnosis' },
+      { name: 'Health', description: 'Liveness, readiness and this document' },
+      { name: 'Auth', description: 'The caller’s identity' },
+      { name: 'API keys', description: 'Keys of the tenant (admin)' },
+      { name: 'CMDB', description: 'Hosts the workflows may act on' },
+      { name: 'Credentials', description: 'SSH keys (sealed at rest) and trusted host keys' },
+      { name: 'Incidents', description: 'Incidents and their remediation runs' },
+      { name: 'Knowledge', description: 'SOPs, runbooks and architecture notes' },
+      { name: 'Diagnosis', description: 'Error diagnosis and runbook suggestions' },
     ],
   });
 
@@ -171,6 +207,9 @@ function renderError(err: Error, c: Context, log: (line: string) => void): Respo
   if (err instanceof ProblemError) return problemResponse(c, err.status, err.kind, err.message, err.errors, err.headers);
   if (err instanceof HTTPException) {
     const malformed = /malformed json/i.test(err.message);
+    if (err.status === 415) {
+      return problemResponse(c, 415, 'unsupported-media-type', `Send the body as one of the operation's media types (${err.message}).`);
+    }
     return problemResponse(
       c,
       err.status as 400,

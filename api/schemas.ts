@@ -1,7 +1,48 @@
 import { z } from '@hono/zod-openapi';
 import { ENVIRONMENTS, INCIDENT_STATUSES, SEVERITIES } from '../core/incident.js';
+import {
+  ApprovalSchema,
+  HostCommandRunSchema,
+  orNull,
+  IncidentWorkflowStateSchema,
+  ProposedActionSchema,
+  RemediationPlanSchema,
+  ResultDetailsSchema,
+  Timestamp,
+  VerificationSchema,
+} from './remediation-schemas.js';
 
 // The zod schemas that validate requests are the ones the OpenAPI document is generated from.
+
+// What String.prototype.trim removes, spelled out so that the patterns below mean the same to
+// every regex engine that reads the document (JavaScript's and Python's \s differ).
+const SPACE = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+// Not U+0000, which PostgreSQL text cannot hold. Unpaired surrogates (no UTF-8 form) are refused
+// too, by the validation hook: no pattern states them that every reader of the document compiles.
+const STORABLE = '[^\\u0000]';
+const VISIBLE = `[^\\u0000${SPACE}]`;
+
+const codePoints = (value: string) => [...value].length;
+
+/**
+ * Free text: `min` to `max` characters (code points, as JSON Schema counts them), none of which
+ * the store cannot hold. With `trim`, surrounding white space is removed and `min` counts what is
+ * left; the pattern says so.
+ */
+export function text({ min = 0, max, trim = false }: { min?: number; max: number; trim?: boolean }) {
+  let pattern = `^${STORABLE}*$`;
+  if (trim && min === 1) pattern = `^${STORABLE}*${VISIBLE}${STORABLE}*$`;
+  else if (trim && min > 1) pattern = `^${STORABLE}*${VISIBLE}${STORABLE}{${min - 2},}${VISIBLE}${STORABLE}*$`;
+  const base = trim ? z.string().trim() : z.string();
+  return base
+    .regex(
+      new RegExp(pattern, 'u'),
+      trim && min > 0 ? `at least ${min} characters besides white space` : 'text the store can hold (no NUL)',
+    )
+    .refine((value) => codePoints(value) >= min, `at least ${min} characters`)
+    .refine((value) => codePoints(value) <= max, `at most ${max} characters`)
+    .openapi({ pattern, maxLength: max, ...(min > 0 ? { minLength: min } : {}) });
+}
 
 export const ProblemSchema = z
   .object({
@@ -31,13 +72,17 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   409: 'Conflict with the current state',
   413: 'Body too large',
   415: 'Body is not JSON',
+  431: 'Request line and headers over 16 KB (answered by the HTTP server)',
   422: 'Validation failed',
   503: 'A dependency (store or workflow engine) is unavailable',
 };
 
-const HOSTNAME = /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
-const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-const IPV6 = /^(?=.*:)[0-9A-Fa-f:.]{2,45}$/;
+// No lookaheads: generators of test data (and other regex engines) read these patterns too.
+const HOSTNAME = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const IPV4 = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/;
+const IPV6 = /^[0-9A-Fa-f.]{0,44}:[0-9A-Fa-f:.]{1,44}$/;
+// One pattern, so that the document states it: the three above, each anchored alternative.
+const ADDRESS = new RegExp(`^(?:${[IPV4, IPV6, HOSTNAME].map((re) => `(?:${re.source.slice(1, -1)})`).join('|')})$`);
 
 export const TagIdSchema = z
   .string()
@@ -46,15 +91,12 @@ export const TagIdSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'letters, digits, . _ : - (starting with a letter or digit)')
   .openapi({ example: 'web-01' });
 
-const nullableText = (max: number) => z.string().trim().max(max).nullable().optional();
+const nullableText = (max: number) => text({ max, trim: true }).nullable().optional();
 
 export const CmdbItemFields = z.object({
-  instanceId: z.string().trim().min(1).max(128).nullable().optional().openapi({ example: 'i-0abc123' }),
-  hostname: z.string().regex(HOSTNAME, 'an RFC 1123 hostname').openapi({ example: 'web-01.example.internal' }),
-  address: z
-    .string()
-    .refine((value) => IPV4.test(value) || IPV6.test(value) || HOSTNAME.test(value), 'an IPv4/IPv6 address or a hostname')
-    .openapi({ example: '10.0.0.5' }),
+  instanceId: text({ min: 1, max: 128, trim: true }).nullable().optional().openapi({ example: 'i-0abc123' }),
+  hostname: z.string().max(253).regex(HOSTNAME, 'an RFC 1123 hostname').openapi({ example: 'web-01.example.internal' }),
+  address: z.string().max(253).regex(ADDRESS, 'an IPv4/IPv6 address or a hostname').openapi({ example: '10.0.0.5' }),
   port: z.number().int().min(1).max(65535).default(22),
   environment: z.enum(ENVIRONMENTS).default('production'),
   owner: nullableText(200),
@@ -62,7 +104,7 @@ export const CmdbItemFields = z.object({
   serviceManager: z.enum(['systemd', 'sysv', 'supervisor', 'other']).nullable().optional(),
   sshUser: z
     .string()
-    .regex(/^[a-z_][a-z0-9_.-]{0,31}$/i, 'a POSIX user name')
+    .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/, 'a POSIX user name')
     .nullable()
     .optional()
     .openapi({ example: 'ops' }),
@@ -81,10 +123,12 @@ export const CmdbItemFields = z.object({
         .min(1)
         .max(64)
         .regex(/^[A-Za-z0-9_.:/-]+$/),
-      z.string().max(256),
+      text({ max: 256 }),
     )
     .refine((tags) => Object.keys(tags).length <= 50, 'at most 50 tags')
-    .default({}),
+    .default({})
+    // propertyNames is OpenAPI 3.1 (JSON Schema 2020-12); the metadata type knows 3.0's keywords only.
+    .openapi({ maxProperties: 50, ...({ propertyNames: { minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:/-]+$' } } as object) }),
 });
 
 export const CmdbCreateSchema = CmdbItemFields.extend({ tagId: TagIdSchema }).strict().openapi('CmdbItemCreate');
@@ -100,28 +144,42 @@ export const CmdbItemSchema = z
     environment: z.enum(ENVIRONMENTS),
     owner: z.string().nullable(),
     os: z.string().nullable(),
-    serviceManager: z.string().nullable(),
+    serviceManager: z.string().nullable().openapi({ description: 'systemd, sysv, supervisor or other' }),
     sshUser: z.string().nullable(),
     sshCredential: z.string().nullable(),
     description: z.string().nullable(),
     tags: z.record(z.string(), z.string()),
-    createdAt: z.string(),
-    updatedAt: z.string(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
   })
   .openapi('CmdbItem');
 
 const limit = z.coerce.number().int().min(1).max(200).default(50).openapi({ description: 'Page size (1–200).' });
-const cursor = z.string().min(1).max(500).optional().openapi({ description: 'Opaque cursor from the previous page’s nextCursor.' });
+// A cursor the store did not issue (though base64url) is still refused with 422.
+const cursor = z
+  .string()
+  .min(1)
+  .max(500)
+  .regex(/^[A-Za-z0-9_-]+$/, 'a nextCursor from a previous page (base64url)')
+  .optional()
+  .openapi({ description: 'The nextCursor of the previous page, as it was given (base64url).' });
+
+const TagFilter = z
+  .string()
+  .max(321)
+  // eslint-disable-next-line no-control-regex -- NUL is what it refuses
+  .regex(/^[^:\u0000]+:[^\u0000]*$/, 'key:value')
+  .openapi({ example: 'team:platform' });
 
 export const CmdbListQuery = z
   .object({
     environment: z.enum(ENVIRONMENTS).optional(),
-    owner: z.string().max(200).optional(),
-    hostname: z.string().max(253).optional(),
-    instanceId: z.string().max(128).optional(),
-    q: z.string().min(1).max(200).optional().openapi({ description: 'Substring of tagId, hostname, address or description.' }),
+    owner: text({ max: 200 }).optional(),
+    hostname: text({ max: 253 }).optional(),
+    instanceId: text({ max: 128 }).optional(),
+    q: text({ min: 1, max: 200 }).optional().openapi({ description: 'Substring of tagId, hostname, address or description.' }),
     tag: z
-      .union([z.string(), z.array(z.string())])
+      .union([TagFilter, z.array(TagFilter).max(50)])
       .optional()
       .openapi({ description: 'key:value, repeatable; every pair must match.' }),
     limit,
@@ -131,8 +189,8 @@ export const CmdbListQuery = z
 
 export const IncidentCreateSchema = z
   .object({
-    title: z.string().trim().min(1).max(200).openapi({ example: 'nginx down on web-01' }),
-    description: z.string().max(10_000).default(''),
+    title: text({ min: 1, max: 200, trim: true }).openapi({ example: 'nginx down on web-01' }),
+    description: text({ max: 10_000 }).default(''),
     severity: z.enum(SEVERITIES),
     tagId: TagIdSchema,
     external: z
@@ -145,7 +203,7 @@ export const IncidentCreateSchema = z
           .string()
           .regex(/^[A-Z0-9]{1,32}$/, 'a PagerDuty incident id such as PT4KHLK')
           .optional(),
-        pagerdutyDedupKey: z.string().min(1).max(255).optional(),
+        pagerdutyDedupKey: text({ min: 1, max: 255 }).optional(),
       })
       .strict()
       .optional()
@@ -168,67 +226,72 @@ export const IncidentSchema = z
     targetHost: z.string().nullable(),
     summary: z.string().nullable(),
     createdBy: z.string().nullable(),
-    external: z.record(z.string(), z.string()),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    resolvedAt: z.string().nullable(),
+    external: z
+      .object({ servicenowSysId: z.string(), pagerdutyIncidentId: z.string(), pagerdutyDedupKey: z.string() })
+      .partial()
+      .openapi({ description: 'The incident in other tools, as given at creation' }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    resolvedAt: Timestamp.nullable(),
   })
   .openapi('Incident');
 
+export const ResultSchema = z
+  .object({
+    id: z.string().uuid(),
+    incidentId: z.string().uuid(),
+    incidentNumber: z.number().int(),
+    status: z.enum(INCIDENT_STATUSES),
+    summary: z.string(),
+    details: ResultDetailsSchema,
+    createdAt: Timestamp,
+  })
+  .openapi('IncidentResult');
+
+export const WorkflowRunSchema = z
+  .object({
+    id: z.string().openapi({ example: 'incident-0b9f3c9e-5c1c-4a8e-9a57-7d0a8c1d2e3f' }),
+    runId: z.string(),
+    status: z
+      .enum(['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'CONTINUED_AS_NEW', 'TIMED_OUT', 'PAUSED', 'UNKNOWN'])
+      .openapi({ description: 'Temporal execution status' }),
+    startedAt: Timestamp,
+    closedAt: Timestamp.nullable(),
+    historyLength: z.number().int(),
+    state: orNull(IncidentWorkflowStateSchema).openapi({ description: 'The run’s live state (its result once completed)' }),
+    stateError: z.string().nullable().openapi({ description: 'Why the state could not be read (e.g. no worker answered)' }),
+  })
+  .openapi('IncidentWorkflowRun');
+
 export const IncidentDetailSchema = IncidentSchema.extend({
-  plan: z.record(z.string(), z.unknown()).nullable().openapi({ description: 'Runbook, parameters and read-only diagnostics of the run' }),
+  plan: orNull(RemediationPlanSchema).openapi({ description: 'Runbook, parameters and read-only diagnostics of the run' }),
   findings: z.array(z.string()),
   rootCause: z.string().nullable(),
-  proposedActions: z.array(
-    z.object({
-      id: z.string(),
-      command: z.string(),
-      guard: z.string().nullable(),
-      risk: z.enum(['low', 'high']),
-      reason: z.string(),
-      policyReasons: z.array(z.string()),
-      rollback: z.string().nullable(),
-    }),
-  ),
-  approval: z
-    .record(z.string(), z.unknown())
-    .nullable()
-    .openapi({ description: 'decision (pending, approved, rejected, timed_out, auto), planHash, deadline, by, comment' }),
-  commands: z
-    .array(z.record(z.string(), z.unknown()))
-    .openapi({ description: 'Every command run on the host: phase, command, allowedBy, exitCode, output (redacted, truncated)' }),
-  verification: z.object({ passed: z.boolean(), failures: z.array(z.string()) }).nullable(),
-  result: z.record(z.string(), z.unknown()).nullable(),
-  workflow: z
-    .object({
-      id: z.string(),
-      runId: z.string(),
-      status: z.string(),
-      startedAt: z.string(),
-      closedAt: z.string().nullable(),
-      historyLength: z.number().int(),
-      state: z.record(z.string(), z.unknown()).nullable(),
-      stateError: z.string().nullable(),
-    })
-    .nullable(),
-  workflowError: z.string().nullable(),
+  proposedActions: z.array(ProposedActionSchema),
+  approval: orNull(ApprovalSchema),
+  commands: z.array(HostCommandRunSchema).openapi({ description: 'Every command run on the host, in order' }),
+  verification: orNull(VerificationSchema),
+  result: orNull(ResultSchema),
+  workflow: orNull(WorkflowRunSchema),
+  workflowError: z.string().nullable().openapi({ description: 'Why the workflow could not be described (the row still answers)' }),
 }).openapi('IncidentDetail');
 
 export const IncidentListQuery = z
   .object({
     status: z.enum(INCIDENT_STATUSES).optional(),
     severity: z.enum(SEVERITIES).optional(),
-    tagId: z.string().max(128).optional(),
+    tagId: TagIdSchema.optional(),
     limit,
     cursor,
   })
   .strict();
 
+// Ids are uuids; any other id names nothing and answers 404, as an unknown uuid does.
 export const IdParam = z.object({
-  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: '0b9f3c9e-5c1c-4a8e-9a57-7d0a8c1d2e3f' }),
+  id: z.string().openapi({ param: { name: 'id', in: 'path' }, format: 'uuid', example: '0b9f3c9e-5c1c-4a8e-9a57-7d0a8c1d2e3f' }),
 });
 
-export const TagIdParam = z.object({ tagId: z.string().openapi({ param: { name: 'tagId', in: 'path' }, example: 'web-01' }) });
+export const TagIdParam = z.object({ tagId: TagIdSchema.openapi({ param: { name: 'tagId', in: 'path' } }) });
 
 export const TimelineEntrySchema = z
   .object({
@@ -260,30 +323,18 @@ export const HostCommandEntrySchema = z
   })
   .openapi('HostCommand');
 
-export const ResultSchema = z
-  .object({
-    id: z.string(),
-    incidentId: z.string(),
-    incidentNumber: z.number().int(),
-    status: z.enum(INCIDENT_STATUSES),
-    summary: z.string(),
-    details: z.record(z.string(), z.unknown()),
-    createdAt: z.string(),
-  })
-  .openapi('IncidentResult');
-
 export const ApiKeyCreateSchema = z
-  .object({ name: z.string().trim().min(1).max(100), role: z.enum(['admin', 'operator', 'viewer']) })
+  .object({ name: text({ min: 1, max: 100, trim: true }), role: z.enum(['admin', 'operator', 'viewer']) })
   .strict()
   .openapi('ApiKeyCreate');
 
 export const ApiKeySchema = z
   .object({
-    id: z.string(),
+    id: z.string().uuid(),
     name: z.string(),
     role: z.enum(['admin', 'operator', 'viewer']),
-    createdAt: z.string(),
-    lastUsedAt: z.string().nullable(),
-    revokedAt: z.string().nullable(),
+    createdAt: Timestamp,
+    lastUsedAt: Timestamp.nullable(),
+    revokedAt: Timestamp.nullable(),
   })
   .openapi('ApiKey');

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import type { Socket } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config.js';
@@ -9,6 +10,46 @@ import { createAuthenticator } from './auth.js';
 import { createTemporalDiagnosisGateway, createTemporalIncidentGateway, createTemporalIngestionGateway } from './temporal-gateway.js';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/**
+ * Node answers a request it cannot read (header section over 16 KB, broken HTTP) itself, with no
+ * body; these answers are problem+json like every other error, and 431 is in the document.
+ */
+function answerClientErrors(server: ServerType): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const status = tooLarge ? 431 : 400;
+    const title = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request';
+    const body = JSON.stringify({
+      type: `urn:infraai:problem:${tooLarge ? 'headers-too-large' : 'bad-request'}`,
+      title: tooLarge ? 'Request header fields too large' : 'Bad request',
+      status,
+      detail: tooLarge ? 'The request line and headers together exceed 16 KB.' : 'The request is not valid HTTP.',
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
+}
+
+/** Serves a fetch handler on host:port (0 picks a free port) with the API's HTTP-level error answers. */
+export function listen(
+  fetch: (request: Request) => Response | Promise<Response>,
+  host: string,
+  port: number,
+): Promise<{ server: ServerType; port: number }> {
+  return new Promise((resolve, reject) => {
+    const server: ServerType = serve({ fetch, hostname: host, port }, (info) => resolve({ server, port: info.port }));
+    answerClientErrors(server);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`API port ${host}:${port} is already in use; choose another with PORT.`) : err),
+    );
+  });
+}
 
 /** Serves the API on config.api.host:port (port 0 picks a free one) and reports the real URL. */
 export async function startApiServer(options: {
@@ -35,17 +76,7 @@ export async function startApiServer(options: {
     uploadLimitBytes: config.api.uploadLimitBytes,
     corsOrigins: config.api.corsOrigins,
   });
-  let server!: ServerType;
-  const port = await new Promise<number>((resolve, reject) => {
-    server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) => resolve(info.port));
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        err.code === 'EADDRINUSE'
-          ? new Error(`API port ${config.api.host}:${config.api.port} is already in use; choose another with PORT.`)
-          : err,
-      ),
-    );
-  });
+  const { server, port } = await listen(app.fetch, config.api.host, config.api.port);
   const host = config.api.host === '0.0.0.0' || config.api.host === '::' ? '127.0.0.1' : config.api.host;
   return {
     url: config.api.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,

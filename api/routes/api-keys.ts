@@ -1,9 +1,9 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { ApiKeyRecord, Store } from '../../adapters/store/port.js';
 import { createApiKey } from '../api-keys.js';
 import { conflict, notFound } from '../problem.js';
-import { ApiKeyCreateSchema, ApiKeySchema, IdParam, problemResponses } from '../schemas.js';
-import { createRouter, jsonBody, jsonResponse, SECURITY } from '../validation.js';
+import { ApiKeyCreateSchema, ApiKeySchema, IdParam } from '../schemas.js';
+import { apiRoute, createRouter, jsonBody, jsonResponse } from '../validation.js';
 
 const tags = ['API keys'];
 
@@ -21,14 +21,19 @@ export function apiKeyRoutes(store: Store) {
   const app = createRouter();
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: 'post',
       path: '/',
+      operationId: 'createApiKey',
       tags,
-      security: SECURITY,
       summary: 'Mint an API key (the plaintext is returned once)',
       request: { body: jsonBody(ApiKeyCreateSchema) },
-      responses: { 201: jsonResponse(ApiKeySchema.extend({ key: z.string() }), 'Created'), ...problemResponses(400, 401, 403, 415, 422) },
+      responses: {
+        201: jsonResponse(
+          ApiKeySchema.extend({ key: z.string().openapi({ description: 'The key itself, shown only here' }) }).openapi('NewApiKey'),
+          'Created',
+        ),
+      },
     }),
     async (c) => {
       const body = c.req.valid('json');
@@ -38,27 +43,33 @@ export function apiKeyRoutes(store: Store) {
   );
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/',
-      tags,
-      security: SECURITY,
-      summary: 'List API keys (never their secrets)',
-      responses: { 200: jsonResponse(z.object({ items: z.array(ApiKeySchema) }), 'Keys'), ...problemResponses(401, 403) },
-    }),
+    apiRoute(
+      {
+        method: 'get',
+        path: '/',
+        operationId: 'listApiKeys',
+        tags,
+        summary: 'List API keys (never their secrets)',
+        responses: { 200: jsonResponse(z.object({ items: z.array(ApiKeySchema) }), 'Keys') },
+      },
+      [403],
+    ),
     async (c) => c.json({ items: (await store.apiKeys.list(c.get('principal').tenantId)).map(toResponse) }, 200),
   );
 
   app.openapi(
-    createRoute({
-      method: 'delete',
-      path: '/{id}',
-      tags,
-      security: SECURITY,
-      summary: 'Revoke an API key',
-      request: { params: IdParam },
-      responses: { 204: { description: 'Revoked' }, ...problemResponses(401, 403, 404, 409) },
-    }),
+    apiRoute(
+      {
+        method: 'delete',
+        path: '/{id}',
+        operationId: 'revokeApiKey',
+        tags,
+        summary: 'Revoke an API key',
+        request: { params: IdParam },
+        responses: { 204: { description: 'Revoked' } },
+      },
+      [404, 409],
+    ),
     async (c) => {
       const { id } = c.req.valid('param');
       const principal = c.get('principal');

@@ -1,12 +1,11 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { CmdbItem } from '../../core/incident.js';
 import { DuplicateKeyError, type CmdbItemInput, type Store } from '../../adapters/store/port.js';
 import { conflict, notFound, ProblemError } from '../problem.js';
-import { CmdbCreateSchema, CmdbItemSchema, CmdbListQuery, CmdbReplaceSchema, problemResponses, TagIdParam } from '../schemas.js';
-import { createRouter, jsonBody, jsonResponse, SECURITY } from '../validation.js';
+import { CmdbCreateSchema, CmdbItemSchema, CmdbListQuery, CmdbReplaceSchema, TagIdParam } from '../schemas.js';
+import { apiRoute, createRouter, jsonBody, jsonResponse } from '../validation.js';
 
 const tags = ['CMDB'];
-const security = SECURITY;
 const json = jsonResponse;
 
 export function toCmdbResponse(item: CmdbItem): z.infer<typeof CmdbItemSchema> {
@@ -50,15 +49,18 @@ export function cmdbRoutes(store: Store) {
   const app = createRouter();
 
   app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/',
-      tags,
-      security,
-      summary: 'Register a CMDB item',
-      request: { body: jsonBody(CmdbCreateSchema) },
-      responses: { 201: json(CmdbItemSchema, 'Created'), ...problemResponses(400, 401, 403, 409, 413, 415, 422) },
-    }),
+    apiRoute(
+      {
+        method: 'post',
+        path: '/',
+        operationId: 'createCmdbItem',
+        tags,
+        summary: 'Register a CMDB item',
+        request: { body: jsonBody(CmdbCreateSchema) },
+        responses: { 201: json(CmdbItemSchema, 'Created') },
+      },
+      [409],
+    ),
     async (c) => {
       const body = c.req.valid('json');
       try {
@@ -73,16 +75,15 @@ export function cmdbRoutes(store: Store) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: 'get',
       path: '/',
+      operationId: 'listCmdbItems',
       tags,
-      security,
       summary: 'List CMDB items',
       request: { query: CmdbListQuery },
       responses: {
         200: json(z.object({ items: z.array(CmdbItemSchema), nextCursor: z.string().nullable() }), 'A page of items'),
-        ...problemResponses(401, 422),
       },
     }),
     async (c) => {
@@ -93,15 +94,18 @@ export function cmdbRoutes(store: Store) {
   );
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/{tagId}',
-      tags,
-      security,
-      summary: 'Get a CMDB item',
-      request: { params: TagIdParam },
-      responses: { 200: json(CmdbItemSchema, 'The item'), ...problemResponses(401, 404) },
-    }),
+    apiRoute(
+      {
+        method: 'get',
+        path: '/{tagId}',
+        operationId: 'getCmdbItem',
+        tags,
+        summary: 'Get a CMDB item',
+        request: { params: TagIdParam },
+        responses: { 200: json(CmdbItemSchema, 'The item') },
+      },
+      [404],
+    ),
     async (c) => {
       const { tagId } = c.req.valid('param');
       const item = await store.cmdb.get(c.get('principal').tenantId, tagId);
@@ -111,15 +115,18 @@ export function cmdbRoutes(store: Store) {
   );
 
   app.openapi(
-    createRoute({
-      method: 'put',
-      path: '/{tagId}',
-      tags,
-      security,
-      summary: 'Replace a CMDB item (every field but tagId)',
-      request: { params: TagIdParam, body: jsonBody(CmdbReplaceSchema) },
-      responses: { 200: json(CmdbItemSchema, 'The replaced item'), ...problemResponses(400, 401, 403, 404, 413, 415, 422) },
-    }),
+    apiRoute(
+      {
+        method: 'put',
+        path: '/{tagId}',
+        operationId: 'replaceCmdbItem',
+        tags,
+        summary: 'Replace a CMDB item (every field but tagId)',
+        request: { params: TagIdParam, body: jsonBody(CmdbReplaceSchema) },
+        responses: { 200: json(CmdbItemSchema, 'The replaced item') },
+      },
+      [404],
+    ),
     async (c) => {
       const { tagId } = c.req.valid('param');
       const item = await store.cmdb.replace(c.get('principal').tenantId, tagId, toInput(c.req.valid('json')));
@@ -129,15 +136,18 @@ export function cmdbRoutes(store: Store) {
   );
 
   app.openapi(
-    createRoute({
-      method: 'delete',
-      path: '/{tagId}',
-      tags,
-      security,
-      summary: 'Delete a CMDB item',
-      request: { params: TagIdParam },
-      responses: { 204: { description: 'Deleted' }, ...problemResponses(401, 403, 404) },
-    }),
+    apiRoute(
+      {
+        method: 'delete',
+        path: '/{tagId}',
+        operationId: 'deleteCmdbItem',
+        tags,
+        summary: 'Delete a CMDB item',
+        request: { params: TagIdParam },
+        responses: { 204: { description: 'Deleted' } },
+      },
+      [404],
+    ),
     async (c) => {
       const { tagId } = c.req.valid('param');
       if (!(await store.cmdb.delete(c.get('principal').tenantId, tagId))) throw notFound(`CMDB item '${tagId}'`);

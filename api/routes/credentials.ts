@@ -1,10 +1,10 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { InvalidPrivateKeyError } from '../../adapters/secrets/port.js';
 import type { CredentialVault, SshCredentialInfo } from '../../adapters/secrets/port.js';
 import { DuplicateKeyError, type Store } from '../../adapters/store/port.js';
 import { conflict, notFound, ProblemError } from '../problem.js';
-import { problemResponses } from '../schemas.js';
-import { createRouter, jsonBody, jsonResponse, SECURITY } from '../validation.js';
+import { text } from '../schemas.js';
+import { apiRoute, createRouter, jsonBody, jsonResponse } from '../validation.js';
 
 const tags = ['Credentials'];
 
@@ -18,25 +18,21 @@ const CredentialSchema = z
   })
   .openapi('SshCredential');
 
+const CredentialName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, dot, dash and underscore; at most 100 characters');
+
 const CredentialCreateSchema = z
   .object({
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, dot, dash and underscore; at most 100 characters')
-      .openapi({ description: 'The name a CMDB item gives in sshCredential', example: 'web-prod' }),
+    name: CredentialName.openapi({ description: 'The name a CMDB item gives in sshCredential', example: 'web-prod' }),
     username: z
       .string()
-      .regex(/^[a-z_][a-z0-9_.-]{0,31}\$?$/i, 'a POSIX user name')
+      .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/, 'a POSIX user name')
       .openapi({ description: 'Login used unless the CMDB item names its own sshUser', example: 'ops' }),
-    privateKey: z
-      .string()
-      .min(64)
-      .max(16_384)
-      .openapi({ description: 'OpenSSH, PEM or PKCS#8 private key. Stored encrypted; never returned.' }),
-    passphrase: z
-      .string()
-      .min(1)
-      .max(1024)
+    privateKey: text({ min: 64, max: 16_384 }).openapi({
+      description: 'OpenSSH, PEM or PKCS#8 private key. Stored encrypted; never returned.',
+    }),
+    passphrase: text({ min: 1, max: 1024 })
       .optional()
       .openapi({ description: 'Passphrase of an encrypted key. Stored encrypted; never returned.' }),
   })
@@ -47,12 +43,7 @@ const HostKeySchema = z
   .object({ host: z.string(), port: z.number().int(), keyType: z.string(), fingerprint: z.string(), firstSeenAt: z.string() })
   .openapi('TrustedHostKey');
 
-const NameParam = z.object({
-  name: z
-    .string()
-    .max(100)
-    .openapi({ param: { name: 'name', in: 'path' } }),
-});
+const NameParam = z.object({ name: CredentialName.openapi({ param: { name: 'name', in: 'path' } }) });
 
 const toResponse = (credential: SshCredentialInfo) => ({ ...credential });
 
@@ -61,15 +52,18 @@ export function credentialRoutes(store: Store, vault: CredentialVault) {
   const app = createRouter();
 
   app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/ssh',
-      tags,
-      security: SECURITY,
-      summary: 'Store an SSH private key under a name (admin); answers its fingerprint, never the key',
-      request: { body: jsonBody(CredentialCreateSchema) },
-      responses: { 201: jsonResponse(CredentialSchema, 'Stored'), ...problemResponses(400, 401, 403, 409, 413, 415, 422) },
-    }),
+    apiRoute(
+      {
+        method: 'post',
+        path: '/ssh',
+        operationId: 'createSshCredential',
+        tags,
+        summary: 'Store an SSH private key under a name (admin); answers its fingerprint, never the key',
+        request: { body: jsonBody(CredentialCreateSchema) },
+        responses: { 201: jsonResponse(CredentialSchema, 'Stored') },
+      },
+      [409],
+    ),
     async (c) => {
       const body = c.req.valid('json');
       try {
@@ -90,27 +84,30 @@ export function credentialRoutes(store: Store, vault: CredentialVault) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: 'get',
       path: '/ssh',
+      operationId: 'listSshCredentials',
       tags,
-      security: SECURITY,
       summary: 'List SSH credentials: names, users and fingerprints only',
-      responses: { 200: jsonResponse(z.object({ items: z.array(CredentialSchema) }), 'Credentials'), ...problemResponses(401) },
+      responses: { 200: jsonResponse(z.object({ items: z.array(CredentialSchema) }), 'Credentials') },
     }),
     async (c) => c.json({ items: (await vault.list(c.get('principal').tenantId)).map(toResponse) }, 200),
   );
 
   app.openapi(
-    createRoute({
-      method: 'delete',
-      path: '/ssh/{name}',
-      tags,
-      security: SECURITY,
-      summary: 'Delete an SSH credential (admin)',
-      request: { params: NameParam },
-      responses: { 204: { description: 'Deleted' }, ...problemResponses(401, 403, 404) },
-    }),
+    apiRoute(
+      {
+        method: 'delete',
+        path: '/ssh/{name}',
+        operationId: 'deleteSshCredential',
+        tags,
+        summary: 'Delete an SSH credential (admin)',
+        request: { params: NameParam },
+        responses: { 204: { description: 'Deleted' } },
+      },
+      [404],
+    ),
     async (c) => {
       const { name } = c.req.valid('param');
       if (!(await vault.delete(c.get('principal').tenantId, name))) throw notFound(`SSH credential '${name}'`);
@@ -119,13 +116,13 @@ export function credentialRoutes(store: Store, vault: CredentialVault) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: 'get',
       path: '/host-keys',
+      operationId: 'listTrustedHostKeys',
       tags,
-      security: SECURITY,
       summary: 'Host keys trusted on first use',
-      responses: { 200: jsonResponse(z.object({ items: z.array(HostKeySchema) }), 'Trusted host keys'), ...problemResponses(401) },
+      responses: { 200: jsonResponse(z.object({ items: z.array(HostKeySchema) }), 'Trusted host keys') },
     }),
     async (c) => {
       const items = await store.hostKeys.list(c.get('principal').tenantId);
@@ -137,23 +134,26 @@ export function credentialRoutes(store: Store, vault: CredentialVault) {
   );
 
   app.openapi(
-    createRoute({
-      method: 'delete',
-      path: '/host-keys/{host}',
-      tags,
-      security: SECURITY,
-      summary: 'Forget a trusted host key after a legitimate key change (admin); the next connection trusts the new key',
-      request: {
-        params: z.object({
-          host: z
-            .string()
-            .max(255)
-            .openapi({ param: { name: 'host', in: 'path' } }),
-        }),
-        query: z.object({ port: z.coerce.number().int().min(1).max(65535).default(22) }).strict(),
+    apiRoute(
+      {
+        method: 'delete',
+        path: '/host-keys/{host}',
+        operationId: 'forgetTrustedHostKey',
+        tags,
+        summary: 'Forget a trusted host key after a legitimate key change (admin); the next connection trusts the new key',
+        request: {
+          params: z.object({
+            host: z
+              .string()
+              .max(255)
+              .openapi({ param: { name: 'host', in: 'path' } }),
+          }),
+          query: z.object({ port: z.coerce.number().int().min(1).max(65535).default(22) }).strict(),
+        },
+        responses: { 204: { description: 'Forgotten' } },
       },
-      responses: { 204: { description: 'Forgotten' }, ...problemResponses(401, 403, 404, 422) },
-    }),
+      [404],
+    ),
     async (c) => {
       const { host } = c.req.valid('param');
       const { port } = c.req.valid('query');

@@ -1,13 +1,15 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { KnowledgeBase } from '../../adapters/knowledge/port.js';
 import { KubernetesUnavailableError, type KubernetesCluster } from '../../adapters/kubernetes/port.js';
 import type { Store } from '../../adapters/store/port.js';
 import { classify } from '../../core/planner.js';
 import type { Runbook } from '../../core/runbook.js';
+import type { DiagnosisResult } from '../../core/contracts/diagnosis.js';
+import type { Same } from '../remediation-schemas.js';
 import { ProblemError } from '../problem.js';
-import { problemResponses, TagIdSchema } from '../schemas.js';
+import { TagIdSchema, text } from '../schemas.js';
 import type { DiagnosisGateway } from '../temporal-gateway.js';
-import { createRouter, jsonBody, jsonResponse, SECURITY } from '../validation.js';
+import { apiRoute, createRouter, jsonBody, jsonResponse } from '../validation.js';
 
 const tags = ['Diagnosis'];
 const DIAGNOSE_TIMEOUT_MS = 30_000;
@@ -15,7 +17,9 @@ const K8S_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 const DiagnoseSchema = z
   .object({
-    errorMessage: z.string().trim().min(3).max(20_000).openapi({ example: 'Back-off restarting failed container api in pod api-7f9c' }),
+    errorMessage: text({ min: 3, max: 20_000, trim: true }).openapi({
+      example: 'Back-off restarting failed container api in pod api-7f9c',
+    }),
     namespace: z.string().max(63).regex(K8S_NAME, 'a Kubernetes namespace name').optional(),
     pod: z.string().max(253).regex(K8S_NAME, 'a Kubernetes pod name').optional(),
     tagId: TagIdSchema.optional(),
@@ -42,9 +46,34 @@ const DiagnosisSchema = z
       .array(z.object({ finding: z.string(), diagnostic: z.string(), evidence: z.string() }))
       .optional()
       .openapi({ description: 'What the runbook rules established from the host output' }),
+    llm: z
+      .object({
+        provider: z.string(),
+        model: z.string(),
+        calls: z.number().int(),
+        inputTokens: z.number().int(),
+        outputTokens: z.number().int(),
+      })
+      .optional()
+      .openapi({ description: 'Model and token use when an LLM answered' }),
+    fallbackReason: z.string().optional().openapi({ description: 'Why the planner answered although an LLM is configured' }),
     facts: z
       .object({
-        kubernetes: z.unknown().nullable(),
+        kubernetes: z
+          .object({
+            pod: z
+              .object({
+                name: z.string(),
+                phase: z.string(),
+                ready: z.boolean(),
+                restarts: z.number().int(),
+                reason: z.string().nullable(),
+                exitCode: z.number().int().nullable(),
+              })
+              .nullable(),
+            events: z.array(z.object({ type: z.string(), reason: z.string(), message: z.string(), count: z.number().int() })),
+          })
+          .nullable(),
         host: z
           .object({
             tagId: z.string(),
@@ -72,9 +101,12 @@ const DiagnosisSchema = z
     workflowId: z.string(),
   })
   .openapi('Diagnosis');
+// The document says what the workflow returns, field by field (and the workflow id added here).
+const sameShape: Same<Omit<z.infer<typeof DiagnosisSchema>, 'workflowId'>, DiagnosisResult> = true;
+void sameShape;
 
 const SuggestSchema = z
-  .object({ errorMessage: z.string().trim().min(2).max(20_000), k: z.number().int().min(1).max(20).default(5) })
+  .object({ errorMessage: text({ min: 2, max: 20_000, trim: true }), k: z.number().int().min(1).max(20).default(5) })
   .strict()
   .openapi('SuggestRunbookRequest');
 
@@ -89,14 +121,14 @@ export function diagnosisRoutes(deps: {
   const app = createRouter();
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: 'post',
       path: '/diagnose',
+      operationId: 'diagnoseError',
       tags,
-      security: SECURITY,
       summary: 'Diagnose an error: classify, retrieve runbooks, analyse, suggest fixes (runs the diagnoseError workflow)',
       request: { body: jsonBody(DiagnoseSchema) },
-      responses: { 200: jsonResponse(DiagnosisSchema, 'The diagnosis'), ...problemResponses(400, 401, 403, 404, 413, 415, 422, 503) },
+      responses: { 200: jsonResponse(DiagnosisSchema, 'The diagnosis') },
     }),
     async (c) => {
       const body = c.req.valid('json');
@@ -112,11 +144,11 @@ export function diagnosisRoutes(deps: {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: 'post',
       path: '/suggest-runbook',
+      operationId: 'suggestRunbooks',
       tags,
-      security: SECURITY,
       summary: 'Suggest runbooks for an error message (patterns and knowledge search)',
       request: { body: jsonBody(SuggestSchema) },
       responses: {
@@ -134,7 +166,6 @@ export function diagnosisRoutes(deps: {
           }),
           'Runbooks, best first',
         ),
-        ...problemResponses(400, 401, 415, 422),
       },
     }),
     async (c) => {
@@ -169,11 +200,11 @@ export function diagnosisRoutes(deps: {
     node: z.string().nullable(),
   });
   app.openapi(
-    createRoute({
+    apiRoute({
       method: 'get',
       path: '/cluster-health',
+      operationId: 'getClusterHealth',
       tags,
-      security: SECURITY,
       summary: 'Nodes and pods summary of the configured Kubernetes cluster',
       request: { query: z.object({ namespace: z.string().max(63).regex(K8S_NAME).default('default') }).strict() },
       responses: {
@@ -198,7 +229,6 @@ export function diagnosisRoutes(deps: {
             .openapi('ClusterHealth'),
           'Cluster summary',
         ),
-        ...problemResponses(401, 422, 503),
       },
     }),
     async (c) => {

@@ -1,7 +1,7 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Store } from '../../adapters/store/port.js';
 import type { IncidentWorkflowGateway } from '../temporal-gateway.js';
-import { createRouter, jsonResponse } from '../validation.js';
+import { apiRoute, createRouter, jsonResponse } from '../validation.js';
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -36,10 +36,12 @@ async function check(run: () => Promise<void>): Promise<z.infer<typeof CheckSche
 export function healthRoutes(store: Store, workflows: IncidentWorkflowGateway, version: string) {
   const app = createRouter();
   app.openapi(
-    createRoute({
+    apiRoute({
       method: 'get',
       path: '/health',
+      operationId: 'getHealth',
       tags: ['Health'],
+      security: [],
       summary: 'Health of the API and its dependencies (no auth)',
       responses: { 200: jsonResponse(HealthSchema, 'Healthy or degraded'), 503: jsonResponse(HealthSchema, 'Unhealthy') },
     }),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createRoute, z } from '@hono/zod-openapi';
-import { isTerminalIncidentStatus, type Incident } from '../../core/incident.js';
+import { z } from '@hono/zod-openapi';
+import { INCIDENT_STATUSES, isTerminalIncidentStatus, type Incident, type IncidentResult } from '../../core/incident.js';
 import type { Store } from '../../adapters/store/port.js';
 import type { IncidentWorkflowGateway } from '../temporal-gateway.js';
 import type { IncidentWorkflowState } from '../../core/contracts/incident.js';
@@ -14,14 +14,14 @@ import {
   IncidentDetailSchema,
   IncidentListQuery,
   IncidentSchema,
-  problemResponses,
   ResultSchema,
   TimelineEntrySchema,
+  text,
 } from '../schemas.js';
-import { createRouter, jsonBody, jsonResponse, SECURITY } from '../validation.js';
+import { ApprovalSchema } from '../remediation-schemas.js';
+import { apiRoute, createRouter, jsonBody, jsonResponse } from '../validation.js';
 
 const tags = ['Incidents'];
-const security = SECURITY;
 const json = jsonResponse;
 const QUERY_TIMEOUT_MS = 2000;
 
@@ -30,18 +30,28 @@ export function toIncidentResponse(incident: Incident): z.infer<typeof IncidentS
   return rest;
 }
 
+type WorkflowRun = NonNullable<z.infer<typeof IncidentDetailSchema>['workflow']>;
+
+/** The details a run wrote are the shape of ResultDetailsSchema (the workflow writes them from its state). */
+function toResultResponse(result: IncidentResult): z.infer<typeof ResultSchema> {
+  const { tenantId: _tenantId, details, ...rest } = result;
+  return { ...rest, details: details as z.infer<typeof ResultSchema>['details'] };
+}
+
 const IdempotencyHeader = z.object({
   'idempotency-key': z
     .string()
     .min(1)
     .max(200)
+    // Visible ASCII without surrounding spaces: what survives an HTTP header unchanged.
+    .regex(/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/, 'visible ASCII characters')
     .optional()
     .openapi({ description: 'Repeat-safe creation: the same key returns the incident created first and starts nothing.' }),
 });
 
 const ApprovalBody = z
   .object({
-    comment: z.string().trim().max(2000).optional(),
+    comment: text({ max: 2000, trim: true }).optional(),
     planHash: z
       .string()
       .regex(/^[0-9a-f]{64}$/, 'the sha256 planHash shown in approval.planHash')
@@ -53,18 +63,6 @@ const ApprovalBody = z
   .strict()
   .openapi('ApprovalDecision');
 
-const ApprovalSchema = z
-  .object({
-    decision: z.enum(['pending', 'approved', 'rejected', 'timed_out', 'auto']),
-    planHash: z.string(),
-    requestedAt: z.string(),
-    deadline: z.string().nullable(),
-    by: z.string().nullable(),
-    comment: z.string().nullable(),
-    decidedAt: z.string().nullable(),
-  })
-  .openapi('Approval');
-
 export function incidentRoutes(
   store: Store,
   workflows: IncidentWorkflowGateway,
@@ -74,21 +72,21 @@ export function incidentRoutes(
 
   for (const decision of ['approve', 'reject'] as const) {
     app.openapi(
-      createRoute({
-        method: 'post',
-        path: `/{id}/${decision}`,
-        tags,
-        security,
-        summary:
-          decision === 'approve'
-            ? 'Approve the proposed fix commands the run waits on (bound to their planHash)'
-            : 'Reject the proposed fix commands: the run escalates and changes nothing',
-        request: { params: IdParam, body: jsonBody(ApprovalBody) },
-        responses: {
-          200: json(ApprovalSchema, 'The decision, as the run recorded it'),
-          ...problemResponses(400, 401, 403, 404, 409, 415, 422, 503),
+      apiRoute(
+        {
+          method: 'post',
+          path: `/{id}/${decision}`,
+          operationId: decision === 'approve' ? 'approveIncidentPlan' : 'rejectIncidentPlan',
+          tags,
+          summary:
+            decision === 'approve'
+              ? 'Approve the proposed fix commands the run waits on (bound to their planHash)'
+              : 'Reject the proposed fix commands: the run escalates and changes nothing',
+          request: { params: IdParam, body: jsonBody(ApprovalBody) },
+          responses: { 200: json(ApprovalSchema, 'The decision, as the run recorded it') },
         },
-      }),
+        [404, 409],
+      ),
       async (c) => {
         const principal = c.get('principal');
         const incident = await load(principal.tenantId, c.req.valid('param').id);
@@ -112,17 +110,16 @@ export function incidentRoutes(
   }
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: 'post',
       path: '/',
+      operationId: 'createIncident',
       tags,
-      security,
       summary: 'Raise an incident and start its remediation workflow',
       request: { body: jsonBody(IncidentCreateSchema), headers: IdempotencyHeader },
       responses: {
         201: json(IncidentSchema, 'Created; the workflow incident-<id> has started'),
         200: json(IncidentSchema, 'Repeat of an Idempotency-Key: the incident created first'),
-        ...problemResponses(400, 401, 403, 413, 415, 422, 503),
       },
     }),
     async (c) => {
@@ -171,16 +168,15 @@ export function incidentRoutes(
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: 'get',
       path: '/',
+      operationId: 'listIncidents',
       tags,
-      security,
       summary: 'List incidents, newest first',
       request: { query: IncidentListQuery },
       responses: {
         200: json(z.object({ items: z.array(IncidentSchema), nextCursor: z.string().nullable() }), 'A page of incidents'),
-        ...problemResponses(401, 422),
       },
     }),
     async (c) => {
@@ -191,15 +187,18 @@ export function incidentRoutes(
   );
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/{id}',
-      tags,
-      security,
-      summary: 'Get an incident merged with its live workflow state',
-      request: { params: IdParam },
-      responses: { 200: json(IncidentDetailSchema, 'The incident'), ...problemResponses(401, 404) },
-    }),
+    apiRoute(
+      {
+        method: 'get',
+        path: '/{id}',
+        operationId: 'getIncident',
+        tags,
+        summary: 'Get an incident merged with its live workflow state',
+        request: { params: IdParam },
+        responses: { 200: json(IncidentDetailSchema, 'The incident') },
+      },
+      [404],
+    ),
     async (c) => {
       const incident = await load(c.get('principal').tenantId, c.req.valid('param').id);
       // The row always answers; the live part degrades to an explanation when Temporal cannot.
@@ -210,23 +209,22 @@ export function incidentRoutes(
       let workflowError: string | null = null;
       try {
         const described = await workflows.describe(incident.workflowId);
-        let state: Record<string, unknown> | null = null;
+        let state: IncidentWorkflowState | null = null;
         let stateError: string | null = null;
         try {
-          const live =
+          state =
             described.status === 'COMPLETED'
               ? await workflows.completedState(incident.workflowId, QUERY_TIMEOUT_MS)
               : await workflows.queryState(incident.workflowId, QUERY_TIMEOUT_MS);
-          state = live as unknown as Record<string, unknown>;
         } catch (err) {
           stateError = reason(err);
         }
-        workflow = { ...described, state, stateError };
+        workflow = { ...described, status: described.status as WorkflowRun['status'], state, stateError };
       } catch (err) {
         workflowError = reason(err);
       }
       // The remediation's story at the top level, for clients that do not read workflow internals.
-      const state = (workflow?.state ?? null) as Partial<IncidentWorkflowState> | null;
+      const state = workflow?.state ?? null;
       const latest = (await store.results.listForIncident(incident.tenantId, incident.id)).at(-1);
       const live = state?.status && !isTerminalIncidentStatus(incident.status) ? state.status : incident.status;
       return c.json(
@@ -240,7 +238,7 @@ export function incidentRoutes(
           approval: state?.approval ?? null,
           commands: state?.commands ?? [],
           verification: state?.verification ?? null,
-          result: latest ? (({ tenantId: _t, ...rest }) => rest)(latest) : null,
+          result: latest ? toResultResponse(latest) : null,
           workflow,
           workflowError,
         },
@@ -250,18 +248,25 @@ export function incidentRoutes(
   );
 
   app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/{id}/cancel',
-      tags,
-      security,
-      summary: 'Request cancellation of the incident’s run',
-      request: { params: IdParam },
-      responses: {
-        202: json(z.object({ id: z.string(), status: z.string(), cancelRequested: z.literal(true) }), 'Cancellation requested'),
-        ...problemResponses(401, 403, 404, 409, 503),
+    apiRoute(
+      {
+        method: 'post',
+        path: '/{id}/cancel',
+        operationId: 'cancelIncident',
+        tags,
+        summary: 'Request cancellation of the incident’s run',
+        request: { params: IdParam },
+        responses: {
+          202: json(
+            z
+              .object({ id: z.string().uuid(), status: z.enum(INCIDENT_STATUSES), cancelRequested: z.literal(true) })
+              .openapi('CancelRequested'),
+            'Cancellation requested',
+          ),
+        },
       },
-    }),
+      [404, 409],
+    ),
     async (c) => {
       const incident = await load(c.get('principal').tenantId, c.req.valid('param').id);
       if (isTerminalIncidentStatus(incident.status)) throw conflict(`Incident ${incident.number} is already ${incident.status}.`);
@@ -273,26 +278,30 @@ export function incidentRoutes(
   );
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/{id}/timeline',
-      tags,
-      security,
-      summary: 'Audit trail of the incident’s run, from its workflow history',
-      request: { params: IdParam },
-      responses: {
-        200: json(
-          z.object({
-            incidentId: z.string(),
-            workflowId: z.string(),
-            entries: z.array(TimelineEntrySchema),
-            commands: z.array(HostCommandEntrySchema),
-          }),
-          'The timeline, and every command run on the host',
-        ),
-        ...problemResponses(401, 404, 503),
+    apiRoute(
+      {
+        method: 'get',
+        path: '/{id}/timeline',
+        operationId: 'getIncidentTimeline',
+        tags,
+        summary: 'Audit trail of the incident’s run, from its workflow history',
+        request: { params: IdParam },
+        responses: {
+          200: json(
+            z
+              .object({
+                incidentId: z.string().uuid(),
+                workflowId: z.string(),
+                entries: z.array(TimelineEntrySchema),
+                commands: z.array(HostCommandEntrySchema),
+              })
+              .openapi('IncidentTimeline'),
+            'The timeline, and every command run on the host',
+          ),
+        },
       },
-    }),
+      [404],
+    ),
     async (c) => {
       const incident = await load(c.get('principal').tenantId, c.req.valid('param').id);
       const history = await workflows.fetchHistory(incident.workflowId);
@@ -309,22 +318,24 @@ export function incidentRoutes(
   );
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/{id}/result',
-      tags,
-      security,
-      summary: 'The stored result of the incident’s run',
-      request: { params: IdParam },
-      responses: { 200: json(ResultSchema, 'The latest result'), ...problemResponses(401, 404) },
-    }),
+    apiRoute(
+      {
+        method: 'get',
+        path: '/{id}/result',
+        operationId: 'getIncidentResult',
+        tags,
+        summary: 'The stored result of the incident’s run',
+        request: { params: IdParam },
+        responses: { 200: json(ResultSchema, 'The latest result') },
+      },
+      [404],
+    ),
     async (c) => {
       const tenantId = c.get('principal').tenantId;
       const incident = await load(tenantId, c.req.valid('param').id);
       const latest = (await store.results.listForIncident(tenantId, incident.id)).at(-1);
       if (!latest) throw notFound(`A result for incident ${incident.number}`);
-      const { tenantId: _tenantId, ...result } = latest;
-      return c.json(result, 200);
+      return c.json(toResultResponse(latest), 200);
     },
   );
 

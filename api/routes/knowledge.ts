@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { KNOWLEDGE_KINDS, KNOWLEDGE_STATUSES, type KnowledgeDocument, type Store } from '../../adapters/store/port.js';
 import type { KnowledgeBase, KnowledgeInput, StagedIngestion } from '../../adapters/knowledge/port.js';
@@ -6,8 +6,8 @@ import { ingestionWorkflowId } from '../../core/contracts/knowledge-ingestion.js
 import type { IngestionGateway } from '../temporal-gateway.js';
 import { documentType, UnsupportedDocumentError } from '../../adapters/knowledge/port.js';
 import { notFound, ProblemError } from '../problem.js';
-import { problemResponses } from '../schemas.js';
-import { createRouter, jsonBody, jsonResponse, SECURITY } from '../validation.js';
+import { text } from '../schemas.js';
+import { apiRoute, createRouter, jsonBody, jsonResponse, unstorableText } from '../validation.js';
 
 const tags = ['Knowledge'];
 
@@ -46,10 +46,10 @@ const AsyncQuery = z
 
 const IngestSchema = z
   .object({
-    title: z.string().trim().min(1).max(300),
-    text: z.string().min(1).max(2_000_000),
+    title: text({ min: 1, max: 300, trim: true }),
+    text: text({ min: 1, max: 2_000_000 }),
     kind: z.enum(['sop', 'runbook', 'doc']).default('sop'),
-    source: z.string().trim().min(1).max(500).optional(),
+    source: text({ min: 1, max: 500, trim: true }).optional(),
     contentType: z.enum(['text/plain', 'text/markdown']).default('text/markdown'),
   })
   .strict()
@@ -57,8 +57,10 @@ const IngestSchema = z
 
 const UploadSchema = z
   .object({
-    file: z.any().openapi({ type: 'string', format: 'binary', description: 'A .md, .txt or .pdf file' }),
-    title: z.string().trim().min(1).max(300).optional(),
+    file: z
+      .custom<File>((value) => value instanceof File, 'a file is required')
+      .openapi({ type: 'string', format: 'binary', description: 'A .md, .txt or .pdf file' }),
+    title: text({ min: 1, max: 300, trim: true }).optional(),
     kind: z.enum(['sop', 'runbook', 'doc']).default('sop'),
   })
   .strict()
@@ -78,6 +80,9 @@ const HitSchema = z
     global: z.boolean(),
   })
   .openapi('KnowledgeHit');
+
+// Document ids are uuids; any other id names nothing and answers 404.
+const DocIdParam = z.object({ docId: z.string().openapi({ param: { name: 'docId', in: 'path' }, format: 'uuid' }) });
 
 const toResponse = (doc: KnowledgeDocument) => ({
   id: doc.id,
@@ -135,11 +140,11 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
   }
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: 'post',
       path: '/',
+      operationId: 'addKnowledgeDocument',
       tags,
-      security: SECURITY,
       summary:
         'Add a document (SOP, runbook, note) to the tenant’s knowledge base: JSON text, or a multipart upload of a .md, .txt or .pdf file',
       request: {
@@ -154,7 +159,6 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
         201: jsonResponse(DocumentSchema, 'Ingested'),
         202: jsonResponse(DocumentSchema, 'Large document: the ingestion workflow indexes it; poll the Location for progress'),
         200: jsonResponse(DocumentSchema, 'The same content was already ingested'),
-        ...problemResponses(400, 401, 403, 413, 415, 422, 503),
       },
     }),
     async (c) => {
@@ -167,16 +171,13 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
       if (contentType.startsWith('multipart/form-data')) {
         // Which validator ran follows the Content-Type, so each branch reads its own shape.
         const form = c.req.valid('form') as z.infer<typeof UploadSchema>;
-        if (!(form.file instanceof File)) {
-          throw new ProblemError(422, 'validation-error', 'The request body is not valid.', [
-            { path: 'file', message: 'a file is required', code: 'invalid_type' },
-          ]);
-        }
         const file = form.file;
         try {
           const type = documentType(file.type, file.name);
           const text = await knowledge.extractText(new Uint8Array(await file.arrayBuffer()), type);
           if (!text.trim()) throw new UnsupportedDocumentError('The document has no text to index (a scanned PDF needs OCR first).');
+          if (unstorableText(text).length > 0)
+            throw new UnsupportedDocumentError('The document’s text has NUL characters; it is not a text document.');
           input = { title: form.title ?? file.name.replace(/\.[^.]+$/, ''), kind: form.kind, source: file.name, contentType: type, text };
         } catch (err) {
           if (err instanceof UnsupportedDocumentError) throw new ProblemError(415, 'unsupported-media-type', err.message);
@@ -191,20 +192,22 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
   );
 
   app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/architecture',
-      tags,
-      security: SECURITY,
-      summary: 'Add a global architecture document, visible to every tenant (admin)',
-      request: { query: AsyncQuery, body: jsonBody(ArchitectureSchema) },
-      responses: {
-        201: jsonResponse(DocumentSchema, 'Ingested'),
-        202: jsonResponse(DocumentSchema, 'Large document: the ingestion workflow indexes it; poll the Location for progress'),
-        200: jsonResponse(DocumentSchema, 'The same content was already ingested'),
-        ...problemResponses(400, 401, 403, 413, 415, 422, 503),
+    apiRoute(
+      {
+        method: 'post',
+        path: '/architecture',
+        operationId: 'addArchitectureDocument',
+        tags,
+        summary: 'Add a global architecture document, visible to every tenant (admin)',
+        request: { query: AsyncQuery, body: jsonBody(ArchitectureSchema) },
+        responses: {
+          201: jsonResponse(DocumentSchema, 'Ingested'),
+          202: jsonResponse(DocumentSchema, 'Large document: the ingestion workflow indexes it; poll the Location for progress'),
+          200: jsonResponse(DocumentSchema, 'The same content was already ingested'),
+        },
       },
-    }),
+      [403],
+    ),
     async (c) => {
       const body = c.req.valid('json');
       const input = {
@@ -220,16 +223,16 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: 'get',
       path: '/search',
+      operationId: 'searchKnowledge',
       tags,
-      security: SECURITY,
       summary: 'Search the tenant’s documents and the global ones',
       request: {
         query: z
           .object({
-            q: z.string().trim().min(1).max(1000),
+            q: text({ min: 1, max: 1000, trim: true }),
             k: z.coerce.number().int().min(1).max(50).default(5),
             kind: z.enum(KNOWLEDGE_KINDS).optional(),
           })
@@ -237,7 +240,6 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
       },
       responses: {
         200: jsonResponse(z.object({ items: z.array(HitSchema) }), 'Best chunks, at most one per document'),
-        ...problemResponses(401, 422),
       },
     }),
     async (c) => {
@@ -248,28 +250,31 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: 'get',
       path: '/docs',
+      operationId: 'listKnowledgeDocuments',
       tags,
-      security: SECURITY,
       summary: 'List the tenant’s documents (and the global ones)',
-      responses: { 200: jsonResponse(z.object({ items: z.array(DocumentSchema) }), 'Documents'), ...problemResponses(401) },
+      responses: { 200: jsonResponse(z.object({ items: z.array(DocumentSchema) }), 'Documents') },
     }),
     async (c) =>
       c.json({ items: (await store.knowledge.listDocuments(c.get('principal').tenantId, { includeGlobal: true })).map(toResponse) }, 200),
   );
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/docs/{docId}',
-      tags,
-      security: SECURITY,
-      summary: 'One document with its ingestion status and progress (poll this after a 202)',
-      request: { params: z.object({ docId: z.string().openapi({ param: { name: 'docId', in: 'path' } }) }) },
-      responses: { 200: jsonResponse(DocumentSchema, 'The document'), ...problemResponses(401, 404) },
-    }),
+    apiRoute(
+      {
+        method: 'get',
+        path: '/docs/{docId}',
+        operationId: 'getKnowledgeDocument',
+        tags,
+        summary: 'One document with its ingestion status and progress (poll this after a 202)',
+        request: { params: DocIdParam },
+        responses: { 200: jsonResponse(DocumentSchema, 'The document') },
+      },
+      [404],
+    ),
     async (c) => {
       const { docId } = c.req.valid('param');
       const tenantId = c.get('principal').tenantId;
@@ -280,15 +285,18 @@ export function knowledgeRoutes({ store, knowledge, ingestion, inlineLimitBytes 
   );
 
   app.openapi(
-    createRoute({
-      method: 'delete',
-      path: '/{docId}',
-      tags,
-      security: SECURITY,
-      summary: 'Delete one of the tenant’s documents',
-      request: { params: z.object({ docId: z.string().openapi({ param: { name: 'docId', in: 'path' } }) }) },
-      responses: { 204: { description: 'Deleted' }, ...problemResponses(401, 403, 404) },
-    }),
+    apiRoute(
+      {
+        method: 'delete',
+        path: '/{docId}',
+        operationId: 'deleteKnowledgeDocument',
+        tags,
+        summary: 'Delete one of the tenant’s documents',
+        request: { params: DocIdParam },
+        responses: { 204: { description: 'Deleted' } },
+      },
+      [404],
+    ),
     async (c) => {
       const { docId } = c.req.valid('param');
       if (!(await store.knowledge.deleteDocument(c.get('principal').tenantId, docId))) throw notFound(`Knowledge document '${docId}'`);

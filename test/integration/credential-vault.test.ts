@@ -111,7 +111,8 @@ describe('infisical (local protocol server)', () => {
         'DELETE /api/v3/secrets/raw/{key}',
       ]);
       const token = /^Bearer (\S+)$/.exec(String(others[0]!.headers.authorization))?.[1];
-      expect(token).toBeTruthy();
+      // The token the fake issued at login (fake.<24 random bytes, base64url>).
+      expect(token).toMatch(/^fake\.[A-Za-z0-9_-]{32}$/);
       for (const request of others) expect(request.headers.authorization).toBe(`Bearer ${token}`);
       expect(fake.hasFolder('dev', DEFAULT_SECRET_PATH)).toBe(true);
     });

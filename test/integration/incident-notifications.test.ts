@@ -83,11 +83,17 @@ describe('incident notifications', () => {
         external: { pagerdutyIncidentId: pagerduty.addIncident() },
       },
     });
-    const { id } = (await created.json()) as { id: string };
+    const { id, number } = (await created.json()) as { id: string; number: number };
     const done = await finished(id);
     expect(done.status).toBe('escalated');
     expect(done.external.servicenowSysId).toMatch(/^[0-9a-f]{32}$/);
-    expect(servicenow.incident(done.external.servicenowSysId!)).toBeDefined();
+    // The record it opened: named after the incident, urgent as an escalation is.
+    expect(servicenow.incident(done.external.servicenowSysId!)).toMatchObject({
+      short_description: `[InfraAI INC-${number}] disk full on notify-01`,
+      urgency: '1',
+      impact: '2',
+      correlation_id: `infraai:INC-${number}`,
+    });
     const pd = done.workflow.state.notifications!.find((n) => n.notifier === 'pagerduty')!;
     expect(pd.delivered).toBe(false);
     expect(pd.detail).toMatch(/401/);

@@ -231,7 +231,8 @@ describe('Anthropic adapter', () => {
     expect(requests[0]!.path).toBe('/v1/messages');
     // The SDK authenticates with x-api-key or, in newer releases, a bearer token: either carries the key.
     expect(requests[0]!.headers['x-api-key'] ?? requests[0]!.headers.authorization).toMatch(/sk-ant-test-000000000000000000000$/);
-    expect(requests[0]!.headers['anthropic-version']).toBeDefined();
+    // The dated API version every Messages request must name (its value is the SDK's to choose).
+    expect(requests[0]!.headers['anthropic-version']).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(requests[0]!.body).toMatchObject({
       model: 'claude-test',
       max_tokens: 300,

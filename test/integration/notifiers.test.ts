@@ -159,8 +159,10 @@ describe('servicenow notifier (local Table API server)', () => {
     expect(body.state).toBeUndefined();
     expect(body.description).toContain('InfraAI INC-501: escalated to a human by InfraAI');
 
-    const [created] = fake.incidents().filter((r) => r.correlation_id === 'infraai:INC-501');
-    expect(created).toBeDefined();
+    // Exactly one record opened for the incident.
+    const opened = fake.incidents().filter((r) => r.correlation_id === 'infraai:INC-501');
+    expect(opened).toHaveLength(1);
+    const created = opened[0];
     expect(result.delivered).toBe(true);
     expect(result.detail).toBe(`created ${created!.number} (sys_id ${created!.sys_id})`);
     expect(result.external).toEqual({ servicenowSysId: created!.sys_id, servicenowNumber: created!.number });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureTemporalCli, TemporalCliNotFoundError } from '../../launcher/temporal-cli.js';
 import { DevServerStartError, startTemporalDevServer } from '../../launcher/temporal-dev-server.js';
@@ -82,12 +83,9 @@ describe('Temporal dev server launcher', () => {
 
     let connection = await Connection.connect({ address: first.address });
     const attributes = await connection.operatorService.listSearchAttributes({ namespace: 'infraai' });
-    expect(attributes.customAttributes).toMatchObject({
-      Tenant: expect.anything(),
-      IncidentStatus: expect.anything(),
-      TargetHost: expect.anything(),
-      Severity: expect.anything(),
-    });
+    // temporal-dev.yaml declares the four as Keyword.
+    const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+    expect(attributes.customAttributes).toMatchObject({ Tenant: keyword, IncidentStatus: keyword, TargetHost: keyword, Severity: keyword });
     const namespace = await connection.workflowService.describeNamespace({ namespace: 'infraai' });
     expect(namespace.namespaceInfo?.name).toBe('infraai');
     // start-dev creates namespaces with 24 h; the launcher applies retentionDays: 7.

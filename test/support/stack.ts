@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { EncryptedCredentialVault } from '../../adapters/secrets/encrypted-vault.js';
 import { createHostAccess } from '../../adapters/ssh/create.js';
+import type { HostAccess } from '../../adapters/ssh/port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -69,6 +70,10 @@ export async function startTestStack(
     notifiers?: Notifier[];
     /** Another Temporal server than the test run's (e.g. one the test restarts). */
     temporal?: { address: string; namespace: string };
+    /** Where the API logs unexpected errors (default: nowhere). */
+    log?: (line: string) => void;
+    /** How the worker's activities reach hosts (default: SSH with the vault's credentials). */
+    hostAccess?: HostAccess;
   } = {},
 ): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'infraai-it-'));
@@ -92,7 +97,7 @@ export async function startTestStack(
       ...(options.llm ? { llm: options.llm } : {}),
       ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}),
       ...(options.embedder ? { embedder: options.embedder } : {}),
-      hostAccess: createHostAccess({ vault, hostKeys: store.hostKeys, connectTimeoutMs: 5000 }),
+      hostAccess: options.hostAccess ?? createHostAccess({ vault, hostKeys: store.hostKeys, connectTimeoutMs: 5000 }),
       ...(options.maxConcurrentRemediations ? { maxConcurrentRemediations: options.maxConcurrentRemediations } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.notifiers ? { notifiers: options.notifiers, publicUrl: 'https://infraai.example.test' } : {}),
@@ -118,7 +123,7 @@ export async function startTestStack(
     bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024,
     uploadLimitBytes: 2 * 1024 * 1024,
     corsOrigins: [],
-    log: () => undefined,
+    log: options.log ?? (() => undefined),
   });
   const keyFor = async (tenantSlug: string, role: Role) => {
     const tenant = await store.tenants.ensure(tenantSlug);
