@@ -7,7 +7,7 @@ import {
 } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
-import { DIAGNOSIS_WORKFLOW_TYPE, type DiagnoseErrorInput, type DiagnosisResult } from '../core/contracts/diagnosis.js';
+import { DIAGNOSIS_WORKFLOW_TYPE, diagnosisWorkflowId, type DiagnoseErrorInput, type DiagnosisResult } from '../core/contracts/diagnosis.js';
 import { incidentWorkflowId } from '../core/contracts/incident.js';
 import { INGESTION_WORKFLOW_TYPE, ingestionWorkflowId, type IngestDocumentInput } from '../core/contracts/knowledge-ingestion.js';
 import {
@@ -174,7 +174,7 @@ export interface DiagnosisGateway {
 export function createTemporalDiagnosisGateway(client: Client, options: { taskQueue: string }): DiagnosisGateway {
   return {
     async diagnose(input, timeoutMs) {
-      const workflowId = `diagnose-${randomUUID()}`;
+      const workflowId = diagnosisWorkflowId(randomUUID());
       try {
         const result = await client.connection.withDeadline(Date.now() + timeoutMs, () =>
           client.workflow.execute(DIAGNOSIS_WORKFLOW_TYPE, {

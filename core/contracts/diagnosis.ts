@@ -3,6 +3,9 @@ import type { Risk } from '../runbook.js';
 
 export const DIAGNOSIS_WORKFLOW_TYPE = 'diagnoseError';
 
+/** One diagnosis per request: its id is the request's own (a uuid), so a diagnosis is never deduplicated away. */
+export const diagnosisWorkflowId = (requestUuid: string) => `diagnose-${requestUuid}`;
+
 export interface DiagnoseErrorInput {
   tenantId: string;
   errorMessage: string;
