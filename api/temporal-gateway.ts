@@ -7,7 +7,12 @@ import {
 } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
-import { DIAGNOSIS_WORKFLOW_TYPE, diagnosisWorkflowId, type DiagnoseErrorInput, type DiagnosisResult } from '../core/contracts/diagnosis.js';
+import {
+  DIAGNOSIS_WORKFLOW_TYPE,
+  diagnosisWorkflowId,
+  type DiagnoseErrorInput,
+  type DiagnosisResult,
+} from '../core/contracts/diagnosis.js';
 import { incidentWorkflowId } from '../core/contracts/incident.js';
 import { INGESTION_WORKFLOW_TYPE, ingestionWorkflowId, type IngestDocumentInput } from '../core/contracts/knowledge-ingestion.js';
 import {
