@@ -298,12 +298,15 @@ export async function clearDiskFull(host: FaultHost): Promise<void> {
 
 /**
  * (3) runaway-cpu: a stuck job (`report-builder`) spinning on one thread. It runs at nice -10 so it
- * still takes most of a core while the machine is busy with other tests. `threads: 2` makes it use
- * more than one core: `ps` then prints its %CPU as an integer (e.g. `178`), which the runaway-cpu
- * runbook's top-processes signal (`…(?:[5-9]\d|\d{3,})\.\d`) does not match.
+ * still takes most of a core while the machine is busy with other tests; injection returns once the
+ * lab's own CPU sampler sees it above the threshold (on a loaded machine that can take a few samples).
+ * `threads: 2` makes it use more than one core: `ps` then prints its %CPU as an integer (e.g. `178`).
  */
 export async function startRunawayCpu(host: FaultHost, options: { threads?: number } = {}): Promise<void> {
   await startHelper(host, CPU_HOG_NAME, [String(options.threads ?? 1)], -10);
+  await waitFor(`${host.name}: ${CPU_HOG_NAME} above ${MAX_CPU_PERCENT}% CPU`, async () => !(await checkCpu(host)).healthy, {
+    timeoutMs: WAIT_MS,
+  });
   // ps's %CPU is an average over the process' life: give it a moment to show as the top process.
   await sleep(1_500);
 }

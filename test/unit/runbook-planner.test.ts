@@ -132,6 +132,30 @@ describe('plans and analysis', () => {
       {},
     );
     expect(multiCore.parameters.pid).toBe('220');
+    // %CPU is lifetime CPU over elapsed time: ps itself (just started) shows as 100% with ELAPSED 0,
+    // as does any process younger than a second. Neither is the hog.
+    const selfOnTop = analyse(
+      byId('runaway-cpu'),
+      {
+        'top-processes': [
+          '    PID    PPID USER     %CPU ELAPSED COMMAND',
+          '    251     249 root      100       0 ps',
+          '    252     249 root     88.0       0 sh',
+          '    240       1 root     97.8       2 report-builder',
+        ].join('\n'),
+      },
+      {},
+    );
+    expect(selfOnTop.parameters.pid).toBe('240');
+    const onlySelf = analyse(
+      byId('runaway-cpu'),
+      {
+        'top-processes':
+          '    PID    PPID USER     %CPU ELAPSED COMMAND\n    251     249 root      100       3 ps\n    17       1 root      0.1      20 sshd',
+      },
+      {},
+    );
+    expect(onlySelf.findings).toEqual([]);
 
     const down = analyse(
       byId('service-down'),
