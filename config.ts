@@ -1,3 +1,4 @@
+import type { EventBusConfig } from './adapters/events/create.js';
 import type { NotifiersConfig } from './adapters/notify/create.js';
 import { z } from 'zod';
 
@@ -72,6 +73,8 @@ const envSchema = z.object({
   ),
 
   DATABASE_URL: optionalString,
+  REDIS_URL: optionalString,
+  INFRAAI_EVENT_BUS: z.enum(['auto', 'memory', 'postgres', 'redis']).optional().default('auto'),
   SUPABASE_URL: optionalString,
   SUPABASE_KEY: optionalString,
 
@@ -185,6 +188,8 @@ export interface Config {
   bootstrapApiKey: string | null;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   store: StoreConfig;
+  /** Where run-event notices travel between processes (SSE streams); memory serves one process. */
+  eventBus: EventBusConfig;
   temporal: TemporalConnectionConfig;
   devServer: { cliPath: string | null; configFile: string; port: number | null; uiPort: number | null };
   worker: { workflowBundlePath: string | null };
@@ -246,6 +251,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     store = { kind: 'pglite', dataDir: `${e.INFRAAI_DATA_DIR}/pglite` };
   }
 
+  let eventBus: EventBusConfig;
+  const busKind = e.INFRAAI_EVENT_BUS === 'auto' ? (e.REDIS_URL ? 'redis' : e.DATABASE_URL ? 'postgres' : 'memory') : e.INFRAAI_EVENT_BUS;
+  if (busKind === 'redis') {
+    if (!e.REDIS_URL) throw new ConfigError('Invalid configuration:\n  INFRAAI_EVENT_BUS=redis needs REDIS_URL');
+    eventBus = { kind: 'redis', url: e.REDIS_URL };
+  } else if (busKind === 'postgres') {
+    if (!e.DATABASE_URL) throw new ConfigError('Invalid configuration:\n  INFRAAI_EVENT_BUS=postgres needs DATABASE_URL');
+    eventBus = { kind: 'postgres', url: e.DATABASE_URL };
+  } else {
+    eventBus = { kind: 'memory' };
+  }
+
   const tlsWanted = e.TEMPORAL_TLS || e.TEMPORAL_TLS_CLIENT_CERT_PATH || e.TEMPORAL_TLS_CLIENT_KEY_PATH || e.TEMPORAL_API_KEY;
   if (Boolean(e.TEMPORAL_TLS_CLIENT_CERT_PATH) !== Boolean(e.TEMPORAL_TLS_CLIENT_KEY_PATH)) {
     throw new ConfigError('Invalid configuration:\n  TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH must be set together');
@@ -291,6 +308,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bootstrapApiKey: e.INFRAAI_API_KEY ?? null,
     logLevel: e.INFRAAI_LOG_LEVEL,
     store,
+    eventBus,
     temporal: {
       address: e.TEMPORAL_ADDRESS ?? null,
       namespace: e.TEMPORAL_NAMESPACE ?? null,

@@ -1,3 +1,5 @@
+import { createRunEventBus } from './adapters/events/create.js';
+import type { RunEventBus } from './adapters/events/port.js';
 import { createKnowledgeBase, loadBundledRunbooks } from './adapters/knowledge/create.js';
 import type { KnowledgeBase, StagedIngestion } from './adapters/knowledge/port.js';
 import { openKubernetesCluster } from './adapters/kubernetes/create.js';
@@ -31,6 +33,8 @@ export interface Adapters {
   hostAccess: HostAccess;
   notifiers: Notifier[];
   metrics: MetricsSource | null;
+  /** Run-event notices for the SSE streams (memory in one process, PostgreSQL or Redis across processes). */
+  events: RunEventBus;
 }
 
 /** Builds every adapter once. The store is opened by the caller (it owns its lifetime and closing). */
@@ -49,5 +53,6 @@ export async function buildAdapters(config: Config, store: Store): Promise<Adapt
     hostAccess: createHostAccess({ vault, hostKeys: store.hostKeys }),
     notifiers: createNotifiers(config.notifiers),
     metrics: createMetricsSource(config),
+    events: createRunEventBus(config.eventBus, (err) => console.warn(`[infraai] run-event bus: ${err.message}`)),
   };
 }

@@ -113,6 +113,7 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     await connection.close();
+    await adapters.events.close();
     await store.close();
   }
 }

@@ -109,6 +109,7 @@ async function main(): Promise<void> {
   const stop = async () => {
     await api.close();
     await connection.close();
+    await adapters.events.close();
     await store.close();
     process.exit(0);
   };

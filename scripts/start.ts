@@ -86,6 +86,7 @@ async function main(): Promise<void> {
   cleanups.push({ name: 'worker connection', run: () => workerConnection.close() });
   // One set of adapters for the worker and the API: one knowledge index, one vault, one of each client.
   const adapters = await buildAdapters(config, store);
+  cleanups.push({ name: 'run-event bus', run: () => adapters.events.close() });
   const worker = await createConfiguredWorker(config, { connection: workerConnection, namespace: target.namespace, adapters });
   const workerRun = worker.run();
   cleanups.push({
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
     webUiUrl
       ? `  Web UI       ${webUiUrl}/namespaces/${target.namespace}/workflows`
       : '  Web UI       (external cluster: use its own Web UI)',
-    `  Store        ${describeStore(config.store)}`,
+    `  Store        ${describeStore(config.store)}; run events over ${config.eventBus.kind}`,
     `  Reasoning    ${config.llm ? `${config.llm.provider} model ${config.llm.model}, runbook planner as fallback` : 'runbook planner (no LLM configured)'}; knowledge search ${config.embeddings ? `hybrid (BM25 + ${config.embeddings.model})` : 'lexical (BM25)'}`,
     `  Data         ${dataDir}`,
     '',

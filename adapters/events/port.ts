@@ -10,6 +10,11 @@ export interface RunEventNotice {
   /** The newest run seq and tenant seq now in the store. */
   seq: number;
   tenantSeq: number;
+  /**
+   * Set on the notice a bus sends every listener after it lost and regained its connection
+   * (notices may have been missed meanwhile): the listener re-reads the store.
+   */
+  resync?: true;
 }
 
 export interface RunEventBus {

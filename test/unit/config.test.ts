@@ -18,6 +18,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SUPABASE_URL: 'https://x.supabase.co' })).toThrow(/SUPABASE_URL and SUPABASE_KEY/);
   });
 
+  it('carries run events in memory alone, over PostgreSQL with DATABASE_URL, over Redis with REDIS_URL', () => {
+    expect(loadConfig({}).eventBus).toEqual({ kind: 'memory' });
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).eventBus).toEqual({ kind: 'postgres', url: 'postgres://u@h/db' });
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', REDIS_URL: 'redis://r:6379' }).eventBus).toEqual({
+      kind: 'redis',
+      url: 'redis://r:6379',
+    });
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', INFRAAI_EVENT_BUS: 'memory' }).eventBus).toEqual({ kind: 'memory' });
+    expect(() => loadConfig({ INFRAAI_EVENT_BUS: 'redis' })).toThrow(/INFRAAI_EVENT_BUS=redis needs REDIS_URL/);
+    expect(() => loadConfig({ INFRAAI_EVENT_BUS: 'postgres' })).toThrow(/INFRAAI_EVENT_BUS=postgres needs DATABASE_URL/);
+    expect(() => loadConfig({ INFRAAI_EVENT_BUS: 'kafka' })).toThrow(/INFRAAI_EVENT_BUS/);
+  });
+
   it('reads the host lease TTL (15 min by default) and refuses one too short to renew', () => {
     expect(loadConfig({}).remediation.hostLeaseTtlMs).toBe(15 * 60_000);
     expect(loadConfig({ INFRAAI_HOST_LEASE_TTL_MS: '60000' }).remediation.hostLeaseTtlMs).toBe(60_000);
