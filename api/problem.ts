@@ -31,6 +31,8 @@ const TITLES: Record<string, string> = {
   'unsupported-media-type': 'Unsupported media type',
   'validation-error': 'Validation error',
   'workflow-engine-unavailable': 'Workflow engine unavailable',
+  'workflow-failed': 'Workflow run failed',
+  'workflow-timed-out': 'Workflow run timed out',
   'store-unavailable': 'Store unavailable',
   'cluster-not-configured': 'No Kubernetes cluster configured',
   'cluster-unavailable': 'Kubernetes cluster unavailable',

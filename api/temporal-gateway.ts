@@ -1,10 +1,12 @@
 import {
   isGrpcServiceError,
   WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
 } from '@temporalio/client';
+import { TimeoutFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
 import {
@@ -22,6 +24,7 @@ import {
   type IncidentWorkflowState,
   type RemediateIncidentInput,
 } from '../core/contracts/incident.js';
+import { redact } from '../core/redact.js';
 import { ProblemError } from './problem.js';
 import { type ApprovalDecisionInput, type ApprovalState } from '../core/remediation.js';
 import { approvalUpdate } from '../core/contracts/incident.js';
@@ -57,6 +60,11 @@ export function mapTemporalError(err: unknown): never {
   if (err instanceof ProblemError) throw err;
   if (err instanceof WorkflowNotFoundError) throw new ProblemError(404, 'not-found', 'The workflow run was not found.');
   if (err instanceof WorkflowExecutionAlreadyStartedError) throw new ProblemError(409, 'conflict', 'The workflow is already running.');
+  if (err instanceof WorkflowFailedError) {
+    // A run the API waited on (diagnosis) ended badly: the engine's answer, not the client's fault.
+    if (err.cause instanceof TimeoutFailure) throw new ProblemError(504, 'workflow-timed-out', 'The workflow run did not finish in time.');
+    throw new ProblemError(502, 'workflow-failed', `The workflow run failed: ${redact(err.cause?.message ?? err.message)}`);
+  }
   if (isGrpcServiceError(err) && err.code === 5 /* NOT_FOUND */)
     throw new ProblemError(404, 'not-found', 'The workflow run was not found.');
   if ((isGrpcServiceError(err) && UNAVAILABLE_CODES.has(err.code)) || isConnectionError(err)) {

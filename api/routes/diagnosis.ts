@@ -121,15 +121,18 @@ export function diagnosisRoutes(deps: {
   const app = createRouter();
 
   app.openapi(
-    apiRoute({
-      method: 'post',
-      path: '/diagnose',
-      operationId: 'diagnoseError',
-      tags,
-      summary: 'Diagnose an error: classify, retrieve runbooks, analyse, suggest fixes (runs the diagnoseError workflow)',
-      request: { body: jsonBody(DiagnoseSchema) },
-      responses: { 200: jsonResponse(DiagnosisSchema, 'The diagnosis') },
-    }),
+    apiRoute(
+      {
+        method: 'post',
+        path: '/diagnose',
+        operationId: 'diagnoseError',
+        tags,
+        summary: 'Diagnose an error: classify, retrieve runbooks, analyse, suggest fixes (runs the diagnoseError workflow)',
+        request: { body: jsonBody(DiagnoseSchema) },
+        responses: { 200: jsonResponse(DiagnosisSchema, 'The diagnosis') },
+      },
+      [502, 504],
+    ),
     async (c) => {
       const body = c.req.valid('json');
       const tenantId = c.get('principal').tenantId;
