@@ -1,5 +1,5 @@
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
-import { ApplicationFailure, TimeoutFailure } from '@temporalio/common';
+import { ApplicationFailure, RetryState, TimeoutFailure, TimeoutType } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { mapTemporalError } from '../../api/temporal-gateway.js';
 import { ProblemError } from '../../api/problem.js';
@@ -20,13 +20,19 @@ describe('Temporal errors as HTTP problems', () => {
       new WorkflowFailedError(
         'Workflow execution failed',
         ApplicationFailure.nonRetryable('model refused: token=sk-live-abcdef1234567890'),
-        1,
+        RetryState.NON_RETRYABLE_FAILURE,
       ),
     );
     expect([failed.status, failed.kind]).toEqual([502, 'workflow-failed']);
     expect(failed.message).toMatch(/^The workflow run failed: model refused/);
     expect(failed.message).not.toContain('sk-live-abcdef1234567890');
-    const timedOut = mapped(new WorkflowFailedError('Workflow execution timed out', new TimeoutFailure('timed out', undefined, 1), 1));
+    const timedOut = mapped(
+      new WorkflowFailedError(
+        'Workflow execution timed out',
+        new TimeoutFailure('timed out', undefined, TimeoutType.START_TO_CLOSE),
+        RetryState.TIMEOUT,
+      ),
+    );
     expect([timedOut.status, timedOut.kind]).toEqual([504, 'workflow-timed-out']);
   });
 
