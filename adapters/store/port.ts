@@ -1,3 +1,4 @@
+import type { RunEvent, RunFamily, RunProjection, RunProjectionWrite } from '../../core/contracts/run-events.js';
 import type { CmdbItem, Environment, Incident, IncidentResult, IncidentStatus, JobLog, Severity } from '../../core/incident.js';
 
 /** The store port: every table the product keeps, always scoped by tenant. */
@@ -17,6 +18,29 @@ export interface Store {
   credentials: CredentialRepository;
   hostKeys: HostKeyRepository;
   leases: LeaseRepository;
+  runs: RunRepository;
+}
+
+/** What one projection write did: `applied` false when the store already had that version. */
+export interface RunProjectionOutcome {
+  applied: boolean;
+  /** The version the store now holds. */
+  version: number;
+  /** The tenant sequence number of the last event appended; null when none was. */
+  tenantSeq: number | null;
+}
+
+/** Run projections and their events (migration 0008): the read model of every workflow family. */
+export interface RunRepository {
+  /** Applies one write idempotently and in version order (a stale or repeated write changes nothing). */
+  project(write: RunProjectionWrite): Promise<RunProjectionOutcome>;
+  get(tenantId: string, family: RunFamily, runId: string): Promise<RunProjection | null>;
+  /** One run's events with seq above `afterSeq`, oldest first. */
+  eventsOfRun(tenantId: string, family: RunFamily, runId: string, afterSeq: number, limit: number): Promise<RunEvent[]>;
+  /** A tenant's events with tenantSeq above `afterTenantSeq`, oldest first, optionally of one family. */
+  eventsOfTenant(tenantId: string, afterTenantSeq: number, limit: number, family?: RunFamily): Promise<RunEvent[]>;
+  /** The tenant's highest tenantSeq (0 before its first event). */
+  latestTenantSeq(tenantId: string): Promise<number>;
 }
 
 export type LeaseOutcome =

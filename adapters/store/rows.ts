@@ -8,7 +8,9 @@ import {
   type Tenant,
   type StoredCredential,
   type HostKeyRecord,
+  type RunProjectionOutcome,
 } from './port.js';
+import type { RunEvent, RunEventType, RunFamily, RunProjection } from '../../core/contracts/run-events.js';
 import type { CmdbItem, Environment, Incident, IncidentResult, IncidentStatus, JobLog, Severity } from '../../core/incident.js';
 
 // Row mapping shared by every adapter: PostgreSQL, PGlite and PostgREST all return the schema's
@@ -181,3 +183,32 @@ export const toHostKey = (r: Row): HostKeyRecord => ({
   fingerprint: String(r.fingerprint),
   firstSeenAt: iso(r.first_seen_at),
 });
+
+export const toRunProjection = (r: Row): RunProjection => ({
+  tenantId: String(r.tenant_id),
+  family: String(r.family) as RunFamily,
+  runId: String(r.run_id),
+  workflowId: String(r.workflow_id),
+  version: Number(r.version),
+  status: String(r.status),
+  ended: r.ended === true || r.ended === 't' || r.ended === 'true',
+  state: json<Record<string, unknown>>(r.state, {}),
+  updatedAt: iso(r.updated_at),
+});
+
+export const toRunEvent = (r: Row): RunEvent => ({
+  tenantId: String(r.tenant_id),
+  family: String(r.family) as RunFamily,
+  runId: String(r.run_id),
+  seq: Number(r.seq),
+  tenantSeq: Number(r.tenant_seq),
+  type: String(r.type) as RunEventType,
+  at: iso(r.at),
+  data: json<Record<string, unknown>>(r.data, {}),
+});
+
+/** The jsonb the projection function answers, whichever client parsed (or did not parse) it. */
+export function toProjectionOutcome(value: unknown): RunProjectionOutcome {
+  const r = json<Row>(value, {});
+  return { applied: r.applied === true, version: Number(r.version ?? 0), tenantSeq: r.tenantSeq == null ? null : Number(r.tenantSeq) };
+}

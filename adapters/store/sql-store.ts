@@ -19,12 +19,16 @@ import {
   toIncident,
   toJobLog,
   toKnowledgeDocument,
+  toProjectionOutcome,
   toResult,
+  toRunEvent,
+  toRunProjection,
   toTenant,
   UUID_PATTERN,
   type Row,
 } from './rows.js';
 import type { SqlClient } from './sql-client.js';
+import type { RunEvent, RunFamily, RunProjection, RunProjectionWrite } from '../../core/contracts/run-events.js';
 import {
   DuplicateKeyError,
   InvalidCursorError,
@@ -32,6 +36,7 @@ import {
   type ApiKeyRecord,
   type HostKeyRecord,
   type LeaseOutcome,
+  type RunProjectionOutcome,
   type StoredCredential,
   type CmdbFilter,
   type CmdbItemInput,
@@ -710,5 +715,41 @@ export class SqlStore implements Store {
         holder: String(r.holder),
         expiresAt: new Date(String(r.expires_at)).toISOString(),
       })),
+  };
+
+  runs = {
+    project: async (write: RunProjectionWrite): Promise<RunProjectionOutcome> => {
+      const rows = await this.q(`SELECT infraai_project_run($1::jsonb) AS outcome`, [JSON.stringify(write)]);
+      return toProjectionOutcome(rows[0]?.outcome);
+    },
+    get: async (tenantId: string, family: RunFamily, runId: string): Promise<RunProjection | null> => {
+      if (!UUID_PATTERN.test(tenantId)) return null;
+      const rows = await this.q(`SELECT * FROM run_projections WHERE tenant_id = $1 AND family = $2 AND run_id = $3 AND version > 0`, [
+        tenantId,
+        family,
+        runId,
+      ]);
+      return rows[0] ? toRunProjection(rows[0]) : null;
+    },
+    eventsOfRun: async (tenantId: string, family: RunFamily, runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> =>
+      (
+        await this.q(`SELECT * FROM run_events WHERE tenant_id = $1 AND family = $2 AND run_id = $3 AND seq > $4 ORDER BY seq LIMIT $5`, [
+          tenantId,
+          family,
+          runId,
+          afterSeq,
+          limit,
+        ])
+      ).map(toRunEvent),
+    eventsOfTenant: async (tenantId: string, afterTenantSeq: number, limit: number, family?: RunFamily): Promise<RunEvent[]> =>
+      (
+        await this.q(
+          `SELECT * FROM run_events WHERE tenant_id = $1 AND tenant_seq > $2 AND ($3::text IS NULL OR family = $3)
+           ORDER BY tenant_seq LIMIT $4`,
+          [tenantId, afterTenantSeq, family ?? null, limit],
+        )
+      ).map(toRunEvent),
+    latestTenantSeq: async (tenantId: string): Promise<number> =>
+      Number((await this.q(`SELECT last_seq FROM run_event_counters WHERE tenant_id = $1`, [tenantId]))[0]?.last_seq ?? 0),
   };
 }

@@ -13,7 +13,10 @@ import {
   toIncident,
   toJobLog,
   toKnowledgeDocument,
+  toProjectionOutcome,
   toResult,
+  toRunEvent,
+  toRunProjection,
   toTenant,
   UUID_PATTERN,
   type Row,
@@ -25,6 +28,7 @@ import {
   type ApiKeyRecord,
   type HostKeyRecord,
   type LeaseOutcome,
+  type RunProjectionOutcome,
   type StoredCredential,
   type CmdbFilter,
   type CmdbItemInput,
@@ -43,6 +47,7 @@ import {
   type Store,
   type Tenant,
 } from './port.js';
+import type { RunEvent, RunFamily, RunProjection, RunProjectionWrite } from '../../core/contracts/run-events.js';
 
 // The Supabase adapter talks to the same tables through Supabase's REST interface (PostgREST)
 // with supabase-js. It cannot run DDL: apply migrations/*.sql with DATABASE_URL or the SQL editor.
@@ -703,6 +708,47 @@ export class SupabaseStore implements Store {
     forget: async (tenantId: string, host: string, port: number): Promise<boolean> =>
       check(await this.db.from('ssh_host_keys').delete().eq('tenant_id', tenantId).eq('host', host).eq('port', port).select('host'))
         .length > 0,
+  };
+
+  runs = {
+    project: async (write: RunProjectionWrite): Promise<RunProjectionOutcome> => {
+      const answer = await this.db.rpc('infraai_project_run', { w: write });
+      if (answer.error) check({ data: null, error: answer.error }, 'run projection');
+      return toProjectionOutcome(answer.data);
+    },
+    get: async (tenantId: string, family: RunFamily, runId: string): Promise<RunProjection | null> => {
+      if (!UUID_PATTERN.test(tenantId)) return null;
+      const rows = check(
+        await this.db
+          .from('run_projections')
+          .select('*')
+          .eq('tenant_id', tenantId)
+          .eq('family', family)
+          .eq('run_id', runId)
+          .gt('version', 0)
+          .limit(1),
+      );
+      return rows[0] ? toRunProjection(rows[0]) : null;
+    },
+    eventsOfRun: async (tenantId: string, family: RunFamily, runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> =>
+      check(
+        await this.db
+          .from('run_events')
+          .select('*')
+          .eq('tenant_id', tenantId)
+          .eq('family', family)
+          .eq('run_id', runId)
+          .gt('seq', afterSeq)
+          .order('seq')
+          .limit(limit),
+      ).map(toRunEvent),
+    eventsOfTenant: async (tenantId: string, afterTenantSeq: number, limit: number, family?: RunFamily): Promise<RunEvent[]> => {
+      let query = this.db.from('run_events').select('*').eq('tenant_id', tenantId).gt('tenant_seq', afterTenantSeq);
+      if (family) query = query.eq('family', family);
+      return check(await query.order('tenant_seq').limit(limit)).map(toRunEvent);
+    },
+    latestTenantSeq: async (tenantId: string): Promise<number> =>
+      Number(check(await this.db.from('run_event_counters').select('last_seq').eq('tenant_id', tenantId).limit(1))[0]?.last_seq ?? 0),
   };
 }
 

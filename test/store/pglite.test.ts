@@ -42,6 +42,7 @@ describe('PGlite persistence and migrations', () => {
       '0005_ssh_credentials',
       '0006_remediation_leases',
       '0007_incident_external_refs',
+      '0008_run_projections',
     ]);
     expect(await migrate(client)).toEqual([]);
     await client.close();

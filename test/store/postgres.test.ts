@@ -32,6 +32,7 @@ describe('PostgreSQL migrations', () => {
       '0005_ssh_credentials',
       '0006_remediation_leases',
       '0007_incident_external_refs',
+      '0008_run_projections',
     ]);
     const { rows } = await a.query<{ version: string }>('SELECT version FROM schema_migrations');
     expect(rows.map((r) => r.version).sort()).toEqual([
@@ -42,6 +43,7 @@ describe('PostgreSQL migrations', () => {
       '0005_ssh_credentials',
       '0006_remediation_leases',
       '0007_incident_external_refs',
+      '0008_run_projections',
     ]);
     await a.close();
     await b.close();

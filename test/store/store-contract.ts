@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CmdbItemInput, Store } from '../../adapters/store/port.js';
 import { DuplicateKeyError, InvalidCursorError } from '../../adapters/store/port.js';
+import type { RunEventInput, RunProjectionWrite } from '../../core/contracts/run-events.js';
 
 // One contract for the store port: every adapter (PGlite, PostgreSQL, Supabase) must pass it.
 
@@ -431,6 +432,114 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       );
       await store.leases.release(t.id, 'h1', 'wf-e');
       await store.leases.release(t.id, 'h2', 'wf-c');
+    });
+
+    it('projects runs idempotently and in version order, numbering events per run and per tenant', async () => {
+      const tenant = await store.tenants.ensure(slug('runs'));
+      const other = await store.tenants.ensure(slug('runs-other'));
+      const runId = randomUUID();
+      const event = (seq: number, type: RunEventInput['type'] = 'step.started'): RunEventInput => ({
+        seq,
+        type,
+        at: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(),
+        data: { n: seq, text: 'ünïcödé "quoted"' },
+      });
+      const write = (version: number, events: RunEventInput[], extra: Partial<RunProjectionWrite> = {}): RunProjectionWrite => ({
+        tenantId: tenant.id,
+        family: 'incident',
+        runId,
+        workflowId: `incident-${runId}`,
+        version,
+        status: 'investigating',
+        ended: false,
+        state: { version, nested: { list: [1, 2, 3] } },
+        events,
+        ...extra,
+      });
+      expect(await store.runs.get(tenant.id, 'incident', runId)).toBeNull();
+      expect(await store.runs.latestTenantSeq(tenant.id)).toBe(0);
+
+      expect(await store.runs.project(write(2, [event(1, 'status.changed'), event(2)]))).toEqual({
+        applied: true,
+        version: 2,
+        tenantSeq: 2,
+      });
+      // A repeated write (a retried activity) and a stale one change nothing.
+      expect(await store.runs.project(write(2, [event(1), event(2)]))).toEqual({ applied: false, version: 2, tenantSeq: null });
+      expect(await store.runs.project(write(1, [event(1)]))).toEqual({ applied: false, version: 2, tenantSeq: null });
+      // A write carrying events the store already has appends only the new ones.
+      expect(await store.runs.project(write(4, [event(2), event(3), event(4, 'run.ended')], { status: 'resolved', ended: true }))).toEqual({
+        applied: true,
+        version: 4,
+        tenantSeq: 4,
+      });
+      const projection = await store.runs.get(tenant.id, 'incident', runId);
+      expect(projection).toMatchObject({
+        tenantId: tenant.id,
+        family: 'incident',
+        runId,
+        workflowId: `incident-${runId}`,
+        version: 4,
+        status: 'resolved',
+        ended: true,
+        state: { version: 4, nested: { list: [1, 2, 3] } },
+      });
+      expect(Date.parse(projection!.updatedAt)).not.toBeNaN();
+
+      const events = await store.runs.eventsOfRun(tenant.id, 'incident', runId, 0, 100);
+      expect(events.map((e) => [e.seq, e.tenantSeq, e.type])).toEqual([
+        [1, 1, 'status.changed'],
+        [2, 2, 'step.started'],
+        [3, 3, 'step.started'],
+        [4, 4, 'run.ended'],
+      ]);
+      expect(events[0]).toEqual({ ...event(1, 'status.changed'), tenantId: tenant.id, family: 'incident', runId, tenantSeq: 1 });
+      expect((await store.runs.eventsOfRun(tenant.id, 'incident', runId, 2, 1)).map((e) => e.seq)).toEqual([3]);
+      expect((await store.runs.eventsOfTenant(tenant.id, 1, 2)).map((e) => e.tenantSeq)).toEqual([2, 3]);
+      expect(await store.runs.latestTenantSeq(tenant.id)).toBe(4);
+
+      // Another tenant neither sees these nor shares their numbering.
+      expect(await store.runs.get(other.id, 'incident', runId)).toBeNull();
+      expect(await store.runs.eventsOfRun(other.id, 'incident', runId, 0, 100)).toEqual([]);
+      expect(await store.runs.eventsOfTenant(other.id, 0, 100)).toEqual([]);
+      const otherRun = randomUUID();
+      expect(
+        await store.runs.project({ ...write(1, [event(1)]), tenantId: other.id, runId: otherRun, workflowId: `incident-${otherRun}` }),
+      ).toEqual({ applied: true, version: 1, tenantSeq: 1 });
+      expect(await store.runs.get(tenant.id, 'incident', 'not-a-run')).toBeNull();
+    });
+
+    it('numbers a tenant’s events without gaps or repeats when many runs write at once', async () => {
+      const tenant = await store.tenants.ensure(slug('runs-concurrent'));
+      const runs = Array.from({ length: 8 }, () => randomUUID());
+      await Promise.all(
+        runs.flatMap((runId) =>
+          [1, 2, 3].map(async (version) => {
+            // Writes of one run arrive in order (the workflow chains them); runs race each other.
+            await new Promise((resolve) => setTimeout(resolve, version * 5));
+            return store.runs.project({
+              tenantId: tenant.id,
+              family: 'incident',
+              runId,
+              workflowId: `incident-${runId}`,
+              version: version * 2,
+              status: 'investigating',
+              ended: false,
+              state: {},
+              events: [version * 2 - 1, version * 2].map((seq) => ({
+                seq,
+                type: 'step.ended' as const,
+                at: new Date().toISOString(),
+                data: {},
+              })),
+            });
+          }),
+        ),
+      );
+      const all = await store.runs.eventsOfTenant(tenant.id, 0, 1000);
+      expect(all.map((e) => e.tenantSeq)).toEqual(Array.from({ length: 48 }, (_, i) => i + 1));
+      for (const runId of runs) expect(all.filter((e) => e.runId === runId).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(await store.runs.latestTenantSeq(tenant.id)).toBe(48);
     });
 
     it('stages a large document, indexes it in batches invisibly, then makes it searchable; a failure can be restaged', async () => {
