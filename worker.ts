@@ -84,6 +84,7 @@ export async function createConfiguredWorker(
     notifiers: adapters.notifiers,
     publicUrl: config.api.publicUrl,
     metrics: adapters.metrics,
+    events: adapters.events,
     commandPolicy: { allowReboot: config.remediation.allowReboot },
     workflowBundlePath: config.worker.workflowBundlePath,
   });

@@ -2,8 +2,9 @@ import { createDiagnosisActivities, type DiagnosisActivityDeps } from './diagnos
 import { createIncidentActivities, type IncidentActivityDeps } from './incident/index.js';
 import { createKnowledgeActivities, type KnowledgeActivityDeps } from './knowledge/ingestion.js';
 import { mergeActivities } from './merge.js';
+import { createRunProjectionActivities, type RunProjectionDeps } from './runs/projection.js';
 
-export type ActivityDeps = IncidentActivityDeps & DiagnosisActivityDeps & KnowledgeActivityDeps;
+export type ActivityDeps = IncidentActivityDeps & DiagnosisActivityDeps & KnowledgeActivityDeps & Pick<RunProjectionDeps, 'events'>;
 
 /**
  * Every activity the worker registers, one family per folder, built from its ports so tests can pass
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     incident: createIncidentActivities(deps),
     diagnosis: createDiagnosisActivities(deps),
     knowledge: createKnowledgeActivities(deps),
+    runs: createRunProjectionActivities(deps),
   });
 }
 

@@ -1,5 +1,5 @@
 import { FAILURE } from '../core/contracts/failures.js';
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
 // Named activity presets. Every preset bounds its attempts (an unbounded default retry policy would
 // retry a broken step forever) and lists the failure types that no retry can fix.
@@ -113,4 +113,15 @@ export const NOTIFY_STEP: ActivityOptions = {
     maximumAttempts: 6,
     nonRetryableErrorTypes: [FAILURE.NotInWorkflow, FAILURE.IncidentNotFound, FAILURE.NotificationRejected],
   },
+};
+
+/**
+ * A run's projection write, as a local activity: one store statement done by the worker that runs
+ * the workflow, with no task queue round trip. Retried for up to a minute (a store restart); after
+ * that the run goes on and its next write carries the events this one could not store.
+ */
+export const PROJECTION_STEP: LocalActivityOptions = {
+  startToCloseTimeout: '5 seconds',
+  scheduleToCloseTimeout: '60 seconds',
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
 };

@@ -77,6 +77,15 @@ export interface IncidentWorkflowState {
   notifications?: { notifier: string; delivered: boolean; detail: string }[];
 }
 
+/** The Temporal status of a run as its projection records it (the names Temporal's describe uses). */
+export type ProjectedWorkflowStatus = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+
+/** What an incident run keeps in its projection: its state, and its workflow as a describe would show it. */
+export interface IncidentRunProjectionState {
+  run: IncidentWorkflowState;
+  workflow: { runId: string; status: ProjectedWorkflowStatus; startedAt: string; closedAt: string | null; historyLength: number };
+}
+
 export const incidentStateQuery = defineQuery<IncidentWorkflowState>('incidentState');
 
 /** Extra context from an operator or an integration (e.g. a PagerDuty note). */

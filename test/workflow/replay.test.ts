@@ -18,6 +18,7 @@ const EXPECTED_FIXTURES: Record<string, number> = {
   'incident/remediation-pipeline': 12,
   'incident/host-lease-renewal': 16,
   'incident/cause-chains': 17,
+  'incident/run-projection': 17,
 };
 
 const files = (await readdir(historiesDir, { recursive: true })).filter((name) => name.endsWith('.json')).sort();

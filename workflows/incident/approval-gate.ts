@@ -19,7 +19,9 @@ export function installApprovalHandler(run: IncidentRun): void {
         comment: decision.comment?.slice(0, 2000) ?? null,
         decidedAt: new Date().toISOString(),
       } satisfies Partial<ApprovalState>);
-      return approval;
+      run.emit('approval.decided', { decision: approval.decision, by: approval.by, planHash: approval.planHash });
+      // The approver's answer comes once the projection shows the decision (reads after it agree).
+      return run.projecting ? run.projected().then(() => approval) : approval;
     },
     {
       validator: (decision) => {
@@ -52,6 +54,7 @@ export async function awaitApproval(run: IncidentRun, analysis: Analysis, settin
       comment: null,
       decidedAt: now,
     };
+    run.emit('approval.decided', { decision: 'auto', by: 'policy:auto-low-risk', planHash });
     return 'policy:auto-low-risk';
   }
   state.approval = {
@@ -63,12 +66,16 @@ export async function awaitApproval(run: IncidentRun, analysis: Analysis, settin
     comment: null,
     decidedAt: null,
   };
+  run.emit('approval.requested', { planHash, deadline: state.approval.deadline, actions: analysis.actions.length });
   await run.markStatus('awaiting_approval');
+  // What the approver reads (the plan and the hash they must send) is stored before the wait.
+  await run.projected();
   // A durable timer: the wait survives worker and server restarts.
   const decided = await condition(() => state.approval?.decision !== 'pending', settings.approvalTimeoutMs);
   if (!decided) {
     state.approval.decision = 'timed_out';
     state.approval.decidedAt = new Date().toISOString();
+    run.emit('approval.decided', { decision: 'timed_out', by: null, planHash });
     await run.finish(
       'escalated',
       `No approval within ${Math.round(settings.approvalTimeoutMs / 1000)} s: escalated to on-call; nothing was changed.`,

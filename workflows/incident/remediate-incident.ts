@@ -95,6 +95,8 @@ export async function runIncident(
       run.finish('failed', `Run failed: ${state.error}`, { ...run.outcomeDetails(), error: state.error }),
     ).catch(() => undefined);
     throw ApplicationFailure.nonRetryable(`Incident run failed: ${failureMessage(err)}`, FAILURE.IncidentRunFailed);
+  } finally {
+    await CancellationScope.nonCancellable(() => run.end());
   }
 }
 

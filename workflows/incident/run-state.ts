@@ -1,15 +1,19 @@
-import { patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import {
   addIncidentContextSignal,
   incidentStateQuery,
   SEARCH_ATTRIBUTES,
+  type IncidentRunProjectionState,
   type IncidentStepName,
+  type ProjectedWorkflowStatus,
   type IncidentWorkflowState,
   type RemediateIncidentInput,
 } from '../../core/contracts/incident.js';
 import type { IncidentStatus } from '../../core/incident.js';
 import { notifySteps, storeSteps } from './activities.js';
 import { failureMessage } from './failures.js';
+import type { RunEventType } from '../../core/contracts/run-events.js';
+import { RunProjector } from '../runs/projector.js';
 
 type FinalStatus = 'resolved' | 'escalated' | 'failed' | 'cancelled';
 
@@ -24,8 +28,16 @@ export class IncidentRun {
   readonly state: IncidentWorkflowState;
   /** Set when the host lease was lost while changing the host: the run escalates instead of resolving. */
   hostLeaseLost: string | null = null;
+  /** Whether this run writes its projection (runs recorded before projections existed do not). */
+  readonly projecting: boolean;
+  private readonly projector: RunProjector;
+  private commandsProjected = 0;
+  private workflowStatus: ProjectedWorkflowStatus = 'RUNNING';
+  private closedAt: string | null = null;
+  private finalStatus: FinalStatus | null = null;
 
   constructor(readonly input: RemediateIncidentInput) {
+    this.projecting = patched('run-projection');
     this.ref = { tenantId: input.tenantId, incidentId: input.incidentId };
     this.targetRef = { tenantId: input.tenantId, tagId: input.tagId };
     this.state = {
@@ -40,6 +52,25 @@ export class IncidentRun {
       error: null,
     };
     const state = this.state;
+    const info = workflowInfo();
+    this.projector = new RunProjector(
+      { tenantId: input.tenantId, family: 'incident', runId: input.incidentId, workflowId: info.workflowId },
+      () => ({
+        status: state.status,
+        ended: this.workflowStatus !== 'RUNNING',
+        state: {
+          run: state,
+          workflow: {
+            runId: info.runId,
+            status: this.workflowStatus,
+            startedAt: info.startTime.toISOString(),
+            closedAt: this.closedAt,
+            historyLength: workflowInfo().historyLength,
+          },
+        } satisfies IncidentRunProjectionState as unknown as Record<string, unknown>,
+      }),
+      this.projecting,
+    );
     setHandler(incidentStateQuery, () => state);
     setHandler(addIncidentContextSignal, ({ note, author }) => {
       state.context.push({ note: note.slice(0, 2000), author: author.slice(0, 200), at: new Date().toISOString() });
@@ -49,6 +80,37 @@ export class IncidentRun {
   setStatus(status: IncidentStatus): void {
     this.state.status = status;
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.incidentStatus, value: status }]);
+    this.emit('status.changed', { status });
+  }
+
+  /** Records a change for the projection; host commands run since the last change go first. */
+  emit(type: RunEventType, data: Record<string, unknown>): void {
+    this.projectCommands();
+    this.projector.emit(type, data);
+  }
+
+  /** Waits until the projection shows everything so far: before the run waits on a user. */
+  async projected(): Promise<void> {
+    this.projectCommands();
+    await this.projector.flush();
+  }
+
+  private projectCommands(): void {
+    const commands = this.state.commands ?? [];
+    while (this.commandsProjected < commands.length) {
+      const run = commands[this.commandsProjected]!;
+      this.commandsProjected += 1;
+      this.projector.emit('command.ran', {
+        index: this.commandsProjected - 1,
+        phase: run.phase,
+        id: run.id,
+        command: run.command,
+        allowedBy: run.allowedBy,
+        exitCode: run.exitCode,
+        timedOut: run.timedOut,
+        durationMs: run.durationMs,
+      });
+    }
   }
 
   /** Runs one activity as a named step of the run, recording its start, end and failure. */
@@ -57,6 +119,7 @@ export class IncidentRun {
     this.state.steps.push(entry);
     this.state.currentStep = name;
     const index = this.state.steps.length - 1;
+    this.emit('step.started', { name, index });
     try {
       const value = await run();
       this.state.steps[index] = { ...entry, status: 'completed', finishedAt: new Date().toISOString() };
@@ -66,6 +129,8 @@ export class IncidentRun {
       throw err;
     } finally {
       this.state.currentStep = null;
+      const ended = this.state.steps[index]!;
+      this.emit('step.ended', { name, index, status: ended.status, detail: ended.detail });
     }
   }
 
@@ -96,8 +161,24 @@ export class IncidentRun {
   async finish(status: FinalStatus, summary: string, details: Record<string, unknown> = this.outcomeDetails()): Promise<void> {
     this.state.summary = summary;
     await this.step('writeIncidentResult', () => storeSteps.writeIncidentResult({ ...this.ref, status, summary, details }));
+    this.emit('result.written', { status, summary });
     this.setStatus(status);
     if (patched('notifications')) await this.notify(status, summary);
+    this.finalStatus = status;
+  }
+
+  /**
+   * The run's last word to its projection, once nothing else will run (a host lease released after
+   * the result is still a step): the final event and the workflow's closing status, stored.
+   */
+  async end(): Promise<void> {
+    if (!this.finalStatus || this.workflowStatus !== 'RUNNING') return;
+    const status = this.finalStatus;
+    // How Temporal will close the run: a failed run throws after this, a cancelled one re-raises.
+    this.workflowStatus = status === 'failed' ? 'FAILED' : status === 'cancelled' ? 'CANCELLED' : 'COMPLETED';
+    this.closedAt = new Date().toISOString();
+    this.emit('run.ended', { status, summary: this.state.summary });
+    await this.projected();
   }
 
   /** Posts the outcome to each configured tool; a tool that stays down is recorded, not fatal. */
