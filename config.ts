@@ -59,6 +59,8 @@ const envSchema = z.object({
   INFRAAI_API_KEY: optionalString,
   INFRAAI_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).optional().default('info'),
   INFRAAI_BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
+  // An event stream is closed after this long (the client reconnects with Last-Event-ID and loses nothing).
+  INFRAAI_SSE_MAX_STREAM_MS: positiveInt(30 * 60_000),
   INFRAAI_UPLOAD_LIMIT_BYTES: positiveInt(20 * 1024 * 1024),
   // Documents with more text than this are ingested by a workflow (202 + progress) instead of in the request.
   INFRAAI_INLINE_INGEST_LIMIT_BYTES: positiveInt(128 * 1024),
@@ -183,6 +185,8 @@ export interface Config {
     inlineIngestLimitBytes: number;
     publicUrl: string | null;
     corsOrigins: string[];
+    /** How long one Server-Sent Events stream stays open before the server closes it. */
+    sseMaxStreamMs: number;
   };
   dataDir: string;
   bootstrapApiKey: string | null;
@@ -303,6 +307,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       inlineIngestLimitBytes: e.INFRAAI_INLINE_INGEST_LIMIT_BYTES,
       publicUrl: e.INFRAAI_PUBLIC_URL ?? null,
       corsOrigins: e.INFRAAI_CORS_ORIGINS,
+      sseMaxStreamMs: e.INFRAAI_SSE_MAX_STREAM_MS,
     },
     dataDir: e.INFRAAI_DATA_DIR,
     bootstrapApiKey: e.INFRAAI_API_KEY ?? null,

@@ -16,6 +16,8 @@ import { apiKeyRoutes } from './routes/api-keys.js';
 import { cmdbRoutes } from './routes/cmdb.js';
 import { healthRoutes } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
+import { incidentEventRoutes } from './routes/incident-events.js';
+import type { RunEventBus } from '../adapters/events/port.js';
 import { knowledgeRoutes } from './routes/knowledge.js';
 import type { DiagnosisGateway, IncidentWorkflowGateway, IngestionGateway } from './temporal-gateway.js';
 import type { Runbook } from '../core/runbook.js';
@@ -46,6 +48,10 @@ export interface ApiDeps {
   bodyLimitBytes: number;
   uploadLimitBytes: number;
   corsOrigins: string[];
+  /** Wakes event streams when a run writes; without it streams poll the store every 2 s. */
+  events?: RunEventBus;
+  /** How long one event stream stays open (default 30 min). */
+  sseMaxStreamMs?: number;
   log?: (line: string) => void;
 }
 
@@ -139,6 +145,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   app.route('/api/v1/api-keys', apiKeyRoutes(deps.store));
   app.route('/api/v1/cmdb', cmdbRoutes(deps.store));
   app.route('/api/v1/credentials', credentialRoutes(deps.store, deps.vault));
+  app.route('/api/v1/incidents', incidentEventRoutes(deps.store, deps.events, deps.sseMaxStreamMs ?? 30 * 60_000));
   app.route('/api/v1/incidents', incidentRoutes(deps.store, deps.incidents, deps.remediation));
   app.route(
     '/api/v1/knowledge',

@@ -276,7 +276,23 @@ export const IncidentDetailSchema = IncidentSchema.extend({
   result: orNull(ResultSchema),
   workflow: orNull(WorkflowRunSchema),
   workflowError: z.string().nullable().openapi({ description: 'Why the workflow could not be described (the row still answers)' }),
+  source: z.enum(['projection', 'live']).openapi({
+    description:
+      'projection: read from the store, as the run last wrote it (the default; no Temporal call). live: described and queried from Temporal (consistency=live, or a run that has written no projection)',
+  }),
+  projectedVersion: z.number().int().nullable().openapi({
+    description: 'The seq of the last run event the projection holds (the Last-Event-ID of the events stream); null when live',
+  }),
 }).openapi('IncidentDetail');
+
+export const IncidentReadQuery = z
+  .object({
+    consistency: z
+      .enum(['projection', 'live'])
+      .optional()
+      .openapi({ description: 'live asks Temporal (slower, loads the engine); the default reads the store’s projection' }),
+  })
+  .strict();
 
 export const IncidentListQuery = z
   .object({

@@ -3,7 +3,8 @@ import { z } from '@hono/zod-openapi';
 import { INCIDENT_STATUSES, isTerminalIncidentStatus, type Incident, type IncidentResult } from '../../core/incident.js';
 import type { Store } from '../../adapters/store/port.js';
 import type { IncidentWorkflowGateway } from '../temporal-gateway.js';
-import type { IncidentWorkflowState } from '../../core/contracts/incident.js';
+import type { IncidentRunProjectionState, IncidentWorkflowState } from '../../core/contracts/incident.js';
+import type { RunProjection } from '../../core/contracts/run-events.js';
 import { DEFAULT_REMEDIATION_SETTINGS, type RemediationSettings } from '../../core/remediation.js';
 import { buildIncidentTimeline, hostCommandsFromHistory } from '../timeline.js';
 import { conflict, notFound, ProblemError } from '../problem.js';
@@ -13,6 +14,7 @@ import {
   IncidentCreateSchema,
   IncidentDetailSchema,
   IncidentListQuery,
+  IncidentReadQuery,
   IncidentSchema,
   ResultSchema,
   TimelineEntrySchema,
@@ -193,59 +195,79 @@ export function incidentRoutes(
         path: '/{id}',
         operationId: 'getIncident',
         tags,
-        summary: 'Get an incident merged with its live workflow state',
-        request: { params: IdParam },
+        summary: 'Get an incident with its run’s state (from the store’s projection; consistency=live asks Temporal)',
+        request: { params: IdParam, query: IncidentReadQuery },
         responses: { 200: json(IncidentDetailSchema, 'The incident') },
       },
       [404],
     ),
     async (c) => {
-      const incident = await load(c.get('principal').tenantId, c.req.valid('param').id);
-      // The row always answers; the live part degrades to an explanation when Temporal cannot.
-      // A completed run's state is its result (read from the close event); a running, failed or
-      // cancelled run is asked through the state query.
-      const reason = (err: unknown) => (err instanceof Error ? err.message : String(err));
-      let workflow: z.infer<typeof IncidentDetailSchema>['workflow'] = null;
-      let workflowError: string | null = null;
-      try {
-        const described = await workflows.describe(incident.workflowId);
-        let state: IncidentWorkflowState | null = null;
-        let stateError: string | null = null;
-        try {
-          state =
-            described.status === 'COMPLETED'
-              ? await workflows.completedState(incident.workflowId, QUERY_TIMEOUT_MS)
-              : await workflows.queryState(incident.workflowId, QUERY_TIMEOUT_MS);
-        } catch (err) {
-          stateError = reason(err);
-        }
-        workflow = { ...described, status: described.status as WorkflowRun['status'], state, stateError };
-      } catch (err) {
-        workflowError = reason(err);
-      }
-      // The remediation's story at the top level, for clients that do not read workflow internals.
-      const state = workflow?.state ?? null;
-      const latest = (await store.results.listForIncident(incident.tenantId, incident.id)).at(-1);
-      const live = state?.status && !isTerminalIncidentStatus(incident.status) ? state.status : incident.status;
-      return c.json(
-        {
-          ...toIncidentResponse(incident),
-          status: live,
-          plan: state?.plan ?? null,
-          findings: state?.findings ?? [],
-          rootCause: state?.rootCause ?? null,
-          proposedActions: state?.proposedActions ?? [],
-          approval: state?.approval ?? null,
-          commands: state?.commands ?? [],
-          verification: state?.verification ?? null,
-          result: latest ? toResultResponse(latest) : null,
-          workflow,
-          workflowError,
-        },
-        200,
-      );
+      const tenantId = c.get('principal').tenantId;
+      const id = c.req.valid('param').id;
+      const live = c.req.valid('query').consistency === 'live';
+      const incident = await load(tenantId, id);
+      const [projection, results] = await Promise.all([
+        live ? null : (store.runs.get(tenantId, 'incident', incident.id) as Promise<RunProjection<IncidentRunProjectionState> | null>),
+        store.results.listForIncident(tenantId, incident.id),
+      ]);
+      const latest = results.at(-1);
+      const detail = projection ? fromProjection(incident, projection) : await fromTemporal(incident);
+      return c.json({ ...detail, result: latest ? toResultResponse(latest) : null }, 200);
     },
   );
+
+  type Detail = Omit<z.infer<typeof IncidentDetailSchema>, 'result'>;
+
+  /** The run as it last wrote itself into the store: no Temporal call, no worker query. */
+  function fromProjection(incident: Incident, projection: RunProjection<IncidentRunProjectionState>): Detail {
+    const { run: state, workflow } = projection.state;
+    return {
+      ...fromState(incident, state),
+      workflow: { id: projection.workflowId, ...workflow, state, stateError: null },
+      workflowError: null,
+      source: 'projection',
+      projectedVersion: projection.version,
+    };
+  }
+
+  /** The live path: describe the run, then read its result or query the worker. */
+  async function fromTemporal(incident: Incident): Promise<Detail> {
+    const reason = (err: unknown) => (err instanceof Error ? err.message : String(err));
+    let workflow: z.infer<typeof IncidentDetailSchema>['workflow'] = null;
+    let workflowError: string | null = null;
+    try {
+      const described = await workflows.describe(incident.workflowId);
+      let state: IncidentWorkflowState | null = null;
+      let stateError: string | null = null;
+      try {
+        state =
+          described.status === 'COMPLETED'
+            ? await workflows.completedState(incident.workflowId, QUERY_TIMEOUT_MS)
+            : await workflows.queryState(incident.workflowId, QUERY_TIMEOUT_MS);
+      } catch (err) {
+        stateError = reason(err);
+      }
+      workflow = { ...described, status: described.status as WorkflowRun['status'], state, stateError };
+    } catch (err) {
+      workflowError = reason(err);
+    }
+    return { ...fromState(incident, workflow?.state ?? null), workflow, workflowError, source: 'live', projectedVersion: null };
+  }
+
+  function fromState(incident: Incident, state: IncidentWorkflowState | null) {
+    return {
+      ...toIncidentResponse(incident),
+      // The row's terminal status is final; before that the run's own status is the fresher one.
+      status: state?.status && !isTerminalIncidentStatus(incident.status) ? state.status : incident.status,
+      plan: state?.plan ?? null,
+      findings: state?.findings ?? [],
+      rootCause: state?.rootCause ?? null,
+      proposedActions: state?.proposedActions ?? [],
+      approval: state?.approval ?? null,
+      commands: state?.commands ?? [],
+      verification: state?.verification ?? null,
+    };
+  }
 
   app.openapi(
     apiRoute(

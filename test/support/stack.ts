@@ -28,6 +28,7 @@ import type { RemediationSettings } from '../../core/remediation.js';
 import type { MetricsSource } from '../../adapters/metrics/port.js';
 import type { Notifier } from '../../adapters/notify/port.js';
 import type { KubernetesCluster } from '../../adapters/kubernetes/port.js';
+import type { RunEventBus } from '../../adapters/events/port.js';
 import { connectTestClient, connectTestWorker, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from './temporal.js';
 
 export interface TestStack {
@@ -74,6 +75,9 @@ export async function startTestStack(
     log?: (line: string) => void;
     /** How the worker's activities reach hosts (default: SSH with the vault's credentials). */
     hostAccess?: HostAccess;
+    /** The run-event bus of the API's streams and the in-process worker (default: none, streams poll). */
+    events?: RunEventBus;
+    sseMaxStreamMs?: number;
   } = {},
 ): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'infraai-it-'));
@@ -102,6 +106,7 @@ export async function startTestStack(
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.notifiers ? { notifiers: options.notifiers, publicUrl: 'https://infraai.example.test' } : {}),
       workflowBundlePath: testWorkflowBundlePath(),
+      ...(options.events ? { events: options.events } : {}),
     });
     workerRun = worker.run();
   };
@@ -123,6 +128,8 @@ export async function startTestStack(
     bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024,
     uploadLimitBytes: 2 * 1024 * 1024,
     corsOrigins: [],
+    ...(options.events ? { events: options.events } : {}),
+    ...(options.sseMaxStreamMs ? { sseMaxStreamMs: options.sseMaxStreamMs } : {}),
     log: options.log ?? (() => undefined),
   });
   const keyFor = async (tenantSlug: string, role: Role) => {

@@ -1,0 +1,128 @@
+import { z } from '@hono/zod-openapi';
+import type { RunEventBus } from '../../adapters/events/port.js';
+import type { Store } from '../../adapters/store/port.js';
+import { isTerminalIncidentStatus } from '../../core/incident.js';
+import { RUN_EVENT_TYPES } from '../../core/contracts/run-events.js';
+import { notFound } from '../problem.js';
+import { streamRunEvents } from '../run-event-stream.js';
+import { IdParam } from '../schemas.js';
+import { apiRoute, createRouter } from '../validation.js';
+
+// Live progress of incident runs as Server-Sent Events: one run's events (ids are its seq) and all
+// of the tenant's incident events (ids are the tenant's sequence numbers). Mounted before the
+// incident routes so that /events is not taken for an incident id.
+
+const tags = ['Incidents'];
+const EVENT_ID = /^\d{1,15}$/;
+
+const StreamHeaders = z.object({
+  'last-event-id': z
+    .string()
+    .regex(EVENT_ID, 'the id of the last event received')
+    .optional()
+    .openapi({ description: 'Resume after this event (sent by EventSource on reconnect): no gap, no repeat' }),
+});
+const StreamQuery = z
+  .object({
+    after: z
+      .string()
+      .regex(EVENT_ID, 'the id of the last event received')
+      .optional()
+      .openapi({ description: 'Same as Last-Event-ID, for clients that cannot set headers; the header wins' }),
+  })
+  .strict();
+
+export const RunEventWireSchema = z
+  .object({
+    family: z.enum(['incident']),
+    runId: z.string().openapi({ description: 'The incident id' }),
+    seq: z.number().int().openapi({ description: 'The event’s number within its run: 1, 2, 3… without gaps' }),
+    tenantSeq: z.number().int().openapi({ description: 'The event’s number among all of the tenant’s run events' }),
+    type: z.enum(RUN_EVENT_TYPES),
+    at: z.string().datetime(),
+    data: z.record(z.string(), z.unknown()),
+  })
+  .openapi('RunEvent');
+
+const streamResponse = (description: string) => ({
+  description:
+    `${description} Each event: \`event: <type>\`, \`id: <id>\`, \`data: <RunEvent JSON>\`; a first \`ready\` event carries no id; ` +
+    'comment lines keep an idle stream open. The server closes a stream after INFRAAI_SSE_MAX_STREAM_MS; reconnect with Last-Event-ID.',
+  content: { 'text/event-stream': { schema: z.string().openapi({ example: 'event: step.started\nid: 3\ndata: {"seq":3}\n\n' }) } },
+});
+
+function lastEventId(header: string | undefined, query: string | undefined): number {
+  return Number(header ?? query ?? 0);
+}
+
+export function incidentEventRoutes(store: Store, bus: RunEventBus | undefined, maxStreamMs: number) {
+  const app = createRouter();
+  // The stream's payload, named in the document so a client can be generated for it.
+  app.openAPIRegistry.register('RunEvent', RunEventWireSchema);
+
+  app.openapi(
+    apiRoute(
+      {
+        method: 'get',
+        path: '/events',
+        operationId: 'streamIncidentEvents',
+        tags,
+        summary: 'Live events of every incident run of the tenant (Server-Sent Events)',
+        request: { headers: StreamHeaders, query: StreamQuery },
+        responses: { 200: streamResponse('The tenant’s incident events from the one after Last-Event-ID (ids: tenantSeq).') },
+      },
+      [],
+    ),
+    (c) => {
+      const tenantId = c.get('principal').tenantId;
+      return streamRunEvents(c, {
+        tenantId,
+        bus,
+        after: lastEventId(c.req.valid('header')['last-event-id'], c.req.valid('query').after),
+        idOf: (event) => event.tenantSeq,
+        read: (after, limit) => store.runs.eventsOfTenant(tenantId, after, limit, 'incident'),
+        concerns: (notice) => notice.family === 'incident',
+        maxStreamMs,
+      }) as never;
+    },
+  );
+
+  app.openapi(
+    apiRoute(
+      {
+        method: 'get',
+        path: '/{id}/events',
+        operationId: 'streamIncidentRunEvents',
+        tags,
+        summary: 'Live events of one incident’s run (Server-Sent Events), ending with run.ended',
+        request: { params: IdParam, headers: StreamHeaders, query: StreamQuery },
+        responses: {
+          200: streamResponse('The run’s events from the one after Last-Event-ID (ids: the run’s seq); the stream ends after run.ended.'),
+        },
+      },
+      [404],
+    ),
+    async (c) => {
+      const tenantId = c.get('principal').tenantId;
+      const incident = await store.incidents.get(tenantId, c.req.valid('param').id);
+      if (!incident) throw notFound(`Incident '${c.req.valid('param').id}'`);
+      return streamRunEvents(c, {
+        tenantId,
+        bus,
+        after: lastEventId(c.req.valid('header')['last-event-id'], c.req.valid('query').after),
+        idOf: (event) => event.seq,
+        read: (after, limit) => store.runs.eventsOfRun(tenantId, 'incident', incident.id, after, limit),
+        concerns: (notice) => notice.family === 'incident' && notice.runId === incident.id,
+        // Done once the client has the final event, or for a run that ended before projections existed.
+        finished: async (after) => {
+          const projection = await store.runs.get(tenantId, 'incident', incident.id);
+          if (projection) return projection.ended && after >= projection.version;
+          return isTerminalIncidentStatus((await store.incidents.get(tenantId, incident.id))?.status ?? 'cancelled');
+        },
+        maxStreamMs,
+      }) as never;
+    },
+  );
+
+  return app;
+}

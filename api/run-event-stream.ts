@@ -1,0 +1,89 @@
+import type { Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { RunEventBus, RunEventNotice } from '../adapters/events/port.js';
+import type { RunEvent } from '../core/contracts/run-events.js';
+
+// Server-Sent Events of run events, read from the store (the projection's event log) after the
+// last id the client has: the bus only says "look again", so a lost or repeated notice can delay
+// an event but never drop or repeat one, and a reconnect with Last-Event-ID resumes exactly.
+
+export interface RunEventStreamOptions {
+  tenantId: string;
+  /** Absent: no wake-ups, the stream polls the store every `pollMs`. */
+  bus: RunEventBus | undefined;
+  /** The last id the client has (0: from the beginning). */
+  after: number;
+  /** The stream's id of an event: a run's seq, or the tenant's sequence number. */
+  idOf(event: RunEvent): number;
+  read(after: number, limit: number): Promise<RunEvent[]>;
+  /** Which notices concern this stream. */
+  concerns(notice: RunEventNotice): boolean;
+  /** True when nothing more will come (checked when a read found nothing new). */
+  finished?(after: number): Promise<boolean>;
+  maxStreamMs: number;
+  /** The safety net under the bus: how often the store is read without a notice. */
+  pollMs?: number;
+  /** A comment line this often keeps proxies from closing an idle stream. */
+  heartbeatMs?: number;
+}
+
+const BATCH = 200;
+
+/** What a client receives for one event: the store's row without the tenant. */
+export function toWireEvent({ tenantId: _tenantId, ...event }: RunEvent) {
+  return event;
+}
+
+export function streamRunEvents(c: Context, options: RunEventStreamOptions): Response {
+  const { pollMs = 2000, heartbeatMs = 15_000 } = options;
+  c.header('x-accel-buffering', 'no');
+  return streamSSE(c, async (stream) => {
+    let wake: (() => void) | null = null;
+    let notified = false;
+    let aborted = false;
+    stream.onAbort(() => {
+      aborted = true;
+      wake?.();
+    });
+    // Subscribe before the first read: a notice between the read and the wait is not missed.
+    const unsubscribe = options.bus
+      ? await options.bus.subscribe(options.tenantId, (notice) => {
+          if (!notice.resync && !options.concerns(notice)) return;
+          notified = true;
+          wake?.();
+        })
+      : async () => undefined;
+    const deadline = Date.now() + options.maxStreamMs;
+    let last = options.after;
+    let lastWrite = Date.now();
+    try {
+      await stream.writeSSE({ event: 'ready', data: JSON.stringify({ after: last }), retry: 2000 });
+      while (!aborted && Date.now() < deadline) {
+        notified = false;
+        const events = await options.read(last, BATCH);
+        for (const event of events) {
+          await stream.writeSSE({ id: String(options.idOf(event)), event: event.type, data: JSON.stringify(toWireEvent(event)) });
+          last = options.idOf(event);
+          lastWrite = Date.now();
+        }
+        if (events.length === BATCH) continue;
+        if (options.finished && (await options.finished(last))) return;
+        if (notified || aborted) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.max(0, Math.min(pollMs, deadline - Date.now())));
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = null;
+        if (!aborted && Date.now() - lastWrite >= heartbeatMs) {
+          await stream.write(': keep-alive\n\n');
+          lastWrite = Date.now();
+        }
+      }
+    } finally {
+      await unsubscribe();
+    }
+  });
+}
