@@ -100,7 +100,13 @@ async function load(url: string, expectedStatus: number, headers: Record<string,
   if (unexpected.length > 0 || result.errors > 0) {
     throw new Error(`${url}: expected only ${expectedStatus}, got ${JSON.stringify(statuses)} and ${result.errors} errors`);
   }
-  return { rps: round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total, statuses };
+  return {
+    rps: round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    statuses,
+  };
 }
 
 async function main(): Promise<void> {
