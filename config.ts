@@ -39,6 +39,20 @@ const positiveInt = (fallback: number) =>
       return parsed;
     });
 
+const nonNegativeInt = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < 0) {
+        ctx.addIssue({ code: 'custom', message: `must be a non-negative integer, got '${value}'` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
 const bool = (fallback: boolean) =>
   z
     .string()
@@ -65,6 +79,8 @@ const envSchema = z.object({
   // Documents with more text than this are ingested by a workflow (202 + progress) instead of in the request.
   INFRAAI_INLINE_INGEST_LIMIT_BYTES: positiveInt(128 * 1024),
   INFRAAI_PUBLIC_URL: optionalString,
+  // How long a verified API key or JWT is trusted without a store lookup; 0 looks up every request.
+  INFRAAI_AUTH_CACHE_TTL_MS: nonNegativeInt(5000),
   INFRAAI_CORS_ORIGINS: optionalString.transform((v) =>
     v
       ? v
@@ -187,6 +203,8 @@ export interface Config {
     corsOrigins: string[];
     /** How long one Server-Sent Events stream stays open before the server closes it. */
     sseMaxStreamMs: number;
+    /** A key revoked through another process is still accepted here for at most this long. */
+    authCacheTtlMs: number;
   };
   dataDir: string;
   bootstrapApiKey: string | null;
@@ -308,6 +326,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       publicUrl: e.INFRAAI_PUBLIC_URL ?? null,
       corsOrigins: e.INFRAAI_CORS_ORIGINS,
       sseMaxStreamMs: e.INFRAAI_SSE_MAX_STREAM_MS,
+      authCacheTtlMs: e.INFRAAI_AUTH_CACHE_TTL_MS,
     },
     dataDir: e.INFRAAI_DATA_DIR,
     bootstrapApiKey: e.INFRAAI_API_KEY ?? null,

@@ -3,7 +3,8 @@ import type { MiddlewareHandler } from 'hono';
 import type { JwtConfig } from '../config.js';
 import type { Role, Store } from '../adapters/store/port.js';
 import { verifyApiKey } from './api-keys.js';
-import { ProblemError } from './problem.js';
+import { DEFAULT_AUTH_CACHE_MAX_ENTRIES, DEFAULT_AUTH_CACHE_TTL_MS, VerifiedCredentialCache } from './auth-cache.js';
+import { ProblemError, problemResponse } from './problem.js';
 
 export interface Principal {
   tenantId: string;
@@ -19,8 +20,19 @@ export type AuthEnv = { Variables: { principal: Principal; requestId: string } }
 const ROLES: readonly Role[] = ['admin', 'operator', 'viewer'];
 const TENANT_SLUG = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
+/**
+ * The credential was refused. Thrown without a stack: a refusal is an answer, not a fault, nobody
+ * reads its trace, and capturing one cost more than all the rest of a 401.
+ */
 export class AuthenticationError extends Error {
   override readonly name = 'AuthenticationError';
+
+  constructor(message: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(message);
+    Error.stackTraceLimit = limit;
+  }
 }
 
 function claimAt(payload: JWTPayload, path: string): unknown {
@@ -39,6 +51,7 @@ export class JwtVerifier {
   constructor(
     private readonly config: JwtConfig,
     private readonly store: Store,
+    private readonly now: () => number = Date.now,
   ) {
     if (config.jwksUrl) {
       this.getKey = createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 });
@@ -55,7 +68,8 @@ export class JwtVerifier {
     }
   }
 
-  async verify(token: string): Promise<Principal> {
+  /** The principal and, when the token has one, its expiry (epoch milliseconds). */
+  async verify(token: string): Promise<{ principal: Principal; expiresAt: number | null }> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.getKey, {
@@ -63,6 +77,7 @@ export class JwtVerifier {
         ...(this.config.audience ? { audience: this.config.audience } : {}),
         algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'],
         clockTolerance: 30,
+        currentDate: new Date(this.now()),
       }));
     } catch (err) {
       throw new AuthenticationError(`The bearer token is not valid: ${(err as Error).message}`);
@@ -75,7 +90,10 @@ export class JwtVerifier {
     const tenant = await this.store.tenants.ensure(slug);
     const roleClaim = claimAt(payload, this.config.roleClaim);
     const role = ROLES.includes(roleClaim as Role) ? (roleClaim as Role) : this.config.defaultRole;
-    return { tenantId: tenant.id, tenantSlug: tenant.slug, role, subject: payload.sub ?? 'jwt', method: 'jwt' };
+    return {
+      principal: { tenantId: tenant.id, tenantSlug: tenant.slug, role, subject: payload.sub ?? 'jwt', method: 'jwt' },
+      expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : null,
+    };
   }
 }
 
@@ -91,41 +109,98 @@ function looksLikeJwt(token: string): boolean {
 
 export interface Authenticator {
   authenticate(headers: { authorization?: string | undefined; apiKey?: string | undefined }): Promise<Principal>;
+  /** A key was revoked through this process: stop accepting it now, not when its cache entry expires. */
+  forgetApiKey(apiKeyId: string): void;
 }
 
-export function createAuthenticator(store: Store, jwt: JwtConfig | null): Authenticator {
-  const verifier = jwt ? new JwtVerifier(jwt, store) : null;
+export interface AuthenticatorOptions {
+  /** How long a verified credential is trusted without a store lookup; 0 asks the store every time. */
+  cacheTtlMs?: number;
+  cacheMaxEntries?: number;
+  /** Epoch milliseconds; tests move it instead of sleeping. */
+  now?: () => number;
+  /** Where a failed last-used update is reported (it never fails the request). */
+  log?: (line: string) => void;
+}
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+const TOUCH_INTERVAL_MS = 60_000;
+
+/**
+ * API keys and JWTs to principals. A credential verified in the last `cacheTtlMs` is answered from
+ * memory, so a hot key costs no store query; a key revoked through another process is therefore
+ * still accepted here for at most `cacheTtlMs` (revoked through this one, at once: forgetApiKey).
+ */
+export function createAuthenticator(store: Store, jwt: JwtConfig | null, options: AuthenticatorOptions = {}): Authenticator {
+  const now = options.now ?? Date.now;
+  const log = options.log ?? ((line: string) => console.warn(line));
+  const verifier = jwt ? new JwtVerifier(jwt, store, now) : null;
+  const cache = new VerifiedCredentialCache(
+    options.cacheTtlMs ?? DEFAULT_AUTH_CACHE_TTL_MS,
+    options.cacheMaxEntries ?? DEFAULT_AUTH_CACHE_MAX_ENTRIES,
+    now,
+  );
   const tenantSlugs = new Map<string, string>();
   const touched = new Map<string, number>();
+
+  // Last-use bookkeeping at most once a minute per key and process, off the request's path: reads
+  // stay reads, and a store hiccup on this write costs a log line, not the caller's request.
+  const touch = (apiKeyId: string) => {
+    const at = now();
+    if ((touched.get(apiKeyId) ?? Number.NEGATIVE_INFINITY) > at - TOUCH_INTERVAL_MS) return;
+    touched.set(apiKeyId, at);
+    store.apiKeys.touch(apiKeyId).catch((err: unknown) => {
+      log(`[api] could not record the last use of API key ${apiKeyId}: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  };
+
+  const verifyKey = async (token: string): Promise<Principal> => {
+    const record = await verifyApiKey(store, token);
+    if (!record) throw new AuthenticationError('The API key is not valid or has been revoked.');
+    let slug = tenantSlugs.get(record.tenantId);
+    if (!slug) {
+      slug = (await store.tenants.getById(record.tenantId))?.slug;
+      if (!slug) throw new AuthenticationError('The API key belongs to a tenant that no longer exists.');
+      tenantSlugs.set(record.tenantId, slug);
+    }
+    return { tenantId: record.tenantId, tenantSlug: slug, role: record.role, subject: `api-key:${record.id}`, method: 'api_key' };
+  };
 
   return {
     async authenticate({ authorization, apiKey }) {
       let token = apiKey?.trim();
       if (!token && authorization) {
-        const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+        const match = BEARER.exec(authorization);
         if (!match) throw new AuthenticationError("The Authorization header must be 'Bearer <API key or JWT>'.");
         token = match[1];
       }
       if (!token) throw new AuthenticationError("Send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.");
-      if (verifier && !apiKey && looksLikeJwt(token)) return verifier.verify(token);
+      // A token sent as X-API-Key is only ever an API key; a bearer token may be a JWT.
+      const mayBeJwt = verifier !== null && !apiKey;
 
-      const record = await verifyApiKey(store, token);
-      if (!record) throw new AuthenticationError('The API key is not valid or has been revoked.');
-      // Last-use bookkeeping at most once a minute per key and process: reads stay reads.
-      const now = Date.now();
-      if ((touched.get(record.id) ?? 0) < now - 60_000) {
-        touched.set(record.id, now);
-        await store.apiKeys.touch(record.id);
+      const key = cache.enabled ? VerifiedCredentialCache.keyOf(mayBeJwt ? 'key-or-jwt' : 'key-only', token) : '';
+      const cached = cache.get(key);
+      if (cached) {
+        if (cached.method === 'api_key') touch(apiKeyIdOf(cached));
+        return cached;
       }
-      let slug = tenantSlugs.get(record.tenantId);
-      if (!slug) {
-        slug = (await store.tenants.getById(record.tenantId))?.slug;
-        if (!slug) throw new AuthenticationError('The API key belongs to a tenant that no longer exists.');
-        tenantSlugs.set(record.tenantId, slug);
+      const ticket = cache.ticket();
+      if (verifier && mayBeJwt && looksLikeJwt(token)) {
+        const { principal, expiresAt } = await verifier.verify(token);
+        return cache.remember(key, ticket, principal, { apiKeyId: null, ...(expiresAt !== null ? { notAfter: expiresAt } : {}) });
       }
-      return { tenantId: record.tenantId, tenantSlug: slug, role: record.role, subject: `api-key:${record.id}`, method: 'api_key' };
+      const principal = await verifyKey(token);
+      touch(apiKeyIdOf(principal));
+      return cache.remember(key, ticket, principal, { apiKeyId: apiKeyIdOf(principal) });
+    },
+    forgetApiKey(apiKeyId) {
+      cache.forgetApiKey(apiKeyId);
     },
   };
+}
+
+function apiKeyIdOf(principal: Principal): string {
+  return principal.subject.slice('api-key:'.length);
 }
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -137,8 +212,9 @@ export function authMiddleware(authenticator: Authenticator): MiddlewareHandler<
     try {
       principal = await authenticator.authenticate({ authorization: c.req.header('authorization'), apiKey: c.req.header('x-api-key') });
     } catch (err) {
+      // Answered here rather than thrown to onError: the same problem, without a second error object per refusal.
       if (err instanceof AuthenticationError) {
-        throw new ProblemError(401, 'unauthorized', err.message, undefined, { 'www-authenticate': 'Bearer realm="infraai"' });
+        return problemResponse(c, 401, 'unauthorized', err.message, undefined, { 'www-authenticate': 'Bearer realm="infraai"' });
       }
       throw err;
     }

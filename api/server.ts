@@ -70,7 +70,7 @@ export async function startApiServer(options: {
     kubernetes: adapters.kubernetes,
     store,
     incidents: createTemporalIncidentGateway(client, { taskQueue: config.temporal.taskQueue }),
-    auth: createAuthenticator(store, config.jwt),
+    auth: createAuthenticator(store, config.jwt, { cacheTtlMs: config.api.authCacheTtlMs }),
     version: VERSION,
     bodyLimitBytes: config.api.bodyLimitBytes,
     uploadLimitBytes: config.api.uploadLimitBytes,

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { ApiKeyRecord, Store } from '../../adapters/store/port.js';
 import { createApiKey } from '../api-keys.js';
+import type { Authenticator } from '../auth.js';
 import { conflict, notFound } from '../problem.js';
 import { ApiKeyCreateSchema, ApiKeySchema, IdParam } from '../schemas.js';
 import { apiRoute, createRouter, jsonBody, jsonResponse } from '../validation.js';
@@ -17,7 +18,7 @@ const toResponse = (record: ApiKeyRecord) => ({
 });
 
 /** Admin-only (enforced by the auth middleware): mint, list and revoke the tenant's keys. */
-export function apiKeyRoutes(store: Store) {
+export function apiKeyRoutes(store: Store, auth: Pick<Authenticator, 'forgetApiKey'>) {
   const app = createRouter();
 
   app.openapi(
@@ -65,6 +66,10 @@ export function apiKeyRoutes(store: Store) {
         operationId: 'revokeApiKey',
         tags,
         summary: 'Revoke an API key',
+        description:
+          'The key is refused at once by the API process that answers this request. Other API processes sharing the ' +
+          'store remember keys they verified for INFRAAI_AUTH_CACHE_TTL_MS (default 5000 ms) and refuse it once that ' +
+          'time has passed: the revocation takes effect everywhere within that bound.',
         request: { params: IdParam },
         responses: { 204: { description: 'Revoked' } },
       },
@@ -75,6 +80,7 @@ export function apiKeyRoutes(store: Store) {
       const principal = c.get('principal');
       if (principal.subject === `api-key:${id}`) throw conflict('A key cannot revoke itself; use another admin key.');
       if (!(await store.apiKeys.revoke(principal.tenantId, id))) throw notFound(`API key '${id}'`);
+      auth.forgetApiKey(id);
       return c.body(null, 204);
     },
   );

@@ -39,13 +39,13 @@ describe('the OpenAPI document', () => {
   it('gives every operation a unique camelCase operationId, security, and problem responses for its 4xx', async () => {
     const doc = await openApiDocument();
     const ops = operations(doc);
-    expect(ops.length).toBe(33);
+    expect(ops.length).toBe(35);
     const ids = ops.map(([, op]) => op.operationId);
     expect(ids.every((id) => typeof id === 'string' && /^[a-z][A-Za-z]+$/.test(id))).toBe(true);
     expect(new Set(ids).size).toBe(ops.length);
     for (const [name, op] of ops) {
       expect(Array.isArray(op.security), name).toBe(true);
-      const isPublic = name === 'GET /health' || name === 'GET /openapi.json';
+      const isPublic = ['GET /health', 'GET /livez', 'GET /readyz', 'GET /openapi.json'].includes(name);
       expect(op.security!.length === 0, name).toBe(isPublic);
       if (!isPublic) expect(Object.keys(op.responses), name).toEqual(expect.arrayContaining(['401', '503']));
       for (const [status, response] of Object.entries(op.responses)) {
