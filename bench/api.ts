@@ -6,6 +6,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { READ_TABLE_COLUMNS, measureReads, readTableRows, type ReadsReport } from './api-reads.js';
 import { INTAKE_TABLE_COLUMNS, intakeTableRows, measureIntake, type IntakeReport } from './intake.js';
 import {
+  assertPostgresReachable,
   createBenchDatabase,
   freePort,
   machineDescription,
@@ -103,6 +104,7 @@ async function runPass(store: StoreKind, bareHonoUrl: string): Promise<StorePass
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
+  if (stores.includes('postgres')) await assertPostgresReachable();
   const barePort = await freePort();
   const bare = await startNodeProcess({
     script: 'bench/bare-hono.ts',

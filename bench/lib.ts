@@ -164,6 +164,11 @@ async function withAdmin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> 
   }
 }
 
+/** Fails early, with what to do, when a PostgreSQL pass cannot run (before minutes of other passes). */
+export async function assertPostgresReachable(): Promise<void> {
+  await withAdmin((client) => client.query('SELECT 1'));
+}
+
 async function dropDatabase(client: pg.Client, name: string): Promise<void> {
   await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
   await client.query(`DROP DATABASE IF EXISTS ${name}`);
