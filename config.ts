@@ -52,6 +52,19 @@ const nonNegativeInt = (fallback: number) =>
       }
       return parsed;
     });
+/** A count where 0 means something (e.g. a cache switched off); unset is undefined. */
+const optionalCount = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value.trim() === '') return undefined;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 0) {
+      ctx.addIssue({ code: 'custom', message: `must be a whole number (0 or more), got '${value}'` });
+      return z.NEVER;
+    }
+    return parsed;
+  });
 
 const bool = (fallback: boolean) =>
   z
@@ -98,6 +111,7 @@ const envSchema = z.object({
 
   TEMPORAL_ADDRESS: optionalString,
   INFRAAI_WORKFLOW_BUNDLE: optionalString,
+  INFRAAI_WORKER_MAX_CACHED_WORKFLOWS: optionalCount,
   TEMPORAL_NAMESPACE: optionalString,
   TEMPORAL_TASK_QUEUE: optionalString.transform((v) => v ?? 'infraai'),
   TEMPORAL_TLS: bool(false),
@@ -214,7 +228,8 @@ export interface Config {
   eventBus: EventBusConfig;
   temporal: TemporalConnectionConfig;
   devServer: { cliPath: string | null; configFile: string; port: number | null; uiPort: number | null };
-  worker: { workflowBundlePath: string | null };
+  /** maxCachedWorkflows null: the Temporal SDK's default (sized from the heap limit). */
+  worker: { workflowBundlePath: string | null; maxCachedWorkflows: number | null };
   jwt: JwtConfig | null;
   /** Null: the runbook planner reasons alone. */
   llm: LlmConfig | null;
@@ -353,7 +368,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       port: e.TEMPORAL_DEV_PORT ?? null,
       uiPort: e.TEMPORAL_DEV_UI_PORT ?? null,
     },
-    worker: { workflowBundlePath: e.INFRAAI_WORKFLOW_BUNDLE ?? null },
+    worker: { workflowBundlePath: e.INFRAAI_WORKFLOW_BUNDLE ?? null, maxCachedWorkflows: e.INFRAAI_WORKER_MAX_CACHED_WORKFLOWS ?? null },
     llm,
     kubeconfigPath: e.INFRAAI_KUBECONFIG ?? null,
     remediation: {

@@ -31,6 +31,8 @@ export interface InfraWorkerOptions extends Omit<
   /** Pre-built workflow bundle (production, tests); without it the worker bundles workflows/ at start. */
   workflowBundlePath?: string | null | undefined;
   identity?: string | undefined;
+  /** Workflow runs kept in memory between tasks (0: none); default: the SDK's, sized from the heap limit. */
+  maxCachedWorkflows?: number | null | undefined;
 }
 
 function isStagedIngestion(value: object): value is ActivityDeps['ingestion'] {
@@ -39,7 +41,7 @@ function isStagedIngestion(value: object): value is ActivityDeps['ingestion'] {
 
 /** Wires the worker: workflows from the bundle or source, activities from their ports. Nothing else. */
 export async function createInfraWorker(options: InfraWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue, workflowBundlePath, identity, embedder, vectorIndex, ...ports } = options;
+  const { connection, namespace, taskQueue, workflowBundlePath, identity, maxCachedWorkflows, embedder, vectorIndex, ...ports } = options;
   const knowledge = ports.knowledge ?? openKnowledgeBase(ports.store, { embedder: embedder ?? null, vectorIndex: vectorIndex ?? null });
   const deps: ActivityDeps = {
     ...ports,
@@ -59,6 +61,7 @@ export async function createInfraWorker(options: InfraWorkerOptions): Promise<Wo
     ...(workflowBundlePath ? { workflowBundle: { codePath: workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(deps),
     ...(identity ? { identity } : {}),
+    ...(maxCachedWorkflows != null ? { maxCachedWorkflows } : {}),
     shutdownGraceTime: '10 seconds',
   });
 }
@@ -87,6 +90,7 @@ export async function createConfiguredWorker(
     events: adapters.events,
     commandPolicy: { allowReboot: config.remediation.allowReboot },
     workflowBundlePath: config.worker.workflowBundlePath,
+    maxCachedWorkflows: config.worker.maxCachedWorkflows,
   });
 }
 

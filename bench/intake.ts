@@ -1,25 +1,33 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { freePort, machineDescription, median, round, startStack, writeReport } from './lib.js';
+import type { Client } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { median, round } from './lib.js';
 
-// `npm run bench`: incident intake through the API against the bare Temporal client, and API read
-// latency against /health, all measured in one run on one machine. Nothing here asserts a time.
+// Incident intake: N incidents posted concurrently through the API against the bare Temporal
+// client starting N trivial workflows on the same server, in rounds (round 0 warms both paths up
+// and is not reported). Each round waits for all its runs to end, so rounds do not overlap.
 
-const N = Number(process.env.BENCH_INCIDENTS ?? 100);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
-const LOAD_CONNECTIONS = Number(process.env.BENCH_LOAD_CONNECTIONS ?? 10);
-const API_KEY = 'bench-admin-key-0123456789abcdef';
-
-interface IntakeRound {
+export interface IntakeRound {
   startsPerSecond: number;
   allStartedMs: number;
   allCompletedMs: number;
+}
+
+export interface IntakePath {
+  startsPerSecondMedian: number;
+  allStartedMsMedian: number;
+  allCompletedMsMedian: number;
+  rounds: IntakeRound[];
+}
+
+export interface IntakeReport {
+  incidentsPerRound: number;
+  rounds: number;
+  baselineBareClient: IntakePath;
+  api: IntakePath;
+  /** API starts/s over the bare client's, medians. */
+  startsRatio: number;
+  completionTimeRatio: number;
 }
 
 async function timeAll<T>(tasks: (() => Promise<T>)[]): Promise<{ results: T[]; ms: number }> {
@@ -28,24 +36,25 @@ async function timeAll<T>(tasks: (() => Promise<T>)[]): Promise<{ results: T[]; 
   return { results, ms: performance.now() - started };
 }
 
-async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const dataDir = await mkdtemp(join(tmpdir(), 'infraai-bench-'));
-  const [apiPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
-  const stack = await startStack({
-    PORT: String(apiPort),
-    INFRAAI_DATA_DIR: dataDir,
-    TEMPORAL_DEV_PORT: String(temporalPort),
-    TEMPORAL_DEV_UI_PORT: String(uiPort),
-    INFRAAI_API_KEY: API_KEY,
-  });
-  const api = `http://127.0.0.1:${apiPort}`;
-  const address = `127.0.0.1:${temporalPort}`;
-  const namespace = /namespace (\S+),/.exec(stack.output())?.[1] ?? 'infraai';
-  const headers = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' };
+const summarise = (rounds: IntakeRound[]): IntakePath => ({
+  startsPerSecondMedian: round(median(rounds.map((r) => r.startsPerSecond))),
+  allStartedMsMedian: round(median(rounds.map((r) => r.allStartedMs))),
+  allCompletedMsMedian: round(median(rounds.map((r) => r.allCompletedMs))),
+  rounds,
+});
 
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
+export async function measureIntake(options: {
+  api: string;
+  apiKey: string;
+  address: string;
+  namespace: string;
+  client: Client;
+  incidents: number;
+  rounds: number;
+  log: (line: string) => void;
+}): Promise<IntakeReport> {
+  const { api, apiKey, address, namespace, client, incidents: n, rounds, log } = options;
+  const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
   const workerConnection = await NativeConnection.connect({ address });
   const noopQueue = 'bench-noop';
   const noopWorker = await Worker.create({
@@ -55,7 +64,6 @@ async function main(): Promise<void> {
     workflowsPath: fileURLToPath(new URL('./noop-workflows.ts', import.meta.url)),
   });
   const noopRun = noopWorker.run();
-
   try {
     const created = await fetch(`${api}/api/v1/cmdb`, {
       method: 'POST',
@@ -66,27 +74,25 @@ async function main(): Promise<void> {
 
     const baseline: IntakeRound[] = [];
     const viaApi: IntakeRound[] = [];
-    let sampleIncidentId = '';
-    for (let round = 0; round < ROUNDS + 1; round += 1) {
-      // Round 0 warms both paths up (bundles, connections, JIT) and is not reported.
+    for (let round = 0; round < rounds + 1; round += 1) {
       const baselineStart = performance.now();
       const starts = await timeAll(
         Array.from(
-          { length: N },
+          { length: n },
           (_, i) => () =>
             client.workflow.start('benchNoop', { taskQueue: noopQueue, workflowId: `bench-noop-${round}-${i}-${Date.now()}` }),
         ),
       );
       await Promise.all(starts.results.map((handle) => handle.result()));
       const baselineRound: IntakeRound = {
-        startsPerSecond: (N / starts.ms) * 1000,
+        startsPerSecond: (n / starts.ms) * 1000,
         allStartedMs: starts.ms,
         allCompletedMs: performance.now() - baselineStart,
       };
 
       const apiStart = performance.now();
       const posted = await timeAll(
-        Array.from({ length: N }, (_, i) => async () => {
+        Array.from({ length: n }, (_, i) => async () => {
           const response = await fetch(`${api}/api/v1/incidents`, {
             method: 'POST',
             headers,
@@ -98,107 +104,51 @@ async function main(): Promise<void> {
       );
       await Promise.all(posted.results.map(({ workflowId }) => client.workflow.getHandle(workflowId).result()));
       const apiRound: IntakeRound = {
-        startsPerSecond: (N / posted.ms) * 1000,
+        startsPerSecond: (n / posted.ms) * 1000,
         allStartedMs: posted.ms,
         allCompletedMs: performance.now() - apiStart,
       };
-      sampleIncidentId = posted.results[0]!.id;
+      log(
+        `  intake round ${round}${round === 0 ? ' (warm-up)' : ''}: bare client ${round2(baselineRound.startsPerSecond)} starts/s, API ${round2(apiRound.startsPerSecond)} starts/s`,
+      );
       if (round > 0) {
         baseline.push(baselineRound);
         viaApi.push(apiRound);
       }
     }
-
-    const load = async (path: string) => {
-      const result = await autocannon({
-        url: `${api}${path}`,
-        headers: { authorization: `Bearer ${API_KEY}` },
-        connections: LOAD_CONNECTIONS,
-        duration: LOAD_SECONDS,
-      });
-      if (result.non2xx > 0) throw new Error(`${path}: ${result.non2xx} non-2xx responses under load`);
-      return { p50: result.latency.p50, p99: result.latency.p99, rps: result.requests.average, requests: result.requests.total };
+    const b = summarise(baseline);
+    const a = summarise(viaApi);
+    return {
+      incidentsPerRound: n,
+      rounds,
+      baselineBareClient: b,
+      api: a,
+      startsRatio: round(a.startsPerSecondMedian / b.startsPerSecondMedian, 3),
+      completionTimeRatio: round(a.allCompletedMsMedian / b.allCompletedMsMedian, 3),
     };
-    await load('/health'); // warm-up
-    const health = await load('/health');
-    const incident = await load(`/api/v1/incidents/${sampleIncidentId}`);
-
-    const summary = {
-      machine: machineDescription(),
-      measuredAt: new Date().toISOString(),
-      incidentsPerRound: N,
-      rounds: ROUNDS,
-      intake: {
-        baselineBareClient: {
-          startsPerSecondMedian: round(median(baseline.map((r) => r.startsPerSecond))),
-          allStartedMsMedian: round(median(baseline.map((r) => r.allStartedMs))),
-          allCompletedMsMedian: round(median(baseline.map((r) => r.allCompletedMs))),
-          rounds: baseline,
-        },
-        api: {
-          startsPerSecondMedian: round(median(viaApi.map((r) => r.startsPerSecond))),
-          allStartedMsMedian: round(median(viaApi.map((r) => r.allStartedMs))),
-          allCompletedMsMedian: round(median(viaApi.map((r) => r.allCompletedMs))),
-          rounds: viaApi,
-        },
-      },
-      latency: { loadSeconds: LOAD_SECONDS, connections: LOAD_CONNECTIONS, health, incident },
-    };
-    const ratio = (a: number, b: number) => `${round(a / b)}×`;
-    const b = summary.intake.baselineBareClient;
-    const a = summary.intake.api;
-    await writeReport(
-      'intake',
-      summary,
-      [
-        {
-          title: `Incident intake, ${N} concurrent starts (median of ${ROUNDS} rounds)`,
-          columns: ['path', 'starts/s', 'all started (ms)', 'all completed (ms)', 'vs baseline'],
-          rows: [
-            [
-              'bare Temporal client, trivial workflow (baseline)',
-              b.startsPerSecondMedian,
-              b.allStartedMsMedian,
-              b.allCompletedMsMedian,
-              '1×',
-            ],
-            [
-              'POST /api/v1/incidents → remediateIncident',
-              a.startsPerSecondMedian,
-              a.allStartedMsMedian,
-              a.allCompletedMsMedian,
-              `${ratio(a.startsPerSecondMedian, b.startsPerSecondMedian)} starts/s, ${ratio(a.allCompletedMsMedian, b.allCompletedMsMedian)} completion time`,
-            ],
-          ],
-        },
-        {
-          title: `API latency under load (${LOAD_CONNECTIONS} connections, ${LOAD_SECONDS} s each)`,
-          columns: ['endpoint', 'p50 (ms)', 'p99 (ms)', 'req/s', 'p50 vs /health'],
-          rows: [
-            ['GET /health (baseline)', health.p50, health.p99, round(health.rps), '1×'],
-            [
-              'GET /api/v1/incidents/{id}',
-              incident.p50,
-              incident.p99,
-              round(incident.rps),
-              ratio(incident.p50, Math.max(health.p50, 0.01)),
-            ],
-          ],
-        },
-      ],
-      [
-        `Machine: ${summary.machine}.`,
-        `Measured ${summary.measuredAt} by \`npm run bench\` (BENCH_INCIDENTS=${N}, BENCH_ROUNDS=${ROUNDS}).`,
-      ],
-    );
   } finally {
     noopWorker.shutdown();
     await noopRun;
     await workerConnection.close();
-    await connection.close();
-    await stack.stop();
-    await rm(dataDir, { recursive: true, force: true });
   }
 }
 
-await main();
+const round2 = (value: number) => round(value, 1);
+
+export function intakeTableRows(report: IntakeReport): (string | number)[][] {
+  const b = report.baselineBareClient;
+  const a = report.api;
+  return [
+    ['bare Temporal client, trivial workflow (baseline)', b.startsPerSecondMedian, b.allStartedMsMedian, b.allCompletedMsMedian, '1×', '—'],
+    [
+      'POST /api/v1/incidents → remediateIncident',
+      a.startsPerSecondMedian,
+      a.allStartedMsMedian,
+      a.allCompletedMsMedian,
+      `${report.startsRatio}× starts/s, ${report.completionTimeRatio}× completion time`,
+      `≥ 0.9× starts/s: ${report.startsRatio >= 0.9 ? 'met' : '**missed**'}`,
+    ],
+  ];
+}
+
+export const INTAKE_TABLE_COLUMNS = ['path', 'starts/s', 'all started (ms)', 'all completed (ms)', 'vs baseline', 'target'];

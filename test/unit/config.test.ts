@@ -31,6 +31,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ INFRAAI_EVENT_BUS: 'kafka' })).toThrow(/INFRAAI_EVENT_BUS/);
   });
 
+  it('leaves the worker cache to the SDK unless INFRAAI_WORKER_MAX_CACHED_WORKFLOWS sets it (0 switches it off)', () => {
+    expect(loadConfig({}).worker.maxCachedWorkflows).toBeNull();
+    expect(loadConfig({ INFRAAI_WORKER_MAX_CACHED_WORKFLOWS: '500' }).worker.maxCachedWorkflows).toBe(500);
+    expect(loadConfig({ INFRAAI_WORKER_MAX_CACHED_WORKFLOWS: '0' }).worker.maxCachedWorkflows).toBe(0);
+    expect(() => loadConfig({ INFRAAI_WORKER_MAX_CACHED_WORKFLOWS: '-1' })).toThrow(/INFRAAI_WORKER_MAX_CACHED_WORKFLOWS/);
+    expect(() => loadConfig({ INFRAAI_WORKER_MAX_CACHED_WORKFLOWS: 'lots' })).toThrow(/INFRAAI_WORKER_MAX_CACHED_WORKFLOWS/);
+  });
+
   it('reads the host lease TTL (15 min by default) and refuses one too short to renew', () => {
     expect(loadConfig({}).remediation.hostLeaseTtlMs).toBe(15 * 60_000);
     expect(loadConfig({ INFRAAI_HOST_LEASE_TTL_MS: '60000' }).remediation.hostLeaseTtlMs).toBe(60_000);
