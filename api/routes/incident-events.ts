@@ -2,7 +2,6 @@ import { z } from '@hono/zod-openapi';
 import type { RunEventBus } from '../../adapters/events/port.js';
 import type { Store } from '../../adapters/store/port.js';
 import { isTerminalIncidentStatus } from '../../core/incident.js';
-import { RUN_EVENT_TYPES } from '../../core/contracts/run-events.js';
 import { notFound } from '../problem.js';
 import { streamRunEvents } from '../run-event-stream.js';
 import { IdParam } from '../schemas.js';
@@ -32,23 +31,23 @@ const StreamQuery = z
   })
   .strict();
 
-export const RunEventWireSchema = z
-  .object({
-    family: z.enum(['incident']),
-    runId: z.string().openapi({ description: 'The incident id' }),
-    seq: z.number().int().openapi({ description: 'The event’s number within its run: 1, 2, 3… without gaps' }),
-    tenantSeq: z.number().int().openapi({ description: 'The event’s number among all of the tenant’s run events' }),
-    type: z.enum(RUN_EVENT_TYPES),
-    at: z.string().datetime(),
-    data: z.record(z.string(), z.unknown()),
-  })
-  .openapi('RunEvent');
-
 const streamResponse = (description: string) => ({
   description:
     `${description} Each event: \`event: <type>\`, \`id: <id>\`, \`data: <RunEvent JSON>\`; a first \`ready\` event carries no id; ` +
     'comment lines keep an idle stream open. The server closes a stream after INFRAAI_SSE_MAX_STREAM_MS; reconnect with Last-Event-ID.',
-  content: { 'text/event-stream': { schema: z.string().openapi({ example: 'event: step.started\nid: 3\ndata: {"seq":3}\n\n' }) } },
+  content: {
+    'text/event-stream': {
+      // Each event of the stream, as an SSE parser hands it over (data is the JSON text).
+      schema: z
+        .object({
+          event: z.string(),
+          data: z.string(),
+          id: z.string().regex(EVENT_ID).optional(),
+          retry: z.number().int().optional(),
+        })
+        .openapi('ServerSentEvent', { example: { event: 'step.started', id: '3', data: '{"seq":3,"type":"step.started"}' } }),
+    },
+  },
 });
 
 function lastEventId(header: string | undefined, query: string | undefined): number {
@@ -57,8 +56,6 @@ function lastEventId(header: string | undefined, query: string | undefined): num
 
 export function incidentEventRoutes(store: Store, bus: RunEventBus | undefined, maxStreamMs: number) {
   const app = createRouter();
-  // The stream's payload, named in the document so a client can be generated for it.
-  app.openAPIRegistry.register('RunEvent', RunEventWireSchema);
 
   app.openapi(
     apiRoute(
