@@ -75,6 +75,8 @@ export async function startApiServer(options: {
     bodyLimitBytes: config.api.bodyLimitBytes,
     uploadLimitBytes: config.api.uploadLimitBytes,
     corsOrigins: config.api.corsOrigins,
+    telemetry: adapters.telemetry,
+    metricsToken: config.telemetry.metricsToken,
   });
   const { server, port } = await listen(app.fetch, config.api.host, config.api.port);
   const host = config.api.host === '0.0.0.0' || config.api.host === '::' ? '127.0.0.1' : config.api.host;

@@ -28,10 +28,15 @@ import type { RemediationSettings } from '../../core/remediation.js';
 import type { MetricsSource } from '../../adapters/metrics/port.js';
 import type { Notifier } from '../../adapters/notify/port.js';
 import type { KubernetesCluster } from '../../adapters/kubernetes/port.js';
+import { incidentRunCounts } from '../../adapters/telemetry/create.js';
+import type { Telemetry } from '../../adapters/telemetry/port.js';
+import { PrometheusTelemetry } from '../../adapters/telemetry/prometheus.js';
 import { connectTestClient, connectTestWorker, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from './temporal.js';
 
 export interface TestStack {
   app: ReturnType<typeof createApp>;
+  /** Shared by the API and the in-process worker, as under `npm start`. */
+  telemetry: Telemetry;
   knowledge: LocalKnowledgeBase;
   vault: EncryptedCredentialVault;
   store: Store;
@@ -74,11 +79,16 @@ export async function startTestStack(
     log?: (line: string) => void;
     /** How the worker's activities reach hosts (default: SSH with the vault's credentials). */
     hostAccess?: HostAccess;
+    /** Default: a registry of the stack's own with run gauges from its store. */
+    telemetry?: Telemetry;
+    /** INFRAAI_METRICS_TOKEN for GET /metrics. */
+    metricsToken?: string;
   } = {},
 ): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'infraai-it-'));
   const store = options.store ?? (await createStore({ kind: 'pglite', dataDir }));
   const temporal = options.temporal ?? testTemporal();
+  const telemetry = options.telemetry ?? new PrometheusTelemetry({ runCounts: () => incidentRunCounts(store) });
   const { client, connection } = await connectTestClient(temporal);
   const taskQueue = uniqueTaskQueue('it');
   let workerConnection: NativeConnection | null = null;
@@ -101,6 +111,7 @@ export async function startTestStack(
       ...(options.maxConcurrentRemediations ? { maxConcurrentRemediations: options.maxConcurrentRemediations } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.notifiers ? { notifiers: options.notifiers, publicUrl: 'https://infraai.example.test' } : {}),
+      telemetry,
       workflowBundlePath: testWorkflowBundlePath(),
     });
     workerRun = worker.run();
@@ -124,6 +135,8 @@ export async function startTestStack(
     uploadLimitBytes: 2 * 1024 * 1024,
     corsOrigins: [],
     log: options.log ?? (() => undefined),
+    telemetry,
+    ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
   });
   const keyFor = async (tenantSlug: string, role: Role) => {
     const tenant = await store.tenants.ensure(tenantSlug);
@@ -132,6 +145,7 @@ export async function startTestStack(
   const adminKey = await keyFor('acme', 'admin');
   return {
     app,
+    telemetry,
     knowledge,
     vault,
     store,
