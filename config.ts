@@ -138,6 +138,15 @@ const envSchema = z.object({
   // Renewed every third of it while a run changes the host; below 3 s a renewal could not keep up.
   INFRAAI_HOST_LEASE_TTL_MS: positiveInt(15 * 60_000).refine((ms) => ms >= 3000, 'must be at least 3000 (ms)'),
   INFRAAI_PROMETHEUS_URL: optionalString.pipe(z.url().optional()),
+  // Our own /metrics (see adapters/telemetry): bearer token, the Temporal SDK exporter, the lone worker's port.
+  INFRAAI_METRICS_TOKEN: optionalString,
+  INFRAAI_TEMPORAL_METRICS_ADDRESS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^(?:\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9465')
+      .optional(),
+  ),
+  INFRAAI_WORKER_METRICS_PORT: port(undefined),
   SERVICENOW_INSTANCE_URL: optionalString.pipe(z.url().optional()),
   SERVICENOW_USERNAME: optionalString,
   SERVICENOW_PASSWORD: optionalString,
@@ -242,6 +251,15 @@ export interface Config {
     maxConcurrent: number;
     allowReboot: boolean;
     hostLeaseTtlMs: number;
+  };
+  /** What this process exports at /metrics (adapters/telemetry); unrelated to the Prometheus queried below. */
+  telemetry: {
+    /** Null: /metrics answers anyone who reaches it. */
+    metricsToken: string | null;
+    /** Where the Temporal SDK's Prometheus exporter binds (host:port); null: not exported. */
+    temporalMetricsAddress: string | null;
+    /** `npm run worker` serves its own /metrics here; null: not served. */
+    workerMetricsPort: number | null;
   };
   /** Prometheus queried for the target's metrics before diagnostics; null: no metrics step. */
   prometheus: { url: string; token: string | null } | null;
@@ -410,6 +428,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           secretPath: e.INFISICAL_SECRET_PATH ?? null,
         }
       : null,
+    telemetry: {
+      metricsToken: e.INFRAAI_METRICS_TOKEN ?? null,
+      temporalMetricsAddress: e.INFRAAI_TEMPORAL_METRICS_ADDRESS ?? null,
+      workerMetricsPort: e.INFRAAI_WORKER_METRICS_PORT ?? null,
+    },
     prometheus: e.INFRAAI_PROMETHEUS_URL ? { url: e.INFRAAI_PROMETHEUS_URL, token: e.INFRAAI_PROMETHEUS_TOKEN ?? null } : null,
     secrets: { key: e.INFRAAI_SECRETS_KEY ?? null, keyFile: `${e.INFRAAI_DATA_DIR}/secrets.key` },
     pinecone: e.PINECONE_API_KEY

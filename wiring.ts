@@ -15,6 +15,8 @@ import type { CredentialVault } from './adapters/secrets/port.js';
 import { createHostAccess } from './adapters/ssh/create.js';
 import type { HostAccess } from './adapters/ssh/port.js';
 import type { Store } from './adapters/store/port.js';
+import { createTelemetry } from './adapters/telemetry/create.js';
+import type { Telemetry } from './adapters/telemetry/port.js';
 import type { Config } from './config.js';
 import type { Runbook } from './core/runbook.js';
 
@@ -35,6 +37,8 @@ export interface Adapters {
   metrics: MetricsSource | null;
   /** Run-event notices for the SSE streams (memory in one process, PostgreSQL or Redis across processes). */
   events: RunEventBus;
+  /** What this process counts about itself, rendered at /metrics (one registry per process). */
+  telemetry: Telemetry;
 }
 
 /** Builds every adapter once. The store is opened by the caller (it owns its lifetime and closing). */
@@ -53,6 +57,7 @@ export async function buildAdapters(config: Config, store: Store): Promise<Adapt
     hostAccess: createHostAccess({ vault, hostKeys: store.hostKeys }),
     notifiers: createNotifiers(config.notifiers),
     metrics: createMetricsSource(config),
+    telemetry: createTelemetry(config, store),
     events: createRunEventBus(config.eventBus, (err) => console.warn(`[infraai] run-event bus: ${err.message}`)),
   };
 }

@@ -1,6 +1,7 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index.js';
+import { activityFailureInterceptor } from './activities/telemetry-interceptor.js';
 import { loadBundledRunbooks, openKnowledgeBase } from './adapters/knowledge/create.js';
 import type { EmbeddingProvider } from './adapters/llm/port.js';
 import type { VectorIndex } from './adapters/knowledge/port.js';
@@ -60,6 +61,7 @@ export async function createInfraWorker(options: InfraWorkerOptions): Promise<Wo
     taskQueue,
     ...(workflowBundlePath ? { workflowBundle: { codePath: workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(deps),
+    ...(deps.telemetry ? { interceptors: { activity: [activityFailureInterceptor(deps.telemetry)] } } : {}),
     ...(identity ? { identity } : {}),
     ...(maxCachedWorkflows != null ? { maxCachedWorkflows } : {}),
     shutdownGraceTime: '10 seconds',
@@ -88,10 +90,17 @@ export async function createConfiguredWorker(
     publicUrl: config.api.publicUrl,
     metrics: adapters.metrics,
     events: adapters.events,
+    telemetry: adapters.telemetry,
     commandPolicy: { allowReboot: config.remediation.allowReboot },
     workflowBundlePath: config.worker.workflowBundlePath,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
   });
+}
+
+/** The Temporal runtime's telemetry: its Prometheus exporter on INFRAAI_TEMPORAL_METRICS_ADDRESS, when set. */
+export function runtimeTelemetryOptions(config: Config): { telemetryOptions?: { metrics: { prometheus: { bindAddress: string } } } } {
+  const bindAddress = config.telemetry.temporalMetricsAddress;
+  return bindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress } } } } : {};
 }
 
 /** `npm run worker`: a standalone worker process (production, or beside `npm run api`). */
@@ -103,13 +112,14 @@ async function main(): Promise<void> {
   const { Runtime, DefaultLogger } = await import('@temporalio/worker');
 
   const config = loadConfig();
-  Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
+  Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN'), ...runtimeTelemetryOptions(config) });
   const target = await resolveTemporalTarget(config);
   const store = await createStore(config.store);
   const { buildAdapters } = await import('./wiring.js');
   const adapters = await buildAdapters(config, store);
   const connection = await connectWorker({ ...config.temporal, ...target });
   const worker = await createConfiguredWorker(config, { connection, namespace: target.namespace, adapters });
+  const metricsServer = config.telemetry.workerMetricsPort === null ? null : await serveWorkerMetrics(config, adapters);
   console.log(
     `[infraai] worker ready: ${target.address} namespace ${target.namespace} task queue ${config.temporal.taskQueue} (pid ${process.pid})`,
   );
@@ -117,10 +127,28 @@ async function main(): Promise<void> {
     // The Temporal runtime shuts the worker down on SIGINT/SIGTERM; run() resolves once it has drained.
     await worker.run();
   } finally {
+    metricsServer?.close();
     await connection.close();
     await adapters.events.close();
     await store.close();
   }
+}
+
+/**
+ * The lone worker's own /metrics on INFRAAI_WORKER_METRICS_PORT: the runs it ends and the activity
+ * failures it sees are counted in its process, not the API's (under `npm start` both share one registry).
+ */
+async function serveWorkerMetrics(config: Config, adapters: Adapters): Promise<{ close(): void }> {
+  const { serve } = await import('@hono/node-server');
+  const { metricsApp } = await import('./api/metrics.js');
+  const app = metricsApp(adapters.telemetry, config.telemetry.metricsToken);
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.telemetry.workerMetricsPort ?? 0 }, (info) => {
+      console.log(`[infraai] worker metrics on http://${config.api.host}:${info.port}/metrics`);
+      resolve({ close: () => server.close() });
+    });
+    server.once('error', reject);
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -28,6 +28,8 @@ import type { RemediationSettings } from '../core/remediation.js';
 import { apiRoute, createRouter, jsonResponse } from './validation.js';
 import { z } from '@hono/zod-openapi';
 import { methodNotAllowed } from './method-not-allowed.js';
+import type { Telemetry } from '../adapters/telemetry/port.js';
+import { countRunStarts, documentMetrics, httpMetrics, metricsHandler } from './metrics.js';
 
 export interface ApiDeps {
   store: Store;
@@ -53,6 +55,10 @@ export interface ApiDeps {
   /** How long one event stream stays open (default 30 min). */
   sseMaxStreamMs?: number;
   log?: (line: string) => void;
+  /** Counts requests and started runs; GET /metrics renders it. */
+  telemetry: Telemetry;
+  /** INFRAAI_METRICS_TOKEN: when set, GET /metrics needs it as a bearer token. */
+  metricsToken?: string | null;
 }
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -72,6 +78,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   const log = deps.log ?? ((line: string) => console.error(line));
   const app = new OpenAPIHono<AuthEnv>();
 
+  // First, so it times everything after it, errors and refusals included.
+  app.use('*', httpMetrics(deps.telemetry));
   app.use('*', requestId());
   app.use('*', methodNotAllowed(app as never));
   if (deps.corsOrigins.length > 0) {
@@ -90,6 +98,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
 
   app.route('/', healthRoutes(deps.store, deps.incidents, deps.version));
   app.route('/', docsRoutes());
+  app.get('/metrics', metricsHandler(deps.telemetry, deps.metricsToken ?? null));
 
   const limit = (maxSize: number) =>
     bodyLimit({
@@ -151,7 +160,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   app.route('/api/v1/cmdb', cmdbRoutes(deps.store));
   app.route('/api/v1/credentials', credentialRoutes(deps.store, deps.vault));
   app.route('/api/v1/incidents', incidentEventRoutes(deps.store, deps.events, deps.sseMaxStreamMs ?? 30 * 60_000));
-  app.route('/api/v1/incidents', incidentRoutes(deps.store, deps.incidents, deps.remediation));
+  app.route('/api/v1/incidents', incidentRoutes(deps.store, countRunStarts(deps.incidents, deps.telemetry), deps.remediation));
   app.route(
     '/api/v1/knowledge',
     knowledgeRoutes({
@@ -169,6 +178,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
     description: 'An InfraAI API key or a JWT from the configured issuer.',
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'X-API-Key' });
+  documentMetrics(app);
   app.openAPIRegistry.registerPath({
     method: 'get',
     path: '/openapi.json',

@@ -77,6 +77,8 @@ export async function startApiServer(options: {
     corsOrigins: config.api.corsOrigins,
     events: adapters.events,
     sseMaxStreamMs: config.api.sseMaxStreamMs,
+    telemetry: adapters.telemetry,
+    metricsToken: config.telemetry.metricsToken,
   });
   const { server, port } = await listen(app.fetch, config.api.host, config.api.port);
   const host = config.api.host === '0.0.0.0' || config.api.host === '::' ? '127.0.0.1' : config.api.host;

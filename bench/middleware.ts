@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { PrometheusTelemetry } from '../adapters/telemetry/prometheus.js';
+import { incidentRunCounts } from '../adapters/telemetry/create.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -50,6 +52,8 @@ async function serve(): Promise<void> {
   const bare = new Hono().get('/', (c) => c.text('Hello Hono!'));
   const app = createApp({
     store,
+    // What production measures too: every request goes through the metrics middleware.
+    telemetry: new PrometheusTelemetry({ runCounts: () => incidentRunCounts(store) }),
     incidents: unreachableGateway<IncidentWorkflowGateway>('incidents'),
     ingestion: unreachableGateway<IngestionGateway>('ingestion'),
     diagnosis: unreachableGateway<DiagnosisGateway>('diagnosis'),

@@ -7,7 +7,7 @@ import { createStore } from '../adapters/store/create.js';
 import { connectClient, connectWorker } from '../adapters/temporal/connection.js';
 import { startTemporalDevServer } from '../launcher/temporal-dev-server.js';
 import { prepareAccess, resolveTemporalTarget } from '../launcher/stack.js';
-import { createConfiguredWorker } from '../worker.js';
+import { createConfiguredWorker, runtimeTelemetryOptions } from '../worker.js';
 import { buildAdapters } from '../wiring.js';
 
 // `npm start`: the whole stack in one command — the embedded Temporal dev server (unless
@@ -57,7 +57,12 @@ async function main(): Promise<void> {
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
   // Signals are ours to handle (ordered shutdown above), not the Temporal runtime's.
-  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
+  Runtime.install({
+    shutdownSignals: [],
+    logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN'),
+    // The SDK's exporter; the API's /metrics appends what it serves, so one scrape gets both.
+    ...runtimeTelemetryOptions(config),
+  });
 
   let target = await resolveTemporalTarget(config);
   let webUiUrl: string | null = null;

@@ -3,6 +3,7 @@ import type { LlmProvider } from '../../adapters/llm/port.js';
 import type { MetricsSource } from '../../adapters/metrics/port.js';
 import type { HostAccess } from '../../adapters/ssh/port.js';
 import type { Store } from '../../adapters/store/port.js';
+import type { Telemetry } from '../../adapters/telemetry/port.js';
 import type { CommandPolicy } from '../../core/command-policy.js';
 import type { Runbook } from '../../core/runbook.js';
 
@@ -22,6 +23,8 @@ export interface IncidentRunDeps {
   maxConcurrentRemediations?: number;
   /** How long a host lease lives unless renewed (default 15 min); the workflow renews it every third of that. */
   hostLeaseTtlMs?: number;
+  /** Counts ended runs and verified fixes; null: nothing counted. */
+  telemetry?: Telemetry | null;
 }
 
 /** Which CMDB item a step works on. */

@@ -2,7 +2,7 @@
 // intermediate status, and the final result (every write idempotent across retries).
 import { FAILURE } from '../../core/contracts/failures.js';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { IncidentStatus } from '../../core/incident.js';
+import { isTerminalIncidentStatus, type IncidentStatus } from '../../core/incident.js';
 import type { IncidentTarget } from '../../core/contracts/incident.js';
 import { redact, truncateText } from '../../core/redact.js';
 import type { IncidentRunDeps } from './deps.js';
@@ -38,7 +38,7 @@ function sideEffectKey(step: string): string {
   return `${workflowId}/${step}/${info.activityId}`;
 }
 
-export function createIncidentRecordActivities({ store }: Pick<IncidentRunDeps, 'store'>) {
+export function createIncidentRecordActivities({ store, telemetry }: Pick<IncidentRunDeps, 'store' | 'telemetry'>) {
   return {
     /** Marks the incident as under investigation; the first step of every incident run. */
     async recordIncident({ tenantId, incidentId }: IncidentRef): Promise<RecordIncidentResult> {
@@ -85,13 +85,20 @@ export function createIncidentRecordActivities({ store }: Pick<IncidentRunDeps, 
       const summary = truncateText(redact(input.summary), 4000);
       const details = redact(input.details);
       const key = sideEffectKey('writeIncidentResult');
-      if (!(await store.incidents.get(tenantId, incidentId))) {
+      const before = await store.incidents.get(tenantId, incidentId);
+      if (!before) {
         throw ApplicationFailure.nonRetryable(`Incident ${incidentId} does not exist`, FAILURE.IncidentNotFound);
       }
       const result = await store.results.write(tenantId, { incidentId, idempotencyKey: key, status, summary, details });
       const updated = await store.incidents.update(tenantId, incidentId, { status, summary });
       if (!updated) {
         throw ApplicationFailure.nonRetryable(`Incident ${incidentId} was deleted`, FAILURE.IncidentNotFound);
+      }
+      // Counted by the attempt that moved the row to its final status: a retry finds it there already.
+      if (telemetry && !isTerminalIncidentStatus(before.status) && isTerminalIncidentStatus(updated.status)) {
+        const seconds = (Date.now() - Date.parse(before.createdAt)) / 1000;
+        telemetry.runEnded('incident', status, seconds);
+        if (status === 'resolved') telemetry.remediationVerified(seconds);
       }
       await store.jobLogs.append(tenantId, {
         incidentId,

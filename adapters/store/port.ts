@@ -296,6 +296,8 @@ export interface IncidentRepository {
   update(tenantId: string, id: string, update: IncidentUpdate): Promise<Incident | null>;
   /** Removes an incident that never got a workflow (start failed). */
   delete(tenantId: string, id: string): Promise<boolean>;
+  /** How many incidents hold each status, across all tenants (every status present, 0 when none): the metrics gauges. */
+  countByStatus(): Promise<Record<IncidentStatus, number>>;
 }
 
 export interface ResultInput {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  INCIDENT_STATUSES,
   TERMINAL_INCIDENT_STATUSES,
   type CmdbItem,
   type Incident,
@@ -335,6 +336,14 @@ export class SqlStore implements Store {
       if (!UUID_PATTERN.test(id)) return false;
       const rows = await this.q(`DELETE FROM incidents WHERE tenant_id = $1 AND id = $2 RETURNING id`, [tenantId, id]);
       return rows.length > 0;
+    },
+    countByStatus: async (): Promise<Record<IncidentStatus, number>> => {
+      const rows = await this.q<{ status: IncidentStatus; n: number | string }>(
+        `SELECT status, count(*) AS n FROM incidents GROUP BY status`,
+      );
+      const counts = Object.fromEntries(INCIDENT_STATUSES.map((status) => [status, 0])) as Record<IncidentStatus, number>;
+      for (const row of rows) counts[row.status] = Number(row.n);
+      return counts;
     },
   };
 

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createClient, type PostgrestError, type SupabaseClient } from '@supabase/supabase-js';
-import { TERMINAL_INCIDENT_STATUSES, type CmdbItem, type Incident, type IncidentResult, type JobLog } from '../../core/incident.js';
+import {
+  INCIDENT_STATUSES,
+  TERMINAL_INCIDENT_STATUSES,
+  type CmdbItem,
+  type Incident,
+  type IncidentResult,
+  type IncidentStatus,
+  type JobLog,
+} from '../../core/incident.js';
 import {
   decodeCursor,
   embeddingOf,
@@ -295,6 +303,17 @@ export class SupabaseStore implements Store {
       if (!UUID_PATTERN.test(id)) return false;
       const rows = check(await this.db.from('incidents').delete().eq('tenant_id', tenantId).eq('id', id).select('id'));
       return rows.length > 0;
+    },
+    countByStatus: async (): Promise<Record<IncidentStatus, number>> => {
+      // PostgREST aggregates are off by default: one head-only exact count per status, in parallel.
+      const counted = await Promise.all(
+        INCIDENT_STATUSES.map(async (status) => {
+          const result = await this.db.from('incidents').select('id', { count: 'exact', head: true }).eq('status', status);
+          check(result);
+          return [status, result.count ?? 0] as const;
+        }),
+      );
+      return Object.fromEntries(counted) as Record<IncidentStatus, number>;
     },
   };
 

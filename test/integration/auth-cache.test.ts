@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { PrometheusTelemetry } from '../../adapters/telemetry/prometheus.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +79,7 @@ function appFor(store: Store, auth: Authenticator) {
   const unused = new Proxy({}, { get: () => () => Promise.reject(new Error('not used by the auth routes')) });
   return createApp({
     store,
+    telemetry: new PrometheusTelemetry({ runCounts: async () => [] }),
     incidents: unused as ApiDeps['incidents'],
     ingestion: unused as ApiDeps['ingestion'],
     diagnosis: unused as ApiDeps['diagnosis'],

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CmdbItemInput, Store } from '../../adapters/store/port.js';
 import { DuplicateKeyError, InvalidCursorError } from '../../adapters/store/port.js';
 import type { RunEventInput, RunProjectionWrite } from '../../core/contracts/run-events.js';
+import { INCIDENT_STATUSES } from '../../core/incident.js';
 
 // One contract for the store port: every adapter (PGlite, PostgreSQL, Supabase) must pass it.
 
@@ -218,6 +219,26 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.incidents.update(tenant.id, randomUUID(), { status: 'failed' })).toBeNull();
       expect(await store.incidents.delete(tenant.id, incident.id)).toBe(true);
       expect(await store.incidents.get(tenant.id, incident.id)).toBeNull();
+    });
+
+    it('counts incidents by status across tenants', async () => {
+      // Other cases in this file add incidents too: compare with the counts before this one's.
+      const before = await store.incidents.countByStatus();
+      expect(Object.keys(before).sort()).toEqual([...INCIDENT_STATUSES].sort());
+      const [a, b] = [await store.tenants.ensure(slug('count')), await store.tenants.ensure(slug('count'))];
+      await newIncident(a.id);
+      const waiting = (await newIncident(b.id)).incident;
+      const ended = (await newIncident(b.id)).incident;
+      await store.incidents.update(b.id, waiting.id, { status: 'awaiting_approval' });
+      await store.incidents.update(b.id, ended.id, { status: 'resolved' });
+      const after = await store.incidents.countByStatus();
+      const delta = Object.fromEntries(INCIDENT_STATUSES.map((status) => [status, after[status] - before[status]]));
+      expect(delta).toEqual({
+        ...Object.fromEntries(INCIDENT_STATUSES.map((status) => [status, 0])),
+        open: 1,
+        awaiting_approval: 1,
+        resolved: 1,
+      });
     });
 
     it('writes results and job logs once per idempotency key', async () => {

@@ -1,3 +1,4 @@
+import { PrometheusTelemetry } from '../../adapters/telemetry/prometheus.js';
 import { createApp, type ApiDeps } from '../../api/app.js';
 
 /**
@@ -22,6 +23,7 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
     uploadLimitBytes: 2 * 1024 * 1024,
     corsOrigins: [],
     log: () => undefined,
+    telemetry: new PrometheusTelemetry(),
   };
   const response = await createApp(deps).request('/openapi.json');
   if (response.status !== 200) throw new Error(`GET /openapi.json answered ${response.status}: ${await response.text()}`);

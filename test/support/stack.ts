@@ -29,10 +29,15 @@ import type { MetricsSource } from '../../adapters/metrics/port.js';
 import type { Notifier } from '../../adapters/notify/port.js';
 import type { KubernetesCluster } from '../../adapters/kubernetes/port.js';
 import type { RunEventBus } from '../../adapters/events/port.js';
+import { incidentRunCounts } from '../../adapters/telemetry/create.js';
+import type { Telemetry } from '../../adapters/telemetry/port.js';
+import { PrometheusTelemetry } from '../../adapters/telemetry/prometheus.js';
 import { connectTestClient, connectTestWorker, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from './temporal.js';
 
 export interface TestStack {
   app: ReturnType<typeof createApp>;
+  /** Shared by the API and the in-process worker, as under `npm start`. */
+  telemetry: Telemetry;
   knowledge: LocalKnowledgeBase;
   vault: EncryptedCredentialVault;
   store: Store;
@@ -78,11 +83,16 @@ export async function startTestStack(
     /** The run-event bus of the API's streams and the in-process worker (default: none, streams poll). */
     events?: RunEventBus;
     sseMaxStreamMs?: number;
+    /** Default: a registry of the stack's own with run gauges from its store. */
+    telemetry?: Telemetry;
+    /** INFRAAI_METRICS_TOKEN for GET /metrics. */
+    metricsToken?: string;
   } = {},
 ): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'infraai-it-'));
   const store = options.store ?? (await createStore({ kind: 'pglite', dataDir }));
   const temporal = options.temporal ?? testTemporal();
+  const telemetry = options.telemetry ?? new PrometheusTelemetry({ runCounts: () => incidentRunCounts(store) });
   const { client, connection } = await connectTestClient(temporal);
   const taskQueue = uniqueTaskQueue('it');
   let workerConnection: NativeConnection | null = null;
@@ -105,6 +115,7 @@ export async function startTestStack(
       ...(options.maxConcurrentRemediations ? { maxConcurrentRemediations: options.maxConcurrentRemediations } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.notifiers ? { notifiers: options.notifiers, publicUrl: 'https://infraai.example.test' } : {}),
+      telemetry,
       workflowBundlePath: testWorkflowBundlePath(),
       ...(options.events ? { events: options.events } : {}),
     });
@@ -131,6 +142,8 @@ export async function startTestStack(
     ...(options.events ? { events: options.events } : {}),
     ...(options.sseMaxStreamMs ? { sseMaxStreamMs: options.sseMaxStreamMs } : {}),
     log: options.log ?? (() => undefined),
+    telemetry,
+    ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
   });
   const keyFor = async (tenantSlug: string, role: Role) => {
     const tenant = await store.tenants.ensure(tenantSlug);
@@ -139,6 +152,7 @@ export async function startTestStack(
   const adminKey = await keyFor('acme', 'admin');
   return {
     app,
+    telemetry,
     knowledge,
     vault,
     store,

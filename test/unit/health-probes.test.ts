@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PrometheusTelemetry } from '../../adapters/telemetry/prometheus.js';
 import type { Store } from '../../adapters/store/port.js';
 import { createApp, type ApiDeps } from '../../api/app.js';
 import { healthRoutes, READINESS_CACHE_MS } from '../../api/routes/health.js';
@@ -48,6 +49,7 @@ describe('GET /livez', () => {
     const unused = new Proxy({}, { get: () => () => Promise.reject(new Error('not used by the probes')) });
     const app = createApp({
       store: fakeStore,
+      telemetry: new PrometheusTelemetry({ runCounts: async () => [] }),
       incidents: workflows,
       knowledge: unused as ApiDeps['knowledge'],
       ingestion: unused as ApiDeps['ingestion'],

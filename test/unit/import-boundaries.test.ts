@@ -20,6 +20,7 @@ const VENDOR_SDKS = [
   'pg',
   '@electric-sql/pglite',
   'minisearch',
+  'prom-client',
 ];
 
 const RUNTIME_IMPORT = /^\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm;

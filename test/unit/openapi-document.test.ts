@@ -39,7 +39,7 @@ describe('the OpenAPI document', () => {
   it('gives every operation a unique camelCase operationId, security, and problem responses for its 4xx', async () => {
     const doc = await openApiDocument();
     const ops = operations(doc);
-    expect(ops.length).toBe(37);
+    expect(ops.length).toBe(38);
     const ids = ops.map(([, op]) => op.operationId);
     expect(ids.every((id) => typeof id === 'string' && /^[a-z][A-Za-z]+$/.test(id))).toBe(true);
     expect(new Set(ids).size).toBe(ops.length);
@@ -47,7 +47,11 @@ describe('the OpenAPI document', () => {
       expect(Array.isArray(op.security), name).toBe(true);
       const isPublic = ['GET /health', 'GET /livez', 'GET /readyz', 'GET /openapi.json'].includes(name);
       expect(op.security!.length === 0, name).toBe(isPublic);
-      if (!isPublic) expect(Object.keys(op.responses), name).toEqual(expect.arrayContaining(['401', '503']));
+      if (name === 'GET /metrics') {
+        // Its own optional token (INFRAAI_METRICS_TOKEN), never the API's keys; the store is not asked.
+        expect(op.security, name).toEqual([{}, { metricsToken: [] }]);
+        expect(Object.keys(op.responses), name).toContain('401');
+      } else if (!isPublic) expect(Object.keys(op.responses), name).toEqual(expect.arrayContaining(['401', '503']));
       for (const [status, response] of Object.entries(op.responses)) {
         if (!/^4/.test(status)) continue;
         expect(Object.keys((response as { content: object }).content), `${name} ${status}`).toEqual(['application/problem+json']);

@@ -1,0 +1,30 @@
+import type { Store } from '../store/port.js';
+import type { Config } from '../../config.js';
+import { isTerminalIncidentStatus, INCIDENT_STATUSES } from '../../core/incident.js';
+import type { RunCounts, Telemetry } from './port.js';
+import { PrometheusTelemetry } from './prometheus.js';
+
+/** The SDK exporter's bind address as a URL this process can fetch (a wildcard bind is reached on loopback). */
+export function sdkMetricsUrl(bindAddress: string): string {
+  const split = bindAddress.lastIndexOf(':');
+  const host = bindAddress.slice(0, split);
+  const port = bindAddress.slice(split + 1);
+  const reachable = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host;
+  return `http://${reachable}:${port}/metrics`;
+}
+
+/** Unfinished incident runs from the store's status counts (the only family with a store table today). */
+export async function incidentRunCounts(store: Pick<Store, 'incidents'>): Promise<RunCounts[]> {
+  const counts = await store.incidents.countByStatus();
+  const running = INCIDENT_STATUSES.filter((status) => !isTerminalIncidentStatus(status)).reduce((sum, status) => sum + counts[status], 0);
+  return [{ family: 'incident', running, waitingForApproval: counts.awaiting_approval }];
+}
+
+/** This process's telemetry: its own registry, run gauges from the store, and the Temporal SDK's metrics if exported. */
+export function createTelemetry(config: Pick<Config, 'telemetry'>, store: Pick<Store, 'incidents'>): Telemetry {
+  const address = config.telemetry.temporalMetricsAddress;
+  return new PrometheusTelemetry({
+    runCounts: () => incidentRunCounts(store),
+    sdkMetricsUrl: address ? sdkMetricsUrl(address) : null,
+  });
+}

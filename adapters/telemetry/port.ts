@@ -1,0 +1,27 @@
+// What the process counts about itself (HTTP requests, workflow runs, activity failures) and how a
+// scrape reads it. The API, the activities and the worker's interceptor see only this interface.
+
+/** Workflow families a run can belong to: a label on the run metrics, bounded by this list. */
+export type RunFamily = 'incident' | 'ansible' | 'chat' | 'provisioning';
+
+/** Runs of one family that are not finished yet, read from the store at scrape time. */
+export interface RunCounts {
+  family: RunFamily;
+  running: number;
+  waitingForApproval: number;
+}
+
+export interface Telemetry {
+  /** One answered request; `route` is the matched route pattern (or 'unmatched'), never the raw path. */
+  httpRequest(route: string, method: string, status: number, seconds: number): void;
+  /** A run the API started (not one it joined or found already started). */
+  runStarted(family: RunFamily): void;
+  /** A run that reached its final status (`outcome`), `seconds` after it was raised. */
+  runEnded(family: RunFamily, outcome: string, seconds: number): void;
+  /** A fix applied and verified, `seconds` after the incident was raised. */
+  remediationVerified(seconds: number): void;
+  /** One failed activity attempt, by activity type and failure type (ApplicationFailure type or error name). */
+  activityFailed(activityType: string, failureType: string): void;
+  /** Everything this process exports, in the Prometheus text format. */
+  render(): Promise<{ contentType: string; body: string }>;
+}

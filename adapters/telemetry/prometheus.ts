@@ -1,0 +1,159 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RunCounts, RunFamily, Telemetry } from './port.js';
+
+export interface PrometheusTelemetryOptions {
+  /** Unfinished runs per family, read from the store at each scrape; omitted: no run gauges. */
+  runCounts?: (() => Promise<RunCounts[]>) | null;
+  /** The Temporal SDK's own Prometheus exporter (http://host:port/metrics), appended to every scrape. */
+  sdkMetricsUrl?: string | null;
+  /** How long a scrape waits for the SDK exporter before leaving its part out (default 1 s). */
+  sdkMetricsTimeoutMs?: number;
+}
+
+// Minutes to hours: an approval alone may wait 30 minutes (INFRAAI_APPROVAL_TIMEOUT_SECONDS).
+const RUN_SECONDS_BUCKETS = [5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200];
+// Any other method is one label value, so a client sending made-up methods cannot grow the series.
+const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/**
+ * prom-client on a registry of its own (never the global one: a test builds several, and two
+ * processes' worth of metrics never mix in one), with the Node process metrics alongside ours.
+ */
+export class PrometheusTelemetry implements Telemetry {
+  readonly registry = new Registry();
+  private readonly httpRequests = new Counter({
+    name: 'infraai_http_requests_total',
+    help: 'HTTP requests answered, by method, matched route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly httpDuration = new Histogram({
+    name: 'infraai_http_request_duration_seconds',
+    help: 'Time from receiving a request to its response headers, by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly runsStarted = new Counter({
+    name: 'infraai_runs_started_total',
+    help: 'Workflow runs the API started, by family.',
+    labelNames: ['family'] as const,
+    registers: [this.registry],
+  });
+  private readonly runsEnded = new Counter({
+    name: 'infraai_runs_ended_total',
+    help: 'Workflow runs that reached their final status, by family and outcome.',
+    labelNames: ['family', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly runDuration = new Histogram({
+    name: 'infraai_run_duration_seconds',
+    help: 'Time from raising to the final status of a run, by family and outcome.',
+    labelNames: ['family', 'outcome'] as const,
+    buckets: RUN_SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly runsRunning = new Gauge({
+    name: 'infraai_runs_running',
+    help: 'Runs not finished yet (any non-final status), by family; from the store, all tenants.',
+    labelNames: ['family'] as const,
+    registers: [this.registry],
+  });
+  private readonly approvalsWaiting = new Gauge({
+    name: 'infraai_approvals_waiting',
+    help: 'Runs waiting for a human approval, by family; from the store, all tenants.',
+    labelNames: ['family'] as const,
+    registers: [this.registry],
+  });
+  private readonly remediationSeconds = new Histogram({
+    name: 'infraai_remediation_seconds',
+    help: 'Time from raising an incident to its fix applied and verified.',
+    buckets: RUN_SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly activityFailures = new Counter({
+    name: 'infraai_activity_failures_total',
+    help: 'Failed activity attempts, by activity type and failure type (ApplicationFailure type or error name).',
+    labelNames: ['activity', 'failure'] as const,
+    registers: [this.registry],
+  });
+  // The request path is hot: label children are looked up by one string key instead of prom-client
+  // hashing the label object on every observation.
+  private readonly httpChildren = new Map<string, { requests: { inc(): void }; duration: { observe(value: number): void } }>();
+
+  constructor(private readonly options: PrometheusTelemetryOptions = {}) {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  httpRequest(route: string, method: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`;
+    let child = this.httpChildren.get(key);
+    if (!child) {
+      const labels = { method: HTTP_METHODS.has(method) ? method : 'other', route, status: String(status) };
+      child = { requests: this.httpRequests.labels(labels), duration: this.httpDuration.labels(labels) };
+      this.httpChildren.set(key, child);
+    }
+    child.requests.inc();
+    child.duration.observe(seconds);
+  }
+
+  runStarted(family: RunFamily): void {
+    this.runsStarted.inc({ family });
+  }
+
+  runEnded(family: RunFamily, outcome: string, seconds: number): void {
+    this.runsEnded.inc({ family, outcome });
+    this.runDuration.observe({ family, outcome }, seconds);
+  }
+
+  remediationVerified(seconds: number): void {
+    this.remediationSeconds.observe(seconds);
+  }
+
+  activityFailed(activityType: string, failureType: string): void {
+    this.activityFailures.inc({ activity: activityType, failure: failureType });
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    const [notes, sdk] = await Promise.all([this.fillRunGauges(), this.sdkMetrics()]);
+    const own = await this.registry.metrics();
+    return { contentType: this.registry.contentType, body: `${notes}${own}${sdk}` };
+  }
+
+  /** One store read per scrape fills both gauges; without the store they are left out, not stale. */
+  private async fillRunGauges(): Promise<string> {
+    if (!this.options.runCounts) return '';
+    try {
+      const counts = await this.options.runCounts();
+      this.runsRunning.reset();
+      this.approvalsWaiting.reset();
+      for (const { family, running, waitingForApproval } of counts) {
+        this.runsRunning.set({ family }, running);
+        this.approvalsWaiting.set({ family }, waitingForApproval);
+      }
+      return '';
+    } catch (err) {
+      this.runsRunning.reset();
+      this.approvalsWaiting.reset();
+      return `# infraai: run counts left out, the store did not answer: ${oneLine(err)}\n`;
+    }
+  }
+
+  private async sdkMetrics(): Promise<string> {
+    const url = this.options.sdkMetricsUrl;
+    if (!url) return '';
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(this.options.sdkMetricsTimeoutMs ?? 1000) });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const text = await response.text();
+      return text === '' || text.endsWith('\n') ? text : `${text}\n`;
+    } catch (err) {
+      // A scrape still succeeds with our own metrics; the comment says why Temporal's are missing.
+      return `# infraai: Temporal SDK metrics at ${url} left out: ${oneLine(err)}\n`;
+    }
+  }
+}
+
+function oneLine(err: unknown): string {
+  const message = err instanceof Error ? (err.cause instanceof Error ? `${err.message} (${err.cause.message})` : err.message) : String(err);
+  return message.replace(/\s+/g, ' ');
+}
