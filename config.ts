@@ -39,6 +39,20 @@ const positiveInt = (fallback: number) =>
       return parsed;
     });
 
+const nonNegativeInt = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < 0) {
+        ctx.addIssue({ code: 'custom', message: `must be a non-negative integer, got '${value}'` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
 const bool = (fallback: boolean) =>
   z
     .string()
@@ -105,6 +119,9 @@ const envSchema = z.object({
   INFRAAI_ALLOW_REBOOT: bool(false),
   // Renewed every third of it while a run changes the host; below 3 s a renewal could not keep up.
   INFRAAI_HOST_LEASE_TTL_MS: positiveInt(15 * 60_000).refine((ms) => ms >= 3000, 'must be at least 3000 (ms)'),
+  // SSH connections kept open between a run's steps (adapters/ssh/session-pool.ts); 0: one per step.
+  INFRAAI_SSH_IDLE_MS: nonNegativeInt(30_000),
+  INFRAAI_SSH_POOL_MAX_IDLE: positiveInt(32),
   INFRAAI_PROMETHEUS_URL: optionalString.pipe(z.url().optional()),
   SERVICENOW_INSTANCE_URL: optionalString.pipe(z.url().optional()),
   SERVICENOW_USERNAME: optionalString,
@@ -206,6 +223,8 @@ export interface Config {
     allowReboot: boolean;
     hostLeaseTtlMs: number;
   };
+  /** SSH connections reused across steps: how long one stays open unused (0: never reused), how many are kept. */
+  ssh: { idleMs: number; maxIdle: number };
   /** Prometheus queried for the target's metrics before diagnostics; null: no metrics step. */
   prometheus: { url: string; token: string | null } | null;
   /** Where incident outcomes are posted (see adapters/notify). */
@@ -339,6 +358,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowReboot: e.INFRAAI_ALLOW_REBOOT,
       hostLeaseTtlMs: e.INFRAAI_HOST_LEASE_TTL_MS,
     },
+    ssh: { idleMs: e.INFRAAI_SSH_IDLE_MS, maxIdle: e.INFRAAI_SSH_POOL_MAX_IDLE },
     notifiers: {
       ...(e.SERVICENOW_INSTANCE_URL
         ? {

@@ -50,7 +50,7 @@ export async function buildAdapters(config: Config, store: Store): Promise<Adapt
     kubernetes: await openKubernetesCluster(config.kubeconfigPath),
     vault,
     vaultKeySource: keySource,
-    hostAccess: createHostAccess({ vault, hostKeys: store.hostKeys }),
+    hostAccess: createHostAccess({ vault, hostKeys: store.hostKeys, idleMs: config.ssh.idleMs, maxIdle: config.ssh.maxIdle }),
     notifiers: createNotifiers(config.notifiers),
     metrics: createMetricsSource(config),
     events: createRunEventBus(config.eventBus, (err) => console.warn(`[infraai] run-event bus: ${err.message}`)),

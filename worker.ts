@@ -112,6 +112,7 @@ async function main(): Promise<void> {
     // The Temporal runtime shuts the worker down on SIGINT/SIGTERM; run() resolves once it has drained.
     await worker.run();
   } finally {
+    await adapters.hostAccess.close?.();
     await connection.close();
     await adapters.events.close();
     await store.close();
