@@ -16,7 +16,7 @@ export function createHostAccess(deps: {
   /** 0: every step opens its own connection. */
   idleMs?: number;
   maxIdle?: number;
-}): HostAccess & { stats(): SshPoolStats } {
+}): HostAccess & { close(): Promise<void>; stats(): SshPoolStats } {
   const pool = new SshSessionPool({
     hostKeys: deps.hostKeys,
     idleMs: deps.idleMs ?? DEFAULT_SSH_IDLE_MS,
