@@ -137,6 +137,9 @@ const envSchema = z.object({
   INFRAAI_ALLOW_REBOOT: bool(false),
   // Renewed every third of it while a run changes the host; below 3 s a renewal could not keep up.
   INFRAAI_HOST_LEASE_TTL_MS: positiveInt(15 * 60_000).refine((ms) => ms >= 3000, 'must be at least 3000 (ms)'),
+  // SSH connections kept open between a run's steps (adapters/ssh/session-pool.ts); 0: one per step.
+  INFRAAI_SSH_IDLE_MS: nonNegativeInt(30_000),
+  INFRAAI_SSH_POOL_MAX_IDLE: positiveInt(32),
   INFRAAI_PROMETHEUS_URL: optionalString.pipe(z.url().optional()),
   // Our own /metrics (see adapters/telemetry): bearer token, the Temporal SDK exporter, the lone worker's port.
   INFRAAI_METRICS_TOKEN: optionalString,
@@ -261,6 +264,8 @@ export interface Config {
     /** `npm run worker` serves its own /metrics here; null: not served. */
     workerMetricsPort: number | null;
   };
+  /** SSH connections reused across steps: how long one stays open unused (0: never reused), how many are kept. */
+  ssh: { idleMs: number; maxIdle: number };
   /** Prometheus queried for the target's metrics before diagnostics; null: no metrics step. */
   prometheus: { url: string; token: string | null } | null;
   /** Where incident outcomes are posted (see adapters/notify). */
@@ -396,6 +401,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowReboot: e.INFRAAI_ALLOW_REBOOT,
       hostLeaseTtlMs: e.INFRAAI_HOST_LEASE_TTL_MS,
     },
+    ssh: { idleMs: e.INFRAAI_SSH_IDLE_MS, maxIdle: e.INFRAAI_SSH_POOL_MAX_IDLE },
     notifiers: {
       ...(e.SERVICENOW_INSTANCE_URL
         ? {

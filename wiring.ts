@@ -54,7 +54,7 @@ export async function buildAdapters(config: Config, store: Store): Promise<Adapt
     kubernetes: await openKubernetesCluster(config.kubeconfigPath),
     vault,
     vaultKeySource: keySource,
-    hostAccess: createHostAccess({ vault, hostKeys: store.hostKeys }),
+    hostAccess: createHostAccess({ vault, hostKeys: store.hostKeys, idleMs: config.ssh.idleMs, maxIdle: config.ssh.maxIdle }),
     notifiers: createNotifiers(config.notifiers),
     metrics: createMetricsSource(config),
     telemetry: createTelemetry(config, store),

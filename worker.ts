@@ -128,6 +128,7 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     metricsServer?.close();
+    await adapters.hostAccess.close?.();
     await connection.close();
     await adapters.events.close();
     await store.close();

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { loadRunbooks } from '../adapters/knowledge/runbook-files.js';
 import { openSshSession } from '../adapters/ssh/ssh-executor.js';
 import { type SshSession } from '../adapters/ssh/port.js';
@@ -9,14 +10,18 @@ import { cmdbItemFor } from '../lab/cli.js';
 import { FAULT_SPECS, injectFault, resetHost, type FaultName } from '../lab/faults.js';
 import { labPrerequisites, startLab } from '../lab/lab.js';
 import { freePort, machineDescription, median, round, startStack, writeReport } from './lib.js';
+import { formatProfile, profileHistory } from './remediation-profile.js';
 
 // `npm run bench:remediation`: for each lab fault, N incidents raised over HTTP against `npm start`
 // (runbook planner, no LLM): time from the API call to a verified fix, success by the lab's own
 // health check, commands run on the host. Risky fixes are approved by the benchmark the moment the
 // run asks. Baseline, measured in the same run: the same runbook's commands typed over one SSH
-// session with no orchestration (what a careful script would do).
+// session with no orchestration (what a careful script would do). Overhead: the run's time without
+// its approval wait (from the run's Temporal history) minus that baseline.
+// BENCH_REMEDIATION_PROFILE=1 prints each run's steps (queue and run time of every activity).
 
 const RUNS = Number(process.env.BENCH_REMEDIATION_RUNS ?? 3);
+const PROFILE = process.env.BENCH_REMEDIATION_PROFILE === '1';
 const API_KEY = 'bench-admin-key-0123456789abcdef';
 const FIXABLE: FaultName[] = ['service-crashed', 'disk-full', 'runaway-cpu', 'log-growth', 'bad-config', 'port-in-use'];
 const FAULTS: FaultName[] = [...FIXABLE, 'unknown'];
@@ -48,6 +53,16 @@ const RUNBOOK_OF: Partial<Record<FaultName, string>> = {
 interface RunRecord {
   fault: FaultName;
   ms: number;
+  /** Time the run waited for the benchmark's approval (0 when auto-approved). */
+  approvalWaitMs: number;
+  /** Per step kind: total activity run time and queue time, and workflow-task time, in ms. */
+  profile: {
+    activitiesRunMs: Record<string, number>;
+    queueMs: number;
+    workflowTasksMs: number;
+    apiToStartMs: number;
+    closeToSeenMs: number;
+  };
   status: string;
   healthy: boolean;
   commands: number;
@@ -75,6 +90,8 @@ async function main(): Promise<void> {
     INFRAAI_API_KEY: API_KEY,
     INFRAAI_LLM_PROVIDER: 'none',
   });
+  const temporalConnection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
+  const temporal = new Client({ connection: temporalConnection, namespace: 'infraai' });
   const api = `http://127.0.0.1:${apiPort}`;
   const headers = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' };
   const call = async (method: string, path: string, body?: unknown) => {
@@ -97,6 +114,7 @@ async function main(): Promise<void> {
         await injectFault(host, fault);
         const text = INCIDENT_TEXT[fault];
         const started = performance.now();
+        const startedWall = Date.now();
         const created = await call('POST', '/api/v1/incidents', {
           title: `${text.title} on ${host.name}`,
           description: text.description,
@@ -116,10 +134,26 @@ async function main(): Promise<void> {
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
         const ms = performance.now() - started;
+        const seenWall = Date.now();
         const health = await FAULT_SPECS[fault].check(host);
+        const history = await temporal.workflow.getHandle(`incident-${id}`).fetchHistory();
+        const profile = profileHistory(history);
+        const activitiesRunMs: Record<string, number> = {};
+        for (const a of profile.activities) activitiesRunMs[a.name] = (activitiesRunMs[a.name] ?? 0) + a.runMs;
+        const apiToStartMs = profile.startedAt - startedWall;
+        const closeToSeenMs = seenWall - profile.closedAt;
+        if (PROFILE) console.log(formatProfile(profile, apiToStartMs, closeToSeenMs));
         runs.push({
           fault,
           ms,
+          approvalWaitMs: profile.approvalWaitMs,
+          profile: {
+            activitiesRunMs,
+            queueMs: profile.activities.reduce((sum, a) => sum + a.queueMs, 0),
+            workflowTasksMs: profile.workflowTasksMs,
+            apiToStartMs,
+            closeToSeenMs,
+          },
           status: String(incident?.status),
           healthy: health.healthy,
           commands: ((incident?.commands as unknown[]) ?? []).length,
@@ -148,6 +182,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await resetHost(host).catch(() => undefined);
+    await temporalConnection.close();
     await stack.stop();
     await lab.stop();
     await rm(dataDir, { recursive: true, force: true });
@@ -159,6 +194,7 @@ async function main(): Promise<void> {
     const expected = fault === 'unknown' ? 'escalated' : 'resolved';
     const ok = mine.filter((r) => r.status === expected && (fault === 'unknown' ? !r.healthy : r.healthy)).length;
     const base = baseline[fault] ? median(baseline[fault]) : Number.NaN;
+    const withoutApproval = median(mine.map((r) => r.ms - r.approvalWaitMs));
     return {
       fault,
       expected,
@@ -169,6 +205,9 @@ async function main(): Promise<void> {
       commandsMedian: median(mine.map((r) => r.commands)),
       baselineMedianMs: Number.isNaN(base) ? null : round(base, 0),
       ratio: Number.isNaN(base) ? null : round(median(times) / base, 2),
+      approvalWaitMedianMs: round(median(mine.map((r) => r.approvalWaitMs)), 0),
+      /** Median run time without the approval wait, minus the bare runbook's median. */
+      overheadMs: Number.isNaN(base) ? null : round(withoutApproval - base, 0),
     };
   });
   await writeReport(
@@ -187,6 +226,8 @@ async function main(): Promise<void> {
           'commands run (median)',
           'bare SSH runbook (median)',
           'ratio',
+          'approval wait (median)',
+          'overhead (median, approval wait excluded)',
         ],
         rows: rows.map((r) => [
           r.fault,
@@ -198,6 +239,8 @@ async function main(): Promise<void> {
           r.commandsMedian,
           r.baselineMedianMs === null ? '—' : `${r.baselineMedianMs} ms`,
           r.ratio === null ? '—' : `${r.ratio}×`,
+          `${r.approvalWaitMedianMs} ms`,
+          r.overheadMs === null ? '—' : `${r.overheadMs} ms`,
         ]),
       },
     ],
@@ -206,6 +249,7 @@ async function main(): Promise<void> {
       'Success: the run ended as expected and the lab’s independent health check agrees (healthy after a fix; still unhealthy for the uncovered fault, which must escalate without changes).',
       'Approval-gated fixes (high risk) were approved by the benchmark as soon as the run asked; their time includes that wait.',
       'Baseline: the same runbook’s diagnostics, fix and verification typed over one SSH session by a script, without API, workflow, store or policy checks.',
+      'Overhead: median of (run time minus its approval wait, taken from the run’s Temporal history) minus the baseline’s median.',
     ],
   );
 }

@@ -14,8 +14,9 @@ import { redactText, truncateText } from '../../core/redact.js';
 import type { HostCommandRun } from '../../core/remediation.js';
 import type { IncidentRunDeps, TargetRef } from './deps.js';
 
-// What every step that touches a host shares: the CMDB item it targets, one SSH session per step,
-// the policy check before anything runs, and one shape for what a command did.
+// What every step that touches a host shares: the CMDB item it targets, one SSH session per step
+// (borrowed from the worker's pool and given back after the step, so a run's steps share one
+// connection), the policy check before anything runs, and one shape for what a command did.
 
 /** Bounds per command on a host. Fixes may restart services: they get longer than reads. */
 export const READ_TIMEOUT_MS = 15_000;

@@ -55,7 +55,15 @@ export class SshAuthenticationError extends Error {
 
 /** The host could not be reached or the connection dropped: worth retrying. */
 export class SshConnectionError extends Error {
-  override readonly name = 'SshConnectionError';
+  override readonly name: string = 'SshConnectionError';
+}
+
+/**
+ * No channel could be opened, so none of the batch's commands started: the connection is gone
+ * (a reused one died while idle). Safe to run the same batch again on a fresh connection.
+ */
+export class SshChannelOpenError extends SshConnectionError {
+  override readonly name = 'SshChannelOpenError';
 }
 
 export interface SshSession {
@@ -70,7 +78,12 @@ export class CredentialNotFoundError extends Error {
   override readonly name = 'CredentialNotFoundError';
 }
 
-/** How activities reach a host: the CMDB item's credential, revealed only inside the activity. */
+/**
+ * How activities reach a host: the CMDB item's credential, revealed only inside the activity.
+ * A session's close() gives it back; an implementation may keep the connection for the next step.
+ */
 export interface HostAccess {
   connect(tenantId: string, item: CmdbItem): Promise<SshSession>;
+  /** Ends the connections kept for reuse (worker shutdown); implementations that keep none omit it. */
+  close?(): Promise<void>;
 }

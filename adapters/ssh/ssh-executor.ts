@@ -7,6 +7,7 @@ import {
   type HostKeyVerifier,
   type RunOptions,
   SshAuthenticationError,
+  SshChannelOpenError,
   SshConnectionError,
   type SshSession,
   type SshTarget,
@@ -14,7 +15,14 @@ import {
 
 // Runs commands on a host over SSH (ssh2, a pure-JS client): one connection per session, commands
 // as concurrent exec channels, each with a timeout and an output cap. What may run is decided
-// before this adapter is called (core/command-policy.ts); this adapter only executes.
+// before this adapter is called (core/command-policy.ts); this adapter only executes. The
+// connection says whether it is still open, so session-pool.ts can keep it for the next step.
+
+/** A session that is one SSH connection: whether it is still open, and a hook for when it closes. */
+export interface SshConnection extends SshSession {
+  readonly open: boolean;
+  onClose(listener: () => void): void;
+}
 
 /** Trust on first use, per tenant: the first key seen is recorded and demanded ever after. */
 export function trustOnFirstUse(hostKeys: HostKeyRepository, tenantId: string): HostKeyVerifier {
@@ -29,7 +37,7 @@ export async function openSshSession(
   target: SshTarget,
   verifyHostKey: HostKeyVerifier,
   options: { connectTimeoutMs?: number } = {},
-): Promise<SshSession> {
+): Promise<SshConnection> {
   const client = new Client();
   let presented = '';
   let verificationError: unknown = null;
@@ -66,15 +74,22 @@ export async function openSshSession(
     client.connect(config);
   });
   let closed = false;
-  client.on('close', () => (closed = true));
+  const closeListeners: (() => void)[] = [];
+  client.on('close', () => {
+    closed = true;
+    for (const listener of closeListeners.splice(0)) listener();
+  });
+  // A keepalive failure or a reset arrives here, then 'close' follows.
   client.on('error', () => undefined);
 
-  const runOne = (command: string, opts: RunOptions) =>
+  /** One command on its own channel; `onStart` fires once the channel is open and the command sent. */
+  const runOne = (command: string, opts: RunOptions, onStart: () => void) =>
     new Promise<CommandOutcome>((resolve, reject) => {
       const started = Date.now();
-      if (closed) return reject(new SshConnectionError(`The SSH connection to ${target.host} closed`));
+      if (closed) return reject(new SshChannelOpenError(`The SSH connection to ${target.host} closed`));
       client.exec(command, (err, stream) => {
-        if (err) return reject(new SshConnectionError(`Cannot open a channel on ${target.host}: ${err.message}`));
+        if (err) return reject(new SshChannelOpenError(`Cannot open a channel on ${target.host}: ${err.message}`));
+        onStart();
         const out: Buffer[] = [];
         const errOut: Buffer[] = [];
         let kept = 0;
@@ -127,19 +142,38 @@ export async function openSshSession(
 
   return {
     hostKeyFingerprint: presented,
+    get open() {
+      return !closed;
+    },
+    onClose(listener) {
+      if (closed) listener();
+      else closeListeners.push(listener);
+    },
     async run(commands, opts) {
       const results = new Array<CommandOutcome>(commands.length);
       let next = 0;
+      let started = 0;
+      let failure: unknown = null;
       const lanes = Math.max(1, Math.min(opts.concurrency ?? 4, commands.length));
+      // Every lane settles before run() answers, so no command is left running unseen; after a
+      // failure no lane starts another command.
       await Promise.all(
         Array.from({ length: lanes }, async () => {
-          while (next < commands.length) {
+          while (next < commands.length && !failure) {
             const index = next++;
-            results[index] = await runOne(commands[index]!, opts);
+            try {
+              results[index] = await runOne(commands[index]!, opts, () => (started += 1));
+            } catch (err) {
+              failure ??= err;
+            }
           }
         }),
       );
-      return results;
+      if (!failure) return results;
+      // "Nothing started" is what makes a batch safe to run again elsewhere; once one command ran, it is not.
+      if (failure instanceof SshChannelOpenError && started > 0)
+        throw new SshConnectionError(`${failure.message} (after ${started} of ${commands.length} commands had started)`);
+      throw failure;
     },
     close() {
       client.end();
