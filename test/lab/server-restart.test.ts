@@ -78,13 +78,16 @@ describe.skipIf(problems.length > 0)(
 
       const firstPid = server.pid;
       await server.stop();
-      // While the server is down the API still answers, from the row, and says why the live part is missing.
+      // While the server is down the API still answers in full, from the run's projection in the store...
       const during = (await (await stack.call('GET', `/api/v1/incidents/${id}`)).json()) as {
         status: string;
+        source: string;
         workflowError: string | null;
       };
-      expect(during.status).toBe('awaiting_approval');
-      expect(during.workflowError).not.toBeNull();
+      expect(during).toMatchObject({ status: 'awaiting_approval', source: 'projection', workflowError: null });
+      // ...and the live read says why Temporal's part is missing.
+      const live = (await (await stack.call('GET', `/api/v1/incidents/${id}?consistency=live`)).json()) as { workflowError: string | null };
+      expect(live.workflowError).not.toBeNull();
       server = await startTemporalDevServer(options);
       expect(server.pid).not.toBe(firstPid);
 

@@ -43,6 +43,7 @@ describe('activity registration', () => {
         'notifyIncident',
         'planFollowUp',
         'planRemediation',
+        'projectRun',
         'queryMetrics',
         'recordIncident',
         'releaseHostLease',
