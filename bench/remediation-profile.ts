@@ -95,7 +95,16 @@ export function profileHistory(history: temporal.api.history.v1.IHistory): RunPr
   }
   const startedAt = events.length ? ms(events[0]!) : Number.NaN;
   const closedAt = events.length ? ms(events[events.length - 1]!) : Number.NaN;
-  return { activities, localActivities, workflowTasksMs, workflowTasks, approvalWaitMs, workflowMs: closedAt - startedAt, startedAt, closedAt };
+  return {
+    activities,
+    localActivities,
+    workflowTasksMs,
+    workflowTasks,
+    approvalWaitMs,
+    workflowMs: closedAt - startedAt,
+    startedAt,
+    closedAt,
+  };
 }
 
 /** A local activity's marker: its type, when it was first scheduled and when it completed. */
