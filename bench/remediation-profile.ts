@@ -44,7 +44,10 @@ export function profileHistory(history: temporal.api.history.v1.IHistory): RunPr
   let workflowTasks = 0;
   let approvalWaitMs = 0;
   const localActivities: ActivityTiming[] = [];
-  let lastWorkflowTaskCompletedAt: number | null = null;
+  // The two last workflow tasks completed: an update is accepted by a task of its own, scheduled
+  // when the update arrived, so the wait runs from the task before it to that task's schedule.
+  let lastTask: { scheduledAt: number; completedAt: number } | null = null;
+  let taskBefore: { scheduledAt: number; completedAt: number } | null = null;
   for (const event of events) {
     const id = Number(event.eventId);
     switch (event.eventType) {
@@ -78,7 +81,10 @@ export function profileHistory(history: temporal.api.history.v1.IHistory): RunPr
           workflowTasksMs += ms(event) - at;
           workflowTasks += 1;
         }
-        lastWorkflowTaskCompletedAt = ms(event);
+        if (at !== undefined) {
+          taskBefore = lastTask;
+          lastTask = { scheduledAt: at, completedAt: ms(event) };
+        }
         break;
       }
       case EventType.EVENT_TYPE_MARKER_RECORDED: {
@@ -88,8 +94,8 @@ export function profileHistory(history: temporal.api.history.v1.IHistory): RunPr
       }
       case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
         // The run waits for approval once the workflow task that wrote the awaiting_approval status
-        // (and flushed its projection) completes: nothing happens until the update arrives.
-        if (lastWorkflowTaskCompletedAt !== null) approvalWaitMs += ms(event) - lastWorkflowTaskCompletedAt;
+        // (and flushed its projection) completes; the update's arrival schedules the task that accepts it.
+        if (lastTask && taskBefore) approvalWaitMs += Math.max(0, lastTask.scheduledAt - taskBefore.completedAt);
         break;
     }
   }

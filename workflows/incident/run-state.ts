@@ -40,7 +40,7 @@ export class IncidentRun {
 
   constructor(readonly input: RemediateIncidentInput) {
     this.projecting = patched('run-projection');
-    this.store = patched('local-store-steps') ? this.afterProjection(localStoreSteps) : storeSteps;
+    this.store = patched('local-store-steps') ? this.exclusively(localStoreSteps) : storeSteps;
     this.ref = { tenantId: input.tenantId, incidentId: input.incidentId };
     this.targetRef = { tenantId: input.tenantId, tagId: input.tagId };
     this.state = {
@@ -99,18 +99,14 @@ export class IncidentRun {
   }
 
   /**
-   * The local store steps, each started only once the projection writes before it are stored. Two
-   * local activities in flight at once would complete in an order replay cannot reproduce (both
-   * finish inside one workflow task), so a store step never overlaps a projection write.
+   * The local store steps, each run while no projection write is in flight (RunProjector.exclusive):
+   * two local activities in flight at once would complete in an order replay cannot reproduce.
    */
-  private afterProjection(steps: typeof localStoreSteps): typeof localStoreSteps {
+  private exclusively(steps: typeof localStoreSteps): typeof localStoreSteps {
     return new Proxy(steps, {
       get: (target, name: string) => {
         const call = target[name as keyof typeof target] as (...args: unknown[]) => Promise<unknown>;
-        return async (...args: unknown[]) => {
-          await this.projector.flush();
-          return call(...args);
-        };
+        return (...args: unknown[]) => this.projector.exclusive(() => call(...args));
       },
     });
   }
