@@ -24,6 +24,8 @@ export interface RunProfile {
   localActivities: ActivityTiming[];
   /** Sum of workflow task durations (scheduled → completed): dispatch plus workflow code. */
   workflowTasksMs: number;
+  /** Of workflowTasksMs: scheduled → picked up by the worker (dispatch), the rest is the worker's. */
+  workflowTaskDispatchMs: number;
   workflowTasks: number;
   /** Awaiting approval: the workflow task that wrote the awaiting_approval status completing → the approval update accepted. */
   approvalWaitMs: number;
@@ -41,6 +43,7 @@ export function profileHistory(history: temporal.api.history.v1.IHistory): RunPr
   const activities: ActivityTiming[] = [];
   const workflowTaskScheduled = new Map<number, number>();
   let workflowTasksMs = 0;
+  let workflowTaskDispatchMs = 0;
   let workflowTasks = 0;
   let approvalWaitMs = 0;
   const localActivities: ActivityTiming[] = [];
@@ -75,6 +78,11 @@ export function profileHistory(history: temporal.api.history.v1.IHistory): RunPr
       case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
         workflowTaskScheduled.set(id, ms(event));
         break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED: {
+        const at = workflowTaskScheduled.get(Number(event.workflowTaskStartedEventAttributes?.scheduledEventId));
+        if (at !== undefined) workflowTaskDispatchMs += ms(event) - at;
+        break;
+      }
       case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED: {
         const at = workflowTaskScheduled.get(Number(event.workflowTaskCompletedEventAttributes?.scheduledEventId));
         if (at !== undefined) {
@@ -105,6 +113,7 @@ export function profileHistory(history: temporal.api.history.v1.IHistory): RunPr
     activities,
     localActivities,
     workflowTasksMs,
+    workflowTaskDispatchMs,
     workflowTasks,
     approvalWaitMs,
     workflowMs: closedAt - startedAt,
@@ -139,7 +148,7 @@ export function formatProfile(profile: RunProfile, apiToStartMs: number, closeTo
   const queue = profile.activities.reduce((sum, a) => sum + a.queueMs, 0);
   const run = profile.activities.reduce((sum, a) => sum + a.runMs, 0);
   lines.push(
-    `    API call → workflow started ${Math.round(apiToStartMs)} ms; workflow ${profile.workflowMs} ms = activities run ${run} ms + queue ${queue} ms + ${profile.workflowTasks} workflow tasks ${profile.workflowTasksMs} ms (local activities ${profile.localActivities.reduce((sum, a) => sum + a.runMs, 0)} ms of it) + approval wait ${profile.approvalWaitMs} ms (+ the rest between); closed → seen by the poller ${Math.round(closeToSeenMs)} ms`,
+    `    API call → workflow started ${Math.round(apiToStartMs)} ms; workflow ${profile.workflowMs} ms = activities run ${run} ms + queue ${queue} ms + ${profile.workflowTasks} workflow tasks ${profile.workflowTasksMs} ms (dispatch ${profile.workflowTaskDispatchMs} ms; local activities ${profile.localActivities.reduce((sum, a) => sum + a.runMs, 0)} ms of it) + approval wait ${profile.approvalWaitMs} ms (+ the rest between); closed → seen by the poller ${Math.round(closeToSeenMs)} ms`,
   );
   return lines.join('\n');
 }
