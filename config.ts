@@ -94,6 +94,8 @@ const envSchema = z.object({
   INFRAAI_PUBLIC_URL: optionalString,
   // How long a verified API key or JWT is trusted without a store lookup; 0 looks up every request.
   INFRAAI_AUTH_CACHE_TTL_MS: nonNegativeInt(5000),
+  // How long a run read may be answered from memory at most (a change drops it at once); 0: never.
+  INFRAAI_READ_CACHE_TTL_MS: nonNegativeInt(1000),
   INFRAAI_CORS_ORIGINS: optionalString.transform((v) =>
     v
       ? v
@@ -231,6 +233,8 @@ export interface Config {
     sseMaxStreamMs: number;
     /** A key revoked through another process is still accepted here for at most this long. */
     authCacheTtlMs: number;
+    /** A run read is answered from memory for at most this long; a change to the run drops it at once. */
+    readCacheTtlMs: number;
   };
   dataDir: string;
   bootstrapApiKey: string | null;
@@ -365,6 +369,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       corsOrigins: e.INFRAAI_CORS_ORIGINS,
       sseMaxStreamMs: e.INFRAAI_SSE_MAX_STREAM_MS,
       authCacheTtlMs: e.INFRAAI_AUTH_CACHE_TTL_MS,
+      readCacheTtlMs: e.INFRAAI_READ_CACHE_TTL_MS,
     },
     dataDir: e.INFRAAI_DATA_DIR,
     bootstrapApiKey: e.INFRAAI_API_KEY ?? null,

@@ -15,8 +15,9 @@ import { problemResponses } from './schemas.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { cmdbRoutes } from './routes/cmdb.js';
 import { healthRoutes } from './routes/health.js';
-import { incidentRoutes } from './routes/incidents.js';
+import { incidentRoutes, type IncidentDetailRead } from './routes/incidents.js';
 import { incidentEventRoutes } from './routes/incident-events.js';
+import { DEFAULT_READ_CACHE_TTL_MS, RunReadCache } from './run-read-cache.js';
 import type { RunEventBus } from '../adapters/events/port.js';
 import { knowledgeRoutes } from './routes/knowledge.js';
 import type { DiagnosisGateway, IncidentWorkflowGateway, IngestionGateway } from './temporal-gateway.js';
@@ -54,6 +55,8 @@ export interface ApiDeps {
   events?: RunEventBus;
   /** How long one event stream stays open (default 30 min). */
   sseMaxStreamMs?: number;
+  /** INFRAAI_READ_CACHE_TTL_MS: how long a run read may come from memory (needs `events`); 0: never. */
+  readCacheTtlMs?: number;
   log?: (line: string) => void;
   /** Counts requests and started runs; GET /metrics renders it. */
   telemetry: Telemetry;
@@ -160,7 +163,11 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   app.route('/api/v1/cmdb', cmdbRoutes(deps.store));
   app.route('/api/v1/credentials', credentialRoutes(deps.store, deps.vault));
   app.route('/api/v1/incidents', incidentEventRoutes(deps.store, deps.events, deps.sseMaxStreamMs ?? 30 * 60_000));
-  app.route('/api/v1/incidents', incidentRoutes(deps.store, countRunStarts(deps.incidents, deps.telemetry), deps.remediation));
+  const incidentReads = new RunReadCache<IncidentDetailRead>(deps.events, deps.readCacheTtlMs ?? DEFAULT_READ_CACHE_TTL_MS);
+  app.route(
+    '/api/v1/incidents',
+    incidentRoutes(deps.store, countRunStarts(deps.incidents, deps.telemetry), deps.remediation, incidentReads),
+  );
   app.route(
     '/api/v1/knowledge',
     knowledgeRoutes({

@@ -77,6 +77,7 @@ export async function startApiServer(options: {
     corsOrigins: config.api.corsOrigins,
     events: adapters.events,
     sseMaxStreamMs: config.api.sseMaxStreamMs,
+    readCacheTtlMs: config.api.readCacheTtlMs,
     telemetry: adapters.telemetry,
     metricsToken: config.telemetry.metricsToken,
   });

@@ -1,3 +1,4 @@
+import { RunReadCache } from '../run-read-cache.js';
 import { randomUUID } from 'node:crypto';
 import { z } from '@hono/zod-openapi';
 import { INCIDENT_STATUSES, isTerminalIncidentStatus, type Incident, type IncidentResult } from '../../core/incident.js';
@@ -65,10 +66,15 @@ const ApprovalBody = z
   .strict()
   .openapi('ApprovalDecision');
 
+/** GET /incidents/{id}'s body, as the read cache keeps it. */
+export type IncidentDetailRead = z.infer<typeof IncidentDetailSchema>;
+
 export function incidentRoutes(
   store: Store,
   workflows: IncidentWorkflowGateway,
   settings: RemediationSettings = DEFAULT_REMEDIATION_SETTINGS,
+  /** Recent incident reads (GET /{id} from the projection); off without a run-event bus. */
+  reads: RunReadCache<IncidentDetailRead> = new RunReadCache<IncidentDetailRead>(undefined),
 ) {
   const app = createRouter();
 
@@ -100,6 +106,8 @@ export function incidentRoutes(
           ...(body.planHash ? { planHash: body.planHash } : {}),
           ...(body.comment ? { comment: body.comment } : {}),
         });
+        // The decision is projected before the update answers: the next read shows it.
+        reads.invalidate(principal.tenantId, 'incident', incident.id);
         return c.json(approval, 200);
       },
     );
@@ -205,18 +213,23 @@ export function incidentRoutes(
       const tenantId = c.get('principal').tenantId;
       const id = c.req.valid('param').id;
       const live = c.req.valid('query').consistency === 'live';
-      const incident = await load(tenantId, id);
-      const [projection, results] = await Promise.all([
-        live ? null : (store.runs.get(tenantId, 'incident', incident.id) as Promise<RunProjection<IncidentRunProjectionState> | null>),
-        store.results.listForIncident(tenantId, incident.id),
-      ]);
-      const latest = results.at(-1);
-      const detail = projection ? fromProjection(incident, projection) : await fromTemporal(incident);
-      return c.json({ ...detail, result: latest ? toResultResponse(latest) : null }, 200);
+      const read = async (): Promise<IncidentDetailRead> => {
+        const incident = await load(tenantId, id);
+        const [projection, results] = await Promise.all([
+          live ? null : (store.runs.get(tenantId, 'incident', incident.id) as Promise<RunProjection<IncidentRunProjectionState> | null>),
+          store.results.listForIncident(tenantId, incident.id),
+        ]);
+        const latest = results.at(-1);
+        const detail = projection ? fromProjection(incident, projection) : await fromTemporal(incident);
+        return { ...detail, result: latest ? toResultResponse(latest) : null };
+      };
+      // Only projection reads are kept: a run without a projection sends no notice when it changes.
+      const detail = live ? await read() : await reads.read(tenantId, 'incident', id, read, (d) => d.source === 'projection');
+      return c.json(detail, 200);
     },
   );
 
-  type Detail = Omit<z.infer<typeof IncidentDetailSchema>, 'result'>;
+  type Detail = Omit<IncidentDetailRead, 'result'>;
 
   /** The run as it last wrote itself into the store: no Temporal call, no worker query. */
   function fromProjection(incident: Incident, projection: RunProjection<IncidentRunProjectionState>): Detail {
@@ -295,6 +308,7 @@ export function incidentRoutes(
       const described = await workflows.describe(incident.workflowId);
       if (described.status !== 'RUNNING') throw conflict(`The run of incident ${incident.number} has already ended (${described.status}).`);
       await workflows.cancel(incident.workflowId);
+      reads.invalidate(incident.tenantId, 'incident', incident.id);
       return c.json({ id: incident.id, status: incident.status, cancelRequested: true as const }, 202);
     },
   );
