@@ -55,7 +55,7 @@ const SERVICE_VERBS: readonly [RegExp, TemplateId][] = [
     'service-disabled',
   ],
   [
-    /\b(?:enable[sd]?|(?:start(?:s|ed)?|run(?:s)?|come(?:s)? up|launch(?:ed|es)?|is started)\s+(?:automatically\s+)?(?:at|on|after)\s+(?:boot|startup|reboot)|(?:at|on)\s+boot|autostart|start(?:s)?\s+automatically|survives?\s+(?:a\s+)?reboots?)\b/,
+    /\b(?:enable[sd]?|(?:start(?:s|ed)?|run(?:s|ning)?|come(?:s)? up|launch(?:ed|es)?|is started)\s+(?:automatically\s+)?(?:at|on|after)\s+(?:a\s+)?(?:boot|startup|reboot)|(?:at|on)\s+boot|autostart|start(?:s)?\s+automatically|survives?\s+(?:a\s+)?reboots?)\b/,
     'service-enabled',
   ],
   [
@@ -65,7 +65,7 @@ const SERVICE_VERBS: readonly [RegExp, TemplateId][] = [
   [/\b(?:re-?start(?:ed|s|ing)?|bounce[ds]?|cycle|kick)\b/, 'service-restarted'],
   [/\b(?:reload(?:ed|s|ing)?|re-?read\s+(?:its\s+)?config(?:uration)?)\b/, 'service-reloaded'],
   [
-    /\b(?:start(?:ed|s)?|runs?|running|is\s+up|up\s+and\s+running|keep\s+\S+\s+(?:up|alive)|launch(?:ed)?|bring\s+up|turn(?:ed)?\s+on|is\s+active|alive)\b/,
+    /\b(?:start(?:ed|s)?|runs?|running|(?:is|be|stays?)\s+up|up\s+and\s+running|keep\s+\S+\s+(?:up|alive)|launch(?:ed)?|bring\s+up|turn(?:ed)?\s+on|is\s+active|alive)\b/,
     'service-running',
   ],
 ];

@@ -1,6 +1,6 @@
 import type { AutomationHost } from '../automation.js';
 import { parseAccountClause, parseFileClause, parseFirewallClause, parseLogrotateClause, parseSysctlClause } from './request-clauses.js';
-import { HAS_QUOTE, prepareRequest, QUOTE_MARK, splitClauses, unquote } from './request-text.js';
+import { HAS_QUOTE, prepareRequest, splitClauses, unquote } from './request-text.js';
 import { clauseKind, FILLER, packageVerb, PRONOUN, serviceVerb, type ClauseKind } from './request-verbs.js';
 import { PACKAGE_TEMPLATES, TEMPLATES_COVER, type FirewallKind, type TemplateId, type TemplateIntent } from './template-ids.js';
 import { ACCESS_SERVICES, clip, packageName, serviceName } from './values.js';
@@ -24,6 +24,10 @@ interface Unit {
 
 const MAX_REQUEST = 4000;
 const EXTRA_FILLER = new Set([
+  'latest',
+  'newest',
+  'date',
+  'up-to-date',
   'boot',
   'startup',
   'reboot',
@@ -42,6 +46,8 @@ const EXTRA_FILLER = new Set([
   'named',
   'called',
 ]);
+const ACCOUNT_VERB =
+  /\b(?:create[sd]?|add(?:ed|s)?|make|ensure|remove[ds]?|delete[ds]?|drop|set\s*up|get\s+rid\s+of|purge[ds]?|(?:de)?provision|exists?|present|absent)\b/;
 const NAMES_ONLY = /^(?:[a-z0-9][a-z0-9+._@-]*)(?:\s+[a-z0-9][a-z0-9+._@-]*){0,2}$/i;
 
 export function parseRequest(request: string, hosts: readonly AutomationHost[], options: { firewall?: FirewallKind } = {}): ParsedRequest {
@@ -55,8 +61,10 @@ export function parseRequest(request: string, hosts: readonly AutomationHost[], 
     };
   const units: Unit[] = [];
   for (const clause of splitClauses(prepared.text)) {
-    const kind = clauseKind(clause.toLowerCase(), HAS_QUOTE.test(clause));
+    let kind = clauseKind(clause.toLowerCase(), HAS_QUOTE.test(clause));
     const previous = units.at(-1);
+    // "… to the developers and ops groups": a user or group clause without a verb continues the last one.
+    if ((kind === 'user' || kind === 'group') && previous && !ACCOUNT_VERB.test(clause.toLowerCase())) kind = null;
     if (kind || !previous) units.push({ kind, text: clause, inheritsVerb: false });
     else if ((previous.kind === 'package' || previous.kind === 'service') && NAMES_ONLY.test(clause) && !PRONOUN.test(clause.toLowerCase()))
       units.push({ kind: previous.kind, text: clause, inheritsVerb: true });
@@ -64,6 +72,13 @@ export function parseRequest(request: string, hosts: readonly AutomationHost[], 
   }
   if (units.length === 0) return { ok: false, understood: {}, message: `The request is empty. Templates cover: ${TEMPLATES_COVER}.` };
 
+  // "open ports 80 and 443 with firewalld": the firewall named anywhere applies to every port.
+  const lowerText = prepared.text.toLowerCase();
+  const firewall: FirewallKind = /\bfirewalld\b|\bfirewall-cmd\b/.test(lowerText)
+    ? 'firewalld'
+    : /\bufw\b/.test(lowerText)
+      ? 'ufw'
+      : (options.firewall ?? 'ufw');
   const intents: TemplateIntent[] = [];
   let lastObject: string[] | null = null;
   let lastTemplate: TemplateId | null = null;
@@ -121,7 +136,7 @@ export function parseRequest(request: string, hosts: readonly AutomationHost[], 
                 ? parseLogrotateClause(unit.text)
                 : unit.kind === 'sysctl'
                   ? parseSysctlClause(unit.text, prepared.quotes)
-                  : parseFirewallClause(unit.text, options.firewall ?? 'ufw');
+                  : parseFirewallClause(unit.text, firewall);
         if (!result.ok) return failure(result.understood, result.problem);
         intents.push(...result.intents);
         lastObject = null;
@@ -134,10 +149,10 @@ export function parseRequest(request: string, hosts: readonly AutomationHost[], 
 
 /** The names left in a package or service clause once verbs and filler words are gone. */
 function objectNames(text: string, quotes: readonly string[]): string[] {
-  const words = unquote(text.replace(QUOTE_MARK, ' $& '), quotes)
-    .toLowerCase()
+  const words = text
     .split(/\s+/)
     .map((w) => w.replace(/^[("'`]+|[)"'`.!?:]+$/g, ''))
+    .map((w) => (HAS_QUOTE.test(w) ? unquote(w, quotes) : w.toLowerCase()))
     .filter((w) => w.length > 0 && !FILLER.has(w) && !EXTRA_FILLER.has(w));
   return [...new Set(words)];
 }
@@ -153,11 +168,13 @@ function nextObject(units: readonly Unit[], index: number, quotes: readonly stri
   return null;
 }
 
-/** "install nginx, curl and git": one package task with three names. */
+/** "install nginx, curl and git": one package task with three names; a repeated intent once. */
 function mergePackages(intents: TemplateIntent[]): TemplateIntent[] {
   const out: TemplateIntent[] = [];
   for (const intent of intents) {
     const previous = out.at(-1);
+    const same = (a: TemplateIntent) => a.template === intent.template && JSON.stringify(a.params) === JSON.stringify(intent.params);
+    if (out.some(same)) continue;
     if (previous && previous.template === intent.template && PACKAGE_TEMPLATES.includes(intent.template)) {
       const names = new Set([...previous.params.packages!.split(','), ...intent.params.packages!.split(',')]);
       previous.params = { packages: [...names].join(',') };

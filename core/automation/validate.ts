@@ -207,6 +207,9 @@ function stringsIn(value: unknown): string[] {
 
 function parsePlaybook(text: string, add: (check: ValidationCheck, task: string | null, message: string) => void): unknown[] | null {
   if (text.length > MAX_PLAYBOOK) return (add('yaml', null, `the playbook is larger than ${MAX_PLAYBOOK / 1024} KiB`), null);
+  // The lint is part of validation: a playbook may not switch its rules off.
+  if (/#\s*noqa\b/i.test(text)) add('ansible-lint', null, 'noqa comments switch lint rules off; they are not accepted');
+  if (/\bskip_ansible_lint\b/.test(text)) add('ansible-lint', null, 'the skip_ansible_lint tag switches lint off; it is not accepted');
   const docs = parseAllDocuments(text, { version: '1.1', uniqueKeys: true, merge: false, prettyErrors: false });
   if (!Array.isArray(docs)) return (add('yaml', null, 'the playbook is empty'), null);
   if (docs.length !== 1) return (add('yaml', null, `the playbook must be one YAML document, not ${docs.length}`), null);
