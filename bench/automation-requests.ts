@@ -1,5 +1,5 @@
 import type { AutomationHost } from '../core/automation.js';
-import type { TemplateIntent } from '../core/automation/template-ids.js';
+import type { TemplateId, TemplateIntent } from '../core/automation/template-ids.js';
 import { generateFromTemplates, type TemplateGenerationResult } from '../core/automation/templates.js';
 
 // Natural-language automation requests with the template(s) and parameters each must become, scored
@@ -142,6 +142,29 @@ export const AUTOMATION_REQUESTS: AutomationRequestCase[] = [
   { request: 'install "nginx\nhosts: all"', expect: 'refused' },
   { request: 'close port 23', expect: 'refused' },
 ];
+
+/** One request per template id, so every template is produced and checked (syntax check and lint included). */
+export const ONE_REQUEST_PER_TEMPLATE: Record<TemplateId, string> = {
+  'package-present': 'install nginx',
+  'package-absent': 'remove telnet',
+  'package-latest': 'upgrade openssl',
+  'service-running': 'start nginx',
+  'service-stopped': 'stop cups',
+  'service-restarted': 'restart nginx',
+  'service-reloaded': 'reload nginx',
+  'service-enabled': 'enable nginx at boot',
+  'service-disabled': 'disable bluetooth',
+  'file-content': 'write "hello" to /etc/motd owned by root mode 0644',
+  'file-template': "deploy a template to /etc/app/node.conf with content 'node={{ inventory_hostname }}'",
+  'file-absent': 'delete /tmp/old.tar.gz',
+  'user-present': 'create user alice in group developers with shell /bin/bash',
+  'user-absent': 'remove user mallory',
+  'group-present': 'create group webteam',
+  'group-absent': 'delete group legacy',
+  logrotate: 'rotate /var/log/myapp/*.log weekly, keep 4, when it reaches 100M',
+  sysctl: 'set net.core.somaxconn to 4096',
+  'firewall-port': 'open port 443',
+};
 
 /** Phrasings the templates may not understand yet: scored, not asserted. */
 export const HARDER_AUTOMATION_REQUESTS: AutomationRequestCase[] = [

@@ -198,6 +198,9 @@ function checkEnvelope(artifacts: AutomationArtifacts, add: (check: ValidationCh
   }
 }
 
+const yamlMessage = (error: { message: string; linePos?: [{ line: number }, ...unknown[]] | undefined }) =>
+  `line ${error.linePos?.[0].line ?? '?'}: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`;
+
 function stringsIn(value: unknown): string[] {
   if (typeof value === 'string') return [value];
   if (Array.isArray(value)) return value.flatMap(stringsIn);
@@ -210,12 +213,12 @@ function parsePlaybook(text: string, add: (check: ValidationCheck, task: string 
   // The lint is part of validation: a playbook may not switch its rules off.
   if (/#\s*noqa\b/i.test(text)) add('ansible-lint', null, 'noqa comments switch lint rules off; they are not accepted');
   if (/\bskip_ansible_lint\b/.test(text)) add('ansible-lint', null, 'the skip_ansible_lint tag switches lint off; it is not accepted');
-  const docs = parseAllDocuments(text, { version: '1.1', uniqueKeys: true, merge: false, prettyErrors: false });
+  const docs = parseAllDocuments(text, { version: '1.1', uniqueKeys: true, merge: false, prettyErrors: true });
   if (!Array.isArray(docs)) return (add('yaml', null, 'the playbook is empty'), null);
   if (docs.length !== 1) return (add('yaml', null, `the playbook must be one YAML document, not ${docs.length}`), null);
   const doc = docs[0]!;
-  for (const error of doc.errors) add('yaml', null, `line ${error.linePos?.[0].line ?? '?'}: ${error.message.split('\n')[0]}`);
-  for (const warning of doc.warnings) add('yaml', null, `line ${warning.linePos?.[0].line ?? '?'}: ${warning.message.split('\n')[0]}`);
+  for (const error of doc.errors) add('yaml', null, yamlMessage(error));
+  for (const warning of doc.warnings) add('yaml', null, yamlMessage(warning));
   if (doc.errors.length > 0) return null;
   let refused = false;
   visit(doc, {
@@ -223,7 +226,7 @@ function parsePlaybook(text: string, add: (check: ValidationCheck, task: string 
     Node: (_key, node) => {
       if (('anchor' in node && node.anchor) || (node.tag && node.tag !== '!unsafe' && !node.tag.startsWith('tag:yaml.org,2002:')))
         refused = true;
-      if (isMap(node)) for (const pair of node.items) if (isScalar(pair.key) && pair.key.value === '<<') refused = true;
+      if (isMap(node)) for (const pair of node.items) if (isScalar(pair.key) && (pair.key.source === '<<' || pair.key.value === '<<' || typeof pair.key.value === 'symbol')) refused = true;
     },
   });
   if (refused) return (add('yaml', null, 'anchors, aliases, merge keys and custom tags (other than !unsafe) are not accepted'), null);
