@@ -1,8 +1,8 @@
-import { isMap, isScalar, parseAllDocuments, visit } from 'yaml';
 import type { AutomationArtifacts, ValidationCheck, ValidationFinding } from '../automation.js';
 import { normalizeWritable, type CommandPolicy } from '../command-policy.js';
-import { automationHostsProblems, buildCommand, buildInventory, KEY_DIR_VARIABLE } from './inventory.js';
-import { canonicalModule, checkModule, KNOWN_COLLECTIONS, type ModuleContext } from './validate-modules.js';
+import { checkEnvelope, checkHosts, type AddFinding } from './validate-envelope.js';
+import { parsePlaybook } from './validate-yaml.js';
+import { canonicalModule, checkModule, type ModuleContext } from './validate-modules.js';
 import { templatingProblem } from './validate-templating.js';
 
 // Static validation of a run's artifacts, before any approval or run: the YAML parses into plays of
@@ -37,7 +37,6 @@ export interface PlaybookReview {
   flagged: FlaggedTask[];
 }
 
-const MAX_PLAYBOOK = 512 * 1024;
 const MAX_TASKS = 500;
 const MAX_DEPTH = 5;
 
@@ -177,86 +176,7 @@ export function reviewPlaybook(artifacts: AutomationArtifacts, options: Validati
   return { findings, flagged };
 }
 
-function checkEnvelope(artifacts: AutomationArtifacts, add: (check: ValidationCheck, task: string | null, message: string) => void): void {
-  const problems = automationHostsProblems(artifacts.hosts);
-  for (const problem of problems) add('hosts', null, problem);
-  if (problems.length === 0 && artifacts.inventory !== buildInventory(artifacts.hosts))
-    add('hosts', null, 'the inventory is not the one built from the target CMDB items');
-  const command = JSON.stringify(artifacts.command);
-  if (command !== JSON.stringify(buildCommand({ checkMode: false })) && command !== JSON.stringify(buildCommand({ checkMode: true })))
-    add('keyword', null, `the command line ${artifacts.command.join(' ')} is not one InfraAI builds`);
-  for (const collection of artifacts.collections)
-    if (!(KNOWN_COLLECTIONS as readonly string[]).includes(collection))
-      add('module-allowlist', null, `collection ${collection} is not on the allowlist`);
-  for (const [name, value] of Object.entries(artifacts.variables)) {
-    if (!/^[a-z][a-z0-9_]{0,63}$/.test(name) || /^ansible_/.test(name) || name === KEY_DIR_VARIABLE)
-      add('variables', null, `extra variable ${name} is not allowed (extra variables override everything, connection settings included)`);
-    for (const text of stringsIn(value)) {
-      const problem = templatingProblem(text);
-      if (problem) add('variables', null, `extra variable ${name}: ${problem}`);
-    }
-  }
-}
-
-const yamlMessage = (error: { message: string; linePos?: [{ line: number }, ...unknown[]] | undefined }) =>
-  `line ${error.linePos?.[0].line ?? '?'}: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`;
-
-function stringsIn(value: unknown): string[] {
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value)) return value.flatMap(stringsIn);
-  if (isMapping(value)) return [...Object.keys(value), ...Object.values(value).flatMap(stringsIn)];
-  return [];
-}
-
-function parsePlaybook(text: string, add: (check: ValidationCheck, task: string | null, message: string) => void): unknown[] | null {
-  if (text.length > MAX_PLAYBOOK) return (add('yaml', null, `the playbook is larger than ${MAX_PLAYBOOK / 1024} KiB`), null);
-  // The lint is part of validation: a playbook may not switch its rules off.
-  if (/#\s*noqa\b/i.test(text)) add('ansible-lint', null, 'noqa comments switch lint rules off; they are not accepted');
-  if (/\bskip_ansible_lint\b/.test(text)) add('ansible-lint', null, 'the skip_ansible_lint tag switches lint off; it is not accepted');
-  const docs = parseAllDocuments(text, { version: '1.1', uniqueKeys: true, merge: false, prettyErrors: true });
-  if (!Array.isArray(docs)) return (add('yaml', null, 'the playbook is empty'), null);
-  if (docs.length !== 1) return (add('yaml', null, `the playbook must be one YAML document, not ${docs.length}`), null);
-  const doc = docs[0]!;
-  for (const error of doc.errors) add('yaml', null, yamlMessage(error));
-  for (const warning of doc.warnings) add('yaml', null, yamlMessage(warning));
-  if (doc.errors.length > 0) return null;
-  let refused = false;
-  visit(doc, {
-    Alias: () => void (refused = true),
-    Node: (_key, node) => {
-      if (('anchor' in node && node.anchor) || (node.tag && node.tag !== '!unsafe' && !node.tag.startsWith('tag:yaml.org,2002:')))
-        refused = true;
-      if (isMap(node)) for (const pair of node.items) if (isScalar(pair.key) && (pair.key.source === '<<' || pair.key.value === '<<' || typeof pair.key.value === 'symbol')) refused = true;
-    },
-  });
-  if (refused) return (add('yaml', null, 'anchors, aliases, merge keys and custom tags (other than !unsafe) are not accepted'), null);
-  const plays: unknown = doc.toJS({ maxAliasCount: 0 });
-  if (!Array.isArray(plays) || plays.length === 0) return (add('yaml', null, 'a playbook is a non-empty list of plays'), null);
-  return plays;
-}
-
-function checkHosts(
-  hosts: unknown,
-  where: string,
-  names: Set<string>,
-  add: (check: ValidationCheck, task: string | null, message: string) => void,
-) {
-  const patterns = typeof hosts === 'string' ? hosts.split(/[,:]/) : Array.isArray(hosts) ? hosts.map(String) : null;
-  if (!patterns || patterns.every((p) => !p.trim())) return add('hosts', where, 'the play names no hosts');
-  for (const raw of patterns) {
-    const pattern = raw.trim().replace(/^[&!]/, '');
-    if (pattern === 'all' || names.has(pattern)) continue;
-    add('hosts', where, `hosts "${raw.trim()}" is not one of the inventory's hosts (${[...names].join(', ')}) or all`);
-  }
-}
-
-function checkTask(
-  task: Mapping,
-  where: string,
-  ctx: ModuleContext,
-  add: (check: ValidationCheck, task: string | null, message: string) => void,
-  flagged: FlaggedTask[],
-): void {
+function checkTask(task: Mapping, where: string, ctx: ModuleContext, add: AddFinding, flagged: FlaggedTask[]): void {
   const modules = Object.keys(task).filter((k) => !TASK_KEYS.has(k) && !KEYWORD_REASONS[k] && !k.startsWith('with_'));
   if (modules.length === 0) return add('module-allowlist', where, 'the task names no module');
   if (modules.length > 1) return add('module-allowlist', where, `the task names several modules: ${modules.join(', ')}`);
