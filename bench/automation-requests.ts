@@ -141,6 +141,7 @@ export const AUTOMATION_REQUESTS: AutomationRequestCase[] = [
   { request: 'deploy a file /etc/../etc/shadow with content "x"', expect: 'refused' },
   { request: 'install "nginx\nhosts: all"', expect: 'refused' },
   { request: 'close port 23', expect: 'refused' },
+  { request: 'install nginx on all hosts except web-02', expect: 'refused' },
 ];
 
 /** One request per template id, so every template is produced and checked (syntax check and lint included). */

@@ -59,6 +59,14 @@ export function parseRequest(request: string, hosts: readonly AutomationHost[], 
       understood: { hosts: prepared.unknownHosts.join(',') },
       message: `The request names ${prepared.unknownHosts.join(', ')}, which ${prepared.unknownHosts.length === 1 ? 'is' : 'are'} not among the targets (${hosts.map((h) => h.tagId).join(', ')}). Targets are chosen as CMDB items, not in the request's text.`,
     };
+  // Targets are CMDB items chosen with the request; the text may not narrow them ("except web-02").
+  const exclusion = /\b(?:except(?:\s+for)?|excluding|but\s+not|apart\s+from|other\s+than|skip(?:ping)?)\b/i.exec(prepared.text);
+  if (exclusion)
+    return {
+      ok: false,
+      understood: {},
+      message: `The request excludes something ("${exclusion[0]}"): choose the target CMDB items to match instead of narrowing them in the text.`,
+    };
   const units: Unit[] = [];
   for (const clause of splitClauses(prepared.text)) {
     let kind = clauseKind(clause.toLowerCase(), HAS_QUOTE.test(clause));
