@@ -1,5 +1,5 @@
 import { HAS_QUOTE, QUOTE_MARK, unquote } from './request-text.js';
-import { pathsIn } from './request-verbs.js';
+import { PATH_IN_TEXT, pathsIn } from './request-verbs.js';
 import type { FirewallKind, TemplateId, TemplateIntent } from './template-ids.js';
 import {
   absolutePath,
@@ -33,6 +33,14 @@ function take(params: Record<string, string>, key: string, checked: Checked<stri
 const OWNER = /\b(?:owned\s+by|owner(?:ship)?(?:\s+is|\s+set\s+to|\s+to)?|chown(?:ed)?(?:\s+to)?)\s+(?:user\s+)?([A-Za-z0-9_.:-]+)/i;
 const GROUP = /\b(?:(?:with|and)\s+group|group(?:\s+owner)?(?:\s+is|\s+set\s+to|\s+to)?)\s+([A-Za-z0-9_.-]+)/i;
 const MODE = /\b(?:mode|permissions?|perms|chmod(?:ed)?)\s*(?:of\s+|to\s+|=\s*|:\s*|set\s+to\s+)?(0o?[0-7]{3,4}|[0-7]{3})\b/i;
+/** Words a file request may hold besides its path, content, owner, group and mode. */
+const FILE_GLUE = new Set(
+  (
+    'a an the to into in at as with and its it is be that this new named called on of for onto here please make sure ensure ' +
+    'file files content contents containing text config configuration template templated render rendered deploy deployed write ' +
+    'create put place copy drop push install add set delete remove rm erase get rid absent there should contain contains saying says'
+  ).split(' '),
+);
 const OWNER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 export function parseFileClause(clause: string, quotes: readonly string[]): ClauseResult {
@@ -72,6 +80,17 @@ export function parseFileClause(clause: string, quotes: readonly string[]): Clau
     if (!OWNER_NAME.test(group)) return fail(understood(), `"${clip(group)}" is not a group name`);
     params.group = group;
   }
+  const leftover = clause
+    .replace(QUOTE_MARK, ' ')
+    .replace(PATH_IN_TEXT, ' ')
+    .replace(OWNER, ' ')
+    .replace(GROUP, ' ')
+    .replace(MODE, ' ')
+    .toLowerCase()
+    .split(/\s+/)
+    .map((w) => w.replace(/^[("'`]+|[)"'`.,!?:;]+$/g, ''))
+    .filter((w) => w && !FILE_GLUE.has(w) && !/^0?[0-7]{3,4}$/.test(w));
+  if (leftover.length > 0) return fail(understood(), `"${clip(leftover.join(' '))}" is not something a file template understands`);
   const mode = MODE.exec(clause)?.[1] ?? /(?:^|\s)(0[0-7]{3})(?=$|[\s,.])/.exec(clause)?.[1];
   const modeProblem = take(params, 'mode', fileMode(mode ?? '0644'));
   return modeProblem ? fail(understood(), modeProblem) : one(template, params);

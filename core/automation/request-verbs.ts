@@ -98,14 +98,17 @@ function firstMatch(lower: string, rules: readonly [RegExp, TemplateId][]): Verb
 /** Words that carry no name: what is left of a package or service clause after them is the object. */
 export const FILLER = new Set(
   (
-    "a an the please pls kindly make sure ensure ensuring that it its it's is are be being been get gets got to of for me us now right away " +
+    "a an the please pls kindly ensure ensuring that it its it's is are be being been get gets got to of for me us now right away " +
     'immediately package packages pkg service services daemon daemons software program programs application tool utility utilities ' +
     'and also then too as well keep kept always should must will would can could have has all every each both them they those ' +
-    'these this via using use with apt apt-get yum dnf system systemd systemctl currently still again new version versions ' +
+    'these this via using use with apt apt-get yum dnf system systemd systemctl currently still again new ' +
     'mode state properly correctly fully automatically do does just need needs want we i you our my from onto on up running ' +
-    'afterwards after so installed here there host hosts server servers machine machines node nodes target targets unit units'
+    'afterwards after so installed here there host hosts server servers machine machines node nodes target targets unit units web client'
   ).split(' '),
 );
+
+/** Where a package or service clause stops naming things: "nginx for the web team", "nginx so that …". */
+export const OBJECT_END = /\b(?:for|because|since|so\s+that|so|which|who|unless|until|before|while|as\s+a|as\s+the|in\s+order)\b[\s\S]*$/i;
 
 /** Pronouns that name the previous clause's object. */
 export const PRONOUN = /\b(?:it|them|its|they|the\s+same|those|these|this|that)\b/;

@@ -1,7 +1,7 @@
 import type { AutomationHost } from '../automation.js';
 import { parseAccountClause, parseFileClause, parseFirewallClause, parseLogrotateClause, parseSysctlClause } from './request-clauses.js';
 import { HAS_QUOTE, prepareRequest, splitClauses, unquote } from './request-text.js';
-import { clauseKind, FILLER, packageVerb, PRONOUN, serviceVerb, type ClauseKind } from './request-verbs.js';
+import { clauseKind, FILLER, OBJECT_END, packageVerb, PRONOUN, serviceVerb, type ClauseKind } from './request-verbs.js';
 import { PACKAGE_TEMPLATES, TEMPLATES_COVER, type FirewallKind, type TemplateId, type TemplateIntent } from './template-ids.js';
 import { ACCESS_SERVICES, clip, packageName, serviceName } from './values.js';
 
@@ -25,6 +25,8 @@ interface Unit {
 const MAX_REQUEST = 4000;
 const EXTRA_FILLER = new Set([
   'latest',
+  'version',
+  'versions',
   'newest',
   'date',
   'up-to-date',
@@ -114,6 +116,8 @@ export function parseRequest(request: string, hosts: readonly AutomationHost[], 
         const template: TemplateId | null = verb?.template ?? lastTemplate;
         if (!template) return failure({}, `no action in "${clip(unit.text)}"`);
         const rest = verb ? unit.text.slice(0, verb.start) + ' ' + unit.text.slice(verb.end) : unit.text;
+        if (unit.kind === 'package' && /\bversions?\s+v?\d|(?:^|\s)v?\d+(?:\.\d+)+(?=[\s,.]|$)/i.test(rest))
+          return failure({ template }, 'the templates install the version the package source offers; version pins are not supported');
         let names = objectNames(rest, prepared.quotes);
         if (names.length === 0) names = lastObject ?? nextObject(units, index, prepared.quotes) ?? [];
         const what = unit.kind === 'service' ? 'service' : 'package';
@@ -158,6 +162,8 @@ export function parseRequest(request: string, hosts: readonly AutomationHost[], 
 /** The names left in a package or service clause once verbs and filler words are gone. */
 function objectNames(text: string, quotes: readonly string[]): string[] {
   const words = text
+    .replace(OBJECT_END, '')
+    .replace(/\b(?:make|be)\s+sure\b/gi, ' ')
     .split(/\s+/)
     .map((w) => w.replace(/^[("'`]+|[)"'`.!?:]+$/g, ''))
     .map((w) => (HAS_QUOTE.test(w) ? unquote(w, quotes) : w.toLowerCase()))

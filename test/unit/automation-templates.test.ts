@@ -181,6 +181,9 @@ describe('generateFromTemplates', () => {
     'add user eve to group sudo',
     'set kernel.core_pattern to |/tmp/x',
     'set vm.swappiness to "10; reboot"',
+    'write "x" to /etc/sudo ers',
+    'install nginx version 1.24',
+    'install nginx on all hosts except web-02',
     'open port 99999',
     'stop ssh',
   ];
