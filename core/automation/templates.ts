@@ -1,4 +1,4 @@
-import { Document } from 'yaml';
+import { Document, visit } from 'yaml';
 import type { AutomationArtifacts, AutomationGeneration, AutomationHost } from '../automation.js';
 import { automationHostsProblems, buildCommand, buildInventory } from './inventory.js';
 import { flattenUnderstood, parseRequest } from './request.js';
@@ -162,8 +162,17 @@ function logrotateConfig(p: Record<string, string>): string {
 export function playbookYaml(plays: unknown[]): string {
   const doc = new Document(plays, { version: '1.1' });
   doc.directives!.docStart = true;
-  return doc.toString({ lineWidth: 0 });
+  // ansible-lint allows lines of 160 characters: a string with a longer line is written double-quoted,
+  // which YAML may fold anywhere (a block literal keeps its lines whole).
+  visit(doc, {
+    Scalar: (_key, node) => {
+      if (typeof node.value === 'string' && node.value.split('\n').some((line) => line.length > MAX_LINE)) node.type = 'QUOTE_DOUBLE';
+    },
+  });
+  return doc.toString({ lineWidth: MAX_LINE });
 }
+
+const MAX_LINE = 150;
 
 export function generateFromTemplates(request: string, hosts: AutomationHost[], options: TemplateOptions): TemplateGenerationResult {
   const hostProblems = automationHostsProblems(hosts);

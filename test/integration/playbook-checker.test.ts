@@ -59,6 +59,8 @@ describe.skipIf(missing.length > 0)('local playbook checker (ansible-playbook --
       ...Object.values(ONE_REQUEST_PER_TEMPLATE).map((r): [string, undefined] => [r, undefined]),
       ['install nginx and curl, make sure nginx runs and starts at boot, and open ports 80 and 443', undefined],
       ['open port 8443', 'firewalld'],
+      // A content line longer than ansible-lint's 160 characters.
+      [`write 'k=${'v'.repeat(300)} ${'w'.repeat(50)}\\nnext' to /etc/app/long.conf`, undefined],
     ];
     const results = await inBatches(requests, 2, async ([request, firewall]) => {
       const artifacts = generated(request, firewall);

@@ -211,6 +211,13 @@ describe('generateFromTemplates', () => {
     expect(content.split('\n')[1]).toBe('/var/log/x.log {');
   });
 
+  it('keeps every playbook line within 160 characters, content included', () => {
+    const line = `k=${'v'.repeat(300)} ${'w'.repeat(50)}`;
+    const { artifacts, tasks } = generate(`write '${line}\\nnext' to /etc/app/long.conf`);
+    expect(Math.max(...artifacts.playbook.split('\n').map((l) => l.length))).toBeLessThanOrEqual(160);
+    expect((tasks[0]!['ansible.builtin.copy'] as { content: string }).content).toBe(`${line}\nnext\n`);
+  });
+
   it('names log rotation files after the logs and never replaces a package file', () => {
     expect(logrotateFile('/var/log/nginx/*.log')).toBe('/etc/logrotate.d/infraai-nginx');
     expect(logrotateFile('/srv/app/logs/app.log')).toBe('/etc/logrotate.d/infraai-srv-app-logs-app');
