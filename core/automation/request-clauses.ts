@@ -125,6 +125,8 @@ function accountOf(clause: string, noun: 'user' | 'group'): string | undefined {
   const pattern = new RegExp(ACCOUNT_AFTER.source.replace('user|account|group', noun === 'user' ? 'user|account' : 'group'), 'i');
   const after = pattern.exec(scope)?.[1];
   if (after && !NOT_NAMES.has(after.toLowerCase())) return after;
+  const given = noun === 'user' ? /\bgive\s+([a-z_][a-z0-9_-]*)\s+an?\s+(?:user\s+|login\s+)?account\b/i.exec(scope)?.[1] : undefined;
+  if (given) return given;
   const before = new RegExp(ACCOUNT_BEFORE.source.replace('user|account|group', noun === 'user' ? 'user|account' : 'group'), 'i').exec(
     scope,
   )?.[1];
@@ -231,6 +233,7 @@ export function parseFirewallClause(clause: string, defaultFirewall: FirewallKin
   const protocol = /\budp\b/.test(lower) ? 'udp' : 'tcp';
   const ports: [string, string][] = [];
   for (const m of lower.matchAll(/(?<![\w.])(\d{1,6})(?:\/(tcp|udp))?(?![\w.])/g)) ports.push([m[1]!, m[2] ?? protocol]);
+  if (ports.length === 0 && /\bweb\s+traffic\b/.test(lower)) ports.push(['80', 'tcp'], ['443', 'tcp']);
   if (ports.length === 0)
     for (const [name, [number, proto]] of Object.entries(NAMED_PORTS))
       if (new RegExp(`\\b${name}\\b`).test(lower.replace(/\bfirewalld?\b|\bufw\b/g, ''))) ports.push([String(number), proto]);

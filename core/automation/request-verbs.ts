@@ -29,7 +29,7 @@ export function pathsIn(clause: string): string[] {
 const SYSCTL = /\bsysctl\b|\bkernel\s+param(?:eter)?s?\b|\b(?:net|vm|fs|kernel)\.[a-z0-9_-]+/;
 const LOGROTATE = /\blog\s*rotat|\blogrotate\b|\brotat(?:e|es|ed|ion|ing)\b/;
 const FIREWALL =
-  /\bfirewall[ds]?\b|\bufw\b|\b(?:open|allow|permit|unblock|expose|accept|close|block|deny)\b[^.]*\bports?\b|\bports?\s+\d|\b\d{1,5}\/(?:tcp|udp)\b|\b(?:open|allow|permit)\s+(?:incoming\s+|inbound\s+)?(?:tcp|udp|http|https|ssh|dns|smtp)\b/;
+  /\bfirewall[ds]?\b|\bweb\s+traffic\b|\bufw\b|\b(?:open|allow|permit|unblock|expose|accept|close|block|deny)\b[^.]*\bports?\b|\bports?\s+\d|\b\d{1,5}\/(?:tcp|udp)\b|\b(?:open|allow|permit)\s+(?:incoming\s+|inbound\s+)?(?:tcp|udp|http|https|ssh|dns|smtp)\b/;
 const FILE_WORD = /\b(?:file|files|content|contents|containing|template|templated|render(?:ed)?|config(?:uration)? file)\b/;
 const FILE_VERB = /\b(?:deploy|write|create|put|place|copy|drop|push|install|add|ensure|set|delete|remove|rm|erase|get rid of)\b/;
 const USER = /\b(?:user|users|account|accounts|login)\b/;
@@ -76,7 +76,7 @@ export function serviceVerb(lower: string): VerbMatch | null {
 
 const PACKAGE_VERBS: readonly [RegExp, TemplateId][] = [
   [
-    /\b(?:uninstall(?:ed|s)?|remove[ds]?|purge[ds]?|delete[ds]?|erase[ds]?|get\s+rid\s+of|not\s+(?:be\s+)?installed|absent|drop)\b/,
+    /\b(?:uninstall(?:ed|s)?|remove[ds]?|purge[ds]?|delete[ds]?|erase[ds]?|get\s+rid\s+of|not\s+(?:be\s+)?installed|absent|drop|(?:no\s+longer|do\s*n[o']t|does\s*n[o']t)\s+need(?:ed)?|take\s+\S+\s+off)\b/,
     'package-absent',
   ],
   [/\b(?:upgrade[ds]?|update[ds]?|latest|newest|up\s+to\s+date|up-to-date)\b/, 'package-latest'],
