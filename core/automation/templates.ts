@@ -3,6 +3,7 @@ import type { AutomationArtifacts, AutomationGeneration, AutomationHost } from '
 import { automationHostsProblems, buildCommand, buildInventory } from './inventory.js';
 import { flattenUnderstood, parseRequest } from './request.js';
 import type { FirewallKind, TemplateId, TemplateIntent } from './template-ids.js';
+import { validatePlaybook } from './validate.js';
 
 // The maintained templates: a request understood as template intents (request.ts) becomes one play
 // over the inventory's hosts, one task per intent, every module named by its FQCN. Values reach the
@@ -204,6 +205,15 @@ export function generateFromTemplates(request: string, hosts: AutomationHost[], 
     command: buildCommand({ checkMode: options.checkMode }),
     hosts,
   };
+  // The same validation as any playbook: a request for a path that grants access (say) is refused
+  // here, with the reason, rather than later.
+  const findings = validatePlaybook(artifacts, { become: true });
+  if (findings.length > 0)
+    return {
+      ok: false,
+      understood,
+      message: `The request asks for a change no template makes: ${findings.map((f) => f.message).join('; ')}.`,
+    };
   const ids: TemplateId[] = parsed.intents.map((i) => i.template);
   return {
     ok: true,
