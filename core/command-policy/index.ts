@@ -14,6 +14,8 @@ import { type CommandClassification, type CommandPolicy, type CommandRisk, worst
 
 export { COMMAND_RISKS, maxRisk, riskAtLeast, type CommandClassification, type CommandPolicy, type CommandRisk } from './risk.js';
 export { writablePathsOf };
+/** Path classes, for checks that judge a file destination the way the policy judges a write (playbook validation). */
+export { normalizeWritable, secretClass, SYSTEM_ROOTS, writeClassOf, type WriteClass } from './paths.js';
 
 /** The policy for commands on one CMDB item: the given policy plus the item's data and log paths. */
 export const policyForItem = (policy: CommandPolicy, item: Pick<CmdbItem, 'tags'> | null | undefined): CommandPolicy => ({

@@ -46,6 +46,14 @@ export const FAILURE = {
   NotificationRejected: 'NotificationRejected',
   /** A ticketing or paging tool is rate limiting or down (retryable). */
   NotificationUnavailable: 'NotificationUnavailable',
+  /** An automation request no template understood (and no LLM is configured): the API answers 422 naming what was understood. */
+  AutomationRequestUnrecognised: 'AutomationRequestUnrecognised',
+  /** A playbook failed validation (YAML, allowlist, command policy, become, hosts, syntax check or lint): it never runs. */
+  PlaybookInvalid: 'PlaybookInvalid',
+  /** ansible-playbook or ansible-lint is not installed where the check runs: install them, retrying will not help. */
+  PlaybookCheckerUnavailable: 'PlaybookCheckerUnavailable',
+  /** The model's playbook could not be used (no valid structured answer, or tasks that are not YAML). */
+  PlaybookGenerationFailed: 'PlaybookGenerationFailed',
 } as const;
 
 export type FailureType = (typeof FAILURE)[keyof typeof FAILURE];
