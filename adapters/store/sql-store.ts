@@ -775,6 +775,11 @@ export class SqlStore implements Store {
   automation = {
     create: async (tenantId: string, input: AutomationRunInput): Promise<{ run: AutomationRun; created: boolean }> => {
       const key = input.idempotencyKey ?? null;
+      // A repeat finds the first run without drawing a number (a racing repeat may still skip one).
+      if (key) {
+        const existing = await this.q(`SELECT * FROM automation_runs WHERE tenant_id = $1 AND idempotency_key = $2`, [tenantId, key]);
+        if (existing[0]) return { run: toAutomationRun(existing[0]), created: false };
+      }
       const rows = await this.q(
         `INSERT INTO automation_runs (id, tenant_id, number, request, targets, check_mode, workflow_id, created_by, idempotency_key)
          VALUES ($1, $2, 0, $3, $4::text[], $5, $6, $7, $8)

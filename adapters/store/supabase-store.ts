@@ -808,6 +808,10 @@ export class SupabaseStore implements Store {
         const rows = check(await this.db.from('automation_runs').insert(row).select('*'));
         return { run: toAutomationRun(rows[0]!), created: true };
       }
+      const found = check(
+        await this.db.from('automation_runs').select('*').eq('tenant_id', tenantId).eq('idempotency_key', row.idempotency_key).limit(1),
+      );
+      if (found[0]) return { run: toAutomationRun(found[0]), created: false };
       const inserted = check(
         await this.db.from('automation_runs').upsert(row, { onConflict: 'tenant_id,idempotency_key', ignoreDuplicates: true }).select('*'),
       );
