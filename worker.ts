@@ -84,6 +84,8 @@ export async function createConfiguredWorker(
     llm: adapters.llm,
     kubernetes: adapters.kubernetes,
     hostAccess: adapters.hostAccess,
+    vault: adapters.vault,
+    automation: adapters.automation,
     maxConcurrentRemediations: config.remediation.maxConcurrent,
     hostLeaseTtlMs: config.remediation.hostLeaseTtlMs,
     notifiers: adapters.notifiers,

@@ -846,7 +846,9 @@ export class SupabaseStore implements Store {
       if (update.status !== undefined) {
         fields.status = update.status;
         if (isFinalAutomationStatus(update.status)) {
-          const current = check(await this.db.from('automation_runs').select('finished_at').eq('tenant_id', tenantId).eq('id', id).limit(1));
+          const current = check(
+            await this.db.from('automation_runs').select('finished_at').eq('tenant_id', tenantId).eq('id', id).limit(1),
+          );
           fields.finished_at = current[0]?.finished_at ?? new Date().toISOString();
         }
       }
@@ -878,7 +880,9 @@ export class SupabaseStore implements Store {
         check(await this.db.from('automation_log_lines').upsert(rows, { onConflict: 'run_id,seq', ignoreDuplicates: true }));
       }
       const total = Math.max(Number(current[0].log_lines ?? 0), firstLine + lines.length - 1);
-      check(await this.db.from('automation_runs').update({ log_lines: total }).eq('tenant_id', tenantId).eq('id', runId).lt('log_lines', total));
+      check(
+        await this.db.from('automation_runs').update({ log_lines: total }).eq('tenant_id', tenantId).eq('id', runId).lt('log_lines', total),
+      );
       return total;
     },
     readLog: async (tenantId: string, runId: string, afterLine: number, limit: number): Promise<AutomationLogPage> => {

@@ -174,7 +174,6 @@ export const automationApprovalUpdate = defineUpdate<AutomationApproval, [Automa
 /** Names of the activities of the automation workflow, in the order they normally run. */
 export const AUTOMATION_STEPS = [
   'recordAutomationRun',
-  'setAutomationStatus',
   'resolveAutomationTargets',
   'generateAutomation',
   'validateAutomation',
