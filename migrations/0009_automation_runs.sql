@@ -2,7 +2,8 @@
 -- artifacts and their hash, validation findings), the approval, the outcome (recap, progress) and
 -- the full log, one row per line, paged by the API. The run's live status comes from its projection
 -- (run_projections, family 'automation') and is mirrored onto the row by a trigger, so lists and
--- filters read one table.
+-- filters read one table. The artifacts are `json`, not `jsonb`: their text is kept as written, so
+-- they hash the same when read back (jsonb would reorder their keys).
 CREATE TABLE IF NOT EXISTS automation_runs (
   id               uuid PRIMARY KEY,
   tenant_id        uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
@@ -14,7 +15,7 @@ CREATE TABLE IF NOT EXISTS automation_runs (
                      'waiting_for_hosts', 'running', 'succeeded', 'failed', 'recap_missing', 'not_understood', 'invalid',
                      'rejected', 'timed_out', 'cancelled', 'lost')),
   generation       jsonb,
-  artifacts        jsonb,
+  artifacts        json,
   artifacts_hash   text,
   findings         jsonb NOT NULL DEFAULT '[]'::jsonb,
   approval         jsonb,

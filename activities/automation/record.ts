@@ -33,7 +33,7 @@ export function createAutomationRecordActivities(deps: AutomationActivityDeps) {
           findings.push({ check: 'hosts', task: null, message: `No CMDB item '${tagId}' in this tenant: it cannot be a target.` });
           continue;
         }
-        const missing = [!item.sshUser && 'an SSH user', !item.sshCredential && 'an SSH credential'].filter(Boolean);
+        const missing = [!item.sshUser && 'SSH user', !item.sshCredential && 'SSH credential'].filter(Boolean);
         if (missing.length > 0) {
           findings.push({
             check: 'hosts',

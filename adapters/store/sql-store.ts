@@ -833,7 +833,7 @@ export class SqlStore implements Store {
         if (isFinalAutomationStatus(update.status)) sets.push('finished_at = coalesce(finished_at, now())');
       }
       if (update.generation !== undefined) set('generation', jsonOrNull(update.generation), '::jsonb');
-      if (update.artifacts !== undefined) set('artifacts', jsonOrNull(update.artifacts), '::jsonb');
+      if (update.artifacts !== undefined) set('artifacts', jsonOrNull(update.artifacts), '::json');
       if (update.artifactsHash !== undefined) set('artifacts_hash', update.artifactsHash);
       if (update.findings !== undefined) set('findings', JSON.stringify(update.findings), '::jsonb');
       if (update.approval !== undefined) set('approval', jsonOrNull(update.approval), '::jsonb');

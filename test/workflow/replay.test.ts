@@ -19,6 +19,7 @@ const EXPECTED_FIXTURES: Record<string, number> = {
   'incident/host-lease-renewal': 16,
   'incident/cause-chains': 17,
   'incident/run-projection': 17,
+  'automation/initial': 11,
 };
 
 const files = (await readdir(historiesDir, { recursive: true })).filter((name) => name.endsWith('.json')).sort();
