@@ -3,7 +3,7 @@ import type { Store } from '../../adapters/store/port.js';
 import type { CommandPolicy } from '../../core/command-policy.js';
 import type {
   AutomationArtifacts,
-  AutomationGeneration,
+  AutomationGenerationOutcome,
   AutomationHost,
   AutomationProgress,
   HostRecap,
@@ -15,11 +15,6 @@ import type {
 // implementations live in their own modules (templates and the LLM generator, the playbook
 // checker, the local and ECS runners). wiring.ts builds the toolkit (`automationToolkit`); tests
 // pass fakes typed against these interfaces.
-
-/** What a request became: artifacts to validate, or what was understood of a request no template covers. */
-export type AutomationGenerationOutcome =
-  | { ok: true; artifacts: AutomationArtifacts; generation: AutomationGeneration }
-  | { ok: false; understood: Record<string, string>; message: string };
 
 /** What the static validation knows about the run besides its artifacts. */
 export interface StaticValidationContext {
@@ -82,6 +77,12 @@ export interface AutomationToolkit {
     hosts: AutomationHost[],
     options: { checkMode: boolean },
   ): AutomationGenerationOutcome | Promise<AutomationGenerationOutcome>;
+  /**
+   * The template generator alone (no model, milliseconds), for the API's early 422 on a request no
+   * template covers. Wiring leaves it out when an LLM is configured: the model may write what no
+   * template covers, so the run decides.
+   */
+  precheck?: ((request: string, hosts: AutomationHost[], options: { checkMode: boolean }) => AutomationGenerationOutcome) | null;
   /** YAML, module allowlist with argument checks, command policy, become, hosts. */
   validateStatic(artifacts: AutomationArtifacts, context: StaticValidationContext): ValidationFinding[] | Promise<ValidationFinding[]>;
   checker: PlaybookChecker;
@@ -89,6 +90,8 @@ export interface AutomationToolkit {
   hash(artifacts: AutomationArtifacts): string;
   runner: AnsibleRunner;
 }
+
+export type { AutomationGenerationOutcome };
 
 export interface AutomationActivityDeps {
   store: Store;

@@ -106,7 +106,9 @@ export function hashArtifacts(artifacts: AutomationArtifacts): string {
 }
 
 export function fakeToolkit(runner: FakeAnsibleRunner): AutomationToolkit {
-  return {
+  const toolkit: AutomationToolkit = {
+    precheck: (request, hosts, options) =>
+      toolkit.generate(request, hosts, options) as ReturnType<NonNullable<AutomationToolkit['precheck']>>,
     generate(request, hosts, { checkMode }) {
       if (/gibberish/i.test(request))
         return { ok: false, understood: { hosts: hosts.map((h) => h.tagId).join(',') }, message: 'No template matches the request.' };
@@ -135,6 +137,7 @@ export function fakeToolkit(runner: FakeAnsibleRunner): AutomationToolkit {
     hash: hashArtifacts,
     runner,
   };
+  return toolkit;
 }
 
 /** A vault that reveals a made-up key for any credential name but `missing-key`. */
