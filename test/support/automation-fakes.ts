@@ -36,6 +36,8 @@ export interface FakeRunnerCall {
 export class FakeAnsibleRunner implements AnsibleRunner {
   readonly calls: FakeRunnerCall[] = [];
   readonly cleaned: string[] = [];
+  /** Executions started per run key: a re-attaching retry starts none. */
+  readonly executions = new Map<string, number>();
   private readonly releases = new Map<string, () => void>();
   /** Lines of the log each run writes. */
   logLines = 120;
@@ -53,6 +55,15 @@ export class FakeAnsibleRunner implements AnsibleRunner {
     const call: FakeRunnerCall = { input, aborted: false, finished: false };
     this.calls.push(call);
     const playbook = input.artifacts.playbook;
+    const earlier = this.callsOf(input.runKey).length - 1;
+    // "flaky": the first attempt starts the execution and then loses its connection to it; a retry
+    // with the same key finds that execution (as the real runners do) instead of starting another.
+    if (playbook.includes('flaky') && earlier === 0) {
+      this.executions.set(input.runKey, (this.executions.get(input.runKey) ?? 0) + 1);
+      throw new Error('lost the connection to the runner after the start');
+    }
+    const reattached = playbook.includes('flaky') && (this.executions.get(input.runKey) ?? 0) > 0;
+    if (!reattached) this.executions.set(input.runKey, (this.executions.get(input.runKey) ?? 0) + 1);
     const hosts = input.artifacts.hosts.map((h) => h.tagId);
     const log = Array.from({ length: this.logLines }, (_, i) => `event ${i + 1}: TASK [install] ok`).join('\n');
     const progress = { tasksDone: 1, tasksTotal: 2, currentTask: 'install', events: 3 };
@@ -92,7 +103,7 @@ export class FakeAnsibleRunner implements AnsibleRunner {
       recap: playbook.includes('norecap') ? null : recap,
       progress: { tasksDone: 2, tasksTotal: 2, currentTask: null, events: 6 },
       log,
-      reattached: false,
+      reattached,
     };
   }
 

@@ -223,9 +223,24 @@ describe('runAutomation', () => {
     await record(missing.workflowId, 'recap-missing');
   });
 
+  it('runs the playbook once when the run step is retried: the retry re-attaches to the first execution', async () => {
+    const web = await host();
+    const { workflowId, handle } = await start('flaky install', [web.tagId], { checkMode: true });
+    const state = (await handle.result()) as AutomationWorkflowState;
+    expect(state.status).toBe('succeeded');
+    expect(state.outcome?.reattached).toBe(true);
+    expect(state.summary).toMatch(/found the first execution; it ran once/);
+    expect(runner.callsOf(workflowId)).toHaveLength(2);
+    expect(runner.executions.get(workflowId)).toBe(1);
+    await record(workflowId, 'retried-run-reattached');
+  });
+
   it('holds every host lease while running (renewed), and waits while an incident holds one of the hosts', async () => {
-    const [a, b] = [await host(), await host()];
-    // An incident run changes host b: the playbook must wait.
+    // Leases are taken in the sorted order of the addresses: a before b. An incident changes b.
+    const [a, b] = [await host(), await host()].sort((x, y) => (x.address < y.address ? -1 : 1)) as [
+      { tagId: string; address: string },
+      { tagId: string; address: string },
+    ];
     expect(
       await store.leases.acquire({ tenantId: tenant.id, host: b.address, holder: 'incident-busy', ttlMs: 60_000, maxPerTenant: 5 }),
     ).toMatchObject({
@@ -235,7 +250,7 @@ describe('runAutomation', () => {
     await waitForStatus(handle, 'waiting_for_hosts');
     await new Promise((resolve) => setTimeout(resolve, 2500));
     expect(runner.callsOf(workflowId)).toHaveLength(0);
-    // Sorted order: a's lease is taken first and kept while b is waited for.
+    // a's lease is taken first and kept while b is waited for.
     expect((await store.leases.list(tenant.id)).map((l) => [l.host, l.holder])).toEqual(
       expect.arrayContaining([
         [a.address, workflowId],

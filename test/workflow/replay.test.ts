@@ -19,7 +19,7 @@ const EXPECTED_FIXTURES: Record<string, number> = {
   'incident/host-lease-renewal': 16,
   'incident/cause-chains': 17,
   'incident/run-projection': 17,
-  'automation/initial': 11,
+  'automation/initial': 12,
 };
 
 const files = (await readdir(historiesDir, { recursive: true })).filter((name) => name.endsWith('.json')).sort();
