@@ -32,7 +32,7 @@ import { apiRoute, createRouter, jsonResponse } from './validation.js';
 import { z } from '@hono/zod-openapi';
 import { methodNotAllowed } from './method-not-allowed.js';
 import type { Telemetry } from '../adapters/telemetry/port.js';
-import { countRunStarts, documentMetrics, httpMetrics, metricsHandler } from './metrics.js';
+import { countAutomationStarts, countRunStarts, documentMetrics, httpMetrics, metricsHandler } from './metrics.js';
 
 export interface ApiDeps {
   store: Store;
@@ -175,7 +175,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
     '/api/v1/automation',
     automationRoutes({
       store: deps.store,
-      workflows: deps.automation ?? unavailableAutomation,
+      workflows: deps.automation ? countAutomationStarts(deps.automation, deps.telemetry) : unavailableAutomation,
       settings: deps.automationSettings,
       precheck: deps.automationPrecheck,
     }),

@@ -1,5 +1,6 @@
 import type { CredentialVault } from '../../adapters/secrets/port.js';
 import type { Store } from '../../adapters/store/port.js';
+import type { Telemetry } from '../../adapters/telemetry/port.js';
 import type { CommandPolicy } from '../../core/command-policy.js';
 import type {
   AutomationArtifacts,
@@ -104,6 +105,8 @@ export interface AutomationActivityDeps {
   hostLeaseTtlMs?: number;
   /** Hosts one tenant may hold leases on at once, counted with remediations (default 50 for automation runs). */
   maxAutomationHostLeases?: number;
+  /** Counts ended runs (family `ansible`); null: nothing counted. */
+  telemetry?: Telemetry | null;
 }
 
 /** Which run a step works on. */

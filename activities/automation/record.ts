@@ -1,5 +1,6 @@
 import type { AutomationHost, HostRecap, ValidationFinding } from '../../core/automation.js';
-import type { AutomationApproval, FinalAutomationStatus } from '../../core/contracts/automation.js';
+import { isFinalAutomationStatus, type AutomationApproval, type FinalAutomationStatus } from '../../core/contracts/automation.js';
+import { redactText, truncateText } from '../../core/redact.js';
 import type { AutomationActivityDeps, AutomationRunRef } from './deps.js';
 import { runOf } from './toolkit.js';
 
@@ -64,14 +65,18 @@ export function createAutomationRecordActivities(deps: AutomationActivityDeps) {
         error: string | null;
       },
     ): Promise<void> {
-      await runOf(deps, input);
-      await store.automation.update(input.tenantId, input.runId, {
+      const before = await runOf(deps, input);
+      const updated = await store.automation.update(input.tenantId, input.runId, {
         status: input.status,
-        summary: input.summary,
+        summary: truncateText(redactText(input.summary), 4000),
         recap: input.recap,
         approval: input.approval,
-        error: input.error,
+        error: input.error === null ? null : truncateText(redactText(input.error), 4000),
       });
+      // Counted by the attempt that moved the row to its final status: a retry finds it there already.
+      if (deps.telemetry && updated && !isFinalAutomationStatus(before.status)) {
+        deps.telemetry.runEnded('ansible', input.status, (Date.now() - Date.parse(before.createdAt)) / 1000);
+      }
     },
   };
 }
