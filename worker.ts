@@ -86,6 +86,7 @@ export async function createConfiguredWorker(
     hostAccess: adapters.hostAccess,
     vault: adapters.vault,
     automation: adapters.automation,
+    maxAutomationHostLeases: config.automation.maxHostLeases,
     maxConcurrentRemediations: config.remediation.maxConcurrent,
     hostLeaseTtlMs: config.remediation.hostLeaseTtlMs,
     notifiers: adapters.notifiers,

@@ -76,6 +76,7 @@ export async function startApiServer(options: {
     store,
     incidents: createTemporalIncidentGateway(client, { taskQueue: config.temporal.taskQueue }),
     automation: createTemporalAutomationGateway(client, { taskQueue: config.temporal.taskQueue }),
+    automationSettings: { approvalTimeoutMs: config.automation.approvalTimeoutMs, runTimeoutMs: config.automation.runTimeoutMs },
     // The template generator (without an LLM) answers an unrecognised request with 422 at once.
     automationPrecheck: adapters.automation?.precheck ?? null,
     auth: createAuthenticator(store, config.jwt, { cacheTtlMs: config.api.authCacheTtlMs }),
