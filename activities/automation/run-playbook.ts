@@ -111,6 +111,8 @@ export function createPlaybookActivities(deps: AutomationActivityDeps) {
           },
         );
       } catch (err) {
+        // A runner that gave up because it was told to stop: the attempt reports a cancellation.
+        if (ctx.cancellationSignal.aborted) await ctx.cancelled;
         // The runner could not start or follow the run: a retry re-attaches to whatever the first attempt started.
         throw ApplicationFailure.retryable(`The Ansible runner failed: ${(err as Error).message}`, FAILURE.RunnerUnavailable);
       } finally {
