@@ -165,6 +165,9 @@ export async function buildIncidentTimeline(
       const attrs = event.activityTaskCanceledEventAttributes;
       const entry = finishActivity(attrs.scheduledEventId, event);
       if (entry) entry.outcome = 'cancelled';
+    } else if (event.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER) {
+      const entry = await localActivityEntry(event, at, decode);
+      if (entry) entries.push(entry);
     } else if (event.workflowExecutionSignaledEventAttributes) {
       const attrs = event.workflowExecutionSignaledEventAttributes;
       entries.push({
@@ -253,6 +256,52 @@ export async function buildIncidentTimeline(
     }
   }
   return entries;
+}
+
+/** The marker Temporal's SDK core records for a local activity's outcome. */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+/** Local activities that keep the read model, not the run's own work: left out of the audit trail. */
+const READ_MODEL_STEPS = new Set(['projectRun']);
+
+interface LocalActivityMarkerData {
+  attempt?: number;
+  activity_type?: string;
+  complete_time?: { seconds?: number | string; nanos?: number } | null;
+  original_schedule_time?: { seconds?: number | string; nanos?: number } | null;
+}
+
+const protoTimeMs = (t: LocalActivityMarkerData['complete_time']): number | undefined =>
+  t && t.seconds !== undefined ? Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : undefined;
+
+/**
+ * A local activity (the run's store steps) as the audit trail shows an activity: its marker holds
+ * the type, the attempt, when it was first scheduled and when it completed, and the result or the
+ * failure; it keeps no input.
+ */
+async function localActivityEntry(
+  event: HistoryEvent,
+  at: string | null,
+  decode: (payloads: temporal.api.common.v1.IPayloads | null | undefined) => Promise<unknown>,
+): Promise<TimelineEntry | null> {
+  const attrs = event.markerRecordedEventAttributes!;
+  const data = (await decode(attrs.details?.data)) as LocalActivityMarkerData | null;
+  const step = data?.activity_type;
+  if (!step || READ_MODEL_STEPS.has(step)) return null;
+  const scheduledMs = protoTimeMs(data.original_schedule_time);
+  const finishedMs = protoTimeMs(data.complete_time) ?? eventMs(event);
+  return {
+    step,
+    kind: 'activity',
+    outcome: attrs.failure ? (attrs.failure.canceledFailureInfo ? 'cancelled' : 'failed') : 'completed',
+    scheduledAt: iso(scheduledMs) ?? at,
+    startedAt: iso(scheduledMs) ?? at,
+    finishedAt: iso(finishedMs) ?? at,
+    attempt: data.attempt ?? 1,
+    durationMs: scheduledMs !== undefined && finishedMs !== undefined ? finishedMs - scheduledMs : null,
+    input: null,
+    output: attrs.failure ? null : await decode(attrs.details?.result),
+    failure: failureMessage(attrs.failure),
+  };
 }
 
 function workflowEvent(

@@ -79,6 +79,7 @@ export interface PlannedCommand {
 export interface PlannedFix extends PlannedCommand {
   risk: Exclude<Risk, 'read-only'>;
   when: string[];
+  unless: string[];
   guard: string | null;
   rollback: string | null;
 }
@@ -172,6 +173,7 @@ export function planFromRunbook(runbook: Runbook, context: PlanContext = {}): Ru
         description: f.description,
         risk: f.risk,
         when: f.when,
+        unless: f.unless ?? [],
         ...main,
         guard: render(f.guard).command,
         rollback: render(f.rollback).command,
@@ -266,7 +268,9 @@ export function analyse(
     findings,
     rootCauses: plan.hypotheses.filter((h) => established.has(h.finding)).map((h) => h.rootCause),
     parameters: plan.parameters,
-    fixes: plan.fixes.filter((fix) => fix.when.some((finding) => established.has(finding))),
+    fixes: plan.fixes.filter(
+      (fix) => fix.when.some((finding) => established.has(finding)) && !fix.unless.some((finding) => established.has(finding)),
+    ),
     escalate: findings.length === 0,
     followUps: causes.map((cause) => ({
       runbookId: cause.runbookId,

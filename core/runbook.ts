@@ -58,6 +58,8 @@ export interface RunbookFix {
   risk: Exclude<Risk, 'read-only'>;
   /** Applies when any of these findings was established. */
   when: string[];
+  /** Does not apply when any of these was established (port-in-use: not while the service itself runs). */
+  unless?: string[];
   command: CommandVariants;
   /** Read-only check whose success means the fix is already in place (guards a retried step). */
   guard?: CommandVariants;

@@ -16,6 +16,15 @@ export const STORE_STEP: ActivityOptions = {
   },
 };
 
+/**
+ * The store steps as local activities (see localStoreSteps): the same bounds as STORE_STEP. Backoffs
+ * stay under the SDK's local retry threshold (1 minute), so retries sleep in the worker.
+ */
+export const LOCAL_STORE_STEP: LocalActivityOptions = {
+  startToCloseTimeout: STORE_STEP.startToCloseTimeout!,
+  retry: STORE_STEP.retry!,
+};
+
 /** An LLM call: slower than a store step; provider rate limits (429 with Retry-After) are retried. */
 export const LLM_STEP: ActivityOptions = {
   startToCloseTimeout: '90 seconds',

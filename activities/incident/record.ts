@@ -29,13 +29,16 @@ export interface WriteIncidentResultInput extends IncidentRef {
 /**
  * Key for one side effect of one step of one workflow. Built from the workflow id (not the run id)
  * and the activity id, which are the same on every retry of the activity, so a retry after a
- * crash finds the first write instead of making a second.
+ * crash finds the first write instead of making a second. A local activity's id is its sequence
+ * number in a workflow task, and a workflow task that fails runs its local activities again, maybe
+ * along another path with other numbers: a step that runs once per run (recordIncident) is keyed by
+ * the run instead.
  */
 function sideEffectKey(step: string): string {
   const info = Context.current().info;
   const workflowId = info.workflowExecution?.workflowId;
   if (!workflowId) throw ApplicationFailure.nonRetryable(`${step} must run inside a workflow`, FAILURE.NotInWorkflow);
-  return `${workflowId}/${step}/${info.activityId}`;
+  return info.isLocal ? `${workflowId}/${info.workflowExecution.runId}/${step}` : `${workflowId}/${step}/${info.activityId}`;
 }
 
 export function createIncidentRecordActivities({ store, telemetry }: Pick<IncidentRunDeps, 'store' | 'telemetry'>) {

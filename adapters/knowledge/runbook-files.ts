@@ -65,6 +65,7 @@ const frontMatter = z
             description: z.string(),
             risk: z.enum(RISKS).exclude(['read-only']),
             when: z.array(id).min(1),
+            unless: z.array(id).optional(),
             command,
             guard: command.optional(),
             rollback: command.optional(),
@@ -104,7 +105,7 @@ export function parseRunbook(text: string, source: string): Runbook {
       throw new RunbookFormatError(`${source}: hypothesis '${hypothesis.finding}' has no diagnostic signal`);
   }
   for (const fix of runbook.fixes) {
-    for (const finding of fix.when) {
+    for (const finding of [...fix.when, ...(fix.unless ?? [])]) {
       if (!findings.has(finding)) throw new RunbookFormatError(`${source}: fix '${fix.id}' needs unknown finding '${finding}'`);
     }
   }

@@ -10,7 +10,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
  * The incident workflow revision the tests run today: a change to remediateIncident that
  * alters its commands (behind patched()) gets a new name here, so new histories go to a new folder.
  */
-export const INCIDENT_WORKFLOW_REVISION = 'run-projection';
+export const INCIDENT_WORKFLOW_REVISION = 'local-store-steps';
 
 /** The automation workflow revision the tests run today (same rule: a new name for a patched change). */
 export const AUTOMATION_WORKFLOW_REVISION = 'initial';

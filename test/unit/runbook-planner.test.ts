@@ -181,6 +181,61 @@ describe('plans and analysis', () => {
     expect(healthy.fixes).toEqual([]);
   });
 
+  it('never stops the port’s holder while the service itself runs: the listener is then the service', () => {
+    const context = { serviceManager: 'supervisor' as const, tags: { service: 'labsvc', servicePort: '8080' } };
+    const listener = (pid: number, name: string) => `LISTEN 0 511 0.0.0.0:8080 0.0.0.0:* users:(("${name}",pid=${pid},fd=21))`;
+    const running = analyse(
+      byId('port-in-use'),
+      { 'port-owner': listener(4120, 'node'), 'service-status': 'labsvc                           RUNNING   pid 4120, uptime 0:03:10' },
+      context,
+    );
+    expect(running.findings.map((f) => f.finding)).toEqual(['port-taken', 'service-running']);
+    expect(running.fixes).toEqual([]);
+    expect(running.rootCauses).toContainEqual(expect.stringMatching(/most likely the service itself/));
+
+    const stray = analyse(
+      byId('port-in-use'),
+      { 'port-owner': listener(977, 'stray-listener'), 'service-status': 'labsvc                           FATAL     Exited too quickly' },
+      context,
+    );
+    expect(stray.findings.map((f) => f.finding)).toEqual(['port-taken', 'service-stopped']);
+    expect(stray.fixes.map((f) => [f.id, f.command])).toEqual([
+      ['stop-port-holder-and-start', 'kill -TERM 977 ; sleep 2 ; supervisorctl start labsvc'],
+    ]);
+  });
+
+  it('refuses a runbook whose fix is held back by a finding no diagnostic establishes', () => {
+    const text = (unless: string) => `---
+id: odd
+title: Odd
+kind: host
+patterns: ["odd"]
+keywords: [odd]
+parameters: []
+diagnostics:
+  - id: look
+    description: Look.
+    command: { any: "uptime" }
+    signals:
+      - { pattern: "up", finding: is-up }
+hypotheses:
+  - { finding: is-up, rootCause: "It is up." }
+fixes:
+  - id: poke
+    description: Poke.
+    risk: low
+    when: [is-up]
+    unless: [${unless}]
+    command: { any: "touch /var/lib/odd/poke" }
+verification:
+  - { description: Up., command: { any: "uptime" }, expect: "up" }
+rollback: "Nothing to undo."
+---
+Body.`;
+    expect(() => parseRunbook(text('is-up'), 'odd.md')).not.toThrow();
+    expect(() => parseRunbook(text('never-found'), 'odd.md')).toThrow(RunbookFormatError);
+  });
+
   it('never puts shell syntax from text into a command, and lets the CMDB item’s tags win over captured text', () => {
     const logGrowth = byId('log-growth');
     const [match] = classify('/var/log/x;rm${IFS}-rf${IFS}/ is full', [logGrowth]);

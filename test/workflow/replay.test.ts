@@ -19,6 +19,7 @@ const EXPECTED_FIXTURES: Record<string, number> = {
   'incident/host-lease-renewal': 16,
   'incident/cause-chains': 17,
   'incident/run-projection': 17,
+  'incident/local-store-steps': 17,
   'automation/initial': 12,
 };
 

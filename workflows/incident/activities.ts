@@ -1,9 +1,10 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { IncidentActivities } from '../../activities/incident/index.js';
 import {
   LEASE_RENEW_STEP,
   LEASE_WAIT_STEP,
   LLM_STEP,
+  LOCAL_STORE_STEP,
   NOTIFY_STEP,
   SSH_CHANGE_STEP,
   SSH_REMEDIATION_READ_STEP,
@@ -15,6 +16,12 @@ import {
 
 /** Store reads and writes: the incident row, its statuses, leases released, notifiers listed. */
 export const storeSteps = proxyActivities<IncidentActivities>(STORE_STEP);
+/**
+ * The same store steps as local activities: run by the worker that runs the workflow, inside its
+ * workflow task, with no task-queue round trip and no extra workflow task per step. Runs recorded
+ * before the 'local-store-steps' patch replay with `storeSteps` (`IncidentRun.store` picks).
+ */
+export const localStoreSteps = proxyLocalActivities<IncidentActivities>(LOCAL_STORE_STEP);
 /** Planning and analysis may ask the LLM: they get its patience (and its retry of rate limits). */
 export const reasoningSteps = proxyActivities<IncidentActivities>(LLM_STEP);
 /** Read-only commands on the host: diagnostics and verification. */

@@ -1,7 +1,7 @@
 import { CancellationScope, condition, isCancellation, patched } from '@temporalio/workflow';
 import { FAILURE } from '../../core/contracts/failures.js';
 import type { IncidentTarget } from '../../core/contracts/incident.js';
-import { leaseRenewSteps, leaseWaitSteps, storeSteps } from './activities.js';
+import { leaseRenewSteps, leaseWaitSteps } from './activities.js';
 import { failureMessage, failureType } from './failures.js';
 import type { IncidentRun } from './run-state.js';
 
@@ -36,7 +36,7 @@ export async function withHostLease(run: IncidentRun, target: IncidentTarget, ch
     // The renewal stops (an in-flight renewal finishes first) before the lease is given back, so
     // no renewal can re-take it after the release.
     await renewal?.stop();
-    await CancellationScope.nonCancellable(() => run.step('releaseHostLease', () => storeSteps.releaseHostLease(lease)));
+    await CancellationScope.nonCancellable(() => run.step('releaseHostLease', () => run.store.releaseHostLease(lease)));
   }
 }
 

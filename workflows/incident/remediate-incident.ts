@@ -14,7 +14,6 @@ import {
   type RemediateIncidentInput,
 } from '../../core/contracts/incident.js';
 import { DEFAULT_REMEDIATION_SETTINGS } from '../../core/remediation.js';
-import { storeSteps } from './activities.js';
 import { applyFixesAndVerify } from './apply-fixes.js';
 import { awaitApproval, installApprovalHandler } from './approval-gate.js';
 import { failureMessage, failureType } from './failures.js';
@@ -50,9 +49,9 @@ export async function runIncident(
   installApprovalHandler(run);
 
   try {
-    await run.step('recordIncident', () => storeSteps.recordIncident(run.ref));
+    await run.step('recordIncident', () => run.store.recordIncident(run.ref));
     run.setStatus('investigating');
-    const target = await run.step('lookupCmdbItem', () => storeSteps.lookupCmdbItem({ ...run.ref, tagId: input.tagId }));
+    const target = await run.step('lookupCmdbItem', () => run.store.lookupCmdbItem({ ...run.ref, tagId: input.tagId }));
     if (!target) {
       state.findings.push(`CMDB item '${input.tagId}' no longer exists; the target cannot be reached.`);
       await run.finish('escalated', `CMDB item '${input.tagId}' not found: escalated to on-call.`, {

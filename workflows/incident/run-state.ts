@@ -10,7 +10,7 @@ import {
   type RemediateIncidentInput,
 } from '../../core/contracts/incident.js';
 import type { IncidentStatus } from '../../core/incident.js';
-import { notifySteps, storeSteps } from './activities.js';
+import { localStoreSteps, notifySteps, storeSteps } from './activities.js';
 import { failureMessage } from './failures.js';
 import type { RunEventType } from '../../core/contracts/run-events.js';
 import { RunProjector } from '../runs/projector.js';
@@ -30,6 +30,8 @@ export class IncidentRun {
   hostLeaseLost: string | null = null;
   /** Whether this run writes its projection (runs recorded before projections existed do not). */
   readonly projecting: boolean;
+  /** The store steps: local activities, or task-queue activities for runs recorded before 'local-store-steps'. */
+  readonly store: typeof storeSteps;
   private readonly projector: RunProjector;
   private commandsProjected = 0;
   private workflowStatus: ProjectedWorkflowStatus = 'RUNNING';
@@ -38,6 +40,7 @@ export class IncidentRun {
 
   constructor(readonly input: RemediateIncidentInput) {
     this.projecting = patched('run-projection');
+    this.store = patched('local-store-steps') ? this.exclusively(localStoreSteps) : storeSteps;
     this.ref = { tenantId: input.tenantId, incidentId: input.incidentId };
     this.targetRef = { tenantId: input.tenantId, tagId: input.tagId };
     this.state = {
@@ -95,6 +98,19 @@ export class IncidentRun {
     await this.projector.flush();
   }
 
+  /**
+   * The local store steps, each run while no projection write is in flight (RunProjector.exclusive):
+   * two local activities in flight at once would complete in an order replay cannot reproduce.
+   */
+  private exclusively(steps: typeof localStoreSteps): typeof localStoreSteps {
+    return new Proxy(steps, {
+      get: (target, name: string) => {
+        const call = target[name as keyof typeof target] as (...args: unknown[]) => Promise<unknown>;
+        return (...args: unknown[]) => this.projector.exclusive(() => call(...args));
+      },
+    });
+  }
+
   private projectCommands(): void {
     const commands = this.state.commands ?? [];
     while (this.commandsProjected < commands.length) {
@@ -137,7 +153,7 @@ export class IncidentRun {
   /** An intermediate status, on the run and on the incident row (lists and filters see it). */
   async markStatus(status: 'awaiting_approval' | 'remediating' | 'verifying'): Promise<void> {
     this.setStatus(status);
-    await this.step('setIncidentStatus', () => storeSteps.setIncidentStatus({ ...this.ref, status }));
+    await this.step('setIncidentStatus', () => this.store.setIncidentStatus({ ...this.ref, status }));
   }
 
   /** Everything the run established, as the result row keeps it. */
@@ -160,6 +176,8 @@ export class IncidentRun {
   /** Ends the run: the result row and final status, then the configured notifiers. */
   async finish(status: FinalStatus, summary: string, details: Record<string, unknown> = this.outcomeDetails()): Promise<void> {
     this.state.summary = summary;
+    // Always a task-queue activity: its result row is keyed by the activity id, which only such an
+    // activity keeps across a failed workflow task (local activities run again, maybe numbered anew).
     await this.step('writeIncidentResult', () => storeSteps.writeIncidentResult({ ...this.ref, status, summary, details }));
     this.emit('result.written', { status, summary });
     this.setStatus(status);
@@ -183,7 +201,7 @@ export class IncidentRun {
 
   /** Posts the outcome to each configured tool; a tool that stays down is recorded, not fatal. */
   private async notify(status: FinalStatus, summary: string): Promise<void> {
-    const names = await storeSteps.listNotifiers();
+    const names = await this.store.listNotifiers();
     const actions = (this.state.commands ?? [])
       .filter((c) => c.phase === 'fix')
       .map((c) => ({ command: c.command, outcome: c.exitCode === 0 ? 'applied' : `exit ${c.exitCode ?? 'none'}` }));
