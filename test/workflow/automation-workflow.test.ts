@@ -80,7 +80,7 @@ async function host(extra: { sshUser?: string | null; sshCredential?: string | n
 async function start(
   request: string,
   targets: string[],
-  { checkMode = false, settings = FAST }: { checkMode?: boolean; settings?: AutomationSettings } = {},
+  { checkMode = false, settings = FAST, queue = taskQueue }: { checkMode?: boolean; settings?: AutomationSettings; queue?: string } = {},
 ): Promise<{ runId: string; workflowId: string; handle: WorkflowHandle }> {
   const { run } = await store.automation.create(tenant.id, { id: randomUUID(), request, targets, checkMode, createdBy: 'wf-test' });
   const input: RunAutomationInput = {
@@ -95,7 +95,7 @@ async function start(
   };
   const handle = await client.workflow.start(AUTOMATION_WORKFLOW_TYPE, {
     workflowId: automationWorkflowId(run.id),
-    taskQueue,
+    taskQueue: queue,
     args: [input],
     typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.tenant, value: tenant.slug }],
   });
@@ -305,5 +305,32 @@ describe('runAutomation', () => {
     });
     expect(runner.callsOf(workflowId)).toHaveLength(0);
     await record(workflowId, 'cancelled-awaiting-approval');
+  });
+
+  it('fails with a clear reason on a worker without the automation toolkit, and records it', async () => {
+    const bareQueue = uniqueTaskQueue('wf-automation-bare');
+    const bare = await createInfraWorker({
+      connection: workerConnection,
+      namespace: testTemporal().namespace,
+      taskQueue: bareQueue,
+      store,
+      workflowBundlePath: testWorkflowBundlePath(),
+    });
+    const web = await host();
+    const { runId, handle } = await bare.runUntil(async () => {
+      const started = await start('install nginx', [web.tagId], { checkMode: true, queue: bareQueue });
+      await started.handle.result().catch(() => undefined);
+      return started;
+    });
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause?.message).toMatch(/no automation toolkit/);
+    expect(await store.automation.get(tenant.id, runId)).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/no automation toolkit/),
+    });
+    const projection = await store.runs.get(tenant.id, 'automation', runId);
+    expect(projection).toMatchObject({ status: 'failed', ended: true });
+    expect((projection!.state as unknown as AutomationRunProjectionState).workflow.status).toBe('FAILED');
   });
 });
