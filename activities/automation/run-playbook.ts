@@ -16,6 +16,8 @@ import { runOf, toolkitOf, workflowIdOf } from './toolkit.js';
 const LOG_BATCH = 1000;
 const TAIL_LINES = 40;
 const TAIL_CHARS = 4000;
+/** A longer line (a task's whole JSON result) is cut: a page of lines stays a readable size. */
+const MAX_LINE_CHARS = 16_000;
 const HEARTBEAT_MS = 5000;
 const PROGRESS_WRITE_MS = 2000;
 
@@ -61,13 +63,16 @@ export function createPlaybookActivities(deps: AutomationActivityDeps) {
     return `${lines.join('\n')}\n`;
   }
 
-  async function storeLog(ref: AutomationRunRef, log: string): Promise<{ lines: number; tail: string }> {
-    const lines = log.split(/\r?\n/);
+  /** The log, redacted (the run's own keys included) and each line bounded, as the store keeps it. */
+  async function storeLog(ref: AutomationRunRef, log: string, secrets: string[]): Promise<{ lines: number; tail: string }> {
+    const lines = redactText(log, secrets)
+      .split(/\r?\n/)
+      .map((line) => truncateText(line, MAX_LINE_CHARS));
     if (lines.at(-1) === '') lines.pop();
     for (let i = 0; i < lines.length; i += LOG_BATCH) {
       await store.automation.appendLog(ref.tenantId, ref.runId, i + 1, lines.slice(i, i + LOG_BATCH));
     }
-    return { lines: lines.length, tail: truncateText(redactText(lines.slice(-TAIL_LINES).join('\n')), TAIL_CHARS) };
+    return { lines: lines.length, tail: truncateText(lines.slice(-TAIL_LINES).join('\n'), TAIL_CHARS) };
   }
 
   return {
@@ -119,7 +124,7 @@ export function createPlaybookActivities(deps: AutomationActivityDeps) {
         clearInterval(beat);
         await writing;
       }
-      const log = await storeLog(input, result.log);
+      const log = await storeLog(input, result.log, Object.values(keys));
       await store.automation.update(input.tenantId, input.runId, { progress: result.progress, recap: result.recap });
       // A cancelled attempt reports as cancelled once the runner has stopped and the log is kept.
       if (ctx.cancellationSignal.aborted) await ctx.cancelled;

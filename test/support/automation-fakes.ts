@@ -65,7 +65,10 @@ export class FakeAnsibleRunner implements AnsibleRunner {
     const reattached = playbook.includes('flaky') && (this.executions.get(input.runKey) ?? 0) > 0;
     if (!reattached) this.executions.set(input.runKey, (this.executions.get(input.runKey) ?? 0) + 1);
     const hosts = input.artifacts.hosts.map((h) => h.tagId);
-    const log = Array.from({ length: this.logLines }, (_, i) => `event ${i + 1}: TASK [install] ok`).join('\n');
+    // The first line leaks what a careless task prints: a password and the run's own key.
+    const log = Array.from({ length: this.logLines }, (_, i) =>
+      i === 0 ? `event 1: password=hunter2 key=${Object.values(input.keys)[0] ?? ''}` : `event ${i + 1}: TASK [install] ok`,
+    ).join('\n');
     const progress = { tasksDone: 1, tasksTotal: 2, currentTask: 'install', events: 3 };
     hooks.onProgress(progress);
     if (playbook.includes('slow')) {

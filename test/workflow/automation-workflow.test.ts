@@ -125,6 +125,10 @@ describe('runAutomation', () => {
     expect(row).toMatchObject({ status: 'succeeded', logLines: 120, artifactsHash: state.artifactsHash, findings: [] });
     expect(row!.finishedAt).not.toBeNull();
     expect((await store.automation.readLog(tenant.id, runId, 118, 10)).lines.map((l) => l.n)).toEqual([119, 120]);
+    // The stored log is redacted: neither the printed password nor the run's private key is kept.
+    const [first] = (await store.automation.readLog(tenant.id, runId, 0, 1)).lines;
+    expect(first!.text).toMatch(/^event 1: password=\S*REDACTED/);
+    expect(first!.text).not.toMatch(/hunter2|-----KEY/);
     const projection = await store.runs.get(tenant.id, 'automation', runId);
     expect(projection).toMatchObject({ status: 'succeeded', ended: true });
     expect((projection!.state as unknown as AutomationRunProjectionState).workflow.status).toBe('COMPLETED');
