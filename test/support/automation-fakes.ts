@@ -56,6 +56,7 @@ export class FakeAnsibleRunner implements AnsibleRunner {
     this.calls.push(call);
     const playbook = input.artifacts.playbook;
     const earlier = this.callsOf(input.runKey).length - 1;
+    if (playbook.includes('unreachable-runner')) throw new Error('the runner does not answer');
     // "flaky": the first attempt starts the execution and then loses its connection to it; a retry
     // with the same key finds that execution (as the real runners do) instead of starting another.
     if (playbook.includes('flaky') && earlier === 0) {

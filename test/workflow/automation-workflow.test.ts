@@ -239,6 +239,28 @@ describe('runAutomation', () => {
     await record(workflowId, 'retried-run-reattached');
   });
 
+  it('ends lost, not failed or succeeded, when no attempt can follow the runner; a refusal before running is failed', async () => {
+    const web = await host();
+    const lost = await start('unreachable-runner install', [web.tagId], { checkMode: true });
+    const state = (await lost.handle.result()) as AutomationWorkflowState;
+    expect(state.status).toBe('lost');
+    expect(state.summary).toMatch(/outcome is unknown/);
+    expect(runner.callsOf(lost.workflowId)).toHaveLength(4);
+    expect(await store.leases.list(tenant.id)).toEqual([]);
+
+    // No trusted host key on record: refused before the runner is asked.
+    await store.hostKeys.forget(tenant.id, web.address, 22);
+    const refused = await start('install nginx', [web.tagId], { checkMode: true });
+    const err = await refused.handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect(await store.automation.get(tenant.id, refused.runId)).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/No trusted host key/),
+    });
+    expect(runner.callsOf(refused.workflowId)).toHaveLength(0);
+    await record(lost.workflowId, 'runner-lost');
+  });
+
   it('holds every host lease while running (renewed), and waits while an incident holds one of the hosts', async () => {
     // Leases are taken in the sorted order of the addresses: a before b. An incident changes b.
     const [a, b] = [await host(), await host()].sort((x, y) => (x.address < y.address ? -1 : 1)) as [

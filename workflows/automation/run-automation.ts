@@ -1,12 +1,22 @@
 import { ApplicationFailure, CancellationScope, isCancellation } from '@temporalio/workflow';
 import { DEFAULT_AUTOMATION_SETTINGS, type AutomationWorkflowState, type RunAutomationInput } from '../../core/contracts/automation.js';
 import { FAILURE } from '../../core/contracts/failures.js';
-import { failureMessage } from '../incident/failures.js';
+import { failureMessage, failureType } from '../incident/failures.js';
 import { playbookSteps, prepareSteps, storeSteps } from './activities.js';
 import { awaitApproval, installApprovalHandler } from './approval-gate.js';
 import { withHostLeases } from './host-leases.js';
 import { AutomationRun } from './run-state.js';
 import { summariseOutcome } from './summarise.js';
+
+/** Failures of the run step that mean nothing was started: the run failed, it was not lost. */
+const REFUSED_BEFORE_RUNNING: readonly string[] = [
+  FAILURE.AutomationNotApproved,
+  FAILURE.CredentialNotFound,
+  FAILURE.HostKeyUnknown,
+  FAILURE.AutomationUnavailable,
+  FAILURE.AutomationRunNotFound,
+  FAILURE.NotInWorkflow,
+];
 
 /**
  * An Ansible automation run: record → resolve targets (CMDB) → generate → validate → approval
@@ -56,14 +66,23 @@ export async function runAutomation(input: RunAutomationInput): Promise<Automati
     await withHostLeases(run, async () => {
       run.setStatus('running');
       ranPlaybook = true;
-      const outcome = await run.step('runPlaybook', () =>
-        playbookSteps(settings.runTimeoutMs).runPlaybook({
-          ...run.ref,
-          artifactsHash: generated.artifactsHash,
-          checkMode: input.checkMode,
-          timeoutMs: settings.runTimeoutMs,
-        }),
-      );
+      let outcome;
+      try {
+        outcome = await run.step('runPlaybook', () =>
+          playbookSteps(settings.runTimeoutMs).runPlaybook({
+            ...run.ref,
+            artifactsHash: generated.artifactsHash,
+            checkMode: input.checkMode,
+            timeoutMs: settings.runTimeoutMs,
+          }),
+        );
+      } catch (err) {
+        if (isCancellation(err) || REFUSED_BEFORE_RUNNING.includes(failureType(err) ?? '')) throw err;
+        // Every attempt lost the runner (or its worker): the playbook may have run, or may still run.
+        state.error = failureMessage(err);
+        await run.finish('lost', `The runner could not be followed to the end (${state.error}); the outcome is unknown: check the hosts.`);
+        return;
+      }
       const { progress, ...kept } = outcome;
       state.progress = progress;
       state.outcome = kept;
