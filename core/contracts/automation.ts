@@ -36,7 +36,8 @@ export function automationWorkflowId(runId: string): string {
  * - `rejected`: a human rejected the artifacts: nothing ran;
  * - `timed_out`: nobody decided before the approval deadline: nothing ran;
  * - `cancelled`: cancelled by request; a running playbook was stopped first;
- * - `lost`: the runner could no longer find the execution it started (its outcome is unknown).
+ * - `lost`: the runner could no longer find the execution it started, or no attempt of the run step
+ *   could follow it to the end (its outcome is unknown: check the hosts).
  */
 export const AUTOMATION_STATUSES = [
   'queued',
