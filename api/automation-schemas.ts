@@ -23,7 +23,7 @@ export const AutomationStatusSchema = z.enum(AUTOMATION_STATUSES).openapi('Autom
     'queued (recorded, not started) → generating → validating → awaiting_approval (real runs) → waiting_for_hosts → running; ' +
     'final: succeeded (final stats present, no host failed or unreachable), failed (a host failed, the run timed out, or a step failed), ' +
     'recap_missing (no final stats: never a success), not_understood (no template or model could write it), invalid (validation ' +
-    'findings), rejected, timed_out (no approval before the deadline), cancelled, lost (the runner lost its execution). ' +
+    'findings), rejected, timed_out (no approval before the deadline), cancelled, lost (the runner lost its execution: outcome unknown). ' +
     'Nothing runs in not_understood, invalid, rejected or timed_out.',
 });
 
