@@ -137,6 +137,10 @@ const envSchema = z.object({
   INFRAAI_AUTO_APPROVE_LOW_RISK: bool(true),
   INFRAAI_MAX_CONCURRENT_REMEDIATIONS: positiveInt(5),
   INFRAAI_ALLOW_REBOOT: bool(false),
+  // Ansible automation runs (workflows/automation/README.md).
+  INFRAAI_AUTOMATION_APPROVAL_TIMEOUT_SECONDS: positiveInt(1800),
+  INFRAAI_AUTOMATION_RUN_TIMEOUT_SECONDS: positiveInt(1800),
+  INFRAAI_AUTOMATION_MAX_HOST_LEASES: positiveInt(50),
   // Renewed every third of it while a run changes the host; below 3 s a renewal could not keep up.
   INFRAAI_HOST_LEASE_TTL_MS: positiveInt(15 * 60_000).refine((ms) => ms >= 3000, 'must be at least 3000 (ms)'),
   // SSH connections kept open between a run's steps (adapters/ssh/session-pool.ts); 0: one per step.
@@ -259,6 +263,8 @@ export interface Config {
     allowReboot: boolean;
     hostLeaseTtlMs: number;
   };
+  /** Ansible automation runs: how long a real run waits for approval, how long a playbook may run, hosts leased at once. */
+  automation: { approvalTimeoutMs: number; runTimeoutMs: number; maxHostLeases: number };
   /** What this process exports at /metrics (adapters/telemetry); unrelated to the Prometheus queried below. */
   telemetry: {
     /** Null: /metrics answers anyone who reaches it. */
@@ -405,6 +411,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxConcurrent: e.INFRAAI_MAX_CONCURRENT_REMEDIATIONS,
       allowReboot: e.INFRAAI_ALLOW_REBOOT,
       hostLeaseTtlMs: e.INFRAAI_HOST_LEASE_TTL_MS,
+    },
+    automation: {
+      approvalTimeoutMs: e.INFRAAI_AUTOMATION_APPROVAL_TIMEOUT_SECONDS * 1000,
+      runTimeoutMs: e.INFRAAI_AUTOMATION_RUN_TIMEOUT_SECONDS * 1000,
+      maxHostLeases: e.INFRAAI_AUTOMATION_MAX_HOST_LEASES,
     },
     ssh: { idleMs: e.INFRAAI_SSH_IDLE_MS, maxIdle: e.INFRAAI_SSH_POOL_MAX_IDLE },
     notifiers: {

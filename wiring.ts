@@ -17,6 +17,7 @@ import type { HostAccess } from './adapters/ssh/port.js';
 import type { Store } from './adapters/store/port.js';
 import { createTelemetry } from './adapters/telemetry/create.js';
 import type { Telemetry } from './adapters/telemetry/port.js';
+import type { AutomationToolkit } from './activities/automation/deps.js';
 import type { Config } from './config.js';
 import type { Runbook } from './core/runbook.js';
 
@@ -39,18 +40,31 @@ export interface Adapters {
   events: RunEventBus;
   /** What this process counts about itself, rendered at /metrics (one registry per process). */
   telemetry: Telemetry;
+  /** Playbook generation, validation and the Ansible runner; null: automation runs end AutomationUnavailable. */
+  automation: AutomationToolkit | null;
+}
+
+/**
+ * The automation toolkit from config: the place where the template/LLM generator, the static
+ * validator, the playbook checker (`ansible-playbook --syntax-check`, `ansible-lint`), the artifacts
+ * hash and the runner (local or ECS) are put together once their modules are merged. Until then this
+ * worker has none, and automation runs end with AutomationUnavailable (the API still accepts them).
+ */
+export function buildAutomationToolkit(_config: Config, _parts: { llm: LlmProvider | null; store: Store }): AutomationToolkit | null {
+  return null;
 }
 
 /** Builds every adapter once. The store is opened by the caller (it owns its lifetime and closing). */
 export async function buildAdapters(config: Config, store: Store): Promise<Adapters> {
   const knowledge = await createKnowledgeBase(config, store);
   const { vault, keySource } = await createCredentialVault(config, store);
+  const llm = createLlmProvider(config.llm);
   return {
     store,
     knowledge,
     // Bundled runbooks become global knowledge at start; unchanged ones cost one lookup.
     runbooks: await loadBundledRunbooks(knowledge),
-    llm: createLlmProvider(config.llm),
+    llm,
     kubernetes: await openKubernetesCluster(config.kubeconfigPath),
     vault,
     vaultKeySource: keySource,
@@ -59,5 +73,6 @@ export async function buildAdapters(config: Config, store: Store): Promise<Adapt
     metrics: createMetricsSource(config),
     telemetry: createTelemetry(config, store),
     events: createRunEventBus(config.eventBus, (err) => console.warn(`[infraai] run-event bus: ${err.message}`)),
+    automation: buildAutomationToolkit(config, { llm, store }),
   };
 }

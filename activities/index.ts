@@ -1,10 +1,15 @@
+import { createAutomationActivities, type AutomationActivityDeps } from './automation/index.js';
 import { createDiagnosisActivities, type DiagnosisActivityDeps } from './diagnosis/index.js';
 import { createIncidentActivities, type IncidentActivityDeps } from './incident/index.js';
 import { createKnowledgeActivities, type KnowledgeActivityDeps } from './knowledge/ingestion.js';
 import { mergeActivities } from './merge.js';
 import { createRunProjectionActivities, type RunProjectionDeps } from './runs/projection.js';
 
-export type ActivityDeps = IncidentActivityDeps & DiagnosisActivityDeps & KnowledgeActivityDeps & Pick<RunProjectionDeps, 'events'>;
+export type ActivityDeps = IncidentActivityDeps &
+  DiagnosisActivityDeps &
+  KnowledgeActivityDeps &
+  AutomationActivityDeps &
+  Pick<RunProjectionDeps, 'events'>;
 
 /**
  * Every activity the worker registers, one family per folder, built from its ports so tests can pass
@@ -15,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     incident: createIncidentActivities(deps),
     diagnosis: createDiagnosisActivities(deps),
     knowledge: createKnowledgeActivities(deps),
+    automation: createAutomationActivities(deps),
     runs: createRunProjectionActivities(deps),
   });
 }

@@ -20,7 +20,10 @@ import { incidentEventRoutes } from './routes/incident-events.js';
 import { DEFAULT_READ_CACHE_TTL_MS, RunReadCache } from './run-read-cache.js';
 import type { RunEventBus } from '../adapters/events/port.js';
 import { knowledgeRoutes } from './routes/knowledge.js';
-import type { DiagnosisGateway, IncidentWorkflowGateway, IngestionGateway } from './temporal-gateway.js';
+import { automationRoutes, type AutomationPrecheck } from './routes/automation.js';
+import { automationEventRoutes } from './routes/automation-events.js';
+import type { AutomationSettings } from '../core/contracts/automation.js';
+import type { AutomationWorkflowGateway, DiagnosisGateway, IncidentWorkflowGateway, IngestionGateway } from './temporal-gateway.js';
 import type { Runbook } from '../core/runbook.js';
 import { diagnosisRoutes } from './routes/diagnosis.js';
 import { credentialRoutes } from './routes/credentials.js';
@@ -30,13 +33,19 @@ import { apiRoute, createRouter, jsonResponse } from './validation.js';
 import { z } from '@hono/zod-openapi';
 import { methodNotAllowed } from './method-not-allowed.js';
 import type { Telemetry } from '../adapters/telemetry/port.js';
-import { countRunStarts, documentMetrics, httpMetrics, metricsHandler } from './metrics.js';
+import { countAutomationStarts, countRunStarts, documentMetrics, httpMetrics, metricsHandler } from './metrics.js';
 
 export interface ApiDeps {
   store: Store;
   incidents: IncidentWorkflowGateway;
   knowledge: KnowledgeBase & Pick<StagedIngestion, 'stage' | 'fail'>;
   ingestion: IngestionGateway;
+  /** Starts and steers Ansible automation runs. Absent: starting one answers 503 (reads still work). */
+  automation?: AutomationWorkflowGateway;
+  /** Approval and run timeouts handed to each automation run. */
+  automationSettings?: AutomationSettings;
+  /** The template generator, for an early 422 on a request no template covers (see api/routes/automation.ts). */
+  automationPrecheck?: AutomationPrecheck | null;
   /** Approval timeout and auto-run policy handed to each incident run. */
   remediation?: RemediationSettings;
   /** SSH credentials, sealed at rest. */
@@ -168,6 +177,16 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
     '/api/v1/incidents',
     incidentRoutes(deps.store, countRunStarts(deps.incidents, deps.telemetry), deps.remediation, incidentReads),
   );
+  app.route('/api/v1/automation', automationEventRoutes(deps.store, deps.events, deps.sseMaxStreamMs ?? 30 * 60_000));
+  app.route(
+    '/api/v1/automation',
+    automationRoutes({
+      store: deps.store,
+      workflows: deps.automation ? countAutomationStarts(deps.automation, deps.telemetry) : unavailableAutomation,
+      settings: deps.automationSettings,
+      precheck: deps.automationPrecheck,
+    }),
+  );
   app.route(
     '/api/v1/knowledge',
     knowledgeRoutes({
@@ -224,12 +243,26 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
       { name: 'CMDB', description: 'Hosts the workflows may act on' },
       { name: 'Credentials', description: 'SSH keys (sealed at rest) and trusted host keys' },
       { name: 'Incidents', description: 'Incidents and their remediation runs' },
+      { name: 'Automation', description: 'Ansible runs: request → playbook → validated → approved → run' },
       { name: 'Knowledge', description: 'SOPs, runbooks and architecture notes' },
       { name: 'Diagnosis', description: 'Error diagnosis and runbook suggestions' },
     ],
   });
 
   return app;
+}
+
+/** Without a Temporal client for automation runs, what would touch them answers 503. */
+const unavailableAutomation: AutomationWorkflowGateway = {
+  start: () => Promise.reject(engineUnavailable()),
+  cancel: () => Promise.reject(engineUnavailable()),
+  decideApproval: () => Promise.reject(engineUnavailable()),
+};
+
+function engineUnavailable(): ProblemError {
+  return new ProblemError(503, 'workflow-engine-unavailable', 'Automation runs are not enabled in this API process.', undefined, {
+    'retry-after': '5',
+  });
 }
 
 function renderError(err: Error, c: Context, log: (line: string) => void): Response {

@@ -6,7 +6,7 @@ import { matchedRoutes } from 'hono/route';
 import type { Telemetry } from '../adapters/telemetry/port.js';
 import { problemResponse } from './problem.js';
 import { problemResponses } from './schemas.js';
-import type { IncidentWorkflowGateway } from './temporal-gateway.js';
+import type { AutomationWorkflowGateway, IncidentWorkflowGateway } from './temporal-gateway.js';
 
 // The API's side of telemetry: what every request costs, the scrape endpoint, and the count of
 // incident runs the API starts. The numbers themselves live behind the Telemetry port.
@@ -89,6 +89,18 @@ export function countRunStarts(gateway: IncidentWorkflowGateway, telemetry: Tele
     async start(input) {
       const started = await gateway.start(input);
       telemetry.runStarted('incident');
+      return started;
+    },
+  };
+}
+
+/** The same for automation runs (family `ansible`). */
+export function countAutomationStarts(gateway: AutomationWorkflowGateway, telemetry: Telemetry): AutomationWorkflowGateway {
+  return {
+    ...gateway,
+    async start(input) {
+      const started = await gateway.start(input);
+      telemetry.runStarted('ansible');
       return started;
     },
   };

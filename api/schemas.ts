@@ -156,9 +156,9 @@ export const CmdbItemSchema = z
   })
   .openapi('CmdbItem');
 
-const limit = z.coerce.number().int().min(1).max(200).default(50).openapi({ description: 'Page size (1–200).' });
+export const limit = z.coerce.number().int().min(1).max(200).default(50).openapi({ description: 'Page size (1–200).' });
 // A cursor the store did not issue (though base64url) is still refused with 422.
-const cursor = z
+export const cursor = z
   .string()
   .min(1)
   .max(500)

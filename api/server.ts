@@ -7,7 +7,12 @@ import type { Config } from '../config.js';
 import type { Adapters } from '../wiring.js';
 import { createApp } from './app.js';
 import { createAuthenticator } from './auth.js';
-import { createTemporalDiagnosisGateway, createTemporalIncidentGateway, createTemporalIngestionGateway } from './temporal-gateway.js';
+import {
+  createTemporalAutomationGateway,
+  createTemporalDiagnosisGateway,
+  createTemporalIncidentGateway,
+  createTemporalIngestionGateway,
+} from './temporal-gateway.js';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -70,6 +75,10 @@ export async function startApiServer(options: {
     kubernetes: adapters.kubernetes,
     store,
     incidents: createTemporalIncidentGateway(client, { taskQueue: config.temporal.taskQueue }),
+    automation: createTemporalAutomationGateway(client, { taskQueue: config.temporal.taskQueue }),
+    automationSettings: { approvalTimeoutMs: config.automation.approvalTimeoutMs, runTimeoutMs: config.automation.runTimeoutMs },
+    // The template generator (without an LLM) answers an unrecognised request with 422 at once.
+    automationPrecheck: adapters.automation?.precheck ?? null,
     auth: createAuthenticator(store, config.jwt, { cacheTtlMs: config.api.authCacheTtlMs }),
     version: VERSION,
     bodyLimitBytes: config.api.bodyLimitBytes,

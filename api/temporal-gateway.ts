@@ -28,6 +28,14 @@ import { redact } from '../core/redact.js';
 import { ProblemError } from './problem.js';
 import { type ApprovalDecisionInput, type ApprovalState } from '../core/remediation.js';
 import { approvalUpdate } from '../core/contracts/incident.js';
+import {
+  AUTOMATION_WORKFLOW_TYPE,
+  automationApprovalUpdate,
+  automationWorkflowId,
+  type AutomationApproval,
+  type AutomationDecisionInput,
+  type RunAutomationInput,
+} from '../core/contracts/automation.js';
 
 export interface WorkflowSummary {
   id: string;
@@ -227,6 +235,59 @@ export function createTemporalIngestionGateway(client: Client, options: { taskQu
         );
         return { workflowId };
       } catch (err) {
+        return mapTemporalError(err);
+      }
+    },
+  };
+}
+
+/** What the API needs from Temporal for automation runs; starts the workflow by name. */
+export interface AutomationWorkflowGateway {
+  start(input: RunAutomationInput): Promise<{ workflowId: string }>;
+  cancel(workflowId: string): Promise<void>;
+  /** Approves or rejects the artifacts a run waits on; 409 when nothing waits or the hash differs. */
+  decideApproval(workflowId: string, decision: AutomationDecisionInput): Promise<AutomationApproval>;
+}
+
+export function createTemporalAutomationGateway(client: Client, options: { taskQueue: string }): AutomationWorkflowGateway {
+  const withDeadline = <T>(timeoutMs: number, fn: () => Promise<T>): Promise<T> =>
+    client.connection.withDeadline(Date.now() + timeoutMs, fn);
+  return {
+    async start(input) {
+      const workflowId = automationWorkflowId(input.runId);
+      try {
+        await withDeadline(10_000, () =>
+          client.workflow.start(AUTOMATION_WORKFLOW_TYPE, {
+            workflowId,
+            taskQueue: options.taskQueue,
+            args: [input],
+            // One run per id, ever: a retried start never runs a playbook twice.
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            workflowIdConflictPolicy: 'FAIL',
+            typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.tenant, value: input.tenantSlug }],
+          }),
+        );
+        return { workflowId };
+      } catch (err) {
+        return mapTemporalError(err);
+      }
+    },
+    async cancel(workflowId) {
+      try {
+        await withDeadline(5000, () => client.workflow.getHandle(workflowId).cancel());
+      } catch (err) {
+        mapTemporalError(err);
+      }
+    },
+    async decideApproval(workflowId, decision) {
+      try {
+        return await withDeadline(10_000, () =>
+          client.workflow.getHandle(workflowId).executeUpdate(automationApprovalUpdate, { args: [decision] }),
+        );
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError) throw new ProblemError(409, 'conflict', err.cause?.message ?? err.message);
+        if (isGrpcServiceError(err) && err.code === 5 /* NOT_FOUND: run already closed */)
+          throw new ProblemError(409, 'conflict', 'The automation run has finished; there is nothing to approve.');
         return mapTemporalError(err);
       }
     },

@@ -81,3 +81,8 @@ export interface AutomationProgress {
   currentTask: string | null;
   events: number;
 }
+
+/** What a request became: artifacts to validate, or what was understood of a request nothing covers. */
+export type AutomationGenerationOutcome =
+  | { ok: true; artifacts: AutomationArtifacts; generation: AutomationGeneration }
+  | { ok: false; understood: Record<string, string>; message: string };

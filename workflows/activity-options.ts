@@ -134,3 +134,54 @@ export const PROJECTION_STEP: LocalActivityOptions = {
   scheduleToCloseTimeout: '60 seconds',
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
 };
+
+/** The automation run's store steps: its row, its targets, its result; a run whose row is gone ends. */
+export const AUTOMATION_STORE_STEP: ActivityOptions = {
+  ...STORE_STEP,
+  retry: {
+    ...STORE_STEP.retry,
+    nonRetryableErrorTypes: [FAILURE.NotInWorkflow, FAILURE.AutomationRunNotFound, FAILURE.AutomationUnavailable],
+  },
+};
+
+/**
+ * Generating a playbook (templates, or the LLM with its patience) and validating it (syntax check
+ * and lint run ansible tools: tens of seconds on a cold start).
+ */
+export const AUTOMATION_PREPARE_STEP: ActivityOptions = {
+  startToCloseTimeout: '3 minutes',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 4,
+    nonRetryableErrorTypes: [FAILURE.NotInWorkflow, FAILURE.AutomationRunNotFound, FAILURE.AutomationUnavailable],
+  },
+};
+
+/**
+ * One playbook run on the runner. Its start-to-close is the run's own timeout plus a margin (set by
+ * the workflow from its settings); heartbeats every 5 s notice a lost worker in 10 s (and bring a
+ * cancellation to the activity within a few seconds: the SDK throttles them to 80% of it), and the retry
+ * re-attaches to the first execution (the runner's key is the workflow id), so the playbook runs
+ * once. The workflow waits for a cancelled run to stop before it releases the hosts.
+ */
+export const PLAYBOOK_STEP: ActivityOptions = {
+  startToCloseTimeout: '35 minutes',
+  heartbeatTimeout: '10 seconds',
+  cancellationType: 'WAIT_CANCELLATION_COMPLETED',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 4,
+    nonRetryableErrorTypes: [
+      FAILURE.NotInWorkflow,
+      FAILURE.AutomationRunNotFound,
+      FAILURE.AutomationUnavailable,
+      FAILURE.AutomationNotApproved,
+      FAILURE.CredentialNotFound,
+      FAILURE.HostKeyUnknown,
+    ],
+  },
+};

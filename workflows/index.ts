@@ -1,4 +1,5 @@
 // The workflow bundle's entry point: every workflow the worker registers, one family per folder.
+export { runAutomation } from './automation/run-automation.js';
 export { diagnoseError } from './diagnosis/diagnose-error.js';
 export { remediateIncident } from './incident/remediate-incident.js';
 export { ingestKnowledgeDocument } from './knowledge/ingest-document.js';

@@ -32,7 +32,14 @@ export interface RunOptions {
 }
 
 /** Verifies a host key before any command runs; throws HostKeyMismatchError to refuse. */
-export type HostKeyVerifier = (host: string, port: number, keyType: string, fingerprint: string) => Promise<void>;
+export type HostKeyVerifier = (
+  host: string,
+  port: number,
+  keyType: string,
+  fingerprint: string,
+  /** The key itself, base64 of its SSH wire format (kept for a runner's known_hosts). */
+  publicKey?: string,
+) => Promise<void>;
 
 export class HostKeyMismatchError extends Error {
   override readonly name = 'HostKeyMismatchError';

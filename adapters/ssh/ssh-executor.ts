@@ -26,8 +26,8 @@ export interface SshConnection extends SshSession {
 
 /** Trust on first use, per tenant: the first key seen is recorded and demanded ever after. */
 export function trustOnFirstUse(hostKeys: HostKeyRepository, tenantId: string): HostKeyVerifier {
-  return async (host, port, keyType, fingerprint) => {
-    const trusted = await hostKeys.trustOnFirstUse({ tenantId, host, port, keyType, fingerprint });
+  return async (host, port, keyType, fingerprint, publicKey) => {
+    const trusted = await hostKeys.trustOnFirstUse({ tenantId, host, port, keyType, fingerprint, publicKey: publicKey ?? null });
     if (trusted.fingerprint !== fingerprint) throw new HostKeyMismatchError(host, port, trusted.fingerprint, fingerprint);
   };
 }
@@ -53,7 +53,7 @@ export async function openSshSession(
     authHandler: ['publickey'],
     hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
       presented = sshFingerprint(key);
-      verifyHostKey(target.host, target.port, sshKeyType(key), presented).then(
+      verifyHostKey(target.host, target.port, sshKeyType(key), presented, key.toString('base64')).then(
         () => verify(true),
         (err: unknown) => {
           verificationError = err;

@@ -1,3 +1,5 @@
+import type { AutomationArtifacts, AutomationGeneration, AutomationProgress, HostRecap, ValidationFinding } from '../../core/automation.js';
+import type { AutomationApproval, AutomationStatus } from '../../core/contracts/automation.js';
 import type { RunEvent, RunFamily, RunProjection, RunProjectionWrite } from '../../core/contracts/run-events.js';
 import type { CmdbItem, Environment, Incident, IncidentResult, IncidentStatus, JobLog, Severity } from '../../core/incident.js';
 
@@ -19,6 +21,92 @@ export interface Store {
   hostKeys: HostKeyRepository;
   leases: LeaseRepository;
   runs: RunRepository;
+  automation: AutomationRepository;
+}
+
+/** One Ansible automation run as its row keeps it (migration 0009). */
+export interface AutomationRun {
+  id: string;
+  tenantId: string;
+  /** Per-tenant, increasing from 1. */
+  number: number;
+  request: string;
+  targets: string[];
+  checkMode: boolean;
+  /** Mirrored from the run's projection; the final one written by the result step. */
+  status: AutomationStatus;
+  workflowId: string;
+  createdBy: string | null;
+  generation: AutomationGeneration | null;
+  artifacts: AutomationArtifacts | null;
+  artifactsHash: string | null;
+  findings: ValidationFinding[];
+  approval: AutomationApproval | null;
+  recap: Record<string, HostRecap> | null;
+  /** The runner's last heartbeat, written while the playbook runs. */
+  progress: AutomationProgress | null;
+  summary: string | null;
+  error: string | null;
+  /** Lines of the stored log. */
+  logLines: number;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+export interface AutomationRunInput {
+  id: string;
+  request: string;
+  targets: string[];
+  checkMode: boolean;
+  createdBy: string | null;
+  /** A second create with the same key returns the first run. */
+  idempotencyKey?: string | null | undefined;
+}
+
+export interface AutomationRunUpdate {
+  status?: AutomationStatus | undefined;
+  generation?: AutomationGeneration | null | undefined;
+  artifacts?: AutomationArtifacts | null | undefined;
+  artifactsHash?: string | null | undefined;
+  findings?: ValidationFinding[] | undefined;
+  approval?: AutomationApproval | null | undefined;
+  recap?: Record<string, HostRecap> | null | undefined;
+  progress?: AutomationProgress | null | undefined;
+  summary?: string | null | undefined;
+  error?: string | null | undefined;
+}
+
+export interface AutomationFilter {
+  status?: AutomationStatus | undefined;
+  /** Runs whose targets include this tagId. */
+  target?: string | undefined;
+}
+
+export interface AutomationLogPage {
+  /** Line numbers from 1. */
+  lines: { n: number; text: string }[];
+  /** Lines stored for the run. */
+  total: number;
+}
+
+export interface AutomationRepository {
+  /** Inserts the run with the next per-tenant number, status `queued`; a repeated idempotency key returns the first. */
+  create(tenantId: string, input: AutomationRunInput): Promise<{ run: AutomationRun; created: boolean }>;
+  get(tenantId: string, id: string): Promise<AutomationRun | null>;
+  /** Newest first. Throws InvalidCursorError for a cursor it did not issue. */
+  list(tenantId: string, filter: AutomationFilter, page: PageRequest): Promise<Page<AutomationRun>>;
+  /** Sets the given fields; a final status sets finishedAt. Null when absent. */
+  update(tenantId: string, id: string, update: AutomationRunUpdate): Promise<AutomationRun | null>;
+  /** Removes a run that never got a workflow (start failed). */
+  delete(tenantId: string, id: string): Promise<boolean>;
+  /**
+   * Stores log lines numbered from `firstLine` (1-based); a line number already stored is kept as it
+   * was, so a retried store adds nothing. Returns the run's line count. False-y (0) when the run is gone.
+   */
+  appendLog(tenantId: string, runId: string, firstLine: number, lines: string[]): Promise<number>;
+  /** Lines after `afterLine`, oldest first. */
+  readLog(tenantId: string, runId: string, afterLine: number, limit: number): Promise<AutomationLogPage>;
 }
 
 /** What one projection write did: `applied` false when the store already had that version. */
@@ -84,12 +172,17 @@ export interface HostKeyRecord {
   port: number;
   keyType: string;
   fingerprint: string;
+  /** The key itself, base64 of its SSH wire format (known_hosts needs it); null for keys recorded before 0009. */
+  publicKey?: string | null | undefined;
   firstSeenAt: string;
 }
 
 /** Host keys trusted on first use: the first key seen for host:port is the one expected ever after. */
 export interface HostKeyRepository {
-  /** Records the key unless one is already known, and returns the one on record (race-safe). */
+  /**
+   * Records the key unless one is already known, and returns the one on record (race-safe). A known
+   * key without its public key gets the given one when the fingerprints match.
+   */
   trustOnFirstUse(input: Omit<HostKeyRecord, 'firstSeenAt'>): Promise<HostKeyRecord>;
   get(tenantId: string, host: string, port: number): Promise<HostKeyRecord | null>;
   list(tenantId: string): Promise<HostKeyRecord[]>;

@@ -9,6 +9,7 @@ import {
   type StoredCredential,
   type HostKeyRecord,
   type RunProjectionOutcome,
+  type AutomationRun,
 } from './port.js';
 import type { RunEvent, RunEventType, RunFamily, RunProjection } from '../../core/contracts/run-events.js';
 import type { CmdbItem, Environment, Incident, IncidentResult, IncidentStatus, JobLog, Severity } from '../../core/incident.js';
@@ -181,7 +182,33 @@ export const toHostKey = (r: Row): HostKeyRecord => ({
   port: Number(r.port),
   keyType: String(r.key_type),
   fingerprint: String(r.fingerprint),
+  publicKey: str(r.public_key),
   firstSeenAt: iso(r.first_seen_at),
+});
+
+export const toAutomationRun = (r: Row): AutomationRun => ({
+  id: String(r.id),
+  tenantId: String(r.tenant_id),
+  number: Number(r.number),
+  request: String(r.request),
+  targets: json<string[]>(r.targets, []),
+  checkMode: Boolean(r.check_mode),
+  status: String(r.status) as AutomationRun['status'],
+  workflowId: String(r.workflow_id),
+  createdBy: str(r.created_by),
+  generation: json<AutomationRun['generation']>(r.generation, null),
+  artifacts: json<AutomationRun['artifacts']>(r.artifacts, null),
+  artifactsHash: str(r.artifacts_hash),
+  findings: json<AutomationRun['findings']>(r.findings, []),
+  approval: json<AutomationRun['approval']>(r.approval, null),
+  recap: json<AutomationRun['recap']>(r.recap, null),
+  progress: json<AutomationRun['progress']>(r.progress, null),
+  summary: str(r.summary),
+  error: str(r.error),
+  logLines: Number(r.log_lines ?? 0),
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+  finishedAt: isoOrNull(r.finished_at),
 });
 
 export const toRunProjection = (r: Row): RunProjection => ({

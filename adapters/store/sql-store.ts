@@ -14,6 +14,7 @@ import {
   encodeCursor,
   str,
   toApiKey,
+  toAutomationRun,
   toCmdbItem,
   toCredential,
   toHostKey,
@@ -30,11 +31,17 @@ import {
 } from './rows.js';
 import type { SqlClient } from './sql-client.js';
 import type { RunEvent, RunFamily, RunProjection, RunProjectionWrite } from '../../core/contracts/run-events.js';
+import { automationWorkflowId, isFinalAutomationStatus } from '../../core/contracts/automation.js';
 import {
   DuplicateKeyError,
   InvalidCursorError,
   StoreUnavailableError,
   type ApiKeyRecord,
+  type AutomationFilter,
+  type AutomationLogPage,
+  type AutomationRun,
+  type AutomationRunInput,
+  type AutomationRunUpdate,
   type HostKeyRecord,
   type LeaseOutcome,
   type RunProjectionOutcome,
@@ -652,9 +659,12 @@ export class SqlStore implements Store {
 
   hostKeys = {
     trustOnFirstUse: async (input: Omit<HostKeyRecord, 'firstSeenAt'>): Promise<HostKeyRecord> => {
+      // The first key recorded wins; a matching key fills in the public key a pre-0009 record lacks.
       await this.q(
-        `INSERT INTO ssh_host_keys (tenant_id, host, port, key_type, fingerprint) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, host, port) DO NOTHING`,
-        [input.tenantId, input.host, input.port, input.keyType, input.fingerprint],
+        `INSERT INTO ssh_host_keys (tenant_id, host, port, key_type, fingerprint, public_key) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (tenant_id, host, port) DO UPDATE SET public_key = EXCLUDED.public_key
+         WHERE ssh_host_keys.public_key IS NULL AND ssh_host_keys.fingerprint = EXCLUDED.fingerprint AND EXCLUDED.public_key IS NOT NULL`,
+        [input.tenantId, input.host, input.port, input.keyType, input.fingerprint, input.publicKey ?? null],
       );
       const rows = await this.q(`SELECT * FROM ssh_host_keys WHERE tenant_id = $1 AND host = $2 AND port = $3`, [
         input.tenantId,
@@ -760,5 +770,112 @@ export class SqlStore implements Store {
       ).map(toRunEvent),
     latestTenantSeq: async (tenantId: string): Promise<number> =>
       Number((await this.q(`SELECT last_seq FROM run_event_counters WHERE tenant_id = $1`, [tenantId]))[0]?.last_seq ?? 0),
+  };
+
+  automation = {
+    create: async (tenantId: string, input: AutomationRunInput): Promise<{ run: AutomationRun; created: boolean }> => {
+      const key = input.idempotencyKey ?? null;
+      // A repeat finds the first run without drawing a number (a racing repeat may still skip one).
+      if (key) {
+        const existing = await this.q(`SELECT * FROM automation_runs WHERE tenant_id = $1 AND idempotency_key = $2`, [tenantId, key]);
+        if (existing[0]) return { run: toAutomationRun(existing[0]), created: false };
+      }
+      const rows = await this.q(
+        `INSERT INTO automation_runs (id, tenant_id, number, request, targets, check_mode, workflow_id, created_by, idempotency_key)
+         VALUES ($1, $2, 0, $3, $4::text[], $5, $6, $7, $8)
+         ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING *`,
+        [input.id, tenantId, input.request, input.targets, input.checkMode, automationWorkflowId(input.id), input.createdBy, key],
+      );
+      if (rows[0]) return { run: toAutomationRun(rows[0]), created: true };
+      const existing = await this.q(`SELECT * FROM automation_runs WHERE tenant_id = $1 AND idempotency_key = $2`, [tenantId, key]);
+      if (!existing[0]) throw new Error('automation run insert returned nothing and no idempotent match exists');
+      return { run: toAutomationRun(existing[0]), created: false };
+    },
+    get: async (tenantId: string, id: string): Promise<AutomationRun | null> => {
+      if (!UUID_PATTERN.test(id) || !UUID_PATTERN.test(tenantId)) return null;
+      const rows = await this.q(`SELECT * FROM automation_runs WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+      return rows[0] ? toAutomationRun(rows[0]) : null;
+    },
+    list: async (tenantId: string, filter: AutomationFilter, page: PageRequest): Promise<Page<AutomationRun>> => {
+      const where = ['tenant_id = $1'];
+      const params: unknown[] = [tenantId];
+      const add = (clause: (n: string) => string, value: unknown) => {
+        params.push(value);
+        where.push(clause(`$${params.length}`));
+      };
+      if (filter.status) add((p) => `status = ${p}`, filter.status);
+      if (filter.target) add((p) => `targets @> ARRAY[${p}::text]`, filter.target);
+      if (page.cursor) {
+        const [beforeNumber] = decodeCursor(page.cursor, ['number']) as [number];
+        if (!Number.isInteger(beforeNumber) || beforeNumber < 1) throw new InvalidCursorError();
+        add((p) => `number < ${p}`, beforeNumber);
+      }
+      params.push(page.limit + 1);
+      const rows = await this.q(
+        `SELECT * FROM automation_runs WHERE ${where.join(' AND ')} ORDER BY number DESC LIMIT $${params.length}`,
+        params,
+      );
+      const items = rows.slice(0, page.limit).map(toAutomationRun);
+      const last = items.at(-1);
+      return { items, nextCursor: rows.length > page.limit && last ? encodeCursor([last.number]) : null };
+    },
+    update: async (tenantId: string, id: string, update: AutomationRunUpdate): Promise<AutomationRun | null> => {
+      if (!UUID_PATTERN.test(id)) return null;
+      const sets = ['updated_at = now()'];
+      const params: unknown[] = [tenantId, id];
+      const set = (column: string, value: unknown, cast = '') => {
+        params.push(value);
+        sets.push(`${column} = $${params.length}${cast}`);
+      };
+      const jsonOrNull = (value: unknown) => (value === null ? null : JSON.stringify(value));
+      if (update.status !== undefined) {
+        set('status', update.status);
+        if (isFinalAutomationStatus(update.status)) sets.push('finished_at = coalesce(finished_at, now())');
+      }
+      if (update.generation !== undefined) set('generation', jsonOrNull(update.generation), '::jsonb');
+      if (update.artifacts !== undefined) set('artifacts', jsonOrNull(update.artifacts), '::json');
+      if (update.artifactsHash !== undefined) set('artifacts_hash', update.artifactsHash);
+      if (update.findings !== undefined) set('findings', JSON.stringify(update.findings), '::jsonb');
+      if (update.approval !== undefined) set('approval', jsonOrNull(update.approval), '::jsonb');
+      if (update.recap !== undefined) set('recap', jsonOrNull(update.recap), '::jsonb');
+      if (update.progress !== undefined) set('progress', jsonOrNull(update.progress), '::jsonb');
+      if (update.summary !== undefined) set('summary', update.summary);
+      if (update.error !== undefined) set('error', update.error);
+      const rows = await this.q(`UPDATE automation_runs SET ${sets.join(', ')} WHERE tenant_id = $1 AND id = $2 RETURNING *`, params);
+      return rows[0] ? toAutomationRun(rows[0]) : null;
+    },
+    delete: async (tenantId: string, id: string): Promise<boolean> => {
+      if (!UUID_PATTERN.test(id)) return false;
+      return (await this.q(`DELETE FROM automation_runs WHERE tenant_id = $1 AND id = $2 RETURNING id`, [tenantId, id])).length > 0;
+    },
+    appendLog: async (tenantId: string, runId: string, firstLine: number, lines: string[]): Promise<number> => {
+      if (!UUID_PATTERN.test(runId)) return 0;
+      // One statement: the lines (numbered from firstLine, already stored ones kept) and the count.
+      const rows = await this.q(
+        `WITH run AS (SELECT id FROM automation_runs WHERE tenant_id = $1 AND id = $2),
+              added AS (
+                INSERT INTO automation_log_lines (tenant_id, run_id, seq, text)
+                SELECT $1, run.id, $3::int + x.ord::int - 1, x.line
+                  FROM run, jsonb_array_elements_text($4::jsonb) WITH ORDINALITY AS x(line, ord)
+                ON CONFLICT (run_id, seq) DO NOTHING RETURNING seq)
+         UPDATE automation_runs SET log_lines = greatest(log_lines, $3::int + $5::int - 1), updated_at = now()
+          WHERE tenant_id = $1 AND id = $2 RETURNING log_lines`,
+        [tenantId, runId, firstLine, JSON.stringify(lines), lines.length],
+      );
+      return Number(rows[0]?.log_lines ?? 0);
+    },
+    readLog: async (tenantId: string, runId: string, afterLine: number, limit: number): Promise<AutomationLogPage> => {
+      if (!UUID_PATTERN.test(runId)) return { lines: [], total: 0 };
+      const [lines, total] = await Promise.all([
+        this.q(`SELECT seq, text FROM automation_log_lines WHERE tenant_id = $1 AND run_id = $2 AND seq > $3 ORDER BY seq LIMIT $4`, [
+          tenantId,
+          runId,
+          afterLine,
+          limit,
+        ]),
+        this.q(`SELECT log_lines FROM automation_runs WHERE tenant_id = $1 AND id = $2`, [tenantId, runId]),
+      ]);
+      return { lines: lines.map((r) => ({ n: Number(r.seq), text: String(r.text) })), total: Number(total[0]?.log_lines ?? 0) };
+    },
   };
 }

@@ -15,6 +15,7 @@ import {
   encodeCursor,
   str,
   toApiKey,
+  toAutomationRun,
   toCmdbItem,
   toCredential,
   toHostKey,
@@ -34,6 +35,11 @@ import {
   InvalidCursorError,
   StoreUnavailableError,
   type ApiKeyRecord,
+  type AutomationFilter,
+  type AutomationLogPage,
+  type AutomationRun,
+  type AutomationRunInput,
+  type AutomationRunUpdate,
   type HostKeyRecord,
   type LeaseOutcome,
   type RunProjectionOutcome,
@@ -56,6 +62,7 @@ import {
   type Tenant,
 } from './port.js';
 import type { RunEvent, RunFamily, RunProjection, RunProjectionWrite } from '../../core/contracts/run-events.js';
+import { automationWorkflowId, isFinalAutomationStatus } from '../../core/contracts/automation.js';
 
 // The Supabase adapter talks to the same tables through Supabase's REST interface (PostgREST)
 // with supabase-js. It cannot run DDL: apply migrations/*.sql with DATABASE_URL or the SQL editor.
@@ -702,9 +709,23 @@ export class SupabaseStore implements Store {
         port: input.port,
         key_type: input.keyType,
         fingerprint: input.fingerprint,
+        public_key: input.publicKey ?? null,
       };
       // ignoreDuplicates: the first key recorded wins, a concurrent second writer changes nothing.
       check(await this.db.from('ssh_host_keys').upsert(row, { onConflict: 'tenant_id,host,port', ignoreDuplicates: true }));
+      if (row.public_key) {
+        // A record from before 0009 gets its public key when the key presented is the trusted one.
+        check(
+          await this.db
+            .from('ssh_host_keys')
+            .update({ public_key: row.public_key })
+            .eq('tenant_id', input.tenantId)
+            .eq('host', input.host)
+            .eq('port', input.port)
+            .eq('fingerprint', input.fingerprint)
+            .is('public_key', null),
+        );
+      }
       const rows = check(
         await this.db
           .from('ssh_host_keys')
@@ -768,6 +789,120 @@ export class SupabaseStore implements Store {
     },
     latestTenantSeq: async (tenantId: string): Promise<number> =>
       Number(check(await this.db.from('run_event_counters').select('last_seq').eq('tenant_id', tenantId).limit(1))[0]?.last_seq ?? 0),
+  };
+
+  automation = {
+    create: async (tenantId: string, input: AutomationRunInput): Promise<{ run: AutomationRun; created: boolean }> => {
+      const row = {
+        id: input.id,
+        tenant_id: tenantId,
+        number: 0,
+        request: input.request,
+        targets: input.targets,
+        check_mode: input.checkMode,
+        workflow_id: automationWorkflowId(input.id),
+        created_by: input.createdBy,
+        idempotency_key: input.idempotencyKey ?? null,
+      };
+      if (!row.idempotency_key) {
+        const rows = check(await this.db.from('automation_runs').insert(row).select('*'));
+        return { run: toAutomationRun(rows[0]!), created: true };
+      }
+      const found = check(
+        await this.db.from('automation_runs').select('*').eq('tenant_id', tenantId).eq('idempotency_key', row.idempotency_key).limit(1),
+      );
+      if (found[0]) return { run: toAutomationRun(found[0]), created: false };
+      const inserted = check(
+        await this.db.from('automation_runs').upsert(row, { onConflict: 'tenant_id,idempotency_key', ignoreDuplicates: true }).select('*'),
+      );
+      if (inserted[0]) return { run: toAutomationRun(inserted[0]), created: true };
+      const rows = check(
+        await this.db.from('automation_runs').select('*').eq('tenant_id', tenantId).eq('idempotency_key', row.idempotency_key).limit(1),
+      );
+      return { run: toAutomationRun(rows[0]!), created: false };
+    },
+    get: async (tenantId: string, id: string): Promise<AutomationRun | null> => {
+      if (!UUID_PATTERN.test(id) || !UUID_PATTERN.test(tenantId)) return null;
+      const rows = check(await this.db.from('automation_runs').select('*').eq('tenant_id', tenantId).eq('id', id).limit(1));
+      return rows[0] ? toAutomationRun(rows[0]) : null;
+    },
+    list: async (tenantId: string, filter: AutomationFilter, page: PageRequest): Promise<Page<AutomationRun>> => {
+      let query = this.db.from('automation_runs').select('*').eq('tenant_id', tenantId);
+      if (filter.status) query = query.eq('status', filter.status);
+      if (filter.target) query = query.contains('targets', [filter.target]);
+      if (page.cursor) {
+        const [beforeNumber] = decodeCursor(page.cursor, ['number']) as [number];
+        if (!Number.isInteger(beforeNumber) || beforeNumber < 1) throw new InvalidCursorError();
+        query = query.lt('number', beforeNumber);
+      }
+      const rows = check(await query.order('number', { ascending: false }).limit(page.limit + 1));
+      const items = rows.slice(0, page.limit).map(toAutomationRun);
+      const last = items.at(-1);
+      return { items, nextCursor: rows.length > page.limit && last ? encodeCursor([last.number]) : null };
+    },
+    update: async (tenantId: string, id: string, update: AutomationRunUpdate): Promise<AutomationRun | null> => {
+      if (!UUID_PATTERN.test(id)) return null;
+      const fields: Row = { updated_at: new Date().toISOString() };
+      if (update.status !== undefined) {
+        fields.status = update.status;
+        if (isFinalAutomationStatus(update.status)) {
+          const current = check(
+            await this.db.from('automation_runs').select('finished_at').eq('tenant_id', tenantId).eq('id', id).limit(1),
+          );
+          fields.finished_at = current[0]?.finished_at ?? new Date().toISOString();
+        }
+      }
+      const columns: [keyof AutomationRunUpdate, string][] = [
+        ['generation', 'generation'],
+        ['artifacts', 'artifacts'],
+        ['artifactsHash', 'artifacts_hash'],
+        ['findings', 'findings'],
+        ['approval', 'approval'],
+        ['recap', 'recap'],
+        ['progress', 'progress'],
+        ['summary', 'summary'],
+        ['error', 'error'],
+      ];
+      for (const [field, column] of columns) if (update[field] !== undefined) fields[column] = update[field];
+      const rows = check(await this.db.from('automation_runs').update(fields).eq('tenant_id', tenantId).eq('id', id).select('*'));
+      return rows[0] ? toAutomationRun(rows[0]) : null;
+    },
+    delete: async (tenantId: string, id: string): Promise<boolean> => {
+      if (!UUID_PATTERN.test(id)) return false;
+      return check(await this.db.from('automation_runs').delete().eq('tenant_id', tenantId).eq('id', id).select('id')).length > 0;
+    },
+    appendLog: async (tenantId: string, runId: string, firstLine: number, lines: string[]): Promise<number> => {
+      if (!UUID_PATTERN.test(runId)) return 0;
+      const current = check(await this.db.from('automation_runs').select('log_lines').eq('tenant_id', tenantId).eq('id', runId).limit(1));
+      if (!current[0]) return 0;
+      if (lines.length > 0) {
+        const rows = lines.map((text, i) => ({ tenant_id: tenantId, run_id: runId, seq: firstLine + i, text }));
+        check(await this.db.from('automation_log_lines').upsert(rows, { onConflict: 'run_id,seq', ignoreDuplicates: true }));
+      }
+      const total = Math.max(Number(current[0].log_lines ?? 0), firstLine + lines.length - 1);
+      check(
+        await this.db.from('automation_runs').update({ log_lines: total }).eq('tenant_id', tenantId).eq('id', runId).lt('log_lines', total),
+      );
+      return total;
+    },
+    readLog: async (tenantId: string, runId: string, afterLine: number, limit: number): Promise<AutomationLogPage> => {
+      if (!UUID_PATTERN.test(runId)) return { lines: [], total: 0 };
+      const [lines, run] = await Promise.all([
+        this.db
+          .from('automation_log_lines')
+          .select('seq, text')
+          .eq('tenant_id', tenantId)
+          .eq('run_id', runId)
+          .gt('seq', afterLine)
+          .order('seq')
+          .limit(limit),
+        this.db.from('automation_runs').select('log_lines').eq('tenant_id', tenantId).eq('id', runId).limit(1),
+      ]);
+      return {
+        lines: check(lines).map((r) => ({ n: Number(r.seq), text: String(r.text) })),
+        total: Number(check(run)[0]?.log_lines ?? 0),
+      };
+    },
   };
 }
 

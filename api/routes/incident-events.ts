@@ -14,14 +14,14 @@ import { apiRoute, createRouter } from '../validation.js';
 const tags = ['Incidents'];
 const EVENT_ID = /^\d{1,15}$/;
 
-const StreamHeaders = z.object({
+export const StreamHeaders = z.object({
   'last-event-id': z
     .string()
     .regex(EVENT_ID, 'the id of the last event received')
     .optional()
     .openapi({ description: 'Resume after this event (sent by EventSource on reconnect): no gap, no repeat' }),
 });
-const StreamQuery = z
+export const StreamQuery = z
   .object({
     after: z
       .string()
@@ -31,7 +31,7 @@ const StreamQuery = z
   })
   .strict();
 
-const streamResponse = (description: string) => ({
+export const streamResponse = (description: string) => ({
   description:
     `${description} Each event: \`event: <type>\`, \`id: <id>\`, \`data: <RunEvent JSON>\`; a first \`ready\` event carries no id; ` +
     'comment lines keep an idle stream open. The server closes a stream after INFRAAI_SSE_MAX_STREAM_MS; reconnect with Last-Event-ID.',
@@ -50,7 +50,7 @@ const streamResponse = (description: string) => ({
   },
 });
 
-function lastEventId(header: string | undefined, query: string | undefined): number {
+export function lastEventId(header: string | undefined, query: string | undefined): number {
   return Number(header ?? query ?? 0);
 }
 

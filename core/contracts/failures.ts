@@ -54,6 +54,18 @@ export const FAILURE = {
   PlaybookCheckerUnavailable: 'PlaybookCheckerUnavailable',
   /** The model's playbook could not be used (no valid structured answer, or tasks that are not YAML). */
   PlaybookGenerationFailed: 'PlaybookGenerationFailed',
+  /** The automation run's row is gone (deleted while its run was going on). */
+  AutomationRunNotFound: 'AutomationRunNotFound',
+  /** The worker was built without the automation toolkit (generator, validator, runner). */
+  AutomationUnavailable: 'AutomationUnavailable',
+  /** A playbook reached the run step without the approval of its artifacts hash (or with another hash). */
+  AutomationNotApproved: 'AutomationNotApproved',
+  /** No trusted host key is on record for a target host: the runner would have to trust blindly. */
+  HostKeyUnknown: 'HostKeyUnknown',
+  /** The runner failed to start or follow the playbook (retryable: a retry re-attaches to the first execution). */
+  RunnerUnavailable: 'RunnerUnavailable',
+  /** The automation run ended in a failure no step could handle (a bug, a store gone for good). */
+  AutomationRunFailed: 'AutomationRunFailed',
 } as const;
 
 export type FailureType = (typeof FAILURE)[keyof typeof FAILURE];

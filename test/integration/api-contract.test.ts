@@ -91,12 +91,20 @@ describe('health, OpenAPI and docs', () => {
       '/api/v1/incidents/{id}',
       '/api/v1/incidents/{id}/cancel',
       '/api/v1/incidents/{id}/timeline',
+      '/api/v1/automation',
+      '/api/v1/automation/{id}',
+      '/api/v1/automation/{id}/log',
+      '/api/v1/automation/{id}/events',
+      '/api/v1/automation/{id}/approve',
+      '/api/v1/automation/{id}/reject',
+      '/api/v1/automation/{id}/cancel',
       '/health',
     ]) {
       expect(doc.paths, path).toHaveProperty([path]);
     }
     expect(Object.keys(doc.paths['/api/v1/cmdb/{tagId}']!).sort()).toEqual(['delete', 'get', 'put']);
     expect(doc.components.schemas).toHaveProperty('IncidentCreate');
+    expect(doc.components.schemas).toHaveProperty('AutomationRun');
     expect(doc.components.schemas).toHaveProperty('Problem');
     expect(doc.components.securitySchemes).toHaveProperty('bearer');
     expect(doc.components.securitySchemes).toHaveProperty('apiKey');

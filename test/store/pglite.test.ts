@@ -43,6 +43,7 @@ describe('PGlite persistence and migrations', () => {
       '0006_remediation_leases',
       '0007_incident_external_refs',
       '0008_run_projections',
+      '0009_automation_runs',
     ]);
     expect(await migrate(client)).toEqual([]);
     await client.close();

@@ -33,6 +33,7 @@ describe('PostgreSQL migrations', () => {
       '0006_remediation_leases',
       '0007_incident_external_refs',
       '0008_run_projections',
+      '0009_automation_runs',
     ]);
     const { rows } = await a.query<{ version: string }>('SELECT version FROM schema_migrations');
     expect(rows.map((r) => r.version).sort()).toEqual([
@@ -44,6 +45,7 @@ describe('PostgreSQL migrations', () => {
       '0006_remediation_leases',
       '0007_incident_external_refs',
       '0008_run_projections',
+      '0009_automation_runs',
     ]);
     await a.close();
     await b.close();

@@ -418,6 +418,108 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.hostKeys.get(a.id, '10.77.1.2', 22)).toBeNull();
     });
 
+    it('keeps automation runs: numbered per tenant, idempotent, filtered and paged, scoped by tenant', async () => {
+      const a = await store.tenants.ensure(slug('auto-a'));
+      const b = await store.tenants.ensure(slug('auto-b'));
+      const create = (tenantId: string, targets: string[], idempotencyKey?: string) =>
+        store.automation.create(tenantId, {
+          id: randomUUID(),
+          request: 'install nginx',
+          targets,
+          checkMode: false,
+          createdBy: 'contract',
+          idempotencyKey,
+        });
+      const first = await create(a.id, ['web-01'], 'click-1');
+      expect(first).toMatchObject({ created: true, run: { number: 1, status: 'queued', targets: ['web-01'], findings: [], logLines: 0 } });
+      expect(first.run.workflowId).toBe(`automation-${first.run.id}`);
+      // A double click: one run; concurrent repeats too.
+      const repeats = await Promise.all([create(a.id, ['web-01'], 'click-1'), create(a.id, ['web-01'], 'click-1')]);
+      expect(repeats.map((r) => [r.created, r.run.id])).toEqual([
+        [false, first.run.id],
+        [false, first.run.id],
+      ]);
+      const second = await create(a.id, ['web-01', 'db-01']);
+      const third = await create(a.id, ['db-01']);
+      // Increasing; a number may be skipped where a repeated key raced the first insert.
+      expect(second.run.number).toBeGreaterThan(first.run.number);
+      expect(third.run.number).toBe(second.run.number + 1);
+      expect((await create(b.id, ['web-01'])).run.number).toBe(1);
+
+      expect(await store.automation.get(b.id, first.run.id)).toBeNull();
+      expect(await store.automation.update(b.id, first.run.id, { status: 'failed' })).toBeNull();
+      const updated = await store.automation.update(a.id, second.run.id, {
+        status: 'invalid',
+        findings: [{ check: 'module-allowlist', task: 'play[0].tasks[0] x', message: 'shell is not allowed' }],
+        artifactsHash: 'f'.repeat(64),
+        approval: null,
+        progress: { tasksDone: 1, tasksTotal: 2, currentTask: 'x', events: 4 },
+      });
+      expect(updated).toMatchObject({ status: 'invalid', artifactsHash: 'f'.repeat(64), progress: { tasksDone: 1 } });
+      expect(updated?.findings).toHaveLength(1);
+      expect(updated?.finishedAt).not.toBeNull();
+
+      const byTarget = await store.automation.list(a.id, { target: 'db-01' }, { limit: 10 });
+      expect(byTarget.items.map((r) => r.id)).toEqual([third.run.id, second.run.id]);
+      expect((await store.automation.list(a.id, { status: 'invalid' }, { limit: 10 })).items.map((r) => r.id)).toEqual([second.run.id]);
+      const page1 = await store.automation.list(a.id, {}, { limit: 2 });
+      expect(page1.items.map((r) => r.id)).toEqual([third.run.id, second.run.id]);
+      const page2 = await store.automation.list(a.id, {}, { limit: 2, cursor: page1.nextCursor! });
+      expect(page2).toMatchObject({ nextCursor: null });
+      expect(page2.items.map((r) => r.id)).toEqual([first.run.id]);
+      await expect(store.automation.list(a.id, {}, { limit: 2, cursor: 'bogus' })).rejects.toBeInstanceOf(InvalidCursorError);
+
+      // The log: lines numbered from 1, a retried store adds nothing, pages read after a line.
+      const lines = Array.from({ length: 25 }, (_, i) => `line ${i + 1}`);
+      expect(await store.automation.appendLog(a.id, first.run.id, 1, lines.slice(0, 20))).toBe(20);
+      expect(await store.automation.appendLog(a.id, first.run.id, 11, lines.slice(10))).toBe(25);
+      expect(await store.automation.appendLog(b.id, first.run.id, 1, ['intruder'])).toBe(0);
+      const log = await store.automation.readLog(a.id, first.run.id, 20, 3);
+      expect(log).toEqual({
+        total: 25,
+        lines: [
+          { n: 21, text: 'line 21' },
+          { n: 22, text: 'line 22' },
+          { n: 23, text: 'line 23' },
+        ],
+      });
+      expect((await store.automation.readLog(b.id, first.run.id, 0, 10)).lines).toEqual([]);
+
+      // The projection's status is mirrored onto the row, and a final status is kept.
+      const project = (version: number, status: string, ended = false) =>
+        store.runs.project({
+          tenantId: a.id,
+          family: 'automation',
+          runId: third.run.id,
+          workflowId: third.run.workflowId,
+          version,
+          status,
+          ended,
+          state: {},
+          events: [{ seq: version, type: 'status.changed', at: new Date().toISOString(), data: { status } }],
+        });
+      await project(1, 'generating');
+      expect((await store.automation.get(a.id, third.run.id))?.status).toBe('generating');
+      await store.automation.update(a.id, third.run.id, { status: 'succeeded' });
+      await project(2, 'running');
+      expect((await store.automation.get(a.id, third.run.id))?.status).toBe('succeeded');
+
+      expect(await store.automation.delete(b.id, third.run.id)).toBe(false);
+      expect(await store.automation.delete(a.id, third.run.id)).toBe(true);
+      expect(await store.automation.get(a.id, third.run.id)).toBeNull();
+    });
+
+    it('keeps a trusted host key’s public key, and fills it in for a key recorded without one', async () => {
+      const t = await store.tenants.ensure(slug('hostkey-pub'));
+      const key = { tenantId: t.id, host: '10.77.1.9', port: 22, keyType: 'ssh-ed25519', fingerprint: 'SHA256:k1' };
+      expect((await store.hostKeys.trustOnFirstUse(key)).publicKey ?? null).toBeNull();
+      // Another key presented later does not write its public key onto the trusted record.
+      await store.hostKeys.trustOnFirstUse({ ...key, fingerprint: 'SHA256:evil', publicKey: 'RVZJTA==' });
+      expect((await store.hostKeys.get(t.id, key.host, 22))?.publicKey ?? null).toBeNull();
+      expect((await store.hostKeys.trustOnFirstUse({ ...key, publicKey: 'QUFBQQ==' })).publicKey).toBe('QUFBQQ==');
+      expect((await store.hostKeys.list(t.id))[0]).toMatchObject({ fingerprint: 'SHA256:k1', publicKey: 'QUFBQQ==' });
+    });
+
     it('leases a host to one remediation at a time and caps a tenant’s concurrent remediations', async () => {
       const t = await store.tenants.ensure(slug('lease'));
       const first = await store.leases.acquire({ tenantId: t.id, host: 'h1', holder: 'wf-a', ttlMs: 60_000, maxPerTenant: 2 });

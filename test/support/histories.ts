@@ -12,6 +12,9 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
  */
 export const INCIDENT_WORKFLOW_REVISION = 'local-store-steps';
 
+/** The automation workflow revision the tests run today (same rule: a new name for a patched change). */
+export const AUTOMATION_WORKFLOW_REVISION = 'initial';
+
 export const recordingHistories = process.env.INFRAAI_RECORD_HISTORIES === '1';
 
 export const historiesDir = new URL('../fixtures/histories/', import.meta.url);

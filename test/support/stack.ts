@@ -12,7 +12,11 @@ import type { Role, Store } from '../../adapters/store/port.js';
 import { createApiKey } from '../../api/api-keys.js';
 import { createApp } from '../../api/app.js';
 import { createAuthenticator } from '../../api/auth.js';
+import type { AutomationToolkit } from '../../activities/automation/deps.js';
+import type { CredentialVault } from '../../adapters/secrets/port.js';
+import type { AutomationSettings } from '../../core/contracts/automation.js';
 import {
+  createTemporalAutomationGateway,
   createTemporalDiagnosisGateway,
   createTemporalIncidentGateway,
   createTemporalIngestionGateway,
@@ -87,6 +91,8 @@ export async function startTestStack(
     telemetry?: Telemetry;
     /** INFRAAI_METRICS_TOKEN for GET /metrics. */
     metricsToken?: string;
+    /** The worker's automation toolkit (fakes), the vault its runs take keys from, and the API's settings. */
+    automation?: { toolkit: AutomationToolkit; vault?: CredentialVault; settings?: AutomationSettings; precheck?: boolean };
   } = {},
 ): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'infraai-it-'));
@@ -118,6 +124,7 @@ export async function startTestStack(
       telemetry,
       workflowBundlePath: testWorkflowBundlePath(),
       ...(options.events ? { events: options.events } : {}),
+      ...(options.automation ? { automation: options.automation.toolkit, vault: options.automation.vault ?? vault } : {}),
     });
     workerRun = worker.run();
   };
@@ -134,6 +141,9 @@ export async function startTestStack(
     inlineIngestLimitBytes: options.inlineIngestLimitBytes ?? 128 * 1024,
     kubernetes: options.kubernetes ?? null,
     incidents: options.gateway ? options.gateway(client, taskQueue) : createTemporalIncidentGateway(client, { taskQueue }),
+    automation: createTemporalAutomationGateway(client, { taskQueue }),
+    ...(options.automation?.settings ? { automationSettings: options.automation.settings } : {}),
+    ...(options.automation?.precheck ? { automationPrecheck: options.automation.toolkit.precheck ?? null } : {}),
     auth: createAuthenticator(store, options.jwt ?? null),
     version: 'test',
     bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024,

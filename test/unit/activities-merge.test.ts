@@ -52,6 +52,16 @@ describe('activity registration', () => {
         'setIncidentStatus',
         'verifyRemediation',
         'writeIncidentResult',
+        'recordAutomationRun',
+        'resolveAutomationTargets',
+        'generateAutomation',
+        'validateAutomation',
+        'acquireAutomationLeases',
+        'renewAutomationLeases',
+        'releaseAutomationLeases',
+        'runPlaybook',
+        'cleanupAutomationRun',
+        'writeAutomationResult',
       ].sort(),
     );
   });

@@ -42,6 +42,8 @@ describe('loadConfig', () => {
   it('reads the host lease TTL (15 min by default) and refuses one too short to renew', () => {
     expect(loadConfig({}).remediation.hostLeaseTtlMs).toBe(15 * 60_000);
     expect(loadConfig({ INFRAAI_HOST_LEASE_TTL_MS: '60000' }).remediation.hostLeaseTtlMs).toBe(60_000);
+    expect(loadConfig({}).automation).toEqual({ approvalTimeoutMs: 1_800_000, runTimeoutMs: 1_800_000, maxHostLeases: 50 });
+    expect(loadConfig({ INFRAAI_AUTOMATION_APPROVAL_TIMEOUT_SECONDS: '60' }).automation.approvalTimeoutMs).toBe(60_000);
     expect(() => loadConfig({ INFRAAI_HOST_LEASE_TTL_MS: '500' })).toThrow(/INFRAAI_HOST_LEASE_TTL_MS: must be at least 3000/);
     expect(() => loadConfig({ INFRAAI_HOST_LEASE_TTL_MS: 'soon' })).toThrow(/INFRAAI_HOST_LEASE_TTL_MS/);
   });

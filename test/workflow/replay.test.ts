@@ -20,6 +20,7 @@ const EXPECTED_FIXTURES: Record<string, number> = {
   'incident/cause-chains': 17,
   'incident/run-projection': 17,
   'incident/local-store-steps': 17,
+  'automation/initial': 13,
 };
 
 const files = (await readdir(historiesDir, { recursive: true })).filter((name) => name.endsWith('.json')).sort();

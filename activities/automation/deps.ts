@@ -1,0 +1,116 @@
+import type { CredentialVault } from '../../adapters/secrets/port.js';
+import type { Store } from '../../adapters/store/port.js';
+import type { Telemetry } from '../../adapters/telemetry/port.js';
+import type { CommandPolicy } from '../../core/command-policy.js';
+import type {
+  AutomationArtifacts,
+  AutomationGenerationOutcome,
+  AutomationHost,
+  AutomationProgress,
+  HostRecap,
+  ValidationFinding,
+} from '../../core/automation.js';
+
+// What the automation activities need, as injected dependencies: the store and the vault (ports
+// that exist), and the automation toolkit — generation, validation, hashing and the runner — whose
+// implementations live in their own modules (templates and the LLM generator, the playbook
+// checker, the local and ECS runners). wiring.ts builds the toolkit (`automationToolkit`); tests
+// pass fakes typed against these interfaces.
+
+/** What the static validation knows about the run besides its artifacts. */
+export interface StaticValidationContext {
+  tenantId: string;
+  /** The CMDB hosts the run may touch: a play on any other host is a finding. */
+  hosts: AutomationHost[];
+  commandPolicy: CommandPolicy;
+}
+
+/** `ansible-playbook --syntax-check` and `ansible-lint`, each returning its findings (none: passes). */
+export interface PlaybookChecker {
+  syntaxCheck(artifacts: AutomationArtifacts): Promise<ValidationFinding[]>;
+  lint(artifacts: AutomationArtifacts): Promise<ValidationFinding[]>;
+}
+
+export interface AnsibleRunInput {
+  /** The run's identity (its workflow id): a start retried with the same key re-attaches to the first execution. */
+  runKey: string;
+  artifacts: AutomationArtifacts;
+  /** Private keys (PEM/OpenSSH) by credential name; written 0600 by the runner and removed after. */
+  keys: Record<string, string>;
+  /** known_hosts lines for every target host: the runner trusts these keys and no others. */
+  knownHosts: string;
+  checkMode: boolean;
+  timeoutMs: number;
+}
+
+export interface AnsibleRunHooks {
+  onProgress(progress: AutomationProgress): void;
+  /** Aborted when the activity is cancelled: the runner stops the whole run (process group, task). */
+  signal: AbortSignal;
+}
+
+export type AnsibleRunStatus = 'successful' | 'failed' | 'timeout' | 'cancelled' | 'recap_missing' | 'lost';
+
+export interface AnsibleRunResult {
+  status: AnsibleRunStatus;
+  exitCode: number | null;
+  /** Per-host counts from Ansible's final stats event; null when the run produced none. */
+  recap: Record<string, HostRecap> | null;
+  progress: AutomationProgress;
+  /** The whole log of the run (stored in pages by the activity, never passed to the workflow). */
+  log: string;
+  /** True when this call found an execution a previous attempt started, instead of starting one. */
+  reattached: boolean;
+}
+
+/** The runner port (local ansible-playbook / ansible-runner, or ECS Fargate). */
+export interface AnsibleRunner {
+  run(input: AnsibleRunInput, hooks: AnsibleRunHooks): Promise<AnsibleRunResult>;
+  /** Removes what the run left (workspace, uploaded artifacts); called once the result is recorded. */
+  cleanup(runKey: string): Promise<void>;
+}
+
+/** Generation, validation, hashing and running: built in wiring.ts from the modules that implement them. */
+export interface AutomationToolkit {
+  /** Maintained templates, or the LLM with structured output when one is configured. */
+  generate(
+    request: string,
+    hosts: AutomationHost[],
+    options: { checkMode: boolean },
+  ): AutomationGenerationOutcome | Promise<AutomationGenerationOutcome>;
+  /**
+   * The template generator alone (no model, milliseconds), for the API's early 422 on a request no
+   * template covers. Wiring leaves it out when an LLM is configured: the model may write what no
+   * template covers, so the run decides.
+   */
+  precheck?: ((request: string, hosts: AutomationHost[], options: { checkMode: boolean }) => AutomationGenerationOutcome) | null;
+  /** YAML, module allowlist with argument checks, command policy, become, hosts. */
+  validateStatic(artifacts: AutomationArtifacts, context: StaticValidationContext): ValidationFinding[] | Promise<ValidationFinding[]>;
+  checker: PlaybookChecker;
+  /** SHA-256 (hex) over every artifact: playbook, inventory, variables, collections, command, hosts. */
+  hash(artifacts: AutomationArtifacts): string;
+  runner: AnsibleRunner;
+}
+
+export type { AutomationGenerationOutcome };
+
+export interface AutomationActivityDeps {
+  store: Store;
+  /** Where the runner's private keys come from (never through the workflow). Null: no run can authenticate. */
+  vault?: CredentialVault | null;
+  /** Null or absent: the worker has no automation toolkit; automation runs fail with AutomationUnavailable. */
+  automation?: AutomationToolkit | null;
+  commandPolicy?: CommandPolicy;
+  /** How long a host lease lives unless renewed; shared with incident runs (default 15 min). */
+  hostLeaseTtlMs?: number;
+  /** Hosts one tenant may hold leases on at once, counted with remediations (default 50 for automation runs). */
+  maxAutomationHostLeases?: number;
+  /** Counts ended runs (family `ansible`); null: nothing counted. */
+  telemetry?: Telemetry | null;
+}
+
+/** Which run a step works on. */
+export interface AutomationRunRef {
+  tenantId: string;
+  runId: string;
+}

@@ -1,0 +1,336 @@
+import { randomUUID } from 'node:crypto';
+import { z } from '@hono/zod-openapi';
+import type { AutomationRun, Store } from '../../adapters/store/port.js';
+import type { AutomationGenerationOutcome, AutomationHost } from '../../core/automation.js';
+import {
+  DEFAULT_AUTOMATION_SETTINGS,
+  isFinalAutomationStatus,
+  type AutomationRunProjectionState,
+  type AutomationSettings,
+} from '../../core/contracts/automation.js';
+import type { RunProjection } from '../../core/contracts/run-events.js';
+import {
+  AutomationAcceptedSchema,
+  AutomationApprovalSchema,
+  AutomationCreateSchema,
+  AutomationDecisionSchema,
+  AutomationDetailSchema,
+  AutomationListQuery,
+  AutomationLogQuery,
+  AutomationLogSchema,
+  AutomationStatusSchema,
+  AutomationSummarySchema,
+} from '../automation-schemas.js';
+import { conflict, notFound, ProblemError } from '../problem.js';
+import { IdParam } from '../schemas.js';
+import type { AutomationWorkflowGateway } from '../temporal-gateway.js';
+import { apiRoute, createRouter, jsonBody, jsonResponse as json } from '../validation.js';
+
+// Ansible automation runs: start one from a request and CMDB targets, read it (from the store: the
+// row and the run's projection, never Temporal), page its log, approve or reject its artifacts
+// (bound to their hash), cancel it. Mounted after automation-events.ts (its /{id}/events).
+
+const tags = ['Automation'];
+
+const IdempotencyHeader = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/, 'visible ASCII characters')
+    .optional()
+    .openapi({ description: 'Repeat-safe start (a double click): the same key returns the run started first and starts nothing.' }),
+});
+
+/**
+ * Optional early answer to "can this request be written as a playbook?": the template generator,
+ * run in the request so that an unrecognised request gets its 422 at once. Without it the workflow
+ * generates, and a request nothing covers ends `not_understood` (GET shows what was understood).
+ */
+export type AutomationPrecheck = (
+  request: string,
+  hosts: AutomationHost[],
+  options: { checkMode: boolean },
+) => AutomationGenerationOutcome | Promise<AutomationGenerationOutcome>;
+
+export interface AutomationRouteDeps {
+  store: Store;
+  workflows: AutomationWorkflowGateway;
+  settings?: AutomationSettings | undefined;
+  precheck?: AutomationPrecheck | null | undefined;
+}
+
+function toSummary(run: AutomationRun): z.infer<typeof AutomationSummarySchema> {
+  return {
+    id: run.id,
+    number: run.number,
+    request: run.request,
+    targets: run.targets,
+    checkMode: run.checkMode,
+    status: run.status,
+    workflowId: run.workflowId,
+    createdBy: run.createdBy,
+    artifactsHash: run.artifactsHash,
+    summary: run.summary,
+    createdAt: run.createdAt,
+    updatedAt: run.updatedAt,
+    finishedAt: run.finishedAt,
+  };
+}
+
+/** The run as the detail shows it: the projection's state where there is one, the row's fresher progress and final status. */
+export function toDetail(run: AutomationRun, projection: RunProjection<AutomationRunProjectionState> | null) {
+  const state = projection?.state.run ?? null;
+  return {
+    ...toSummary(run),
+    // The row's final status is final; before that the run's own status is the fresher one.
+    status: state && !isFinalAutomationStatus(run.status) ? state.status : run.status,
+    summary: state?.summary ?? run.summary,
+    source: projection ? ('projection' as const) : ('row' as const),
+    projectedVersion: projection?.version ?? null,
+    currentStep: state?.currentStep ?? null,
+    steps: state?.steps ?? [],
+    hosts: state?.hosts ?? [],
+    generation: state?.generation ?? run.generation,
+    understood: state?.understood ?? null,
+    artifacts: state?.artifacts ?? run.artifacts,
+    artifactsHash: state?.artifactsHash ?? run.artifactsHash,
+    findings: state?.findings.length ? state.findings : run.findings,
+    approval: state?.approval ?? run.approval,
+    // Heartbeats land on the row while the playbook runs; the projection has the last one after.
+    progress: run.progress ?? state?.progress ?? null,
+    recap: state?.outcome?.recap ?? run.recap,
+    exitCode: state?.outcome?.exitCode ?? null,
+    logLines: run.logLines,
+    logTail: state?.outcome?.logTail ?? '',
+    error: state?.error ?? run.error,
+  };
+}
+
+export function automationRoutes({ store, workflows, settings = DEFAULT_AUTOMATION_SETTINGS, precheck }: AutomationRouteDeps) {
+  const app = createRouter();
+
+  async function load(tenantId: string, id: string): Promise<AutomationRun> {
+    const run = await store.automation.get(tenantId, id);
+    if (!run) throw notFound(`Automation run '${id}'`);
+    return run;
+  }
+
+  const invalid = (errors: { path: string; message: string; code: string }[], detail = 'The request body is not valid.') =>
+    new ProblemError(422, 'validation-error', detail, errors);
+
+  app.openapi(
+    apiRoute({
+      method: 'post',
+      path: '/',
+      operationId: 'startAutomation',
+      tags,
+      summary: 'Start an Ansible automation run from a request and CMDB targets',
+      description:
+        'Targets must be CMDB items of your tenant (422 otherwise). When the API has the template generator, a request no template ' +
+        'covers answers 422 naming what was understood; otherwise the run ends `not_understood`. A real run waits for approval of its ' +
+        'artifacts hash; a check-mode run (`checkMode: true`) runs `--check --diff` without one.',
+      request: { body: jsonBody(AutomationCreateSchema), headers: IdempotencyHeader },
+      responses: {
+        202: json(AutomationAcceptedSchema, 'Accepted; the workflow automation-<id> has started'),
+        200: json(AutomationAcceptedSchema, 'Repeat of an Idempotency-Key: the run started first (nothing new started)'),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const { 'idempotency-key': idempotencyKey } = c.req.valid('header');
+      const principal = c.get('principal');
+      const checkMode = body.checkMode ?? false;
+      const accepted = (run: AutomationRun) => ({ id: run.id, number: run.number, workflowId: run.workflowId, status: run.status });
+      const items = await Promise.all(body.targets.map((tagId) => store.cmdb.get(principal.tenantId, tagId)));
+      const unknown = body.targets
+        .map((tagId, i) => ({ tagId, i }))
+        .filter(({ i }) => !items[i])
+        .map(({ tagId, i }) => ({ path: `targets.${i}`, message: `no CMDB item with tagId '${tagId}'`, code: 'unknown_reference' }));
+      if (unknown.length > 0) throw invalid(unknown);
+      if (precheck) {
+        const hosts = items
+          .filter((item) => item?.sshUser && item.sshCredential)
+          .map((item) => ({
+            tagId: item!.tagId,
+            hostname: item!.hostname,
+            address: item!.address,
+            port: item!.port,
+            user: item!.sshUser!,
+            credential: item!.sshCredential!,
+          }));
+        const outcome = await precheck(body.request, hosts, { checkMode });
+        if (!outcome.ok) {
+          throw invalid(
+            [
+              { path: 'request', message: outcome.message, code: 'not_understood' },
+              ...Object.entries(outcome.understood).map(([key, value]) => ({
+                path: 'request',
+                message: `${key}: ${value}`,
+                code: 'understood',
+              })),
+            ],
+            `The request was not understood: ${outcome.message}`,
+          );
+        }
+      }
+      const { run, created } = await store.automation.create(principal.tenantId, {
+        id: randomUUID(),
+        request: body.request,
+        targets: body.targets,
+        checkMode,
+        createdBy: principal.subject,
+        idempotencyKey: idempotencyKey ?? null,
+      });
+      c.header('location', `/api/v1/automation/${run.id}`);
+      if (!created) return c.json(accepted(run), 200);
+      try {
+        await workflows.start({
+          tenantId: principal.tenantId,
+          tenantSlug: principal.tenantSlug,
+          runId: run.id,
+          runNumber: run.number,
+          request: run.request,
+          targets: run.targets,
+          checkMode,
+          settings,
+        });
+      } catch (err) {
+        // No half-written record: a run without its workflow is removed before answering.
+        await store.automation.delete(principal.tenantId, run.id);
+        throw err;
+      }
+      return c.json(accepted(run), 202);
+    },
+  );
+
+  app.openapi(
+    apiRoute({
+      method: 'get',
+      path: '/',
+      operationId: 'listAutomationRuns',
+      tags,
+      summary: 'List automation runs, newest first',
+      request: { query: AutomationListQuery },
+      responses: {
+        200: json(
+          z.object({ items: z.array(AutomationSummarySchema), nextCursor: z.string().nullable() }).openapi('AutomationRunPage'),
+          'A page of automation runs',
+        ),
+      },
+    }),
+    async (c) => {
+      const { limit, cursor, ...filter } = c.req.valid('query');
+      const page = await store.automation.list(c.get('principal').tenantId, filter, { limit, cursor });
+      return c.json({ items: page.items.map(toSummary), nextCursor: page.nextCursor }, 200);
+    },
+  );
+
+  app.openapi(
+    apiRoute(
+      {
+        method: 'get',
+        path: '/{id}',
+        operationId: 'getAutomationRun',
+        tags,
+        summary: 'An automation run: status, artifacts, findings, approval with its hash, progress, recap, log tail',
+        request: { params: IdParam },
+        responses: { 200: json(AutomationDetailSchema, 'The run (from the store)') },
+      },
+      [404],
+    ),
+    async (c) => {
+      const tenantId = c.get('principal').tenantId;
+      const run = await load(tenantId, c.req.valid('param').id);
+      const projection = (await store.runs.get(tenantId, 'automation', run.id)) as RunProjection<AutomationRunProjectionState> | null;
+      return c.json(toDetail(run, projection), 200);
+    },
+  );
+
+  app.openapi(
+    apiRoute(
+      {
+        method: 'get',
+        path: '/{id}/log',
+        operationId: 'getAutomationLog',
+        tags,
+        summary: 'The run’s full log, a page of lines at a time',
+        request: { params: IdParam, query: AutomationLogQuery },
+        responses: { 200: json(AutomationLogSchema, 'Lines after `after`, oldest first') },
+      },
+      [404],
+    ),
+    async (c) => {
+      const tenantId = c.get('principal').tenantId;
+      const run = await load(tenantId, c.req.valid('param').id);
+      const { after, limit } = c.req.valid('query');
+      const page = await store.automation.readLog(tenantId, run.id, after, limit);
+      const last = page.lines.at(-1)?.n ?? null;
+      return c.json({ ...page, nextAfter: last !== null && last < page.total ? last : null }, 200);
+    },
+  );
+
+  for (const decision of ['approve', 'reject'] as const) {
+    app.openapi(
+      apiRoute(
+        {
+          method: 'post',
+          path: `/{id}/${decision}`,
+          operationId: decision === 'approve' ? 'approveAutomationRun' : 'rejectAutomationRun',
+          tags,
+          summary:
+            decision === 'approve'
+              ? 'Approve the artifacts the run waits on (bound to their artifactsHash): the playbook runs'
+              : 'Reject the artifacts: the run ends rejected and nothing runs',
+          description: '409 when the run is not waiting for approval, has ended, or the artifacts hash is not the one waiting.',
+          request: { params: IdParam, body: jsonBody(AutomationDecisionSchema) },
+          responses: { 200: json(AutomationApprovalSchema, 'The decision, as the run recorded it') },
+        },
+        [404, 409],
+      ),
+      async (c) => {
+        const principal = c.get('principal');
+        const run = await load(principal.tenantId, c.req.valid('param').id);
+        if (isFinalAutomationStatus(run.status)) throw conflict(`Automation run ${run.number} has already ended (${run.status}).`);
+        const body = c.req.valid('json');
+        const approval = await workflows.decideApproval(run.workflowId, {
+          decision,
+          artifactsHash: body.artifactsHash,
+          by: principal.subject,
+          ...(body.comment ? { comment: body.comment } : {}),
+        });
+        return c.json(approval, 200);
+      },
+    );
+  }
+
+  app.openapi(
+    apiRoute(
+      {
+        method: 'post',
+        path: '/{id}/cancel',
+        operationId: 'cancelAutomationRun',
+        tags,
+        summary: 'Cancel the run: a running playbook is stopped first, then the run ends cancelled',
+        request: { params: IdParam },
+        responses: {
+          202: json(
+            z
+              .object({ id: z.string().uuid(), status: AutomationStatusSchema, cancelRequested: z.literal(true) })
+              .openapi('AutomationCancelRequested'),
+            'Cancellation requested',
+          ),
+        },
+      },
+      [404, 409],
+    ),
+    async (c) => {
+      const run = await load(c.get('principal').tenantId, c.req.valid('param').id);
+      if (isFinalAutomationStatus(run.status)) throw conflict(`Automation run ${run.number} has already ended (${run.status}).`);
+      await workflows.cancel(run.workflowId);
+      return c.json({ id: run.id, status: run.status, cancelRequested: true as const }, 202);
+    },
+  );
+
+  return app;
+}
