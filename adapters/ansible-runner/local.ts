@@ -89,13 +89,18 @@ function startTime(pid: number): string | null {
   }
 }
 
-/** Processes whose environment carries the execution's marker (all it started, wherever they went). */
-function markedProcesses(marker: string): number[] {
+/**
+ * Processes of an execution, wherever they went: their environment carries its marker, or their
+ * command line names its workspace (an ssh ControlPersist master overwrites its environment with
+ * its process title). The supervisor (supervisor.mjs) finds them the same way.
+ */
+function markedProcesses(marker: string, workspace: string): number[] {
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
       if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(marker)) found.push(Number(entry));
+      else if (readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes(`${workspace}/`)) found.push(Number(entry));
     } catch {
       // gone, or a kernel thread
     }
@@ -103,8 +108,9 @@ function markedProcesses(marker: string): number[] {
   return found;
 }
 
-function killMarked(marker: string): number {
-  const pids = markedProcesses(marker);
+/** SIGKILLs every process of the execution and waits (up to 3 s) until none is left; returns how many there were. */
+async function killMarked(marker: string, workspace: string): Promise<number> {
+  const pids = markedProcesses(marker, workspace);
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -112,6 +118,7 @@ function killMarked(marker: string): number {
       // gone meanwhile
     }
   }
+  for (let waited = 0; waited < 3000 && markedProcesses(marker, workspace).length > 0; waited += 100) await sleep(100);
   return pids.length;
 }
 
@@ -394,7 +401,7 @@ export class LocalAnsibleRunner implements AnsibleRunner {
         // The supervisor is gone. It may have written its status just before exiting.
         if (await readJson<FinalStatus>(join(ws, 'status.json'))) continue;
         await drain();
-        const killed = killMarked(marker);
+        const killed = await killMarked(marker, ws);
         return this.declareLost(
           runKey,
           tracker,
@@ -402,7 +409,7 @@ export class LocalAnsibleRunner implements AnsibleRunner {
           `The execution's supervisor died without a final status${killed ? ` (${killed} leftover process(es) killed)` : ''}; the playbook is not run again.`,
         );
       } else if (cancelAt !== null && Date.now() - cancelAt > CANCEL_BACKSTOP_MS) {
-        killMarked(marker);
+        await killMarked(marker, ws);
         try {
           process.kill(claim.pid, 'SIGKILL');
         } catch {
@@ -493,7 +500,7 @@ export class LocalAnsibleRunner implements AnsibleRunner {
 
   async cleanup(runKey: string): Promise<void> {
     // A cleanup of a running execution ends it: nothing may run from a removed workspace.
-    killMarked(this.marker(runKey));
+    await killMarked(this.marker(runKey), this.workspace(runKey));
     await rm(this.workspace(runKey), { recursive: true, force: true });
   }
 }

@@ -44,18 +44,21 @@ function processGroup(pid) {
   }
 }
 
-/** Processes of this execution (but this one): their environment carries the marker. */
+/**
+ * Processes of this execution (but this one): their environment carries the marker, or their
+ * command line names the workspace (an ssh ControlPersist master rewrites its environment area
+ * with its process title, `ssh: <workspace>/cp/<hash> [mux]`).
+ */
 function markedProcesses() {
   const found = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    let environ;
     try {
-      environ = readFileSync(`/proc/${entry}/environ`, 'latin1');
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(marker)) found.push(Number(entry));
+      else if (readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes(`${workspace}/`)) found.push(Number(entry));
     } catch {
-      continue;
+      // gone, or a kernel thread
     }
-    if (environ.split('\0').includes(marker)) found.push(Number(entry));
   }
   return found;
 }
