@@ -341,7 +341,8 @@ export class EcsAnsibleRunner implements AnsibleRunner {
     const drainUntil = Date.now() + this.logDrainMs;
     while (exitFromLog === null && Date.now() < drainUntil) {
       const gotMore = await readLog();
-      if (!gotMore && tracker.statsData !== null) break;
+      // Stopped by us, the run's last lines matter less than a prompt answer.
+      if (!gotMore && (tracker.statsData !== null || stopping !== null)) break;
       await sleep(Math.min(1000, this.pollMs));
     }
 
