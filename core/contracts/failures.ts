@@ -46,6 +46,12 @@ export const FAILURE = {
   NotificationRejected: 'NotificationRejected',
   /** A ticketing or paging tool is rate limiting or down (retryable). */
   NotificationUnavailable: 'NotificationUnavailable',
+  /** The Ansible runner cannot work (ansible-runner missing, ECS or S3 refusing): retryable, the run key keeps it once. */
+  AnsibleRunnerUnavailable: 'AnsibleRunnerUnavailable',
+  /** The runner refused the run's input (a command option it does not pass on, a bad credential name). */
+  AnsibleRunInputRejected: 'AnsibleRunInputRejected',
+  /** The playbook's execution died without a final status: its effect is unknown and it is never run again. */
+  AnsibleRunLost: 'AnsibleRunLost',
 } as const;
 
 export type FailureType = (typeof FAILURE)[keyof typeof FAILURE];
