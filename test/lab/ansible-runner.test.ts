@@ -1,7 +1,7 @@
 import { labTestProblems } from './prerequisites.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -316,6 +316,39 @@ describe.skipIf(problems.length > 0 || ansibleMissing)('local Ansible runner on 
     const retried = await runner.run(run, NO_HOOKS());
     expect(retried).toMatchObject({ status: 'lost', reattached: true });
     expect(await counterLines()).toBe(before + 1);
+  });
+
+  it('stops a run that outlives its timeout: every process gone, the run ends timeout', async () => {
+    const run = input(
+      `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Sleep
+      ansible.builtin.command: sleep 300
+`,
+      { timeoutMs: 4000 },
+    );
+    const began = Date.now();
+    const outcome = await runner.run(run, NO_HOOKS());
+    expect(outcome).toMatchObject({ status: 'timeout', exitCode: null, recap: null });
+    // 4 s of run, then INT/TERM/KILL within 10 s.
+    expect(Date.now() - began).toBeLessThan(16_000);
+    expect(processesOf(runner.workspace(run.runKey))).toEqual([]);
+  });
+
+  it('reports lost, and never runs the playbook, when a start died between its marker and the supervisor', async () => {
+    const before = await counterLines();
+    const run = input(countingPlaybook(1));
+    const impatient = new LocalAnsibleRunner({ baseDir, pollMs: 100, startGraceMs: 1000 });
+    // What a worker killed right after writing the marker leaves: the workspace and its marker, no claim.
+    const workspace = impatient.workspace(run.runKey);
+    await mkdir(workspace, { mode: 0o700 });
+    await writeFile(join(workspace, 'marker.json'), JSON.stringify({ runKey: run.runKey, createdAt: Date.now() - 60_000, by: 0 }));
+    const outcome = await impatient.run(run, NO_HOOKS());
+    expect(outcome).toMatchObject({ status: 'lost', reattached: true, exitCode: null });
+    expect(outcome.detail).toMatch(/never ran/);
+    expect(JSON.parse(await readFile(join(workspace, 'claim.json'), 'utf8'))).toMatchObject({ by: 'abandoned' });
+    expect(await counterLines()).toBe(before);
   });
 
   it('cleanup removes the workspace; its events cannot be read any more', async () => {
