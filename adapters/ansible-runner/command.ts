@@ -47,3 +47,15 @@ export function playbookOptions(command: readonly string[], checkMode: boolean):
   }
   return options;
 }
+
+/** Every credential the hosts name has a key, and every key name can name a file (`<credential>.key`). */
+export function checkKeys(hosts: readonly { tagId: string; credential: string }[], keys: Record<string, string>): void {
+  for (const name of Object.keys(keys)) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name))
+      throw new RunnerInputError(`'${name}' cannot name a key file (letters, digits, '.', '_', '-').`);
+  }
+  for (const host of hosts) {
+    if (!(host.credential in keys))
+      throw new RunnerInputError(`No key was given for credential '${host.credential}' of host '${host.tagId}'.`);
+  }
+}

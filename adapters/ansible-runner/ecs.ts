@@ -2,7 +2,7 @@ import { CloudWatchLogsClient, GetLogEventsCommand, ResourceNotFoundException } 
 import { DescribeTasksCommand, ECSClient, ListTasksCommand, RunTaskCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import { playbookOptions } from './command.js';
+import { checkKeys, playbookOptions } from './command.js';
 import {
   LogTail,
   ProgressTracker,
@@ -192,6 +192,7 @@ export class EcsAnsibleRunner implements AnsibleRunner {
 
   async run(input: RunnerInput, hooks: RunHooks): Promise<RunnerOutcome> {
     const options = playbookOptions(input.artifacts.command, input.checkMode);
+    checkKeys(input.artifacts.hosts, input.keys);
     const prefix = this.artifactPrefix(input.runKey);
     let task = await this.findTask(input.runKey);
     const reattached = task !== null;
@@ -250,7 +251,6 @@ export class EcsAnsibleRunner implements AnsibleRunner {
       );
     const keys = Object.keys(input.keys);
     for (const name of keys) {
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) throw new RunnerInputError(`'${name}' cannot name a key file.`);
       await put(`keys/${name}.key`, input.keys[name]!.endsWith('\n') ? input.keys[name]! : `${input.keys[name]!}\n`);
     }
     await put('playbook.yml', input.artifacts.playbook);

@@ -5,7 +5,7 @@ import { chmod, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } fr
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AutomationProgress } from '../../core/automation.js';
-import { playbookOptions } from './command.js';
+import { checkKeys, playbookOptions } from './command.js';
 import {
   ProgressTracker,
   STATS_EVENT,
@@ -181,9 +181,6 @@ async function tailOfFile(path: string, maxBytes: number): Promise<string> {
   }
 }
 
-/** Names Ansible may use for a key file: a credential name becomes `<name>.key` in the key dir. */
-const CREDENTIAL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
 export class LocalAnsibleRunner implements AnsibleRunner {
   readonly kind = 'local' as const;
   private readonly baseDir: string;
@@ -217,9 +214,7 @@ export class LocalAnsibleRunner implements AnsibleRunner {
         `${this.ansibleRunnerPath} is missing: install Debian's python3-ansible-runner (npm install does as root).`,
       );
     const options = playbookOptions(input.artifacts.command, input.checkMode);
-    for (const name of Object.keys(input.keys)) {
-      if (!CREDENTIAL_NAME.test(name)) throw new RunnerInputError(`'${name}' cannot name a key file (letters, digits, '.', '_', '-').`);
-    }
+    checkKeys(input.artifacts.hosts, input.keys);
     await mkdir(this.baseDir, { recursive: true, mode: 0o700 });
     await chmod(this.baseDir, 0o700);
     const ws = this.workspace(input.runKey);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { playbookOptions } from '../../adapters/ansible-runner/command.js';
+import { checkKeys, playbookOptions } from '../../adapters/ansible-runner/command.js';
 import { clientTokenFor, startedByFor } from '../../adapters/ansible-runner/ecs.js';
 import {
   LogTail,
@@ -173,6 +173,15 @@ describe('command options passed to ansible-playbook', () => {
   it('refuses an option that could change what runs', () => {
     expect(() => playbookOptions(['playbook.yml', '--module-path', '/tmp/evil'], false)).toThrow(RunnerInputError);
     expect(() => playbookOptions(['playbook.yml', '--become-password-file', '/etc/shadow'], false)).toThrow(RunnerInputError);
+  });
+});
+
+describe('keys for the inventory', () => {
+  it('needs a key for every credential a host names, under a name that can be a file', () => {
+    const hosts = [{ tagId: 'web-01', credential: 'deploy' }];
+    expect(() => checkKeys(hosts, { deploy: 'PEM' })).not.toThrow();
+    expect(() => checkKeys(hosts, {})).toThrow(/credential 'deploy' of host 'web-01'/);
+    expect(() => checkKeys([], { '../etc/passwd': 'PEM' })).toThrow(RunnerInputError);
   });
 });
 
