@@ -18,6 +18,12 @@ import type { Store } from './adapters/store/port.js';
 import { createTelemetry } from './adapters/telemetry/create.js';
 import type { Telemetry } from './adapters/telemetry/port.js';
 import type { AutomationToolkit } from './activities/automation/deps.js';
+import { createAnsibleRunner } from './adapters/ansible-runner/create.js';
+import { createPlaybookChecker } from './adapters/playbook-checker/create.js';
+import { automationArtifactsHash } from './core/automation/hash.js';
+import { generateWithLlm } from './core/automation/llm.js';
+import { generateFromTemplates } from './core/automation/templates.js';
+import { validatePlaybook } from './core/automation/validate.js';
 import type { Config } from './config.js';
 import type { Runbook } from './core/runbook.js';
 
@@ -45,13 +51,23 @@ export interface Adapters {
 }
 
 /**
- * The automation toolkit from config: the place where the template/LLM generator, the static
- * validator, the playbook checker (`ansible-playbook --syntax-check`, `ansible-lint`), the artifacts
- * hash and the runner (local or ECS) are put together once their modules are merged. Until then this
- * worker has none, and automation runs end with AutomationUnavailable (the API still accepts them).
+ * The automation toolkit from config: the LLM writes playbooks when one is configured, the
+ * maintained templates otherwise (and then the API refuses a request no template understands with a
+ * 422 before a run starts); every playbook goes through the static validator, then
+ * `ansible-playbook --syntax-check` and `ansible-lint`; it is hashed for the approval and run by the
+ * configured runner (local ansible-runner, or ECS Fargate).
  */
-export function buildAutomationToolkit(_config: Config, _parts: { llm: LlmProvider | null; store: Store }): AutomationToolkit | null {
-  return null;
+export function buildAutomationToolkit(config: Config, { llm }: { llm: LlmProvider | null }): AutomationToolkit {
+  const fromTemplates: NonNullable<AutomationToolkit['precheck']> = (request, hosts, options) =>
+    generateFromTemplates(request, hosts, options);
+  return {
+    generate: llm ? (request, hosts, { checkMode }) => generateWithLlm(llm, request, hosts, { checkMode }) : fromTemplates,
+    precheck: llm ? null : fromTemplates,
+    validateStatic: (artifacts, { commandPolicy, become }) => validatePlaybook(artifacts, { become, policy: commandPolicy }),
+    checker: createPlaybookChecker(),
+    hash: automationArtifactsHash,
+    runner: createAnsibleRunner(config.ansibleRunner),
+  };
 }
 
 /** Builds every adapter once. The store is opened by the caller (it owns its lifetime and closing). */
@@ -73,6 +89,6 @@ export async function buildAdapters(config: Config, store: Store): Promise<Adapt
     metrics: createMetricsSource(config),
     telemetry: createTelemetry(config, store),
     events: createRunEventBus(config.eventBus, (err) => console.warn(`[infraai] run-event bus: ${err.message}`)),
-    automation: buildAutomationToolkit(config, { llm, store }),
+    automation: buildAutomationToolkit(config, { llm }),
   };
 }

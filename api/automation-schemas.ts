@@ -1,11 +1,12 @@
 import { z } from '@hono/zod-openapi';
-import type {
-  AutomationArtifacts,
-  AutomationGeneration,
-  AutomationHost,
-  AutomationProgress,
-  HostRecap,
-  ValidationFinding,
+import {
+  VALIDATION_CHECKS,
+  type AutomationArtifacts,
+  type AutomationGeneration,
+  type AutomationHost,
+  type AutomationProgress,
+  type HostRecap,
+  type ValidationFinding,
 } from '../core/automation.js';
 import { AUTOMATION_STATUSES, AUTOMATION_STEPS, type AutomationApproval, type AutomationStepState } from '../core/contracts/automation.js';
 import { orNull, Timestamp, type Same } from './remediation-schemas.js';
@@ -57,13 +58,14 @@ export const AutomationGenerationSchema = z
     template: z.string().nullable(),
     understood: z.record(z.string(), z.string()),
     summary: z.string(),
+    become: z.boolean().optional().openapi({ description: 'The playbook runs its plays as root (declared by the generator)' }),
   })
   .openapi('AutomationGeneration');
 same<Same<z.infer<typeof AutomationGenerationSchema>, AutomationGeneration>>();
 
 export const ValidationFindingSchema = z
   .object({
-    check: z.enum(['yaml', 'syntax-check', 'ansible-lint', 'module-allowlist', 'command-policy', 'become', 'hosts']),
+    check: z.enum(VALIDATION_CHECKS),
     task: z.string().nullable().openapi({ description: 'play[i].tasks[j] and the task name; null for the whole file' }),
     message: z.string(),
   })

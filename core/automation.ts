@@ -47,20 +47,26 @@ export interface AutomationGeneration {
   become?: boolean;
 }
 
-export type ValidationCheck =
-  | 'yaml'
-  | 'syntax-check'
-  | 'ansible-lint'
-  | 'module-allowlist'
-  | 'command-policy'
-  | 'become'
-  | 'hosts'
-  /** A play or task keyword that runs elsewhere or changes how ansible connects (delegate_to, connection, vars: ansible_*). */
-  | 'keyword'
-  /** A Jinja expression that reaches outside the play (lookup, query, pipe, dunder attributes). */
-  | 'templating'
-  /** An extra variable that would override a connection setting or carry an expression. */
-  | 'variables';
+/**
+ * What refused a playbook. Besides the named tools and rules: `keyword`, a play or task keyword that
+ * runs elsewhere or changes how ansible connects (delegate_to, connection, vars: ansible_*);
+ * `templating`, a Jinja expression that reaches outside the play (lookup, query, pipe, dunder
+ * attributes); `variables`, an extra variable that would override a connection setting or carry an
+ * expression.
+ */
+export const VALIDATION_CHECKS = [
+  'yaml',
+  'syntax-check',
+  'ansible-lint',
+  'module-allowlist',
+  'command-policy',
+  'become',
+  'hosts',
+  'keyword',
+  'templating',
+  'variables',
+] as const;
+export type ValidationCheck = (typeof VALIDATION_CHECKS)[number];
 
 /** One reason a playbook may not run, tied to its task where there is one. */
 export interface ValidationFinding {

@@ -1,15 +1,9 @@
+import type { AnsibleRunner } from '../../adapters/ansible-runner/port.js';
 import type { CredentialVault } from '../../adapters/secrets/port.js';
 import type { Store } from '../../adapters/store/port.js';
 import type { Telemetry } from '../../adapters/telemetry/port.js';
 import type { CommandPolicy } from '../../core/command-policy.js';
-import type {
-  AutomationArtifacts,
-  AutomationGenerationOutcome,
-  AutomationHost,
-  AutomationProgress,
-  HostRecap,
-  ValidationFinding,
-} from '../../core/automation.js';
+import type { AutomationArtifacts, AutomationGenerationOutcome, AutomationHost, ValidationFinding } from '../../core/automation.js';
 
 // What the automation activities need, as injected dependencies: the store and the vault (ports
 // that exist), and the automation toolkit — generation, validation, hashing and the runner — whose
@@ -23,51 +17,14 @@ export interface StaticValidationContext {
   /** The CMDB hosts the run may touch: a play on any other host is a finding. */
   hosts: AutomationHost[];
   commandPolicy: CommandPolicy;
+  /** The generator declared that the playbook runs as root (a play-level `become: true`). */
+  become: boolean;
 }
 
 /** `ansible-playbook --syntax-check` and `ansible-lint`, each returning its findings (none: passes). */
 export interface PlaybookChecker {
   syntaxCheck(artifacts: AutomationArtifacts): Promise<ValidationFinding[]>;
   lint(artifacts: AutomationArtifacts): Promise<ValidationFinding[]>;
-}
-
-export interface AnsibleRunInput {
-  /** The run's identity (its workflow id): a start retried with the same key re-attaches to the first execution. */
-  runKey: string;
-  artifacts: AutomationArtifacts;
-  /** Private keys (PEM/OpenSSH) by credential name; written 0600 by the runner and removed after. */
-  keys: Record<string, string>;
-  /** known_hosts lines for every target host: the runner trusts these keys and no others. */
-  knownHosts: string;
-  checkMode: boolean;
-  timeoutMs: number;
-}
-
-export interface AnsibleRunHooks {
-  onProgress(progress: AutomationProgress): void;
-  /** Aborted when the activity is cancelled: the runner stops the whole run (process group, task). */
-  signal: AbortSignal;
-}
-
-export type AnsibleRunStatus = 'successful' | 'failed' | 'timeout' | 'cancelled' | 'recap_missing' | 'lost';
-
-export interface AnsibleRunResult {
-  status: AnsibleRunStatus;
-  exitCode: number | null;
-  /** Per-host counts from Ansible's final stats event; null when the run produced none. */
-  recap: Record<string, HostRecap> | null;
-  progress: AutomationProgress;
-  /** The whole log of the run (stored in pages by the activity, never passed to the workflow). */
-  log: string;
-  /** True when this call found an execution a previous attempt started, instead of starting one. */
-  reattached: boolean;
-}
-
-/** The runner port (local ansible-playbook / ansible-runner, or ECS Fargate). */
-export interface AnsibleRunner {
-  run(input: AnsibleRunInput, hooks: AnsibleRunHooks): Promise<AnsibleRunResult>;
-  /** Removes what the run left (workspace, uploaded artifacts); called once the result is recorded. */
-  cleanup(runKey: string): Promise<void>;
 }
 
 /** Generation, validation, hashing and running: built in wiring.ts from the modules that implement them. */

@@ -56,6 +56,7 @@ export function createAutomationGenerationActivities(deps: AutomationActivityDep
             tenantId: input.tenantId,
             hosts: input.hosts,
             commandPolicy: deps.commandPolicy ?? {},
+            become: run.generation?.become ?? false,
           })),
         );
         // The external checks only when the file parses: their output on broken YAML says nothing more.

@@ -3,7 +3,8 @@ import type { AutomationHost, AutomationProgress } from '../../core/automation.j
 import type { AutomationOutcome } from '../../core/contracts/automation.js';
 import { FAILURE } from '../../core/contracts/failures.js';
 import { redactText, truncateText } from '../../core/redact.js';
-import type { AnsibleRunResult, AutomationActivityDeps, AutomationRunRef } from './deps.js';
+import type { AnsibleRunner, RunnerOutcome } from '../../adapters/ansible-runner/port.js';
+import type { AutomationActivityDeps, AutomationRunRef } from './deps.js';
 import { runOf, toolkitOf, workflowIdOf } from './toolkit.js';
 
 // The run itself: the approved artifacts (re-read from the store and re-hashed, so what runs is
@@ -14,6 +15,8 @@ import { runOf, toolkitOf, workflowIdOf } from './toolkit.js';
 
 /** Lines stored per statement. */
 const LOG_BATCH = 1000;
+/** Runner events read per page (each may print several lines). */
+const EVENT_PAGE = 500;
 const TAIL_LINES = 40;
 const TAIL_CHARS = 4000;
 /** A longer line (a task's whole JSON result) is cut: a page of lines stays a readable size. */
@@ -63,16 +66,44 @@ export function createPlaybookActivities(deps: AutomationActivityDeps) {
     return `${lines.join('\n')}\n`;
   }
 
-  /** The log, redacted (the run's own keys included) and each line bounded, as the store keeps it. */
-  async function storeLog(ref: AutomationRunRef, log: string, secrets: string[]): Promise<{ lines: number; tail: string }> {
-    const lines = redactText(log, secrets)
-      .split(/\r?\n/)
-      .map((line) => truncateText(line, MAX_LINE_CHARS));
-    if (lines.at(-1) === '') lines.pop();
-    for (let i = 0; i < lines.length; i += LOG_BATCH) {
-      await store.automation.appendLog(ref.tenantId, ref.runId, i + 1, lines.slice(i, i + LOG_BATCH));
+  /**
+   * The log — every event's output, in order, read from the runner page by page (a run of any size
+   * costs bounded memory) — redacted (the run's own keys included), each line bounded, stored in
+   * batches. A retried attempt writes the same lines at the same numbers (the store keeps the first).
+   */
+  async function storeLog(
+    ref: AutomationRunRef,
+    runner: AnsibleRunner,
+    runKey: string,
+    secrets: string[],
+  ): Promise<{ lines: number; tail: string }> {
+    let stored = 0;
+    let batch: string[] = [];
+    let tail: string[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      await store.automation.appendLog(ref.tenantId, ref.runId, stored + 1, batch);
+      stored += batch.length;
+      batch = [];
+    };
+    let cursor: string | null = null;
+    for (;;) {
+      const page = await runner.readEvents(runKey, cursor, EVENT_PAGE);
+      for (const event of page.events) {
+        if (!event.stdout) continue;
+        const lines = redactText(event.stdout, secrets)
+          .split(/\r?\n/)
+          .map((line) => truncateText(line, MAX_LINE_CHARS));
+        if (lines.at(-1) === '') lines.pop();
+        batch.push(...lines);
+        tail = [...tail, ...lines].slice(-TAIL_LINES);
+        if (batch.length >= LOG_BATCH) await flush();
+      }
+      cursor = page.cursor;
+      if (page.end || page.events.length === 0) break;
     }
-    return { lines: lines.length, tail: truncateText(lines.slice(-TAIL_LINES).join('\n'), TAIL_CHARS) };
+    await flush();
+    return { lines: stored, tail: truncateText(tail.join('\n'), TAIL_CHARS) };
   }
 
   return {
@@ -97,7 +128,7 @@ export function createPlaybookActivities(deps: AutomationActivityDeps) {
       let written = 0;
       let writing: Promise<unknown> = Promise.resolve();
       const beat = setInterval(() => ctx.heartbeat(last), HEARTBEAT_MS);
-      let result: AnsibleRunResult;
+      let result: RunnerOutcome;
       try {
         ctx.heartbeat(last);
         result = await toolkit.runner.run(
@@ -124,7 +155,7 @@ export function createPlaybookActivities(deps: AutomationActivityDeps) {
         clearInterval(beat);
         await writing;
       }
-      const log = await storeLog(input, result.log, Object.values(keys));
+      const log = await storeLog(input, toolkit.runner, runKey, Object.values(keys));
       await store.automation.update(input.tenantId, input.runId, { progress: result.progress, recap: result.recap });
       // A cancelled attempt reports as cancelled once the runner has stopped and the log is kept.
       if (ctx.cancellationSignal.aborted) await ctx.cancelled;

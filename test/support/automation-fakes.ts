@@ -1,11 +1,6 @@
 import { createHash } from 'node:crypto';
-import type {
-  AnsibleRunHooks,
-  AnsibleRunInput,
-  AnsibleRunResult,
-  AnsibleRunner,
-  AutomationToolkit,
-} from '../../activities/automation/deps.js';
+import type { AutomationToolkit } from '../../activities/automation/deps.js';
+import type { AnsibleRunner, RunHooks, RunnerEventPage, RunnerInput, RunnerOutcome } from '../../adapters/ansible-runner/port.js';
 import type { CredentialVault, SshCredential } from '../../adapters/secrets/port.js';
 import type { Store } from '../../adapters/store/port.js';
 import type { AutomationArtifacts, AutomationHost, ValidationFinding } from '../../core/automation.js';
@@ -28,13 +23,16 @@ export function fakeArtifacts(request: string, hosts: AutomationHost[], checkMod
 }
 
 export interface FakeRunnerCall {
-  input: AnsibleRunInput;
+  input: RunnerInput;
   aborted: boolean;
   finished: boolean;
 }
 
 export class FakeAnsibleRunner implements AnsibleRunner {
+  readonly kind = 'local' as const;
   readonly calls: FakeRunnerCall[] = [];
+  /** Each execution's log lines, paged by readEvents as the real runners page their events. */
+  private readonly logs = new Map<string, string[]>();
   readonly cleaned: string[] = [];
   /** Executions started per run key: a re-attaching retry starts none. */
   readonly executions = new Map<string, number>();
@@ -51,7 +49,7 @@ export class FakeAnsibleRunner implements AnsibleRunner {
     return this.calls.filter((c) => c.input.runKey === runKey);
   }
 
-  async run(input: AnsibleRunInput, hooks: AnsibleRunHooks): Promise<AnsibleRunResult> {
+  async run(input: RunnerInput, hooks: RunHooks): Promise<RunnerOutcome> {
     const call: FakeRunnerCall = { input, aborted: false, finished: false };
     this.calls.push(call);
     const playbook = input.artifacts.playbook;
@@ -69,7 +67,12 @@ export class FakeAnsibleRunner implements AnsibleRunner {
     // The first line leaks what a careless task prints: a password and the run's own key.
     const log = Array.from({ length: this.logLines }, (_, i) =>
       i === 0 ? `event 1: password=hunter2 key=${Object.values(input.keys)[0] ?? ''}` : `event ${i + 1}: TASK [install] ok`,
-    ).join('\n');
+    );
+    this.logs.set(input.runKey, log);
+    const finish = (fields: Omit<RunnerOutcome, 'runKey' | 'logTail' | 'eventCount' | 'detail'>): RunnerOutcome => {
+      const lines = this.logs.get(input.runKey) ?? [];
+      return { runKey: input.runKey, ...fields, logTail: lines.slice(-5).join('\n'), eventCount: lines.length, detail: null };
+    };
     const progress = { tasksDone: 1, tasksTotal: 2, currentTask: 'install', events: 3 };
     hooks.onProgress(progress);
     if (playbook.includes('slow')) {
@@ -83,7 +86,8 @@ export class FakeAnsibleRunner implements AnsibleRunner {
       clearInterval(tick);
       if (outcome === 'aborted') {
         call.aborted = true;
-        return { status: 'cancelled', exitCode: null, recap: null, progress, log: `${log}\nINTERRUPTED`, reattached: false };
+        log.push('INTERRUPTED');
+        return finish({ status: 'cancelled', exitCode: null, recap: null, progress, reattached: false });
       }
     }
     call.finished = true;
@@ -101,13 +105,34 @@ export class FakeAnsibleRunner implements AnsibleRunner {
         },
       ]),
     );
-    return {
+    return finish({
       status: playbook.includes('fails') ? 'failed' : 'successful',
       exitCode: playbook.includes('fails') ? 2 : 0,
       recap: playbook.includes('norecap') ? null : recap,
       progress: { tasksDone: 2, tasksTotal: 2, currentTask: null, events: 6 },
-      log,
       reattached,
+    });
+  }
+
+  async readEvents(runKey: string, cursor: string | null, limit: number): Promise<RunnerEventPage> {
+    const lines = this.logs.get(runKey) ?? [];
+    const from = cursor ? Number(cursor) : 0;
+    const page = lines.slice(from, from + limit);
+    return {
+      events: page.map((stdout, i) => ({
+        seq: from + i + 1,
+        type: 'verbose',
+        uuid: null,
+        created: null,
+        play: null,
+        task: null,
+        host: null,
+        stdout,
+        changed: null,
+        failed: null,
+      })),
+      cursor: String(from + page.length),
+      end: from + page.length >= lines.length,
     };
   }
 
