@@ -18,7 +18,7 @@ import type { Store } from './adapters/store/port.js';
 import { createTelemetry } from './adapters/telemetry/create.js';
 import type { Telemetry } from './adapters/telemetry/port.js';
 import type { AutomationToolkit } from './activities/automation/deps.js';
-import { createAnsibleRunner } from './adapters/ansible-runner/create.js';
+import { createAnsibleRunner, type AnsibleRunnerConfig } from './adapters/ansible-runner/create.js';
 import { createPlaybookChecker } from './adapters/playbook-checker/create.js';
 import { automationArtifactsHash } from './core/automation/hash.js';
 import { generateWithLlm } from './core/automation/llm.js';
@@ -57,7 +57,7 @@ export interface Adapters {
  * `ansible-playbook --syntax-check` and `ansible-lint`; it is hashed for the approval and run by the
  * configured runner (local ansible-runner, or ECS Fargate).
  */
-export function buildAutomationToolkit(config: Config, { llm }: { llm: LlmProvider | null }): AutomationToolkit {
+export function buildAutomationToolkit(runner: AnsibleRunnerConfig, { llm }: { llm: LlmProvider | null }): AutomationToolkit {
   const fromTemplates: NonNullable<AutomationToolkit['precheck']> = (request, hosts, options) =>
     generateFromTemplates(request, hosts, options);
   return {
@@ -66,7 +66,7 @@ export function buildAutomationToolkit(config: Config, { llm }: { llm: LlmProvid
     validateStatic: (artifacts, { commandPolicy, become }) => validatePlaybook(artifacts, { become, policy: commandPolicy }),
     checker: createPlaybookChecker(),
     hash: automationArtifactsHash,
-    runner: createAnsibleRunner(config.ansibleRunner),
+    runner: createAnsibleRunner(runner),
   };
 }
 
@@ -89,6 +89,6 @@ export async function buildAdapters(config: Config, store: Store): Promise<Adapt
     metrics: createMetricsSource(config),
     telemetry: createTelemetry(config, store),
     events: createRunEventBus(config.eventBus, (err) => console.warn(`[infraai] run-event bus: ${err.message}`)),
-    automation: buildAutomationToolkit(config, { llm }),
+    automation: buildAutomationToolkit(config.ansibleRunner, { llm }),
   };
 }

@@ -1,5 +1,6 @@
 import type { AnsibleRunner } from '../../adapters/ansible-runner/port.js';
 import type { CredentialVault } from '../../adapters/secrets/port.js';
+import type { HostAccess } from '../../adapters/ssh/port.js';
 import type { Store } from '../../adapters/store/port.js';
 import type { Telemetry } from '../../adapters/telemetry/port.js';
 import type { CommandPolicy } from '../../core/command-policy.js';
@@ -55,6 +56,12 @@ export interface AutomationActivityDeps {
   store: Store;
   /** Where the runner's private keys come from (never through the workflow). Null: no run can authenticate. */
   vault?: CredentialVault | null;
+  /**
+   * SSH access with trust on first use: a target no run has connected to yet is connected to once,
+   * which records its host key (as a diagnosis or an incident run would), before the runner checks
+   * host keys strictly against what is on record. Null: such a host is refused (HostKeyUnknown).
+   */
+  hostAccess?: HostAccess | null;
   /** Null or absent: the worker has no automation toolkit; automation runs fail with AutomationUnavailable. */
   automation?: AutomationToolkit | null;
   commandPolicy?: CommandPolicy;

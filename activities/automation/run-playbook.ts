@@ -49,11 +49,34 @@ export function createPlaybookActivities(deps: AutomationActivityDeps) {
     return keys;
   }
 
+  /**
+   * A host never connected to gets its key trusted on first use, the product's rule for every host:
+   * one SSH connection through the host-access adapter records it. A changed key fails that
+   * connection (HostKeyMismatch) and nothing runs.
+   */
+  async function trustOnFirstUse(tenantId: string, host: AutomationHost): Promise<void> {
+    const item = deps.hostAccess ? await store.cmdb.get(tenantId, host.tagId) : null;
+    if (!item || !deps.hostAccess) return;
+    try {
+      const session = await deps.hostAccess.connect(tenantId, item);
+      session.close();
+    } catch (err) {
+      throw ApplicationFailure.nonRetryable(
+        `Could not connect to ${host.hostname} (${host.address}:${host.port}) to record its host key: ${(err as Error).message}`,
+        FAILURE.HostKeyUnknown,
+      );
+    }
+  }
+
   /** known_hosts lines from the keys trusted on first use: a host with none on record is refused. */
   async function knownHostsFor(tenantId: string, hosts: AutomationHost[]): Promise<string> {
     const lines: string[] = [];
     for (const host of hosts) {
-      const trusted = await store.hostKeys.get(tenantId, host.address, host.port);
+      let trusted = await store.hostKeys.get(tenantId, host.address, host.port);
+      if (!trusted?.publicKey) {
+        await trustOnFirstUse(tenantId, host);
+        trusted = await store.hostKeys.get(tenantId, host.address, host.port);
+      }
       if (!trusted?.publicKey) {
         throw ApplicationFailure.nonRetryable(
           `No trusted host key with its public key is on record for ${host.hostname} (${host.address}:${host.port}); ` +
