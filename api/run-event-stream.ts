@@ -1,7 +1,8 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { RunEventBus, RunEventNotice } from '../adapters/events/port.js';
-import type { RunEvent } from '../core/contracts/run-events.js';
+import type { Store } from '../adapters/store/port.js';
+import type { RunEvent, RunFamily } from '../core/contracts/run-events.js';
 
 // Server-Sent Events of run events, read from the store (the projection's event log) after the
 // last id the client has: the bus only says "look again", so a lost or repeated notice can delay
@@ -85,5 +86,39 @@ export function streamRunEvents(c: Context, options: RunEventStreamOptions): Res
     } finally {
       await unsubscribe();
     }
+  });
+}
+
+/**
+ * One run's events (ids: the run's seq), ending once the client has the run's final event. A run
+ * that has no projection (it ended before projections existed, or never started) is finished when
+ * `endedWithoutProjection` says so.
+ */
+export function streamOneRun(
+  c: Context,
+  options: {
+    store: Store;
+    bus: RunEventBus | undefined;
+    tenantId: string;
+    family: RunFamily;
+    runId: string;
+    after: number;
+    maxStreamMs: number;
+    endedWithoutProjection(): Promise<boolean>;
+  },
+): Response {
+  const { store, tenantId, family, runId } = options;
+  return streamRunEvents(c, {
+    tenantId,
+    bus: options.bus,
+    after: options.after,
+    idOf: (event) => event.seq,
+    read: (after, limit) => store.runs.eventsOfRun(tenantId, family, runId, after, limit),
+    concerns: (notice) => notice.family === family && notice.runId === runId,
+    finished: async (after) => {
+      const projection = await store.runs.get(tenantId, family, runId);
+      return projection ? projection.ended && after >= projection.version : options.endedWithoutProjection();
+    },
+    maxStreamMs: options.maxStreamMs,
   });
 }

@@ -2,7 +2,7 @@ import type { RunEventBus } from '../../adapters/events/port.js';
 import type { Store } from '../../adapters/store/port.js';
 import { isFinalAutomationStatus } from '../../core/contracts/automation.js';
 import { notFound } from '../problem.js';
-import { streamRunEvents } from '../run-event-stream.js';
+import { streamOneRun } from '../run-event-stream.js';
 import { IdParam } from '../schemas.js';
 import { apiRoute, createRouter } from '../validation.js';
 import { lastEventId, StreamHeaders, StreamQuery, streamResponse } from './incident-events.js';
@@ -34,20 +34,16 @@ export function automationEventRoutes(store: Store, bus: RunEventBus | undefined
       const tenantId = c.get('principal').tenantId;
       const run = await store.automation.get(tenantId, c.req.valid('param').id);
       if (!run) throw notFound(`Automation run '${c.req.valid('param').id}'`);
-      return streamRunEvents(c, {
-        tenantId,
+      return streamOneRun(c, {
+        store,
         bus,
+        tenantId,
+        family: 'automation',
+        runId: run.id,
         after: lastEventId(c.req.valid('header')['last-event-id'], c.req.valid('query').after),
-        idOf: (event) => event.seq,
-        read: (after, limit) => store.runs.eventsOfRun(tenantId, 'automation', run.id, after, limit),
-        concerns: (notice) => notice.family === 'automation' && notice.runId === run.id,
-        finished: async (after) => {
-          const projection = await store.runs.get(tenantId, 'automation', run.id);
-          if (projection) return projection.ended && after >= projection.version;
-          // A run removed, or ended without ever projecting (its workflow never started).
-          return isFinalAutomationStatus((await store.automation.get(tenantId, run.id))?.status ?? 'cancelled');
-        },
         maxStreamMs,
+        // A run removed, or ended without ever projecting (its workflow never started).
+        endedWithoutProjection: async () => isFinalAutomationStatus((await store.automation.get(tenantId, run.id))?.status ?? 'cancelled'),
       }) as never;
     },
   );

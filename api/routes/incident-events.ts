@@ -3,7 +3,7 @@ import type { RunEventBus } from '../../adapters/events/port.js';
 import type { Store } from '../../adapters/store/port.js';
 import { isTerminalIncidentStatus } from '../../core/incident.js';
 import { notFound } from '../problem.js';
-import { streamRunEvents } from '../run-event-stream.js';
+import { streamOneRun, streamRunEvents } from '../run-event-stream.js';
 import { IdParam } from '../schemas.js';
 import { apiRoute, createRouter } from '../validation.js';
 
@@ -103,20 +103,17 @@ export function incidentEventRoutes(store: Store, bus: RunEventBus | undefined, 
       const tenantId = c.get('principal').tenantId;
       const incident = await store.incidents.get(tenantId, c.req.valid('param').id);
       if (!incident) throw notFound(`Incident '${c.req.valid('param').id}'`);
-      return streamRunEvents(c, {
-        tenantId,
+      return streamOneRun(c, {
+        store,
         bus,
+        tenantId,
+        family: 'incident',
+        runId: incident.id,
         after: lastEventId(c.req.valid('header')['last-event-id'], c.req.valid('query').after),
-        idOf: (event) => event.seq,
-        read: (after, limit) => store.runs.eventsOfRun(tenantId, 'incident', incident.id, after, limit),
-        concerns: (notice) => notice.family === 'incident' && notice.runId === incident.id,
-        // Done once the client has the final event, or for a run that ended before projections existed.
-        finished: async (after) => {
-          const projection = await store.runs.get(tenantId, 'incident', incident.id);
-          if (projection) return projection.ended && after >= projection.version;
-          return isTerminalIncidentStatus((await store.incidents.get(tenantId, incident.id))?.status ?? 'cancelled');
-        },
         maxStreamMs,
+        // A run that ended before projections existed.
+        endedWithoutProjection: async () =>
+          isTerminalIncidentStatus((await store.incidents.get(tenantId, incident.id))?.status ?? 'cancelled'),
       }) as never;
     },
   );
