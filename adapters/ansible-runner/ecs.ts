@@ -31,13 +31,17 @@ import {
 // runner image, its log (CloudWatch Logs, awslogs driver) carries Ansible's events, and the run is
 // followed with DescribeTasks.
 //
-// The runner image's contract: it reads `s3://<bucket>/<runKey>/job.json` (INFRAAI_JOB_URI), fetches
-// the files it names (playbook, inventory, extra variables, known_hosts, keys/<credential>.key),
-// runs `ansible-runner run -j` (or anything printing ansible-runner's JSON events one per line) with
-// `infraai_key_dir` set to where it put the keys, and ends with the line
-// `{"event":"infraai_runner_exit","rc":<ansible's exit code>}`; the container exits with that code.
-// Docker splits log lines past 16 KB: the image sets MAX_EVENT_RES (ansible-runner drops a larger
-// module result from its event) so that every event stays one line; the stats event is never cut.
+// The runner image (ecs-image/: Dockerfile, entrypoint.py, README) implements the container's side:
+// it reads `s3://<bucket>/<runKey>/job.json` (INFRAAI_JOB_URI), fetches the files it names
+// (playbook, inventory, extra variables, known_hosts, keys/<credential>.key), runs Debian's
+// `ansible-runner run -j` the way the local runner does (strict host keys, `infraai_key_dir` set to
+// where it put the keys) and passes Ansible's JSON events through, one per line, and ends with the
+// line `{"event":"infraai_runner_exit","rc":<rc>}`; the container exits with that code. The rc is
+// Ansible's, or 124 when the image stopped the run at its own timeout (INFRAAI_TIMEOUT_SECONDS: a
+// backstop for a worker that is gone), 143 after a SIGTERM (StopTask), 125 when the run could not
+// be set up. Docker splits log lines past 16 KB: the image sets MAX_EVENT_RES (ansible-runner drops
+// a larger module result from its event) and shrinks any event still too long, so that every event
+// stays one line; the stats event keeps its counts.
 //
 // Exactly once: the task's `startedBy` is a hash of the run key, and before starting, ListTasks
 // (running and stopped) finds a task started earlier, so a retried start attaches to it; the
@@ -57,14 +61,50 @@ export function clientTokenFor(runKey: string): string {
 const STOP_REASON_PREFIX = 'InfraAI: ';
 /** The runner image's last line: `{"event":"infraai_runner_exit","rc":N}`. */
 export const ECS_RUNNER_EXIT_EVENT = 'infraai_runner_exit';
+/** The runner image's rc when it stopped the run at its own timeout (Ansible never exits 124). */
+export const ECS_RUNNER_TIMEOUT_RC = 124;
 
-function exitCodeOf(line: string): number | null {
+/** The rc of the runner image's exit line, or null when the line is not that line. */
+export function exitCodeOf(line: string): number | null {
   if (!line.includes(ECS_RUNNER_EXIT_EVENT)) return null;
   try {
     const value = JSON.parse(line) as { event?: unknown; rc?: unknown };
     return value.event === ECS_RUNNER_EXIT_EVENT && typeof value.rc === 'number' ? value.rc : null;
   } catch {
     return null;
+  }
+}
+
+/** What the ECS runner takes from the runner container's log, line by line: progress, the stats, a tail, the exit line's rc. */
+export class RunnerLog {
+  readonly tracker: ProgressTracker;
+  private readonly tail = new LogTail(RUNNER_LOG_TAIL_BYTES);
+  private exit: number | null = null;
+
+  constructor(playbook: string) {
+    this.tracker = new ProgressTracker(countPlaybookTasks(playbook));
+  }
+
+  push(line: string): void {
+    const raw = parseEventLine(line);
+    if (raw) {
+      this.tracker.observe(raw);
+      const stdout = toRunnerEvent(raw).stdout;
+      if (stdout) this.tail.push(`${stdout}\n`);
+      return;
+    }
+    const rc = exitCodeOf(line);
+    if (rc !== null) this.exit = rc;
+    else this.tail.push(`${line}\n`);
+  }
+
+  /** The rc of the exit line, once it was read. */
+  get exitCode(): number | null {
+    return this.exit;
+  }
+
+  logTail(): string {
+    return this.tail.text();
   }
 }
 
@@ -199,13 +239,14 @@ export class EcsAnsibleRunner implements AnsibleRunner {
   }
 
   async run(input: RunnerInput, hooks: RunHooks): Promise<RunnerOutcome> {
-    const options = playbookOptions(input.artifacts.command, input.checkMode);
+    // A bad input is refused before any AWS call (uploadJob checks the same again).
+    playbookOptions(input.artifacts.command, input.checkMode);
     checkKeys(input.artifacts.hosts, input.keys);
-    const prefix = this.artifactPrefix(input.runKey);
+    this.artifactPrefix(input.runKey);
     let task = await this.findTask(input.runKey);
     const reattached = task !== null;
     if (!task) {
-      await this.upload(input, prefix, options);
+      const jobUri = await this.uploadJob(input);
       const started = await this.aws('RunTask', () =>
         this.ecs.send(
           new RunTaskCommand({
@@ -227,7 +268,7 @@ export class EcsAnsibleRunner implements AnsibleRunner {
                 {
                   name: this.options.containerName,
                   environment: [
-                    { name: 'INFRAAI_JOB_URI', value: `s3://${this.options.artifactBucket}/${prefix}job.json` },
+                    { name: 'INFRAAI_JOB_URI', value: jobUri },
                     { name: 'INFRAAI_TIMEOUT_SECONDS', value: String(Math.ceil(input.timeoutMs / 1000)) },
                   ],
                 },
@@ -245,7 +286,14 @@ export class EcsAnsibleRunner implements AnsibleRunner {
     return this.follow(input, task, hooks, reattached);
   }
 
-  private async upload(input: RunnerInput, prefix: string, options: string[]): Promise<void> {
+  /**
+   * Puts a run's artifacts in S3 under its run key, job.json last, and returns the job's URI: the
+   * runner image's INFRAAI_JOB_URI.
+   */
+  async uploadJob(input: RunnerInput): Promise<string> {
+    const options = playbookOptions(input.artifacts.command, input.checkMode);
+    checkKeys(input.artifacts.hosts, input.keys);
+    const prefix = this.artifactPrefix(input.runKey);
     const put = (name: string, body: string) =>
       this.aws('PutObject', () =>
         this.s3.send(
@@ -280,6 +328,7 @@ export class EcsAnsibleRunner implements AnsibleRunner {
         timeoutSeconds: Math.ceil(input.timeoutMs / 1000),
       }),
     );
+    return `s3://${this.options.artifactBucket}/${prefix}job.json`;
   }
 
   private async stop(taskArn: string, why: 'cancelled' | 'timeout'): Promise<void> {
@@ -290,10 +339,9 @@ export class EcsAnsibleRunner implements AnsibleRunner {
 
   private async follow(input: RunnerInput, first: Task, hooks: RunHooks, reattached: boolean): Promise<RunnerOutcome> {
     const taskArn = first.taskArn!;
-    const tracker = new ProgressTracker(countPlaybookTasks(input.artifacts.playbook));
-    const tail = new LogTail(RUNNER_LOG_TAIL_BYTES);
+    const log = new RunnerLog(input.artifacts.playbook);
+    const tracker = log.tracker;
     let cursor: LogCursor = { t: null, s: 0 };
-    let exitFromLog: number | null = null;
     let lastReported = '';
     let stopping: 'cancelled' | 'timeout' | null = null;
     // Reads what the log has beyond the cursor; true when something new came.
@@ -303,16 +351,7 @@ export class EcsAnsibleRunner implements AnsibleRunner {
         const page = await this.logPage(taskArn, cursor, 10_000);
         for (const line of page.lines) {
           any = true;
-          const raw = parseEventLine(line);
-          if (raw) {
-            tracker.observe(raw);
-            const stdout = toRunnerEvent(raw).stdout;
-            if (stdout) tail.push(`${stdout}\n`);
-          } else {
-            const rc = exitCodeOf(line);
-            if (rc !== null) exitFromLog = rc;
-            else tail.push(`${line}\n`);
-          }
+          log.push(line);
         }
         cursor = page.next;
         if (!page.more) break;
@@ -347,7 +386,7 @@ export class EcsAnsibleRunner implements AnsibleRunner {
 
     // The last lines reach CloudWatch after the task stopped: read until the exit line, or a quiet spell.
     const drainUntil = Date.now() + this.logDrainMs;
-    while (exitFromLog === null && Date.now() < drainUntil) {
+    while (log.exitCode === null && Date.now() < drainUntil) {
       const gotMore = await readLog();
       // Stopped by us, the run's last lines matter less than a prompt answer.
       if (!gotMore && (tracker.statsData !== null || stopping !== null)) break;
@@ -357,7 +396,9 @@ export class EcsAnsibleRunner implements AnsibleRunner {
     const container = task.containers?.find((c) => c.name === this.options.containerName) ?? task.containers?.[0];
     const stoppedReason = task.stoppedReason ?? '';
     const stoppedBy = stoppedReason.startsWith(STOP_REASON_PREFIX) ? stoppedReason.slice(STOP_REASON_PREFIX.length) : null;
-    const exitCode = typeof container?.exitCode === 'number' ? container.exitCode : exitFromLog;
+    // The image's exit line first: the container exits with that rc, and emulators (moto) report
+    // an exit code of their own; the container's when the image died before its last line.
+    const exitCode = log.exitCode ?? (typeof container?.exitCode === 'number' ? container.exitCode : null);
     const stats = tracker.statsData;
     let status: RunnerStatus;
     let detail: string | null = null;
@@ -368,6 +409,9 @@ export class EcsAnsibleRunner implements AnsibleRunner {
     } else if (exitCode === null) {
       status = task.stopCode === 'TaskFailedToStart' ? 'failed' : 'lost';
       detail = `The task stopped without an exit code (${task.stopCode ?? 'no stop code'}: ${stoppedReason || 'no reason given'}).`;
+    } else if (exitCode === ECS_RUNNER_TIMEOUT_RC) {
+      status = 'timeout';
+      detail = 'The run outlived its timeout: the runner image stopped it.';
     } else {
       status = finalStatus({ exitCode, cancelled: false, timedOut: false }, stats !== null);
       if (status === 'recap_missing')
@@ -378,10 +422,10 @@ export class EcsAnsibleRunner implements AnsibleRunner {
     return {
       runKey: input.runKey,
       status,
-      exitCode: stoppedBy ? null : exitCode,
+      exitCode: stoppedBy || status === 'timeout' ? null : exitCode,
       recap: stats ? recapFromStats(stats) : null,
       progress,
-      logTail: tail.text(),
+      logTail: log.logTail(),
       eventCount: progress.events,
       reattached,
       detail,

@@ -11,7 +11,7 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client }
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { EcsAnsibleRunner, ECS_RUNNER_EXIT_EVENT, startedByFor } from '../../adapters/ansible-runner/ecs.js';
+import { EcsAnsibleRunner, ECS_RUNNER_EXIT_EVENT, ECS_RUNNER_TIMEOUT_RC, startedByFor } from '../../adapters/ansible-runner/ecs.js';
 import type { RunnerInput, RunnerOutcome } from '../../adapters/ansible-runner/port.js';
 import type { AutomationProgress } from '../../core/automation.js';
 import { ensureMoto, motoDefaultNetwork, motoHoldStatus, startMoto, type MotoServer } from '../support/moto.js';
@@ -255,6 +255,18 @@ describe.skipIf('error' in moto)('ECS Ansible runner against a local AWS-compati
     expect(task).toMatchObject({ lastStatus: 'STOPPED', desiredStatus: 'STOPPED', stoppedReason: 'InfraAI: cancelled' });
     expect(await artifactKeys(runKey)).toEqual([]);
     expect(await tasksOf(runKey)).toEqual([taskArn]);
+  });
+
+  it('is timeout when the runner image stopped the run at its own timeout (exit line rc 124)', async () => {
+    const runKey = `automation-ecs-${process.pid}-${++sequence}`;
+    const pending = runner.run(input(runKey), { onProgress: () => undefined, signal: new AbortController().signal });
+    const taskArn = await waitForTask(runKey);
+    await containerPrints(taskArn, [...FIXTURE.slice(0, 4), JSON.stringify({ event: ECS_RUNNER_EXIT_EVENT, rc: ECS_RUNNER_TIMEOUT_RC })]);
+    await containerExits(taskArn);
+    const outcome = await pending;
+    expect(outcome).toMatchObject({ status: 'timeout', exitCode: null, recap: null });
+    expect(outcome.detail).toMatch(/runner image stopped it/);
+    expect(await artifactKeys(runKey)).toEqual([]);
   });
 
   it('is recap_missing when the container exited 0 but the log has no stats event', async () => {
