@@ -158,6 +158,7 @@ export function automationRoutes({ store, workflows, settings = DEFAULT_AUTOMATI
             port: item!.port,
             user: item!.sshUser!,
             credential: item!.sshCredential!,
+            serviceManager: item!.serviceManager,
           }));
         const outcome = await precheck(body.request, hosts, { checkMode });
         if (!outcome.ok) {
