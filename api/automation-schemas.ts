@@ -36,6 +36,11 @@ export const AutomationHostSchema = z
     port: z.number().int(),
     user: z.string(),
     credential: z.string().openapi({ description: 'Name of the SSH credential; the key itself never leaves the vault' }),
+    serviceManager: z
+      .string()
+      .nullable()
+      .optional()
+      .openapi({ description: "The CMDB item's service manager: supervisor hosts' services are managed with supervisorctl" }),
   })
   .openapi('AutomationHost');
 same<Same<z.infer<typeof AutomationHostSchema>, AutomationHost>>();

@@ -12,6 +12,12 @@ export interface AutomationHost {
   user: string;
   /** Name of the stored SSH credential; the runner resolves it, the key never travels. */
   credential: string;
+  /**
+   * The CMDB item's service manager (systemd, sysv, supervisor, other): the service templates
+   * manage a supervisor host's programs with supervisorctl, any other host's with ansible's
+   * service module. Absent or null: not known (the service module detects the host's own).
+   */
+  serviceManager?: string | null;
 }
 
 /**

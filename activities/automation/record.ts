@@ -50,6 +50,7 @@ export function createAutomationRecordActivities(deps: AutomationActivityDeps) {
           port: item.port,
           user: item.sshUser!,
           credential: item.sshCredential!,
+          serviceManager: item.serviceManager,
         });
       }
       return { hosts, findings };

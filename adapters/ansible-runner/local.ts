@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AutomationProgress } from '../../core/automation.js';
@@ -37,6 +38,8 @@ import {
 //                 env/extravars; artifacts/run/ {job_events/<n>-<uuid>.json, stdout, rc, status}
 //   keys/         <credential>.key, 0600, removed by the supervisor as soon as Ansible has exited
 //   known_hosts, ansible.cfg, home/, tmp/, cp/ (ssh control sockets), job.json (what to run)
+//   (the control sockets go to <tmpdir>/infraai-ssh/<marker> instead when a socket path under cp/
+//   would not fit a Unix socket address: see controlDirFor)
 //   claim.json    created exclusively by the supervisor before it runs anything, or by a retry
 //                 that found no claim after the start grace period ("abandoned": never runs)
 //   cancel        a cancel request; status.json the final word (written by the supervisor, or by
@@ -90,17 +93,53 @@ function startTime(pid: number): string | null {
 }
 
 /**
- * Processes of an execution, wherever they went: their environment carries its marker, or their
- * command line names its workspace (an ssh ControlPersist master overwrites its environment with
- * its process title). The supervisor (supervisor.mjs) finds them the same way.
+ * The longest Unix socket path (sun_path holds 108 bytes with its NUL). ssh binds a ControlPersist
+ * master's socket as `<ControlPath>.<16 random characters>` before renaming it, and ansible names
+ * the ControlPath `<control dir>/<10 hex>`: a longer path fails every connection ("too long for
+ * Unix domain socket", the host shows as unreachable).
  */
-function markedProcesses(marker: string, workspace: string): number[] {
+const SOCKET_PATH_MAX = 107;
+const CONTROL_SOCKET_NAME_BYTES = '/0123456789.0123456789abcdef'.length;
+/** Where control sockets go when the workspace's own cp/ is too deep: short, and private to this user. */
+const SHORT_CONTROL_ROOT = join(tmpdir(), 'infraai-ssh');
+
+/**
+ * Where an execution's ssh control sockets live: the workspace's cp/ when its sockets' paths fit a
+ * socket address, otherwise a short directory named by the execution's marker. Deterministic, so
+ * a retry or a cleanup finds the same one.
+ */
+function controlDirFor(workspace: string, markerValue: string): string {
+  const inside = join(workspace, 'cp');
+  if (Buffer.byteLength(inside) + CONTROL_SOCKET_NAME_BYTES <= SOCKET_PATH_MAX) return inside;
+  return join(SHORT_CONTROL_ROOT, markerValue.slice(0, 24));
+}
+
+/** The short control directory's parent: created 0700 by this user, or refused if anyone else could use it. */
+async function ensureShortControlRoot(): Promise<void> {
+  await mkdir(SHORT_CONTROL_ROOT, { recursive: true, mode: 0o700 });
+  const info = await lstat(SHORT_CONTROL_ROOT);
+  if (!info.isDirectory() || info.uid !== process.getuid?.() || (info.mode & 0o077) !== 0)
+    throw new RunnerUnavailableError(
+      `${SHORT_CONTROL_ROOT} (for ssh control sockets) must be a directory of this user with mode 0700; remove it or set INFRAAI_ANSIBLE_WORKSPACE_DIR to a shorter path.`,
+    );
+}
+
+/**
+ * Processes of an execution, wherever they went: their environment carries its marker, or their
+ * command line names its workspace or its control directory (an ssh ControlPersist master
+ * overwrites its environment with its process title, `ssh: <control dir>/<hash> [mux]`). The
+ * supervisor (supervisor.mjs) finds them the same way.
+ */
+function markedProcesses(marker: string, places: readonly string[]): number[] {
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
       if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(marker)) found.push(Number(entry));
-      else if (readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes(`${workspace}/`)) found.push(Number(entry));
+      else {
+        const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'latin1');
+        if (places.some((place) => cmdline.includes(`${place}/`))) found.push(Number(entry));
+      }
     } catch {
       // gone, or a kernel thread
     }
@@ -109,8 +148,8 @@ function markedProcesses(marker: string, workspace: string): number[] {
 }
 
 /** SIGKILLs every process of the execution and waits (up to 3 s) until none is left; returns how many there were. */
-async function killMarked(marker: string, workspace: string): Promise<number> {
-  const pids = markedProcesses(marker, workspace);
+async function killMarked(marker: string, places: readonly string[]): Promise<number> {
+  const pids = markedProcesses(marker, places);
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -118,7 +157,7 @@ async function killMarked(marker: string, workspace: string): Promise<number> {
       // gone meanwhile
     }
   }
-  for (let waited = 0; waited < 3000 && markedProcesses(marker, workspace).length > 0; waited += 100) await sleep(100);
+  for (let waited = 0; waited < 3000 && markedProcesses(marker, places).length > 0; waited += 100) await sleep(100);
   return pids.length;
 }
 
@@ -208,6 +247,17 @@ export class LocalAnsibleRunner implements AnsibleRunner {
     return `${MARKER_NAME}=${this.markerValue(runKey)}`;
   }
 
+  private controlDir(runKey: string): string {
+    return controlDirFor(this.workspace(runKey), this.markerValue(runKey));
+  }
+
+  /** Where the execution's processes are named in their command lines: the workspace, and the control directory outside it. */
+  private places(runKey: string): string[] {
+    const ws = this.workspace(runKey);
+    const control = this.controlDir(runKey);
+    return control.startsWith(`${ws}/`) ? [ws] : [ws, control];
+  }
+
   async run(input: RunnerInput, hooks: RunHooks): Promise<RunnerOutcome> {
     if (!existsSync(this.ansibleRunnerPath))
       throw new RunnerUnavailableError(
@@ -241,6 +291,17 @@ export class LocalAnsibleRunner implements AnsibleRunner {
     const pdd = join(ws, 'pdd');
     for (const dir of ['pdd/project', 'pdd/inventory', 'pdd/env', 'keys', 'home', 'tmp', 'cp'])
       await mkdir(join(ws, dir), { recursive: true, mode: 0o700 });
+    const controlDir = this.controlDir(input.runKey);
+    if (!controlDir.startsWith(`${ws}/`)) {
+      await ensureShortControlRoot();
+      await mkdir(controlDir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
+      if (Buffer.byteLength(controlDir) + CONTROL_SOCKET_NAME_BYTES > SOCKET_PATH_MAX)
+        throw new RunnerUnavailableError(
+          `ssh control sockets under ${controlDir} would not fit a Unix socket path: set TMPDIR or INFRAAI_ANSIBLE_WORKSPACE_DIR to a shorter path.`,
+        );
+    }
     const keyDir = join(ws, 'keys');
     for (const [name, pem] of Object.entries(input.keys)) {
       await writeFile(join(keyDir, `${name}.key`), pem.endsWith('\n') ? pem : `${pem}\n`, { mode: 0o600 });
@@ -273,7 +334,7 @@ export class LocalAnsibleRunner implements AnsibleRunner {
       ANSIBLE_CONFIG: join(ws, 'ansible.cfg'),
       ANSIBLE_HOST_KEY_CHECKING: 'True',
       ANSIBLE_SSH_ARGS: sshArgs,
-      ANSIBLE_SSH_CONTROL_PATH_DIR: join(ws, 'cp'),
+      ANSIBLE_SSH_CONTROL_PATH_DIR: controlDir,
       ANSIBLE_LOCAL_TEMP: join(ws, 'tmp'),
       ANSIBLE_RETRY_FILES_ENABLED: 'False',
       ANSIBLE_PYTHON_INTERPRETER: 'auto_silent',
@@ -294,6 +355,7 @@ export class LocalAnsibleRunner implements AnsibleRunner {
         env,
         markerName: MARKER_NAME,
         markerValue: this.markerValue(input.runKey),
+        controlDir,
         timeoutMs: input.timeoutMs,
         artifactDir: join(pdd, 'artifacts', ARTIFACT_IDENT),
       }),
@@ -396,7 +458,7 @@ export class LocalAnsibleRunner implements AnsibleRunner {
         // The supervisor is gone. It may have written its status just before exiting.
         if (await readJson<FinalStatus>(join(ws, 'status.json'))) continue;
         await drain();
-        const killed = await killMarked(marker, ws);
+        const killed = await killMarked(marker, this.places(runKey));
         return this.declareLost(
           runKey,
           tracker,
@@ -404,7 +466,7 @@ export class LocalAnsibleRunner implements AnsibleRunner {
           `The execution's supervisor died without a final status${killed ? ` (${killed} leftover process(es) killed)` : ''}; the playbook is not run again.`,
         );
       } else if (cancelAt !== null && Date.now() - cancelAt > CANCEL_BACKSTOP_MS) {
-        await killMarked(marker, ws);
+        await killMarked(marker, this.places(runKey));
         try {
           process.kill(claim.pid, 'SIGKILL');
         } catch {
@@ -495,7 +557,9 @@ export class LocalAnsibleRunner implements AnsibleRunner {
 
   async cleanup(runKey: string): Promise<void> {
     // A cleanup of a running execution ends it: nothing may run from a removed workspace.
-    await killMarked(this.marker(runKey), this.workspace(runKey));
+    await killMarked(this.marker(runKey), this.places(runKey));
     await rm(this.workspace(runKey), { recursive: true, force: true });
+    const control = this.controlDir(runKey);
+    if (!control.startsWith(`${this.workspace(runKey)}/`)) await rm(control, { recursive: true, force: true });
   }
 }

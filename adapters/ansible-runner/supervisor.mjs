@@ -23,6 +23,8 @@ if (!workspace) {
 }
 const job = JSON.parse(readFileSync(join(workspace, 'job.json'), 'utf8'));
 const marker = `${job.markerName}=${job.markerValue}`;
+/** Where the execution's processes are named in command lines (job.json from before controlDir: the workspace only). */
+const places = job.controlDir && !job.controlDir.startsWith(`${workspace}/`) ? [workspace, job.controlDir] : [workspace];
 const log = (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
 /** Field 22 of /proc/<pid>/stat (start time in clock ticks): tells a reused pid from the process. */
@@ -46,8 +48,9 @@ function processGroup(pid) {
 
 /**
  * Processes of this execution (but this one): their environment carries the marker, or their
- * command line names the workspace (an ssh ControlPersist master rewrites its environment area
- * with its process title, `ssh: <workspace>/cp/<hash> [mux]`).
+ * command line names the workspace or the control directory (an ssh ControlPersist master rewrites
+ * its environment area with its process title, `ssh: <control dir>/<hash> [mux]`; the control
+ * directory is the workspace's cp/ unless that was too deep for a socket path).
  */
 function markedProcesses() {
   const found = [];
@@ -55,7 +58,10 @@ function markedProcesses() {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
       if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(marker)) found.push(Number(entry));
-      else if (readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes(`${workspace}/`)) found.push(Number(entry));
+      else {
+        const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'latin1');
+        if (places.some((place) => cmdline.includes(`${place}/`))) found.push(Number(entry));
+      }
     } catch {
       // gone, or a kernel thread
     }

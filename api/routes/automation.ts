@@ -165,6 +165,7 @@ export function automationRoutes({
             port: item!.port,
             user: item!.sshUser!,
             credential: item!.sshCredential!,
+            serviceManager: item!.serviceManager,
           }));
         const outcome = await precheck(body.request, hosts, { checkMode });
         if (!outcome.ok) {

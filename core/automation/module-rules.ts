@@ -61,6 +61,18 @@ export const RULES: Record<string, Rule> = {
   'ansible.builtin.service': serviceRule(['pattern']),
   'ansible.builtin.systemd': serviceRule(['daemon_reload', 'masked', 'scope']),
   'ansible.builtin.systemd_service': serviceRule(['daemon_reload', 'masked', 'scope']),
+  // A supervisor host's programs (the service templates use it when the CMDB item says supervisor).
+  // Only the states that start, stop or restart a program: present and absent rewrite supervisord's
+  // running configuration, signalled sends any signal, and the config, server and credential
+  // arguments would point it at another supervisord.
+  'community.general.supervisorctl': {
+    args: ['name', 'state'],
+    check: (call, _ctx, v) => {
+      const [name] = checkNames(v, call.args.name, SERVICE_NAME, 'supervisor program');
+      if (!stateIs(call.args, 'started', 'stopped', 'restarted')) refuse(v, 'state must be started, stopped or restarted');
+      if (name && stateIs(call.args, 'stopped') && ACCESS_SERVICES.has(name)) refuse(v, `stopping ${name} cuts access to the host`);
+    },
+  },
   'ansible.builtin.copy': {
     args: ['dest', 'content', 'owner', 'group', 'mode', 'backup', 'force', 'directory_mode', 'unsafe_writes'],
     check: (call, ctx, v) => {

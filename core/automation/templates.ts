@@ -2,7 +2,7 @@ import { Document, visit } from 'yaml';
 import type { AutomationArtifacts, AutomationGeneration, AutomationHost } from '../automation.js';
 import { automationHostsProblems, buildCommand, buildInventory } from './inventory.js';
 import { flattenUnderstood, parseRequest } from './request.js';
-import type { FirewallKind, TemplateId, TemplateIntent } from './template-ids.js';
+import { SERVICE_TEMPLATES, type FirewallKind, type TemplateId, type TemplateIntent } from './template-ids.js';
 import { validatePlaybook } from './validate.js';
 
 // The maintained templates: a request understood as template intents (request.ts) becomes one play
@@ -27,8 +27,26 @@ export const SYSCTL_FILE = '/etc/sysctl.d/90-infraai.conf';
 /** Log rotation drop-ins are prefixed so they never replace a package's own file. */
 export const LOGROTATE_PREFIX = '/etc/logrotate.d/infraai-';
 
+/**
+ * How a host's services are managed, from its CMDB item: a supervisor host's services are
+ * supervisord programs, which only supervisorctl starts and stops (ansible's service module looks
+ * for systemd or an init script and fails there); any other host's go through the service module,
+ * which detects the host's own manager (systemd, sysv, OpenRC).
+ */
+export type ServiceFlavour = 'supervisor' | 'service';
+export const serviceFlavourOf = (host: Pick<AutomationHost, 'serviceManager'>): ServiceFlavour =>
+  host.serviceManager === 'supervisor' ? 'supervisor' : 'service';
+
+/** What supervisorctl can do to a program; supervisor has no reload and no boot-time switch (autostart is in the program's configuration). */
+const SUPERVISOR_STATES: Partial<Record<TemplateId, string>> = {
+  'service-running': 'started',
+  'service-stopped': 'stopped',
+  'service-restarted': 'restarted',
+};
+
 /** Collections each template needs besides ansible.builtin (all shipped by Debian's `ansible` package). */
-function collectionsOf(intent: TemplateIntent): string[] {
+function collectionsOf(intent: TemplateIntent, flavour: ServiceFlavour): string[] {
+  if (flavour === 'supervisor' && SUPERVISOR_STATES[intent.template]) return ['community.general'];
   if (intent.template === 'sysctl') return ['ansible.posix'];
   if (intent.template === 'firewall-port') return intent.params.firewall === 'firewalld' ? ['ansible.posix'] : ['community.general'];
   return [];
@@ -36,11 +54,14 @@ function collectionsOf(intent: TemplateIntent): string[] {
 
 const list = (csv: string) => csv.split(',');
 
-export function templateTasks(intent: TemplateIntent): Task[] {
+export function templateTasks(intent: TemplateIntent, flavour: ServiceFlavour = 'service'): Task[] {
   const p = intent.params;
-  const service = (name: string, args: Record<string, unknown>): Task[] => [
-    { name, 'ansible.builtin.service': { name: p.service, ...args } },
-  ];
+  const service = (name: string, args: Record<string, unknown>): Task[] => {
+    const state = SUPERVISOR_STATES[intent.template];
+    if (flavour === 'supervisor' && state) return [{ name, 'community.general.supervisorctl': { name: p.service, state } }];
+    // A supervisor program cannot be reloaded, enabled or disabled (generateFromTemplates refuses such a request first).
+    return [{ name, 'ansible.builtin.service': { name: p.service, ...args } }];
+  };
   switch (intent.template) {
     case 'package-present':
       return [
@@ -128,6 +149,19 @@ export function templateTasks(intent: TemplateIntent): Task[] {
   }
 }
 
+/** Why a service request cannot be done on the targets' supervisor programs; null when it can. */
+function supervisorProblem(intents: readonly TemplateIntent[], hosts: readonly AutomationHost[]): string | null {
+  const supervised = hosts.filter((h) => serviceFlavourOf(h) === 'supervisor').map((h) => h.tagId);
+  if (supervised.length === 0) return null;
+  const intent = intents.find((i) => (SERVICE_TEMPLATES as readonly string[]).includes(i.template) && !SUPERVISOR_STATES[i.template]);
+  if (!intent) return null;
+  const what = intent.template === 'service-reloaded' ? 'reload' : 'enable or disable at boot';
+  return (
+    `${intent.params.service} is a supervisor program on ${supervised.join(', ')} (its CMDB service manager), and supervisor cannot ${what} ` +
+    'a program: restart it instead, or change autostart in its program configuration.'
+  );
+}
+
 /** `/var/log/myapp/*.log` → `/etc/logrotate.d/infraai-myapp`. */
 export function logrotateFile(path: string): string {
   const segments = path
@@ -188,20 +222,35 @@ export function generateFromTemplates(request: string, hosts: AutomationHost[], 
       understood: { ...understood, hosts: [...named].join(',') },
       message: `The request names ${[...named].join(', ')} but the targets are ${hosts.map((h) => h.tagId).join(', ')}: choose the targets to match the request.`,
     };
-  const tasks = parsed.intents.flatMap(templateTasks);
-  const summary = tasks.map((t) => t.name).join('; ');
-  const play = {
-    name: summary.length <= 120 ? summary : `${tasks.length} tasks from a maintained template`,
-    hosts: 'all',
-    become: true,
-    gather_facts: false,
-    tasks,
-  };
+  const unsupported = supervisorProblem(parsed.intents, hosts);
+  if (unsupported) return { ok: false, understood, message: unsupported };
+  // One play per way of managing services among the targets (one play over all of them when the
+  // request manages no service, or when they all manage services alike).
+  const managesServices = parsed.intents.some((i) => (SERVICE_TEMPLATES as readonly string[]).includes(i.template));
+  const flavours = managesServices ? [...new Set(hosts.map(serviceFlavourOf))].sort() : (['service'] as const);
+  const summary = parsed.intents
+    .flatMap((i) => templateTasks(i))
+    .map((t) => t.name)
+    .join('; ');
+  const plays = flavours.map((flavour) => {
+    const tasks = parsed.intents.flatMap((i) => templateTasks(i, flavour));
+    const name = summary.length <= 120 ? summary : `${tasks.length} tasks from a maintained template`;
+    const group = hosts.filter((h) => serviceFlavourOf(h) === flavour).map((h) => h.tagId);
+    return flavours.length === 1
+      ? { name, hosts: 'all', become: true, gather_facts: false, tasks }
+      : {
+          name: `${name} (${flavour === 'supervisor' ? 'supervisor programs' : 'services'})`,
+          hosts: group.join(','),
+          become: true,
+          gather_facts: false,
+          tasks,
+        };
+  });
   const artifacts: AutomationArtifacts = {
-    playbook: playbookYaml([play]),
+    playbook: playbookYaml(plays),
     inventory: buildInventory(hosts),
     variables: {},
-    collections: [...new Set(parsed.intents.flatMap(collectionsOf))].sort(),
+    collections: [...new Set(flavours.flatMap((flavour) => parsed.intents.flatMap((i) => collectionsOf(i, flavour))))].sort(),
     command: buildCommand({ checkMode: options.checkMode }),
     hosts,
   };

@@ -17,6 +17,8 @@ const COLLECTION_MODULES: Record<string, string> = {
   firewalld: 'ansible.posix.firewalld',
   ufw: 'community.general.ufw',
   'community.general.system.ufw': 'community.general.ufw',
+  supervisorctl: 'community.general.supervisorctl',
+  'community.general.web_infrastructure.supervisorctl': 'community.general.supervisorctl',
 };
 /** Collections the allowlist's modules come from, besides ansible.builtin. */
 export const KNOWN_COLLECTIONS = ['ansible.posix', 'community.general'] as const;

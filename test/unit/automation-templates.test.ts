@@ -194,6 +194,64 @@ describe('generateFromTemplates', () => {
     });
   }
 
+  it("manages a supervisor host's services with supervisorctl, as its CMDB item says", () => {
+    const supervised: AutomationHost[] = hosts.map((h) => ({ ...h, serviceManager: 'supervisor' }));
+    const result = generateFromTemplates('write /etc/labsvc/labsvc.conf with content "port=8080" and restart labsvc', supervised, {
+      checkMode: false,
+    });
+    if (!result.ok) throw new Error(result.message);
+    const plays = parse(result.artifacts.playbook, { version: '1.1' }) as Play[];
+    expect(plays).toHaveLength(1);
+    expect(plays[0]).toMatchObject({ hosts: 'all', become: true });
+    expect(plays[0]!.tasks[1]).toEqual({
+      name: 'Restart labsvc',
+      'community.general.supervisorctl': { name: 'labsvc', state: 'restarted' },
+    });
+    expect(result.artifacts.collections).toEqual(['community.general']);
+    for (const [request, state] of [
+      ['start labsvc', 'started'],
+      ['stop labsvc', 'stopped'],
+    ] as const) {
+      const one = generateFromTemplates(request, supervised, { checkMode: false });
+      expect(one.ok && (parse(one.artifacts.playbook, { version: '1.1' }) as Play[])[0]!.tasks[0]).toMatchObject({
+        'community.general.supervisorctl': { name: 'labsvc', state },
+      });
+    }
+    // Hosts without a service manager on record (or another one) keep ansible's service module.
+    expect(generate('restart labsvc').tasks[0]).toEqual({
+      name: 'Restart labsvc',
+      'ansible.builtin.service': { name: 'labsvc', state: 'restarted' },
+    });
+  });
+
+  it('writes one play per way of managing services when the targets differ', () => {
+    const mixed: AutomationHost[] = [
+      { ...hosts[0]!, serviceManager: 'systemd' },
+      { ...hosts[1]!, serviceManager: 'supervisor' },
+    ];
+    const result = generateFromTemplates('install nginx and restart it', mixed, { checkMode: false });
+    if (!result.ok) throw new Error(result.message);
+    const plays = parse(result.artifacts.playbook, { version: '1.1' }) as Play[];
+    expect(plays.map((p) => p.hosts)).toEqual(['web-01', 'web-02']);
+    expect(plays[0]!.tasks[1]).toMatchObject({ 'ansible.builtin.service': { name: 'nginx', state: 'restarted' } });
+    expect(plays[1]!.tasks[1]).toMatchObject({ 'community.general.supervisorctl': { name: 'nginx', state: 'restarted' } });
+    expect(plays.every((p) => p.tasks[0]!['ansible.builtin.package'])).toBe(true);
+    // A request that manages no service stays one play over all hosts.
+    const packages = generateFromTemplates('install nginx', mixed, { checkMode: false });
+    expect(packages.ok && (parse(packages.artifacts.playbook, { version: '1.1' }) as Play[]).map((p) => p.hosts)).toEqual(['all']);
+  });
+
+  it('says why supervisor cannot reload, enable or disable a program', () => {
+    const supervised: AutomationHost[] = [{ ...hosts[0]!, serviceManager: 'supervisor' }];
+    for (const request of ['reload labsvc', 'enable labsvc at boot', 'disable labsvc at boot']) {
+      const result = generateFromTemplates(request, supervised, { checkMode: false });
+      expect(result, request).toMatchObject({
+        ok: false,
+        message: expect.stringContaining('labsvc is a supervisor program on web-01') as string,
+      });
+    }
+  });
+
   it('writes YAML-looking content as data, never as playbook structure', () => {
     const content = 'key: value\n- hosts: all\n  tasks: [{shell: id}]\n"quoted" and \'single\' #comment';
     const { tasks, plays } = generate(

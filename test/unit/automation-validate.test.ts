@@ -42,6 +42,24 @@ interface Case {
 
 const HOSTILE: Case[] = [
   {
+    title: 'supervisorctl pointed at another supervisord',
+    playbook: play([task({ 'community.general.supervisorctl': { name: 'app', state: 'restarted', server_url: 'http://10.0.0.9:9001' } })]),
+    check: 'module-allowlist',
+    at: 'play[0].tasks[0] (Hostile)',
+  },
+  {
+    title: "supervisorctl rewriting supervisord's running configuration",
+    playbook: play([task({ supervisorctl: { name: 'app', state: 'absent' } })]),
+    check: 'module-allowlist',
+    at: 'play[0].tasks[0]',
+  },
+  {
+    title: 'supervisorctl stopping sshd',
+    playbook: play([task({ 'community.general.supervisorctl': { name: 'sshd', state: 'stopped' } })]),
+    check: 'module-allowlist',
+    at: 'play[0].tasks[0]',
+  },
+  {
     title: 'delegate_to the controller',
     playbook: play([task({ 'ansible.builtin.ping': null, delegate_to: 'localhost' })]),
     check: 'keyword',
@@ -474,6 +492,19 @@ describe('validatePlaybook passes safe playbooks', () => {
     );
     expect(review.findings).toEqual([]);
     expect(review.flagged).toEqual([{ task: 'play[0].tasks[2] (Read shadow)', reason: expect.stringContaining('rated high') as string }]);
+  });
+
+  it('passes the service templates on supervisor hosts (supervisorctl) and on a mix of supervisor and other hosts', () => {
+    const mixed = [
+      { ...hosts[0]!, serviceManager: 'supervisor' },
+      { ...hosts[1]!, serviceManager: 'systemd' },
+    ];
+    for (const targets of [[mixed[0]!], mixed]) {
+      const generated = generateFromTemplates('restart labsvc', targets, { checkMode: false });
+      if (!generated.ok) throw new Error(generated.message);
+      expect(generated.artifacts.playbook).toContain('community.general.supervisorctl');
+      expect(validatePlaybook(generated.artifacts, { become: true })).toEqual([]);
+    }
   });
 
   it('rates a command in its chdir', () => {
