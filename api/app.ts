@@ -20,7 +20,7 @@ import { incidentEventRoutes } from './routes/incident-events.js';
 import { DEFAULT_READ_CACHE_TTL_MS, RunReadCache } from './run-read-cache.js';
 import type { RunEventBus } from '../adapters/events/port.js';
 import { knowledgeRoutes } from './routes/knowledge.js';
-import { automationRoutes, type AutomationPrecheck } from './routes/automation.js';
+import { automationRoutes, type AutomationDetail, type AutomationPrecheck } from './routes/automation.js';
 import { automationEventRoutes } from './routes/automation-events.js';
 import type { AutomationSettings } from '../core/contracts/automation.js';
 import type { AutomationWorkflowGateway, DiagnosisGateway, IncidentWorkflowGateway, IngestionGateway } from './temporal-gateway.js';
@@ -185,6 +185,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
       workflows: deps.automation ? countAutomationStarts(deps.automation, deps.telemetry) : unavailableAutomation,
       settings: deps.automationSettings,
       precheck: deps.automationPrecheck,
+      reads: new RunReadCache<AutomationDetail>(deps.events, deps.readCacheTtlMs ?? DEFAULT_READ_CACHE_TTL_MS),
     }),
   );
   app.route(

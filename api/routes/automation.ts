@@ -21,9 +21,11 @@ import {
   AutomationStatusSchema,
   AutomationSummarySchema,
 } from '../automation-schemas.js';
-import { conflict, notFound, ProblemError } from '../problem.js';
+import { conflict, notFound, unprocessable } from '../problem.js';
+import { idempotencyKeyHeader, startOrRemove, unknownCmdbItem } from '../run-routes.js';
 import { IdParam } from '../schemas.js';
 import type { AutomationWorkflowGateway } from '../temporal-gateway.js';
+import { RunReadCache } from '../run-read-cache.js';
 import { apiRoute, createRouter, jsonBody, jsonResponse as json } from '../validation.js';
 
 // Ansible automation runs: start one from a request and CMDB targets, read it (from the store: the
@@ -32,15 +34,9 @@ import { apiRoute, createRouter, jsonBody, jsonResponse as json } from '../valid
 
 const tags = ['Automation'];
 
-const IdempotencyHeader = z.object({
-  'idempotency-key': z
-    .string()
-    .min(1)
-    .max(200)
-    .regex(/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/, 'visible ASCII characters')
-    .optional()
-    .openapi({ description: 'Repeat-safe start (a double click): the same key returns the run started first and starts nothing.' }),
-});
+const IdempotencyHeader = idempotencyKeyHeader(
+  'Repeat-safe start (a double click): the same key returns the run started first and starts nothing.',
+);
 
 /**
  * Optional early answer to "can this request be written as a playbook?": the template generator,
@@ -58,7 +54,15 @@ export interface AutomationRouteDeps {
   workflows: AutomationWorkflowGateway;
   settings?: AutomationSettings | undefined;
   precheck?: AutomationPrecheck | null | undefined;
+  /**
+   * Recent detail reads; off without a run-event bus. The run's own changes drop an entry at once;
+   * progress the run step writes onto the row between projection writes shows within the cache's TTL.
+   */
+  reads?: RunReadCache<AutomationDetail> | undefined;
 }
+
+/** GET /automation/{id}'s body, as the read cache keeps it. */
+export type AutomationDetail = ReturnType<typeof toDetail>;
 
 function toSummary(run: AutomationRun): z.infer<typeof AutomationSummarySchema> {
   return {
@@ -107,7 +111,13 @@ export function toDetail(run: AutomationRun, projection: RunProjection<Automatio
   };
 }
 
-export function automationRoutes({ store, workflows, settings = DEFAULT_AUTOMATION_SETTINGS, precheck }: AutomationRouteDeps) {
+export function automationRoutes({
+  store,
+  workflows,
+  settings = DEFAULT_AUTOMATION_SETTINGS,
+  precheck,
+  reads = new RunReadCache<AutomationDetail>(undefined),
+}: AutomationRouteDeps) {
   const app = createRouter();
 
   async function load(tenantId: string, id: string): Promise<AutomationRun> {
@@ -115,9 +125,6 @@ export function automationRoutes({ store, workflows, settings = DEFAULT_AUTOMATI
     if (!run) throw notFound(`Automation run '${id}'`);
     return run;
   }
-
-  const invalid = (errors: { path: string; message: string; code: string }[], detail = 'The request body is not valid.') =>
-    new ProblemError(422, 'validation-error', detail, errors);
 
   app.openapi(
     apiRoute({
@@ -146,8 +153,8 @@ export function automationRoutes({ store, workflows, settings = DEFAULT_AUTOMATI
       const unknown = body.targets
         .map((tagId, i) => ({ tagId, i }))
         .filter(({ i }) => !items[i])
-        .map(({ tagId, i }) => ({ path: `targets.${i}`, message: `no CMDB item with tagId '${tagId}'`, code: 'unknown_reference' }));
-      if (unknown.length > 0) throw invalid(unknown);
+        .map(({ tagId, i }) => unknownCmdbItem(`targets.${i}`, tagId));
+      if (unknown.length > 0) throw unprocessable('The request body is not valid.', unknown);
       if (precheck) {
         const hosts = items
           .filter((item) => item?.sshUser && item.sshCredential)
@@ -161,17 +168,14 @@ export function automationRoutes({ store, workflows, settings = DEFAULT_AUTOMATI
           }));
         const outcome = await precheck(body.request, hosts, { checkMode });
         if (!outcome.ok) {
-          throw invalid(
-            [
-              { path: 'request', message: outcome.message, code: 'not_understood' },
-              ...Object.entries(outcome.understood).map(([key, value]) => ({
-                path: 'request',
-                message: `${key}: ${value}`,
-                code: 'understood',
-              })),
-            ],
-            `The request was not understood: ${outcome.message}`,
-          );
+          throw unprocessable(`The request was not understood: ${outcome.message}`, [
+            { path: 'request', message: outcome.message, code: 'not_understood' },
+            ...Object.entries(outcome.understood).map(([key, value]) => ({
+              path: 'request',
+              message: `${key}: ${value}`,
+              code: 'understood',
+            })),
+          ]);
         }
       }
       const { run, created } = await store.automation.create(principal.tenantId, {
@@ -184,22 +188,21 @@ export function automationRoutes({ store, workflows, settings = DEFAULT_AUTOMATI
       });
       c.header('location', `/api/v1/automation/${run.id}`);
       if (!created) return c.json(accepted(run), 200);
-      try {
-        await workflows.start({
-          tenantId: principal.tenantId,
-          tenantSlug: principal.tenantSlug,
-          runId: run.id,
-          runNumber: run.number,
-          request: run.request,
-          targets: run.targets,
-          checkMode,
-          settings,
-        });
-      } catch (err) {
-        // No half-written record: a run without its workflow is removed before answering.
-        await store.automation.delete(principal.tenantId, run.id);
-        throw err;
-      }
+      // No half-written record: a run without its workflow is removed before answering.
+      await startOrRemove(
+        () =>
+          workflows.start({
+            tenantId: principal.tenantId,
+            tenantSlug: principal.tenantSlug,
+            runId: run.id,
+            runNumber: run.number,
+            request: run.request,
+            targets: run.targets,
+            checkMode,
+            settings,
+          }),
+        () => store.automation.delete(principal.tenantId, run.id),
+      );
       return c.json(accepted(run), 202);
     },
   );
@@ -241,9 +244,19 @@ export function automationRoutes({ store, workflows, settings = DEFAULT_AUTOMATI
     ),
     async (c) => {
       const tenantId = c.get('principal').tenantId;
-      const run = await load(tenantId, c.req.valid('param').id);
-      const projection = (await store.runs.get(tenantId, 'automation', run.id)) as RunProjection<AutomationRunProjectionState> | null;
-      return c.json(toDetail(run, projection), 200);
+      const id = c.req.valid('param').id;
+      const detail = await reads.read(
+        tenantId,
+        'automation',
+        id,
+        async () => {
+          const [run, projection] = await Promise.all([load(tenantId, id), store.runs.get(tenantId, 'automation', id)]);
+          return toDetail(run, projection as RunProjection<AutomationRunProjectionState> | null);
+        },
+        // Only runs with a projection send notices when they change.
+        (d) => d.source === 'projection',
+      );
+      return c.json(detail, 200);
     },
   );
 
@@ -299,6 +312,8 @@ export function automationRoutes({ store, workflows, settings = DEFAULT_AUTOMATI
           by: principal.subject,
           ...(body.comment ? { comment: body.comment } : {}),
         });
+        // The decision is projected before the update answers: the next read shows it.
+        reads.invalidate(principal.tenantId, 'automation', run.id);
         return c.json(approval, 200);
       },
     );
@@ -328,6 +343,7 @@ export function automationRoutes({ store, workflows, settings = DEFAULT_AUTOMATI
       const run = await load(c.get('principal').tenantId, c.req.valid('param').id);
       if (isFinalAutomationStatus(run.status)) throw conflict(`Automation run ${run.number} has already ended (${run.status}).`);
       await workflows.cancel(run.workflowId);
+      reads.invalidate(run.tenantId, 'automation', run.id);
       return c.json({ id: run.id, status: run.status, cancelRequested: true as const }, 202);
     },
   );

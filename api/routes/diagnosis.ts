@@ -6,7 +6,8 @@ import { classify } from '../../core/planner.js';
 import type { Runbook } from '../../core/runbook.js';
 import type { DiagnosisResult } from '../../core/contracts/diagnosis.js';
 import type { Same } from '../remediation-schemas.js';
-import { ProblemError } from '../problem.js';
+import { ProblemError, unprocessable } from '../problem.js';
+import { unknownCmdbItem } from '../run-routes.js';
 import { TagIdSchema, text } from '../schemas.js';
 import type { DiagnosisGateway } from '../temporal-gateway.js';
 import { apiRoute, createRouter, jsonBody, jsonResponse } from '../validation.js';
@@ -137,9 +138,7 @@ export function diagnosisRoutes(deps: {
       const body = c.req.valid('json');
       const tenantId = c.get('principal').tenantId;
       if (body.tagId && !(await deps.store.cmdb.get(tenantId, body.tagId))) {
-        throw new ProblemError(422, 'validation-error', 'The request body is not valid.', [
-          { path: 'tagId', message: `no CMDB item with tagId '${body.tagId}'`, code: 'unknown_reference' },
-        ]);
+        throw unprocessable('The request body is not valid.', [unknownCmdbItem('tagId', body.tagId)]);
       }
       const { workflowId, result } = await deps.diagnosis.diagnose({ tenantId, ...body }, DIAGNOSE_TIMEOUT_MS);
       return c.json({ ...result, workflowId }, 200);

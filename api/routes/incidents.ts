@@ -8,7 +8,8 @@ import type { IncidentRunProjectionState, IncidentWorkflowState } from '../../co
 import type { RunProjection } from '../../core/contracts/run-events.js';
 import { DEFAULT_REMEDIATION_SETTINGS, type RemediationSettings } from '../../core/remediation.js';
 import { buildIncidentTimeline, hostCommandsFromHistory } from '../timeline.js';
-import { conflict, notFound, ProblemError } from '../problem.js';
+import { conflict, notFound, unprocessable } from '../problem.js';
+import { idempotencyKeyHeader, startOrRemove, unknownCmdbItem } from '../run-routes.js';
 import {
   HostCommandEntrySchema,
   IdParam,
@@ -41,16 +42,7 @@ function toResultResponse(result: IncidentResult): z.infer<typeof ResultSchema> 
   return { ...rest, details: details as z.infer<typeof ResultSchema>['details'] };
 }
 
-const IdempotencyHeader = z.object({
-  'idempotency-key': z
-    .string()
-    .min(1)
-    .max(200)
-    // Visible ASCII without surrounding spaces: what survives an HTTP header unchanged.
-    .regex(/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/, 'visible ASCII characters')
-    .optional()
-    .openapi({ description: 'Repeat-safe creation: the same key returns the incident created first and starts nothing.' }),
-});
+const IdempotencyHeader = idempotencyKeyHeader('Repeat-safe creation: the same key returns the incident created first and starts nothing.');
 
 const ApprovalBody = z
   .object({
@@ -138,9 +130,7 @@ export function incidentRoutes(
       const principal = c.get('principal');
       const item = await store.cmdb.get(principal.tenantId, body.tagId);
       if (!item) {
-        throw new ProblemError(422, 'validation-error', 'The request body is not valid.', [
-          { path: 'tagId', message: `no CMDB item with tagId '${body.tagId}'`, code: 'unknown_reference' },
-        ]);
+        throw unprocessable('The request body is not valid.', [unknownCmdbItem('tagId', body.tagId)]);
       }
       const { incident, created } = await store.incidents.create(principal.tenantId, {
         id: randomUUID(),
@@ -157,22 +147,21 @@ export function incidentRoutes(
       });
       c.header('location', `/api/v1/incidents/${incident.id}`);
       if (!created) return c.json(toIncidentResponse(incident), 200);
-      try {
-        await workflows.start({
-          tenantId: principal.tenantId,
-          tenantSlug: principal.tenantSlug,
-          incidentId: incident.id,
-          incidentNumber: incident.number,
-          severity: incident.severity,
-          tagId: incident.tagId,
-          targetHost: item.hostname,
-          settings,
-        });
-      } catch (err) {
-        // No half-written record: an incident without its workflow is removed before answering.
-        await store.incidents.delete(principal.tenantId, incident.id);
-        throw err;
-      }
+      // No half-written record: an incident without its workflow is removed before answering.
+      await startOrRemove(
+        () =>
+          workflows.start({
+            tenantId: principal.tenantId,
+            tenantSlug: principal.tenantSlug,
+            incidentId: incident.id,
+            incidentNumber: incident.number,
+            severity: incident.severity,
+            tagId: incident.tagId,
+            targetHost: item.hostname,
+            settings,
+          }),
+        () => store.incidents.delete(principal.tenantId, incident.id),
+      );
       return c.json(toIncidentResponse(incident), 201);
     },
   );

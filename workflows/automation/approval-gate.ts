@@ -1,5 +1,6 @@
 import { condition, setHandler } from '@temporalio/workflow';
-import { automationApprovalUpdate, type AutomationApproval, type AutomationSettings } from '../../core/contracts/automation.js';
+import { recordDecision } from '../runs/approval.js';
+import { automationApprovalUpdate, type AutomationSettings } from '../../core/contracts/automation.js';
 import type { AutomationRun } from './run-state.js';
 
 /**
@@ -11,13 +12,7 @@ export function installApprovalHandler(run: AutomationRun): void {
   setHandler(
     automationApprovalUpdate,
     async (decision) => {
-      const approval = state.approval!;
-      Object.assign(approval, {
-        decision: decision.decision === 'approve' ? 'approved' : 'rejected',
-        by: decision.by.slice(0, 200),
-        comment: decision.comment?.slice(0, 2000) ?? null,
-        decidedAt: new Date().toISOString(),
-      } satisfies Partial<AutomationApproval>);
+      const approval = recordDecision(state.approval!, decision);
       run.emit('approval.decided', { decision: approval.decision, by: approval.by, artifactsHash: approval.artifactsHash });
       // The approver's answer comes once the projection shows the decision (reads after it agree).
       await run.projected();

@@ -1,6 +1,6 @@
 import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
 import { FAILURE } from '../../core/contracts/failures.js';
-import { failureMessage, failureType } from '../incident/failures.js';
+import { failureMessage, failureType } from '../runs/failures.js';
 import { leaseRenewSteps, leaseWaitSteps, storeSteps } from './activities.js';
 import type { AutomationRun } from './run-state.js';
 

@@ -1,7 +1,7 @@
 import { ApplicationFailure, CancellationScope, isCancellation } from '@temporalio/workflow';
 import { DEFAULT_AUTOMATION_SETTINGS, type AutomationWorkflowState, type RunAutomationInput } from '../../core/contracts/automation.js';
 import { FAILURE } from '../../core/contracts/failures.js';
-import { failureMessage, failureType } from '../incident/failures.js';
+import { failureMessage, failureType } from '../runs/failures.js';
 import { playbookSteps, prepareSteps, storeSteps } from './activities.js';
 import { awaitApproval, installApprovalHandler } from './approval-gate.js';
 import { withHostLeases } from './host-leases.js';

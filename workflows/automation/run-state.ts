@@ -8,10 +8,9 @@ import {
   type FinalAutomationStatus,
   type RunAutomationInput,
 } from '../../core/contracts/automation.js';
-import type { ProjectedWorkflowStatus } from '../../core/contracts/incident.js';
 import type { RunEventType } from '../../core/contracts/run-events.js';
-import { failureMessage } from '../incident/failures.js';
 import { RunProjector } from '../runs/projector.js';
+import { ProjectedWorkflow, recordStep } from '../runs/run-record.js';
 import { storeSteps } from './activities.js';
 
 /**
@@ -27,8 +26,7 @@ export class AutomationRun {
   /** Set when the run failed in a way the workflow reports as a failure (it throws after its result). */
   failedRun = false;
   private readonly projector: RunProjector;
-  private workflowStatus: ProjectedWorkflowStatus = 'RUNNING';
-  private closedAt: string | null = null;
+  private readonly workflow = new ProjectedWorkflow();
   private finalStatus: FinalAutomationStatus | null = null;
 
   constructor(readonly input: RunAutomationInput) {
@@ -52,22 +50,12 @@ export class AutomationRun {
       error: null,
     };
     const state = this.state;
-    const info = workflowInfo();
     this.projector = new RunProjector(
-      { tenantId: input.tenantId, family: 'automation', runId: input.runId, workflowId: info.workflowId },
+      { tenantId: input.tenantId, family: 'automation', runId: input.runId, workflowId: workflowInfo().workflowId },
       () => ({
         status: state.status,
-        ended: this.workflowStatus !== 'RUNNING',
-        state: {
-          run: state,
-          workflow: {
-            runId: info.runId,
-            status: this.workflowStatus,
-            startedAt: info.startTime.toISOString(),
-            closedAt: this.closedAt,
-            historyLength: workflowInfo().historyLength,
-          },
-        } satisfies AutomationRunProjectionState as unknown as Record<string, unknown>,
+        ended: !this.workflow.running,
+        state: { run: state, workflow: this.workflow.view() } satisfies AutomationRunProjectionState as unknown as Record<string, unknown>,
       }),
       true,
     );
@@ -94,24 +82,8 @@ export class AutomationRun {
   }
 
   /** Runs one activity as a named step of the run, recording its start, end and failure. */
-  async step<T>(name: AutomationStepName, run: () => Promise<T>): Promise<T> {
-    const entry = { name, status: 'running' as const, startedAt: new Date().toISOString(), finishedAt: null, detail: null };
-    this.state.steps.push(entry);
-    this.state.currentStep = name;
-    const index = this.state.steps.length - 1;
-    this.emit('step.started', { name, index });
-    try {
-      const value = await run();
-      this.state.steps[index] = { ...entry, status: 'completed', finishedAt: new Date().toISOString() };
-      return value;
-    } catch (err) {
-      this.state.steps[index] = { ...entry, status: 'failed', finishedAt: new Date().toISOString(), detail: failureMessage(err) };
-      throw err;
-    } finally {
-      this.state.currentStep = null;
-      const ended = this.state.steps[index]!;
-      this.emit('step.ended', { name, index, status: ended.status, detail: ended.detail });
-    }
+  step<T>(name: AutomationStepName, run: () => Promise<T>): Promise<T> {
+    return recordStep(this.state, (type, data) => this.emit(type, data), name, run);
   }
 
   /** Ends the run's work: the result on the row, then the final status. Once only. */
@@ -136,10 +108,9 @@ export class AutomationRun {
 
   /** The run's last word to its projection, once nothing else will run (leases released, runner cleaned up). */
   async end(): Promise<void> {
-    if (!this.finalStatus || this.workflowStatus !== 'RUNNING') return;
+    if (!this.finalStatus || !this.workflow.running) return;
     const status = this.finalStatus;
-    this.workflowStatus = status === 'cancelled' ? 'CANCELLED' : this.failedRun ? 'FAILED' : 'COMPLETED';
-    this.closedAt = new Date().toISOString();
+    this.workflow.close(status === 'cancelled' ? 'CANCELLED' : this.failedRun ? 'FAILED' : 'COMPLETED');
     this.emit('run.ended', { status, summary: this.state.summary });
     await this.projected();
   }

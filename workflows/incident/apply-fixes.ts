@@ -1,7 +1,7 @@
 import { FAILURE } from '../../core/contracts/failures.js';
 import type { Analysis, ProposedAction, RemediationPlan } from '../../core/remediation.js';
 import { hostChangeSteps, hostReadSteps } from './activities.js';
-import { failureMessage, failureType } from './failures.js';
+import { failureMessage, failureType } from '../runs/failures.js';
 import type { IncidentRun } from './run-state.js';
 
 /**

@@ -1,6 +1,7 @@
 import { condition, setHandler } from '@temporalio/workflow';
+import { recordDecision } from '../runs/approval.js';
 import { approvalUpdate } from '../../core/contracts/incident.js';
-import type { Analysis, ApprovalState, RemediationSettings } from '../../core/remediation.js';
+import type { Analysis, RemediationSettings } from '../../core/remediation.js';
 import type { IncidentRun } from './run-state.js';
 
 /**
@@ -12,13 +13,7 @@ export function installApprovalHandler(run: IncidentRun): void {
   setHandler(
     approvalUpdate,
     (decision) => {
-      const approval = state.approval!;
-      Object.assign(approval, {
-        decision: decision.decision === 'approve' ? 'approved' : 'rejected',
-        by: decision.by.slice(0, 200),
-        comment: decision.comment?.slice(0, 2000) ?? null,
-        decidedAt: new Date().toISOString(),
-      } satisfies Partial<ApprovalState>);
+      const approval = recordDecision(state.approval!, decision);
       run.emit('approval.decided', { decision: approval.decision, by: approval.by, planHash: approval.planHash });
       // The approver's answer comes once the projection shows the decision (reads after it agree).
       return run.projecting ? run.projected().then(() => approval) : approval;

@@ -2,7 +2,7 @@ import { CancellationScope, condition, isCancellation, patched } from '@temporal
 import { FAILURE } from '../../core/contracts/failures.js';
 import type { IncidentTarget } from '../../core/contracts/incident.js';
 import { leaseRenewSteps, leaseWaitSteps } from './activities.js';
-import { failureMessage, failureType } from './failures.js';
+import { failureMessage, failureType } from '../runs/failures.js';
 import type { IncidentRun } from './run-state.js';
 
 /** The TTL when the acquire step did not say (it ran on a worker from before renewal). */

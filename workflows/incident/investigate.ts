@@ -4,7 +4,7 @@ import type { Analysis, HostCommandRun, MetricsSnapshot, RemediationPlan } from 
 import { patched } from '@temporalio/workflow';
 import { hostReadSteps, reasoningSteps, storeSteps } from './activities.js';
 import { followCauses } from './follow-causes.js';
-import { failureMessage, failureType } from './failures.js';
+import { failureMessage, failureType } from '../runs/failures.js';
 import type { IncidentRun } from './run-state.js';
 
 /**

@@ -16,7 +16,7 @@ import {
 import { DEFAULT_REMEDIATION_SETTINGS } from '../../core/remediation.js';
 import { applyFixesAndVerify } from './apply-fixes.js';
 import { awaitApproval, installApprovalHandler } from './approval-gate.js';
-import { failureMessage, failureType } from './failures.js';
+import { failureMessage, failureType } from '../runs/failures.js';
 import { withHostLease } from './host-lease.js';
 import { investigate } from './investigate.js';
 import { IncidentRun } from './run-state.js';

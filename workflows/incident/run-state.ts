@@ -5,15 +5,15 @@ import {
   SEARCH_ATTRIBUTES,
   type IncidentRunProjectionState,
   type IncidentStepName,
-  type ProjectedWorkflowStatus,
   type IncidentWorkflowState,
   type RemediateIncidentInput,
 } from '../../core/contracts/incident.js';
 import type { IncidentStatus } from '../../core/incident.js';
 import { localStoreSteps, notifySteps, storeSteps } from './activities.js';
-import { failureMessage } from './failures.js';
 import type { RunEventType } from '../../core/contracts/run-events.js';
+import { failureMessage } from '../runs/failures.js';
 import { RunProjector } from '../runs/projector.js';
+import { ProjectedWorkflow, recordStep } from '../runs/run-record.js';
 
 type FinalStatus = 'resolved' | 'escalated' | 'failed' | 'cancelled';
 
@@ -34,8 +34,7 @@ export class IncidentRun {
   readonly store: typeof storeSteps;
   private readonly projector: RunProjector;
   private commandsProjected = 0;
-  private workflowStatus: ProjectedWorkflowStatus = 'RUNNING';
-  private closedAt: string | null = null;
+  private readonly workflow = new ProjectedWorkflow();
   private finalStatus: FinalStatus | null = null;
 
   constructor(readonly input: RemediateIncidentInput) {
@@ -55,22 +54,12 @@ export class IncidentRun {
       error: null,
     };
     const state = this.state;
-    const info = workflowInfo();
     this.projector = new RunProjector(
-      { tenantId: input.tenantId, family: 'incident', runId: input.incidentId, workflowId: info.workflowId },
+      { tenantId: input.tenantId, family: 'incident', runId: input.incidentId, workflowId: workflowInfo().workflowId },
       () => ({
         status: state.status,
-        ended: this.workflowStatus !== 'RUNNING',
-        state: {
-          run: state,
-          workflow: {
-            runId: info.runId,
-            status: this.workflowStatus,
-            startedAt: info.startTime.toISOString(),
-            closedAt: this.closedAt,
-            historyLength: workflowInfo().historyLength,
-          },
-        } satisfies IncidentRunProjectionState as unknown as Record<string, unknown>,
+        ended: !this.workflow.running,
+        state: { run: state, workflow: this.workflow.view() } satisfies IncidentRunProjectionState as unknown as Record<string, unknown>,
       }),
       this.projecting,
     );
@@ -130,24 +119,8 @@ export class IncidentRun {
   }
 
   /** Runs one activity as a named step of the run, recording its start, end and failure. */
-  async step<T>(name: IncidentStepName, run: () => Promise<T>): Promise<T> {
-    const entry = { name, status: 'running' as const, startedAt: new Date().toISOString(), finishedAt: null, detail: null };
-    this.state.steps.push(entry);
-    this.state.currentStep = name;
-    const index = this.state.steps.length - 1;
-    this.emit('step.started', { name, index });
-    try {
-      const value = await run();
-      this.state.steps[index] = { ...entry, status: 'completed', finishedAt: new Date().toISOString() };
-      return value;
-    } catch (err) {
-      this.state.steps[index] = { ...entry, status: 'failed', finishedAt: new Date().toISOString(), detail: failureMessage(err) };
-      throw err;
-    } finally {
-      this.state.currentStep = null;
-      const ended = this.state.steps[index]!;
-      this.emit('step.ended', { name, index, status: ended.status, detail: ended.detail });
-    }
+  step<T>(name: IncidentStepName, run: () => Promise<T>): Promise<T> {
+    return recordStep(this.state, (type, data) => this.emit(type, data), name, run);
   }
 
   /** An intermediate status, on the run and on the incident row (lists and filters see it). */
@@ -190,11 +163,9 @@ export class IncidentRun {
    * the result is still a step): the final event and the workflow's closing status, stored.
    */
   async end(): Promise<void> {
-    if (!this.finalStatus || this.workflowStatus !== 'RUNNING') return;
+    if (!this.finalStatus || !this.workflow.running) return;
     const status = this.finalStatus;
-    // How Temporal will close the run: a failed run throws after this, a cancelled one re-raises.
-    this.workflowStatus = status === 'failed' ? 'FAILED' : status === 'cancelled' ? 'CANCELLED' : 'COMPLETED';
-    this.closedAt = new Date().toISOString();
+    this.workflow.close(status === 'failed' ? 'FAILED' : status === 'cancelled' ? 'CANCELLED' : 'COMPLETED');
     this.emit('run.ended', { status, summary: this.state.summary });
     await this.projected();
   }

@@ -1,0 +1,37 @@
+import { z } from '@hono/zod-openapi';
+import type { FieldError } from './problem.js';
+
+// What the routes that start runs (incidents, automation, diagnosis, and the families to come)
+// share: a repeat-safe start keyed by the client, CMDB references checked before anything is
+// written, and no record left behind when its workflow could not start.
+
+/** The `Idempotency-Key` header: visible ASCII without surrounding spaces, what survives HTTP unchanged. */
+export function idempotencyKeyHeader(description: string) {
+  return z.object({
+    'idempotency-key': z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/, 'visible ASCII characters')
+      .optional()
+      .openapi({ description }),
+  });
+}
+
+/** The field error for a CMDB tagId the tenant does not have. */
+export function unknownCmdbItem(path: string, tagId: string): FieldError {
+  return { path, message: `no CMDB item with tagId '${tagId}'`, code: 'unknown_reference' };
+}
+
+/**
+ * Starts the workflow of a record just written; if the start fails, the record is removed before the
+ * error answers the request (no half-written run: a retry of the request starts afresh).
+ */
+export async function startOrRemove(start: () => Promise<unknown>, remove: () => Promise<unknown>): Promise<void> {
+  try {
+    await start();
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+}
