@@ -116,6 +116,10 @@ interface ApiRun {
   /** Approve call answered → `created` of the first task event. */
   firstTaskMs: number | null;
   firstTaskEvent: string | null;
+  /** First task event → last event (the stats), Ansible's own times. */
+  ansibleMs: number | null;
+  /** Last event's `created` → succeeded seen through the API (log stored, result written). */
+  afterLastEventMs: number | null;
   status: string;
   fileWritten: boolean;
 }
@@ -130,15 +134,19 @@ async function apiRun(call: Api, runner: LocalAnsibleRunner, host: LabHost): Pro
   const approvedWall = Date.now();
   const approved = performance.now();
   let first: RunnerEvent | null = null;
+  let last: RunnerEvent | null = null;
+  let ended = false;
   let cursor: string | null = null;
   let view: AutomationView | null = null;
-  // Files only until the first task event is there (the workspace is removed once the run ends).
+  // The run's events as they land (its workspace is removed once the result is written).
   for (let tick = 0; ; tick += 1) {
-    if (!first) {
+    if (!ended) {
       try {
-        const page = await runner.readEvents(workflowId, cursor, 50);
+        const page = await runner.readEvents(workflowId, cursor, 200);
         cursor = page.cursor;
-        first = page.events.find(isTaskEvent) ?? null;
+        first ??= page.events.find(isTaskEvent) ?? null;
+        last = page.events.at(-1) ?? last;
+        ended = page.end;
       } catch (err) {
         if (!(err instanceof RunnerExecutionNotFoundError)) throw err;
       }
@@ -150,8 +158,10 @@ async function apiRun(call: Api, runner: LocalAnsibleRunner, host: LabHost): Pro
     await sleep(50);
   }
   const finished = performance.now();
+  const finishedWall = Date.now();
   if (view.status !== 'succeeded') console.error(`[bench] run ${id} ended ${view.status}: ${JSON.stringify(view.error)}\n${view.logTail}`);
   const created = createdMs(first?.created ?? null);
+  const lastCreated = ended ? createdMs(last?.created ?? null) : null;
   return {
     totalMs: finished - started,
     prepareMs: awaited - started,
@@ -159,6 +169,8 @@ async function apiRun(call: Api, runner: LocalAnsibleRunner, host: LabHost): Pro
     executeMs: finished - approved,
     firstTaskMs: created === null ? null : created - approvedWall,
     firstTaskEvent: first?.type ?? null,
+    ansibleMs: created !== null && lastCreated !== null ? lastCreated - created : null,
+    afterLastEventMs: lastCreated === null ? null : finishedWall - lastCreated,
     status: view.status,
     fileWritten: (await hostFile(host)) === `${BENCH_CONTENT}\n`,
     artifacts: waiting.artifacts!,
@@ -496,6 +508,8 @@ async function main(): Promise<void> {
     apiPrepareMs: stats(ok.map((r) => r.prepareMs)),
     apiApproveCallMs: stats(ok.map((r) => r.approveCallMs)),
     apiExecuteMs: stats(ok.map((r) => r.executeMs)),
+    apiAnsibleMs: stats(ok.map((r) => r.ansibleMs).filter((v): v is number => v !== null)),
+    apiAfterLastEventMs: stats(ok.map((r) => r.afterLastEventMs).filter((v): v is number => v !== null)),
     handMs: stats(handOk),
     ratioTotal: round(apiTotal / hand, 2),
     ratioAfterApproval: round(apiExecute / hand, 2),
@@ -565,6 +579,20 @@ async function main(): Promise<void> {
             `${overhead.ratioAfterApproval}× the hand run`,
           ],
           [
+            '… … first task event → last event (Ansible’s own times)',
+            ms(overhead.apiAnsibleMs.median),
+            ms(overhead.apiAnsibleMs.p90),
+            overhead.apiAnsibleMs.n,
+            '',
+          ],
+          [
+            '… … last event → succeeded seen (log stored, result written; status polled every 50 ms)',
+            ms(overhead.apiAfterLastEventMs.median),
+            ms(overhead.apiAfterLastEventMs.p90),
+            overhead.apiAfterLastEventMs.n,
+            '',
+          ],
+          [
             'hand run: ansible-playbook, same playbook, inventory, key, ssh options',
             ms(hand),
             ms(overhead.handMs.p90),
@@ -601,7 +629,9 @@ async function main(): Promise<void> {
         : []),
     ],
     [
-      `Cores ${machine.cores}, load average at start ${machine.loadAverageAtStart.join(' ')}; the benchmark took ${benchSeconds} s.`,
+      `Cores ${machine.cores}, load average at start ${machine.loadAverageAtStart.join(' ')}, at the end ${loadavg()
+        .map((l) => round(l, 2))
+        .join(' ')}; the benchmark took ${benchSeconds} s.`,
       'First task event: the `created` time Ansible wrote into its first `playbook_on_task_start` or `runner_on_*` event (read from the run’s workspace through the runner port’s readEvents), minus the moment the approve call answered; same clock.',
       'Hand run: `ansible-playbook` spawned directly on the artifacts the API approved, with the local runner’s environment and ssh options (`ansibleEnvironment`), a fresh directory per run (no ssh master reused), timed from spawn to exit. Every run of either kind writes the file anew (it is removed before each).',
       'One API run and one hand run before the measured ones are not counted (the first records the host key, trust on first use).',
