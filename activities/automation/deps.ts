@@ -69,7 +69,12 @@ export interface AutomationActivityDeps {
   hostLeaseTtlMs?: number;
   /** Hosts one tenant may hold leases on at once, counted with remediations (default 50 for automation runs). */
   maxAutomationHostLeases?: number;
-  /** Counts ended runs (family `ansible`); null: nothing counted. */
+  /**
+   * How often the run step reads the runner's new events into the stored log while the playbook
+   * runs (default 500 ms; a runner with API rate limits asks for more with `eventsReadIntervalMs`).
+   */
+  automationLogFollowMs?: number;
+  /** Counts ended runs (family `ansible`), playbook durations and stored log lines; null: nothing counted. */
   telemetry?: Telemetry | null;
 }
 

@@ -2,25 +2,18 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { AutomationHost, AutomationProgress } from '../../core/automation.js';
 import type { AutomationOutcome } from '../../core/contracts/automation.js';
 import { FAILURE } from '../../core/contracts/failures.js';
-import { redactText, truncateText } from '../../core/redact.js';
-import type { AnsibleRunner, RunnerOutcome } from '../../adapters/ansible-runner/port.js';
+import { RunnerExecutionNotFoundError, type RunnerOutcome } from '../../adapters/ansible-runner/port.js';
 import type { AutomationActivityDeps, AutomationRunRef } from './deps.js';
+import { LOG_FOLLOW_MS, PlaybookLog, type StoredLog } from './playbook-log.js';
 import { runOf, toolkitOf, workflowIdOf } from './toolkit.js';
 
 // The run itself: the approved artifacts (re-read from the store and re-hashed, so what runs is
 // what was approved), the keys from the vault and the trusted host keys, given to the runner with
 // the workflow id as its run key (a retried attempt re-attaches to the first execution). Progress
 // heartbeats (and lands on the row for the API); cancellation aborts the runner. The log goes to
-// the store in lines; only its tail and its length reach the workflow.
+// the store in lines while the playbook runs (playbook-log.ts); only its tail and its length reach
+// the workflow.
 
-/** Lines stored per statement. */
-const LOG_BATCH = 1000;
-/** Runner events read per page (each may print several lines). */
-const EVENT_PAGE = 500;
-const TAIL_LINES = 40;
-const TAIL_CHARS = 4000;
-/** A longer line (a task's whole JSON result) is cut: a page of lines stays a readable size. */
-const MAX_LINE_CHARS = 16_000;
 const HEARTBEAT_MS = 5000;
 const PROGRESS_WRITE_MS = 2000;
 
@@ -89,46 +82,6 @@ export function createPlaybookActivities(deps: AutomationActivityDeps) {
     return `${lines.join('\n')}\n`;
   }
 
-  /**
-   * The log — every event's output, in order, read from the runner page by page (a run of any size
-   * costs bounded memory) — redacted (the run's own keys included), each line bounded, stored in
-   * batches. A retried attempt writes the same lines at the same numbers (the store keeps the first).
-   */
-  async function storeLog(
-    ref: AutomationRunRef,
-    runner: AnsibleRunner,
-    runKey: string,
-    secrets: string[],
-  ): Promise<{ lines: number; tail: string }> {
-    let stored = 0;
-    let batch: string[] = [];
-    let tail: string[] = [];
-    const flush = async () => {
-      if (batch.length === 0) return;
-      await store.automation.appendLog(ref.tenantId, ref.runId, stored + 1, batch);
-      stored += batch.length;
-      batch = [];
-    };
-    let cursor: string | null = null;
-    for (;;) {
-      const page = await runner.readEvents(runKey, cursor, EVENT_PAGE);
-      for (const event of page.events) {
-        if (!event.stdout) continue;
-        const lines = redactText(event.stdout, secrets)
-          .split(/\r?\n/)
-          .map((line) => truncateText(line, MAX_LINE_CHARS));
-        if (lines.at(-1) === '') lines.pop();
-        batch.push(...lines);
-        tail = [...tail, ...lines].slice(-TAIL_LINES);
-        if (batch.length >= LOG_BATCH) await flush();
-      }
-      cursor = page.cursor;
-      if (page.end || page.events.length === 0) break;
-    }
-    await flush();
-    return { lines: stored, tail: truncateText(tail.join('\n'), TAIL_CHARS) };
-  }
-
   return {
     async runPlaybook(
       input: AutomationRunRef & { artifactsHash: string; checkMode: boolean; timeoutMs: number },
@@ -150,35 +103,64 @@ export function createPlaybookActivities(deps: AutomationActivityDeps) {
       let last: AutomationProgress = { tasksDone: 0, tasksTotal: 0, currentTask: null, events: 0 };
       let written = 0;
       let writing: Promise<unknown> = Promise.resolve();
+      // Lines this attempt adds to the row's count (a retry rewriting the first attempt's lines adds none).
+      let counted = run.logLines;
+      let warned = false;
+      const log = new PlaybookLog({
+        store,
+        tenantId: input.tenantId,
+        runId: input.runId,
+        runner: toolkit.runner,
+        runKey,
+        secrets: Object.values(keys),
+        onStored(total) {
+          if (total > counted) deps.telemetry?.automationLogLinesStored(total - counted);
+          counted = Math.max(counted, total);
+        },
+        onFollowError(err) {
+          // Before the execution exists there is nothing to read; any other failure is said once.
+          if (warned || err instanceof RunnerExecutionNotFoundError) return;
+          warned = true;
+          ctx.log.warn('The playbook log follower could not read or store events; it tries again', { error: (err as Error).message });
+        },
+      });
       const beat = setInterval(() => ctx.heartbeat(last), HEARTBEAT_MS);
       let result: RunnerOutcome;
+      let stored: StoredLog;
       try {
         ctx.heartbeat(last);
-        result = await toolkit.runner.run(
-          { runKey, artifacts, keys, knownHosts, checkMode: input.checkMode, timeoutMs: input.timeoutMs },
-          {
-            signal: ctx.cancellationSignal,
-            onProgress(progress) {
-              last = progress;
-              ctx.heartbeat(progress);
-              // The row shows progress to the API; writes are spaced and never overlap.
-              if (Date.now() - written >= PROGRESS_WRITE_MS) {
-                written = Date.now();
-                writing = writing.then(() => store.automation.update(input.tenantId, input.runId, { progress })).catch(() => undefined);
-              }
+        log.follow(Math.max(deps.automationLogFollowMs ?? LOG_FOLLOW_MS, toolkit.runner.eventsReadIntervalMs ?? 0));
+        try {
+          result = await toolkit.runner.run(
+            { runKey, artifacts, keys, knownHosts, checkMode: input.checkMode, timeoutMs: input.timeoutMs },
+            {
+              signal: ctx.cancellationSignal,
+              onProgress(progress) {
+                last = progress;
+                ctx.heartbeat(progress);
+                // The row shows progress to the API; writes are spaced and never overlap.
+                if (Date.now() - written >= PROGRESS_WRITE_MS) {
+                  written = Date.now();
+                  writing = writing.then(() => store.automation.update(input.tenantId, input.runId, { progress })).catch(() => undefined);
+                }
+              },
             },
-          },
-        );
-      } catch (err) {
-        // A runner that gave up because it was told to stop: the attempt reports a cancellation.
-        if (ctx.cancellationSignal.aborted) await ctx.cancelled;
-        // The runner could not start or follow the run: a retry re-attaches to whatever the first attempt started.
-        throw ApplicationFailure.retryable(`The Ansible runner failed: ${(err as Error).message}`, FAILURE.RunnerUnavailable);
+          );
+        } catch (err) {
+          // A runner that gave up because it was told to stop: the attempt reports a cancellation.
+          if (ctx.cancellationSignal.aborted) await ctx.cancelled;
+          // The runner could not start or follow the run: a retry re-attaches to whatever the first attempt started.
+          throw ApplicationFailure.retryable(`The Ansible runner failed: ${(err as Error).message}`, FAILURE.RunnerUnavailable);
+        }
+        // From the run step's first schedule: a retry that re-attached measures the whole execution.
+        deps.telemetry?.playbookFinished(result.status, (Date.now() - ctx.info.scheduledTimestampMs) / 1000);
+        stored = await log.finish();
       } finally {
+        // Every path ends the follower before the attempt answers: nothing is written afterwards.
         clearInterval(beat);
+        await log.stop();
         await writing;
       }
-      const log = await storeLog(input, toolkit.runner, runKey, Object.values(keys));
       await store.automation.update(input.tenantId, input.runId, { progress: result.progress, recap: result.recap });
       // A cancelled attempt reports as cancelled once the runner has stopped and the log is kept.
       if (ctx.cancellationSignal.aborted) await ctx.cancelled;
@@ -186,8 +168,8 @@ export function createPlaybookActivities(deps: AutomationActivityDeps) {
         runnerStatus: result.status,
         exitCode: result.exitCode,
         recap: result.recap,
-        logLines: log.lines,
-        logTail: log.tail,
+        logLines: stored.lines,
+        logTail: stored.tail,
         reattached: result.reattached,
         progress: result.progress,
       };

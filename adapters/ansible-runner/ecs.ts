@@ -94,6 +94,8 @@ interface LogCursor {
   t: string | null;
   /** Lines of that page already consumed. */
   s: number;
+  /** The runner image's exit line is among the lines consumed: nothing follows it. */
+  x?: true;
 }
 
 const encodeCursor = (cursor: LogCursor): string => Buffer.from(JSON.stringify(cursor)).toString('base64url');
@@ -102,7 +104,8 @@ function decodeCursor(text: string | null): LogCursor {
   if (text === null) return { t: null, s: 0 };
   try {
     const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as LogCursor;
-    if ((value.t === null || typeof value.t === 'string') && Number.isInteger(value.s) && value.s >= 0) return value;
+    if ((value.t === null || typeof value.t === 'string') && Number.isInteger(value.s) && value.s >= 0 && (value.x ?? true) === true)
+      return value;
   } catch {
     // below
   }
@@ -126,11 +129,15 @@ const taskId = (taskArn: string): string => taskArn.slice(taskArn.lastIndexOf('/
 
 export class EcsAnsibleRunner implements AnsibleRunner {
   readonly kind = 'ecs' as const;
+  /** Each readEvents costs CloudWatch and ECS requests (rate-limited per account): a follower reads at the poll interval. */
+  readonly eventsReadIntervalMs: number;
   private readonly ecs: ECSClient;
   private readonly s3: S3Client;
   private readonly logs: CloudWatchLogsClient;
   private readonly pollMs: number;
   private readonly logDrainMs: number;
+  /** Task ARN by run key (a run key's task never changes): readEvents skips ListTasks after the first call. */
+  private readonly taskArns = new Map<string, string>();
 
   constructor(private readonly options: EcsRunnerOptions) {
     const common = {
@@ -142,6 +149,7 @@ export class EcsAnsibleRunner implements AnsibleRunner {
     this.logs = options.clients?.logs ?? new CloudWatchLogsClient(common);
     this.pollMs = options.pollMs ?? 5000;
     this.logDrainMs = options.logDrainMs ?? 15_000;
+    this.eventsReadIntervalMs = this.pollMs;
   }
 
   /** The S3 prefix of a run's artifacts. */
@@ -408,25 +416,50 @@ export class EcsAnsibleRunner implements AnsibleRunner {
     return { lines: fresh, next: { t: token, s: 0 }, more: all.length > 0 };
   }
 
-  async readEvents(runKey: string, cursorText: string | null, limit: number): Promise<RunnerEventPage> {
+  private async taskArnOf(runKey: string): Promise<string> {
+    const known = this.taskArns.get(runKey);
+    if (known) return known;
     const task = await this.findTask(runKey);
     if (!task?.taskArn) throw new RunnerExecutionNotFoundError(`No ECS task for run key '${runKey}'.`);
+    // A bounded memo: the oldest run key goes first.
+    if (this.taskArns.size >= 1000) this.taskArns.delete(this.taskArns.keys().next().value!);
+    this.taskArns.set(runKey, task.taskArn);
+    return task.taskArn;
+  }
+
+  /**
+   * Works while the task runs: CloudWatch hands out what it has, the cursor stays past the last line
+   * read. `end` needs the task STOPPED and its last lines in: the image's exit line read, or the
+   * stop older than the drain period (CloudWatch delivers the last lines after the stop).
+   */
+  async readEvents(runKey: string, cursorText: string | null, limit: number): Promise<RunnerEventPage> {
+    const taskArn = await this.taskArnOf(runKey);
     let cursor = decodeCursor(cursorText);
     const events: RunnerEvent[] = [];
     let exhausted = false;
     while (events.length < Math.max(1, limit)) {
-      const page = await this.logPage(task.taskArn, cursor, Math.max(1, limit) - events.length);
+      const page = await this.logPage(taskArn, cursor, Math.max(1, limit) - events.length);
+      let exitSeen = cursor.x === true;
       for (const line of page.lines) {
         const raw = parseEventLine(line);
         if (raw) events.push(toRunnerEvent(raw));
+        else if (exitCodeOf(line) !== null) exitSeen = true;
       }
-      cursor = page.next;
+      cursor = exitSeen ? { ...page.next, x: true } : page.next;
       if (!page.more) {
         exhausted = true;
         break;
       }
     }
-    return { events, cursor: encodeCursor(cursor), end: exhausted && task.lastStatus === 'STOPPED' };
+    let end = false;
+    if (exhausted) {
+      const [task] = await this.describe([taskArn]);
+      const stoppedAt = task?.stoppedAt?.getTime() ?? null;
+      // ECS forgets a stopped task after about an hour: one it does not know stopped long ago.
+      end =
+        !task || (task.lastStatus === 'STOPPED' && (cursor.x === true || (stoppedAt !== null && Date.now() - stoppedAt > this.logDrainMs)));
+    }
+    return { events, cursor: encodeCursor(cursor), end };
   }
 
   private async removeArtifacts(runKey: string): Promise<void> {

@@ -88,9 +88,18 @@ export interface RunHooks {
 
 export interface AnsibleRunner {
   readonly kind: 'local' | 'ecs';
+  /**
+   * The shortest interval at which a caller should call `readEvents` while a run goes on (each
+   * call costs API requests with rate limits); absent: as often as it likes.
+   */
+  readonly eventsReadIntervalMs?: number;
   /** Starts the execution named by `input.runKey`, or finds the one started earlier, and waits for its end. */
   run(input: RunnerInput, hooks: RunHooks): Promise<RunnerOutcome>;
-  /** Events from after `cursor` (null: from the first), at most `limit`; bounded memory for any run size. */
+  /**
+   * Events from after `cursor` (null: from the first), at most `limit`, in order and without a gap;
+   * bounded memory for any run size. Callable while the run goes on: it returns what is there (an
+   * event still being written waits for the next call) and `end` only once the execution finished.
+   */
   readEvents(runKey: string, cursor: string | null, limit: number): Promise<RunnerEventPage>;
   /** Removes what the execution left (workspace, artifacts); its events cannot be read afterwards. */
   cleanup(runKey: string): Promise<void>;

@@ -107,6 +107,8 @@ export interface AutomationRepository {
   appendLog(tenantId: string, runId: string, firstLine: number, lines: string[]): Promise<number>;
   /** Lines after `afterLine`, oldest first. */
   readLog(tenantId: string, runId: string, afterLine: number, limit: number): Promise<AutomationLogPage>;
+  /** Runs of every tenant by status (every status present, 0 when none): the metrics' gauges. */
+  countByStatus(): Promise<Record<AutomationStatus, number>>;
 }
 
 /** What one projection write did: `applied` false when the store already had that version. */

@@ -31,7 +31,12 @@ import {
 } from './rows.js';
 import type { SqlClient } from './sql-client.js';
 import type { RunEvent, RunFamily, RunProjection, RunProjectionWrite } from '../../core/contracts/run-events.js';
-import { automationWorkflowId, isFinalAutomationStatus } from '../../core/contracts/automation.js';
+import {
+  AUTOMATION_STATUSES,
+  automationWorkflowId,
+  isFinalAutomationStatus,
+  type AutomationStatus,
+} from '../../core/contracts/automation.js';
 import {
   DuplicateKeyError,
   InvalidCursorError,
@@ -876,6 +881,14 @@ export class SqlStore implements Store {
         this.q(`SELECT log_lines FROM automation_runs WHERE tenant_id = $1 AND id = $2`, [tenantId, runId]),
       ]);
       return { lines: lines.map((r) => ({ n: Number(r.seq), text: String(r.text) })), total: Number(total[0]?.log_lines ?? 0) };
+    },
+    countByStatus: async (): Promise<Record<AutomationStatus, number>> => {
+      const rows = await this.q<{ status: AutomationStatus; n: number | string }>(
+        `SELECT status, count(*) AS n FROM automation_runs GROUP BY status`,
+      );
+      const counts = Object.fromEntries(AUTOMATION_STATUSES.map((status) => [status, 0])) as Record<AutomationStatus, number>;
+      for (const row of rows) counts[row.status] = Number(row.n);
+      return counts;
     },
   };
 }

@@ -62,7 +62,12 @@ import {
   type Tenant,
 } from './port.js';
 import type { RunEvent, RunFamily, RunProjection, RunProjectionWrite } from '../../core/contracts/run-events.js';
-import { automationWorkflowId, isFinalAutomationStatus } from '../../core/contracts/automation.js';
+import {
+  AUTOMATION_STATUSES,
+  automationWorkflowId,
+  isFinalAutomationStatus,
+  type AutomationStatus,
+} from '../../core/contracts/automation.js';
 
 // The Supabase adapter talks to the same tables through Supabase's REST interface (PostgREST)
 // with supabase-js. It cannot run DDL: apply migrations/*.sql with DATABASE_URL or the SQL editor.
@@ -902,6 +907,17 @@ export class SupabaseStore implements Store {
         lines: check(lines).map((r) => ({ n: Number(r.seq), text: String(r.text) })),
         total: Number(check(run)[0]?.log_lines ?? 0),
       };
+    },
+    countByStatus: async (): Promise<Record<AutomationStatus, number>> => {
+      // PostgREST aggregates are off by default: one head-only exact count per status, in parallel.
+      const counted = await Promise.all(
+        AUTOMATION_STATUSES.map(async (status) => {
+          const result = await this.db.from('automation_runs').select('id', { count: 'exact', head: true }).eq('status', status);
+          check(result);
+          return [status, result.count ?? 0] as const;
+        }),
+      );
+      return Object.fromEntries(counted) as Record<AutomationStatus, number>;
     },
   };
 }

@@ -9,6 +9,8 @@ export interface RunCounts {
   family: RunFamily;
   running: number;
   waitingForApproval: number;
+  /** Every status of the family (final ones included) and its runs; absent: no by-status gauge for it. */
+  byStatus?: Record<string, number>;
 }
 
 export interface Telemetry {
@@ -20,6 +22,10 @@ export interface Telemetry {
   runEnded(family: RunFamily, outcome: string, seconds: number): void;
   /** A fix applied and verified, `seconds` after the incident was raised. */
   remediationVerified(seconds: number): void;
+  /** The Ansible runner answered for a playbook run (`status`: the runner's), `seconds` after the run step was first scheduled. */
+  playbookFinished(status: string, seconds: number): void;
+  /** Log lines of automation runs newly stored (a retried attempt rewriting stored lines adds none). */
+  automationLogLinesStored(lines: number): void;
   /** One failed activity attempt, by activity type and failure type (ApplicationFailure type or error name). */
   activityFailed(activityType: string, failureType: string): void;
   /** Everything this process exports, in the Prometheus text format. */

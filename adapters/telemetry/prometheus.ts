@@ -12,6 +12,8 @@ export interface PrometheusTelemetryOptions {
 
 // Minutes to hours: an approval alone may wait 30 minutes (INFRAAI_APPROVAL_TIMEOUT_SECONDS).
 const RUN_SECONDS_BUCKETS = [5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200];
+// Seconds to hours: a playbook may touch one host for a second or fifty for an hour.
+const PLAYBOOK_SECONDS_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200];
 // Any other method is one label value, so a client sending made-up methods cannot grow the series.
 const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
@@ -64,6 +66,24 @@ export class PrometheusTelemetry implements Telemetry {
     labelNames: ['family'] as const,
     registers: [this.registry],
   });
+  private readonly runsByStatus = new Gauge({
+    name: 'infraai_runs_by_status',
+    help: 'Runs by family and status, final statuses included; from the store, all tenants.',
+    labelNames: ['family', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly playbookDuration = new Histogram({
+    name: 'infraai_automation_playbook_duration_seconds',
+    help: "Time from an automation run's run step being scheduled to the Ansible runner's answer, by the runner's status.",
+    labelNames: ['status'] as const,
+    buckets: PLAYBOOK_SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly automationLogLines = new Counter({
+    name: 'infraai_automation_log_lines_stored_total',
+    help: 'Lines of automation run logs stored by this process (lines a retried attempt rewrites are not counted again).',
+    registers: [this.registry],
+  });
   private readonly remediationSeconds = new Histogram({
     name: 'infraai_remediation_seconds',
     help: 'Time from raising an incident to its fix applied and verified.',
@@ -109,6 +129,14 @@ export class PrometheusTelemetry implements Telemetry {
     this.remediationSeconds.observe(seconds);
   }
 
+  playbookFinished(status: string, seconds: number): void {
+    this.playbookDuration.observe({ status }, seconds);
+  }
+
+  automationLogLinesStored(lines: number): void {
+    this.automationLogLines.inc(lines);
+  }
+
   activityFailed(activityType: string, failureType: string): void {
     this.activityFailures.inc({ activity: activityType, failure: failureType });
   }
@@ -119,23 +147,28 @@ export class PrometheusTelemetry implements Telemetry {
     return { contentType: this.registry.contentType, body: `${notes}${own}${sdk}` };
   }
 
-  /** One store read per scrape fills both gauges; without the store they are left out, not stale. */
+  /** One store read per scrape fills the run gauges; without the store they are left out, not stale. */
   private async fillRunGauges(): Promise<string> {
     if (!this.options.runCounts) return '';
     try {
       const counts = await this.options.runCounts();
-      this.runsRunning.reset();
-      this.approvalsWaiting.reset();
-      for (const { family, running, waitingForApproval } of counts) {
+      this.resetRunGauges();
+      for (const { family, running, waitingForApproval, byStatus } of counts) {
         this.runsRunning.set({ family }, running);
         this.approvalsWaiting.set({ family }, waitingForApproval);
+        for (const [status, runs] of Object.entries(byStatus ?? {})) this.runsByStatus.set({ family, status }, runs);
       }
       return '';
     } catch (err) {
-      this.runsRunning.reset();
-      this.approvalsWaiting.reset();
+      this.resetRunGauges();
       return `# infraai: run counts left out, the store did not answer: ${oneLine(err)}\n`;
     }
+  }
+
+  private resetRunGauges(): void {
+    this.runsRunning.reset();
+    this.approvalsWaiting.reset();
+    this.runsByStatus.reset();
   }
 
   private async sdkMetrics(): Promise<string> {

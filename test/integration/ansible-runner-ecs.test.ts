@@ -202,6 +202,11 @@ describe.skipIf('error' in moto)('ECS Ansible runner against a local AWS-compati
     // The container prints the first half of the run: progress follows.
     await containerPrints(taskArn, FIXTURE.slice(0, 5));
     await vi.waitFor(() => expect(reports.at(-1)).toMatchObject({ currentTask: 'write file', events: 5 }), { timeout: 10_000 });
+    // Read while the task runs, as the run step's follower reads: what the log has so far, and not the end.
+    const midRun = await runner.readEvents(runKey, null, 100);
+    expect(midRun.events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(midRun.end).toBe(false);
+    expect(await runner.readEvents(runKey, midRun.cursor, 100)).toMatchObject({ events: [], end: false });
     await containerPrints(taskArn, [...FIXTURE.slice(5), JSON.stringify({ event: ECS_RUNNER_EXIT_EVENT, rc: 0 })]);
     await containerExits(taskArn);
 
@@ -225,6 +230,10 @@ describe.skipIf('error' in moto)('ECS Ansible runner against a local AWS-compati
       if (page.end) break;
     }
     expect(seqs).toEqual(Array.from({ length: FIXTURE.length }, (_, i) => i + 1));
+    // The follower's cursor from mid-run reads on to the end: the rest, once, and the end (the exit line was read).
+    const rest = await runner.readEvents(runKey, midRun.cursor, 100);
+    expect(rest.events.map((e) => e.seq)).toEqual(Array.from({ length: FIXTURE.length - 5 }, (_, i) => i + 6));
+    expect(rest.end).toBe(true);
 
     // After the end: a call with the same key returns the outcome again and starts nothing.
     const later = await runner.run(input(runKey), { onProgress: () => undefined, signal: new AbortController().signal });

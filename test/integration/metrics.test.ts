@@ -139,12 +139,49 @@ describe('metrics registry and GET /metrics', () => {
     expect(sample(after, 'infraai_approvals_waiting', { family: 'incident' })).toBe(waiting + 2);
   });
 
+  it('fills the automation gauges from the store at scrape time: unfinished runs, approvals waiting, runs by status', async () => {
+    const before = await scrape();
+    const byStatus = (text: string, status: string) => sample(text, 'infraai_runs_by_status', { family: 'ansible', status }) ?? 0;
+    const statuses = ['awaiting_approval', 'awaiting_approval', 'running', 'waiting_for_hosts', 'succeeded', 'lost'] as const;
+    for (const [i, status] of statuses.entries()) {
+      const tenant = await stack.store.tenants.ensure(`auto-gauge-${i % 2}-${randomUUID().slice(0, 6)}`);
+      const { run } = await stack.store.automation.create(tenant.id, {
+        id: randomUUID(),
+        request: 'install nginx',
+        targets: ['web-01'],
+        checkMode: false,
+        createdBy: null,
+      });
+      await stack.store.automation.update(tenant.id, run.id, { status });
+    }
+    const after = await scrape();
+    expect(sample(after, 'infraai_runs_running', { family: 'ansible' })).toBe(
+      (sample(before, 'infraai_runs_running', { family: 'ansible' }) ?? 0) + 4,
+    );
+    expect(sample(after, 'infraai_approvals_waiting', { family: 'ansible' })).toBe(
+      (sample(before, 'infraai_approvals_waiting', { family: 'ansible' }) ?? 0) + 2,
+    );
+    for (const [status, added] of [
+      ['awaiting_approval', 2],
+      ['running', 1],
+      ['waiting_for_hosts', 1],
+      ['succeeded', 1],
+      ['lost', 1],
+      ['failed', 0],
+    ] as const)
+      expect(byStatus(after, status), status).toBe(byStatus(before, status) + added);
+    // Every status is a series (0 included), so an alert on a rate of `failed` has a series from the start.
+    expect(sample(after, 'infraai_runs_by_status', { family: 'ansible', status: 'recap_missing' })).toBeDefined();
+    expect(sample(after, 'infraai_runs_by_status', { family: 'incident', status: 'resolved' })).toBeDefined();
+  });
+
   it('leaves the gauges out, with a comment, when the store does not answer, and still renders the rest', async () => {
     const telemetry = new PrometheusTelemetry({ runCounts: () => Promise.reject(new Error('connection refused')) });
     telemetry.runStarted('incident');
     const { body } = await telemetry.render();
     expect(body).toContain('# infraai: run counts left out, the store did not answer: connection refused');
     expect(sample(body, 'infraai_runs_running', { family: 'incident' })).toBeUndefined();
+    expect(body).not.toContain('infraai_runs_by_status{');
     expect(sample(body, 'infraai_runs_started_total', { family: 'incident' })).toBe(1);
   });
 

@@ -6,7 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalAnsibleRunner } from '../../adapters/ansible-runner/local.js';
-import type { RunnerEvent, RunnerInput, RunnerOutcome } from '../../adapters/ansible-runner/port.js';
+import {
+  RunnerExecutionNotFoundError,
+  type RunnerEvent,
+  type RunnerInput,
+  type RunnerOutcome,
+} from '../../adapters/ansible-runner/port.js';
 import type { AutomationProgress } from '../../core/automation.js';
 import { execInHost, startCount, startLab, type Lab, type LabHost } from '../../lab/lab.js';
 import { httpGet } from '../../lab/proc.js';
@@ -192,6 +197,58 @@ describe.skipIf(problems.length > 0 || ansibleMissing)('local Ansible runner on 
     expect(events.find((e) => e.type === 'runner_on_ok' && e.task === 'Restart labsvc')).toMatchObject({ host: host.name, changed: true });
     expect(keyFiles(runner.workspace(run.runKey))).toEqual([]);
     expect(outcome.logTail).toMatch(/PLAY RECAP/);
+  });
+
+  it('pages events while the playbook runs: in counter order without a gap, end only once the execution finished', async () => {
+    const run = input(`- hosts: all
+  gather_facts: false
+  tasks:
+    - name: First
+      ansible.builtin.command: sleep 2
+    - name: Second
+      ansible.builtin.command: sleep 2
+    - name: Third
+      ansible.builtin.command: sleep 2
+`);
+    let answered = false;
+    const pending = runner.run(run, NO_HOOKS()).finally(() => (answered = true));
+    // A follower as the run step has one: small pages from its cursor, every 200 ms, while ansible-runner writes job_events/.
+    const events: RunnerEvent[] = [];
+    const readWhileRunning: RunnerEvent[] = [];
+    let cursor: string | null = null;
+    let statsSeen = false;
+    while (!answered) {
+      try {
+        const page = await runner.readEvents(run.runKey, cursor, 3);
+        // Before the final stats event exists, the execution cannot have finished.
+        if (!statsSeen && !page.events.some((e) => e.type === 'playbook_on_stats')) expect(page.end).toBe(false);
+        statsSeen ||= page.events.some((e) => e.type === 'playbook_on_stats');
+        events.push(...page.events);
+        if (!answered) readWhileRunning.push(...page.events);
+        cursor = page.cursor;
+      } catch (err) {
+        // The workspace is made by run(): before it, there is no execution to read.
+        if (!(err instanceof RunnerExecutionNotFoundError)) throw err;
+      }
+      await new Promise((done) => setTimeout(done, 200));
+    }
+    const outcome = await pending;
+    expect(outcome, outcome.logTail).toMatchObject({ status: 'successful' });
+    for (;;) {
+      const page = await runner.readEvents(run.runKey, cursor, 3);
+      events.push(...page.events);
+      cursor = page.cursor;
+      if (page.end) break;
+      expect(page.events.length).toBeGreaterThan(0);
+    }
+    // Read while Ansible was still running: the first task's result, before the third had begun.
+    const firstDone = readWhileRunning.findIndex((e) => e.type === 'runner_on_ok' && e.task === 'First');
+    expect(firstDone).toBeGreaterThanOrEqual(0);
+    expect(readWhileRunning.slice(0, firstDone).some((e) => e.task === 'Third')).toBe(false);
+    // Every event once, in counter order, the stats last: the same as paging after the end.
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: outcome.eventCount }, (_, i) => i + 1));
+    expect(events.at(-1)?.type).toBe('playbook_on_stats');
+    expect(events).toEqual(await allEvents(run.runKey));
   });
 
   it('check mode changes nothing on the host and shows the diff a real run would make', async () => {

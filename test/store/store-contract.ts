@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CmdbItemInput, Store } from '../../adapters/store/port.js';
 import { DuplicateKeyError, InvalidCursorError } from '../../adapters/store/port.js';
 import type { RunEventInput, RunProjectionWrite } from '../../core/contracts/run-events.js';
+import { AUTOMATION_STATUSES } from '../../core/contracts/automation.js';
 import { INCIDENT_STATUSES } from '../../core/incident.js';
 
 // One contract for the store port: every adapter (PGlite, PostgreSQL, Supabase) must pass it.
@@ -421,6 +422,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
     it('keeps automation runs: numbered per tenant, idempotent, filtered and paged, scoped by tenant', async () => {
       const a = await store.tenants.ensure(slug('auto-a'));
       const b = await store.tenants.ensure(slug('auto-b'));
+      const countsBefore = await store.automation.countByStatus();
       const create = (tenantId: string, targets: string[], idempotencyKey?: string) =>
         store.automation.create(tenantId, {
           id: randomUUID(),
@@ -484,6 +486,13 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         ],
       });
       expect((await store.automation.readLog(b.id, first.run.id, 0, 10)).lines).toEqual([]);
+      // A retried attempt rewrites line numbers already stored (with whatever it has): the first text stays.
+      expect(await store.automation.appendLog(a.id, first.run.id, 24, ['rewritten 24', 'rewritten 25', 'line 26'])).toBe(26);
+      expect((await store.automation.readLog(a.id, first.run.id, 23, 10)).lines).toEqual([
+        { n: 24, text: 'line 24' },
+        { n: 25, text: 'line 25' },
+        { n: 26, text: 'line 26' },
+      ]);
 
       // The projection's status is mirrored onto the row, and a final status is kept.
       const project = (version: number, status: string, ended = false) =>
@@ -507,6 +516,13 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.automation.delete(b.id, third.run.id)).toBe(false);
       expect(await store.automation.delete(a.id, third.run.id)).toBe(true);
       expect(await store.automation.get(a.id, third.run.id)).toBeNull();
+
+      // Counts by status across tenants, every status present (the metrics' gauges).
+      const counts = await store.automation.countByStatus();
+      expect(Object.keys(counts).sort()).toEqual([...AUTOMATION_STATUSES].sort());
+      expect(counts.queued - countsBefore.queued).toBe(2);
+      expect(counts.invalid - countsBefore.invalid).toBe(1);
+      expect(counts.succeeded - countsBefore.succeeded).toBe(0);
     });
 
     it('keeps a trusted host key’s public key, and fills it in for a key recorded without one', async () => {

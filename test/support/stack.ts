@@ -33,7 +33,7 @@ import type { MetricsSource } from '../../adapters/metrics/port.js';
 import type { Notifier } from '../../adapters/notify/port.js';
 import type { KubernetesCluster } from '../../adapters/kubernetes/port.js';
 import type { RunEventBus } from '../../adapters/events/port.js';
-import { incidentRunCounts } from '../../adapters/telemetry/create.js';
+import { storeRunCounts } from '../../adapters/telemetry/create.js';
 import type { Telemetry } from '../../adapters/telemetry/port.js';
 import { PrometheusTelemetry } from '../../adapters/telemetry/prometheus.js';
 import { connectTestClient, connectTestWorker, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from './temporal.js';
@@ -98,7 +98,7 @@ export async function startTestStack(
   const dataDir = await mkdtemp(join(tmpdir(), 'infraai-it-'));
   const store = options.store ?? (await createStore({ kind: 'pglite', dataDir }));
   const temporal = options.temporal ?? testTemporal();
-  const telemetry = options.telemetry ?? new PrometheusTelemetry({ runCounts: () => incidentRunCounts(store) });
+  const telemetry = options.telemetry ?? new PrometheusTelemetry({ runCounts: () => storeRunCounts(store) });
   const { client, connection } = await connectTestClient(temporal);
   const taskQueue = uniqueTaskQueue('it');
   let workerConnection: NativeConnection | null = null;
