@@ -220,6 +220,42 @@ async function tailOfFile(path: string, maxBytes: number): Promise<string> {
   }
 }
 
+/**
+ * Ansible's environment for a run whose files are under `dir` (known_hosts, ansible.cfg, home/,
+ * tmp/; ssh control sockets in `controlDir`, cp/ by default): strict host keys from that known_hosts only, no retry files,
+ * pipelining. Exported so that a hand run (bench/automation.ts) uses the same ssh options.
+ */
+export function ansibleEnvironment(dir: string, binDir: string, controlDir = join(dir, 'cp')): Record<string, string> {
+  const sshArgs = [
+    '-F /dev/null',
+    `-o UserKnownHostsFile=${join(dir, 'known_hosts')}`,
+    '-o GlobalKnownHostsFile=/dev/null',
+    '-o StrictHostKeyChecking=yes',
+    '-o IdentitiesOnly=yes',
+    '-o BatchMode=yes',
+    '-o ControlMaster=auto',
+    '-o ControlPersist=60s',
+  ].join(' ');
+  return {
+    PATH: `${binDir}:/usr/local/bin:/usr/bin:/bin`,
+    HOME: join(dir, 'home'),
+    TMPDIR: join(dir, 'tmp'),
+    LANG: 'C.UTF-8',
+    LC_ALL: 'C.UTF-8',
+    ANSIBLE_CONFIG: join(dir, 'ansible.cfg'),
+    ANSIBLE_HOST_KEY_CHECKING: 'True',
+    ANSIBLE_SSH_ARGS: sshArgs,
+    ANSIBLE_SSH_CONTROL_PATH_DIR: controlDir,
+    ANSIBLE_LOCAL_TEMP: join(dir, 'tmp'),
+    ANSIBLE_RETRY_FILES_ENABLED: 'False',
+    ANSIBLE_PYTHON_INTERPRETER: 'auto_silent',
+    ANSIBLE_PIPELINING: 'True',
+    ANSIBLE_TIMEOUT: '15',
+    ANSIBLE_NOCOLOR: '1',
+    ANSIBLE_DEPRECATION_WARNINGS: 'False',
+  };
+}
+
 export class LocalAnsibleRunner implements AnsibleRunner {
   readonly kind = 'local' as const;
   private readonly baseDir: string;
@@ -311,37 +347,11 @@ export class LocalAnsibleRunner implements AnsibleRunner {
     await writeFile(join(pdd, 'env', 'extravars'), JSON.stringify({ ...input.artifacts.variables, infraai_key_dir: keyDir }), {
       mode: 0o600,
     });
-    const knownHosts = join(ws, 'known_hosts');
-    await writeFile(knownHosts, input.knownHosts.endsWith('\n') ? input.knownHosts : `${input.knownHosts}\n`, { mode: 0o600 });
+    await writeFile(join(ws, 'known_hosts'), input.knownHosts.endsWith('\n') ? input.knownHosts : `${input.knownHosts}\n`, { mode: 0o600 });
     // Everything is set through the environment; an empty config file keeps /etc/ansible/ansible.cfg out.
     await writeFile(join(ws, 'ansible.cfg'), '[defaults]\n', { mode: 0o600 });
-    const sshArgs = [
-      '-F /dev/null',
-      `-o UserKnownHostsFile=${knownHosts}`,
-      '-o GlobalKnownHostsFile=/dev/null',
-      '-o StrictHostKeyChecking=yes',
-      '-o IdentitiesOnly=yes',
-      '-o BatchMode=yes',
-      '-o ControlMaster=auto',
-      '-o ControlPersist=60s',
-    ].join(' ');
     const env: Record<string, string> = {
-      PATH: `${dirname(this.ansibleRunnerPath)}:/usr/local/bin:/usr/bin:/bin`,
-      HOME: join(ws, 'home'),
-      TMPDIR: join(ws, 'tmp'),
-      LANG: 'C.UTF-8',
-      LC_ALL: 'C.UTF-8',
-      ANSIBLE_CONFIG: join(ws, 'ansible.cfg'),
-      ANSIBLE_HOST_KEY_CHECKING: 'True',
-      ANSIBLE_SSH_ARGS: sshArgs,
-      ANSIBLE_SSH_CONTROL_PATH_DIR: controlDir,
-      ANSIBLE_LOCAL_TEMP: join(ws, 'tmp'),
-      ANSIBLE_RETRY_FILES_ENABLED: 'False',
-      ANSIBLE_PYTHON_INTERPRETER: 'auto_silent',
-      ANSIBLE_PIPELINING: 'True',
-      ANSIBLE_TIMEOUT: '15',
-      ANSIBLE_NOCOLOR: '1',
-      ANSIBLE_DEPRECATION_WARNINGS: 'False',
+      ...ansibleEnvironment(ws, dirname(this.ansibleRunnerPath), controlDir),
       [MARKER_NAME]: this.markerValue(input.runKey),
     };
     const args = ['run', pdd, '-p', 'playbook.yml', '--ident', ARTIFACT_IDENT, '-q'];
