@@ -4,6 +4,7 @@ import type { CmdbItemInput, Store } from '../../adapters/store/port.js';
 import { DuplicateKeyError, InvalidCursorError } from '../../adapters/store/port.js';
 import type { RunEventInput, RunProjectionWrite } from '../../core/contracts/run-events.js';
 import { INCIDENT_STATUSES } from '../../core/incident.js';
+import { describePolicyContract } from './policy-contract.js';
 
 // One contract for the store port: every adapter (PGlite, PostgreSQL, Supabase) must pass it.
 
@@ -51,6 +52,8 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         createdBy: 'contract',
         idempotencyKey: extra.idempotencyKey,
       });
+
+    describe('self-healing policies', () => describePolicyContract(() => store));
 
     it('pings', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
