@@ -996,8 +996,13 @@ export class SqlStore implements Store {
   policyJobs = {
     claimRun: async (tenantId: string, claim: PolicyClaim): Promise<{ job: PolicyJob; created: boolean }> =>
       this.underPolicyLock(claim.match.policy.id, (db) => claimRunWith(db, tenantId, claim)),
-    record: async (tenantId: string, decision: PolicyDecisionRecord): Promise<{ job: PolicyJob; created: boolean }> =>
-      recordDecisionWith(sqlPolicyDecisionDb(this.db), tenantId, decision),
+    record: async (tenantId: string, decision: PolicyDecisionRecord): Promise<{ job: PolicyJob; created: boolean }> => {
+      try {
+        return await recordDecisionWith(sqlPolicyDecisionDb(this.db), tenantId, decision);
+      } catch (err) {
+        return translate(err);
+      }
+    },
     markRunning: async (tenantId: string, id: string, workflowId: string, now: Date): Promise<PolicyJob | null> => {
       if (!UUID_PATTERN.test(id) || !UUID_PATTERN.test(tenantId)) return null;
       const rows = await this.q(
