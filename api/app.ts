@@ -14,6 +14,7 @@ import { ProblemError, problemResponse } from './problem.js';
 import { problemResponses } from './schemas.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { cmdbRoutes } from './routes/cmdb.js';
+import { policyJobRoutes, policyRoutes } from './routes/policies.js';
 import { healthRoutes } from './routes/health.js';
 import { incidentRoutes, type IncidentDetailRead } from './routes/incidents.js';
 import { incidentEventRoutes } from './routes/incident-events.js';
@@ -99,8 +100,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
       '*',
       cors({
         origin: deps.corsOrigins,
-        allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key'],
-        exposeHeaders: ['Location', 'X-Request-Id'],
+        allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key', 'If-Match'],
+        exposeHeaders: ['Location', 'X-Request-Id', 'ETag'],
       }),
     );
   }
@@ -198,6 +199,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
     }),
   );
   app.route('/api/v1', diagnosisRoutes(deps));
+  app.route('/api/v1/policies', policyRoutes(deps.store));
+  app.route('/api/v1/jobs', policyJobRoutes(deps.store));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
@@ -247,6 +250,11 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
       { name: 'Automation', description: 'Ansible runs: request → playbook → validated → approved → run' },
       { name: 'Knowledge', description: 'SOPs, runbooks and architecture notes' },
       { name: 'Diagnosis', description: 'Error diagnosis and runbook suggestions' },
+      {
+        name: 'Policies',
+        description: 'Self-healing policies: what an alert must look like, what it does, the limits; and their simulation',
+      },
+      { name: 'Jobs', description: 'The job log: every decision the self-healing policies took' },
     ],
   });
 

@@ -26,6 +26,7 @@ const TITLES: Record<string, string> = {
   'not-found': 'Not found',
   'method-not-allowed': 'Method not allowed',
   conflict: 'Conflict',
+  'precondition-required': 'Precondition required',
   'payload-too-large': 'Payload too large',
   'headers-too-large': 'Request header fields too large',
   'unsupported-media-type': 'Unsupported media type',

@@ -74,6 +74,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   415: 'Body is not JSON',
   431: 'Request line and headers over 16 KB (answered by the HTTP server)',
   422: 'Validation failed',
+  428: 'The request must name the version it changes (If-Match)',
   502: 'The workflow run the request waited on failed',
   503: 'A dependency (store or workflow engine) is unavailable',
   504: 'The workflow run the request waited on did not finish in time',

@@ -2,6 +2,8 @@ import type { AutomationArtifacts, AutomationGeneration, AutomationProgress, Hos
 import type { AutomationApproval, AutomationStatus } from '../../core/contracts/automation.js';
 import type { RunEvent, RunFamily, RunProjection, RunProjectionWrite } from '../../core/contracts/run-events.js';
 import type { CmdbItem, Environment, Incident, IncidentResult, IncidentStatus, JobLog, Severity } from '../../core/incident.js';
+import type { BreakerRecord, PolicyMatch } from '../../core/policies/evaluate.js';
+import type { PolicyActionType, PolicyAlert, SelfHealingPolicy } from '../../core/policies/model.js';
 
 /** The store port: every table the product keeps, always scoped by tenant. */
 export interface Store {
@@ -22,6 +24,162 @@ export interface Store {
   leases: LeaseRepository;
   runs: RunRepository;
   automation: AutomationRepository;
+  policies: PolicyRepository;
+  policyJobs: PolicyJobRepository;
+  alertEvents: AlertEventRepository;
+}
+
+/** A self-healing policy as stored (migration 0010): the policy, its tenant and its version. */
+export interface StoredPolicy extends SelfHealingPolicy {
+  tenantId: string;
+  /** 1 when created, +1 at each replace: a replace names the version it read. */
+  version: number;
+}
+
+export type PolicyInput = Omit<SelfHealingPolicy, 'id' | 'createdAt' | 'updatedAt'>;
+
+export interface PolicyFilter {
+  enabled?: boolean | undefined;
+  actionType?: PolicyActionType | undefined;
+}
+
+export type PolicyWriteOutcome =
+  | { kind: 'done'; policy: StoredPolicy | null }
+  | { kind: 'not_found' }
+  /** The policy is at another version than the one named. */
+  | { kind: 'stale'; version: number };
+
+export interface PolicyRepository {
+  /** Version 1. Throws DuplicateKeyError when the tenant already has a policy of that name. */
+  create(tenantId: string, input: PolicyInput): Promise<StoredPolicy>;
+  get(tenantId: string, id: string): Promise<StoredPolicy | null>;
+  /** In evaluation order (priority, then the older, then id). Throws InvalidCursorError for a cursor it did not issue. */
+  list(tenantId: string, filter: PolicyFilter, page: PageRequest): Promise<Page<StoredPolicy>>;
+  /** Every policy of the tenant, enabled or not, in evaluation order (what evaluation and simulation read). */
+  all(tenantId: string): Promise<StoredPolicy[]>;
+  /** Replaces every field when the stored version is `expectedVersion` (version + 1). DuplicateKeyError on a taken name. */
+  replace(tenantId: string, id: string, input: PolicyInput, expectedVersion: number): Promise<PolicyWriteOutcome>;
+  /** Deletes it (at `expectedVersion` when given); its breaker goes with it, its jobs stay in the log. */
+  delete(tenantId: string, id: string, expectedVersion?: number): Promise<PolicyWriteOutcome>;
+}
+
+export const POLICY_JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'limited', 'unusable', 'unmatched', 'escalated'] as const;
+/**
+ * `queued` → `running` → `succeeded` | `failed`: a run (counts against the limits); `limited`: a
+ * limit stopped it (limitReason); `unusable`: the matching policy could not use the alert;
+ * `unmatched`: no policy matched; `escalated`: none matched and an incident was raised.
+ */
+export type PolicyJobStatus = (typeof POLICY_JOB_STATUSES)[number];
+
+export const POLICY_LIMIT_REASONS = ['hourly', 'daily', 'cooldown', 'concurrency', 'host_busy', 'breaker_open'] as const;
+export type PolicyLimitReason = (typeof POLICY_LIMIT_REASONS)[number];
+
+/** One decision a policy (or the lack of one) took on an alert: the job log (migration 0010). */
+export interface PolicyJob {
+  id: string;
+  tenantId: string;
+  policyId: string | null;
+  policyName: string | null;
+  actionType: PolicyActionType | null;
+  fingerprint: string;
+  startsAt: string;
+  alertStatus: PolicyAlert['status'];
+  /** The alert's labels when it was decided. */
+  labels: Record<string, string>;
+  host: string | null;
+  cooldownKey: string | null;
+  /** The action's parameters with the alert's values in place (runs and limited decisions). */
+  params: Record<string, string | number | boolean> | null;
+  status: PolicyJobStatus;
+  limitReason: PolicyLimitReason | null;
+  detail: string | null;
+  /** The run the breaker allowed as a trial after its open period. */
+  trial: boolean;
+  workflowId: string | null;
+  decidedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  updatedAt: string;
+}
+
+export type PolicyActMatch = Extract<PolicyMatch, { kind: 'act' }>;
+
+export interface PolicyClaim {
+  match: PolicyActMatch;
+  alert: PolicyAlert;
+  now: Date;
+  /** A repeat with the same key answers the first decision (default: policy, fingerprint, startsAt, status). */
+  idempotencyKey?: string | undefined;
+}
+
+/** A decision that is not a run: no policy matched (`unmatched`, `escalated`), or the one that did could not use the alert. */
+export interface PolicyDecisionRecord {
+  status: 'unusable' | 'unmatched' | 'escalated';
+  alert: PolicyAlert;
+  policy: Pick<SelfHealingPolicy, 'id' | 'name' | 'action'> | null;
+  detail: string | null;
+  workflowId?: string | null | undefined;
+  now: Date;
+  idempotencyKey?: string | undefined;
+}
+
+export interface PolicyJobFilter {
+  policyId?: string | undefined;
+  status?: PolicyJobStatus | undefined;
+  host?: string | undefined;
+  /** decidedAt at or after. */
+  from?: string | undefined;
+  /** decidedAt before. */
+  to?: string | undefined;
+}
+
+export interface PolicyRunEnd {
+  job: PolicyJob;
+  breaker: BreakerRecord | null;
+  /** This run's failure opened the breaker (the caller raises an incident). */
+  breakerOpened: boolean;
+}
+
+export interface PolicyJobRepository {
+  /**
+   * Decides atomically whether the matched policy may act now: counts its usage (runs in the last
+   * hour and day, the last run for the cooldown key, hosts in flight, the breaker), applies
+   * checkLimits and records a `queued` job (a trial one when the breaker lets one through) or a
+   * `limited` one, so two deliveries at once can never both pass a limit. A repeated idempotency
+   * key answers the first decision with `created: false`.
+   */
+  claimRun(tenantId: string, claim: PolicyClaim): Promise<{ job: PolicyJob; created: boolean }>;
+  /** Records a decision that is not a run (idempotent by key like claimRun). */
+  record(tenantId: string, decision: PolicyDecisionRecord): Promise<{ job: PolicyJob; created: boolean }>;
+  /** queued → running, with the run's workflow id. Null when absent; a job past queued is answered unchanged. */
+  markRunning(tenantId: string, id: string, workflowId: string, now: Date): Promise<PolicyJob | null>;
+  /**
+   * Ends a queued or running job and moves the policy's breaker (breakerAfterRun). A job that
+   * already ended is answered unchanged (a repeat never counts a failure twice). Null when absent.
+   */
+  finishRun(tenantId: string, id: string, outcome: { succeeded: boolean; detail?: string | null }, now: Date): Promise<PolicyRunEnd | null>;
+  get(tenantId: string, id: string): Promise<PolicyJob | null>;
+  /** Newest first. Throws InvalidCursorError for a cursor it did not issue. */
+  list(tenantId: string, filter: PolicyJobFilter, page: PageRequest): Promise<Page<PolicyJob>>;
+  /** The policy's breaker (closed when it has none yet). */
+  breaker(tenantId: string, policyId: string): Promise<BreakerRecord>;
+}
+
+/** One alert notification as received. */
+export interface AlertEvent {
+  id: string;
+  tenantId: string;
+  /** Where it came from: `alertmanager`, `pagerduty`. */
+  source: string;
+  receivedAt: string;
+  alert: PolicyAlert;
+}
+
+export interface AlertEventRepository {
+  /** Appends the alerts of one notification. */
+  append(tenantId: string, source: string, receivedAt: Date, alerts: PolicyAlert[]): Promise<AlertEvent[]>;
+  /** Received in [from, to), oldest first, at most `limit`. */
+  listWindow(tenantId: string, window: { from: string; to: string }, limit: number): Promise<AlertEvent[]>;
 }
 
 /** One Ansible automation run as its row keeps it (migration 0009). */

@@ -10,6 +10,9 @@ import {
   type HostKeyRecord,
   type RunProjectionOutcome,
   type AutomationRun,
+  type AlertEvent,
+  type PolicyJob,
+  type StoredPolicy,
 } from './port.js';
 import type { RunEvent, RunEventType, RunFamily, RunProjection } from '../../core/contracts/run-events.js';
 import type { CmdbItem, Environment, Incident, IncidentResult, IncidentStatus, JobLog, Severity } from '../../core/incident.js';
@@ -238,4 +241,81 @@ export const toRunEvent = (r: Row): RunEvent => ({
 export function toProjectionOutcome(value: unknown): RunProjectionOutcome {
   const r = json<Row>(value, {});
   return { applied: r.applied === true, version: Number(r.version ?? 0), tenantSeq: r.tenantSeq == null ? null : Number(r.tenantSeq) };
+}
+
+export const toPolicy = (r: Row): StoredPolicy => ({
+  id: String(r.id),
+  tenantId: String(r.tenant_id),
+  name: String(r.name),
+  description: str(r.description),
+  enabled: r.enabled === true || r.enabled === 't' || r.enabled === 'true',
+  priority: Number(r.priority),
+  condition: json<StoredPolicy['condition']>(r.condition, { matchers: [], status: 'firing' }),
+  action: json<StoredPolicy['action']>(r.action, { type: 'notify', params: {} }),
+  hostLabel: String(r.host_label),
+  limits: json<StoredPolicy['limits']>(r.limits, {} as StoredPolicy['limits']),
+  breaker: json<StoredPolicy['breaker']>(r.breaker, {} as StoredPolicy['breaker']),
+  version: Number(r.version),
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+});
+
+export const toPolicyJob = (r: Row): PolicyJob => ({
+  id: String(r.id),
+  tenantId: String(r.tenant_id),
+  policyId: str(r.policy_id),
+  policyName: str(r.policy_name),
+  actionType: str(r.action_type) as PolicyJob['actionType'],
+  fingerprint: String(r.fingerprint),
+  startsAt: iso(r.starts_at),
+  alertStatus: String(r.alert_status) as PolicyJob['alertStatus'],
+  labels: json<Record<string, string>>(r.labels, {}),
+  host: str(r.host),
+  cooldownKey: str(r.cooldown_key),
+  params: json<PolicyJob['params']>(r.params, null),
+  status: String(r.status) as PolicyJob['status'],
+  limitReason: str(r.limit_reason) as PolicyJob['limitReason'],
+  detail: str(r.detail),
+  trial: r.trial === true || r.trial === 't' || r.trial === 'true',
+  workflowId: str(r.workflow_id),
+  decidedAt: iso(r.decided_at),
+  startedAt: isoOrNull(r.started_at),
+  finishedAt: isoOrNull(r.finished_at),
+  updatedAt: iso(r.updated_at),
+});
+
+export const toAlertEvent = (r: Row): AlertEvent => ({
+  id: String(r.id),
+  tenantId: String(r.tenant_id),
+  source: String(r.source),
+  receivedAt: iso(r.received_at),
+  alert: {
+    status: String(r.status) as AlertEvent['alert']['status'],
+    labels: json<Record<string, string>>(r.labels, {}),
+    annotations: json<Record<string, string>>(r.annotations, {}),
+    fingerprint: String(r.fingerprint),
+    startsAt: iso(r.starts_at),
+  },
+});
+
+/** The jsonb a store function answers, whichever client parsed (or did not parse) it. */
+export function jsonRow(value: unknown): Row {
+  return json<Row>(value, {});
+}
+
+/** A policy list cursor: priority, createdAt and id of the last policy of the page. */
+export function decodePolicyCursor(cursor: string): [number, string, string] {
+  const [priority, createdAt, id] = decodeCursor(cursor, ['number', 'string', 'string']) as [number, string, string];
+  // Only what this store wrote: an int4 priority and an ISO instant as toISOString spells it.
+  const at = new Date(createdAt);
+  const exact = !Number.isNaN(at.getTime()) && at.toISOString() === createdAt;
+  if (!Number.isInteger(priority) || Math.abs(priority) > 2_147_483_647 || !exact || !UUID_PATTERN.test(id)) throw new InvalidCursorError();
+  return [priority, createdAt, id];
+}
+
+/** A cursor over a table's increasing seq (newest first: rows below it). */
+export function decodeSeqCursor(cursor: string): number {
+  const [seq] = decodeCursor(cursor, ['number']) as [number];
+  if (!Number.isSafeInteger(seq) || seq < 1) throw new InvalidCursorError();
+  return seq;
 }

@@ -10,12 +10,17 @@ import {
 } from '../../core/incident.js';
 import {
   decodeCursor,
+  decodePolicyCursor,
+  decodeSeqCursor,
   embeddingOf,
   encodeCursor,
   str,
   toApiKey,
+  toAlertEvent,
   toAutomationRun,
   toCmdbItem,
+  toPolicy,
+  toPolicyJob,
   toCredential,
   toHostKey,
   toIncident,
@@ -30,6 +35,9 @@ import {
   type Row,
 } from './rows.js';
 import type { SqlClient } from './sql-client.js';
+import { claimRunWith, finishRunWith, recordDecisionWith, toUsage, type PolicyDecisionDb } from './policy-decisions.js';
+import { CLOSED_BREAKER, type BreakerRecord } from '../../core/policies/evaluate.js';
+import type { PolicyAlert } from '../../core/policies/model.js';
 import type { RunEvent, RunFamily, RunProjection, RunProjectionWrite } from '../../core/contracts/run-events.js';
 import {
   AUTOMATION_STATUSES,
@@ -47,7 +55,17 @@ import {
   type AutomationRun,
   type AutomationRunInput,
   type AutomationRunUpdate,
+  type AlertEvent,
   type HostKeyRecord,
+  type PolicyClaim,
+  type PolicyDecisionRecord,
+  type PolicyFilter,
+  type PolicyInput,
+  type PolicyJob,
+  type PolicyJobFilter,
+  type PolicyRunEnd,
+  type PolicyWriteOutcome,
+  type StoredPolicy,
   type LeaseOutcome,
   type RunProjectionOutcome,
   type StoredCredential,
@@ -889,6 +907,245 @@ export class SqlStore implements Store {
       const counts = Object.fromEntries(AUTOMATION_STATUSES.map((status) => [status, 0])) as Record<AutomationStatus, number>;
       for (const row of rows) counts[row.status] = Number(row.n);
       return counts;
+    },
+  };
+
+  policies = {
+    create: async (tenantId: string, input: PolicyInput): Promise<StoredPolicy> => {
+      const at = new Date().toISOString();
+      try {
+        const rows = await this.db.query<Row>(
+          `INSERT INTO self_healing_policies (id, tenant_id, name, description, enabled, priority, condition, action, host_label, limits,
+             breaker, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10::jsonb, $11::jsonb, $12, $12) RETURNING *`,
+          [randomUUID(), tenantId, ...policyValues(input), at],
+        );
+        return toPolicy(rows.rows[0]!);
+      } catch (err) {
+        if (sqlState(err) === '23505') throw new DuplicateKeyError('Policy', input.name);
+        return translate(err);
+      }
+    },
+    get: async (tenantId: string, id: string): Promise<StoredPolicy | null> => {
+      if (!UUID_PATTERN.test(id) || !UUID_PATTERN.test(tenantId)) return null;
+      const rows = await this.q(`SELECT * FROM self_healing_policies WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+      return rows[0] ? toPolicy(rows[0]) : null;
+    },
+    list: async (tenantId: string, filter: PolicyFilter, page: PageRequest): Promise<Page<StoredPolicy>> => {
+      const where = ['tenant_id = $1'];
+      const params: unknown[] = [tenantId];
+      const add = (clause: (n: string) => string, value: unknown) => {
+        params.push(value);
+        where.push(clause(`$${params.length}`));
+      };
+      if (filter.enabled !== undefined) add((p) => `enabled = ${p}`, filter.enabled);
+      if (filter.actionType) add((p) => `action->>'type' = ${p}`, filter.actionType);
+      if (page.cursor) {
+        const [priority, createdAt, id] = decodePolicyCursor(page.cursor);
+        params.push(priority, createdAt, id);
+        const n = params.length;
+        where.push(`(priority, created_at, id) > ($${n - 2}::int, $${n - 1}::timestamptz, $${n}::uuid)`);
+      }
+      params.push(page.limit + 1);
+      const rows = await this.q(
+        `SELECT * FROM self_healing_policies WHERE ${where.join(' AND ')} ORDER BY priority, created_at, id LIMIT $${params.length}`,
+        params,
+      );
+      const items = rows.slice(0, page.limit).map(toPolicy);
+      const last = items.at(-1);
+      return { items, nextCursor: rows.length > page.limit && last ? encodeCursor([last.priority, last.createdAt, last.id]) : null };
+    },
+    all: async (tenantId: string): Promise<StoredPolicy[]> =>
+      (await this.q(`SELECT * FROM self_healing_policies WHERE tenant_id = $1 ORDER BY priority, created_at, id`, [tenantId])).map(
+        toPolicy,
+      ),
+    replace: async (tenantId: string, id: string, input: PolicyInput, expectedVersion: number): Promise<PolicyWriteOutcome> => {
+      if (!UUID_PATTERN.test(id)) return { kind: 'not_found' };
+      let rows: Row[];
+      try {
+        rows = (
+          await this.db.query<Row>(
+            `UPDATE self_healing_policies SET name = $4, description = $5, enabled = $6, priority = $7, condition = $8::jsonb,
+               action = $9::jsonb, host_label = $10, limits = $11::jsonb, breaker = $12::jsonb, version = version + 1, updated_at = now()
+             WHERE tenant_id = $1 AND id = $2 AND version = $3 RETURNING *`,
+            [tenantId, id, expectedVersion, ...policyValues(input)],
+          )
+        ).rows;
+      } catch (err) {
+        if (sqlState(err) === '23505') throw new DuplicateKeyError('Policy', input.name);
+        return translate(err);
+      }
+      if (rows[0]) return { kind: 'done', policy: toPolicy(rows[0]) };
+      return this.policyMiss(tenantId, id);
+    },
+    delete: async (tenantId: string, id: string, expectedVersion?: number): Promise<PolicyWriteOutcome> => {
+      if (!UUID_PATTERN.test(id)) return { kind: 'not_found' };
+      const rows = await this.q(
+        `DELETE FROM self_healing_policies WHERE tenant_id = $1 AND id = $2 AND ($3::int IS NULL OR version = $3::int) RETURNING id`,
+        [tenantId, id, expectedVersion ?? null],
+      );
+      if (rows[0]) return { kind: 'done', policy: null };
+      return this.policyMiss(tenantId, id);
+    },
+  };
+
+  private async policyMiss(tenantId: string, id: string): Promise<PolicyWriteOutcome> {
+    const current = await this.q(`SELECT version FROM self_healing_policies WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    return current[0] ? { kind: 'stale', version: Number(current[0].version) } : { kind: 'not_found' };
+  }
+
+  /** One policy's decisions in a transaction holding its advisory lock: never stale, never overrun. */
+  private async underPolicyLock<T>(policyId: string, fn: (db: PolicyDecisionDb) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        await tx.query(`SELECT pg_advisory_xact_lock(hashtext('infraai-policy:' || $1))`, [policyId]);
+        return fn(sqlPolicyDecisionDb(tx));
+      });
+    } catch (err) {
+      return translate(err);
+    }
+  }
+
+  policyJobs = {
+    claimRun: async (tenantId: string, claim: PolicyClaim): Promise<{ job: PolicyJob; created: boolean }> =>
+      this.underPolicyLock(claim.match.policy.id, (db) => claimRunWith(db, tenantId, claim)),
+    record: async (tenantId: string, decision: PolicyDecisionRecord): Promise<{ job: PolicyJob; created: boolean }> => {
+      try {
+        return await recordDecisionWith(sqlPolicyDecisionDb(this.db), tenantId, decision);
+      } catch (err) {
+        return translate(err);
+      }
+    },
+    markRunning: async (tenantId: string, id: string, workflowId: string, now: Date): Promise<PolicyJob | null> => {
+      if (!UUID_PATTERN.test(id) || !UUID_PATTERN.test(tenantId)) return null;
+      const rows = await this.q(
+        `UPDATE policy_jobs SET status = 'running', workflow_id = $3, started_at = $4, updated_at = now()
+         WHERE tenant_id = $1 AND id = $2 AND status = 'queued' RETURNING *`,
+        [tenantId, id, workflowId, now.toISOString()],
+      );
+      return rows[0] ? toPolicyJob(rows[0]) : this.policyJobs.get(tenantId, id);
+    },
+    finishRun: async (
+      tenantId: string,
+      id: string,
+      outcome: { succeeded: boolean; detail?: string | null },
+      now: Date,
+    ): Promise<PolicyRunEnd | null> => {
+      const job = await this.policyJobs.get(tenantId, id);
+      if (!job) return null;
+      if (!job.policyId) return finishRunWith(sqlPolicyDecisionDb(this.db), tenantId, id, outcome, now);
+      return this.underPolicyLock(job.policyId, (db) => finishRunWith(db, tenantId, id, outcome, now));
+    },
+    get: async (tenantId: string, id: string): Promise<PolicyJob | null> => {
+      if (!UUID_PATTERN.test(id) || !UUID_PATTERN.test(tenantId)) return null;
+      const rows = await this.q(`SELECT * FROM policy_jobs WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+      return rows[0] ? toPolicyJob(rows[0]) : null;
+    },
+    list: async (tenantId: string, filter: PolicyJobFilter, page: PageRequest): Promise<Page<PolicyJob>> => {
+      const where = ['tenant_id = $1'];
+      const params: unknown[] = [tenantId];
+      const add = (clause: (n: string) => string, value: unknown) => {
+        params.push(value);
+        where.push(clause(`$${params.length}`));
+      };
+      if (filter.policyId) {
+        if (!UUID_PATTERN.test(filter.policyId)) return { items: [], nextCursor: null };
+        add((p) => `policy_id = ${p}::uuid`, filter.policyId);
+      }
+      if (filter.status) add((p) => `status = ${p}`, filter.status);
+      if (filter.host) add((p) => `host = ${p}`, filter.host);
+      if (filter.from) add((p) => `decided_at >= ${p}::timestamptz`, filter.from);
+      if (filter.to) add((p) => `decided_at < ${p}::timestamptz`, filter.to);
+      if (page.cursor) add((p) => `seq < ${p}`, decodeSeqCursor(page.cursor));
+      params.push(page.limit + 1);
+      const rows = await this.q(`SELECT * FROM policy_jobs WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $${params.length}`, params);
+      const kept = rows.slice(0, page.limit);
+      const last = kept.at(-1);
+      return { items: kept.map(toPolicyJob), nextCursor: rows.length > page.limit && last ? encodeCursor([Number(last.seq)]) : null };
+    },
+    breaker: async (tenantId: string, policyId: string): Promise<BreakerRecord> => {
+      if (!UUID_PATTERN.test(policyId)) return CLOSED_BREAKER;
+      return toUsage((await this.q(`SELECT infraai_policy_usage($1::uuid, $2::uuid, '', now()) AS r`, [tenantId, policyId]))[0]?.r).usage
+        .breaker;
+    },
+  };
+
+  alertEvents = {
+    append: async (tenantId: string, source: string, receivedAt: Date, alerts: PolicyAlert[]): Promise<AlertEvent[]> => {
+      if (alerts.length === 0) return [];
+      const rows = await this.q(
+        `INSERT INTO alert_events (id, tenant_id, source, received_at, status, fingerprint, starts_at, labels, annotations)
+         SELECT (e->>'id')::uuid, $1, $2, $3::timestamptz, e->>'status', e->>'fingerprint', (e->>'startsAt')::timestamptz,
+                coalesce(e->'labels', '{}'::jsonb), coalesce(e->'annotations', '{}'::jsonb)
+           FROM jsonb_array_elements($4::jsonb) AS x(e)
+         RETURNING *`,
+        [tenantId, source, receivedAt.toISOString(), JSON.stringify(alerts.map((a) => ({ id: randomUUID(), ...a })))],
+      );
+      return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(toAlertEvent);
+    },
+    listWindow: async (tenantId: string, window: { from: string; to: string }, limit: number): Promise<AlertEvent[]> =>
+      (
+        await this.q(
+          `SELECT * FROM alert_events WHERE tenant_id = $1 AND received_at >= $2::timestamptz AND received_at < $3::timestamptz
+           ORDER BY received_at, seq LIMIT $4`,
+          [tenantId, window.from, window.to, limit],
+        )
+      ).map(toAlertEvent),
+  };
+}
+
+function policyValues(input: PolicyInput): unknown[] {
+  return [
+    input.name,
+    input.description,
+    input.enabled,
+    input.priority,
+    JSON.stringify(input.condition),
+    JSON.stringify(input.action),
+    input.hostLabel,
+    JSON.stringify(input.limits),
+    JSON.stringify(input.breaker),
+  ];
+}
+
+/**
+ * The store functions of migration 0010 over one SQL client. The store calls them in a transaction
+ * holding the policy's lock; over a pool (each call its own transaction) they behave as the
+ * Supabase adapter's RPC calls do, which is how the store tests exercise that path.
+ */
+export function sqlPolicyDecisionDb(tx: SqlClient): PolicyDecisionDb {
+  const one = async (text: string, params: unknown[]) => (await tx.query<Row>(text, params)).rows[0]?.r;
+  return {
+    usage: (tenantId, policyId, cooldownKey, now) =>
+      one(`SELECT infraai_policy_usage($1::uuid, $2::uuid, $3, $4::timestamptz) AS r`, [
+        tenantId,
+        policyId,
+        cooldownKey,
+        now.toISOString(),
+      ]),
+    recordClaim: (job, expectedSeq, breaker) =>
+      one(`SELECT infraai_record_policy_claim($1::jsonb, $2::bigint, $3::jsonb) AS r`, [
+        JSON.stringify(job),
+        expectedSeq,
+        breaker ? JSON.stringify(breaker) : null,
+      ]),
+    finish: (tenantId, jobId, status, detail, now, expectedSeq, breaker) =>
+      one(`SELECT infraai_finish_policy_job($1::uuid, $2::uuid, $3, $4, $5::timestamptz, $6::bigint, $7::jsonb) AS r`, [
+        tenantId,
+        jobId,
+        status,
+        detail,
+        now.toISOString(),
+        expectedSeq,
+        JSON.stringify(breaker),
+      ]),
+    job: async (tenantId, jobId) => {
+      const rows = (await tx.query<Row>(`SELECT * FROM policy_jobs WHERE tenant_id = $1 AND id = $2`, [tenantId, jobId])).rows;
+      return rows[0] ? toPolicyJob(rows[0]) : null;
+    },
+    policy: async (tenantId, policyId) => {
+      const rows = (await tx.query<Row>(`SELECT * FROM self_healing_policies WHERE tenant_id = $1 AND id = $2`, [tenantId, policyId])).rows;
+      return rows[0] ? toPolicy(rows[0]) : null;
     },
   };
 }

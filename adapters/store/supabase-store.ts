@@ -11,12 +11,17 @@ import {
 } from '../../core/incident.js';
 import {
   decodeCursor,
+  decodePolicyCursor,
+  decodeSeqCursor,
   embeddingOf,
   encodeCursor,
   str,
   toApiKey,
+  toAlertEvent,
   toAutomationRun,
   toCmdbItem,
+  toPolicy,
+  toPolicyJob,
   toCredential,
   toHostKey,
   toIncident,
@@ -40,7 +45,17 @@ import {
   type AutomationRun,
   type AutomationRunInput,
   type AutomationRunUpdate,
+  type AlertEvent,
   type HostKeyRecord,
+  type PolicyClaim,
+  type PolicyDecisionRecord,
+  type PolicyFilter,
+  type PolicyInput,
+  type PolicyJob,
+  type PolicyJobFilter,
+  type PolicyRunEnd,
+  type PolicyWriteOutcome,
+  type StoredPolicy,
   type LeaseOutcome,
   type RunProjectionOutcome,
   type StoredCredential,
@@ -68,6 +83,9 @@ import {
   isFinalAutomationStatus,
   type AutomationStatus,
 } from '../../core/contracts/automation.js';
+import { claimRunWith, finishRunWith, recordDecisionWith, toUsage, type PolicyDecisionDb } from './policy-decisions.js';
+import { CLOSED_BREAKER, type BreakerRecord } from '../../core/policies/evaluate.js';
+import type { PolicyAlert } from '../../core/policies/model.js';
 
 // The Supabase adapter talks to the same tables through Supabase's REST interface (PostgREST)
 // with supabase-js. It cannot run DDL: apply migrations/*.sql with DATABASE_URL or the SQL editor.
@@ -920,6 +938,194 @@ export class SupabaseStore implements Store {
       return Object.fromEntries(counted) as Record<AutomationStatus, number>;
     },
   };
+
+  policies = {
+    create: async (tenantId: string, input: PolicyInput): Promise<StoredPolicy> => {
+      const at = new Date().toISOString();
+      const rows = check(
+        await this.db
+          .from('self_healing_policies')
+          .insert({ id: randomUUID(), tenant_id: tenantId, ...policyRow(input), created_at: at, updated_at: at })
+          .select('*'),
+        'Policy',
+        input.name,
+      );
+      return toPolicy(rows[0]!);
+    },
+    get: async (tenantId: string, id: string): Promise<StoredPolicy | null> => {
+      if (!UUID_PATTERN.test(id) || !UUID_PATTERN.test(tenantId)) return null;
+      const rows = check(await this.db.from('self_healing_policies').select('*').eq('tenant_id', tenantId).eq('id', id).limit(1));
+      return rows[0] ? toPolicy(rows[0]) : null;
+    },
+    list: async (tenantId: string, filter: PolicyFilter, page: PageRequest): Promise<Page<StoredPolicy>> => {
+      let query = this.db.from('self_healing_policies').select('*').eq('tenant_id', tenantId);
+      if (filter.enabled !== undefined) query = query.eq('enabled', filter.enabled);
+      if (filter.actionType) query = query.eq('action->>type', filter.actionType);
+      if (page.cursor) {
+        const [p, at, id] = decodePolicyCursor(page.cursor);
+        query = query.or(
+          `priority.gt.${p},and(priority.eq.${p},created_at.gt.${quote(at)}),and(priority.eq.${p},created_at.eq.${quote(at)},id.gt.${id})`,
+        );
+      }
+      const rows = check(
+        await query
+          .order('priority')
+          .order('created_at')
+          .order('id')
+          .limit(page.limit + 1),
+      );
+      const items = rows.slice(0, page.limit).map(toPolicy);
+      const last = items.at(-1);
+      return { items, nextCursor: rows.length > page.limit && last ? encodeCursor([last.priority, last.createdAt, last.id]) : null };
+    },
+    all: async (tenantId: string): Promise<StoredPolicy[]> =>
+      check(
+        await this.db.from('self_healing_policies').select('*').eq('tenant_id', tenantId).order('priority').order('created_at').order('id'),
+      ).map(toPolicy),
+    replace: async (tenantId: string, id: string, input: PolicyInput, expectedVersion: number): Promise<PolicyWriteOutcome> => {
+      if (!UUID_PATTERN.test(id)) return { kind: 'not_found' };
+      const rows = check(
+        await this.db
+          .from('self_healing_policies')
+          .update({ ...policyRow(input), version: expectedVersion + 1, updated_at: new Date().toISOString() })
+          .eq('tenant_id', tenantId)
+          .eq('id', id)
+          .eq('version', expectedVersion)
+          .select('*'),
+        'Policy',
+        input.name,
+      );
+      if (rows[0]) return { kind: 'done', policy: toPolicy(rows[0]) };
+      return this.policyMiss(tenantId, id);
+    },
+    delete: async (tenantId: string, id: string, expectedVersion?: number): Promise<PolicyWriteOutcome> => {
+      if (!UUID_PATTERN.test(id)) return { kind: 'not_found' };
+      let query = this.db.from('self_healing_policies').delete().eq('tenant_id', tenantId).eq('id', id);
+      if (expectedVersion !== undefined) query = query.eq('version', expectedVersion);
+      if (check(await query.select('id'))[0]) return { kind: 'done', policy: null };
+      return this.policyMiss(tenantId, id);
+    },
+  };
+
+  private async policyMiss(tenantId: string, id: string): Promise<PolicyWriteOutcome> {
+    const rows = check(await this.db.from('self_healing_policies').select('version').eq('tenant_id', tenantId).eq('id', id).limit(1));
+    return rows[0] ? { kind: 'stale', version: Number(rows[0].version) } : { kind: 'not_found' };
+  }
+
+  private async rpc(fn: string, args: Record<string, unknown>): Promise<unknown> {
+    const answer = await this.db.rpc(fn, args);
+    if (answer.error) check({ data: null, error: answer.error }, fn);
+    return answer.data;
+  }
+
+  // PostgREST runs each call in its own transaction: the store functions record a decision only if
+  // claim_seq is what the usage read saw, and policy-decisions.ts reads again when it is not.
+  private readonly decisions: PolicyDecisionDb = {
+    usage: (tenantId, policyId, cooldownKey, now) =>
+      this.rpc('infraai_policy_usage', { p_tenant: tenantId, p_policy: policyId, p_key: cooldownKey, p_now: now.toISOString() }),
+    recordClaim: (job, expectedSeq, breaker) =>
+      this.rpc('infraai_record_policy_claim', { j: job, p_expected_seq: expectedSeq, p_breaker: breaker }),
+    finish: (tenantId, jobId, status, detail, now, expectedSeq, breaker) =>
+      this.rpc('infraai_finish_policy_job', {
+        p_tenant: tenantId,
+        p_job: jobId,
+        p_status: status,
+        p_detail: detail,
+        p_now: now.toISOString(),
+        p_expected_seq: expectedSeq,
+        p_breaker: breaker,
+      }),
+    job: (tenantId, jobId) => this.policyJobs.get(tenantId, jobId),
+    policy: (tenantId, policyId) => this.policies.get(tenantId, policyId),
+  };
+
+  policyJobs = {
+    claimRun: (tenantId: string, claim: PolicyClaim): Promise<{ job: PolicyJob; created: boolean }> =>
+      claimRunWith(this.decisions, tenantId, claim),
+    record: (tenantId: string, decision: PolicyDecisionRecord): Promise<{ job: PolicyJob; created: boolean }> =>
+      recordDecisionWith(this.decisions, tenantId, decision),
+    markRunning: async (tenantId: string, id: string, workflowId: string, now: Date): Promise<PolicyJob | null> => {
+      if (!UUID_PATTERN.test(id) || !UUID_PATTERN.test(tenantId)) return null;
+      const rows = check(
+        await this.db
+          .from('policy_jobs')
+          .update({ status: 'running', workflow_id: workflowId, started_at: now.toISOString(), updated_at: new Date().toISOString() })
+          .eq('tenant_id', tenantId)
+          .eq('id', id)
+          .eq('status', 'queued')
+          .select('*'),
+      );
+      return rows[0] ? toPolicyJob(rows[0]) : this.policyJobs.get(tenantId, id);
+    },
+    finishRun: (
+      tenantId: string,
+      id: string,
+      outcome: { succeeded: boolean; detail?: string | null },
+      now: Date,
+    ): Promise<PolicyRunEnd | null> => finishRunWith(this.decisions, tenantId, id, outcome, now),
+    get: async (tenantId: string, id: string): Promise<PolicyJob | null> => {
+      if (!UUID_PATTERN.test(id) || !UUID_PATTERN.test(tenantId)) return null;
+      const rows = check(await this.db.from('policy_jobs').select('*').eq('tenant_id', tenantId).eq('id', id).limit(1));
+      return rows[0] ? toPolicyJob(rows[0]) : null;
+    },
+    list: async (tenantId: string, filter: PolicyJobFilter, page: PageRequest): Promise<Page<PolicyJob>> => {
+      let query = this.db.from('policy_jobs').select('*').eq('tenant_id', tenantId);
+      if (filter.policyId) {
+        if (!UUID_PATTERN.test(filter.policyId)) return { items: [], nextCursor: null };
+        query = query.eq('policy_id', filter.policyId);
+      }
+      if (filter.status) query = query.eq('status', filter.status);
+      if (filter.host) query = query.eq('host', filter.host);
+      if (filter.from) query = query.gte('decided_at', filter.from);
+      if (filter.to) query = query.lt('decided_at', filter.to);
+      if (page.cursor) query = query.lt('seq', decodeSeqCursor(page.cursor));
+      const rows = check(await query.order('seq', { ascending: false }).limit(page.limit + 1));
+      const kept = rows.slice(0, page.limit);
+      const last = kept.at(-1);
+      return { items: kept.map(toPolicyJob), nextCursor: rows.length > page.limit && last ? encodeCursor([Number(last.seq)]) : null };
+    },
+    breaker: async (tenantId: string, policyId: string): Promise<BreakerRecord> => {
+      if (!UUID_PATTERN.test(policyId)) return CLOSED_BREAKER;
+      return toUsage(await this.decisions.usage(tenantId, policyId, '', new Date())).usage.breaker;
+    },
+  };
+
+  alertEvents = {
+    append: async (tenantId: string, source: string, receivedAt: Date, alerts: PolicyAlert[]): Promise<AlertEvent[]> => {
+      if (alerts.length === 0) return [];
+      const rows = check(
+        await this.db
+          .from('alert_events')
+          .insert(
+            alerts.map((a) => ({
+              id: randomUUID(),
+              tenant_id: tenantId,
+              source,
+              received_at: receivedAt.toISOString(),
+              status: a.status,
+              fingerprint: a.fingerprint,
+              starts_at: a.startsAt,
+              labels: a.labels,
+              annotations: a.annotations,
+            })),
+          )
+          .select('*'),
+      );
+      return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(toAlertEvent);
+    },
+    listWindow: async (tenantId: string, window: { from: string; to: string }, limit: number): Promise<AlertEvent[]> =>
+      check(
+        await this.db
+          .from('alert_events')
+          .select('*')
+          .eq('tenant_id', tenantId)
+          .gte('received_at', window.from)
+          .lt('received_at', window.to)
+          .order('received_at')
+          .order('seq')
+          .limit(limit),
+      ).map(toAlertEvent),
+  };
 }
 
 /** Opens the Supabase adapter and checks the schema has been applied. */
@@ -934,4 +1140,18 @@ export async function openSupabaseStore(url: string, key: string): Promise<Store
     );
   }
   return store;
+}
+
+function policyRow(input: PolicyInput): Row {
+  return {
+    name: input.name,
+    description: input.description,
+    enabled: input.enabled,
+    priority: input.priority,
+    condition: input.condition,
+    action: input.action,
+    host_label: input.hostLabel,
+    limits: input.limits,
+    breaker: input.breaker,
+  };
 }

@@ -44,6 +44,7 @@ describe('PGlite persistence and migrations', () => {
       '0007_incident_external_refs',
       '0008_run_projections',
       '0009_automation_runs',
+      '0010_self_healing',
     ]);
     expect(await migrate(client)).toEqual([]);
     await client.close();

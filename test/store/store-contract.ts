@@ -5,6 +5,7 @@ import { DuplicateKeyError, InvalidCursorError } from '../../adapters/store/port
 import type { RunEventInput, RunProjectionWrite } from '../../core/contracts/run-events.js';
 import { AUTOMATION_STATUSES } from '../../core/contracts/automation.js';
 import { INCIDENT_STATUSES } from '../../core/incident.js';
+import { describePolicyContract } from './policy-contract.js';
 
 // One contract for the store port: every adapter (PGlite, PostgreSQL, Supabase) must pass it.
 
@@ -52,6 +53,8 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         createdBy: 'contract',
         idempotencyKey: extra.idempotencyKey,
       });
+
+    describe('self-healing policies', () => describePolicyContract(() => store));
 
     it('pings', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
