@@ -214,7 +214,10 @@ export const AutomationLogQuery = z
 export const AutomationLogSchema = z
   .object({
     lines: z.array(z.object({ n: z.number().int(), text: z.string() }).openapi('AutomationLogLine')),
-    total: z.number().int().openapi({ description: 'Lines stored so far (the log is stored when the run step ends)' }),
+    total: z
+      .number()
+      .int()
+      .openapi({ description: 'Lines stored so far (stored while the playbook runs, about every half second on the local runner)' }),
     nextAfter: z.number().int().nullable().openapi({ description: 'Pass as `after` for the next page; null at the end' }),
   })
   .openapi('AutomationLog');
