@@ -4,6 +4,9 @@ import type { RunEventBus, RunEventNotice } from '../adapters/events/port.js';
 import type { Store } from '../adapters/store/port.js';
 import type { RunEvent, RunFamily } from '../core/contracts/run-events.js';
 
+/** The largest seq a run's event can have (the column is a 32-bit integer). */
+const MAX_RUN_EVENT_SEQ = 2_147_483_647;
+
 // Server-Sent Events of run events, read from the store (the projection's event log) after the
 // last id the client has: the bus only says "look again", so a lost or repeated notice can delay
 // an event but never drop or repeat one, and a reconnect with Last-Event-ID resumes exactly.
@@ -113,7 +116,8 @@ export function streamOneRun(
     bus: options.bus,
     after: options.after,
     idOf: (event) => event.seq,
-    read: (after, limit) => store.runs.eventsOfRun(tenantId, family, runId, after, limit),
+    // A run's events are numbered with 32-bit integers: an id past the largest one has nothing after it.
+    read: (after, limit) => store.runs.eventsOfRun(tenantId, family, runId, Math.min(after, MAX_RUN_EVENT_SEQ), limit),
     concerns: (notice) => notice.family === family && notice.runId === runId,
     finished: async (after) => {
       const projection = await store.runs.get(tenantId, family, runId);

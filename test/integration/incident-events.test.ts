@@ -154,6 +154,11 @@ describe('incident event streams across processes (PostgreSQL LISTEN/NOTIFY)', (
     expect(body).toContain('event: ready');
     expect(body).not.toContain('id: ');
 
+    // An id past any run event's 32-bit seq is valid and has nothing after it (not a database error).
+    const beyond = await stack.call('GET', `/api/v1/incidents/${finished.id}/events?after=999999999999999`);
+    expect(beyond.status).toBe(200);
+    expect(await beyond.text()).toContain('event: ready');
+
     const bad = await stack.call('GET', `/api/v1/incidents/${finished.id}/events`, { headers: { 'last-event-id': 'yesterday' } });
     expect(bad.status).toBe(422);
     expect((await stack.call('GET', `/api/v1/incidents/00000000-0000-4000-8000-000000000000/events`)).status).toBe(404);
