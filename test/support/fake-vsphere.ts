@@ -75,10 +75,7 @@ export async function startFakeVsphere(options: {
     if (url.pathname === '/api/session' && method === 'POST') {
       const user = basicUser ? options.users[basicUser] : undefined;
       if (!user || user.password !== basicPassword) {
-        return send(
-          401,
-          vapiError('UNAUTHENTICATED', 'com.vmware.vapi.endpoint.failedToLoginMaxSessionCountReached', 'Authentication required.'),
-        );
+        return send(401, vapiError('UNAUTHENTICATED', 'vapi.security.authentication.invalid', 'Unable to authenticate user.'));
       }
       const id = randomBytes(16).toString('hex');
       sessions.set(id, basicUser!);
