@@ -1,6 +1,7 @@
 import type { AnsibleRunnerConfig } from './adapters/ansible-runner/create.js';
 import type { EventBusConfig } from './adapters/events/create.js';
 import type { NotifiersConfig } from './adapters/notify/create.js';
+import type { VsphereConfig } from './adapters/vsphere/create.js';
 import { z } from 'zod';
 
 /**
@@ -138,6 +139,15 @@ const envSchema = z.object({
   TEMPORAL_DEV_UI_PORT: port(undefined),
 
   INFRAAI_KUBECONFIG: optionalString,
+  // Self-healing actions on the cluster (restart_pod, scale_deployment): namespaces allowed (empty: all), replica bound.
+  INFRAAI_KUBE_ACTION_NAMESPACES: optionalString.transform(list),
+  INFRAAI_KUBE_MAX_REPLICAS: positiveInt(50),
+  // vCenter for restart_vm (adapters/vsphere); the password is never logged.
+  INFRAAI_VSPHERE_URL: optionalString.pipe(z.url().optional()),
+  INFRAAI_VSPHERE_USERNAME: optionalString,
+  INFRAAI_VSPHERE_PASSWORD: optionalString,
+  INFRAAI_VSPHERE_INSECURE_TLS: bool(false),
+  INFRAAI_VSPHERE_CA_FILE: optionalString,
   INFRAAI_EMBEDDINGS_BASE_URL: optionalString.pipe(z.url().optional()),
   INFRAAI_EMBEDDINGS_MODEL: optionalString,
   INFRAAI_EMBEDDINGS_API_KEY: optionalString,
@@ -322,6 +332,10 @@ export interface Config {
   pinecone: { apiKey: string; indexName: string; indexHost: string | null; namespace: string | null } | null;
   /** INFRAAI_KUBECONFIG: kubeconfig for Kubernetes collection and cluster health; null when none. */
   kubeconfigPath: string | null;
+  /** What self-healing actions may do on that cluster: namespaces (empty: all) and the largest replica count. */
+  kubernetesActions: { namespaces: string[]; maxReplicas: number };
+  /** vCenter for VM restarts (adapters/vsphere); null: restart_vm is unavailable. */
+  vsphere: VsphereConfig | null;
   /** Where Ansible playbooks run (see adapters/ansible-runner). */
   ansibleRunner: AnsibleRunnerConfig;
 }
@@ -391,6 +405,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.INFISICAL_CLIENT_ID && !(e.INFISICAL_CLIENT_SECRET && e.INFISICAL_PROJECT_ID)) {
     throw new ConfigError('Invalid configuration:\n  INFISICAL_CLIENT_ID needs INFISICAL_CLIENT_SECRET and INFISICAL_PROJECT_ID');
   }
+  if (
+    (e.INFRAAI_VSPHERE_URL || e.INFRAAI_VSPHERE_USERNAME || e.INFRAAI_VSPHERE_PASSWORD) &&
+    !(e.INFRAAI_VSPHERE_URL && e.INFRAAI_VSPHERE_USERNAME && e.INFRAAI_VSPHERE_PASSWORD)
+  ) {
+    throw new ConfigError(
+      'Invalid configuration:\n  INFRAAI_VSPHERE_URL, INFRAAI_VSPHERE_USERNAME and INFRAAI_VSPHERE_PASSWORD must be set together',
+    );
+  }
   const ansibleRunner = resolveAnsibleRunner(e);
   const jwtConfigured = e.INFRAAI_JWT_JWKS_URL || e.INFRAAI_JWT_PUBLIC_KEY;
   const llm = resolveLlm(e);
@@ -435,6 +457,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     worker: { workflowBundlePath: e.INFRAAI_WORKFLOW_BUNDLE ?? null, maxCachedWorkflows: e.INFRAAI_WORKER_MAX_CACHED_WORKFLOWS ?? null },
     llm,
     kubeconfigPath: e.INFRAAI_KUBECONFIG ?? null,
+    kubernetesActions: { namespaces: e.INFRAAI_KUBE_ACTION_NAMESPACES, maxReplicas: e.INFRAAI_KUBE_MAX_REPLICAS },
+    vsphere: e.INFRAAI_VSPHERE_URL
+      ? {
+          url: e.INFRAAI_VSPHERE_URL,
+          username: e.INFRAAI_VSPHERE_USERNAME!,
+          password: e.INFRAAI_VSPHERE_PASSWORD!,
+          insecureTls: e.INFRAAI_VSPHERE_INSECURE_TLS,
+          caFile: e.INFRAAI_VSPHERE_CA_FILE ?? null,
+        }
+      : null,
     ansibleRunner,
     remediation: {
       approvalTimeoutMs: e.INFRAAI_APPROVAL_TIMEOUT_SECONDS * 1000,

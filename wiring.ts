@@ -2,8 +2,8 @@ import { createRunEventBus } from './adapters/events/create.js';
 import type { RunEventBus } from './adapters/events/port.js';
 import { createKnowledgeBase, loadBundledRunbooks } from './adapters/knowledge/create.js';
 import type { KnowledgeBase, StagedIngestion } from './adapters/knowledge/port.js';
-import { openKubernetesCluster } from './adapters/kubernetes/create.js';
-import type { KubernetesCluster } from './adapters/kubernetes/port.js';
+import { openKubernetesActions, openKubernetesCluster } from './adapters/kubernetes/create.js';
+import type { KubernetesActions, KubernetesCluster } from './adapters/kubernetes/port.js';
 import { createLlmProvider } from './adapters/llm/create.js';
 import type { LlmProvider } from './adapters/llm/port.js';
 import { createMetricsSource } from './adapters/metrics/create.js';
@@ -17,6 +17,8 @@ import type { HostAccess } from './adapters/ssh/port.js';
 import type { Store } from './adapters/store/port.js';
 import { createTelemetry } from './adapters/telemetry/create.js';
 import type { Telemetry } from './adapters/telemetry/port.js';
+import { createVmActions } from './adapters/vsphere/create.js';
+import type { VmActions } from './adapters/vsphere/port.js';
 import type { AutomationToolkit } from './activities/automation/deps.js';
 import { createAnsibleRunner, type AnsibleRunnerConfig } from './adapters/ansible-runner/create.js';
 import { createPlaybookChecker } from './adapters/playbook-checker/create.js';
@@ -36,6 +38,10 @@ export interface Adapters {
   runbooks: readonly Runbook[];
   llm: LlmProvider | null;
   kubernetes: KubernetesCluster | null;
+  /** restart_pod / scale_deployment on the same cluster (namespaces and replicas bounded by config); null without a kubeconfig. */
+  kubernetesActions: KubernetesActions | null;
+  /** restart_vm through vCenter; null when vSphere is not configured. Close it on shutdown (ends the API session). */
+  vmActions: VmActions | null;
   vault: CredentialVault;
   /** Where the vault's sealing key came from, for the start banner. */
   vaultKeySource: string;
@@ -82,6 +88,8 @@ export async function buildAdapters(config: Config, store: Store): Promise<Adapt
     runbooks: await loadBundledRunbooks(knowledge),
     llm,
     kubernetes: await openKubernetesCluster(config.kubeconfigPath),
+    kubernetesActions: await openKubernetesActions(config.kubeconfigPath, config.kubernetesActions),
+    vmActions: await createVmActions(config.vsphere),
     vault,
     vaultKeySource: keySource,
     hostAccess: createHostAccess({ vault, hostKeys: store.hostKeys, idleMs: config.ssh.idleMs, maxIdle: config.ssh.maxIdle }),

@@ -132,6 +132,7 @@ async function main(): Promise<void> {
   } finally {
     metricsServer?.close();
     await adapters.hostAccess.close?.();
+    await adapters.vmActions?.close();
     await connection.close();
     await adapters.events.close();
     await store.close();

@@ -94,6 +94,7 @@ async function main(): Promise<void> {
   cleanups.push({ name: 'run-event bus', run: () => adapters.events.close() });
   // After the worker has drained (cleanups run in reverse): the SSH connections kept between steps.
   cleanups.push({ name: 'SSH connections', run: async () => adapters.hostAccess.close?.() });
+  cleanups.push({ name: 'vSphere session', run: async () => adapters.vmActions?.close() });
   const worker = await createConfiguredWorker(config, { connection: workerConnection, namespace: target.namespace, adapters });
   const workerRun = worker.run();
   cleanups.push({

@@ -134,3 +134,42 @@ describe('embeddings configuration', () => {
     });
   });
 });
+
+describe('infrastructure actions configuration', () => {
+  it('allows every namespace and at most 50 replicas by default; reads the allowlist and the bound', () => {
+    expect(loadConfig({}).kubernetesActions).toEqual({ namespaces: [], maxReplicas: 50 });
+    expect(loadConfig({ INFRAAI_KUBE_ACTION_NAMESPACES: 'shop, payments,', INFRAAI_KUBE_MAX_REPLICAS: '10' }).kubernetesActions).toEqual({
+      namespaces: ['shop', 'payments'],
+      maxReplicas: 10,
+    });
+    expect(() => loadConfig({ INFRAAI_KUBE_MAX_REPLICAS: '0' })).toThrow(/INFRAAI_KUBE_MAX_REPLICAS/);
+  });
+
+  it('configures vCenter only with URL, username and password together, verifying TLS unless told not to', () => {
+    expect(loadConfig({}).vsphere).toBeNull();
+    const env = {
+      INFRAAI_VSPHERE_URL: 'https://vcenter.lab',
+      INFRAAI_VSPHERE_USERNAME: 'svc@vsphere.local',
+      INFRAAI_VSPHERE_PASSWORD: 'pw',
+    };
+    expect(loadConfig(env).vsphere).toEqual({ ...toVsphere(env), insecureTls: false, caFile: null });
+    expect(loadConfig({ ...env, INFRAAI_VSPHERE_INSECURE_TLS: 'true', INFRAAI_VSPHERE_CA_FILE: '/etc/vmca.pem' }).vsphere).toMatchObject({
+      insecureTls: true,
+      caFile: '/etc/vmca.pem',
+    });
+    expect(() => loadConfig({ INFRAAI_VSPHERE_URL: 'https://vcenter.lab' })).toThrow(/must be set together/);
+    expect(() => loadConfig({ ...env, INFRAAI_VSPHERE_URL: 'vcenter' })).toThrow(/INFRAAI_VSPHERE_URL/);
+    let message = '';
+    try {
+      loadConfig({ ...env, INFRAAI_VSPHERE_URL: 'not a url', INFRAAI_VSPHERE_PASSWORD: 'hunter2-secret' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/INFRAAI_VSPHERE_URL/);
+    expect(message).not.toContain('hunter2-secret');
+  });
+});
+
+function toVsphere(env: Record<string, string>) {
+  return { url: env.INFRAAI_VSPHERE_URL, username: env.INFRAAI_VSPHERE_USERNAME, password: env.INFRAAI_VSPHERE_PASSWORD };
+}
