@@ -89,6 +89,7 @@ export async function startApiServer(options: {
     readCacheTtlMs: config.api.readCacheTtlMs,
     telemetry: adapters.telemetry,
     metricsToken: config.telemetry.metricsToken,
+    queue: adapters.eventQueue,
   });
   const { server, port } = await listen(app.fetch, config.api.host, config.api.port);
   const host = config.api.host === '0.0.0.0' || config.api.host === '::' ? '127.0.0.1' : config.api.host;
