@@ -125,6 +125,7 @@ async function main(): Promise<void> {
     await api.close();
     await connection.close();
     await adapters.events.close();
+    adapters.eventQueue?.close();
     await store.close();
     process.exit(0);
   };
