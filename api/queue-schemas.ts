@@ -20,7 +20,7 @@ const PagerDutyId = z
 
 const ReferenceSchema = z
   .object({
-    id: z.string().max(64),
+    id: z.string().max(64).optional(),
     type: z.string().max(64).optional(),
     summary: z.string().max(1024).optional(),
     html_url: z.string().max(2048).optional(),
@@ -49,7 +49,7 @@ export const PagerDutyEnvelopeSchema = z
           .openapi({ example: 'incident' }),
         occurred_at: InstantText,
         agent: orNull(ReferenceSchema).optional(),
-        client: orNull(z.object({ name: z.string().max(256) }).loose()).optional(),
+        client: orNull(z.object({ name: z.string().max(256).optional() }).loose()).optional(),
         data: z.record(z.string(), z.unknown()).openapi({
           description:
             'The incident for most incident events (id, type "incident", number, title, status, service…); an object with incident: { id } for notes, responders and status updates',
