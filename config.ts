@@ -2,6 +2,7 @@ import type { AnsibleRunnerConfig } from './adapters/ansible-runner/create.js';
 import type { EventBusConfig } from './adapters/events/create.js';
 import type { NotifiersConfig } from './adapters/notify/create.js';
 import type { VsphereConfig } from './adapters/vsphere/create.js';
+import type { EventQueueConfig } from './adapters/queue/create.js';
 import { z } from 'zod';
 
 /**
@@ -226,6 +227,10 @@ const envSchema = z.object({
   INFRAAI_ECS_LOG_GROUP: optionalString,
   INFRAAI_ECS_LOG_STREAM_PREFIX: optionalString.transform((v) => v ?? 'ansible-runner'),
   INFRAAI_ECS_POLL_MS: positiveInt(5000),
+  // The SQS queue PagerDuty events travel on (POST /api/v1/queueAdd, the bridge), and its dead-letter queue.
+  INFRAAI_SQS_QUEUE_URL: optionalString.pipe(z.url().optional()),
+  INFRAAI_SQS_DLQ_URL: optionalString.pipe(z.url().optional()),
+  INFRAAI_SQS_REGION: optionalString,
   AWS_REGION: optionalString,
   AWS_DEFAULT_REGION: optionalString,
   AWS_ENDPOINT_URL: optionalString.pipe(z.url().optional()),
@@ -338,6 +343,8 @@ export interface Config {
   vsphere: VsphereConfig | null;
   /** Where Ansible playbooks run (see adapters/ansible-runner). */
   ansibleRunner: AnsibleRunnerConfig;
+  /** The SQS queue of PagerDuty events (see adapters/queue); null: none (the queue endpoints answer 503). */
+  eventQueue: EventQueueConfig | null;
 }
 
 export class ConfigError extends Error {
@@ -414,6 +421,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const ansibleRunner = resolveAnsibleRunner(e);
+  const eventQueue = resolveEventQueue(e);
   const jwtConfigured = e.INFRAAI_JWT_JWKS_URL || e.INFRAAI_JWT_PUBLIC_KEY;
   const llm = resolveLlm(e);
   const config: Config = {
@@ -468,6 +476,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         }
       : null,
     ansibleRunner,
+    eventQueue,
     remediation: {
       approvalTimeoutMs: e.INFRAAI_APPROVAL_TIMEOUT_SECONDS * 1000,
       autoApproveLowRisk: e.INFRAAI_AUTO_APPROVE_LOW_RISK,
@@ -587,6 +596,38 @@ function resolveAnsibleRunner(e: z.infer<typeof envSchema>): AnsibleRunnerConfig
     region: e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? null,
     endpoint: e.AWS_ENDPOINT_URL ?? null,
     pollMs: e.INFRAAI_ECS_POLL_MS,
+  };
+}
+
+/** The region an AWS queue URL names (https://sqs.<region>.amazonaws.com/…, or the older <region>.queue.amazonaws.com), if any. */
+function regionOfQueueUrl(url: string): string | null {
+  const found = /^https:\/\/(?:sqs\.([a-z0-9-]+)|([a-z0-9-]+)\.queue)\.amazonaws\.com(?:\.cn)?\//.exec(url);
+  return found?.[1] ?? found?.[2] ?? null;
+}
+
+/** The event queue: INFRAAI_SQS_QUEUE_URL, its region (named, from AWS_REGION, or from an AWS URL), the shared AWS endpoint. */
+function resolveEventQueue(e: z.infer<typeof envSchema>): EventQueueConfig | null {
+  if (!e.INFRAAI_SQS_QUEUE_URL) {
+    if (e.INFRAAI_SQS_DLQ_URL) throw new ConfigError('Invalid configuration:\n  INFRAAI_SQS_DLQ_URL needs INFRAAI_SQS_QUEUE_URL');
+    return null;
+  }
+  const region = e.INFRAAI_SQS_REGION ?? e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? regionOfQueueUrl(e.INFRAAI_SQS_QUEUE_URL);
+  if (!region) {
+    throw new ConfigError(
+      'Invalid configuration:\n  INFRAAI_SQS_QUEUE_URL needs a region: set INFRAAI_SQS_REGION (or AWS_REGION), or use the queue URL AWS shows (https://sqs.<region>.amazonaws.com/…)',
+    );
+  }
+  if (e.INFRAAI_SQS_DLQ_URL && e.INFRAAI_SQS_QUEUE_URL.endsWith('.fifo') !== e.INFRAAI_SQS_DLQ_URL.endsWith('.fifo')) {
+    throw new ConfigError(
+      'Invalid configuration:\n  INFRAAI_SQS_DLQ_URL must be the same kind of queue as INFRAAI_SQS_QUEUE_URL (both FIFO, ending .fifo, or both standard)',
+    );
+  }
+  return {
+    kind: 'sqs',
+    queueUrl: e.INFRAAI_SQS_QUEUE_URL,
+    deadLetterQueueUrl: e.INFRAAI_SQS_DLQ_URL ?? null,
+    region,
+    endpoint: e.AWS_ENDPOINT_URL ?? null,
   };
 }
 

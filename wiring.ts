@@ -9,6 +9,8 @@ import type { LlmProvider } from './adapters/llm/port.js';
 import { createMetricsSource } from './adapters/metrics/create.js';
 import type { MetricsSource } from './adapters/metrics/port.js';
 import { createNotifiers } from './adapters/notify/create.js';
+import { createEventQueue } from './adapters/queue/create.js';
+import type { EventQueue } from './adapters/queue/port.js';
 import type { Notifier } from './adapters/notify/port.js';
 import { createCredentialVault } from './adapters/secrets/create.js';
 import type { CredentialVault } from './adapters/secrets/port.js';
@@ -54,6 +56,8 @@ export interface Adapters {
   telemetry: Telemetry;
   /** Playbook generation, validation and the Ansible runner; null: automation runs end AutomationUnavailable. */
   automation: AutomationToolkit | null;
+  /** The SQS queue of PagerDuty events (INFRAAI_SQS_QUEUE_URL); null when none is configured. */
+  eventQueue: EventQueue | null;
 }
 
 /**
@@ -98,5 +102,6 @@ export async function buildAdapters(config: Config, store: Store): Promise<Adapt
     telemetry: createTelemetry(config, store),
     events: createRunEventBus(config.eventBus, (err) => console.warn(`[infraai] run-event bus: ${err.message}`)),
     automation: buildAutomationToolkit(config.ansibleRunner, { llm }),
+    eventQueue: createEventQueue(config.eventQueue),
   };
 }

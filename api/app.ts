@@ -8,6 +8,7 @@ import type { KnowledgeBase, StagedIngestion } from '../adapters/knowledge/port.
 import type { KubernetesCluster } from '../adapters/kubernetes/port.js';
 import { InvalidCursorError, StoreUnavailableError, type Store } from '../adapters/store/port.js';
 import { LlmError } from '../adapters/llm/port.js';
+import { QueueUnavailableError, type EventQueue } from '../adapters/queue/port.js';
 import { authMiddleware, type AuthEnv, type Authenticator } from './auth.js';
 import { docsRoutes } from './docs.js';
 import { ProblemError, problemResponse } from './problem.js';
@@ -18,6 +19,7 @@ import { policyJobRoutes, policyRoutes } from './routes/policies.js';
 import { healthRoutes } from './routes/health.js';
 import { incidentRoutes, type IncidentDetailRead } from './routes/incidents.js';
 import { incidentEventRoutes } from './routes/incident-events.js';
+import { queueRoutes } from './routes/queue.js';
 import { DEFAULT_READ_CACHE_TTL_MS, RunReadCache } from './run-read-cache.js';
 import type { RunEventBus } from '../adapters/events/port.js';
 import { knowledgeRoutes } from './routes/knowledge.js';
@@ -72,6 +74,8 @@ export interface ApiDeps {
   telemetry: Telemetry;
   /** INFRAAI_METRICS_TOKEN: when set, GET /metrics needs it as a bearer token. */
   metricsToken?: string | null;
+  /** The SQS queue of PagerDuty events (INFRAAI_SQS_QUEUE_URL); absent: queueAdd and queueRemove answer 503. */
+  queue?: EventQueue | null;
 }
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -201,6 +205,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   app.route('/api/v1', diagnosisRoutes(deps));
   app.route('/api/v1/policies', policyRoutes(deps.store));
   app.route('/api/v1/jobs', policyJobRoutes(deps.store));
+  app.route('/api/v1', queueRoutes({ store: deps.store, queue: deps.queue ?? null, incidentReads }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
@@ -255,6 +260,10 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
         description: 'Self-healing policies: what an alert must look like, what it does, the limits; and their simulation',
       },
       { name: 'Jobs', description: 'The job log: every decision the self-healing policies took' },
+      {
+        name: 'Queue',
+        description: 'The SQS queue of PagerDuty events, low level (reference 000’s queueAdd and queueRemove, kept for its clients)',
+      },
     ],
   });
 
@@ -305,6 +314,11 @@ function renderError(err: Error, c: Context, log: (line: string) => void): Respo
   }
   if (err instanceof StoreUnavailableError) {
     return problemResponse(c, 503, 'store-unavailable', 'The store is not reachable; try again shortly.', undefined, {
+      'retry-after': '5',
+    });
+  }
+  if (err instanceof QueueUnavailableError) {
+    return problemResponse(c, 503, 'queue-unavailable', 'The event queue (SQS) is not reachable; try again shortly.', undefined, {
       'retry-after': '5',
     });
   }

@@ -33,11 +33,8 @@ function isCalendarDate(value: string): boolean {
   return day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
 }
 
-/**
- * An instant (RFC 3339 with a zone) of years 0001–9999, as the store can hold it; normalised to
- * UTC milliseconds (`toISOString`).
- */
-export const Instant = z
+/** An instant (RFC 3339 with a zone) of years 0001–9999, kept as written (a relayed event's own text). */
+export const InstantText = z
   .string()
   .max(64)
   .regex(INSTANT, 'an RFC 3339 date-time with a zone, years 0001–9999')
@@ -46,8 +43,13 @@ export const Instant = z
     const year = new Date(value).getUTCFullYear();
     return year >= 1 && year <= 9999;
   }, 'a date-time in years 0001–9999 (in UTC)')
-  .transform((value) => new Date(value).toISOString())
   .openapi({ format: 'date-time', example: '2026-12-06T10:00:00Z' });
+
+/** An instant as InstantText, as the store can hold it: normalised to UTC milliseconds (`toISOString`). */
+export const Instant = InstantText.transform((value) => new Date(value).toISOString()).openapi({
+  format: 'date-time',
+  example: '2026-12-06T10:00:00Z',
+});
 
 const REGEX_OPS = new Set(['=~', '!~']);
 

@@ -38,6 +38,8 @@ const TITLES: Record<string, string> = {
   'cluster-not-configured': 'No Kubernetes cluster configured',
   'cluster-unavailable': 'Kubernetes cluster unavailable',
   'model-unavailable': 'Model endpoint unavailable',
+  'queue-not-configured': 'No event queue configured',
+  'queue-unavailable': 'Event queue unavailable',
   'internal-error': 'Internal error',
 };
 

@@ -224,5 +224,12 @@ export const ResultDetailsSchema = z
     verification: orNull(VerificationSchema).optional(),
     context: z.array(z.object({ note: z.string(), author: z.string(), at: Timestamp })).optional(),
     error: z.string().nullable().optional(),
+    manual: z
+      .object({
+        recordedBy: z.string().openapi({ description: 'api-key:<id>, or the JWT subject' }),
+        note: z.string().nullable().openapi({ description: 'The details the operator gave' }),
+      })
+      .optional()
+      .openapi({ description: 'Present when an operator recorded the result by hand (POST /api/v1/storeResult)' }),
   })
   .openapi('IncidentResultDetails');

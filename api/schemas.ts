@@ -315,7 +315,9 @@ export const TagIdParam = z.object({ tagId: TagIdSchema.openapi({ param: { name:
 export const TimelineEntrySchema = z
   .object({
     step: z.string(),
-    kind: z.enum(['workflow', 'activity', 'signal', 'update', 'timer']),
+    kind: z.enum(['workflow', 'activity', 'signal', 'update', 'timer', 'manual']).openapi({
+      description: 'manual: a result an operator recorded by hand (POST /api/v1/storeResult), placed by time among the run’s history',
+    }),
     outcome: z.enum(['running', 'completed', 'failed', 'timed_out', 'cancelled', 'scheduled', 'info']),
     scheduledAt: z.string().nullable(),
     startedAt: z.string().nullable(),

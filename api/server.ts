@@ -89,6 +89,7 @@ export async function startApiServer(options: {
     readCacheTtlMs: config.api.readCacheTtlMs,
     telemetry: adapters.telemetry,
     metricsToken: config.telemetry.metricsToken,
+    queue: adapters.eventQueue,
   });
   const { server, port } = await listen(app.fetch, config.api.host, config.api.port);
   const host = config.api.host === '0.0.0.0' || config.api.host === '::' ? '127.0.0.1' : config.api.host;
@@ -124,6 +125,7 @@ async function main(): Promise<void> {
     await api.close();
     await connection.close();
     await adapters.events.close();
+    adapters.eventQueue?.close();
     await store.close();
     process.exit(0);
   };

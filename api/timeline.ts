@@ -1,13 +1,15 @@
 import { arrayFromPayloads, defaultPayloadConverter, type Payload, type PayloadConverter } from '@temporalio/common';
 import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import type { temporal } from '@temporalio/proto';
+import type { IncidentResult } from '../core/incident.js';
 import { redact, truncateText } from '../core/redact.js';
 
 /** One line of an incident's audit trail, built from its workflow history. */
 export interface TimelineEntry {
   /** Activity name (e.g. lookupCmdbItem), signal name, or a workflow-level event (started, completed…). */
   step: string;
-  kind: 'workflow' | 'activity' | 'signal' | 'update' | 'timer';
+  /** manual: a result an operator recorded by hand (POST /api/v1/storeResult), not in the run's history. */
+  kind: 'workflow' | 'activity' | 'signal' | 'update' | 'timer' | 'manual';
   outcome: 'running' | 'completed' | 'failed' | 'timed_out' | 'cancelled' | 'scheduled' | 'info';
   scheduledAt: string | null;
   startedAt: string | null;
@@ -386,4 +388,45 @@ export function hostCommandsFromHistory(
     }
   }
   return commands;
+}
+
+/** A result recorded by hand (its details carry `manual`), as a timeline entry; null for a run's own result. */
+export function manualResultEntry(result: IncidentResult): TimelineEntry | null {
+  const manual = result.details.manual as { recordedBy?: unknown; note?: unknown } | undefined;
+  if (!manual || typeof manual !== 'object') return null;
+  return {
+    step: 'manualResult',
+    kind: 'manual',
+    outcome: 'info',
+    scheduledAt: result.createdAt,
+    startedAt: result.createdAt,
+    finishedAt: result.createdAt,
+    attempt: 1,
+    durationMs: 0,
+    input: { status: result.status, summary: result.summary, note: manual.note ?? null, recordedBy: manual.recordedBy ?? null },
+    output: { resultId: result.id },
+    failure: null,
+  };
+}
+
+/**
+ * The run's history entries with the results recorded by hand placed by time: each goes before the
+ * first entry that started after it (history order is kept; an entry without a time never moves).
+ */
+export function mergeManualResults(
+  entries: TimelineEntry[],
+  // Oldest first, as listForIncident returns them.
+  results: readonly IncidentResult[],
+): TimelineEntry[] {
+  const manual = results.map(manualResultEntry).filter((entry): entry is TimelineEntry => entry !== null);
+  if (manual.length === 0) return entries;
+  const merged: TimelineEntry[] = [];
+  let next = 0;
+  for (const entry of entries) {
+    const at = entry.startedAt ?? entry.scheduledAt;
+    while (next < manual.length && at !== null && Date.parse(manual[next]!.startedAt!) < Date.parse(at)) merged.push(manual[next++]!);
+    merged.push(entry);
+  }
+  merged.push(...manual.slice(next));
+  return merged;
 }

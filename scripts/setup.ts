@@ -8,7 +8,7 @@ import { ensureTemporalCli } from '../launcher/temporal-cli.js';
 // installed: openssh-server, openssh-client and supervisor; ansible and ansible-lint, which check
 // playbooks before they run, and python3-ansible-runner, which runs them (the local Ansible runner);
 // schemathesis (PyPI, pinned in test/support/schemathesis/requirements.txt) for the OpenAPI fuzz
-// test; and moto (PyPI, test/support/moto/requirements.txt) for the ECS runner test.
+// test; and moto (PyPI, test/support/moto/requirements.txt) for the ECS runner and SQS queue tests.
 // Each step prints a line and never fails the install: a problem becomes a warning saying what to do.
 
 const prefix = '[infraai setup]';
@@ -135,16 +135,16 @@ async function schemathesis(): Promise<void> {
   }
 }
 
-/** moto's server mode for the ECS runner's test, in .data/moto-venv (the test installs it too, if this could not). */
+/** moto's server mode for the ECS runner's and the SQS queue tests, in .data/moto-venv (the test installs it too, if this could not). */
 async function moto(): Promise<void> {
   const { ensureMoto } = await import('../test/support/moto.js');
   const result = await ensureMoto();
   if ('error' in result) {
     console.warn(
-      `${prefix} warning: could not install moto (${result.error.split('\n')[0]}); test/integration/ansible-runner-ecs.test.ts tries again.`,
+      `${prefix} warning: could not install moto (${result.error.split('\n')[0]}); the tests that use it (ansible-runner-ecs, queue-sqs, queue-endpoints) try again.`,
     );
   } else {
-    console.log(`${prefix} ${result.installed ? 'installed' : 'found'} moto (.data/moto-venv) for the ECS runner test.`);
+    console.log(`${prefix} ${result.installed ? 'installed' : 'found'} moto (.data/moto-venv) for the ECS runner and SQS queue tests.`);
   }
 }
 

@@ -92,6 +92,7 @@ async function main(): Promise<void> {
   // One set of adapters for the worker and the API: one knowledge index, one vault, one of each client.
   const adapters = await buildAdapters(config, store);
   cleanups.push({ name: 'run-event bus', run: () => adapters.events.close() });
+  cleanups.push({ name: 'event queue', run: async () => adapters.eventQueue?.close() });
   // After the worker has drained (cleanups run in reverse): the SSH connections kept between steps.
   cleanups.push({ name: 'SSH connections', run: async () => adapters.hostAccess.close?.() });
   cleanups.push({ name: 'vSphere session', run: async () => adapters.vmActions?.close() });

@@ -554,6 +554,8 @@ export interface IncidentRepository {
 }
 
 export interface ResultInput {
+  /** The new row's id (default: a random UUID); a repeat of the idempotency key keeps the first row's. */
+  id?: string;
   incidentId: string;
   idempotencyKey: string;
   status: IncidentStatus;

@@ -380,13 +380,28 @@ export class SqlStore implements Store {
   results = {
     write: async (
       tenantId: string,
-      input: { incidentId: string; idempotencyKey: string; status: IncidentStatus; summary: string; details: Record<string, unknown> },
+      input: {
+        id?: string;
+        incidentId: string;
+        idempotencyKey: string;
+        status: IncidentStatus;
+        summary: string;
+        details: Record<string, unknown>;
+      },
     ): Promise<IncidentResult> => {
       await this.q(
         `INSERT INTO results (id, tenant_id, incident_id, idempotency_key, status, summary, details)
          SELECT $1, $2, $3, $4, $5, $6, $7::jsonb WHERE EXISTS (SELECT 1 FROM incidents WHERE tenant_id = $2 AND id = $3)
          ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
-        [randomUUID(), tenantId, input.incidentId, input.idempotencyKey, input.status, input.summary, JSON.stringify(input.details)],
+        [
+          input.id ?? randomUUID(),
+          tenantId,
+          input.incidentId,
+          input.idempotencyKey,
+          input.status,
+          input.summary,
+          JSON.stringify(input.details),
+        ],
       );
       const rows = await this.q(`${RESULT_SELECT} WHERE r.tenant_id = $1 AND r.idempotency_key = $2`, [tenantId, input.idempotencyKey]);
       if (!rows[0]) throw new Error(`incident ${input.incidentId} does not exist for this tenant`);

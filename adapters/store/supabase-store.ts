@@ -352,7 +352,7 @@ export class SupabaseStore implements Store {
       if (!(await this.incidents.get(tenantId, input.incidentId)))
         throw new Error(`incident ${input.incidentId} does not exist for this tenant`);
       const row = {
-        id: randomUUID(),
+        id: input.id ?? randomUUID(),
         tenant_id: tenantId,
         incident_id: input.incidentId,
         idempotency_key: input.idempotencyKey,

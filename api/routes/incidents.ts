@@ -7,7 +7,7 @@ import type { IncidentWorkflowGateway } from '../temporal-gateway.js';
 import type { IncidentRunProjectionState, IncidentWorkflowState } from '../../core/contracts/incident.js';
 import type { RunProjection } from '../../core/contracts/run-events.js';
 import { DEFAULT_REMEDIATION_SETTINGS, type RemediationSettings } from '../../core/remediation.js';
-import { buildIncidentTimeline, hostCommandsFromHistory } from '../timeline.js';
+import { buildIncidentTimeline, hostCommandsFromHistory, mergeManualResults } from '../timeline.js';
 import { conflict, notFound, unprocessable } from '../problem.js';
 import { idempotencyKeyHeader, startOrRemove, unknownCmdbItem } from '../run-routes.js';
 import {
@@ -37,7 +37,7 @@ export function toIncidentResponse(incident: Incident): z.infer<typeof IncidentS
 type WorkflowRun = NonNullable<z.infer<typeof IncidentDetailSchema>['workflow']>;
 
 /** The details a run wrote are the shape of ResultDetailsSchema (the workflow writes them from its state). */
-function toResultResponse(result: IncidentResult): z.infer<typeof ResultSchema> {
+export function toResultResponse(result: IncidentResult): z.infer<typeof ResultSchema> {
   const { tenantId: _tenantId, details, ...rest } = result;
   return { ...rest, details: details as z.infer<typeof ResultSchema>['details'] };
 }
@@ -309,7 +309,7 @@ export function incidentRoutes(
         path: '/{id}/timeline',
         operationId: 'getIncidentTimeline',
         tags,
-        summary: 'Audit trail of the incident’s run, from its workflow history',
+        summary: 'Audit trail of the incident’s run, from its workflow history, with the results recorded by hand',
         request: { params: IdParam },
         responses: {
           200: json(
@@ -328,13 +328,17 @@ export function incidentRoutes(
       [404],
     ),
     async (c) => {
-      const incident = await load(c.get('principal').tenantId, c.req.valid('param').id);
-      const history = await workflows.fetchHistory(incident.workflowId);
+      const tenantId = c.get('principal').tenantId;
+      const incident = await load(tenantId, c.req.valid('param').id);
+      const [history, results] = await Promise.all([
+        workflows.fetchHistory(incident.workflowId),
+        store.results.listForIncident(tenantId, incident.id),
+      ]);
       return c.json(
         {
           incidentId: incident.id,
           workflowId: incident.workflowId,
-          entries: await buildIncidentTimeline(history),
+          entries: mergeManualResults(await buildIncidentTimeline(history), results),
           commands: hostCommandsFromHistory(history),
         },
         200,

@@ -90,6 +90,12 @@ export type PagerDutyRelay =
   | { kind: 'signal'; workflowId: string; update: PagerDutyUpdate }
   | { kind: 'ignore'; eventId: string; reason: string };
 
+/**
+ * String message attributes of an event put on the queue by InfraAI itself (POST /api/v1/queueAdd):
+ * the tenant it belongs to and who sent it. An event from PagerDuty's own relay carries none.
+ */
+export const QUEUED_EVENT_ATTRIBUTES = { tenant: 'infraai.tenant', sentBy: 'infraai.sentBy' } as const;
+
 /** The one workflow id of a PagerDuty incident's run, whichever way its events arrive. */
 export function pagerDutyWorkflowId(incidentId: string): string {
   return `pd-${incidentId}`;

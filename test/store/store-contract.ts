@@ -266,6 +266,27 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(first).toMatchObject({ incidentId: incident.id, incidentNumber: incident.number, summary: 'first', details: { a: 1 } });
       expect(await store.results.listForIncident(tenant.id, incident.id)).toHaveLength(1);
 
+      // A caller may name the row (storeResult tells its first write from a repeat by it); a repeat keeps the first id.
+      const named = await store.results.write(tenant.id, {
+        id: '6f1d3c2a-9b7e-4d5f-8a1c-2e3f4a5b6c7d',
+        incidentId: incident.id,
+        idempotencyKey: 'k2',
+        status: 'resolved',
+        summary: 'named',
+        details: {},
+      });
+      expect(named.id).toBe('6f1d3c2a-9b7e-4d5f-8a1c-2e3f4a5b6c7d');
+      const namedAgain = await store.results.write(tenant.id, {
+        id: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+        incidentId: incident.id,
+        idempotencyKey: 'k2',
+        status: 'resolved',
+        summary: 'named again',
+        details: {},
+      });
+      expect(namedAgain).toEqual(named);
+      expect((await store.results.listForIncident(tenant.id, incident.id)).map((r) => r.summary)).toEqual(['first', 'named']);
+
       const log1 = await store.jobLogs.append(tenant.id, {
         incidentId: incident.id,
         idempotencyKey: 'j1',

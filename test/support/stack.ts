@@ -33,6 +33,7 @@ import type { MetricsSource } from '../../adapters/metrics/port.js';
 import type { Notifier } from '../../adapters/notify/port.js';
 import type { KubernetesCluster } from '../../adapters/kubernetes/port.js';
 import type { RunEventBus } from '../../adapters/events/port.js';
+import type { EventQueue } from '../../adapters/queue/port.js';
 import { storeRunCounts } from '../../adapters/telemetry/create.js';
 import type { Telemetry } from '../../adapters/telemetry/port.js';
 import { PrometheusTelemetry } from '../../adapters/telemetry/prometheus.js';
@@ -93,6 +94,8 @@ export async function startTestStack(
     metricsToken?: string;
     /** The worker's automation toolkit (fakes), the vault its runs take keys from, and the API's settings. */
     automation?: { toolkit: AutomationToolkit; vault?: CredentialVault; settings?: AutomationSettings; precheck?: boolean };
+    /** The event queue of queueAdd and queueRemove (default: none, they answer 503). */
+    queue?: EventQueue;
   } = {},
 ): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'infraai-it-'));
@@ -154,6 +157,7 @@ export async function startTestStack(
     log: options.log ?? (() => undefined),
     telemetry,
     ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
+    ...(options.queue ? { queue: options.queue } : {}),
   });
   const keyFor = async (tenantSlug: string, role: Role) => {
     const tenant = await store.tenants.ensure(tenantSlug);

@@ -173,3 +173,48 @@ describe('infrastructure actions configuration', () => {
 function toVsphere(env: Record<string, string>) {
   return { url: env.INFRAAI_VSPHERE_URL, username: env.INFRAAI_VSPHERE_USERNAME, password: env.INFRAAI_VSPHERE_PASSWORD };
 }
+
+describe('event queue configuration', () => {
+  const url = 'https://sqs.eu-west-1.amazonaws.com/123456789012/infraaiqueue.fifo';
+
+  it('is off by default; the region comes from INFRAAI_SQS_REGION, AWS_REGION or the AWS queue URL', () => {
+    expect(loadConfig({}).eventQueue).toBeNull();
+    expect(loadConfig({ INFRAAI_SQS_QUEUE_URL: url }).eventQueue).toEqual({
+      kind: 'sqs',
+      queueUrl: url,
+      deadLetterQueueUrl: null,
+      region: 'eu-west-1',
+      endpoint: null,
+    });
+    expect(loadConfig({ INFRAAI_SQS_QUEUE_URL: url, AWS_REGION: 'us-east-2' }).eventQueue?.region).toBe('us-east-2');
+    expect(loadConfig({ INFRAAI_SQS_QUEUE_URL: url, AWS_REGION: 'us-east-2', INFRAAI_SQS_REGION: 'ap-south-1' }).eventQueue?.region).toBe(
+      'ap-south-1',
+    );
+    expect(loadConfig({ INFRAAI_SQS_QUEUE_URL: 'https://us-west-2.queue.amazonaws.com/1/q' }).eventQueue?.region).toBe('us-west-2');
+  });
+
+  it('reaches a local SQS-compatible server through AWS_ENDPOINT_URL, the endpoint the ECS runner uses too', () => {
+    const local = 'http://127.0.0.1:5000/123456789012/infraaiqueue.fifo';
+    expect(
+      loadConfig({
+        INFRAAI_SQS_QUEUE_URL: local,
+        INFRAAI_SQS_DLQ_URL: 'http://127.0.0.1:5000/123456789012/infraaiqueue-dlq.fifo',
+        INFRAAI_SQS_REGION: 'us-east-1',
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:5000',
+      }).eventQueue,
+    ).toEqual({
+      kind: 'sqs',
+      queueUrl: local,
+      deadLetterQueueUrl: 'http://127.0.0.1:5000/123456789012/infraaiqueue-dlq.fifo',
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:5000',
+    });
+  });
+
+  it('refuses a queue without a region, a DLQ without a queue, a DLQ of the other kind and a URL that is not one', () => {
+    expect(() => loadConfig({ INFRAAI_SQS_QUEUE_URL: 'http://127.0.0.1:5000/1/q' })).toThrow(/INFRAAI_SQS_REGION/);
+    expect(() => loadConfig({ INFRAAI_SQS_DLQ_URL: url })).toThrow(/INFRAAI_SQS_DLQ_URL needs INFRAAI_SQS_QUEUE_URL/);
+    expect(() => loadConfig({ INFRAAI_SQS_QUEUE_URL: url, INFRAAI_SQS_DLQ_URL: url.replace('.fifo', '-dlq') })).toThrow(/same kind/);
+    expect(() => loadConfig({ INFRAAI_SQS_QUEUE_URL: 'infraaiqueue.fifo' })).toThrow(/INFRAAI_SQS_QUEUE_URL/);
+  });
+});
