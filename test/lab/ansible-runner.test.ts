@@ -105,7 +105,11 @@ function processesOf(workspace: string): string[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      // A zombie, or a process inside exit (its memory, cmdline included, already released), runs
+      // no code of the execution any more: on a loaded machine its parent reaps it a moment later.
+      if (/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2)) || cmdline === '') continue;
       const cwd = readlinkSync(`/proc/${entry}/cwd`);
       if (cmdline.includes(workspace) || cwd.startsWith(workspace)) found.push(`${entry}: ${cmdline.slice(0, 160)}`);
     } catch {
