@@ -128,11 +128,11 @@ export default tseslint.config(
     },
   },
   {
-    files: ['api/**/*.ts', 'activities/**/*.ts'],
+    files: ['api/**/*.ts', 'activities/**/*.ts', 'ingress/**/*.ts'],
     rules: portFileOnly(['port.js'], 'Import the port file (adapters/<port>/port.js): implementations load vendor SDKs.'),
   },
   {
-    files: ['wiring.ts', 'worker.ts', 'scripts/**/*.ts', 'launcher/**/*.ts'],
+    files: ['wiring.ts', 'worker.ts', 'scripts/**/*.ts', 'launcher/**/*.ts', 'bridge/**/*.ts'],
     rules: portFileOnly(
       ['port.js', 'create.js', 'connection.js'],
       'The composition root picks implementations through adapters/<port>/create.js, never an implementation file.',

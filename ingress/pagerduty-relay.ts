@@ -1,0 +1,104 @@
+import { isGrpcServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import {
+  PAGERDUTY_WORKFLOW_TYPE,
+  pagerDutyEventSignal,
+  type PagerDutyIncidentInput,
+  type PagerDutyIngressPath,
+} from '../core/contracts/pagerduty.js';
+import { SEARCH_ATTRIBUTES } from '../core/contracts/incident.js';
+import { relayPagerDutyEvent, type PagerDutyEventEnvelope } from '../core/ingress/pagerduty.js';
+
+// The one place a PagerDuty event becomes a Temporal call, used by the webhook route and the SQS
+// bridge: `incident.triggered` starts `pd-<incident id>` (a repeat joins it: the id is the dedupe),
+// every later event signals that run (the run applies each event id once), the rest is ignored.
+// Whichever path delivers an event, and however often, it has one effect.
+
+export type RelayOutcome =
+  | { kind: 'started'; workflowId: string; runId: string }
+  /** The run already existed (a repeat of the trigger, by this path or the other). */
+  | { kind: 'joined'; workflowId: string }
+  | { kind: 'signalled'; workflowId: string }
+  /** A later event for an incident with no open run (triggered before InfraAI listened, or its run has ended). */
+  | { kind: 'no_run'; workflowId: string; reason: string }
+  | { kind: 'ignored'; reason: string };
+
+export interface RelayContext {
+  tenantId: string;
+  tenantSlug: string;
+  via: PagerDutyIngressPath;
+}
+
+/** Temporal did not accept the event (unreachable, overloaded): the caller keeps it and tries again. */
+export class RelayUnavailableError extends Error {
+  override readonly name = 'RelayUnavailableError';
+}
+
+export interface PagerDutyRelayer {
+  relay(envelope: PagerDutyEventEnvelope, context: RelayContext): Promise<RelayOutcome>;
+}
+
+// gRPC codes that mean "not now" (retry later) rather than "never".
+const RETRYABLE_CODES = new Set([
+  4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 10 /* ABORTED */, 13 /* INTERNAL */, 14 /* UNAVAILABLE */,
+]);
+
+function unavailable(err: unknown): RelayUnavailableError {
+  return new RelayUnavailableError(`Temporal did not accept the event: ${(err as Error).message ?? String(err)}`, { cause: err });
+}
+
+export function createPagerDutyRelayer(client: Client, options: { taskQueue: string; timeoutMs?: number }): PagerDutyRelayer {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const withDeadline = <T>(fn: () => Promise<T>): Promise<T> => client.connection.withDeadline(Date.now() + timeoutMs, fn);
+
+  return {
+    async relay(envelope, context) {
+      const decision = relayPagerDutyEvent(envelope);
+      if (decision.kind === 'ignore') return { kind: 'ignored', reason: decision.reason };
+      if (decision.kind === 'start') {
+        const input: PagerDutyIncidentInput = {
+          tenantId: context.tenantId,
+          tenantSlug: context.tenantSlug,
+          eventId: decision.eventId,
+          incident: decision.incident,
+          via: context.via,
+        };
+        try {
+          const handle = await withDeadline(() =>
+            client.workflow.start(PAGERDUTY_WORKFLOW_TYPE, {
+              workflowId: decision.workflowId,
+              taskQueue: options.taskQueue,
+              args: [input],
+              // A closed run is never started again by a late repeat of its trigger.
+              workflowIdReusePolicy: 'REJECT_DUPLICATE',
+              workflowIdConflictPolicy: 'FAIL',
+              typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.tenant, value: context.tenantSlug }],
+            }),
+          );
+          return { kind: 'started', workflowId: decision.workflowId, runId: handle.firstExecutionRunId };
+        } catch (err) {
+          if (err instanceof WorkflowExecutionAlreadyStartedError) return { kind: 'joined', workflowId: decision.workflowId };
+          throw unavailableOr(err);
+        }
+      }
+      try {
+        await withDeadline(() => client.workflow.getHandle(decision.workflowId).signal(pagerDutyEventSignal, decision.update));
+        return { kind: 'signalled', workflowId: decision.workflowId };
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === 5)) {
+          return {
+            kind: 'no_run',
+            workflowId: decision.workflowId,
+            reason: `${decision.update.eventType}: no open run ${decision.workflowId}`,
+          };
+        }
+        throw unavailableOr(err);
+      }
+    },
+  };
+}
+
+function unavailableOr(err: unknown): Error {
+  if (isGrpcServiceError(err) && !RETRYABLE_CODES.has(err.code)) return err as Error;
+  // Connection errors (no gRPC code) and deadline expiry are "not now" too.
+  return unavailable(err);
+}
