@@ -14,10 +14,11 @@ import { freePort, machineDescription, median, onInterrupt, percentile, provenan
 // restored on a lab host, with ansible-rulebook 1.3.2 (PyPI, drools-jpy on the machine's Java 17)
 // running a rulebook whose eda.builtin.webhook source takes the Alertmanager notification and whose
 // rule runs `run_playbook` with a playbook that restarts labsvc (a supervisor program) on the host
-// the alert's `instance` label names, over SSH. bench/ingress.ts calls startEda/runEdaBenchmark and
-// puts InfraAI's policy path beside it, measured with the same kill, payload and restore check
-// (killService, serviceDownAlert, waitRestored); `npm run bench:eda` runs
-// this half alone and writes bench/results/eda.json and .md.
+// the alert's `instance` label names, over SSH. bench/ingress.ts calls startEda (trials to
+// interleave) or runEdaBenchmark (all at once) and puts InfraAI's policy path beside it, measured by
+// the same restoreTrial (kill, the same Alertmanager v4 payload with a new startsAt, the same
+// restore check) posted to POST /api/v1/alerts instead; `npm run bench:eda` runs this half alone and
+// writes bench/results/eda.json and .md.
 //
 // One trial: labsvc is SIGKILLed (supervisor leaves it EXITED; autorestart is off), then the clock
 // starts as the notification is posted to the rulebook's webhook and stops when the host serves
@@ -143,6 +144,65 @@ export async function waitRestored(
   }
 }
 
+export interface RestoreSample {
+  postedAt: string;
+  /** The alert's fingerprint and startsAt (InfraAI's run: alert-<fingerprint>-<startsAt>). */
+  fingerprint: string;
+  startsAt: string;
+  /** Posted → the receiver answered. */
+  acceptedMs: number;
+  acceptedStatus: number;
+  /** Posted → labsvc logged that it serves again. */
+  servingMs: number;
+  /** Posted → seen restored from this machine (new pid in the start log, /health 200): the measure. */
+  restoredMs: number;
+  oldPid: number;
+  newPid: number;
+}
+
+/**
+ * One trial, the same for every system compared: kill labsvc (EXITED), post a firing ServiceDown
+ * notification for the host (a new startsAt each time) to `url` with the given credentials, wait
+ * until the service is restored (waitRestored), and check supervisor runs that pid.
+ */
+export async function restoreTrial(
+  host: LabHost,
+  receiver: { url: string; bearer?: string; basic?: { username: string; password: string } },
+  options: { timeoutMs?: number } = {},
+): Promise<RestoreSample> {
+  const { oldPid, startsBefore } = await killService(host);
+  const startsAt = new Date().toISOString();
+  const payload = serviceDownAlert(host, { startsAt });
+  const authorization = receiver.bearer
+    ? `Bearer ${receiver.bearer}`
+    : receiver.basic
+      ? `Basic ${Buffer.from(`${receiver.basic.username}:${receiver.basic.password}`).toString('base64')}`
+      : null;
+  const posted = Date.now();
+  const answer = await fetch(receiver.url, {
+    method: 'POST',
+    headers: { ...(authorization ? { authorization } : {}), 'content-type': 'application/json' },
+    body: JSON.stringify(payload),
+  });
+  const accepted = Date.now();
+  const body = await answer.text();
+  if (!answer.ok) throw new Error(`${receiver.url} answered ${answer.status}: ${body.slice(0, 1000)}`);
+  const restored = await waitRestored(host, { oldPid, startsBefore, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+  const running = await servicePid(host);
+  if (running !== restored.pid) throw new Error(`supervisor runs ${host.service} as pid ${running}, the start log says ${restored.pid}`);
+  return {
+    postedAt: new Date(posted).toISOString(),
+    fingerprint: payload.alerts[0]!.fingerprint,
+    startsAt,
+    acceptedMs: accepted - posted,
+    acceptedStatus: answer.status,
+    servingMs: restored.servingAt - posted,
+    restoredMs: restored.observedAt - posted,
+    oldPid,
+    newPid: restored.pid,
+  };
+}
+
 export interface Stats {
   median: number;
   p90: number;
@@ -165,22 +225,12 @@ export function stats(values: number[]): Stats {
 // ---------------------------------------------------------------------------------------------
 // ansible-rulebook
 
-export interface EdaSample {
-  postedAt: string;
-  fingerprint: string;
-  /** Posted → the webhook answered. */
-  acceptedMs: number;
+export interface EdaSample extends RestoreSample {
   /** Posted → ansible-playbook spawned (the wrapper's stamp). */
   playbookStartMs: number | null;
   /** Posted → ansible-playbook exited. */
   playbookEndMs: number | null;
   playbookExitCode: number | null;
-  /** Posted → labsvc logged that it serves again. */
-  servingMs: number;
-  /** Posted → seen restored from this machine (new pid in the start log, /health 200): the measure. */
-  restoredMs: number;
-  oldPid: number;
-  newPid: number;
 }
 
 export interface EdaRig {
@@ -372,20 +422,8 @@ export async function startEda(options: {
 
   const trial = async (): Promise<EdaSample> => {
     if (gone()) throw new Error(`ansible-rulebook is gone (${child.exitCode ?? child.signalCode}):\n${output.slice(-4000)}`);
-    const { oldPid, startsBefore } = await killService(host);
     const marksBefore = (await readMarks(marks)).length;
-    const startsAt = new Date().toISOString();
-    const payload = serviceDownAlert(host, { startsAt });
-    const posted = Date.now();
-    const answer = await fetch(url, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${EDA_WEBHOOK_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify(payload),
-    });
-    const accepted = Date.now();
-    await answer.text();
-    if (!answer.ok) throw new Error(`the rulebook's webhook answered ${answer.status}`);
-    const restored = await waitRestored(host, { oldPid, startsBefore }).catch((err: Error) => {
+    const sample = await restoreTrial(host, { url, bearer: EDA_WEBHOOK_TOKEN }).catch((err: Error) => {
       throw new Error(`${err.message}\nansible-rulebook output (tail):\n${output.slice(-6000)}`);
     });
     // The playbook ends after supervisorctl returns (startsecs=1): wait for it before the next kill.
@@ -398,19 +436,12 @@ export async function startEda(options: {
     }
     const start = mine.find((m) => m.kind === 'start') ?? null;
     const end = mine.find((m) => m.kind === 'end') ?? null;
-    const running = await servicePid(host);
-    if (running !== restored.pid) throw new Error(`supervisor runs ${host.service} as pid ${running}, the start log says ${restored.pid}`);
+    const posted = Date.parse(sample.postedAt);
     return {
-      postedAt: new Date(posted).toISOString(),
-      fingerprint: payload.alerts[0]!.fingerprint,
-      acceptedMs: accepted - posted,
+      ...sample,
       playbookStartMs: start ? round(start.at - posted, 1) : null,
       playbookEndMs: end ? round(end.at - posted, 1) : null,
       playbookExitCode: end?.rc ?? null,
-      servingMs: restored.servingAt - posted,
-      restoredMs: restored.observedAt - posted,
-      oldPid,
-      newPid: restored.pid,
     };
   };
 
