@@ -8,7 +8,10 @@ import { ensureTemporalCli } from '../launcher/temporal-cli.js';
 // installed: openssh-server, openssh-client and supervisor; ansible and ansible-lint, which check
 // playbooks before they run, and python3-ansible-runner, which runs them (the local Ansible runner);
 // schemathesis (PyPI, pinned in test/support/schemathesis/requirements.txt) for the OpenAPI fuzz
-// test; and moto (PyPI, test/support/moto/requirements.txt) for the ECS runner and SQS queue tests.
+// test; moto (PyPI, test/support/moto/requirements.txt) for the ECS runner and SQS queue tests;
+// prometheus and prometheus-alertmanager for the alerting tests (test/support/alerting.ts); and
+// Event-Driven Ansible (ansible-rulebook and drools-jpy from PyPI, bench/eda/requirements.txt, on
+// the machine's Java 17) for the comparison in `npm run bench:ingress`.
 // Each step prints a line and never fails the install: a problem becomes a warning saying what to do.
 
 const prefix = '[infraai setup]';
@@ -23,12 +26,23 @@ async function temporalCli(): Promise<void> {
 }
 
 // prometheus: the metrics step of remediation is tested against a real Prometheus scraping the lab.
+// prometheus-alertmanager: alerts from that Prometheus reach POST /api/v1/alerts through a real
+// Alertmanager (test/support/alerting.ts, test/lab/alert-self-healing.test.ts).
 // ansible and python3-ansible-runner: the local Ansible runner (adapters/ansible-runner/local.ts).
-const LAB_PACKAGES = ['openssh-server', 'openssh-client', 'supervisor', 'prometheus', 'ansible', 'python3-ansible-runner'];
+const LAB_PACKAGES = [
+  'openssh-server',
+  'openssh-client',
+  'supervisor',
+  'prometheus',
+  'prometheus-alertmanager',
+  'ansible',
+  'python3-ansible-runner',
+];
 const LAB_BINARIES = [
   '/usr/sbin/sshd',
   '/usr/bin/supervisord',
   '/usr/bin/prometheus',
+  '/usr/bin/prometheus-alertmanager',
   '/usr/bin/ansible-playbook',
   '/usr/bin/ansible-runner',
 ];
@@ -148,6 +162,21 @@ async function moto(): Promise<void> {
   }
 }
 
+/** Event-Driven Ansible for the ingress benchmark, in .data/eda-venv (bench/eda.ts installs it too, if this could not). */
+async function eda(): Promise<void> {
+  const { ensureEda } = await import('../bench/eda-setup.js');
+  const result = await ensureEda();
+  if ('error' in result) {
+    console.warn(
+      `${prefix} warning: could not install Event-Driven Ansible (${result.error.split('\n')[0]}); \`npm run bench:ingress\` tries again.`,
+    );
+  } else {
+    console.log(
+      `${prefix} ${result.installed ? 'installed' : 'found'} ansible-rulebook ${result.versions.ansibleRulebook} with drools-jpy ${result.versions.droolsJpy} on Java ${result.versions.java} (.data/eda-venv) for the ingress benchmark.`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   if (process.env.INFRAAI_SKIP_SETUP === '1') {
     console.log(`${prefix} skipped (INFRAAI_SKIP_SETUP=1).`);
@@ -177,6 +206,11 @@ async function main(): Promise<void> {
     await moto();
   } catch (err) {
     console.warn(`${prefix} warning: moto: ${(err as Error).message}`);
+  }
+  try {
+    await eda();
+  } catch (err) {
+    console.warn(`${prefix} warning: Event-Driven Ansible: ${(err as Error).message}`);
   }
 }
 
