@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defaultPayloadConverter, type Client, type Connection } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ReceivedMessage } from '../../adapters/queue/port.js';
@@ -14,7 +17,9 @@ import { ensureMoto } from '../support/moto.js';
 import { MOTO_CREDENTIALS, MOTO_REGION, startMotoSqs, type MotoQueue, type MotoSqs } from '../support/moto-sqs.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
-import { connectTestClient, testTemporal, uniqueTaskQueue } from '../support/temporal.js';
+import { connectTestClient, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from '../support/temporal.js';
+import { freePort } from '../../launcher/ports.js';
+import { startStack } from '../../bench/lib.js';
 
 // Fault injection on the SQS bridge (`npm run bridge`, run here as a real process): moto's SQS server
 // mode holds the queues (each test makes its own), the test run's Temporal dev server takes the
@@ -514,6 +519,45 @@ describe.skipIf('error' in moto)('the SQS bridge', () => {
     expect(await drained(q)).toBe(true);
     expect(bridge.logs().find((e) => e.msg === 'bridge stopped')).toMatchObject({ released: 0 });
   });
+
+  it('runs under npm start when a queue is configured: banner line, events relayed, stopped with the stack', async () => {
+    const q = await sqs.createQueue({ fifo: true, deadLetter: { maxReceiveCount: 5 } });
+    const dataDir = await mkdtemp(join(tmpdir(), 'infraai-start-bridge-'));
+    const bridgePort = await freePort();
+    // On the test run's Temporal (no dev server of its own) with the prebuilt workflow bundle: a quick start.
+    const stack = await startStack({
+      INFRAAI_DATA_DIR: dataDir,
+      PORT: String(await freePort()),
+      TEMPORAL_ADDRESS: testTemporal().address,
+      TEMPORAL_NAMESPACE: testTemporal().namespace,
+      TEMPORAL_TASK_QUEUE: uniqueTaskQueue('start-bridge'),
+      INFRAAI_WORKFLOW_BUNDLE: testWorkflowBundlePath(),
+      INFRAAI_API_KEY: `iai_${randomUUID().replace(/-/g, '')}${randomUUID().replace(/-/g, '')}`,
+      INFRAAI_SQS_QUEUE_URL: q.url,
+      INFRAAI_SQS_DLQ_URL: q.deadLetter!.url,
+      INFRAAI_SQS_REGION: MOTO_REGION,
+      AWS_ENDPOINT_URL: sqs.server.endpoint,
+      AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
+      INFRAAI_BRIDGE_PORT: String(bridgePort),
+      INFRAAI_BRIDGE_WAIT_SECONDS: '1',
+    });
+    try {
+      expect(stack.output()).toContain(`SQS bridge   ${q.url} → Temporal   (health: http://127.0.0.1:${bridgePort}/healthz`);
+      const n = newId('PN');
+      await send(q, triggered(n));
+      await waitFor(async () => (await exists(`pd-${n}`)) && (await drained(q)), 'the event relayed by the stack’s bridge');
+      expect((await fetch(`http://127.0.0.1:${bridgePort}/healthz`)).status).toBe(200);
+      expect(await (await fetch(`http://127.0.0.1:${bridgePort}/readyz`)).json()).toMatchObject({ status: 'ready' });
+      stack.child.kill('SIGINT');
+      await new Promise((resolve) => (stack.child.exitCode !== null ? resolve(null) : stack.child.once('exit', resolve)));
+      expect(stack.child.exitCode).toBe(0);
+      expect(stack.output()).toContain('"msg":"bridge stopped"');
+    } finally {
+      await stack.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('fails its liveness check while polling is stalled, and recovers when the queue answers again', async () => {
     const q = await sqs.createQueue({ fifo: false });
