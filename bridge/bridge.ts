@@ -653,11 +653,18 @@ export class SqsBridge {
   /** Resolves at the next change (a message finished, Temporal back, stopping) or after `ms`. */
   private changed(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, Math.max(0, ms));
-      this.changeWaiters.push(() => {
+      const waiter = () => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      const timer = setTimeout(
+        () => {
+          this.changeWaiters = this.changeWaiters.filter((w) => w !== waiter);
+          resolve();
+        },
+        Math.max(0, ms),
+      );
+      this.changeWaiters.push(waiter);
     });
   }
 }
