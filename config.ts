@@ -234,6 +234,18 @@ const envSchema = z.object({
   AWS_REGION: optionalString,
   AWS_DEFAULT_REGION: optionalString,
   AWS_ENDPOINT_URL: optionalString.pipe(z.url().optional()),
+  // The SQS bridge (`npm run bridge`, bridge/): relays the queue's PagerDuty events into Temporal.
+  INFRAAI_BRIDGE_CONCURRENCY: positiveInt(8),
+  INFRAAI_BRIDGE_VISIBILITY_SECONDS: positiveInt(60).refine(
+    (s) => s >= 3 && s <= 43200,
+    'must be 3 to 43200 (seconds; renewed every third of it)',
+  ),
+  INFRAAI_BRIDGE_MAX_ATTEMPTS: positiveInt(5),
+  INFRAAI_BRIDGE_WAIT_SECONDS: positiveInt(20).refine((s) => s <= 20, 'must be 1 to 20 (seconds of SQS long polling)'),
+  INFRAAI_BRIDGE_SHUTDOWN_SECONDS: positiveInt(30),
+  INFRAAI_BRIDGE_PORT: port(3002),
+  // The tenant (slug) of a queued event that names none (PagerDuty's own relay, EventBridge); the webhook's too.
+  INFRAAI_PAGERDUTY_TENANT: optionalString.transform((v) => v ?? 'default'),
 });
 
 export type StoreConfig =
@@ -345,6 +357,25 @@ export interface Config {
   ansibleRunner: AnsibleRunnerConfig;
   /** The SQS queue of PagerDuty events (see adapters/queue); null: none (the queue endpoints answer 503). */
   eventQueue: EventQueueConfig | null;
+  /** The SQS bridge (bridge/): how it polls, holds and gives up on the event queue's messages. */
+  bridge: BridgeConfig;
+  /** PagerDuty events: the tenant (slug) an event belongs to when nothing names one. */
+  pagerDuty: { defaultTenantSlug: string };
+}
+
+export interface BridgeConfig {
+  /** Messages relayed at once (and held at once, before the next receive). */
+  concurrency: number;
+  /** How long a received message stays invisible; renewed every third of it while it is worked on. */
+  visibilitySeconds: number;
+  /** Receives after which a message whose relay keeps failing (not Temporal being down) goes to the dead-letter queue. */
+  maxAttempts: number;
+  /** Long-poll wait (1 to 20 s); liveness fails when no poll completed for three times this long. */
+  waitSeconds: number;
+  /** On SIGTERM, how long the messages in flight may take to finish before they are released. */
+  shutdownGraceMs: number;
+  /** Health and metrics server (/healthz, /readyz, /metrics) on HOST; 0 picks a free port. */
+  port: number;
 }
 
 export class ConfigError extends Error {
@@ -477,6 +508,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       : null,
     ansibleRunner,
     eventQueue,
+    bridge: {
+      concurrency: e.INFRAAI_BRIDGE_CONCURRENCY,
+      visibilitySeconds: e.INFRAAI_BRIDGE_VISIBILITY_SECONDS,
+      maxAttempts: e.INFRAAI_BRIDGE_MAX_ATTEMPTS,
+      waitSeconds: e.INFRAAI_BRIDGE_WAIT_SECONDS,
+      shutdownGraceMs: e.INFRAAI_BRIDGE_SHUTDOWN_SECONDS * 1000,
+      port: e.INFRAAI_BRIDGE_PORT ?? 3002,
+    },
+    pagerDuty: { defaultTenantSlug: e.INFRAAI_PAGERDUTY_TENANT },
     remediation: {
       approvalTimeoutMs: e.INFRAAI_APPROVAL_TIMEOUT_SECONDS * 1000,
       autoApproveLowRisk: e.INFRAAI_AUTO_APPROVE_LOW_RISK,

@@ -40,7 +40,7 @@ function digest(value: string): Buffer {
 }
 
 /** GET /metrics: the Prometheus text, behind `Authorization: Bearer <token>` when a token is configured. */
-export function metricsHandler(telemetry: Telemetry, token: string | null): Handler {
+export function metricsHandler(telemetry: Pick<Telemetry, 'render'>, token: string | null): Handler {
   const expected = token ? digest(token) : null;
   return async (c) => {
     if (expected) {

@@ -1,4 +1,13 @@
-import { isGrpcServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { createHash } from 'node:crypto';
+import {
+  isGrpcServiceError,
+  NamespaceNotFoundError,
+  ServiceError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
+import { getGrpcStatusDetails, trimGrpcTypeUrl } from '@temporalio/client/lib/helpers.js';
 import {
   PAGERDUTY_WORKFLOW_TYPE,
   pagerDutyEventSignal,
@@ -6,11 +15,12 @@ import {
   type PagerDutyIngressPath,
 } from '../core/contracts/pagerduty.js';
 import { SEARCH_ATTRIBUTES } from '../core/contracts/incident.js';
-import { relayPagerDutyEvent, type PagerDutyEventEnvelope } from '../core/ingress/pagerduty.js';
+import { relayPagerDutyEvent, type PagerDutyEventEnvelope, type PagerDutyUpdate } from '../core/ingress/pagerduty.js';
 
 // The one place a PagerDuty event becomes a Temporal call, used by the webhook route and the SQS
 // bridge: `incident.triggered` starts `pd-<incident id>` (a repeat joins it: the id is the dedupe),
-// every later event signals that run (the run applies each event id once), the rest is ignored.
+// every later event signals that run (with the event's own request id, so Temporal keeps one signal
+// per event in the run's history, and the run applies each event id once besides), the rest is ignored.
 // Whichever path delivers an event, and however often, it has one effect.
 
 export type RelayOutcome =
@@ -81,10 +91,10 @@ export function createPagerDutyRelayer(client: Client, options: { taskQueue: str
         }
       }
       try {
-        await withDeadline(() => client.workflow.getHandle(decision.workflowId).signal(pagerDutyEventSignal, decision.update));
+        await withDeadline(() => signalOnce(client, decision.workflowId, decision.update));
         return { kind: 'signalled', workflowId: decision.workflowId };
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === 5)) {
+        if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === 5 && !namespaceNotFound(err))) {
           return {
             kind: 'no_run',
             workflowId: decision.workflowId,
@@ -97,8 +107,51 @@ export function createPagerDutyRelayer(client: Client, options: { taskQueue: str
   };
 }
 
+/**
+ * The request id of an event's signal: the same for every delivery of the event, so Temporal itself
+ * drops a repeat to the same run (the server keeps the signal request ids a run has seen) and the
+ * run's history holds each event once, however often SQS redelivers it or the webhook repeats it.
+ */
+export function pagerDutySignalRequestId(eventId: string): string {
+  const hex = createHash('sha256').update(`infraai:pagerduty-event:${eventId}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * Signals the run with the event's own request id. The SDK's handle.signal draws a random request id
+ * for every call, which would make each delivery a signal of its own; this is the same request with
+ * the id fixed (the payload encoded by the client's data converter, codecs included).
+ */
+async function signalOnce(client: Client, workflowId: string, update: PagerDutyUpdate): Promise<void> {
+  const converter = client.options.loadedDataConverter;
+  let payloads = [converter.payloadConverter.toPayload(update)];
+  for (const codec of converter.payloadCodecs) payloads = await codec.encode(payloads);
+  await client.workflowService.signalWorkflowExecution({
+    namespace: client.options.namespace,
+    workflowExecution: { workflowId },
+    signalName: pagerDutyEventSignal.name,
+    input: { payloads },
+    identity: client.options.identity,
+    requestId: pagerDutySignalRequestId(update.eventId),
+  });
+}
+
+/** NOT_FOUND about the namespace, not the run: a misconfiguration, never "no run to signal". */
+function namespaceNotFound(err: Parameters<typeof getGrpcStatusDetails>[0]): boolean {
+  return (getGrpcStatusDetails(err) ?? []).some(
+    (detail) => trimGrpcTypeUrl(detail.type_url) === 'temporal.api.errordetails.v1.NamespaceNotFoundFailure',
+  );
+}
+
+/**
+ * "Not now" (RelayUnavailableError: unreachable, overloaded, deadline) or the error itself when
+ * Temporal refused for good (an unknown namespace, an invalid request). The client wraps a start's
+ * gRPC error in a ServiceError: its cause carries the code.
+ */
 function unavailableOr(err: unknown): Error {
-  if (isGrpcServiceError(err) && !RETRYABLE_CODES.has(err.code)) return err as Error;
+  if (err instanceof NamespaceNotFoundError) return err;
+  const grpc = isGrpcServiceError(err) ? err : err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : null;
+  if (grpc && !RETRYABLE_CODES.has(grpc.code)) return err as Error;
   // Connection errors (no gRPC code) and deadline expiry are "not now" too.
   return unavailable(err);
 }

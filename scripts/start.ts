@@ -9,9 +9,12 @@ import { startTemporalDevServer } from '../launcher/temporal-dev-server.js';
 import { prepareAccess, resolveTemporalTarget } from '../launcher/stack.js';
 import { createConfiguredWorker, runtimeTelemetryOptions } from '../worker.js';
 import { buildAdapters } from '../wiring.js';
+import { createDeadLetterQueue } from '../adapters/queue/create.js';
+import { startBridge } from '../bridge/run.js';
 
 // `npm start`: the whole stack in one command — the embedded Temporal dev server (unless
-// TEMPORAL_ADDRESS points at a cluster), the store, the worker and the API — stopped in reverse
+// TEMPORAL_ADDRESS points at a cluster), the store, the worker, the API and, when
+// INFRAAI_SQS_QUEUE_URL is set, the SQS bridge — stopped in reverse
 // order on Ctrl-C / SIGTERM so no process is left behind.
 
 const cleanups: { name: string; run: () => Promise<void> }[] = [];
@@ -116,6 +119,17 @@ async function main(): Promise<void> {
   const api = await startApiServer({ config, adapters, client });
   cleanups.push({ name: 'API server', run: () => api.close() });
 
+  // With a queue configured, the SQS bridge relays its PagerDuty events, in this process (it shares
+  // the store, which PGlite allows one process only); stopped first, so it finishes what it holds.
+  let bridgeLine: string | null = null;
+  if (adapters.eventQueue && config.eventQueue) {
+    const deadLetter = createDeadLetterQueue(config.eventQueue);
+    cleanups.push({ name: 'dead-letter queue', run: async () => deadLetter?.close() });
+    const bridge = await startBridge({ config, store, queue: adapters.eventQueue, deadLetter, client });
+    cleanups.push({ name: 'SQS bridge', run: () => bridge.stop() });
+    bridgeLine = `  SQS bridge   ${adapters.eventQueue.url} → Temporal   (health: ${bridge.probesUrl}/healthz, metrics: ${bridge.probesUrl}/metrics)`;
+  }
+
   const lines = [
     '',
     'InfraAI is running',
@@ -128,6 +142,7 @@ async function main(): Promise<void> {
     `  Store        ${describeStore(config.store)}; run events over ${config.eventBus.kind}`,
     `  Reasoning    ${config.llm ? `${config.llm.provider} model ${config.llm.model}, runbook planner as fallback` : 'runbook planner (no LLM configured)'}; knowledge search ${config.embeddings ? `hybrid (BM25 + ${config.embeddings.model})` : 'lexical (BM25)'}`,
     `  Data         ${dataDir}`,
+    ...(bridgeLine ? [bridgeLine] : []),
     '',
     ...access.lines,
     '',

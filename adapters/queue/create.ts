@@ -24,3 +24,16 @@ export function createEventQueue(config: EventQueueConfig | null): EventQueue | 
     endpoint: config.endpoint,
   });
 }
+
+/**
+ * The dead-letter queue as a queue of its own (INFRAAI_SQS_DLQ_URL), for a consumer that moves a
+ * message there itself with the reason attached; null when none is configured.
+ */
+export function createDeadLetterQueue(config: EventQueueConfig | null): EventQueue | null {
+  if (!config?.deadLetterQueueUrl) return null;
+  return new SqsEventQueue({
+    queueUrl: config.deadLetterQueueUrl,
+    region: config.region,
+    endpoint: config.endpoint,
+  });
+}

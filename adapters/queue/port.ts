@@ -34,6 +34,11 @@ export interface ReceiveOptions {
   waitSeconds: number;
   /** How long the received messages stay invisible to other receivers (0 to 43200 s). */
   visibilitySeconds: number;
+  /**
+   * Ends the long poll early (a consumer shutting down): the receive then resolves with no messages.
+   * Any message the server handed out to the abandoned call reappears when its visibility runs out.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ReceivedMessage {
@@ -60,6 +65,18 @@ export interface QueueStats {
   deadLetter: number | null;
 }
 
+/** How the queue itself is set up (read from the queue, not from config). */
+export interface QueueDescription {
+  /** The queue's default visibility timeout, used by a receive that names none. */
+  visibilitySeconds: number;
+  /**
+   * The redrive policy: after maxReceiveCount receives the queue itself moves a message to this
+   * dead-letter queue, whatever its consumer does (the backstop for a consumer that keeps failing
+   * or crashing on it). Null: none, a message that is never deleted stays until its retention ends.
+   */
+  redrive: { deadLetterTargetArn: string; maxReceiveCount: number } | null;
+}
+
 export interface RemoveByIdOptions {
   /** Only a message whose attributes hold these values is removed; others count as not seen. */
   match?: Record<string, string>;
@@ -83,6 +100,7 @@ export interface EventQueue {
    */
   removeById(messageId: string, options?: RemoveByIdOptions): Promise<boolean>;
   stats(): Promise<QueueStats>;
+  describe(): Promise<QueueDescription>;
   close(): void;
 }
 

@@ -16,6 +16,7 @@ import {
   QueueUnavailableError,
   REMOVE_BY_ID_SCAN_LIMIT,
   type EventQueue,
+  type QueueDescription,
   type QueueStats,
   type ReceivedMessage,
   type ReceiveOptions,
@@ -38,6 +39,9 @@ export interface SqsQueueOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   client?: SQSClient;
 }
+
+/** A long poll with no answer this long after its wait time is given up (the queue counts as unreachable). */
+const RECEIVE_MARGIN_SECONDS = 10;
 
 /** Scanned messages stay invisible while a removeById scan runs, then are released at once. */
 const SCAN_VISIBILITY_SECONDS = 30;
@@ -132,7 +136,11 @@ export class SqsEventQueue implements EventQueue {
     }
   }
 
-  async receive({ max, waitSeconds, visibilitySeconds }: ReceiveOptions): Promise<ReceivedMessage[]> {
+  async receive({ max, waitSeconds, visibilitySeconds, signal }: ReceiveOptions): Promise<ReceivedMessage[]> {
+    if (signal?.aborted) return [];
+    // A long poll the server never answers (a half-open connection, a proxy that swallows it) would
+    // hang the consumer for good: past the wait plus a margin it fails like an unreachable queue.
+    const deadline = AbortSignal.timeout((waitSeconds + RECEIVE_MARGIN_SECONDS) * 1000);
     try {
       const received = await this.client.send(
         new ReceiveMessageCommand({
@@ -146,9 +154,14 @@ export class SqsEventQueue implements EventQueue {
           MessageSystemAttributeNames: ['All'],
           AttributeNames: ['All'],
         }),
+        { abortSignal: signal ? AbortSignal.any([signal, deadline]) : deadline },
       );
       return (received.Messages ?? []).map(toReceived);
     } catch (err) {
+      if (signal?.aborted) return [];
+      if (deadline.aborted) {
+        throw new QueueUnavailableError(`ReceiveMessage: no answer within ${waitSeconds + RECEIVE_MARGIN_SECONDS} s`);
+      }
       throw translate(err, 'ReceiveMessage');
     }
   }
@@ -240,6 +253,26 @@ export class SqsEventQueue implements EventQueue {
         delayed: count(main.Attributes?.ApproximateNumberOfMessagesDelayed),
         deadLetter: dead ? count(dead.Attributes?.ApproximateNumberOfMessages) : null,
       };
+    } catch (err) {
+      throw translate(err, 'GetQueueAttributes');
+    }
+  }
+
+  async describe(): Promise<QueueDescription> {
+    try {
+      const answer = await this.client.send(
+        new GetQueueAttributesCommand({ QueueUrl: this.url, AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'] }),
+      );
+      const policy = answer.Attributes?.RedrivePolicy;
+      let redrive: QueueDescription['redrive'] = null;
+      if (policy) {
+        const parsed = JSON.parse(policy) as { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown };
+        const maxReceiveCount = Number(parsed.maxReceiveCount);
+        if (typeof parsed.deadLetterTargetArn === 'string' && Number.isInteger(maxReceiveCount) && maxReceiveCount > 0) {
+          redrive = { deadLetterTargetArn: parsed.deadLetterTargetArn, maxReceiveCount };
+        }
+      }
+      return { visibilitySeconds: Number(answer.Attributes?.VisibilityTimeout ?? 30) || 30, redrive };
     } catch (err) {
       throw translate(err, 'GetQueueAttributes');
     }

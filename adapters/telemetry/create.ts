@@ -2,8 +2,8 @@ import type { Store } from '../store/port.js';
 import type { Config } from '../../config.js';
 import { isFinalAutomationStatus } from '../../core/contracts/automation.js';
 import { isTerminalIncidentStatus, INCIDENT_STATUSES } from '../../core/incident.js';
-import type { RunCounts, Telemetry } from './port.js';
-import { PrometheusTelemetry } from './prometheus.js';
+import type { BridgeTelemetry, RunCounts, Telemetry } from './port.js';
+import { PrometheusBridgeTelemetry, PrometheusTelemetry } from './prometheus.js';
 
 /** The SDK exporter's bind address as a URL this process can fetch (a wildcard bind is reached on loopback). */
 export function sdkMetricsUrl(bindAddress: string): string {
@@ -40,4 +40,9 @@ export function createTelemetry(config: Pick<Config, 'telemetry'>, store: Pick<S
     runCounts: () => storeRunCounts(store),
     sdkMetricsUrl: address ? sdkMetricsUrl(address) : null,
   });
+}
+
+/** The SQS bridge's own metrics (bridge/), on a registry of their own. */
+export function createBridgeTelemetry(): BridgeTelemetry {
+  return new PrometheusBridgeTelemetry();
 }

@@ -31,3 +31,34 @@ export interface Telemetry {
   /** Everything this process exports, in the Prometheus text format. */
   render(): Promise<{ contentType: string; body: string }>;
 }
+
+/** What relaying one PagerDuty event came to (the relay's outcome), a label on the bridge's metrics. */
+export type BridgeRelayOutcome = 'started' | 'joined' | 'signalled' | 'no_run' | 'ignored';
+
+/** Why the bridge moved a message to the dead-letter queue, a label bounded by this list. */
+export type BridgeDeadLetterReason = 'unparseable' | 'unknown_tenant' | 'relay_failed';
+
+/**
+ * What the SQS bridge (bridge/) counts about itself: one registry per bridge, rendered at its own
+ * /metrics (beside the API's under `npm start`, never mixed into it).
+ */
+export interface BridgeTelemetry {
+  /** Messages a receive handed over (a redelivery counts again). */
+  received(count: number): void;
+  /** A receive that completed, at `atSeconds` (Unix time): the last-poll gauge. */
+  polled(atSeconds: number): void;
+  pollFailed(): void;
+  /** One message relayed: Temporal accepted it (or it was ignored / had no run), in `seconds`. */
+  relayed(outcome: BridgeRelayOutcome, seconds: number): void;
+  /** A relay Temporal did not accept: `unavailable` (held and retried) or `error` (left for redelivery). */
+  relayFailed(kind: 'unavailable' | 'error'): void;
+  deleted(): void;
+  deadLettered(reason: BridgeDeadLetterReason): void;
+  /** A message left on the queue for a later delivery (visibility set to a backoff, or released at shutdown). */
+  left(reason: string): void;
+  /** Messages received and not finished yet. */
+  inFlight(count: number): void;
+  /** 1 while Temporal accepts relays, 0 while the bridge holds its messages waiting for it. */
+  temporalAvailable(up: boolean): void;
+  render(): Promise<{ contentType: string; body: string }>;
+}

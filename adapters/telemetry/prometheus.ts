@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RunCounts, RunFamily, Telemetry } from './port.js';
+import type { BridgeDeadLetterReason, BridgeRelayOutcome, BridgeTelemetry, RunCounts, RunFamily, Telemetry } from './port.js';
 
 export interface PrometheusTelemetryOptions {
   /** Unfinished runs per family, read from the store at each scrape; omitted: no run gauges. */
@@ -183,6 +183,132 @@ export class PrometheusTelemetry implements Telemetry {
       // A scrape still succeeds with our own metrics; the comment says why Temporal's are missing.
       return `# infraai: Temporal SDK metrics at ${url} left out: ${oneLine(err)}\n`;
     }
+  }
+}
+
+// Milliseconds to the relay's 10 s deadline: one Temporal start or signal.
+const RELAY_SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** The SQS bridge's metrics on a registry of its own, with the Node process metrics alongside. */
+export class PrometheusBridgeTelemetry implements BridgeTelemetry {
+  readonly registry = new Registry();
+  private readonly receivedTotal = new Counter({
+    name: 'infraai_bridge_messages_received_total',
+    help: 'Messages received from the event queue (a redelivery counts again).',
+    registers: [this.registry],
+  });
+  private readonly relayedTotal = new Counter({
+    name: 'infraai_bridge_messages_relayed_total',
+    help: 'Messages relayed into Temporal, by outcome (started, joined, signalled, no_run, ignored).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly relayDuration = new Histogram({
+    name: 'infraai_bridge_relay_duration_seconds',
+    help: 'Time of the relay call that Temporal accepted, by outcome.',
+    labelNames: ['outcome'] as const,
+    buckets: RELAY_SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly relayFailures = new Counter({
+    name: 'infraai_bridge_relay_failures_total',
+    help: 'Relay attempts Temporal did not accept: unavailable (held and retried) or error (left for redelivery).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  private readonly deletedTotal = new Counter({
+    name: 'infraai_bridge_messages_deleted_total',
+    help: 'Messages deleted from the event queue after their relay (dead-lettered ones not included).',
+    registers: [this.registry],
+  });
+  private readonly deadLetteredTotal = new Counter({
+    name: 'infraai_bridge_messages_dead_lettered_total',
+    help: 'Messages moved to the dead-letter queue by the bridge, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  private readonly leftTotal = new Counter({
+    name: 'infraai_bridge_messages_left_total',
+    help: 'Messages left on the queue for a later delivery, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  private readonly pollFailures = new Counter({
+    name: 'infraai_bridge_poll_failures_total',
+    help: 'Receives from the event queue that failed (unreachable, refused, no answer in time).',
+    registers: [this.registry],
+  });
+  private readonly inFlightGauge = new Gauge({
+    name: 'infraai_bridge_messages_in_flight',
+    help: 'Messages received and not finished yet (their visibility is being extended).',
+    registers: [this.registry],
+  });
+  private readonly lastPoll = new Gauge({
+    name: 'infraai_bridge_last_poll_timestamp_seconds',
+    help: 'Unix time of the last receive that completed.',
+    registers: [this.registry],
+  });
+  private readonly temporalUp = new Gauge({
+    name: 'infraai_bridge_temporal_available',
+    help: '1 while Temporal accepts relays, 0 while the bridge holds its messages waiting for it.',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    this.temporalUp.set(1);
+    for (const outcome of ['started', 'joined', 'signalled', 'no_run', 'ignored'] satisfies BridgeRelayOutcome[]) {
+      this.relayedTotal.inc({ outcome }, 0);
+    }
+    for (const reason of ['unparseable', 'unknown_tenant', 'relay_failed'] satisfies BridgeDeadLetterReason[]) {
+      this.deadLetteredTotal.inc({ reason }, 0);
+    }
+    for (const kind of ['unavailable', 'error'] as const) this.relayFailures.inc({ kind }, 0);
+  }
+
+  received(count: number): void {
+    this.receivedTotal.inc(count);
+  }
+
+  polled(atSeconds: number): void {
+    this.lastPoll.set(atSeconds);
+  }
+
+  pollFailed(): void {
+    this.pollFailures.inc();
+  }
+
+  relayed(outcome: BridgeRelayOutcome, seconds: number): void {
+    this.relayedTotal.inc({ outcome });
+    this.relayDuration.observe({ outcome }, seconds);
+  }
+
+  relayFailed(kind: 'unavailable' | 'error'): void {
+    this.relayFailures.inc({ kind });
+  }
+
+  deleted(): void {
+    this.deletedTotal.inc();
+  }
+
+  deadLettered(reason: BridgeDeadLetterReason): void {
+    this.deadLetteredTotal.inc({ reason });
+  }
+
+  left(reason: string): void {
+    this.leftTotal.inc({ reason });
+  }
+
+  inFlight(count: number): void {
+    this.inFlightGauge.set(count);
+  }
+
+  temporalAvailable(up: boolean): void {
+    this.temporalUp.set(up ? 1 : 0);
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }
 

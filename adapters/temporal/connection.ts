@@ -57,6 +57,21 @@ export async function connectClient(target: TemporalTarget): Promise<{ client: C
   return { client: new Client({ connection, namespace: target.namespace }), connection };
 }
 
+/**
+ * A client whose connection is made at its first call, not here: a process that must start (and
+ * report itself unready) while Temporal is down, such as the SQS bridge. The channel reconnects by
+ * itself once the server answers again.
+ */
+export function lazyClient(target: TemporalTarget): { client: Client; connection: Connection } {
+  const connection = Connection.lazy({
+    ...buildConnectionOptions(target),
+    // gRPC's default backoff between reconnection attempts grows to 2 minutes: after an outage the
+    // bridge would sit idle that long with Temporal back. A few seconds at most instead.
+    channelArgs: { 'grpc.initial_reconnect_backoff_ms': 500, 'grpc.max_reconnect_backoff_ms': 5000 },
+  });
+  return { client: new Client({ connection, namespace: target.namespace }), connection };
+}
+
 export async function connectWorker(target: TemporalTarget): Promise<NativeConnection> {
   return NativeConnection.connect(buildConnectionOptions(target));
 }

@@ -140,6 +140,24 @@ describe.skipIf('error' in moto).each([
     expect(await queue.stats()).toEqual({ visible: 3, inFlight: 0, delayed: 0, deadLetter: null });
     await expect(queue.send('x'.repeat(256 * 1024 + 1), opts(9))).rejects.toBeInstanceOf(QueueMessageRejectedError);
   });
+
+  it('describes its redrive policy (the backstop a consumer reads at start), or none', async () => {
+    const plain = await sqs.createQueue({ fifo });
+    expect(await plain.queue.describe()).toEqual({ visibilitySeconds: 30, redrive: null });
+    const guarded = await sqs.createQueue({ fifo, deadLetter: { maxReceiveCount: 4 } });
+    expect(await guarded.queue.describe()).toMatchObject({
+      redrive: { deadLetterTargetArn: guarded.deadLetter!.arn, maxReceiveCount: 4 },
+    });
+  });
+
+  it('ends a long poll at once when its signal aborts, with no messages', async () => {
+    const { queue } = await sqs.createQueue({ fifo });
+    const abort = new AbortController();
+    const started = Date.now();
+    setTimeout(() => abort.abort(), 200);
+    expect(await queue.receive({ max: 10, waitSeconds: 20, visibilitySeconds: 30, signal: abort.signal })).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
 });
 
 describe.skipIf('error' in moto)('the SQS event queue (FIFO only)', () => {

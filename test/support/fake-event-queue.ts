@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   QueueMessageNotFoundError,
   type EventQueue,
+  type QueueDescription,
   type QueueStats,
   type ReceivedMessage,
   type RemoveByIdOptions,
@@ -62,6 +63,10 @@ export class FakeEventQueue implements EventQueue {
 
   stats(): Promise<QueueStats> {
     return Promise.resolve({ visible: this.messages.length, inFlight: 0, delayed: 0, deadLetter: null });
+  }
+
+  describe(): Promise<QueueDescription> {
+    return Promise.resolve({ visibilitySeconds: 30, redrive: null });
   }
 
   close(): void {}

@@ -218,3 +218,39 @@ describe('event queue configuration', () => {
     expect(() => loadConfig({ INFRAAI_SQS_QUEUE_URL: 'infraaiqueue.fifo' })).toThrow(/INFRAAI_SQS_QUEUE_URL/);
   });
 });
+
+describe('SQS bridge configuration', () => {
+  it('has defaults for every knob, and the PagerDuty tenant is `default` unless named', () => {
+    expect(loadConfig({}).bridge).toEqual({
+      concurrency: 8,
+      visibilitySeconds: 60,
+      maxAttempts: 5,
+      waitSeconds: 20,
+      shutdownGraceMs: 30_000,
+      port: 3002,
+    });
+    expect(loadConfig({}).pagerDuty).toEqual({ defaultTenantSlug: 'default' });
+    expect(
+      loadConfig({
+        INFRAAI_BRIDGE_CONCURRENCY: '2',
+        INFRAAI_BRIDGE_VISIBILITY_SECONDS: '6',
+        INFRAAI_BRIDGE_MAX_ATTEMPTS: '3',
+        INFRAAI_BRIDGE_WAIT_SECONDS: '1',
+        INFRAAI_BRIDGE_SHUTDOWN_SECONDS: '5',
+        INFRAAI_BRIDGE_PORT: '0',
+        INFRAAI_PAGERDUTY_TENANT: 'acme',
+      }),
+    ).toMatchObject({
+      bridge: { concurrency: 2, visibilitySeconds: 6, maxAttempts: 3, waitSeconds: 1, shutdownGraceMs: 5000, port: 0 },
+      pagerDuty: { defaultTenantSlug: 'acme' },
+    });
+  });
+
+  it('refuses a long poll over SQS’s 20 s, a visibility it could not renew in time, and a concurrency of 0', () => {
+    expect(() => loadConfig({ INFRAAI_BRIDGE_WAIT_SECONDS: '21' })).toThrow(/INFRAAI_BRIDGE_WAIT_SECONDS/);
+    expect(() => loadConfig({ INFRAAI_BRIDGE_WAIT_SECONDS: '0' })).toThrow(/INFRAAI_BRIDGE_WAIT_SECONDS/);
+    expect(() => loadConfig({ INFRAAI_BRIDGE_VISIBILITY_SECONDS: '2' })).toThrow(/INFRAAI_BRIDGE_VISIBILITY_SECONDS/);
+    expect(() => loadConfig({ INFRAAI_BRIDGE_VISIBILITY_SECONDS: '43201' })).toThrow(/INFRAAI_BRIDGE_VISIBILITY_SECONDS/);
+    expect(() => loadConfig({ INFRAAI_BRIDGE_CONCURRENCY: '0' })).toThrow(/INFRAAI_BRIDGE_CONCURRENCY/);
+  });
+});
