@@ -284,7 +284,7 @@ async function benchBridge(sqs: MotoSqs, temporal: { address: string; namespace:
     bridge = await startNodeProcess({
       script: 'bridge/main.ts',
       what: 'the SQS bridge (npm run bridge)',
-      ready: /"msg":"(polling|bridge started|started)/,
+      ready: '"msg":"bridge ready"',
       env: {
         DATABASE_URL: db.url,
         INFRAAI_SQS_QUEUE_URL: queue.url,
@@ -298,7 +298,6 @@ async function benchBridge(sqs: MotoSqs, temporal: { address: string; namespace:
         TEMPORAL_TASK_QUEUE: taskQueue,
         INFRAAI_BRIDGE_PORT: String(await freePort()),
         INFRAAI_BRIDGE_WAIT_SECONDS: '1',
-        LOG_LEVEL: 'warn',
       },
     });
     while ((await queueDepth(sqs, queue.url)) > 0) await sleep(100);
@@ -552,7 +551,6 @@ async function main(): Promise<void> {
       INFRAAI_LLM_PROVIDER: 'none',
       INFRAAI_AUTO_APPROVE_LOW_RISK: 'true',
       INFRAAI_PAGERDUTY_WEBHOOK_SECRETS: PD_SECRET,
-      LOG_LEVEL: 'warn',
     });
     const api = `http://127.0.0.1:${apiPort}`;
     const call = apiClient(api);
