@@ -234,6 +234,15 @@ const envSchema = z.object({
   AWS_REGION: optionalString,
   AWS_DEFAULT_REGION: optionalString,
   AWS_ENDPOINT_URL: optionalString.pipe(z.url().optional()),
+  // POST /api/v1/webhooks/pagerduty: the signing secrets of the webhook subscription (comma-separated;
+  // several while one rotates) and the tenant whose incidents the events become.
+  INFRAAI_PAGERDUTY_WEBHOOK_SECRETS: optionalString.transform(list),
+  INFRAAI_PAGERDUTY_TENANT: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a tenant slug (lower-case letters, digits, _ and -)')
+      .optional(),
+  ),
 });
 
 export type StoreConfig =
@@ -345,6 +354,8 @@ export interface Config {
   ansibleRunner: AnsibleRunnerConfig;
   /** The SQS queue of PagerDuty events (see adapters/queue); null: none (the queue endpoints answer 503). */
   eventQueue: EventQueueConfig | null;
+  /** PagerDuty's events: the webhook's signing secrets (none: the webhook answers 503) and the tenant they belong to. */
+  pagerDuty: { webhookSecrets: string[]; tenantSlug: string };
 }
 
 export class ConfigError extends Error {
@@ -477,6 +488,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       : null,
     ansibleRunner,
     eventQueue,
+    // The default tenant is the one npm start's bootstrap key belongs to (api/api-keys.ts DEFAULT_TENANT_SLUG).
+    pagerDuty: { webhookSecrets: e.INFRAAI_PAGERDUTY_WEBHOOK_SECRETS, tenantSlug: e.INFRAAI_PAGERDUTY_TENANT ?? 'default' },
     remediation: {
       approvalTimeoutMs: e.INFRAAI_APPROVAL_TIMEOUT_SECONDS * 1000,
       autoApproveLowRisk: e.INFRAAI_AUTO_APPROVE_LOW_RISK,

@@ -218,3 +218,19 @@ describe('event queue configuration', () => {
     expect(() => loadConfig({ INFRAAI_SQS_QUEUE_URL: 'infraaiqueue.fifo' })).toThrow(/INFRAAI_SQS_QUEUE_URL/);
   });
 });
+
+describe('PagerDuty webhook configuration', () => {
+  it('has no secret by default (the webhook answers 503) and the default tenant', () => {
+    expect(loadConfig({}).pagerDuty).toEqual({ webhookSecrets: [], tenantSlug: 'default' });
+  });
+
+  it('reads several secrets (rotation), comma-separated, and the tenant slug', () => {
+    expect(
+      loadConfig({ INFRAAI_PAGERDUTY_WEBHOOK_SECRETS: ' old-secret , new-secret,', INFRAAI_PAGERDUTY_TENANT: 'ops-team' }).pagerDuty,
+    ).toEqual({ webhookSecrets: ['old-secret', 'new-secret'], tenantSlug: 'ops-team' });
+  });
+
+  it('refuses a tenant that is not a slug, naming the variable', () => {
+    expect(() => loadConfig({ INFRAAI_PAGERDUTY_TENANT: 'Ops Team' })).toThrow(/INFRAAI_PAGERDUTY_TENANT/);
+  });
+});
