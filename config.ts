@@ -244,8 +244,16 @@ const envSchema = z.object({
   INFRAAI_BRIDGE_WAIT_SECONDS: positiveInt(20).refine((s) => s <= 20, 'must be 1 to 20 (seconds of SQS long polling)'),
   INFRAAI_BRIDGE_SHUTDOWN_SECONDS: positiveInt(30),
   INFRAAI_BRIDGE_PORT: port(3002),
-  // The tenant (slug) of a queued event that names none (PagerDuty's own relay, EventBridge); the webhook's too.
-  INFRAAI_PAGERDUTY_TENANT: optionalString.transform((v) => v ?? 'default'),
+  // POST /api/v1/webhooks/pagerduty: the signing secrets of the webhook subscription (comma-separated;
+  // several while one rotates) and the tenant whose incidents the events become
+  // (also the tenant of a queued event that names none: PagerDuty's own relay, EventBridge).
+  INFRAAI_PAGERDUTY_WEBHOOK_SECRETS: optionalString.transform(list),
+  INFRAAI_PAGERDUTY_TENANT: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a tenant slug (lower-case letters, digits, _ and -)')
+      .optional(),
+  ),
 });
 
 export type StoreConfig =
@@ -357,10 +365,10 @@ export interface Config {
   ansibleRunner: AnsibleRunnerConfig;
   /** The SQS queue of PagerDuty events (see adapters/queue); null: none (the queue endpoints answer 503). */
   eventQueue: EventQueueConfig | null;
+  /** PagerDuty's events: the webhook's signing secrets (none: the webhook answers 503) and the tenant they belong to when nothing names one. */
+  pagerDuty: { webhookSecrets: string[]; tenantSlug: string };
   /** The SQS bridge (bridge/): how it polls, holds and gives up on the event queue's messages. */
   bridge: BridgeConfig;
-  /** PagerDuty events: the tenant (slug) an event belongs to when nothing names one. */
-  pagerDuty: { defaultTenantSlug: string };
 }
 
 export interface BridgeConfig {
@@ -516,7 +524,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       shutdownGraceMs: e.INFRAAI_BRIDGE_SHUTDOWN_SECONDS * 1000,
       port: e.INFRAAI_BRIDGE_PORT ?? 3002,
     },
-    pagerDuty: { defaultTenantSlug: e.INFRAAI_PAGERDUTY_TENANT },
+    // The default tenant is the one npm start's bootstrap key belongs to (api/api-keys.ts DEFAULT_TENANT_SLUG).
+    pagerDuty: { webhookSecrets: e.INFRAAI_PAGERDUTY_WEBHOOK_SECRETS, tenantSlug: e.INFRAAI_PAGERDUTY_TENANT ?? 'default' },
     remediation: {
       approvalTimeoutMs: e.INFRAAI_APPROVAL_TIMEOUT_SECONDS * 1000,
       autoApproveLowRisk: e.INFRAAI_AUTO_APPROVE_LOW_RISK,

@@ -95,6 +95,11 @@ export async function createConfiguredWorker(
     events: adapters.events,
     telemetry: adapters.telemetry,
     commandPolicy: { allowReboot: config.remediation.allowReboot },
+    // What the API hands each incident run it starts, handed to those a PagerDuty incident starts too.
+    remediationSettings: {
+      approvalTimeoutMs: config.remediation.approvalTimeoutMs,
+      autoApproveLowRisk: config.remediation.autoApproveLowRisk,
+    },
     workflowBundlePath: config.worker.workflowBundlePath,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
   });

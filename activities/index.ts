@@ -3,12 +3,14 @@ import { createDiagnosisActivities, type DiagnosisActivityDeps } from './diagnos
 import { createIncidentActivities, type IncidentActivityDeps } from './incident/index.js';
 import { createKnowledgeActivities, type KnowledgeActivityDeps } from './knowledge/ingestion.js';
 import { mergeActivities } from './merge.js';
+import { createPagerDutyActivities, type PagerDutyActivityDeps } from './pagerduty/index.js';
 import { createRunProjectionActivities, type RunProjectionDeps } from './runs/projection.js';
 
 export type ActivityDeps = IncidentActivityDeps &
   DiagnosisActivityDeps &
   KnowledgeActivityDeps &
   AutomationActivityDeps &
+  PagerDutyActivityDeps &
   Pick<RunProjectionDeps, 'events'>;
 
 /**
@@ -21,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     diagnosis: createDiagnosisActivities(deps),
     knowledge: createKnowledgeActivities(deps),
     automation: createAutomationActivities(deps),
+    pagerduty: createPagerDutyActivities(deps),
     runs: createRunProjectionActivities(deps),
   });
 }

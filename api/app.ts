@@ -20,6 +20,7 @@ import { healthRoutes } from './routes/health.js';
 import { incidentRoutes, type IncidentDetailRead } from './routes/incidents.js';
 import { incidentEventRoutes } from './routes/incident-events.js';
 import { queueRoutes } from './routes/queue.js';
+import { pagerDutyWebhookRoutes, type PagerDutyWebhookDeps } from './webhooks/pagerduty.js';
 import { DEFAULT_READ_CACHE_TTL_MS, RunReadCache } from './run-read-cache.js';
 import type { RunEventBus } from '../adapters/events/port.js';
 import { knowledgeRoutes } from './routes/knowledge.js';
@@ -76,7 +77,12 @@ export interface ApiDeps {
   metricsToken?: string | null;
   /** The SQS queue of PagerDuty events (INFRAAI_SQS_QUEUE_URL); absent: queueAdd and queueRemove answer 503. */
   queue?: EventQueue | null;
+  /** POST /api/v1/webhooks/pagerduty: its relayer, signing secrets and tenant; absent (or no secrets): it answers 503. */
+  pagerDutyWebhook?: Omit<PagerDutyWebhookDeps, 'store'>;
 }
+
+/** Paths that authenticate their callers themselves instead of with an API key or JWT (PagerDuty signs its webhook). */
+const SELF_AUTHENTICATED_PATHS = new Set(['/api/v1/webhooks/pagerduty']);
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const BODILESS_METHODS = new Set(['GET', 'HEAD']);
@@ -145,7 +151,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
     }
     await next();
   });
-  app.use('/api/v1/*', authMiddleware(deps.auth));
+  const authenticate = authMiddleware(deps.auth);
+  app.use('/api/v1/*', (c, next) => (SELF_AUTHENTICATED_PATHS.has(c.req.path) ? next() : authenticate(c, next)));
 
   const me = createRouter();
   me.openapi(
@@ -206,6 +213,10 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   app.route('/api/v1/policies', policyRoutes(deps.store));
   app.route('/api/v1/jobs', policyJobRoutes(deps.store));
   app.route('/api/v1', queueRoutes({ store: deps.store, queue: deps.queue ?? null, incidentReads }));
+  app.route(
+    '/api/v1/webhooks',
+    pagerDutyWebhookRoutes({ store: deps.store, relayer: null, secrets: [], tenantSlug: 'default', ...deps.pagerDutyWebhook }),
+  );
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
@@ -213,6 +224,13 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
     description: 'An InfraAI API key or a JWT from the configured issuer.',
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'X-API-Key' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'pagerDutySignature', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-PagerDuty-Signature',
+    description:
+      'PagerDuty’s signature of the raw body: v1=<hex HMAC-SHA256> under the webhook subscription’s secret (INFRAAI_PAGERDUTY_WEBHOOK_SECRETS), comma-separated values while a secret rotates.',
+  });
   documentMetrics(app);
   app.openAPIRegistry.registerPath({
     method: 'get',
@@ -260,6 +278,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
         description: 'Self-healing policies: what an alert must look like, what it does, the limits; and their simulation',
       },
       { name: 'Jobs', description: 'The job log: every decision the self-healing policies took' },
+      { name: 'Webhooks', description: 'Events other tools push, signed by them (PagerDuty)' },
       {
         name: 'Queue',
         description: 'The SQS queue of PagerDuty events, low level (reference 000’s queueAdd and queueRemove, kept for its clients)',

@@ -40,6 +40,7 @@ const TITLES: Record<string, string> = {
   'model-unavailable': 'Model endpoint unavailable',
   'queue-not-configured': 'No event queue configured',
   'queue-unavailable': 'Event queue unavailable',
+  'webhook-not-configured': 'Webhook not configured',
   'internal-error': 'Internal error',
 };
 

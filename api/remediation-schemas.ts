@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { INCIDENT_STATUSES } from '../core/incident.js';
-import type { IncidentTarget, IncidentWorkflowState } from '../core/contracts/incident.js';
+import type { IncidentTarget, IncidentWorkflowState, ResolvedElsewhereState } from '../core/contracts/incident.js';
 import type {
   Analysis,
   ApprovalState,
@@ -96,9 +96,10 @@ same<Same<z.infer<typeof ProposedActionSchema>, ProposedAction>>();
 
 export const ApprovalSchema = z
   .object({
-    decision: z
-      .enum(['pending', 'approved', 'rejected', 'timed_out', 'auto'])
-      .openapi({ description: '`auto`: the policy let low-risk runbook fixes run without a human' }),
+    decision: z.enum(['pending', 'approved', 'rejected', 'timed_out', 'auto', 'withdrawn']).openapi({
+      description:
+        '`auto`: the policy let low-risk runbook fixes run without a human; `withdrawn`: the incident was resolved elsewhere (PagerDuty) while the plan waited, nothing ran',
+    }),
     planHash: z.string().openapi({ description: 'sha256 of the exact proposed commands; an approval is bound to it' }),
     requestedAt: Timestamp,
     deadline: Timestamp.nullable().openapi({ description: 'When the wait ends on its own (escalation)' }),
@@ -175,6 +176,19 @@ export const IncidentTargetSchema = z
   .openapi('IncidentTarget');
 same<Same<z.infer<typeof IncidentTargetSchema>, IncidentTarget>>();
 
+export const ResolvedElsewhereSchema = z
+  .object({
+    source: z.string().openapi({ example: 'PagerDuty' }),
+    by: z.string().nullable(),
+    at: Timestamp,
+    outcome: z.enum(['received', 'stopped', 'noted']).openapi({
+      description:
+        '`stopped`: the run was still investigating or waiting for approval and ended without changing the host; `noted`: it was already changing the host and finished the change; `received`: not acted on yet',
+    }),
+  })
+  .openapi('ResolvedElsewhere', { description: 'The incident was resolved in another tool while its run was open' });
+same<Same<z.infer<typeof ResolvedElsewhereSchema>, ResolvedElsewhereState>>();
+
 export const IncidentWorkflowStateSchema = z
   .object({
     incidentId: z.string(),
@@ -203,6 +217,7 @@ export const IncidentWorkflowStateSchema = z
     commands: z.array(HostCommandRunSchema).optional(),
     verification: orNull(VerificationSchema).optional(),
     notifications: z.array(z.object({ notifier: z.string(), delivered: z.boolean(), detail: z.string() })).optional(),
+    resolvedElsewhere: orNull(ResolvedElsewhereSchema).optional(),
   })
   .openapi('IncidentWorkflowState');
 same<Same<z.infer<typeof IncidentWorkflowStateSchema>, IncidentWorkflowState>>();
@@ -224,6 +239,7 @@ export const ResultDetailsSchema = z
     verification: orNull(VerificationSchema).optional(),
     context: z.array(z.object({ note: z.string(), author: z.string(), at: Timestamp })).optional(),
     error: z.string().nullable().optional(),
+    resolvedElsewhere: ResolvedElsewhereSchema.optional(),
     manual: z
       .object({
         recordedBy: z.string().openapi({ description: 'api-key:<id>, or the JWT subject' }),

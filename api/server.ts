@@ -6,6 +6,8 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config.js';
 import type { Adapters } from '../wiring.js';
 import { createApp } from './app.js';
+import { createPagerDutyRelayer } from '../ingress/pagerduty-relay.js';
+import { PAGERDUTY_WEBHOOK_RELAY_TIMEOUT_MS } from './webhooks/pagerduty.js';
 import { createAuthenticator } from './auth.js';
 import {
   createTemporalAutomationGateway,
@@ -90,6 +92,12 @@ export async function startApiServer(options: {
     telemetry: adapters.telemetry,
     metricsToken: config.telemetry.metricsToken,
     queue: adapters.eventQueue,
+    pagerDutyWebhook: {
+      // A short deadline: PagerDuty waits 5 s for the answer, and a 503 in time makes it retry.
+      relayer: createPagerDutyRelayer(client, { taskQueue: config.temporal.taskQueue, timeoutMs: PAGERDUTY_WEBHOOK_RELAY_TIMEOUT_MS }),
+      secrets: config.pagerDuty.webhookSecrets,
+      tenantSlug: config.pagerDuty.tenantSlug,
+    },
   });
   const { server, port } = await listen(app.fetch, config.api.host, config.api.port);
   const host = config.api.host === '0.0.0.0' || config.api.host === '::' ? '127.0.0.1' : config.api.host;

@@ -31,7 +31,7 @@ export async function startBridge(deps: {
   const { config, store, queue, deadLetter, client } = deps;
   const log = deps.log ?? jsonLog(config.logLevel);
   const telemetry = createBridgeTelemetry();
-  const tenants = await createTenantResolver(store.tenants, config.pagerDuty.defaultTenantSlug);
+  const tenants = await createTenantResolver(store.tenants, config.pagerDuty.tenantSlug);
   const pingTemporal = async () => {
     await client.connection.withDeadline(Date.now() + 2000, () =>
       client.workflowService.describeNamespace({ namespace: client.options.namespace }),

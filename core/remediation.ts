@@ -96,8 +96,11 @@ export interface Analysis {
 }
 
 export interface ApprovalState {
-  /** `auto`: the policy let low-risk runbook fixes run without a human. */
-  decision: 'pending' | 'approved' | 'rejected' | 'timed_out' | 'auto';
+  /**
+   * `auto`: the policy let low-risk runbook fixes run without a human. `withdrawn`: the incident was
+   * resolved elsewhere (PagerDuty) while the plan waited; nothing ran and no decision is taken any more.
+   */
+  decision: 'pending' | 'approved' | 'rejected' | 'timed_out' | 'auto' | 'withdrawn';
   planHash: string;
   requestedAt: string;
   /** When the wait ends on its own (escalation). */

@@ -185,3 +185,19 @@ export const PLAYBOOK_STEP: ActivityOptions = {
     ],
   },
 };
+
+/**
+ * The PagerDuty run's store steps (its target, its incident row). A PagerDuty run is started once per
+ * incident (a repeat of the trigger joins it), so a store outage is waited out, for up to 30
+ * minutes, rather than ending the run after a few attempts.
+ */
+export const PAGERDUTY_STORE_STEP: ActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  scheduleToCloseTimeout: '30 minutes',
+  retry: {
+    initialInterval: '500 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    nonRetryableErrorTypes: [FAILURE.NotInWorkflow],
+  },
+};

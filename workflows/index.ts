@@ -3,3 +3,4 @@ export { runAutomation } from './automation/run-automation.js';
 export { diagnoseError } from './diagnosis/diagnose-error.js';
 export { remediateIncident } from './incident/remediate-incident.js';
 export { ingestKnowledgeDocument } from './knowledge/ingest-document.js';
+export { pagerDutyIncident } from './pagerduty/pagerduty-incident.js';

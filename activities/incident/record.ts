@@ -101,7 +101,9 @@ export function createIncidentRecordActivities({ store, telemetry }: Pick<Incide
       if (telemetry && !isTerminalIncidentStatus(before.status) && isTerminalIncidentStatus(updated.status)) {
         const seconds = (Date.now() - Date.parse(before.createdAt)) / 1000;
         telemetry.runEnded('incident', status, seconds);
-        if (status === 'resolved') telemetry.remediationVerified(seconds);
+        // An incident resolved elsewhere (PagerDuty) before the run changed anything is no verified fix of ours.
+        const stoppedElsewhere = (input.details.resolvedElsewhere as { outcome?: string } | undefined)?.outcome === 'stopped';
+        if (status === 'resolved' && !stoppedElsewhere) telemetry.remediationVerified(seconds);
       }
       await store.jobLogs.append(tenantId, {
         incidentId,

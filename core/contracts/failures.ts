@@ -72,6 +72,8 @@ export const FAILURE = {
   AnsibleRunInputRejected: 'AnsibleRunInputRejected',
   /** The playbook's execution died without a final status: its effect is unknown and it is never run again. */
   AnsibleRunLost: 'AnsibleRunLost',
+  /** The PagerDuty run could not record its incident or start its remediation (the store gone for 30 minutes, a bug). */
+  PagerDutyRunFailed: 'PagerDutyRunFailed',
 } as const;
 
 export type FailureType = (typeof FAILURE)[keyof typeof FAILURE];

@@ -75,6 +75,27 @@ export interface IncidentWorkflowState {
   verification?: { passed: boolean; failures: string[] } | null;
   /** What each configured ticketing / paging tool was told at the end. */
   notifications?: { notifier: string; delivered: boolean; detail: string }[];
+  /** Set when another tool (PagerDuty) reported the incident resolved while this run was open. */
+  resolvedElsewhere?: ResolvedElsewhereState | null;
+}
+
+/** Who resolved the incident outside InfraAI, and when (the resolvedElsewhere signal's input). */
+export interface ResolvedElsewhereNotice {
+  /** The tool that reported it, e.g. `PagerDuty`. */
+  source: string;
+  /** Who resolved it there, when the tool says. */
+  by: string | null;
+  /** When it was resolved there (the tool's time). */
+  at: string;
+}
+
+/**
+ * What the run did about it: `received` (not acted on yet), `stopped` (it was still investigating
+ * or waiting: it ended `resolved` without changing the host), `noted` (it was already changing the
+ * host, or had finished: the change was completed, never cut short, and the summary says so).
+ */
+export interface ResolvedElsewhereState extends ResolvedElsewhereNotice {
+  outcome: 'received' | 'stopped' | 'noted';
 }
 
 /** The Temporal status of a run as its projection records it (the names Temporal's describe uses). */
@@ -90,6 +111,13 @@ export const incidentStateQuery = defineQuery<IncidentWorkflowState>('incidentSt
 
 /** Extra context from an operator or an integration (e.g. a PagerDuty note). */
 export const addIncidentContextSignal = defineSignal<[{ note: string; author: string }]>('addContext');
+
+/**
+ * The incident was resolved in another tool (PagerDuty's incident.resolved). A run still
+ * investigating or waiting for approval stops at its next step without changing the host and ends
+ * `resolved`; a run already changing the host finishes the change (never half-applied) and notes it.
+ */
+export const resolvedElsewhereSignal = defineSignal<[ResolvedElsewhereNotice]>('resolvedElsewhere');
 
 /** Names of the activities of the incident workflow, in the order they normally run. */
 export const INCIDENT_STEPS = [

@@ -27,6 +27,8 @@ export interface IncidentHarness {
   store: Store;
   tenant: Tenant;
   client: Client;
+  /** The task queue of the worker without an LLM (where startIncident starts runs by default). */
+  taskQueue: string;
   hosts: FakeHostAccess;
   /** A supervisor-managed CMDB item on `address` (its tags name the service, port and config file). */
   addHost(tagId: string, address: string, tags?: Record<string, string>): Promise<void>;
@@ -68,6 +70,7 @@ export async function startIncidentHarness(
     store,
     tenant,
     client,
+    taskQueue,
     hosts,
     async addHost(tagId, address, tags = {}) {
       await store.cmdb.create(tenant.id, {

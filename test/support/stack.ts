@@ -37,6 +37,8 @@ import type { EventQueue } from '../../adapters/queue/port.js';
 import { storeRunCounts } from '../../adapters/telemetry/create.js';
 import type { Telemetry } from '../../adapters/telemetry/port.js';
 import { PrometheusTelemetry } from '../../adapters/telemetry/prometheus.js';
+import { createPagerDutyRelayer, type PagerDutyRelayer } from '../../ingress/pagerduty-relay.js';
+import { PAGERDUTY_WEBHOOK_RELAY_TIMEOUT_MS } from '../../api/webhooks/pagerduty.js';
 import { connectTestClient, connectTestWorker, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from './temporal.js';
 
 export interface TestStack {
@@ -96,6 +98,11 @@ export async function startTestStack(
     automation?: { toolkit: AutomationToolkit; vault?: CredentialVault; settings?: AutomationSettings; precheck?: boolean };
     /** The event queue of queueAdd and queueRemove (default: none, they answer 503). */
     queue?: EventQueue;
+    /**
+     * POST /api/v1/webhooks/pagerduty: its signing secrets, tenant (default `default`) and relayer
+     * (default: the real one on the stack's client and task queue). Absent: the webhook answers 503.
+     */
+    pagerDuty?: { secrets: string[]; tenantSlug?: string; relayer?: (client: Client, taskQueue: string) => PagerDutyRelayer };
   } = {},
 ): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'infraai-it-'));
@@ -158,6 +165,17 @@ export async function startTestStack(
     telemetry,
     ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
     ...(options.queue ? { queue: options.queue } : {}),
+    ...(options.pagerDuty
+      ? {
+          pagerDutyWebhook: {
+            secrets: options.pagerDuty.secrets,
+            tenantSlug: options.pagerDuty.tenantSlug ?? 'default',
+            relayer: options.pagerDuty.relayer
+              ? options.pagerDuty.relayer(client, taskQueue)
+              : createPagerDutyRelayer(client, { taskQueue, timeoutMs: PAGERDUTY_WEBHOOK_RELAY_TIMEOUT_MS }),
+          },
+        }
+      : {}),
   });
   const keyFor = async (tenantSlug: string, role: Role) => {
     const tenant = await store.tenants.ensure(tenantSlug);

@@ -62,6 +62,8 @@ describe('activity registration', () => {
         'runPlaybook',
         'cleanupAutomationRun',
         'writeAutomationResult',
+        'resolvePagerDutyTarget',
+        'recordPagerDutyIncident',
       ].sort(),
     );
   });

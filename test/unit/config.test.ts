@@ -229,7 +229,6 @@ describe('SQS bridge configuration', () => {
       shutdownGraceMs: 30_000,
       port: 3002,
     });
-    expect(loadConfig({}).pagerDuty).toEqual({ defaultTenantSlug: 'default' });
     expect(
       loadConfig({
         INFRAAI_BRIDGE_CONCURRENCY: '2',
@@ -242,7 +241,7 @@ describe('SQS bridge configuration', () => {
       }),
     ).toMatchObject({
       bridge: { concurrency: 2, visibilitySeconds: 6, maxAttempts: 3, waitSeconds: 1, shutdownGraceMs: 5000, port: 0 },
-      pagerDuty: { defaultTenantSlug: 'acme' },
+      pagerDuty: { tenantSlug: 'acme' },
     });
   });
 
@@ -252,5 +251,21 @@ describe('SQS bridge configuration', () => {
     expect(() => loadConfig({ INFRAAI_BRIDGE_VISIBILITY_SECONDS: '2' })).toThrow(/INFRAAI_BRIDGE_VISIBILITY_SECONDS/);
     expect(() => loadConfig({ INFRAAI_BRIDGE_VISIBILITY_SECONDS: '43201' })).toThrow(/INFRAAI_BRIDGE_VISIBILITY_SECONDS/);
     expect(() => loadConfig({ INFRAAI_BRIDGE_CONCURRENCY: '0' })).toThrow(/INFRAAI_BRIDGE_CONCURRENCY/);
+  });
+});
+
+describe('PagerDuty webhook configuration', () => {
+  it('has no secret by default (the webhook answers 503) and the default tenant', () => {
+    expect(loadConfig({}).pagerDuty).toEqual({ webhookSecrets: [], tenantSlug: 'default' });
+  });
+
+  it('reads several secrets (rotation), comma-separated, and the tenant slug', () => {
+    expect(
+      loadConfig({ INFRAAI_PAGERDUTY_WEBHOOK_SECRETS: ' old-secret , new-secret,', INFRAAI_PAGERDUTY_TENANT: 'ops-team' }).pagerDuty,
+    ).toEqual({ webhookSecrets: ['old-secret', 'new-secret'], tenantSlug: 'ops-team' });
+  });
+
+  it('refuses a tenant that is not a slug, naming the variable', () => {
+    expect(() => loadConfig({ INFRAAI_PAGERDUTY_TENANT: 'Ops Team' })).toThrow(/INFRAAI_PAGERDUTY_TENANT/);
   });
 });

@@ -19,8 +19,9 @@ const EXPECTED_FIXTURES: Record<string, number> = {
   'incident/host-lease-renewal': 16,
   'incident/cause-chains': 17,
   'incident/run-projection': 17,
-  'incident/local-store-steps': 17,
+  'incident/local-store-steps': 20,
   'automation/initial': 13,
+  'pagerduty/initial': 3,
 };
 
 const files = (await readdir(historiesDir, { recursive: true })).filter((name) => name.endsWith('.json')).sort();

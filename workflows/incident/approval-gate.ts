@@ -65,8 +65,17 @@ export async function awaitApproval(run: IncidentRun, analysis: Analysis, settin
   await run.markStatus('awaiting_approval');
   // What the approver reads (the plan and the hash they must send) is stored before the wait.
   await run.projected();
-  // A durable timer: the wait survives worker and server restarts.
-  const decided = await condition(() => state.approval?.decision !== 'pending', settings.approvalTimeoutMs);
+  // A durable timer: the wait survives worker and server restarts. The incident resolved elsewhere
+  // (PagerDuty) ends the wait too: the plan is withdrawn and nothing runs.
+  const decided = await condition(() => state.approval?.decision !== 'pending' || run.resolvedElsewherePending, settings.approvalTimeoutMs);
+  if (state.approval.decision === 'pending' && run.resolvedElsewherePending) {
+    state.approval.decision = 'withdrawn';
+    state.approval.by = state.resolvedElsewhere?.by ?? null;
+    state.approval.decidedAt = new Date().toISOString();
+    run.emit('approval.decided', { decision: 'withdrawn', by: state.approval.by, planHash });
+    await run.stopResolvedElsewhere('waiting for approval');
+    return null;
+  }
   if (!decided) {
     state.approval.decision = 'timed_out';
     state.approval.decidedAt = new Date().toISOString();

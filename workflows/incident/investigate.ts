@@ -14,6 +14,8 @@ import type { IncidentRun } from './run-state.js';
  */
 export async function investigate(run: IncidentRun, target: IncidentTarget): Promise<{ plan: RemediationPlan; analysis: Analysis } | null> {
   const { state, targetRef } = run;
+  // Checkpoints (resolvedElsewherePending) between the steps: an incident resolved in PagerDuty meanwhile ends the run here.
+  if (run.resolvedElsewherePending) return run.stopResolvedElsewhere('investigating').then(() => null);
   const plan = await run.step('planRemediation', () => reasoningSteps.planRemediation({ ...targetRef, incidentId: run.input.incidentId }));
   state.plan = plan;
   state.findings.push(
@@ -26,6 +28,7 @@ export async function investigate(run: IncidentRun, target: IncidentTarget): Pro
   const metrics = await run.step('queryMetrics', () => storeSteps.queryMetrics(targetRef));
   state.metrics = metrics;
   state.findings.push(...metricFindings(metrics));
+  if (run.resolvedElsewherePending) return run.stopResolvedElsewhere('investigating').then(() => null);
 
   const diagnostics = plan.diagnostics.map((d) => ({ id: d.id, command: d.command }));
   let runs: HostCommandRun[] = [];
@@ -42,6 +45,7 @@ export async function investigate(run: IncidentRun, target: IncidentTarget): Pro
     return null;
   }
   state.commands!.push(...runs);
+  if (run.resolvedElsewherePending) return run.stopResolvedElsewhere('running read-only diagnostics').then(() => null);
 
   const analysed = await run.step('analyseDiagnostics', () =>
     reasoningSteps.analyseDiagnostics({
@@ -65,6 +69,7 @@ export async function investigate(run: IncidentRun, target: IncidentTarget): Pro
   state.proposedActions = analysis.actions;
   for (const finding of analysis.findings) state.findings.push(`${finding.finding} (${finding.diagnostic}): ${finding.evidence}`);
   for (const refused of analysis.refused) state.findings.push(`Fix ${refused.id} will not run: ${refused.reason}.`);
+  if (run.resolvedElsewherePending) return run.stopResolvedElsewhere('analysing the diagnostics').then(() => null);
 
   if (analysis.actions.length === 0 || !analysis.planHash) {
     const summary = !plan.runbookId

@@ -105,5 +105,11 @@ async function remediate(run: IncidentRun, target: IncidentTarget): Promise<void
   if (!investigated) return;
   const allowedBy = await awaitApproval(run, investigated.analysis, run.input.settings ?? DEFAULT_REMEDIATION_SETTINGS);
   if (!allowedBy) return;
-  await withHostLease(run, target, () => applyFixesAndVerify(run, investigated.plan, investigated.analysis, allowedBy));
+  await withHostLease(run, target, async () => {
+    // Resolved elsewhere while this run waited for the host: nothing has been changed yet, so nothing is.
+    if (run.resolvedElsewherePending) return run.stopResolvedElsewhere('waiting for the host lease');
+    // From here the change goes to its end (never half-applied), whatever PagerDuty reports.
+    run.changingHost = true;
+    await applyFixesAndVerify(run, investigated.plan, investigated.analysis, allowedBy);
+  });
 }

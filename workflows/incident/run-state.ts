@@ -2,6 +2,7 @@ import { patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temp
 import {
   addIncidentContextSignal,
   incidentStateQuery,
+  resolvedElsewhereSignal,
   SEARCH_ATTRIBUTES,
   type IncidentRunProjectionState,
   type IncidentStepName,
@@ -28,6 +29,8 @@ export class IncidentRun {
   readonly state: IncidentWorkflowState;
   /** Set when the host lease was lost while changing the host: the run escalates instead of resolving. */
   hostLeaseLost: string | null = null;
+  /** Set once the run starts changing the host: from then on it finishes what it started, whatever it hears. */
+  changingHost = false;
   /** Whether this run writes its projection (runs recorded before projections existed do not). */
   readonly projecting: boolean;
   /** The store steps: local activities, or task-queue activities for runs recorded before 'local-store-steps'. */
@@ -67,6 +70,41 @@ export class IncidentRun {
     setHandler(addIncidentContextSignal, ({ note, author }) => {
       state.context.push({ note: note.slice(0, 2000), author: author.slice(0, 200), at: new Date().toISOString() });
     });
+    // Only records the notice (no command): the stages act on it at their next checkpoint, so runs
+    // that never receive it replay exactly as recorded.
+    setHandler(resolvedElsewhereSignal, ({ source, by, at }) => {
+      if (state.resolvedElsewhere) return;
+      const notice = { source: source.slice(0, 100), by: by?.slice(0, 200) ?? null, at: at.slice(0, 64), outcome: 'received' as const };
+      state.resolvedElsewhere = notice;
+      state.context.push({
+        note: `Resolved in ${notice.source}${notice.by ? ` by ${notice.by}` : ''} at ${notice.at}.`,
+        author: notice.source,
+        at: new Date().toISOString(),
+      });
+    });
+  }
+
+  /**
+   * Whether another tool reported the incident resolved and the run has not acted on it yet. A
+   * plain read, so that the checkpoints cost runs that never hear of it not even an extra await.
+   */
+  get resolvedElsewherePending(): boolean {
+    return this.state.resolvedElsewhere?.outcome === 'received';
+  }
+
+  /**
+   * A checkpoint of the stages before the host is changed, once `resolvedElsewherePending`: the run
+   * ends `resolved` here, without changing the host (a read-only step under way when the notice came
+   * has finished; nothing else starts).
+   */
+  async stopResolvedElsewhere(stage: string): Promise<void> {
+    const notice = this.state.resolvedElsewhere!;
+    notice.outcome = 'stopped';
+    const where = this.state.target ? ` on ${this.state.target.hostname}` : '';
+    await this.finish(
+      'resolved',
+      `Resolved in ${notice.source}${notice.by ? ` by ${notice.by}` : ''} while InfraAI was ${stage}: the remediation stopped; nothing was changed${where}.`,
+    );
   }
 
   setStatus(status: IncidentStatus): void {
@@ -143,11 +181,23 @@ export class IncidentRun {
       commands: state.commands,
       verification: state.verification ?? null,
       context: state.context,
+      ...(state.resolvedElsewhere ? { resolvedElsewhere: state.resolvedElsewhere } : {}),
     };
   }
 
   /** Ends the run: the result row and final status, then the configured notifiers. */
   async finish(status: FinalStatus, summary: string, details: Record<string, unknown> = this.outcomeDetails()): Promise<void> {
+    const notice = this.state.resolvedElsewhere;
+    if (notice?.outcome === 'received') {
+      // Resolved elsewhere once the host was being changed (or as the run ended for another reason):
+      // what was under way went to its end, and the summary says so.
+      notice.outcome = 'noted';
+      const who = notice.by ? ` by ${notice.by}` : '';
+      summary = this.changingHost
+        ? `${summary} (${notice.source} reported the incident resolved${who} while InfraAI was changing the host; the change was finished, not cut short.)`
+        : `${summary} (${notice.source} reported the incident resolved${who} before this run ended.)`;
+      details = { ...details, resolvedElsewhere: notice };
+    }
     this.state.summary = summary;
     // Always a task-queue activity: its result row is keyed by the activity id, which only such an
     // activity keeps across a failed workflow task (local activities run again, maybe numbered anew).
