@@ -1,3 +1,4 @@
+import { createAlertActivities, type AlertActivityDeps } from './alerts/index.js';
 import { createAutomationActivities, type AutomationActivityDeps } from './automation/index.js';
 import { createDiagnosisActivities, type DiagnosisActivityDeps } from './diagnosis/index.js';
 import { createIncidentActivities, type IncidentActivityDeps } from './incident/index.js';
@@ -9,6 +10,7 @@ export type ActivityDeps = IncidentActivityDeps &
   DiagnosisActivityDeps &
   KnowledgeActivityDeps &
   AutomationActivityDeps &
+  AlertActivityDeps &
   Pick<RunProjectionDeps, 'events'>;
 
 /**
@@ -21,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     diagnosis: createDiagnosisActivities(deps),
     knowledge: createKnowledgeActivities(deps),
     automation: createAutomationActivities(deps),
+    alerts: createAlertActivities(deps),
     runs: createRunProjectionActivities(deps),
   });
 }

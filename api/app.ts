@@ -26,7 +26,15 @@ import { knowledgeRoutes } from './routes/knowledge.js';
 import { automationRoutes, type AutomationDetail, type AutomationPrecheck } from './routes/automation.js';
 import { automationEventRoutes } from './routes/automation-events.js';
 import type { AutomationSettings } from '../core/contracts/automation.js';
-import type { AutomationWorkflowGateway, DiagnosisGateway, IncidentWorkflowGateway, IngestionGateway } from './temporal-gateway.js';
+import type {
+  AlertWorkflowGateway,
+  AutomationWorkflowGateway,
+  DiagnosisGateway,
+  IncidentWorkflowGateway,
+  IngestionGateway,
+} from './temporal-gateway.js';
+import { alertRoutes } from './routes/alerts.js';
+import { DEFAULT_ALERT_SETTINGS, type AlertSettings } from '../core/contracts/alerts.js';
 import type { Runbook } from '../core/runbook.js';
 import { diagnosisRoutes } from './routes/diagnosis.js';
 import { credentialRoutes } from './routes/credentials.js';
@@ -76,6 +84,10 @@ export interface ApiDeps {
   metricsToken?: string | null;
   /** The SQS queue of PagerDuty events (INFRAAI_SQS_QUEUE_URL); absent: queueAdd and queueRemove answer 503. */
   queue?: EventQueue | null;
+  /** Starts and steers alert runs (Alertmanager webhook, job approvals). Absent: they answer 503. */
+  alerts?: AlertWorkflowGateway;
+  /** Resolution wait, verification time and escalation of unmatched alerts, handed to each alert run. */
+  alertSettings?: Pick<AlertSettings, 'resolveWaitMs' | 'escalateUnmatched' | 'verifyTimeoutMs'>;
 }
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -204,7 +216,21 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   );
   app.route('/api/v1', diagnosisRoutes(deps));
   app.route('/api/v1/policies', policyRoutes(deps.store));
-  app.route('/api/v1/jobs', policyJobRoutes(deps.store));
+  const alertWorkflows = deps.alerts ?? unavailableAlerts;
+  app.route('/api/v1/jobs', policyJobRoutes(deps.store, alertWorkflows));
+  app.route(
+    '/api/v1/alerts',
+    alertRoutes({
+      store: deps.store,
+      alerts: alertWorkflows,
+      settings: {
+        ...DEFAULT_ALERT_SETTINGS,
+        ...deps.alertSettings,
+        remediation: deps.remediation ?? DEFAULT_ALERT_SETTINGS.remediation,
+        ...(deps.automationSettings ? { automation: deps.automationSettings } : {}),
+      },
+    }),
+  );
   app.route('/api/v1', queueRoutes({ store: deps.store, queue: deps.queue ?? null, incidentReads }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
@@ -213,6 +239,11 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
     description: 'An InfraAI API key or a JWT from the configured issuer.',
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'X-API-Key' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'basic', {
+    type: 'http',
+    scheme: 'basic',
+    description: 'POST /api/v1/alerts only (Alertmanager’s basic_auth): any username, an InfraAI API key as the password.',
+  });
   documentMetrics(app);
   app.openAPIRegistry.registerPath({
     method: 'get',
@@ -260,6 +291,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
         description: 'Self-healing policies: what an alert must look like, what it does, the limits; and their simulation',
       },
       { name: 'Jobs', description: 'The job log: every decision the self-healing policies took' },
+      { name: 'Alerts', description: 'Alertmanager’s webhook: the alerts the self-healing policies act on' },
       {
         name: 'Queue',
         description: 'The SQS queue of PagerDuty events, low level (reference 000’s queueAdd and queueRemove, kept for its clients)',
@@ -270,6 +302,13 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   return app;
 }
 
+/** Without a Temporal client for alert runs, the webhook and job approvals answer 503 (Alertmanager retries). */
+const unavailableAlerts: AlertWorkflowGateway = {
+  start: () => Promise.reject(engineUnavailable('Alert runs')),
+  signalResolved: () => Promise.reject(engineUnavailable('Alert runs')),
+  decideApproval: () => Promise.reject(engineUnavailable('Alert runs')),
+};
+
 /** Without a Temporal client for automation runs, what would touch them answers 503. */
 const unavailableAutomation: AutomationWorkflowGateway = {
   start: () => Promise.reject(engineUnavailable()),
@@ -277,8 +316,8 @@ const unavailableAutomation: AutomationWorkflowGateway = {
   decideApproval: () => Promise.reject(engineUnavailable()),
 };
 
-function engineUnavailable(): ProblemError {
-  return new ProblemError(503, 'workflow-engine-unavailable', 'Automation runs are not enabled in this API process.', undefined, {
+function engineUnavailable(what = 'Automation runs'): ProblemError {
+  return new ProblemError(503, 'workflow-engine-unavailable', `${what} are not enabled in this API process.`, undefined, {
     'retry-after': '5',
   });
 }

@@ -8,6 +8,7 @@ import type { Adapters } from '../wiring.js';
 import { createApp } from './app.js';
 import { createAuthenticator } from './auth.js';
 import {
+  createTemporalAlertGateway,
   createTemporalAutomationGateway,
   createTemporalDiagnosisGateway,
   createTemporalIncidentGateway,
@@ -90,6 +91,8 @@ export async function startApiServer(options: {
     telemetry: adapters.telemetry,
     metricsToken: config.telemetry.metricsToken,
     queue: adapters.eventQueue,
+    alerts: createTemporalAlertGateway(client, { taskQueue: config.temporal.taskQueue }),
+    alertSettings: config.alerts,
   });
   const { server, port } = await listen(app.fetch, config.api.host, config.api.port);
   const host = config.api.host === '0.0.0.0' || config.api.host === '::' ? '127.0.0.1' : config.api.host;

@@ -72,6 +72,12 @@ export const FAILURE = {
   AnsibleRunInputRejected: 'AnsibleRunInputRejected',
   /** The playbook's execution died without a final status: its effect is unknown and it is never run again. */
   AnsibleRunLost: 'AnsibleRunLost',
+  /** The policy job of an alert's run is gone (deleted with its tenant while the run went on). */
+  PolicyJobNotFound: 'PolicyJobNotFound',
+  /** A self-healing action's adapter (Kubernetes, vSphere, a notifier) refused it or is not configured: retrying will not help. */
+  PolicyActionRefused: 'PolicyActionRefused',
+  /** A self-healing action's adapter is unreachable or busy (retryable). */
+  PolicyActionUnavailable: 'PolicyActionUnavailable',
 } as const;
 
 export type FailureType = (typeof FAILURE)[keyof typeof FAILURE];
