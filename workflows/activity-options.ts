@@ -195,11 +195,17 @@ export const ALERT_STORE_STEP: ActivityOptions = {
   },
 };
 
+/** The same, as local activities (run by the worker that runs the workflow: no task-queue round trip). */
+export const LOCAL_ALERT_STORE_STEP: LocalActivityOptions = {
+  startToCloseTimeout: ALERT_STORE_STEP.startToCloseTimeout!,
+  retry: ALERT_STORE_STEP.retry!,
+};
+
 /**
  * Ending an alert's job. A job left queued or running would hold its policy's concurrency and the
  * host (host_busy) for good, so this is retried for a day, through any store outage.
  */
-export const ALERT_FINISH_STEP: ActivityOptions = {
+export const ALERT_FINISH_STEP: LocalActivityOptions = {
   startToCloseTimeout: '10 seconds',
   scheduleToCloseTimeout: '24 hours',
   retry: {

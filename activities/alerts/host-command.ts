@@ -3,6 +3,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { classifyCommand, policyForItem, type CommandRisk } from '../../core/command-policy.js';
 import { FAILURE } from '../../core/contracts/failures.js';
 import { policyCommandHash } from '../../core/policies/command-hash.js';
+import type { CmdbItem } from '../../core/incident.js';
 import type { HostCommandRun } from '../../core/remediation.js';
 import { createHostSessions, FIX_TIMEOUT_MS, OUTPUT_CAP_BYTES, toRun } from '../incident/host-session.js';
 import { resolveHost, type AlertActivityDeps } from './deps.js';
@@ -25,6 +26,24 @@ export interface AlertTarget {
 export function createAlertHostActivities(deps: AlertActivityDeps) {
   const { store, commandPolicy = {} } = deps;
   const sessions = createHostSessions({ store, hostAccess: deps.hostAccess, commandPolicy });
+  /**
+   * SSH handshakes started when a command is prepared, per tenant and item, in this worker: the
+   * key exchange runs while the run takes the host's lease, and the command step borrows the
+   * connection it left in the pool instead of dialling. Best effort: a failure here is the command
+   * step's to meet (and report) when it dials itself.
+   */
+  const warming = new Map<string, Promise<void>>();
+  const warmKey = (tenantId: string, tagId: string) => `${tenantId}\0${tagId}`;
+  function warm(tenantId: string, item: CmdbItem): void {
+    const key = warmKey(tenantId, item.tagId);
+    if (!deps.hostAccess || warming.has(key)) return;
+    const done = deps.hostAccess.connect(tenantId, item).then(
+      (session) => session.close(),
+      () => undefined,
+    );
+    warming.set(key, done);
+    void done.then(() => warming.delete(key));
+  }
 
   /** Who may let a change of this risk run: a human for high, the settings for low, nobody for forbidden. */
   function allowed(risk: CommandRisk, allowedBy: string): boolean {
@@ -55,6 +74,7 @@ export function createAlertHostActivities(deps: AlertActivityDeps) {
       const item = await resolveHost(store, input.tenantId, input.host);
       const verdict = classifyCommand(input.command, policyForItem(commandPolicy, item));
       const verify = input.verify ? classifyCommand(input.verify, commandPolicy) : null;
+      if (item && verdict.risk !== 'forbidden') warm(input.tenantId, item);
       return {
         target: item ? { tagId: item.tagId, hostname: item.hostname, address: item.address } : null,
         risk: verdict.risk,
@@ -79,6 +99,8 @@ export function createAlertHostActivities(deps: AlertActivityDeps) {
       try {
         const item = await sessions.itemOf(input);
         const verdict = classifyCommand(input.command, policyForItem(commandPolicy, item));
+        // The handshake prepare started: its connection is then borrowed from the pool.
+        await warming.get(warmKey(input.tenantId, item.tagId));
         if (!allowed(verdict.risk, input.allowedBy)) {
           const why = verdict.risk === 'forbidden' ? 'forbidden' : `${verdict.risk} risk and not approved`;
           throw ApplicationFailure.nonRetryable(

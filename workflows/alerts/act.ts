@@ -1,6 +1,6 @@
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import { failureMessage } from '../runs/failures.js';
-import { actionSteps, finishSteps, storeSteps } from './activities.js';
+import { actionSteps } from './activities.js';
 import { executeAction, jobPath, type ActDecision } from './actions.js';
 import { alertDescription, raiseIncident } from './children.js';
 import { failed, type ActionResult, type AlertRun } from './run-state.js';
@@ -24,7 +24,7 @@ export async function actOnAlert(run: AlertRun, decision: ActDecision): Promise<
   let result: ActionResult | null = null;
   let cancelled = false;
   try {
-    await run.step('markAlertJobRunning', () => storeSteps.markAlertJobRunning({ tenantId: run.tenantId, jobId: decision.jobId }));
+    await run.step('markAlertJobRunning', () => run.store.markAlertJobRunning({ tenantId: run.tenantId, jobId: decision.jobId }));
     result = await executeAction(run, decision);
   } catch (err) {
     if (isCancellation(err)) {
@@ -45,7 +45,7 @@ async function finishJob(run: AlertRun, decision: ActDecision, result: ActionRes
   const ok = result.kind === 'resolved_before_action' || result.succeeded;
   run.state.outcome = { succeeded: result.kind === 'done' && result.succeeded, detail: result.detail };
   const end = await run.step('finishAlertJob', () =>
-    finishSteps.finishAlertJob({ tenantId: run.tenantId, jobId: decision.jobId, succeeded: ok, detail: result.detail }),
+    run.finishing.finishAlertJob({ tenantId: run.tenantId, jobId: decision.jobId, succeeded: ok, detail: result.detail }),
   );
   if (!end.breakerOpened) return;
   try {
@@ -63,7 +63,7 @@ async function finishJob(run: AlertRun, decision: ActDecision, result: ActionRes
 async function raiseBreakerIncident(run: AlertRun, decision: ActDecision, lastFailure: string): Promise<void> {
   const { policy, host, jobId } = decision;
   const title = `Self-healing policy '${policy.name}' stopped: its breaker opened${host ? ` on ${host}` : ''}`;
-  const target = host ? await run.step('resolveAlertHost', () => storeSteps.resolveAlertHost({ tenantId: run.tenantId, host })) : null;
+  const target = host ? await run.step('resolveAlertHost', () => run.store.resolveAlertHost({ tenantId: run.tenantId, host })) : null;
   let line: string;
   if (target) {
     const { raised } = await raiseIncident(
@@ -97,5 +97,5 @@ async function raiseBreakerIncident(run: AlertRun, decision: ActDecision, lastFa
       line = `breaker opened; no incident raised (${where}) and no notifier took the notice (${failureMessage(err)})`;
     }
   }
-  await run.step('addAlertJobDetail', () => storeSteps.addAlertJobDetail({ tenantId: run.tenantId, jobId, line }));
+  await run.step('addAlertJobDetail', () => run.store.addAlertJobDetail({ tenantId: run.tenantId, jobId, line }));
 }

@@ -14,7 +14,6 @@ import {
   type IncidentWorkflowState,
   type RemediateIncidentInput,
 } from '../../core/contracts/incident.js';
-import { storeSteps } from './activities.js';
 import { failed, succeeded, type ActionResult, type AlertRun } from './run-state.js';
 
 // The runs an alert hands on to, as child workflows with the ids and inputs the API gives them:
@@ -30,7 +29,7 @@ export async function raiseIncident(
   wait: boolean,
 ): Promise<{ raised: AlertRaisedIncident; ended: IncidentWorkflowState | null }> {
   const incident = await run.step('raiseAlertIncident', () =>
-    storeSteps.raiseAlertIncident({
+    run.store.raiseAlertIncident({
       tenantId: run.tenantId,
       tagId: input.tagId,
       title: input.title,
@@ -82,7 +81,7 @@ export async function raiseIncident(
 
 async function hostItem(run: AlertRun, host: string | null): Promise<{ tagId: string; hostname: string } | string> {
   if (!host) return 'the alert has no host label value: there is no host to act on';
-  const target = await run.step('resolveAlertHost', () => storeSteps.resolveAlertHost({ tenantId: run.tenantId, host }));
+  const target = await run.step('resolveAlertHost', () => run.store.resolveAlertHost({ tenantId: run.tenantId, host }));
   if (!target) return `host '${host}' is not in the CMDB (no item has it as tagId, hostname or address)`;
   run.state.tagId = target.tagId;
   return target;
@@ -101,7 +100,7 @@ export async function runPlaybookChild(run: AlertRun, jobId: string, host: strin
   const checkMode = params.checkMode === true;
   const request = String(params.request);
   const row = await run.step('createAlertAutomationRun', () =>
-    storeSteps.createAlertAutomationRun({
+    run.store.createAlertAutomationRun({
       tenantId: run.tenantId,
       tagId: target.tagId,
       request,

@@ -3,7 +3,6 @@ import type { AlertDecision } from '../../activities/alerts/decide.js';
 import type { AlertRunState, HandleAlertInput } from '../../core/contracts/alerts.js';
 import { failureMessage } from '../runs/failures.js';
 import { actOnAlert } from './act.js';
-import { storeSteps } from './activities.js';
 import { installApprovalHandler } from './approval-gate.js';
 import { alertDescription, raiseIncident } from './children.js';
 import { AlertRun } from './run-state.js';
@@ -20,7 +19,7 @@ export async function handleAlert(input: HandleAlertInput): Promise<AlertRunStat
   installApprovalHandler(run);
   try {
     const decision = await run.step('decideAlert', () =>
-      storeSteps.decideAlert({ tenantId: input.tenantId, alert: input.alert, escalateUnmatched: run.settings.escalateUnmatched }),
+      run.store.decideAlert({ tenantId: input.tenantId, alert: input.alert, escalateUnmatched: run.settings.escalateUnmatched }),
     );
     if (decision.kind !== 'act') {
       await concludeWithoutRun(run, decision);
@@ -115,7 +114,7 @@ async function escalate(run: AlertRun, decision: Extract<AlertDecision, { kind: 
     detail = `no enabled policy matched; raising an incident for ${decision.tagId} failed: ${failureMessage(err)}`;
   }
   const recorded = await run.step('recordAlertDecision', () =>
-    storeSteps.recordAlertDecision({ tenantId: run.tenantId, alert: run.alert, status, detail }),
+    run.store.recordAlertDecision({ tenantId: run.tenantId, alert: run.alert, status, detail }),
   );
   run.state.jobId = recorded.jobId;
   run.conclude(status, `${detail}.`);

@@ -1,7 +1,7 @@
 import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
 import { FAILURE } from '../../core/contracts/failures.js';
 import { failureMessage, failureType } from '../runs/failures.js';
-import { leaseReleaseSteps, leaseRenewSteps, leaseWaitSteps } from './activities.js';
+import { leaseRenewSteps, leaseWaitSteps } from './activities.js';
 import { failed, type ActionResult, type AlertRun } from './run-state.js';
 
 /**
@@ -14,6 +14,17 @@ import { failed, type ActionResult, type AlertRun } from './run-state.js';
 export async function withAlertHostLease(run: AlertRun, address: string, change: () => Promise<ActionResult>): Promise<ActionResult> {
   const lease = { tenantId: run.tenantId, host: address };
   run.setStatus('waiting_for_host');
+  // A free host is taken at once (a local activity, one try); a busy one is waited for below.
+  const taken = await run
+    .step('acquireHostLease', () => run.leaseTry.acquireHostLease(lease))
+    .then(
+      (acquired) => acquired,
+      (err: unknown) => {
+        if (isCancellation(err)) throw err;
+        return null;
+      },
+    );
+  if (taken) return holding(run, lease, taken.ttlMs ?? 15 * 60_000, change);
   const waiting = new CancellationScope();
   let settled = false;
   // The resolved signal cancels the wait (an attempt in flight answers first: see leaseWaitSteps).
@@ -34,6 +45,16 @@ export async function withAlertHostLease(run: AlertRun, address: string, change:
   } finally {
     settled = true;
   }
+  return holding(run, lease, ttlMs, change);
+}
+
+/** Runs `change` with the lease held: renewed every third of its TTL, released afterwards whatever happens. */
+async function holding(
+  run: AlertRun,
+  lease: { tenantId: string; host: string },
+  ttlMs: number,
+  change: () => Promise<ActionResult>,
+): Promise<ActionResult> {
   const renewal = renewWhileChanging(run, lease, ttlMs);
   try {
     return await change();
@@ -44,7 +65,7 @@ export async function withAlertHostLease(run: AlertRun, address: string, change:
 }
 
 function release(run: AlertRun, lease: { tenantId: string; host: string }): Promise<void> {
-  return CancellationScope.nonCancellable(() => run.step('releaseHostLease', () => leaseReleaseSteps.releaseHostLease(lease)));
+  return CancellationScope.nonCancellable(() => run.step('releaseHostLease', () => run.leaseRelease.releaseHostLease(lease)));
 }
 
 /** Renews every ttl/3 until stopped; not cancellable, so no renewal can land after the release. */

@@ -11,6 +11,7 @@ import {
 } from '../../core/contracts/alerts.js';
 import type { RunEventType } from '../../core/contracts/run-events.js';
 import { RunProjector } from '../runs/projector.js';
+import { localFinishSteps, localLeaseReleaseSteps, localLeaseTrySteps, localStoreSteps } from './activities.js';
 import { ProjectedWorkflow, recordStep } from '../runs/run-record.js';
 
 /** How an action ended: done (the job's verdict), or not attempted because the alert resolved first. */
@@ -29,6 +30,11 @@ export class AlertRun {
   readonly settings: AlertSettings;
   readonly tenantId: string;
   readonly workflowId: string;
+  /** The store steps (local activities), one at a time and never beside a projection write. */
+  readonly store: typeof localStoreSteps;
+  readonly finishing: typeof localFinishSteps;
+  readonly leaseRelease: typeof localLeaseReleaseSteps;
+  readonly leaseTry: typeof localLeaseTrySteps;
   private readonly projector: RunProjector;
   private readonly workflow = new ProjectedWorkflow();
   private cancelled = false;
@@ -68,11 +74,28 @@ export class AlertRun {
       }),
       true,
     );
+    this.store = this.exclusively(localStoreSteps);
+    this.finishing = this.exclusively(localFinishSteps);
+    this.leaseRelease = this.exclusively(localLeaseReleaseSteps);
+    this.leaseTry = this.exclusively(localLeaseTrySteps);
     setHandler(alertStateQuery, () => state);
     // Recorded whenever it comes (Alertmanager repeats it): the first endsAt is kept.
     setHandler(alertResolvedSignal, ({ endsAt }) => {
       if (state.resolvedAt === null)
         state.resolvedAt = typeof endsAt === 'string' && endsAt ? endsAt.slice(0, 64) : new Date().toISOString();
+    });
+  }
+
+  /**
+   * Local activities of the run go through the projector's `exclusive`: two local activities in
+   * flight at once could finish inside one workflow task in an order replay cannot reproduce.
+   */
+  private exclusively<T extends object>(steps: T): T {
+    return new Proxy(steps, {
+      get: (target, name: string) => {
+        const call = target[name as keyof T] as (...args: unknown[]) => Promise<unknown>;
+        return (...args: unknown[]) => this.projector.exclusive(() => call(...args));
+      },
     });
   }
 

@@ -1,6 +1,6 @@
 import type { HostCommandRun } from '../../core/remediation.js';
 import { awaitCommandApproval } from './approval-gate.js';
-import { commandSteps, storeSteps, verifySteps } from './activities.js';
+import { commandSteps, verifySteps } from './activities.js';
 import { withAlertHostLease } from './host-lease.js';
 import { failed, succeeded, type ActionResult, type AlertRun } from './run-state.js';
 
@@ -29,7 +29,7 @@ export async function runSshCommand(
   const verify = typeof params.verify === 'string' && params.verify.trim() ? params.verify : null;
   if (!host) return failed('the alert has no host label value: there is no host to run the command on');
   const prepared = await run.step('prepareAlertCommand', () =>
-    storeSteps.prepareAlertCommand({ tenantId: run.tenantId, host, command, verify }),
+    run.store.prepareAlertCommand({ tenantId: run.tenantId, host, command, verify }),
   );
   const { target } = prepared;
   run.state.risk = { risk: prepared.risk, reasons: prepared.reasons };
