@@ -6,8 +6,8 @@ import { text } from './schemas.js';
 // answers. Unknown fields are ignored, not refused: a newer Alertmanager adding one must not turn
 // every notification into a retry loop.
 
-/** Label and annotation names as Alertmanager sends them (Prometheus 3 allows UTF-8 names). */
-const Name = text({ min: 1, max: 256 });
+/** Label and annotation names as Alertmanager sends them (Prometheus 3 allows UTF-8 names): any text the store can hold. */
+const Name = z.string().max(256);
 
 const Labels = z
   .record(Name, text({ max: 4096 }))

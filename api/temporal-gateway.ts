@@ -28,7 +28,6 @@ import {
   ALERT_WORKFLOW_TYPE,
   alertApprovalUpdate,
   alertResolvedSignal,
-  alertWorkflowId,
   type AlertApproval,
   type AlertDecisionInput,
   type HandleAlertInput,
@@ -305,8 +304,11 @@ export function createTemporalAutomationGateway(client: Client, options: { taskQ
 
 /** What the Alertmanager webhook and the job approval route need from Temporal for alert runs. */
 export interface AlertWorkflowGateway {
-  /** Starts the alert's run; `joined` when a run with its id exists or existed (a retry, an HA pair's duplicate). */
-  start(input: HandleAlertInput): Promise<{ workflowId: string; outcome: 'started' | 'joined' }>;
+  /**
+   * Starts the alert's run under `workflowId` (alertWorkflowId of the alert as sent); `joined` when a
+   * run with that id exists or existed (a retry, an HA pair's duplicate).
+   */
+  start(workflowId: string, input: HandleAlertInput): Promise<{ workflowId: string; outcome: 'started' | 'joined' }>;
   /** Tells the alert's run it resolved; `not_found` when no run is open under that id (then it is only recorded). */
   signalResolved(workflowId: string, endsAt: string): Promise<'signalled' | 'not_found'>;
   /** Approves or rejects the command a run waits on; 409 when nothing waits or the command changed. */
@@ -318,8 +320,7 @@ export function createTemporalAlertGateway(client: Client, options: { taskQueue:
   const withDeadline = <T>(timeoutMs: number, fn: () => Promise<T>): Promise<T> =>
     client.connection.withDeadline(Date.now() + timeoutMs, fn);
   return {
-    async start(input) {
-      const workflowId = alertWorkflowId(input.alert);
+    async start(workflowId, input) {
       try {
         await withDeadline(5000, () =>
           client.workflow.start(ALERT_WORKFLOW_TYPE, {

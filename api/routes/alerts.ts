@@ -55,15 +55,20 @@ export function alertRoutes({ store, alerts, settings }: AlertRouteDeps) {
         // A resolved alert without endsAt resolved when it was reported.
         endsAt: alert.endsAt ?? receivedAt.toISOString(),
       }));
+      // The run's id takes startsAt as sent (what a retry and the HA peer send again); the store and
+      // the policies take it as an instant in UTC (an offset PostgreSQL cannot hold, like +20:00, is
+      // still an instant).
+      const asPolicyAlert = (alert: AlertmanagerAlert) => ({ ...toPolicyAlert(alert), startsAt: new Date(alert.startsAt).toISOString() });
       const handle = async (alert: AlertmanagerAlert): Promise<Outcome> => {
+        const workflowId = alertWorkflowId(alert);
         if (alert.status === 'resolved') {
-          const told = await alerts.signalResolved(alertWorkflowId(alert), alert.endsAt);
+          const told = await alerts.signalResolved(workflowId, alert.endsAt);
           return told === 'signalled' ? 'resolved' : 'recorded';
         }
-        const { outcome } = await alerts.start({
+        const { outcome } = await alerts.start(workflowId, {
           tenantId: principal.tenantId,
           tenantSlug: principal.tenantSlug,
-          alert: toPolicyAlert(alert),
+          alert: asPolicyAlert(alert),
           source: 'alertmanager',
           receivedAt: receivedAt.toISOString(),
           settings,
@@ -72,7 +77,7 @@ export function alertRoutes({ store, alerts, settings }: AlertRouteDeps) {
       };
       // The record and the runs at once: the answer waits for the slower, not for both in turn.
       const [recorded, ...handled] = await Promise.allSettled([
-        store.alertEvents.append(principal.tenantId, 'alertmanager', receivedAt, sent.map(toPolicyAlert)),
+        store.alertEvents.append(principal.tenantId, 'alertmanager', receivedAt, sent.map(asPolicyAlert)),
         ...sent.map(handle),
       ]);
       const failure = [recorded, ...handled].find((r): r is PromiseRejectedResult => r.status === 'rejected');

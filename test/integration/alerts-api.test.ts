@@ -206,6 +206,24 @@ describe('POST /api/v1/alerts', () => {
     ]);
   });
 
+  it('names the run by startsAt as sent and stores it as an instant (nanoseconds, an offset PostgreSQL cannot hold)', async () => {
+    const { key, slug } = await tenant();
+    const alert = { ...firing({ alertname: 'NothingMatches' }), startsAt: '2026-12-06T10:00:00.123456789+20:43' };
+    const delivery = await json<Delivery>(await post(key, payload([alert])));
+    expect(delivery.alerts).toEqual([
+      expect.objectContaining({ workflowId: `alert-${alert.fingerprint}-2026-12-06T10:00:00.123456789+20:43`, outcome: 'started' }),
+    ]);
+    const state = (await stack.client.workflow.getHandle(delivery.alerts[0]!.workflowId).result()) as AlertRunState;
+    expect(state).toMatchObject({ status: 'unmatched', alert: { startsAt: '2026-12-05T13:17:00.123Z' } });
+    const tenantRow = await stack.store.tenants.ensure(slug);
+    const [recorded] = await stack.store.alertEvents.listWindow(
+      tenantRow.id,
+      { from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' },
+      10,
+    );
+    expect(recorded?.alert.startsAt).toBe('2026-12-05T13:17:00.123Z');
+  });
+
   it('starts one run when two deliveries of the same alerts arrive at once', async () => {
     const { key } = await tenant();
     const alerts = [firing(), firing({ instance: 'web-01:9200' })];
