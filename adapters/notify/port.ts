@@ -123,3 +123,15 @@ export function renderNoticeText(notice: IncidentNotice, maxChars = 8000): strin
   if (notice.url) lines.push('', `InfraAI incident: ${notice.url}`);
   return truncateText(lines.join('\n'), maxChars);
 }
+
+/** The plain text of an alert notice (a ServiceNow description or work note, a PagerDuty event's details). */
+export function renderAlertText(notice: AlertNotice, maxChars = 8000): string {
+  const labels = Object.entries(notice.labels)
+    .slice(0, 50)
+    .map(([name, value]) => `${name}=${truncateText(value, 200)}`)
+    .join(', ');
+  const lines = [`InfraAI alert: ${notice.title}`, '', notice.summary];
+  if (labels) lines.push('', `Labels: ${labels}`);
+  if (notice.url) lines.push('', `InfraAI job: ${notice.url}`);
+  return truncateText(lines.join('\n'), maxChars);
+}
