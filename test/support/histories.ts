@@ -15,6 +15,9 @@ export const INCIDENT_WORKFLOW_REVISION = 'local-store-steps';
 /** The automation workflow revision the tests run today (same rule: a new name for a patched change). */
 export const AUTOMATION_WORKFLOW_REVISION = 'initial';
 
+/** The alert workflow revision the tests run today (same rule). */
+export const ALERT_WORKFLOW_REVISION = 'initial';
+
 export const recordingHistories = process.env.INFRAAI_RECORD_HISTORIES === '1';
 
 export const historiesDir = new URL('../fixtures/histories/', import.meta.url);

@@ -26,6 +26,7 @@ import { DEFAULT_POLICY_BREAKER, DEFAULT_POLICY_LIMITS, type PolicyAlert } from 
 import { createInfraWorker } from '../../worker.js';
 import { addAutomationHost, FakeAnsibleRunner, fakeToolkit, fakeVault } from '../support/automation-fakes.js';
 import { FakeHostAccess } from '../support/fake-host.js';
+import { ALERT_WORKFLOW_REVISION, saveHistoryFixture } from '../support/histories.js';
 import { waitFor } from '../support/stack.js';
 import { connectTestClient, connectTestWorker, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from '../support/temporal.js';
 
@@ -164,7 +165,17 @@ async function start(tenant: Tenant, firing: PolicyAlert, settings: Partial<Aler
 const stateOf = (handle: WorkflowHandle) => handle.query(alertStateQuery);
 const waitForStatus = (handle: WorkflowHandle, status: AlertRunStatus) =>
   waitFor(async () => (await stateOf(handle)).status === status, `status ${status}`);
-const resultOf = async (handle: WorkflowHandle) => (await handle.result()) as AlertRunState;
+/**
+ * The run's end; when recording histories (`npm run fixtures:histories`), its history is kept as a
+ * replay fixture named by how it ended and its action (the first run of each kind).
+ */
+const resultOf = async (handle: WorkflowHandle) => {
+  const state = (await handle.result()) as AlertRunState;
+  await record(handle.workflowId, `${state.status}${state.action ? `-${state.action.type}` : ''}`);
+  return state;
+};
+const record = (workflowId: string, scenario: string) =>
+  saveHistoryFixture(client, workflowId, scenario, { family: 'alert', revision: ALERT_WORKFLOW_REVISION });
 const jobOf = async (tenant: Tenant, state: AlertRunState): Promise<PolicyJob> => (await store.policyJobs.get(tenant.id, state.jobId!))!;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -291,12 +302,14 @@ describe('handleAlert', () => {
     const rejectedState = await resultOf(rejected);
     expect(rejectedState.status).toBe('failed');
     expect((await jobOf(tenant, rejectedState)).detail).toBe('rejected by bob: not now; nothing was run');
+    await record(rejected.workflowId, 'approval-rejected');
 
     const timedOut = await resultOf(
       await start(tenant, alert(tagId), { remediation: { approvalTimeoutMs: 1500, autoApproveLowRisk: true } }),
     );
     expect(timedOut.approval?.decision).toBe('timed_out');
     expect((await jobOf(tenant, timedOut)).detail).toMatch(/^approval timed out/);
+    await record(timedOut.workflowId, 'approval-timed-out');
     expect(hosts.host(address).commands(command)).toHaveLength(1);
 
     // A low-risk change waits too when the remediation settings do not auto-approve; cancelled, its job is failed.
@@ -336,6 +349,7 @@ describe('handleAlert', () => {
     await waitForStatus(blocked, 'waiting_for_host');
     await blocked.signal(alertResolvedSignal, { endsAt: '2026-12-06T10:02:00Z' });
     const blockedState = await resultOf(blocked);
+    await record(blocked.workflowId, 'resolved-while-waiting-for-the-host');
     expect(blockedState.status).toBe('resolved_before_action');
     expect((await jobOf(tenant, blockedState)).detail).toMatch(/resolved while the run waited for .*lease: nothing was run/);
     expect(hosts.host(address).commands()).toEqual([]);
@@ -407,6 +421,7 @@ describe('handleAlert', () => {
     expect(second.incidents).toEqual([expect.objectContaining({ why: 'breaker_opened' })]);
     const job = await jobOf(tenant, second);
     expect(job.detail).toMatch(/exited 1 \(Job for web.service failed\)[\s\S]*\nbreaker opened: incident INC-\d+ raised for web-\d+/);
+    await record(second.workflowId, 'breaker-opened-incident');
     const third = await resultOf(await start(tenant, alert(tagId)));
     expect(await jobOf(tenant, third)).toMatchObject({ status: 'limited', limitReason: 'breaker_open' });
     const incidents = await store.incidents.list(tenant.id, {}, { limit: 10 });
@@ -506,6 +521,7 @@ describe('handleAlert', () => {
     await expect(handle.result()).rejects.toThrow();
     const jobs = await store.policyJobs.list(tenant.id, {}, { limit: 5 });
     expect(jobs.items[0]).toMatchObject({ status: 'failed', detail: 'cancelled before the action ended' });
+    await record(handle.workflowId, 'cancelled-mid-action');
     expect(await store.leases.list(tenant.id)).toEqual([]);
   });
 

@@ -21,6 +21,7 @@ const EXPECTED_FIXTURES: Record<string, number> = {
   'incident/run-projection': 17,
   'incident/local-store-steps': 17,
   'automation/initial': 13,
+  'alert/initial': 20,
 };
 
 const files = (await readdir(historiesDir, { recursive: true })).filter((name) => name.endsWith('.json')).sort();
