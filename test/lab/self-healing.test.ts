@@ -11,7 +11,7 @@ import { startTestStack, waitFor, type TestStack } from '../support/stack.js';
 
 // A self-healing policy end to end on a real lab host: labsvc is killed (the lab's service-crashed
 // fault), an Alertmanager notification is posted to the API with a bearer API key, the matching
-// policy's ssh_command starts labsvc over SSH under the host's lease and its verify checks /health
+// policy's ssh_command restarts labsvc over SSH under the host's lease and its verify checks /health
 // on the host, and the resolved notification closes the run. The lab's own checks (supervisor's
 // status and GET /health over the veth, labsvc's start log), not the product, say what happened.
 // Run the lab tier under `flock /tmp/infraai-lab.lock` when other sessions share the machine.
@@ -45,7 +45,7 @@ describe.skipIf(problems.length > 0)(`self-healing on a lab host${problems.lengt
         action: {
           type: 'ssh_command',
           params: {
-            command: 'supervisorctl start ${label.service}',
+            command: 'supervisorctl restart ${label.service}',
             verify: 'curl -sf http://127.0.0.1:8080/health',
           },
         },
@@ -95,7 +95,7 @@ describe.skipIf(problems.length > 0)(`self-healing on a lab host${problems.lengt
     };
   }
 
-  it('starts the crashed service over SSH after an alert, verifies it, and closes the run on the resolved notification', async () => {
+  it('restarts the crashed service over SSH after an alert, verifies it, and closes the run on the resolved notification', async () => {
     const host = lab.hosts[0]!;
     await injectFault(host, 'service-crashed');
     expect((await checkService(host)).healthy).toBe(false);
@@ -125,7 +125,7 @@ describe.skipIf(problems.length > 0)(`self-healing on a lab host${problems.lengt
     expect(await startCount(host)).toBe(startsBefore + 1);
     expect(acted.commands.map((c) => [c.phase, c.command, c.exitCode])).toEqual(
       expect.arrayContaining([
-        ['fix', 'supervisorctl start labsvc', 0],
+        ['fix', 'supervisorctl restart labsvc', 0],
         ['verification', 'curl -sf http://127.0.0.1:8080/health', 0],
       ]),
     );
