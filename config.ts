@@ -162,6 +162,10 @@ const envSchema = z.object({
   INFRAAI_AUTOMATION_APPROVAL_TIMEOUT_SECONDS: positiveInt(1800),
   INFRAAI_AUTOMATION_RUN_TIMEOUT_SECONDS: positiveInt(1800),
   INFRAAI_AUTOMATION_MAX_HOST_LEASES: positiveInt(50),
+  // Alertmanager alerts and self-healing policies (workflows/alerts/README.md).
+  INFRAAI_ALERTS_ESCALATE_UNMATCHED: bool(false),
+  INFRAAI_ALERTS_RESOLVE_WAIT_SECONDS: positiveInt(3600),
+  INFRAAI_ALERTS_VERIFY_TIMEOUT_SECONDS: positiveInt(30),
   // Renewed every third of it while a run changes the host; below 3 s a renewal could not keep up.
   INFRAAI_HOST_LEASE_TTL_MS: positiveInt(15 * 60_000).refine((ms) => ms >= 3000, 'must be at least 3000 (ms)'),
   // SSH connections kept open between a run's steps (adapters/ssh/session-pool.ts); 0: one per step.
@@ -327,6 +331,12 @@ export interface Config {
   };
   /** Ansible automation runs: how long a real run waits for approval, how long a playbook may run, hosts leased at once. */
   automation: { approvalTimeoutMs: number; runTimeoutMs: number; maxHostLeases: number };
+  /**
+   * Alert runs: whether an alert no policy matched is escalated to an incident (when its host is in
+   * the CMDB), how long a run waits for the resolved notification after acting, how long an
+   * ssh_command's verify is retried.
+   */
+  alerts: { escalateUnmatched: boolean; resolveWaitMs: number; verifyTimeoutMs: number };
   /** What this process exports at /metrics (adapters/telemetry); unrelated to the Prometheus queried below. */
   telemetry: {
     /** Null: /metrics answers anyone who reaches it. */
@@ -537,6 +547,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       approvalTimeoutMs: e.INFRAAI_AUTOMATION_APPROVAL_TIMEOUT_SECONDS * 1000,
       runTimeoutMs: e.INFRAAI_AUTOMATION_RUN_TIMEOUT_SECONDS * 1000,
       maxHostLeases: e.INFRAAI_AUTOMATION_MAX_HOST_LEASES,
+    },
+    alerts: {
+      escalateUnmatched: e.INFRAAI_ALERTS_ESCALATE_UNMATCHED,
+      resolveWaitMs: e.INFRAAI_ALERTS_RESOLVE_WAIT_SECONDS * 1000,
+      verifyTimeoutMs: e.INFRAAI_ALERTS_VERIFY_TIMEOUT_SECONDS * 1000,
     },
     ssh: { idleMs: e.INFRAAI_SSH_IDLE_MS, maxIdle: e.INFRAAI_SSH_POOL_MAX_IDLE },
     notifiers: {

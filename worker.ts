@@ -83,6 +83,8 @@ export async function createConfiguredWorker(
     runbooks: adapters.runbooks,
     llm: adapters.llm,
     kubernetes: adapters.kubernetes,
+    kubernetesActions: adapters.kubernetesActions,
+    vmActions: adapters.vmActions,
     hostAccess: adapters.hostAccess,
     vault: adapters.vault,
     automation: adapters.automation,

@@ -1,3 +1,4 @@
+import { createAlertActivities, type AlertActivityDeps } from './alerts/index.js';
 import { createAutomationActivities, type AutomationActivityDeps } from './automation/index.js';
 import { createDiagnosisActivities, type DiagnosisActivityDeps } from './diagnosis/index.js';
 import { createIncidentActivities, type IncidentActivityDeps } from './incident/index.js';
@@ -11,6 +12,7 @@ export type ActivityDeps = IncidentActivityDeps &
   KnowledgeActivityDeps &
   AutomationActivityDeps &
   PagerDutyActivityDeps &
+  AlertActivityDeps &
   Pick<RunProjectionDeps, 'events'>;
 
 /**
@@ -24,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     knowledge: createKnowledgeActivities(deps),
     automation: createAutomationActivities(deps),
     pagerduty: createPagerDutyActivities(deps),
+    alerts: createAlertActivities(deps),
     runs: createRunProjectionActivities(deps),
   });
 }

@@ -27,7 +27,15 @@ import { knowledgeRoutes } from './routes/knowledge.js';
 import { automationRoutes, type AutomationDetail, type AutomationPrecheck } from './routes/automation.js';
 import { automationEventRoutes } from './routes/automation-events.js';
 import type { AutomationSettings } from '../core/contracts/automation.js';
-import type { AutomationWorkflowGateway, DiagnosisGateway, IncidentWorkflowGateway, IngestionGateway } from './temporal-gateway.js';
+import type {
+  AlertWorkflowGateway,
+  AutomationWorkflowGateway,
+  DiagnosisGateway,
+  IncidentWorkflowGateway,
+  IngestionGateway,
+} from './temporal-gateway.js';
+import { alertRoutes } from './routes/alerts.js';
+import { DEFAULT_ALERT_SETTINGS, type AlertSettings } from '../core/contracts/alerts.js';
 import type { Runbook } from '../core/runbook.js';
 import { diagnosisRoutes } from './routes/diagnosis.js';
 import { credentialRoutes } from './routes/credentials.js';
@@ -79,6 +87,10 @@ export interface ApiDeps {
   queue?: EventQueue | null;
   /** POST /api/v1/webhooks/pagerduty: its relayer, signing secrets and tenant; absent (or no secrets): it answers 503. */
   pagerDutyWebhook?: Omit<PagerDutyWebhookDeps, 'store'>;
+  /** Starts and steers alert runs (Alertmanager webhook, job approvals). Absent: they answer 503. */
+  alerts?: AlertWorkflowGateway;
+  /** Resolution wait, verification time and escalation of unmatched alerts, handed to each alert run. */
+  alertSettings?: Pick<AlertSettings, 'resolveWaitMs' | 'escalateUnmatched' | 'verifyTimeoutMs'>;
 }
 
 /** Paths that authenticate their callers themselves instead of with an API key or JWT (PagerDuty signs its webhook). */
@@ -211,7 +223,21 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   );
   app.route('/api/v1', diagnosisRoutes(deps));
   app.route('/api/v1/policies', policyRoutes(deps.store));
-  app.route('/api/v1/jobs', policyJobRoutes(deps.store));
+  const alertWorkflows = deps.alerts ?? unavailableAlerts;
+  app.route('/api/v1/jobs', policyJobRoutes(deps.store, alertWorkflows));
+  app.route(
+    '/api/v1/alerts',
+    alertRoutes({
+      store: deps.store,
+      alerts: alertWorkflows,
+      settings: {
+        ...DEFAULT_ALERT_SETTINGS,
+        ...deps.alertSettings,
+        remediation: deps.remediation ?? DEFAULT_ALERT_SETTINGS.remediation,
+        ...(deps.automationSettings ? { automation: deps.automationSettings } : {}),
+      },
+    }),
+  );
   app.route('/api/v1', queueRoutes({ store: deps.store, queue: deps.queue ?? null, incidentReads }));
   app.route(
     '/api/v1/webhooks',
@@ -230,6 +256,11 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
     name: 'X-PagerDuty-Signature',
     description:
       'PagerDuty’s signature of the raw body: v1=<hex HMAC-SHA256> under the webhook subscription’s secret (INFRAAI_PAGERDUTY_WEBHOOK_SECRETS), comma-separated values while a secret rotates.',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'basic', {
+    type: 'http',
+    scheme: 'basic',
+    description: 'POST /api/v1/alerts only (Alertmanager’s basic_auth): any username, an InfraAI API key as the password.',
   });
   documentMetrics(app);
   app.openAPIRegistry.registerPath({
@@ -279,6 +310,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
       },
       { name: 'Jobs', description: 'The job log: every decision the self-healing policies took' },
       { name: 'Webhooks', description: 'Events other tools push, signed by them (PagerDuty)' },
+      { name: 'Alerts', description: 'Alertmanager’s webhook: the alerts the self-healing policies act on' },
       {
         name: 'Queue',
         description: 'The SQS queue of PagerDuty events, low level (reference 000’s queueAdd and queueRemove, kept for its clients)',
@@ -289,6 +321,13 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   return app;
 }
 
+/** Without a Temporal client for alert runs, the webhook and job approvals answer 503 (Alertmanager retries). */
+const unavailableAlerts: AlertWorkflowGateway = {
+  start: () => Promise.reject(engineUnavailable('Alert runs')),
+  signalResolved: () => Promise.reject(engineUnavailable('Alert runs')),
+  decideApproval: () => Promise.reject(engineUnavailable('Alert runs')),
+};
+
 /** Without a Temporal client for automation runs, what would touch them answers 503. */
 const unavailableAutomation: AutomationWorkflowGateway = {
   start: () => Promise.reject(engineUnavailable()),
@@ -296,8 +335,8 @@ const unavailableAutomation: AutomationWorkflowGateway = {
   decideApproval: () => Promise.reject(engineUnavailable()),
 };
 
-function engineUnavailable(): ProblemError {
-  return new ProblemError(503, 'workflow-engine-unavailable', 'Automation runs are not enabled in this API process.', undefined, {
+function engineUnavailable(what = 'Automation runs'): ProblemError {
+  return new ProblemError(503, 'workflow-engine-unavailable', `${what} are not enabled in this API process.`, undefined, {
     'retry-after': '5',
   });
 }

@@ -205,12 +205,34 @@ function apiKeyIdOf(principal: Principal): string {
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/**
+ * Where HTTP basic auth is taken besides bearer: Alertmanager's webhook, whose `http_config` may
+ * only offer `basic_auth`. The password is an API key (the username is not read); never a JWT.
+ */
+const BASIC_AUTH_PATHS = new Set(['/api/v1/alerts', '/api/v1/alerts/']);
+const BASIC = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i;
+
+/** The API key in basic credentials (`user:key`, base64), or null when the header is not basic auth. */
+export function basicAuthApiKey(authorization: string | undefined): string | null {
+  if (!authorization || !/^Basic\s/i.test(authorization)) return null;
+  const match = BASIC.exec(authorization);
+  const decoded = match ? Buffer.from(match[1]!, 'base64').toString('utf8') : '';
+  const colon = decoded.indexOf(':');
+  const key = colon >= 0 ? decoded.slice(colon + 1) : '';
+  if (!key) throw new AuthenticationError("Basic credentials must be base64 of '<any user>:<API key>'.");
+  return key;
+}
+
 /** Authenticates every /api/v1 request and enforces roles: viewer reads, operator writes, admin manages keys. */
 export function authMiddleware(authenticator: Authenticator): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     let principal: Principal;
     try {
-      principal = await authenticator.authenticate({ authorization: c.req.header('authorization'), apiKey: c.req.header('x-api-key') });
+      const authorization = c.req.header('authorization');
+      const basicKey = BASIC_AUTH_PATHS.has(c.req.path) ? basicAuthApiKey(authorization) : null;
+      principal = await authenticator.authenticate(
+        basicKey !== null ? { apiKey: basicKey } : { authorization, apiKey: c.req.header('x-api-key') },
+      );
     } catch (err) {
       // Answered here rather than thrown to onError: the same problem, without a second error object per refusal.
       if (err instanceof AuthenticationError) {

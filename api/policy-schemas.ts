@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { classifyCommand } from '../core/command-policy.js';
 import { placeholdersIn, isSafeToken } from '../core/policies/interpolate.js';
 import { ACTION_PARAMS, POLICY_ACTION_TYPES, type PolicyAction } from '../core/policies/model.js';
 import { POLICY_JOB_STATUSES, POLICY_LIMIT_REASONS } from '../adapters/store/port.js';
@@ -139,6 +140,15 @@ export function actionParamProblems(action: PolicyAction): { param: string; mess
       problems.push({ param, message: `${param} must be a whole number or a placeholder for one` });
     } else if ((spec.kind === 'command' || spec.required) && value.trim() === '') {
       problems.push({ param, message: `${param} must not be empty` });
+    } else if (action.type === 'ssh_command' && param === 'verify') {
+      // Verification only looks: it is rated as the command policy rates a diagnostic (placeholders as plain names).
+      const verdict = classifyCommand(fixed);
+      if (verdict.risk !== 'read-only') {
+        problems.push({
+          param,
+          message: `verify must be a read-only command; the command policy rates it ${verdict.risk} (${verdict.reasons.join('; ')})`,
+        });
+      }
     }
   }
   return problems;
@@ -148,8 +158,8 @@ const ActionSchema = z
   .object({
     type: z.enum(POLICY_ACTION_TYPES).openapi({
       description:
-        'ssh_command {command}, run_playbook {request, checkMode?}, remediate_incident {title, severity?}, restart_pod {namespace, pod}, ' +
-        'scale_deployment {namespace, deployment, replicas}, restart_vm {vm}, notify {message, notifier?}',
+        'ssh_command {command, verify? (read-only)}, run_playbook {request, checkMode?}, remediate_incident {title, severity?}, restart_pod {namespace, pod}, ' +
+        'scale_deployment {namespace, deployment, replicas}, restart_vm {vm, mode? (guest_reboot | reset)}, notify {message, notifier?}',
     }),
     params: z.record(ParamName, ParamValue).default({}).openapi({
       description: 'String values may hold ${label.x} and ${annotation.x}; what fills a name or a command must be a plain token',

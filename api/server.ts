@@ -10,6 +10,7 @@ import { createPagerDutyRelayer } from '../ingress/pagerduty-relay.js';
 import { PAGERDUTY_WEBHOOK_RELAY_TIMEOUT_MS } from './webhooks/pagerduty.js';
 import { createAuthenticator } from './auth.js';
 import {
+  createTemporalAlertGateway,
   createTemporalAutomationGateway,
   createTemporalDiagnosisGateway,
   createTemporalIncidentGateway,
@@ -98,6 +99,8 @@ export async function startApiServer(options: {
       secrets: config.pagerDuty.webhookSecrets,
       tenantSlug: config.pagerDuty.tenantSlug,
     },
+    alerts: createTemporalAlertGateway(client, { taskQueue: config.temporal.taskQueue }),
+    alertSettings: config.alerts,
   });
   const { server, port } = await listen(app.fetch, config.api.host, config.api.port);
   const host = config.api.host === '0.0.0.0' || config.api.host === '::' ? '127.0.0.1' : config.api.host;

@@ -24,6 +24,14 @@ import {
   type IncidentWorkflowState,
   type RemediateIncidentInput,
 } from '../core/contracts/incident.js';
+import {
+  ALERT_WORKFLOW_TYPE,
+  alertApprovalUpdate,
+  alertResolvedSignal,
+  type AlertApproval,
+  type AlertDecisionInput,
+  type HandleAlertInput,
+} from '../core/contracts/alerts.js';
 import { redact } from '../core/redact.js';
 import { ProblemError } from './problem.js';
 import { type ApprovalDecisionInput, type ApprovalState } from '../core/remediation.js';
@@ -288,6 +296,67 @@ export function createTemporalAutomationGateway(client: Client, options: { taskQ
         if (err instanceof WorkflowUpdateFailedError) throw new ProblemError(409, 'conflict', err.cause?.message ?? err.message);
         if (isGrpcServiceError(err) && err.code === 5 /* NOT_FOUND: run already closed */)
           throw new ProblemError(409, 'conflict', 'The automation run has finished; there is nothing to approve.');
+        return mapTemporalError(err);
+      }
+    },
+  };
+}
+
+/** What the Alertmanager webhook and the job approval route need from Temporal for alert runs. */
+export interface AlertWorkflowGateway {
+  /**
+   * Starts the alert's run under `workflowId` (alertWorkflowId of the alert as sent); `joined` when a
+   * run with that id exists or existed (a retry, an HA pair's duplicate).
+   */
+  start(workflowId: string, input: HandleAlertInput): Promise<{ workflowId: string; outcome: 'started' | 'joined' }>;
+  /** Tells the alert's run it resolved; `not_found` when no run is open under that id (then it is only recorded). */
+  signalResolved(workflowId: string, endsAt: string): Promise<'signalled' | 'not_found'>;
+  /** Approves or rejects the command a run waits on; 409 when nothing waits or the command changed. */
+  decideApproval(workflowId: string, decision: AlertDecisionInput): Promise<AlertApproval>;
+}
+
+export function createTemporalAlertGateway(client: Client, options: { taskQueue: string }): AlertWorkflowGateway {
+  // Alertmanager waits for the answer (10 s by default): each call is bounded well inside it.
+  const withDeadline = <T>(timeoutMs: number, fn: () => Promise<T>): Promise<T> =>
+    client.connection.withDeadline(Date.now() + timeoutMs, fn);
+  return {
+    async start(workflowId, input) {
+      try {
+        await withDeadline(5000, () =>
+          client.workflow.start(ALERT_WORKFLOW_TYPE, {
+            workflowId,
+            taskQueue: options.taskQueue,
+            args: [input],
+            // One run per alert episode, ever: a repeat joins it, even once it has closed.
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            workflowIdConflictPolicy: 'FAIL',
+            typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.tenant, value: input.tenantSlug }],
+          }),
+        );
+        return { workflowId, outcome: 'started' };
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, outcome: 'joined' };
+        return mapTemporalError(err);
+      }
+    },
+    async signalResolved(workflowId, endsAt) {
+      try {
+        await withDeadline(5000, () => client.workflow.getHandle(workflowId).signal(alertResolvedSignal, { endsAt }));
+        return 'signalled';
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === 5)) return 'not_found';
+        return mapTemporalError(err);
+      }
+    },
+    async decideApproval(workflowId, decision) {
+      try {
+        return await withDeadline(10_000, () =>
+          client.workflow.getHandle(workflowId).executeUpdate(alertApprovalUpdate, { args: [decision] }),
+        );
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError) throw new ProblemError(409, 'conflict', err.cause?.message ?? err.message);
+        if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === 5))
+          throw new ProblemError(409, 'conflict', 'The job’s run has finished; there is nothing to approve.');
         return mapTemporalError(err);
       }
     },

@@ -201,3 +201,52 @@ export const PAGERDUTY_STORE_STEP: ActivityOptions = {
     nonRetryableErrorTypes: [FAILURE.NotInWorkflow],
   },
 };
+
+/** The alert run's store steps: the decision, the job log, the CMDB, the rows of incidents and playbooks it hands on to. */
+export const ALERT_STORE_STEP: ActivityOptions = {
+  ...STORE_STEP,
+  retry: {
+    ...STORE_STEP.retry,
+    nonRetryableErrorTypes: [FAILURE.NotInWorkflow, FAILURE.PolicyJobNotFound, FAILURE.TargetGone],
+  },
+};
+
+/** The same, as local activities (run by the worker that runs the workflow: no task-queue round trip). */
+export const LOCAL_ALERT_STORE_STEP: LocalActivityOptions = {
+  startToCloseTimeout: ALERT_STORE_STEP.startToCloseTimeout!,
+  retry: ALERT_STORE_STEP.retry!,
+};
+
+/**
+ * Ending an alert's job. A job left queued or running would hold its policy's concurrency and the
+ * host (host_busy) for good, so this is retried for a day, through any store outage.
+ */
+export const ALERT_FINISH_STEP: LocalActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  scheduleToCloseTimeout: '24 hours',
+  retry: {
+    initialInterval: '500 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: [FAILURE.NotInWorkflow],
+  },
+};
+
+/** An ssh_command's verification: retried inside the activity until it passes or its time is up (heartbeating). */
+export const ALERT_VERIFY_STEP: ActivityOptions = {
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: SSH_CHANGE_STEP.retry,
+};
+
+/** Kubernetes, vSphere and notifier calls of an alert's action: unavailable is retried for a while, a refusal is final. */
+export const ALERT_ACTION_STEP: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: [FAILURE.NotInWorkflow, FAILURE.PolicyActionRefused],
+  },
+};

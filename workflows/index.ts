@@ -1,4 +1,5 @@
 // The workflow bundle's entry point: every workflow the worker registers, one family per folder.
+export { handleAlert } from './alerts/handle-alert.js';
 export { runAutomation } from './automation/run-automation.js';
 export { diagnoseError } from './diagnosis/diagnose-error.js';
 export { remediateIncident } from './incident/remediate-incident.js';

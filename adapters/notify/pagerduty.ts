@@ -15,7 +15,17 @@
 //   very moment InfraAI hands the incident to a human. The Events API cannot carry a note.
 
 import { normalizeBaseUrl, requestJson } from './http.js';
-import { incidentRef, NotifierError, renderNoticeText, type IncidentNotice, type Notifier, type NotifyResult } from './port.js';
+import { truncateText } from '../../core/redact.js';
+import {
+  incidentRef,
+  NotifierError,
+  renderAlertText,
+  renderNoticeText,
+  type AlertNotice,
+  type IncidentNotice,
+  type Notifier,
+  type NotifyResult,
+} from './port.js';
 
 export interface PagerDutyConfig {
   /** REST API v2 key (account or user token). Needs fromEmail. */
@@ -67,6 +77,46 @@ export class PagerDutyNotifier implements Notifier {
       .filter(Boolean)
       .join(' or ');
     return { delivered: false, detail: `no PagerDuty ${wanted} on this incident` };
+  }
+
+  /**
+   * An alert notice: an Events API v2 `trigger` with the notice's key as dedup_key, so a retry (or
+   * a repeat) updates the one PagerDuty alert instead of opening another. Needs the routing key:
+   * without an incident to write to, the REST API has nothing to add a note to.
+   */
+  async notifyAlert(notice: AlertNotice): Promise<NotifyResult> {
+    if (!this.config.routingKey?.trim()) return { delivered: false, detail: 'paging for an alert needs a routing key (Events API v2)' };
+    const severity = (notice.severity ?? '').toLowerCase();
+    const pdSeverity = ['critical', 'page'].includes(severity)
+      ? 'critical'
+      : ['error', 'warning', 'info'].includes(severity)
+        ? severity
+        : 'error';
+    const dedupKey = `infraai:${notice.key}`.slice(0, 255);
+    await requestJson({
+      notifier: NAME,
+      operation: 'send trigger event',
+      method: 'POST',
+      url: `${this.eventsBaseUrl}/v2/enqueue`,
+      headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: {
+        routing_key: this.config.routingKey.trim(),
+        event_action: 'trigger',
+        dedup_key: dedupKey,
+        payload: {
+          summary: truncateText(notice.title, 1000),
+          source: notice.labels.instance ?? notice.labels.host ?? 'infraai',
+          severity: pdSeverity,
+          component: notice.labels.job,
+          custom_details: { summary: renderAlertText(notice, 4000), labels: notice.labels },
+        },
+        ...(notice.url ? { links: [{ href: notice.url, text: 'InfraAI job' }] } : {}),
+      },
+      timeoutMs: this.timeoutMs,
+      secrets: this.secrets,
+      errorText: eventsErrorText,
+    });
+    return { delivered: true, detail: `trigger event accepted for PagerDuty dedup key ${dedupKey}` };
   }
 
   private async viaRest(incidentId: string, notice: IncidentNotice): Promise<NotifyResult> {

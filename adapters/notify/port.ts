@@ -36,9 +36,28 @@ export interface NotifyResult {
   external?: Record<string, string>;
 }
 
+/**
+ * A notice about an alert rather than an incident: a self-healing policy's `notify` action, or a
+ * breaker that opened for a host InfraAI cannot open an incident for (not in the CMDB).
+ */
+export interface AlertNotice {
+  /** Unique per notice and stable across retries (e.g. `policy-job:<id>`): a retry updates what the first attempt created. */
+  key: string;
+  title: string;
+  /** The message, already interpolated and redacted by the caller. */
+  summary: string;
+  /** The alert's severity label (critical, warning, info, …), when it has one. */
+  severity: string | null;
+  labels: Record<string, string>;
+  /** Link to the job in InfraAI, if known. */
+  url: string | null;
+}
+
 export interface Notifier {
   readonly name: string;
   notify(notice: IncidentNotice): Promise<NotifyResult>;
+  /** Opens (or updates, by key) a ticket or page for an alert; absent: this tool takes incident notices only. */
+  notifyAlert?(notice: AlertNotice): Promise<NotifyResult>;
 }
 
 /** A delivery failure. The message never contains the credentials the notifier was given. */
@@ -102,5 +121,17 @@ export function renderNoticeText(notice: IncidentNotice, maxChars = 8000): strin
     lines.push('', 'Fixes applied: none');
   }
   if (notice.url) lines.push('', `InfraAI incident: ${notice.url}`);
+  return truncateText(lines.join('\n'), maxChars);
+}
+
+/** The plain text of an alert notice (a ServiceNow description or work note, a PagerDuty event's details). */
+export function renderAlertText(notice: AlertNotice, maxChars = 8000): string {
+  const labels = Object.entries(notice.labels)
+    .slice(0, 50)
+    .map(([name, value]) => `${name}=${truncateText(value, 200)}`)
+    .join(', ');
+  const lines = [`InfraAI alert: ${notice.title}`, '', notice.summary];
+  if (labels) lines.push('', `Labels: ${labels}`);
+  if (notice.url) lines.push('', `InfraAI job: ${notice.url}`);
   return truncateText(lines.join('\n'), maxChars);
 }

@@ -18,7 +18,9 @@ import { normalizeBaseUrl, requestJson } from './http.js';
 import {
   incidentRef,
   NotifierError,
+  renderAlertText,
   renderNoticeText,
+  type AlertNotice,
   type IncidentNotice,
   type IncidentOutcome,
   type Notifier,
@@ -120,6 +122,36 @@ export class ServiceNowNotifier implements Notifier {
     return this.create(notice, text);
   }
 
+  /**
+   * An alert notice: the incident record keyed by correlation_id `<prefix>:<notice key>` gets a work
+   * note when an earlier attempt created it, else is created (urgency and impact from the alert's
+   * severity, the assignment group when one is configured: an alert InfraAI could not handle is
+   * for people).
+   */
+  async notifyAlert(notice: AlertNotice): Promise<NotifyResult> {
+    const correlationId = `${this.correlationPrefix}:${notice.key}`.slice(0, 100);
+    const text = renderAlertText(notice);
+    const existing = await this.findByCorrelation(correlationId);
+    if (existing) {
+      const record = await this.call('update incident', 'PATCH', `/api/now/table/incident/${existing.sys_id}`, { work_notes: text });
+      return { delivered: true, detail: `updated ${record.number ?? existing.sys_id} (sys_id ${record.sys_id}): work note added` };
+    }
+    const severity = (notice.severity ?? '').toLowerCase();
+    const level = ['critical', 'page', 'error'].includes(severity) ? '1' : severity === 'warning' ? '2' : '3';
+    const fields: Record<string, string> = {
+      short_description: truncateText(`[InfraAI alert] ${notice.title}`, 150),
+      description: text,
+      urgency: level,
+      impact: level,
+      correlation_id: correlationId,
+      correlation_display: 'InfraAI',
+    };
+    if (this.config.callerId) fields.caller_id = this.config.callerId;
+    if (this.config.assignmentGroup) fields.assignment_group = this.config.assignmentGroup;
+    const record = await this.call('create incident', 'POST', '/api/now/table/incident', fields);
+    return { delivered: true, detail: `created ${record.number ?? 'incident'} (sys_id ${record.sys_id})` };
+  }
+
   private async update(sysId: string, notice: IncidentNotice, text: string): Promise<NotifyResult> {
     const fields: Record<string, string> = { work_notes: text };
     if (notice.status === 'resolved') Object.assign(fields, this.resolution(notice));
@@ -152,9 +184,13 @@ export class ServiceNowNotifier implements Notifier {
   }
 
   /** The record an earlier attempt for this InfraAI incident created, found by correlation_id. */
-  private async findCreated(notice: IncidentNotice): Promise<IncidentRecord | undefined> {
+  private findCreated(notice: IncidentNotice): Promise<IncidentRecord | undefined> {
+    return this.findByCorrelation(this.correlationId(notice));
+  }
+
+  private async findByCorrelation(correlationId: string): Promise<IncidentRecord | undefined> {
     const query = new URLSearchParams({
-      sysparm_query: `correlation_id=${this.correlationId(notice)}`,
+      sysparm_query: `correlation_id=${correlationId}`,
       sysparm_fields: RESPONSE_FIELDS,
       sysparm_limit: '1',
     });

@@ -158,6 +158,11 @@ export interface PolicyJobRepository {
    * already ended is answered unchanged (a repeat never counts a failure twice). Null when absent.
    */
   finishRun(tenantId: string, id: string, outcome: { succeeded: boolean; detail?: string | null }, now: Date): Promise<PolicyRunEnd | null>;
+  /**
+   * Adds a line to a job's detail after the fact (the incident a breaker opening raised, a notice
+   * sent instead): a line the detail already holds is not added again (a retried step). Null when absent.
+   */
+  addDetail(tenantId: string, id: string, line: string): Promise<PolicyJob | null>;
   get(tenantId: string, id: string): Promise<PolicyJob | null>;
   /** Newest first. Throws InvalidCursorError for a cursor it did not issue. */
   list(tenantId: string, filter: PolicyJobFilter, page: PageRequest): Promise<Page<PolicyJob>>;

@@ -1051,6 +1051,15 @@ export class SqlStore implements Store {
       if (!job.policyId) return finishRunWith(sqlPolicyDecisionDb(this.db), tenantId, id, outcome, now);
       return this.underPolicyLock(job.policyId, (db) => finishRunWith(db, tenantId, id, outcome, now));
     },
+    addDetail: async (tenantId: string, id: string, line: string): Promise<PolicyJob | null> => {
+      if (!UUID_PATTERN.test(id) || !UUID_PATTERN.test(tenantId)) return null;
+      await this.q(
+        `UPDATE policy_jobs SET detail = CASE WHEN detail IS NULL OR detail = '' THEN $3 ELSE detail || chr(10) || $3 END, updated_at = now()
+         WHERE tenant_id = $1 AND id = $2 AND (detail IS NULL OR strpos(detail, $3) = 0)`,
+        [tenantId, id, line],
+      );
+      return this.policyJobs.get(tenantId, id);
+    },
     get: async (tenantId: string, id: string): Promise<PolicyJob | null> => {
       if (!UUID_PATTERN.test(id) || !UUID_PATTERN.test(tenantId)) return null;
       const rows = await this.q(`SELECT * FROM policy_jobs WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);

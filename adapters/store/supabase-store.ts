@@ -1063,6 +1063,19 @@ export class SupabaseStore implements Store {
       outcome: { succeeded: boolean; detail?: string | null },
       now: Date,
     ): Promise<PolicyRunEnd | null> => finishRunWith(this.decisions, tenantId, id, outcome, now),
+    addDetail: async (tenantId: string, id: string, line: string): Promise<PolicyJob | null> => {
+      const job = await this.policyJobs.get(tenantId, id);
+      if (!job || job.detail?.includes(line)) return job;
+      // Only the job's own run writes after it ended: compared on the detail it read, so a concurrent line is not lost.
+      let query = this.db
+        .from('policy_jobs')
+        .update({ detail: job.detail ? `${job.detail}\n${line}` : line, updated_at: new Date().toISOString() })
+        .eq('tenant_id', tenantId)
+        .eq('id', id);
+      query = job.detail === null ? query.is('detail', null) : query.eq('detail', job.detail);
+      const rows = check(await query.select('*'));
+      return rows[0] ? toPolicyJob(rows[0]) : this.policyJobs.addDetail(tenantId, id, line);
+    },
     get: async (tenantId: string, id: string): Promise<PolicyJob | null> => {
       if (!UUID_PATTERN.test(id) || !UUID_PATTERN.test(tenantId)) return null;
       const rows = check(await this.db.from('policy_jobs').select('*').eq('tenant_id', tenantId).eq('id', id).limit(1));

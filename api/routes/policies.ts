@@ -1,7 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { DuplicateKeyError, type PolicyInput, type PolicyJob, type Store, type StoredPolicy } from '../../adapters/store/port.js';
 import { DEFAULT_HOST_LABEL, DEFAULT_POLICY_BREAKER, DEFAULT_POLICY_LIMITS, type SelfHealingPolicy } from '../../core/policies/model.js';
+import { policyCommandHash } from '../../core/policies/command-hash.js';
 import { simulatePolicies, type RecordedAlert } from '../../core/policies/simulate.js';
+import { AlertApprovalSchema, JobApprovalSchema } from '../alert-schemas.js';
+import type { AlertWorkflowGateway } from '../temporal-gateway.js';
 import {
   PolicyCreateSchema,
   PolicyIfMatchHeader,
@@ -282,7 +285,7 @@ export function policyRoutes(store: Store) {
   return app;
 }
 
-export function policyJobRoutes(store: Store) {
+export function policyJobRoutes(store: Store, alerts: AlertWorkflowGateway) {
   const app = createRouter();
   const jobTags = ['Jobs'];
 
@@ -321,6 +324,43 @@ export function policyJobRoutes(store: Store) {
       const job = await store.policyJobs.get(c.get('principal').tenantId, id);
       if (!job) throw notFound(`Job '${id}'`);
       return c.json(toJobResponse(job), 200);
+    },
+  );
+
+  app.openapi(
+    apiRoute(
+      {
+        method: 'post',
+        path: '/{id}/approval',
+        operationId: 'decidePolicyJobApproval',
+        tags: jobTags,
+        summary: 'Approve or reject the command a running ssh_command job waits on',
+        description:
+          'A command whose risk needs a human under the remediation settings (high always; low unless INFRAAI_AUTO_APPROVE_LOW_RISK) ' +
+          'waits here. The decision is bound to the SHA-256 of the command the job shows: a run waiting on another command, or on ' +
+          'nothing (decided, timed out, resolved, finished), answers 409.',
+        request: { params: IdParam, body: jsonBody(JobApprovalSchema) },
+        responses: { 200: json(AlertApprovalSchema, 'The decision, recorded by the run') },
+      },
+      [404, 409],
+    ),
+    async (c) => {
+      const principal = c.get('principal');
+      const { id } = c.req.valid('param');
+      const { decision, reason } = c.req.valid('json');
+      const job = await store.policyJobs.get(principal.tenantId, id);
+      if (!job) throw notFound(`Job '${id}'`);
+      const command = job.params?.command;
+      if (job.actionType !== 'ssh_command' || typeof command !== 'string' || job.status !== 'running' || !job.workflowId) {
+        throw conflict(`Job '${id}' is ${job.status}${job.actionType ? ` (${job.actionType})` : ''}: no command of it waits for approval.`);
+      }
+      const approval = await alerts.decideApproval(job.workflowId, {
+        decision,
+        commandHash: await policyCommandHash(command),
+        by: principal.subject,
+        ...(reason !== undefined ? { comment: reason } : {}),
+      });
+      return c.json(approval, 200);
     },
   );
 

@@ -74,6 +74,12 @@ export const FAILURE = {
   AnsibleRunLost: 'AnsibleRunLost',
   /** The PagerDuty run could not record its incident or start its remediation (the store gone for 30 minutes, a bug). */
   PagerDutyRunFailed: 'PagerDutyRunFailed',
+  /** The policy job of an alert's run is gone (deleted with its tenant while the run went on). */
+  PolicyJobNotFound: 'PolicyJobNotFound',
+  /** A self-healing action's adapter (Kubernetes, vSphere, a notifier) refused it or is not configured: retrying will not help. */
+  PolicyActionRefused: 'PolicyActionRefused',
+  /** A self-healing action's adapter is unreachable or busy (retryable). */
+  PolicyActionUnavailable: 'PolicyActionUnavailable',
 } as const;
 
 export type FailureType = (typeof FAILURE)[keyof typeof FAILURE];

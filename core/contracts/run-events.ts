@@ -4,7 +4,7 @@
 // Workflow-safe: plain types only.
 
 /** Workflow families whose runs are projected. Each new family adds its name here. */
-export const RUN_FAMILIES = ['incident', 'automation'] as const;
+export const RUN_FAMILIES = ['incident', 'automation', 'alert'] as const;
 export type RunFamily = (typeof RUN_FAMILIES)[number];
 
 /** What happened, as a frontend shows it. `run.ended` is always a run's last event. */

@@ -114,7 +114,8 @@ export interface ActionParamSpec {
  * parts must be tokens; `text`: free text that reaches no shell; `count`: a whole number; `flag`: true or false.
  */
 export const ACTION_PARAMS: Record<PolicyActionType, Record<string, ActionParamSpec>> = {
-  ssh_command: { command: { required: true, kind: 'command' } },
+  // verify: a read-only command run after `command`, retried until it exits 0 (about 30 s); failing = the run failed.
+  ssh_command: { command: { required: true, kind: 'command' }, verify: { required: false, kind: 'command' } },
   run_playbook: { request: { required: true, kind: 'text' }, checkMode: { required: false, kind: 'flag' } },
   remediate_incident: { title: { required: true, kind: 'text' }, severity: { required: false, kind: 'token' } },
   restart_pod: { namespace: { required: true, kind: 'token' }, pod: { required: true, kind: 'token' } },
@@ -123,7 +124,8 @@ export const ACTION_PARAMS: Record<PolicyActionType, Record<string, ActionParamS
     deployment: { required: true, kind: 'token' },
     replicas: { required: true, kind: 'count' },
   },
-  restart_vm: { vm: { required: true, kind: 'token' } },
+  // mode: guest_reboot (default: the guest restarts itself through VMware Tools) or reset (a hard reset).
+  restart_vm: { vm: { required: true, kind: 'token' }, mode: { required: false, kind: 'token' } },
   notify: { notifier: { required: false, kind: 'token' }, message: { required: true, kind: 'text' } },
 };
 

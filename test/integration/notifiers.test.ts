@@ -183,6 +183,34 @@ describe('servicenow notifier (local Table API server)', () => {
     expect(fake.incident(first.external!.servicenowSysId!)!.workNotes).toHaveLength(1);
   });
 
+  it('an alert notice opens one incident keyed by correlation_id; a retry adds a work note to it', async () => {
+    const notifier = open({ assignmentGroup: GROUP });
+    const alertNotice = {
+      key: 'policy-job:1b2c:breaker',
+      title: "Self-healing policy 'restart' stopped: its breaker opened on web-9",
+      summary: 'No incident could be raised: web-9 is not in the CMDB.',
+      severity: 'critical',
+      labels: { alertname: 'ServiceDown', instance: 'web-9:9100' },
+      url: 'https://infraai.example.com/api/v1/jobs/1b2c',
+    };
+    const first = await notifier.notifyAlert(alertNotice);
+    const created = fake.incidents().filter((r) => r.correlation_id === 'infraai:policy-job:1b2c:breaker');
+    expect(created).toHaveLength(1);
+    expect(first).toEqual({ delivered: true, detail: `created ${created[0]!.number} (sys_id ${created[0]!.sys_id})` });
+    expect(created[0]).toMatchObject({
+      short_description: "[InfraAI alert] Self-healing policy 'restart' stopped: its breaker opened on web-9",
+      urgency: '1',
+      impact: '1',
+      assignment_group: GROUP,
+    });
+    expect(created[0]!.description).toContain('Labels: alertname=ServiceDown, instance=web-9:9100');
+    expect(created[0]!.description).toContain('InfraAI job: https://infraai.example.com/api/v1/jobs/1b2c');
+    const again = await notifier.notifyAlert(alertNotice);
+    expect(again.detail).toMatch(/work note added/);
+    expect(fake.incidents().filter((r) => r.correlation_id === 'infraai:policy-job:1b2c:breaker')).toHaveLength(1);
+    expect(fake.incident(created[0]!.sys_id)!.workNotes).toHaveLength(1);
+  });
+
   it('resolved with no sys_id creates the incident already resolved, with urgency and impact low', async () => {
     const result = await open({ closeCode: 'Solution provided' }).notify(notice({ incidentNumber: 503 }));
     const record = fake.incident(result.external!.servicenowSysId!)!;
@@ -415,6 +443,33 @@ describe('pagerduty notifier (local REST and Events API server)', () => {
     expect(acked).toEqual({ delivered: true, detail: 'acknowledge event accepted for PagerDuty dedup key infraai/db-1/disk' });
     expect(fake.requests[0]!.body).toEqual({ routing_key: PD_ROUTING, event_action: 'acknowledge', dedup_key: 'infraai/db-1/disk' });
     expect(fake.incident(id)).toMatchObject({ status: 'acknowledged' });
+  });
+
+  it('an alert notice is a trigger event keyed by the notice (Events API); without a routing key it is not sent', async () => {
+    const alertNotice = {
+      key: 'policy-job:77aa',
+      title: 'restart web: ServiceDown on web-9',
+      summary: 'web is down on web-9',
+      severity: 'warning',
+      labels: { alertname: 'ServiceDown', instance: 'web-9:9100', job: 'web' },
+      url: null,
+    };
+    const sent = await events().notifyAlert(alertNotice);
+    expect(sent).toEqual({ delivered: true, detail: 'trigger event accepted for PagerDuty dedup key infraai:policy-job:77aa' });
+    const [request] = fake.requestsTo('POST', '/v2/enqueue');
+    expect(request!.body).toMatchObject({
+      routing_key: PD_ROUTING,
+      event_action: 'trigger',
+      dedup_key: 'infraai:policy-job:77aa',
+      payload: { summary: 'restart web: ServiceDown on web-9', source: 'web-9:9100', severity: 'warning', component: 'web' },
+    });
+    expect(fake.events.at(-1)).toMatchObject({ event_action: 'trigger', dedup_key: 'infraai:policy-job:77aa' });
+    fake.clearRequests();
+    expect(await rest().notifyAlert(alertNotice)).toEqual({
+      delivered: false,
+      detail: 'paging for an alert needs a routing key (Events API v2)',
+    });
+    expect(fake.requests).toEqual([]);
   });
 
   it('with both keys: REST when the incident id is known, the Events API when only the dedup key is', async () => {

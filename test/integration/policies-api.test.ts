@@ -142,6 +142,13 @@ describe('policies API', () => {
         ['action.params.replicas'],
       ],
       [restartNginx({ action: { type: 'run_playbook', params: { request: 'x', checkMode: 'yes' } } }), ['action.params.checkMode']],
+      // Verification only looks: a verify the command policy does not rate read-only is refused.
+      [
+        restartNginx({
+          action: { type: 'ssh_command', params: { command: 'systemctl restart nginx', verify: 'systemctl restart nginx' } },
+        }),
+        ['action.params.verify'],
+      ],
       [restartNginx({ action: { type: 'reboot_everything', params: {} } }), ['action.type']],
       [restartNginx({ limits: { maxRunsPerHour: 0 } }), ['limits.maxRunsPerHour']],
       [restartNginx({ limits: { cooldownSeconds: -1 } }), ['limits.cooldownSeconds']],
@@ -172,6 +179,17 @@ describe('policies API', () => {
       }),
     });
     expect(fine.status).toBe(201);
+    const verified = await stack.call('POST', '/api/v1/policies', {
+      body: restartNginx({
+        name: 'verified',
+        action: {
+          type: 'ssh_command',
+          params: { command: 'systemctl restart ${label.service}', verify: 'systemctl is-active ${label.service}' },
+        },
+      }),
+    });
+    expect(verified.status).toBe(201);
+    expect((await stack.call('DELETE', `/api/v1/policies/${(await json<StoredPolicy>(verified)).id}`)).status).toBe(204);
     expect((await stack.call('DELETE', `/api/v1/policies/${(await json<StoredPolicy>(fine)).id}`)).status).toBe(204);
   });
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { DuplicateKeyError, InvalidCursorError, type PolicyInput, type Store, type StoredPolicy } from '../../adapters/store/port.js';
 import { matchAlert } from '../../core/policies/evaluate.js';
@@ -134,6 +135,13 @@ export function describePolicyContract(store: () => Store): void {
     // Finishing again changes nothing.
     const again = await s.policyJobs.finishRun(tenant.id, a.job.id, { succeeded: false }, at('2026-12-06T10:00:30Z'));
     expect(again).toMatchObject({ job: { status: 'succeeded' }, breaker: null });
+    // A line added after the end is kept once, however often it is added; the status stays.
+    await s.policyJobs.addDetail(tenant.id, a.job.id, 'incident INC-7 raised');
+    expect(await s.policyJobs.addDetail(tenant.id, a.job.id, 'incident INC-7 raised')).toMatchObject({
+      status: 'succeeded',
+      detail: 'restarted\nincident INC-7 raised',
+    });
+    expect(await s.policyJobs.addDetail(tenant.id, randomUUID(), 'x')).toBeNull();
 
     const cooling = await claim(s, tenant.id, policy, serviceDown('web-01:9100'), at('2026-12-06T10:01:00Z'));
     expect(cooling.job).toMatchObject({ status: 'limited', limitReason: 'cooldown' });

@@ -17,6 +17,8 @@ export const AUTOMATION_WORKFLOW_REVISION = 'initial';
 
 /** The PagerDuty workflow revision the tests run today (same rule). */
 export const PAGERDUTY_WORKFLOW_REVISION = 'initial';
+/** The alert workflow revision the tests run today (same rule). */
+export const ALERT_WORKFLOW_REVISION = 'initial';
 
 export const recordingHistories = process.env.INFRAAI_RECORD_HISTORIES === '1';
 

@@ -16,10 +16,12 @@ import type { AutomationToolkit } from '../../activities/automation/deps.js';
 import type { CredentialVault } from '../../adapters/secrets/port.js';
 import type { AutomationSettings } from '../../core/contracts/automation.js';
 import {
+  createTemporalAlertGateway,
   createTemporalAutomationGateway,
   createTemporalDiagnosisGateway,
   createTemporalIncidentGateway,
   createTemporalIngestionGateway,
+  type AlertWorkflowGateway,
   type IncidentWorkflowGateway,
 } from '../../api/temporal-gateway.js';
 import { loadRunbooks } from '../../adapters/knowledge/runbook-files.js';
@@ -31,7 +33,8 @@ import type { EmbeddingProvider } from '../../adapters/llm/port.js';
 import type { RemediationSettings } from '../../core/remediation.js';
 import type { MetricsSource } from '../../adapters/metrics/port.js';
 import type { Notifier } from '../../adapters/notify/port.js';
-import type { KubernetesCluster } from '../../adapters/kubernetes/port.js';
+import type { KubernetesActions, KubernetesCluster } from '../../adapters/kubernetes/port.js';
+import { DEFAULT_ALERT_SETTINGS, type AlertSettings } from '../../core/contracts/alerts.js';
 import type { RunEventBus } from '../../adapters/events/port.js';
 import type { EventQueue } from '../../adapters/queue/port.js';
 import { storeRunCounts } from '../../adapters/telemetry/create.js';
@@ -103,6 +106,13 @@ export async function startTestStack(
      * (default: the real one on the stack's client and task queue). Absent: the webhook answers 503.
      */
     pagerDuty?: { secrets: string[]; tenantSlug?: string; relayer?: (client: Client, taskQueue: string) => PagerDutyRelayer };
+    /** What alert runs are started with (resolution wait, escalation); the worker's action adapters. */
+    alerts?: {
+      settings?: Partial<Pick<AlertSettings, 'resolveWaitMs' | 'escalateUnmatched' | 'verifyTimeoutMs'>>;
+      kubernetesActions?: KubernetesActions;
+      /** Another gateway than the test run's Temporal (e.g. one that cannot reach it). */
+      gateway?: (client: Client, taskQueue: string) => AlertWorkflowGateway;
+    };
   } = {},
 ): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'infraai-it-'));
@@ -135,6 +145,7 @@ export async function startTestStack(
       workflowBundlePath: testWorkflowBundlePath(),
       ...(options.events ? { events: options.events } : {}),
       ...(options.automation ? { automation: options.automation.toolkit, vault: options.automation.vault ?? vault } : {}),
+      ...(options.alerts?.kubernetesActions ? { kubernetesActions: options.alerts.kubernetesActions } : {}),
     });
     workerRun = worker.run();
   };
@@ -176,6 +187,8 @@ export async function startTestStack(
           },
         }
       : {}),
+    alerts: options.alerts?.gateway ? options.alerts.gateway(client, taskQueue) : createTemporalAlertGateway(client, { taskQueue }),
+    ...(options.alerts?.settings ? { alertSettings: { ...DEFAULT_ALERT_SETTINGS, ...options.alerts.settings } } : {}),
   });
   const keyFor = async (tenantSlug: string, role: Role) => {
     const tenant = await store.tenants.ensure(tenantSlug);

@@ -22,6 +22,7 @@ const EXPECTED_FIXTURES: Record<string, number> = {
   'incident/local-store-steps': 20,
   'automation/initial': 13,
   'pagerduty/initial': 3,
+  'alert/initial': 20,
 };
 
 const files = (await readdir(historiesDir, { recursive: true })).filter((name) => name.endsWith('.json')).sort();
