@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import { InstantText } from './policy-schemas.js';
+import { ALERT_RUN_STATUSES } from '../core/contracts/alerts.js';
+import { InstantText, PolicyJobSchema } from './policy-schemas.js';
 import { text } from './schemas.js';
 
 // Alertmanager's webhook payload (version 4), as its webhook_config sends it, and what the API
@@ -88,3 +89,42 @@ export const AlertApprovalSchema = z
     decidedAt: z.string().nullable(),
   })
   .openapi('JobApproval');
+
+/** What GET /api/v1/jobs/{id} adds for a job an alert run recorded: the run as its projection shows it. */
+export const AlertRunViewSchema = z
+  .object({
+    workflowId: z.string(),
+    status: z.enum(ALERT_RUN_STATUSES),
+    ended: z.boolean(),
+    summary: z.string().nullable(),
+    resolvedAt: z.string().nullable().openapi({ description: 'endsAt of the resolved notification, once it came' }),
+    approval: AlertApprovalSchema.nullable(),
+    steps: z.array(
+      z.object({
+        name: z.string(),
+        status: z.string(),
+        startedAt: z.string().nullable(),
+        finishedAt: z.string().nullable(),
+        detail: z.string().nullable(),
+      }),
+    ),
+    commands: z.array(
+      z.object({
+        phase: z.string(),
+        command: z.string(),
+        allowedBy: z.string(),
+        exitCode: z.number().int().nullable(),
+        output: z.string(),
+        at: z.string(),
+      }),
+    ),
+    child: z.object({ workflowId: z.string(), status: z.string().nullable() }).nullable(),
+    incidents: z.array(z.object({ incidentId: z.string(), number: z.number().int(), workflowId: z.string(), why: z.string() })),
+  })
+  .openapi('AlertRunView');
+
+export const PolicyJobDetailSchema = PolicyJobSchema.extend({
+  run: AlertRunViewSchema.nullable().openapi({
+    description: 'The alert run that recorded the job (its projection): null for a job no run recorded, or before its first write',
+  }),
+}).openapi('PolicyJobDetail');

@@ -4,6 +4,7 @@ import { createAlertDecisionActivities } from './decide.js';
 import type { AlertActivityDeps } from './deps.js';
 import { createAlertHostActivities } from './host-command.js';
 import { createAlertRaiseActivities } from './raise.js';
+import { createAlertVerifyActivities } from './verify.js';
 
 export type { AlertActivityDeps } from './deps.js';
 
@@ -12,6 +13,7 @@ export function createAlertActivities(deps: AlertActivityDeps) {
   return mergeActivities('alerts', {
     decision: createAlertDecisionActivities(deps),
     host: createAlertHostActivities(deps),
+    verify: createAlertVerifyActivities(deps),
     adapters: createAlertAdapterActivities(deps),
     raise: createAlertRaiseActivities(deps),
   });

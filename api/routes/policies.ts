@@ -3,7 +3,9 @@ import { DuplicateKeyError, type PolicyInput, type PolicyJob, type Store, type S
 import { DEFAULT_HOST_LABEL, DEFAULT_POLICY_BREAKER, DEFAULT_POLICY_LIMITS, type SelfHealingPolicy } from '../../core/policies/model.js';
 import { policyCommandHash } from '../../core/policies/command-hash.js';
 import { simulatePolicies, type RecordedAlert } from '../../core/policies/simulate.js';
-import { AlertApprovalSchema, JobApprovalSchema } from '../alert-schemas.js';
+import { AlertApprovalSchema, type AlertRunViewSchema, JobApprovalSchema, PolicyJobDetailSchema } from '../alert-schemas.js';
+import type { AlertRunProjectionState } from '../../core/contracts/alerts.js';
+import type { RunProjection } from '../../core/contracts/run-events.js';
 import type { AlertWorkflowGateway } from '../temporal-gateway.js';
 import {
   PolicyCreateSchema,
@@ -285,6 +287,30 @@ export function policyRoutes(store: Store) {
   return app;
 }
 
+/** The alert run as GET /api/v1/jobs/{id} shows it, from its projection (never from Temporal). */
+function toRunView(projection: RunProjection): z.infer<typeof AlertRunViewSchema> {
+  const { run } = projection.state as unknown as AlertRunProjectionState;
+  return {
+    workflowId: projection.workflowId,
+    status: run.status,
+    ended: projection.ended,
+    summary: run.summary,
+    resolvedAt: run.resolvedAt,
+    approval: run.approval,
+    steps: run.steps,
+    commands: run.commands.map(({ phase, command, allowedBy, exitCode, output, at }) => ({
+      phase,
+      command,
+      allowedBy,
+      exitCode,
+      output,
+      at,
+    })),
+    child: run.child,
+    incidents: run.incidents,
+  };
+}
+
 export function policyJobRoutes(store: Store, alerts: AlertWorkflowGateway) {
   const app = createRouter();
   const jobTags = ['Jobs'];
@@ -315,15 +341,17 @@ export function policyJobRoutes(store: Store, alerts: AlertWorkflowGateway) {
         tags: jobTags,
         summary: 'One decision of the job log',
         request: { params: IdParam },
-        responses: { 200: json(PolicyJobSchema, 'The job') },
+        responses: { 200: json(PolicyJobDetailSchema, 'The job, with the alert run that recorded it') },
       },
       [404],
     ),
     async (c) => {
       const { id } = c.req.valid('param');
-      const job = await store.policyJobs.get(c.get('principal').tenantId, id);
+      const tenantId = c.get('principal').tenantId;
+      const job = await store.policyJobs.get(tenantId, id);
       if (!job) throw notFound(`Job '${id}'`);
-      return c.json(toJobResponse(job), 200);
+      const projection = job.workflowId ? await store.runs.get(tenantId, 'alert', job.workflowId) : null;
+      return c.json({ ...toJobResponse(job), run: projection ? toRunView(projection) : null }, 200);
     },
   );
 

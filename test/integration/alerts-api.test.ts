@@ -174,8 +174,24 @@ describe('POST /api/v1/alerts', () => {
     expect(jobs.items).toHaveLength(1);
     const [job] = jobs.items;
     expect(job).toMatchObject({ status: 'succeeded', workflowId, host: 'web-01:9100', actionType: 'ssh_command' });
-    const one = await stack.call('GET', `/api/v1/jobs/${job!.id}`, { key });
-    expect(await json(one)).toMatchObject({ id: job!.id, workflowId });
+    // The job shows the run that recorded it, from the run's projection.
+    const detail = await waitFor(async () => {
+      const one = await json<{ run: { status: string } | null }>(await stack.call('GET', `/api/v1/jobs/${job!.id}`, { key }));
+      return one.run?.status === 'awaiting_resolution' ? one : null;
+    }, 'the job to show its run');
+    expect(detail).toMatchObject({
+      id: job!.id,
+      workflowId,
+      run: {
+        workflowId,
+        ended: false,
+        approval: { decision: 'not_required', risk: 'low' },
+        commands: [
+          { phase: 'fix', command: 'systemctl restart web', exitCode: 0 },
+          { phase: 'verification', command: 'systemctl is-active web', exitCode: 0 },
+        ],
+      },
+    });
 
     const resolved = await json<Delivery>(
       await post(key, payload([{ ...alert, status: 'resolved', endsAt: '2026-12-06T10:09:00Z' }], 'resolved')),
@@ -248,6 +264,14 @@ describe('POST /api/v1/alerts', () => {
     const job = items[0]!;
     expect(job).toMatchObject({ status: 'running', workflowId, params: { command } });
     expect((await stack.call('POST', `/api/v1/jobs/${randomUUID()}/approval`, { key, body: { decision: 'approve' } })).status).toBe(404);
+    // What the approver reads: the job's command, and the run waiting on its hash.
+    const waiting = await json<{ run: { status: string; approval: { decision: string; commandHash: string } } }>(
+      await stack.call('GET', `/api/v1/jobs/${job.id}`, { key }),
+    );
+    expect(waiting.run).toMatchObject({
+      status: 'awaiting_approval',
+      approval: { decision: 'pending', commandHash: createHash('sha256').update(command).digest('hex') },
+    });
     const bad = await stack.call('POST', `/api/v1/jobs/${job.id}/approval`, { key, body: { decision: 'maybe' } });
     expect(bad.status).toBe(422);
 

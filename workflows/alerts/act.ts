@@ -2,8 +2,9 @@ import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import { failureMessage } from '../runs/failures.js';
 import { actionSteps } from './activities.js';
 import { executeAction, jobPath, type ActDecision } from './actions.js';
-import { alertDescription, raiseIncident } from './children.js';
-import { failed, type ActionResult, type AlertRun } from './run-state.js';
+import { alertDescription, raiseIncident } from './incidents.js';
+import { failed, type ActionResult } from './outcome.js';
+import type { AlertRun } from './run-state.js';
 
 /**
  * A run the policy's limits let through: the job running (with this workflow's id), the action, and

@@ -3,7 +3,8 @@ import type { AlertDecision } from '../../activities/alerts/decide.js';
 import { failureMessage } from '../runs/failures.js';
 import { actionSteps } from './activities.js';
 import { remediateIncidentChild, runPlaybookChild } from './children.js';
-import { failed, succeeded, type ActionResult, type AlertRun } from './run-state.js';
+import { failed, succeeded, type ActionResult } from './outcome.js';
+import type { AlertRun } from './run-state.js';
 import { runSshCommand } from './ssh-command.js';
 
 export type ActDecision = Extract<AlertDecision, { kind: 'act' }>;

@@ -2,7 +2,8 @@ import { condition, setHandler } from '@temporalio/workflow';
 import { alertApprovalUpdate, type AlertApproval } from '../../core/contracts/alerts.js';
 import type { CommandRisk } from '../../core/command-policy/risk.js';
 import { recordDecision } from '../runs/approval.js';
-import { failed, type ActionResult, type AlertRun } from './run-state.js';
+import { failed, type ActionResult } from './outcome.js';
+import type { AlertRun } from './run-state.js';
 
 /**
  * The approval update (POST /api/v1/jobs/{id}/approval): accepted only while a command waits, and

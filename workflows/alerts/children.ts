@@ -1,83 +1,20 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { executeChild, startChild } from '@temporalio/workflow';
-import type { AlertRaisedIncident } from '../../core/contracts/alerts.js';
+import { executeChild } from '@temporalio/workflow';
 import {
   AUTOMATION_WORKFLOW_TYPE,
   automationWorkflowId,
   type AutomationWorkflowState,
   type RunAutomationInput,
 } from '../../core/contracts/automation.js';
-import {
-  INCIDENT_WORKFLOW_TYPE,
-  incidentWorkflowId,
-  SEARCH_ATTRIBUTES,
-  type IncidentWorkflowState,
-  type RemediateIncidentInput,
-} from '../../core/contracts/incident.js';
-import { failed, succeeded, type ActionResult, type AlertRun } from './run-state.js';
+import { SEARCH_ATTRIBUTES } from '../../core/contracts/incident.js';
+import { alertDescription, raiseIncident } from './incidents.js';
+import { failed, succeeded, type ActionResult } from './outcome.js';
+import type { AlertRun } from './run-state.js';
 
-// The runs an alert hands on to, as child workflows with the ids and inputs the API gives them:
-// `automation-<runId>` (run_playbook: its own approval applies) and `incident-<id>` (remediate_incident,
-// and the incidents a breaker opening or an unmatched alert raises).
+// The actions that hand the alert on to another run, as child workflows with the ids and inputs the
+// API gives them: `automation-<runId>` (run_playbook: its own approval applies) and `incident-<id>`
+// (remediate_incident). Each is judged by how its child ends.
 
 type Params = Record<string, string | number | boolean>;
-
-/** The incident row for a CMDB item, and its remediation run; `wait`: as the action (its end decides), else abandoned to run on. */
-export async function raiseIncident(
-  run: AlertRun,
-  input: { tagId: string; title: string; description: string; severity: string | null; key: string; why: AlertRaisedIncident['why'] },
-  wait: boolean,
-): Promise<{ raised: AlertRaisedIncident; ended: IncidentWorkflowState | null }> {
-  const incident = await run.step('raiseAlertIncident', () =>
-    run.store.raiseAlertIncident({
-      tenantId: run.tenantId,
-      tagId: input.tagId,
-      title: input.title,
-      description: input.description,
-      severity: input.severity,
-      source: input.why === 'unmatched' ? 'alert' : 'policy',
-      idempotencyKey: input.key,
-      createdBy: `workflow:${run.workflowId}`,
-    }),
-  );
-  const workflowId = incidentWorkflowId(incident.incidentId);
-  const raised: AlertRaisedIncident = { incidentId: incident.incidentId, number: incident.number, workflowId, why: input.why };
-  run.state.incidents.push(raised);
-  const args: [RemediateIncidentInput] = [
-    {
-      tenantId: run.tenantId,
-      tenantSlug: run.input.tenantSlug,
-      incidentId: incident.incidentId,
-      incidentNumber: incident.number,
-      severity: incident.severity,
-      tagId: input.tagId,
-      settings: run.settings.remediation,
-    },
-  ];
-  const options = {
-    workflowId,
-    args,
-    workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
-    typedSearchAttributes: [
-      { key: SEARCH_ATTRIBUTES.tenant, value: run.input.tenantSlug },
-      { key: SEARCH_ATTRIBUTES.severity, value: incident.severity },
-      { key: SEARCH_ATTRIBUTES.incidentStatus, value: 'open' },
-      { key: SEARCH_ATTRIBUTES.targetHost, value: incident.hostname },
-    ],
-  };
-  if (wait) {
-    run.state.child = { workflowId, status: null };
-    const ended = (await executeChild(INCIDENT_WORKFLOW_TYPE, options)) as IncidentWorkflowState;
-    run.state.child.status = ended.status;
-    return { raised, ended };
-  }
-  try {
-    await startChild(INCIDENT_WORKFLOW_TYPE, { ...options, parentClosePolicy: 'ABANDON' });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
-  return { raised, ended: null };
-}
 
 async function hostItem(run: AlertRun, host: string | null): Promise<{ tagId: string; hostname: string } | string> {
   if (!host) return 'the alert has no host label value: there is no host to act on';
@@ -153,17 +90,4 @@ export async function remediateIncidentChild(run: AlertRun, jobId: string, host:
   );
   const what = `incident INC-${raised.number} (${raised.workflowId}) ended ${ended!.status}`;
   return ended!.status === 'resolved' ? succeeded(what) : failed(`${what}${ended!.summary ? `: ${ended!.summary}` : ''}`);
-}
-
-/** What an incident raised from an alert says about it. */
-export function alertDescription(run: AlertRun): string {
-  const { labels, annotations, startsAt } = run.alert;
-  const lines = [
-    `Raised by InfraAI from an Alertmanager alert (run ${run.workflowId}, firing since ${startsAt}).`,
-    annotations.summary ?? annotations.description ?? '',
-    `Labels: ${Object.entries(labels)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(', ')}`,
-  ];
-  return lines.filter(Boolean).join('\n');
 }

@@ -4,7 +4,7 @@ import type { AlertRunState, HandleAlertInput } from '../../core/contracts/alert
 import { failureMessage } from '../runs/failures.js';
 import { actOnAlert } from './act.js';
 import { installApprovalHandler } from './approval-gate.js';
-import { alertDescription, raiseIncident } from './children.js';
+import { alertDescription, raiseIncident } from './incidents.js';
 import { AlertRun } from './run-state.js';
 
 /**

@@ -2,7 +2,8 @@ import { CancellationScope, condition, isCancellation } from '@temporalio/workfl
 import { FAILURE } from '../../core/contracts/failures.js';
 import { failureMessage, failureType } from '../runs/failures.js';
 import { leaseRenewSteps, leaseWaitSteps } from './activities.js';
-import { failed, type ActionResult, type AlertRun } from './run-state.js';
+import { failed, type ActionResult } from './outcome.js';
+import type { AlertRun } from './run-state.js';
 
 /**
  * Runs `change` while this run holds the host's lease: the lease incident and automation runs take

@@ -13,12 +13,7 @@ import type { RunEventType } from '../../core/contracts/run-events.js';
 import { RunProjector } from '../runs/projector.js';
 import { localFinishSteps, localLeaseReleaseSteps, localLeaseTrySteps, localStoreSteps } from './activities.js';
 import { ProjectedWorkflow, recordStep } from '../runs/run-record.js';
-
-/** How an action ended: done (the job's verdict), or not attempted because the alert resolved first. */
-export type ActionResult = { kind: 'done'; succeeded: boolean; detail: string } | { kind: 'resolved_before_action'; detail: string };
-
-export const failed = (detail: string): ActionResult => ({ kind: 'done', succeeded: false, detail });
-export const succeeded = (detail: string): ActionResult => ({ kind: 'done', succeeded: true, detail });
+import { initialAlertState } from './outcome.js';
 
 /**
  * One alert run's state and the helpers every stage uses: each activity a named step (the state
@@ -44,26 +39,7 @@ export class AlertRun {
     this.workflowId = info.workflowId;
     this.tenantId = input.tenantId;
     this.settings = { ...DEFAULT_ALERT_SETTINGS, ...input.settings };
-    this.state = {
-      workflowId: info.workflowId,
-      status: 'deciding',
-      alert: { fingerprint: input.alert.fingerprint, startsAt: input.alert.startsAt, labels: input.alert.labels },
-      jobId: null,
-      policy: null,
-      action: null,
-      tagId: null,
-      risk: null,
-      approval: null,
-      commands: [],
-      child: null,
-      incidents: [],
-      outcome: null,
-      resolvedAt: null,
-      currentStep: null,
-      steps: [],
-      summary: null,
-      error: null,
-    };
+    this.state = initialAlertState(input, info.workflowId);
     const state = this.state;
     this.projector = new RunProjector(
       { tenantId: input.tenantId, family: 'alert', runId: info.workflowId, workflowId: info.workflowId },

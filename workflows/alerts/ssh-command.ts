@@ -2,7 +2,8 @@ import type { HostCommandRun } from '../../core/remediation.js';
 import { awaitCommandApproval } from './approval-gate.js';
 import { commandSteps, verifySteps } from './activities.js';
 import { withAlertHostLease } from './host-lease.js';
-import { failed, succeeded, type ActionResult, type AlertRun } from './run-state.js';
+import { failed, succeeded, type ActionResult } from './outcome.js';
+import type { AlertRun } from './run-state.js';
 
 const RESOLVED_FIRST: ActionResult = {
   kind: 'resolved_before_action',
