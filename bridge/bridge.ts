@@ -1,4 +1,5 @@
 import {
+  DELETE_BATCH_MAX,
   QueueMessageNotFoundError,
   QueueMessageRejectedError,
   type EventQueue,
@@ -22,6 +23,9 @@ import type { TenantResolver } from './tenants.js';
 // - FIFO: the messages of one group (a PagerDuty incident) are handled one after the other, the next
 //   only once the previous one is deleted; groups run side by side. A standard queue has no order:
 //   messages run side by side, those of one incident received together still one after the other.
+// - Deletes are batched: a relayed message's handle waits at most DELETE_LINGER_MS for others and goes
+//   with up to 9 of them in one DeleteMessageBatch; its lane (FIFO group) moves on only once that
+//   batch returned. Pending deletes are flushed at once when the bridge stops.
 // - Every message held is kept invisible (its visibility extended every third of the timeout).
 // - Temporal down is nobody's fault: the messages held stay held (retried with a growing backoff,
 //   their visibility extended, so their receive count does not grow) and no new ones are received
@@ -53,6 +57,8 @@ export interface BridgeOptions {
   holdBackoffMs?: { initial: number; max: number };
   /** A message left for redelivery stays invisible this long after its first receive, doubled each receive, capped. */
   leaveBackoffSeconds?: { initial: number; max: number };
+  /** How long a relayed message's delete waits for others to share its batch (DELETE_LINGER_MS); tests lengthen it. */
+  deleteLingerMs?: number;
   now?: () => number;
   /** How long a second of the queue's time lasts for the bridge's own timers (heartbeat, stall); tests shrink it. */
   msPerSecond?: number;
@@ -97,6 +103,75 @@ export const DEAD_LETTER_ATTRIBUTES = {
   receiveCount: 'infraai.dlq.receiveCount',
   at: 'infraai.dlq.at',
 } as const;
+
+/**
+ * How long a relayed message's delete waits for others to share its DeleteMessageBatch. Each SQS call
+ * costs a round trip (tens of ms on AWS, ~150 ms on a slow endpoint), so one call for up to ten
+ * deletes is most of the gain; 20 ms is short against a relay (which talks to Temporal) and against
+ * the visibility timeout, and long enough for the messages of one receive, relayed side by side, to
+ * finish together. A full batch (DELETE_BATCH_MAX) goes at once without waiting.
+ */
+export const DELETE_LINGER_MS = 20;
+
+/** How one handle's delete ended in its batch: deleted, refused on its own (no retry helps), or the call failed. */
+type DeleteOutcome = { ok: true } | { ok: false; entry: true; reason: string } | { ok: false; entry: false; error: unknown };
+
+/**
+ * Collects receipt handles and deletes them DELETE_BATCH_MAX at a time, or whatever is waiting after
+ * DELETE_LINGER_MS. Each caller's promise resolves once its own batch returned.
+ */
+export class DeleteBatcher {
+  private pending: { handle: string; resolve: (outcome: DeleteOutcome) => void }[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private readonly flights = new Set<Promise<void>>();
+  /** Once set (shutdown), nothing lingers: every handle goes out at once. */
+  private immediate = false;
+
+  constructor(
+    private readonly queue: EventQueue,
+    private readonly lingerMs = DELETE_LINGER_MS,
+  ) {}
+
+  delete(handle: string): Promise<DeleteOutcome> {
+    return new Promise((resolve) => {
+      this.pending.push({ handle, resolve });
+      if (this.immediate || this.pending.length >= DELETE_BATCH_MAX) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.lingerMs);
+    });
+  }
+
+  /** Sends everything waiting now, in batches of at most DELETE_BATCH_MAX. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, DELETE_BATCH_MAX);
+      const flight = this.send(batch);
+      this.flights.add(flight);
+      void flight.finally(() => this.flights.delete(flight));
+    }
+  }
+
+  /** From now on nothing waits: flushes what is pending and resolves once every batch under way returned. */
+  async drain(): Promise<void> {
+    this.immediate = true;
+    this.flush();
+    await Promise.allSettled([...this.flights]);
+  }
+
+  private async send(batch: { handle: string; resolve: (outcome: DeleteOutcome) => void }[]): Promise<void> {
+    try {
+      const { failed } = await this.queue.deleteBatch(batch.map((b) => b.handle));
+      const reasons = new Map(failed.map((f) => [f.receiptHandle, f.reason]));
+      for (const { handle, resolve } of batch) {
+        const reason = reasons.get(handle);
+        resolve(reason === undefined ? { ok: true } : { ok: false, entry: true, reason });
+      }
+    } catch (error) {
+      for (const { resolve } of batch) resolve({ ok: false, entry: false, error });
+    }
+  }
+}
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -151,6 +226,7 @@ export class SqsBridge {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private heartbeatRunning = false;
   private stopped: Promise<{ released: number }> | null = null;
+  private readonly deletes: DeleteBatcher;
 
   constructor(options: BridgeOptions) {
     this.o = {
@@ -159,10 +235,12 @@ export class SqsBridge {
       now: Date.now,
       msPerSecond: 1000,
       temporalProbe: null,
+      deleteLingerMs: DELETE_LINGER_MS,
       ...options,
     };
     this.attemptsLimit = options.maxAttempts;
     this.lastProgressAt = this.o.now();
+    this.deletes = new DeleteBatcher(this.o.queue, this.o.deleteLingerMs);
   }
 
   /** Three long-poll waits without a completed receive (at least 5 s) is a stalled poller. */
@@ -227,6 +305,8 @@ export class SqsBridge {
     this.pollAbort.abort();
     this.wake();
     await this.pollLoop;
+    // No more receives: a delete waiting for others to share its batch would wait for nothing.
+    void this.deletes.drain();
     log('info', 'polling stopped; finishing the messages in flight', { in_flight: this.held.size });
     const deadline = now() + this.o.shutdownGraceMs;
     while (this.held.size > 0 && now() < deadline) await this.changed(Math.min(250, deadline - now()));
@@ -240,6 +320,8 @@ export class SqsBridge {
       // Their handlers notice the abandonment at their next step; a relay call already under way has its own deadline.
       await Promise.race([Promise.allSettled([...this.laneRuns]), sleep(2000)]);
     }
+    // Whatever was relayed meanwhile is deleted before the bridge says it stopped.
+    await Promise.race([this.deletes.drain(), sleep(2000)]);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.state = 'stopped';
     return { released };
@@ -500,25 +582,28 @@ export class SqsBridge {
     return count < receives && count < this.attemptsLimit && (this.redriveMax === null || count < this.redriveMax);
   }
 
-  /** Deletes a handled message; a delivery already gone is redelivered and relayed again (idempotently). */
+  /**
+   * Deletes a handled message through the delete batcher (its lane waits for the batch to return, which
+   * keeps a FIFO group's order); a delivery already gone is redelivered and relayed again (idempotently).
+   */
   private async remove(held: Held, count = true): Promise<Result> {
-    const { queue, telemetry, log } = this.o;
+    const { telemetry, log } = this.o;
     held.settling = true;
     for (let attempt = 1; ; attempt++) {
-      try {
-        await queue.delete(held.message.receiptHandle);
+      const outcome = await this.deletes.delete(held.message.receiptHandle);
+      if (outcome.ok) {
         if (count) telemetry.deleted();
         return 'done';
-      } catch (err) {
-        if (err instanceof QueueMessageNotFoundError || attempt >= 3) {
-          log('warn', 'could not delete a relayed message; its redelivery will be relayed again, to the same effect', {
-            ...this.fields(held),
-            error: errorText(err),
-          });
-          return 'lost';
-        }
-        await sleep(500 * attempt);
       }
+      // An entry refused on its own (an unknown or expired handle) is as today's not-found: no retry helps.
+      if (outcome.entry || outcome.error instanceof QueueMessageNotFoundError || attempt >= 3) {
+        log('warn', 'could not delete a relayed message; its redelivery will be relayed again, to the same effect', {
+          ...this.fields(held),
+          error: outcome.entry ? outcome.reason : errorText(outcome.error),
+        });
+        return 'lost';
+      }
+      await sleep(500 * attempt);
     }
   }
 

@@ -82,6 +82,14 @@ export interface RemoveByIdOptions {
   match?: Record<string, string>;
 }
 
+export interface DeleteBatchResult {
+  /** The entries not deleted, each with the queue's reason; the others were deleted. */
+  failed: { receiptHandle: string; reason: string }[];
+}
+
+/** At most this many receipt handles per deleteBatch (SQS's batch limit). */
+export const DELETE_BATCH_MAX = 10;
+
 export interface EventQueue {
   readonly url: string;
   readonly fifo: boolean;
@@ -89,6 +97,12 @@ export interface EventQueue {
   receive(options: ReceiveOptions): Promise<ReceivedMessage[]>;
   /** Throws QueueMessageNotFoundError when the queue does not know the receipt handle. */
   delete(receiptHandle: string): Promise<void>;
+  /**
+   * Deletes 1 to 10 deliveries in one call (SQS DeleteMessageBatch). An entry the queue refuses (an
+   * unknown or expired handle) is reported in `failed` with its reason, not thrown; the call as a
+   * whole failing (the queue unreachable) throws QueueUnavailableError.
+   */
+  deleteBatch(receiptHandles: string[]): Promise<DeleteBatchResult>;
   /** The delivery stays invisible for `seconds` from now; QueueMessageNotFoundError for an unknown handle. */
   extendVisibility(receiptHandle: string, seconds: number): Promise<void>;
   /**

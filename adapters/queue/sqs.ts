@@ -1,6 +1,7 @@
 import {
   ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
+  DeleteMessageBatchCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -10,11 +11,13 @@ import {
   type MessageAttributeValue,
 } from '@aws-sdk/client-sqs';
 import {
+  DELETE_BATCH_MAX,
   MAX_MESSAGE_BYTES,
   QueueMessageNotFoundError,
   QueueMessageRejectedError,
   QueueUnavailableError,
   REMOVE_BY_ID_SCAN_LIMIT,
+  type DeleteBatchResult,
   type EventQueue,
   type QueueDescription,
   type QueueStats,
@@ -172,6 +175,34 @@ export class SqsEventQueue implements EventQueue {
     } catch (err) {
       throw translate(err, 'DeleteMessage');
     }
+  }
+
+  async deleteBatch(receiptHandles: string[]): Promise<DeleteBatchResult> {
+    if (receiptHandles.length < 1 || receiptHandles.length > DELETE_BATCH_MAX) {
+      throw new QueueMessageRejectedError(
+        `DeleteMessageBatch takes 1 to ${DELETE_BATCH_MAX} receipt handles, not ${receiptHandles.length}`,
+      );
+    }
+    let answer;
+    try {
+      answer = await this.client.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.url,
+          // Entry ids are the handles' positions: unique within the call, as SQS requires.
+          Entries: receiptHandles.map((handle, i) => ({ Id: String(i), ReceiptHandle: handle })),
+        }),
+      );
+    } catch (err) {
+      // The call as a whole failed: nothing is known to be deleted. A refused request (its shape) is
+      // the caller's bug; anything else is the queue not answering.
+      const translated = translate(err, 'DeleteMessageBatch');
+      throw translated instanceof QueueMessageRejectedError ? translated : new QueueUnavailableError(translated.message);
+    }
+    const failed = (answer.Failed ?? []).map((entry) => ({
+      receiptHandle: receiptHandles[Number(entry.Id)] ?? '',
+      reason: `${entry.Code ?? 'unknown'}${entry.SenderFault ? ' (sender fault)' : ''}: ${entry.Message ?? ''}`.trim(),
+    }));
+    return { failed };
   }
 
   async extendVisibility(receiptHandle: string, seconds: number): Promise<void> {

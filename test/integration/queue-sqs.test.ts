@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QueueMessageNotFoundError, QueueMessageRejectedError, REMOVE_BY_ID_SCAN_LIMIT } from '../../adapters/queue/port.js';
+import {
+  QueueMessageNotFoundError,
+  QueueMessageRejectedError,
+  QueueUnavailableError,
+  REMOVE_BY_ID_SCAN_LIMIT,
+} from '../../adapters/queue/port.js';
 import { SqsEventQueue } from '../../adapters/queue/sqs.js';
 import { ensureMoto } from '../support/moto.js';
 import { MOTO_CREDENTIALS, MOTO_REGION, startMotoSqs, type MotoSqs } from '../support/moto-sqs.js';
@@ -65,6 +70,38 @@ describe.skipIf('error' in moto).each([
     expect(await queue.receive({ max: 10, waitSeconds: 0, visibilitySeconds: 30 })).toEqual([]);
     expect(await queue.stats()).toMatchObject({ visible: 0, inFlight: 0 });
     await expect(queue.delete('not-a-receipt-handle')).rejects.toBeInstanceOf(QueueMessageNotFoundError);
+  });
+
+  it('deletes up to ten deliveries in one batch, reporting a refused entry instead of throwing', async () => {
+    const { queue } = await sqs.createQueue({ fifo });
+    // FIFO: a group hands out one message at a time only while one is in flight, so three groups.
+    for (let n = 1; n <= 3; n++) await queue.send(`batch ${n}`, { ...opts(n), groupId: `G${n}` });
+    const received = [];
+    for (let tries = 0; received.length < 3 && tries < 5; tries++) {
+      received.push(...(await queue.receive({ max: 10, waitSeconds: 1, visibilitySeconds: 1 })));
+    }
+    expect(received).toHaveLength(3);
+    const { failed } = await queue.deleteBatch([...received.map((m) => m.receiptHandle), 'not-a-receipt-handle']);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ receiptHandle: 'not-a-receipt-handle' });
+    expect(failed[0]!.reason).toMatch(/ReceiptHandleIsInvalid/);
+    await sleep(1500);
+    expect(await queue.receive({ max: 10, waitSeconds: 0, visibilitySeconds: 30 })).toEqual([]);
+    expect(await queue.stats()).toMatchObject({ visible: 0, inFlight: 0 });
+    await expect(queue.deleteBatch([])).rejects.toBeInstanceOf(QueueMessageRejectedError);
+    await expect(queue.deleteBatch(Array.from({ length: 11 }, (_, i) => `h${i}`))).rejects.toBeInstanceOf(QueueMessageRejectedError);
+    // The call as a whole failing (nothing answers there) is the queue unavailable.
+    const unreachable = new SqsEventQueue({
+      queueUrl: queue.url,
+      region: MOTO_REGION,
+      endpoint: 'http://127.0.0.1:9',
+      credentials: MOTO_CREDENTIALS,
+    });
+    try {
+      await expect(unreachable.deleteBatch(['any'])).rejects.toBeInstanceOf(QueueUnavailableError);
+    } finally {
+      unreachable.close();
+    }
   });
 
   it('extends a delivery’s visibility, and ends it early with 0 (the message is received again, count 2)', async () => {

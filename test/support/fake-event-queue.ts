@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import {
+  DELETE_BATCH_MAX,
   QueueMessageNotFoundError,
+  QueueMessageRejectedError,
+  type DeleteBatchResult,
   type EventQueue,
   type QueueDescription,
   type QueueStats,
@@ -45,6 +48,23 @@ export class FakeEventQueue implements EventQueue {
     if (at < 0) return Promise.reject(new QueueMessageNotFoundError(`no delivery ${receiptHandle}`));
     this.messages.splice(at, 1);
     return Promise.resolve();
+  }
+
+  /** Calls to deleteBatch so far (tests count them). */
+  deleteBatchCalls = 0;
+
+  deleteBatch(receiptHandles: string[]): Promise<DeleteBatchResult> {
+    if (receiptHandles.length < 1 || receiptHandles.length > DELETE_BATCH_MAX) {
+      return Promise.reject(new QueueMessageRejectedError(`deleteBatch takes 1 to ${DELETE_BATCH_MAX} handles`));
+    }
+    this.deleteBatchCalls += 1;
+    const failed: DeleteBatchResult['failed'] = [];
+    for (const handle of receiptHandles) {
+      const at = this.messages.findIndex((m) => m.receiptHandle === handle);
+      if (at < 0) failed.push({ receiptHandle: handle, reason: 'ReceiptHandleIsInvalid: no such delivery' });
+      else this.messages.splice(at, 1);
+    }
+    return Promise.resolve({ failed });
   }
 
   extendVisibility(receiptHandle: string): Promise<void> {

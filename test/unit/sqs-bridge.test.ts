@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   QueueMessageNotFoundError,
+  type DeleteBatchResult,
   type EventQueue,
   type QueueDescription,
   type QueueStats,
@@ -40,6 +41,11 @@ class MemoryQueue implements EventQueue {
   readonly url: string;
   readonly messages: Stored[] = [];
   receives = 0;
+  /** Single deletes and batch deletes called, and the size of each batch. */
+  deletes = 0;
+  batchSizes: number[] = [];
+  /** A batch entry for a message whose body contains this text fails once (as an expired handle would). */
+  failEntryOnce: string | null = null;
   constructor(
     readonly fifo: boolean,
     private readonly redrive: QueueDescription['redrive'] = null,
@@ -100,12 +106,29 @@ class MemoryQueue implements EventQueue {
   }
 
   delete(receipt: string): Promise<void> {
+    this.deletes += 1;
     try {
       this.byReceipt(receipt).deleted = true;
       return Promise.resolve();
     } catch (err) {
       return Promise.reject(err as Error);
     }
+  }
+
+  deleteBatch(receipts: string[]): Promise<DeleteBatchResult> {
+    if (receipts.length < 1 || receipts.length > 10) return Promise.reject(new Error(`batch of ${receipts.length}`));
+    this.batchSizes.push(receipts.length);
+    const failed: DeleteBatchResult['failed'] = [];
+    for (const receipt of receipts) {
+      const m = this.messages.find((x) => x.receipt === receipt && !x.deleted);
+      if (!m) failed.push({ receiptHandle: receipt, reason: 'ReceiptHandleIsInvalid' });
+      else if (this.failEntryOnce !== null && m.body.includes(this.failEntryOnce)) {
+        this.failEntryOnce = null;
+        // The delivery is not deleted: its visibility runs out and it comes again.
+        failed.push({ receiptHandle: receipt, reason: 'ReceiptHandleIsInvalid: expired' });
+      } else m.deleted = true;
+    }
+    return Promise.resolve({ failed });
   }
 
   extendVisibility(receipt: string, seconds: number): Promise<void> {
@@ -406,5 +429,72 @@ describe('the SQS bridge', () => {
     expect(left.map((m) => JSON.parse(m.body).event.id)).toEqual([stuck.event.id]);
     expect(left[0]!.visibleAt).toBeLessThanOrEqual(Date.now()); // visible again now, for the next bridge
     unblock();
+  });
+
+  it('deletes the relayed messages in batches: ten messages, one DeleteMessageBatch, no single delete', async () => {
+    const q = new MemoryQueue(false);
+    const events = Array.from({ length: 10 }, (_, i) => event(`PM${i}`, 'incident.triggered'));
+    for (const e of events) await send(q, e);
+    const { relayer, calls } = scriptedRelayer();
+    startBridge({ queue: q, relayer, concurrency: 10 });
+    await until(() => q.live().length === 0, 'every message deleted');
+    expect(calls).toHaveLength(10);
+    expect(q.batchSizes).toEqual([10]);
+    expect(q.deletes).toBe(0);
+  });
+
+  it('logs a batch entry that failed, and relays its redelivery again', async () => {
+    const q = new MemoryQueue(false);
+    const unlucky = event('PN', 'incident.triggered');
+    const fine = event('PO', 'incident.triggered');
+    await send(q, unlucky);
+    await send(q, fine);
+    q.failEntryOnce = unlucky.event.id;
+    const { relayer, calls } = scriptedRelayer();
+    const { logs } = startBridge({ queue: q, relayer, visibilitySeconds: 2 });
+    await until(() => q.live().length === 0, 'both deleted in the end', 8000);
+    expect(calls.filter((id) => id === unlucky.event.id)).toHaveLength(2);
+    expect(calls.filter((id) => id === fine.event.id)).toHaveLength(1);
+    const warning = logs.find((l) => l.msg.startsWith('could not delete a relayed message'));
+    expect(warning?.fields).toMatchObject({ event_id: unlucky.event.id, error: 'ReceiptHandleIsInvalid: expired' });
+  });
+
+  it('FIFO: with batched deletes, a group’s next message is relayed only after the previous one was deleted', async () => {
+    const q = new MemoryQueue(true);
+    const group = Array.from({ length: 5 }, (_, i) => event('PQ', i === 0 ? 'incident.triggered' : 'incident.annotated'));
+    const others = Array.from({ length: 5 }, (_, i) => event(`PR${i}`, 'incident.triggered'));
+    for (const e of [...group, ...others]) await send(q, e);
+    const order: string[] = [];
+    const deletedAtRelay: boolean[] = [];
+    const { relayer } = scriptedRelayer((e) => {
+      if (group.some((g) => g.event.id === e.event.id)) {
+        const at = group.findIndex((g) => g.event.id === e.event.id);
+        // Every earlier message of the group is gone from the queue by the time this one is relayed.
+        deletedAtRelay.push(q.messages.slice(0, at).every((m) => m.deleted));
+        order.push(e.event.id);
+      }
+      return { kind: 'signalled', workflowId: 'pd-PQ' };
+    });
+    startBridge({ queue: q, relayer, concurrency: 10 });
+    await until(() => q.live().length === 0, 'every message deleted');
+    expect(order).toEqual(group.map((g) => g.event.id));
+    expect(deletedAtRelay).toEqual([true, true, true, true, true]);
+    expect(q.deletes).toBe(0);
+  });
+
+  it('at shutdown, deletes at once what was relayed and is waiting for its batch', async () => {
+    const q = new MemoryQueue(false);
+    const e = event('PS', 'incident.triggered');
+    await send(q, e);
+    const { relayer, calls } = scriptedRelayer();
+    // A linger far past the test: only the shutdown can send the delete.
+    const { bridge } = startBridge({ queue: q, relayer, deleteLingerMs: 60_000 });
+    await until(() => calls.length === 1, 'the relay done');
+    await sleep(2 * SECOND);
+    expect(q.batchSizes).toEqual([]); // relayed, its delete still waiting for company
+    const { released } = await bridge.stop();
+    expect(released).toBe(0);
+    expect(q.live()).toHaveLength(0);
+    expect(q.batchSizes).toEqual([1]);
   });
 });
