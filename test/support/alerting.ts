@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import type { AlertmanagerPayload } from '../../core/ingress/alertmanager.js';
 import { freePort } from '../../launcher/ports.js';
 import {
   PROMETHEUS_BINARY,
@@ -260,27 +261,8 @@ export async function startAlerting(options: AlertingOptions): Promise<AlertingH
   return harness;
 }
 
-/** The body of one Alertmanager webhook notification (payload version 4), as Alertmanager 0.25 sends it. */
-export interface WebhookNotification {
-  version: string;
-  groupKey: string;
-  truncatedAlerts: number;
-  status: 'firing' | 'resolved';
-  receiver: string;
-  groupLabels: Record<string, string>;
-  commonLabels: Record<string, string>;
-  commonAnnotations: Record<string, string>;
-  externalURL: string;
-  alerts: {
-    status: 'firing' | 'resolved';
-    labels: Record<string, string>;
-    annotations: Record<string, string>;
-    startsAt: string;
-    endsAt: string;
-    generatorURL: string;
-    fingerprint: string;
-  }[];
-}
+/** The body of one Alertmanager webhook notification (payload version 4): the type the API's webhook reads. */
+export type WebhookNotification = AlertmanagerPayload;
 
 /** The `ServiceDown` rule of the lab: the service's scrape fails (`up == 0`) for a second. */
 export function serviceDownRule(job: string, severity = 'critical'): AlertingRule {
