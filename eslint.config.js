@@ -128,7 +128,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['api/**/*.ts', 'activities/**/*.ts', 'ingress/**/*.ts'],
+    files: ['api/**/*.ts', 'activities/**/*.ts', 'ingress/**/*.ts', 'tools/**/*.ts'],
     rules: portFileOnly(['port.js'], 'Import the port file (adapters/<port>/port.js): implementations load vendor SDKs.'),
   },
   {
