@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import type { Role } from '../adapters/store/port.js';
+import type { IntegrationName, IntegrationSettings } from './integrations.js';
 
 // The chat agent's tools, shared by the chat workflow's activities (activities/chat/) and the MCP
 // server (api/mcp/): one registry, one confirmation rule, one risk model. A tool is a named, typed
@@ -40,6 +41,11 @@ export interface ToolRunContext {
   signal: AbortSignal;
   /** A stable id for this call (chat: `<workflowId>/<turn>/<callId>`): make external creates idempotent with it. */
   callKey: string;
+  /**
+   * The caller's effective settings for an integration (the user's over the tenant's), secrets
+   * revealed; throws IntegrationNotConfiguredError (tools/integrations.ts) when there are none.
+   */
+  integration<N extends IntegrationName>(name: N): Promise<IntegrationSettings<N>>;
 }
 
 export interface ChatTool<Args = unknown> {
@@ -57,10 +63,6 @@ export interface ChatTool<Args = unknown> {
   risk(args: Args, caller: ToolCaller): ToolRisk | Promise<ToolRisk>;
   run(args: Args, context: ToolRunContext): Promise<ToolResult>;
 }
-
-/** The integrations whose settings live per tenant and per user (`/api/v1/integrations/{name}/config`). */
-export const INTEGRATION_NAMES = ['servicenow', 'github', 'jira', 'confluence', 'pagerduty', 'prometheus'] as const;
-export type IntegrationName = (typeof INTEGRATION_NAMES)[number];
 
 /** The call cannot run: unknown tool, bad arguments, a role too low, an integration not configured. */
 export class ToolRefusedError extends Error {
