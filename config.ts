@@ -166,6 +166,8 @@ const envSchema = z.object({
   INFRAAI_ALERTS_ESCALATE_UNMATCHED: bool(false),
   INFRAAI_ALERTS_RESOLVE_WAIT_SECONDS: positiveInt(3600),
   INFRAAI_ALERTS_VERIFY_TIMEOUT_SECONDS: positiveInt(30),
+  // How often the API closes jobs whose alert run ended without closing them (terminated); 0: never.
+  INFRAAI_ALERTS_RECONCILE_SECONDS: nonNegativeInt(60),
   // Renewed every third of it while a run changes the host; below 3 s a renewal could not keep up.
   INFRAAI_HOST_LEASE_TTL_MS: positiveInt(15 * 60_000).refine((ms) => ms >= 3000, 'must be at least 3000 (ms)'),
   // SSH connections kept open between a run's steps (adapters/ssh/session-pool.ts); 0: one per step.
@@ -336,7 +338,7 @@ export interface Config {
    * the CMDB), how long a run waits for the resolved notification after acting, how long an
    * ssh_command's verify is retried.
    */
-  alerts: { escalateUnmatched: boolean; resolveWaitMs: number; verifyTimeoutMs: number };
+  alerts: { escalateUnmatched: boolean; resolveWaitMs: number; verifyTimeoutMs: number; reconcileEveryMs: number };
   /** What this process exports at /metrics (adapters/telemetry); unrelated to the Prometheus queried below. */
   telemetry: {
     /** Null: /metrics answers anyone who reaches it. */
@@ -552,6 +554,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       escalateUnmatched: e.INFRAAI_ALERTS_ESCALATE_UNMATCHED,
       resolveWaitMs: e.INFRAAI_ALERTS_RESOLVE_WAIT_SECONDS * 1000,
       verifyTimeoutMs: e.INFRAAI_ALERTS_VERIFY_TIMEOUT_SECONDS * 1000,
+      reconcileEveryMs: e.INFRAAI_ALERTS_RECONCILE_SECONDS * 1000,
     },
     ssh: { idleMs: e.INFRAAI_SSH_IDLE_MS, maxIdle: e.INFRAAI_SSH_POOL_MAX_IDLE },
     notifiers: {

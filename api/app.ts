@@ -326,6 +326,7 @@ const unavailableAlerts: AlertWorkflowGateway = {
   start: () => Promise.reject(engineUnavailable('Alert runs')),
   signalResolved: () => Promise.reject(engineUnavailable('Alert runs')),
   decideApproval: () => Promise.reject(engineUnavailable('Alert runs')),
+  runStatus: () => Promise.reject(engineUnavailable('Alert runs')),
 };
 
 /** Without a Temporal client for automation runs, what would touch them answers 503. */

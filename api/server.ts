@@ -1,3 +1,4 @@
+import { startAlertJobReconciler } from '../ingress/alert-job-reconciler.js';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { Socket } from 'node:net';
@@ -67,6 +68,7 @@ export async function startApiServer(options: {
 }): Promise<{ url: string; close(): Promise<void> }> {
   const { config, adapters, client } = options;
   const { store, knowledge } = adapters;
+  const alertGateway = createTemporalAlertGateway(client, { taskQueue: config.temporal.taskQueue });
   const app = createApp({
     knowledge,
     vault: adapters.vault,
@@ -99,19 +101,35 @@ export async function startApiServer(options: {
       secrets: config.pagerDuty.webhookSecrets,
       tenantSlug: config.pagerDuty.tenantSlug,
     },
-    alerts: createTemporalAlertGateway(client, { taskQueue: config.temporal.taskQueue }),
+    alerts: alertGateway,
     alertSettings: config.alerts,
   });
+  const reconciler =
+    config.alerts.reconcileEveryMs > 0
+      ? startAlertJobReconciler(
+          { store, runStatus: (workflowId) => alertGateway.runStatus(workflowId) },
+          {
+            everyMs: config.alerts.reconcileEveryMs,
+            onReport: ({ closed }) => {
+              for (const job of closed)
+                console.warn(`[infraai] policy job ${job.jobId} closed: its run ${job.workflowId} ${job.runStatus}`);
+            },
+            onError: (err) => console.warn(`[infraai] policy job reconciler: ${err instanceof Error ? err.message : String(err)}`),
+          },
+        )
+      : null;
   const { server, port } = await listen(app.fetch, config.api.host, config.api.port);
   const host = config.api.host === '0.0.0.0' || config.api.host === '::' ? '127.0.0.1' : config.api.host;
   return {
     url: config.api.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await reconciler?.stop();
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Keep-alive connections would otherwise hold close() open.
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      }),
+      });
+    },
   };
 }
 

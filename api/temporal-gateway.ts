@@ -45,6 +45,8 @@ import {
   type RunAutomationInput,
 } from '../core/contracts/automation.js';
 
+import type { AlertRunStatus } from '../ingress/alert-job-reconciler.js';
+
 export interface WorkflowSummary {
   id: string;
   runId: string;
@@ -313,6 +315,8 @@ export interface AlertWorkflowGateway {
   signalResolved(workflowId: string, endsAt: string): Promise<'signalled' | 'not_found'>;
   /** Approves or rejects the command a run waits on; 409 when nothing waits or the command changed. */
   decideApproval(workflowId: string, decision: AlertDecisionInput): Promise<AlertApproval>;
+  /** Whether the run is open, closed (with Temporal's status) or unknown: what the job reconciler asks. */
+  runStatus(workflowId: string): Promise<AlertRunStatus>;
 }
 
 export function createTemporalAlertGateway(client: Client, options: { taskQueue: string }): AlertWorkflowGateway {
@@ -358,6 +362,15 @@ export function createTemporalAlertGateway(client: Client, options: { taskQueue:
         if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === 5))
           throw new ProblemError(409, 'conflict', 'The job’s run has finished; there is nothing to approve.');
         return mapTemporalError(err);
+      }
+    },
+    async runStatus(workflowId) {
+      try {
+        const { status } = await withDeadline(5000, () => client.workflow.getHandle(workflowId).describe());
+        return status.name === 'RUNNING' ? { state: 'open' } : { state: 'closed', status: status.name };
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === 5)) return { state: 'not_found' };
+        throw err;
       }
     },
   };

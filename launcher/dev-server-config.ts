@@ -21,6 +21,10 @@ export const devServerFileSchema = z
     uiPort: port.default(8233),
     /** Relative to the data directory unless absolute. */
     databaseFile: z.string().min(1).default('temporal/temporal.sqlite'),
+    /** `--sqlite-pragma NAME=VALUE` for each; Temporal accepts journal_mode, synchronous, busy_timeout and a few more. */
+    sqlitePragmas: z
+      .record(z.string().regex(/^[a-z_]+$/, 'must be a pragma name'), z.union([z.string().regex(/^[A-Za-z0-9_]+$/), z.number().int()]))
+      .default({}),
     searchAttributes: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier'), searchAttributeType).default({}),
     // The CLI takes KEY=<JSON value>; YAML scalars, lists and maps map onto JSON one to one.
     dynamicConfig: z
@@ -120,6 +124,7 @@ export function devServerArgs(settings: DevServerSettings): string[] {
     if (settings.ui.disableNewsFetch) args.push('--ui-disable-news-fetch');
     if (settings.ui.codecEndpoint) args.push('--ui-codec-endpoint', settings.ui.codecEndpoint);
   }
+  for (const [name, value] of Object.entries(settings.sqlitePragmas)) args.push('--sqlite-pragma', `${name}=${value}`);
   for (const [name, type] of Object.entries(settings.searchAttributes)) args.push('--search-attribute', `${name}=${type}`);
   for (const [key, value] of Object.entries(settings.dynamicConfig)) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   return args;

@@ -166,6 +166,12 @@ export interface PolicyJobRepository {
   get(tenantId: string, id: string): Promise<PolicyJob | null>;
   /** Newest first. Throws InvalidCursorError for a cursor it did not issue. */
   list(tenantId: string, filter: PolicyJobFilter, page: PageRequest): Promise<Page<PolicyJob>>;
+  /**
+   * Jobs of every tenant still queued or running and unchanged since `before`, oldest first, at most
+   * `limit`: what the reconciler checks against their runs (a run terminated in Temporal runs no
+   * `finally`, so its job would otherwise stay running and hold its host for good).
+   */
+  unfinished(before: Date, limit: number): Promise<PolicyJob[]>;
   /** The policy's breaker (closed when it has none yet). */
   breaker(tenantId: string, policyId: string): Promise<BreakerRecord>;
 }

@@ -1051,6 +1051,13 @@ export class SqlStore implements Store {
       if (!job.policyId) return finishRunWith(sqlPolicyDecisionDb(this.db), tenantId, id, outcome, now);
       return this.underPolicyLock(job.policyId, (db) => finishRunWith(db, tenantId, id, outcome, now));
     },
+    unfinished: async (before: Date, limit: number): Promise<PolicyJob[]> => {
+      const rows = await this.q(
+        `SELECT * FROM policy_jobs WHERE status IN ('queued', 'running') AND updated_at < $1 ORDER BY updated_at LIMIT $2`,
+        [before.toISOString(), limit],
+      );
+      return rows.map(toPolicyJob);
+    },
     addDetail: async (tenantId: string, id: string, line: string): Promise<PolicyJob | null> => {
       if (!UUID_PATTERN.test(id) || !UUID_PATTERN.test(tenantId)) return null;
       await this.q(

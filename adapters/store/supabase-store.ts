@@ -1063,6 +1063,18 @@ export class SupabaseStore implements Store {
       outcome: { succeeded: boolean; detail?: string | null },
       now: Date,
     ): Promise<PolicyRunEnd | null> => finishRunWith(this.decisions, tenantId, id, outcome, now),
+    unfinished: async (before: Date, limit: number): Promise<PolicyJob[]> => {
+      const rows = check(
+        await this.db
+          .from('policy_jobs')
+          .select('*')
+          .in('status', ['queued', 'running'])
+          .lt('updated_at', before.toISOString())
+          .order('updated_at', { ascending: true })
+          .limit(limit),
+      );
+      return rows.map(toPolicyJob);
+    },
     addDetail: async (tenantId: string, id: string, line: string): Promise<PolicyJob | null> => {
       const job = await this.policyJobs.get(tenantId, id);
       if (!job || job.detail?.includes(line)) return job;

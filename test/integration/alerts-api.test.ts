@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import type { PolicyJob } from '../../adapters/store/port.js';
 import { createTemporalAlertGateway } from '../../api/temporal-gateway.js';
+import { RECONCILE_GRACE_MS, reconcileAlertJobs } from '../../ingress/alert-job-reconciler.js';
 import { alertStateQuery, alertWorkflowId, type AlertRunState } from '../../core/contracts/alerts.js';
 import { FakeHostAccess } from '../support/fake-host.js';
 import { sampleCmdbItem, startTestStack, waitFor, type TestStack } from '../support/stack.js';
@@ -286,6 +287,46 @@ describe('POST /api/v1/alerts', () => {
     await waitForStatus(workflowId, 'awaiting_resolution');
     // Nothing waits any more: a second decision is a conflict.
     expect((await stack.call('POST', `/api/v1/jobs/${job.id}/approval`, { key, body: { decision: 'reject' } })).status).toBe(409);
+  });
+
+  it('a run terminated while it waits leaves its job running until the reconciler closes it, and the host is free again', async () => {
+    const command = 'touch /opt/app/restart.txt';
+    const { key } = await tenant(command);
+    const alert = firing();
+    const workflowId = alertWorkflowId(alert);
+    await post(key, payload([alert]));
+    await waitForStatus(workflowId, 'awaiting_approval');
+    const [job] = (await json<{ items: PolicyJob[] }>(await stack.call('GET', '/api/v1/jobs', { key }))).items;
+    expect(job).toMatchObject({ status: 'running', workflowId });
+    // Terminated: no finally runs, the job stays running and holds web-01.
+    await stack.client.workflow.getHandle(workflowId).terminate('an operator stopped it');
+    const gateway = createTemporalAlertGateway(stack.client, { taskQueue: stack.taskQueue });
+    expect(await gateway.runStatus(workflowId)).toEqual({ state: 'closed', status: 'TERMINATED' });
+    expect(await gateway.runStatus(`alert-missing-${randomUUID()}`)).toEqual({ state: 'not_found' });
+    const second = firing();
+    await post(key, payload([second]));
+    await waitForStatus(alertWorkflowId(second), 'limited');
+    const limited = (await json<{ items: PolicyJob[] }>(await stack.call('GET', '/api/v1/jobs', { key }))).items[0]!;
+    expect(limited).toMatchObject({ status: 'limited', limitReason: 'host_busy' });
+
+    const runStatus = (id: string) => gateway.runStatus(id);
+    // Inside the grace period nothing is touched; past it, the job whose run closed is ended.
+    expect((await reconcileAlertJobs({ store: stack.store, runStatus })).closed).toEqual([]);
+    const later = () => new Date(Date.now() + RECONCILE_GRACE_MS + 60_000);
+    const report = await reconcileAlertJobs({ store: stack.store, runStatus, now: later });
+    expect(report.closed).toContainEqual(expect.objectContaining({ jobId: job!.id, workflowId, runStatus: 'terminated' }));
+    const closed = await json<PolicyJob>(await stack.call('GET', `/api/v1/jobs/${job!.id}`, { key }));
+    expect(closed).toMatchObject({ status: 'failed', detail: expect.stringContaining('(terminated) without closing the job') });
+    // A second pass changes nothing; the host takes the next alert's action again.
+    expect((await reconcileAlertJobs({ store: stack.store, runStatus, now: later })).closed).not.toContainEqual(
+      expect.objectContaining({ jobId: job!.id }),
+    );
+    const third = firing();
+    await post(key, payload([third]));
+    await waitForStatus(alertWorkflowId(third), 'awaiting_approval');
+    const next = (await json<{ items: PolicyJob[] }>(await stack.call('GET', '/api/v1/jobs', { key }))).items[0]!;
+    expect(next).toMatchObject({ status: 'running', workflowId: alertWorkflowId(third) });
+    await stack.client.workflow.getHandle(alertWorkflowId(third)).terminate('test cleanup');
   });
 
   it('answers 503 problem+json when Temporal cannot be reached, so Alertmanager retries', async () => {

@@ -255,6 +255,34 @@ export function describePolicyContract(store: () => Store): void {
     expect((await s.policyJobs.list(tenant.id, { policyId: policy.id }, { limit: 10 })).items).toHaveLength(7);
   });
 
+  it('lists the unfinished jobs of every tenant that have not moved since a time, oldest first', async () => {
+    const s = store();
+    const tenants = [await s.tenants.ensure(unique('unf')), await s.tenants.ensure(unique('unf'))];
+    const ours = new Set(tenants.map((t) => t.id));
+    const limits = { ...DEFAULT_POLICY_LIMITS, cooldownSeconds: 0 };
+    const ids: string[] = [];
+    for (const tenant of tenants) {
+      const policy = await s.policies.create(tenant.id, policyInput('restart', { limits }));
+      const queued = await claim(s, tenant.id, policy, serviceDown('a:9100'), at('2026-12-06T10:00:00Z'));
+      const running = await claim(s, tenant.id, policy, serviceDown('b:9100'), at('2026-12-06T10:00:01Z'));
+      await s.policyJobs.markRunning(tenant.id, running.job.id, 'alert-b', at('2026-12-06T10:00:02Z'));
+      const done = await claim(s, tenant.id, policy, serviceDown('c:9100'), at('2026-12-06T10:00:03Z'));
+      await s.policyJobs.finishRun(tenant.id, done.job.id, { succeeded: true }, at('2026-12-06T10:00:04Z'));
+      const busy = await claim(s, tenant.id, policy, serviceDown('a:9100'), at('2026-12-06T10:00:05Z'));
+      expect(busy.job.status).toBe('limited');
+      ids.push(queued.job.id, running.job.id);
+    }
+    const later = (await s.policyJobs.unfinished(new Date(Date.now() + 60_000), 10_000)).filter((job) => ours.has(job.tenantId));
+    expect(new Set(later.map((job) => job.id))).toEqual(new Set(ids));
+    expect(later.map((job) => job.status).sort()).toEqual(['queued', 'queued', 'running', 'running']);
+    const stamps = later.map((job) => job.updatedAt);
+    expect(stamps).toEqual([...stamps].sort());
+    // Nothing of ours has been still for a minute.
+    const earlier = await s.policyJobs.unfinished(new Date(Date.now() - 60_000), 10_000);
+    expect(earlier.filter((job) => ours.has(job.tenantId))).toEqual([]);
+    expect((await s.policyJobs.unfinished(new Date(Date.now() + 60_000), 1)).length).toBe(1);
+  });
+
   it('records alert notifications and lists a window of them oldest first', async () => {
     const s = store();
     const tenant = await s.tenants.ensure(unique('alerts'));

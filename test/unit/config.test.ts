@@ -43,7 +43,13 @@ describe('loadConfig', () => {
     expect(loadConfig({}).remediation.hostLeaseTtlMs).toBe(15 * 60_000);
     expect(loadConfig({ INFRAAI_HOST_LEASE_TTL_MS: '60000' }).remediation.hostLeaseTtlMs).toBe(60_000);
     expect(loadConfig({}).automation).toEqual({ approvalTimeoutMs: 1_800_000, runTimeoutMs: 1_800_000, maxHostLeases: 50 });
-    expect(loadConfig({}).alerts).toEqual({ escalateUnmatched: false, resolveWaitMs: 3_600_000, verifyTimeoutMs: 30_000 });
+    expect(loadConfig({}).alerts).toEqual({
+      escalateUnmatched: false,
+      resolveWaitMs: 3_600_000,
+      verifyTimeoutMs: 30_000,
+      reconcileEveryMs: 60_000,
+    });
+    expect(loadConfig({ INFRAAI_ALERTS_RECONCILE_SECONDS: '0' }).alerts.reconcileEveryMs).toBe(0);
     expect(loadConfig({ INFRAAI_ALERTS_ESCALATE_UNMATCHED: 'true', INFRAAI_ALERTS_RESOLVE_WAIT_SECONDS: '60' }).alerts).toMatchObject({
       escalateUnmatched: true,
       resolveWaitMs: 60_000,
