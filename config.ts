@@ -242,6 +242,8 @@ const envSchema = z.object({
   AWS_ENDPOINT_URL: optionalString.pipe(z.url().optional()),
   // The SQS bridge (`npm run bridge`, bridge/): relays the queue's PagerDuty events into Temporal.
   INFRAAI_BRIDGE_CONCURRENCY: positiveInt(8),
+  // Long polls open at once: each receive waits a round trip to SQS, so two keep messages coming while one is answered.
+  INFRAAI_BRIDGE_POLLERS: positiveInt(2).refine((n) => n <= 10, 'must be 1 to 10'),
   INFRAAI_BRIDGE_VISIBILITY_SECONDS: positiveInt(60).refine(
     (s) => s >= 3 && s <= 43200,
     'must be 3 to 43200 (seconds; renewed every third of it)',
@@ -386,6 +388,7 @@ export interface Config {
 export interface BridgeConfig {
   /** Messages relayed at once (and held at once, before the next receive). */
   concurrency: number;
+  pollers: number;
   /** How long a received message stays invisible; renewed every third of it while it is worked on. */
   visibilitySeconds: number;
   /** Receives after which a message whose relay keeps failing (not Temporal being down) goes to the dead-letter queue. */
@@ -530,6 +533,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     eventQueue,
     bridge: {
       concurrency: e.INFRAAI_BRIDGE_CONCURRENCY,
+      pollers: e.INFRAAI_BRIDGE_POLLERS,
       visibilitySeconds: e.INFRAAI_BRIDGE_VISIBILITY_SECONDS,
       maxAttempts: e.INFRAAI_BRIDGE_MAX_ATTEMPTS,
       waitSeconds: e.INFRAAI_BRIDGE_WAIT_SECONDS,

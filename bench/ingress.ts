@@ -51,6 +51,8 @@ const PD_SECRET = 'bench-pagerduty-webhook-secret-0123456789';
 const WEBHOOK_REQUESTS = Number(process.env.BENCH_INGRESS_WEBHOOKS ?? 400);
 const WEBHOOK_CONCURRENCY = Number(process.env.BENCH_INGRESS_WEBHOOK_CONCURRENCY ?? 4);
 const BRIDGE_MESSAGES = Number(process.env.BENCH_INGRESS_MESSAGES ?? 2000);
+/** Receives open at once, for the bridge (INFRAAI_BRIDGE_POLLERS) and the bare loop alike. */
+const BRIDGE_POLLERS = Number(process.env.BENCH_INGRESS_POLLERS ?? 2);
 const FLOOD_ALERTS = Number(process.env.BENCH_INGRESS_FLOOD ?? 1000);
 const FLOOD_SECONDS = 10;
 const RESTORE_RUNS = Number(process.env.BENCH_INGRESS_RESTORES ?? 10);
@@ -245,11 +247,29 @@ async function queueDepth(sqs: MotoSqs, url: string): Promise<number> {
   return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
 }
 
-/** Receive 10, delete them in one batch, until the queue is empty: what any consumer pays at least. */
+/**
+ * Receive 10, delete them in one batch, until the queue is empty, with as many loops at once as the
+ * bridge has pollers: what any consumer pays at least.
+ */
 async function bareLoop(sqs: MotoSqs, url: string, expected: number): Promise<number> {
   let handled = 0;
   const started = performance.now();
-  while (handled < expected) {
+  await Promise.all(
+    Array.from({ length: BRIDGE_POLLERS }, () =>
+      bareReceiver(
+        sqs,
+        url,
+        expected,
+        () => handled,
+        (n) => (handled += n),
+      ),
+    ),
+  );
+  return (performance.now() - started) / 1000;
+}
+
+async function bareReceiver(sqs: MotoSqs, url: string, expected: number, handled: () => number, add: (n: number) => void): Promise<void> {
+  while (handled() < expected) {
     const { Messages = [] } = await sqs.client.send(
       new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 60 }),
     );
@@ -261,9 +281,8 @@ async function bareLoop(sqs: MotoSqs, url: string, expected: number): Promise<nu
         Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
       }),
     );
-    handled += Messages.length;
+    add(Messages.length);
   }
-  return (performance.now() - started) / 1000;
 }
 
 async function benchBridge(sqs: MotoSqs, temporal: { address: string; namespace: string; client: Client }): Promise<BridgeResult> {
@@ -280,7 +299,6 @@ async function benchBridge(sqs: MotoSqs, temporal: { address: string; namespace:
   const taskQueue = `bench-bridge-${randomUUID().slice(0, 8)}`;
   let bridge: NodeProcess | null = null;
   try {
-    const started = performance.now();
     bridge = await startNodeProcess({
       script: 'bridge/main.ts',
       what: 'the SQS bridge (npm run bridge)',
@@ -298,8 +316,11 @@ async function benchBridge(sqs: MotoSqs, temporal: { address: string; namespace:
         TEMPORAL_TASK_QUEUE: taskQueue,
         INFRAAI_BRIDGE_PORT: String(await freePort()),
         INFRAAI_BRIDGE_WAIT_SECONDS: '1',
+        INFRAAI_BRIDGE_POLLERS: String(BRIDGE_POLLERS),
       },
     });
+    // From "bridge ready" (its process started, store and Temporal connected, polls open) to empty.
+    const started = performance.now();
     while ((await queueDepth(sqs, queue.url)) > 0) await sleep(100);
     const seconds = (performance.now() - started) / 1000;
     const deadLettered = await queueDepth(sqs, queue.deadLetter!.url);
@@ -615,7 +636,12 @@ async function main(): Promise<void> {
         title: `SQS bridge throughput, ${bridge.messages} PagerDuty triggers on moto's SQS`,
         columns: ['consumer', 'seconds', 'messages/s', 'note'],
         rows: [
-          ['baseline: bare receive-10 + delete-batch loop', bridge.bareLoop.seconds, bridge.bareLoop.perSecond, 'no parsing, no Temporal'],
+          [
+            `baseline: bare receive-10 + delete-batch loop ×${BRIDGE_POLLERS}`,
+            bridge.bareLoop.seconds,
+            bridge.bareLoop.perSecond,
+            'no parsing, no Temporal',
+          ],
           [
             '`npm run bridge` (parse, tenant, start in Temporal, delete)',
             bridge.bridge.seconds,
@@ -662,7 +688,7 @@ async function main(): Promise<void> {
         .map((l) => round(l, 2))
         .join(' ')}; the benchmark took ${benchSeconds} s.`,
       'Webhooks: every request answers only after Temporal accepted the start of its run (alerts: `alert-<fingerprint>-<startsAt>`; PagerDuty: `pd-<incident id>`); the baseline starts a workflow from the benchmark process on a queue no worker polls. Rounds of 20 of each, interleaved.',
-      'Bridge: its own process (`bridge/main.ts`) on a task queue no worker polls, so the relay is measured and not the runs; the queue counts until it is empty (received, relayed, deleted).',
+      `Bridge: its own process (\`bridge/main.ts\`, ${BRIDGE_POLLERS} pollers) on a task queue no worker polls, so the relay is measured and not the runs; timed from its "bridge ready" line until the queue is empty (received, relayed, deleted); the bare loop runs as many receive loops at once.`,
       'Restore: the same trial for both (bench/eda.ts restoreTrial: labsvc SIGKILLed, the same Alertmanager v4 notification with a new startsAt, restored = a new pid in labsvc’s start log and GET /health 200, polled every 20 ms); InfraAI’s run also gets the resolved notification after each trial. One warm-up each, not counted.',
       ...provenance('npm run bench:ingress', measuredAt),
     ],

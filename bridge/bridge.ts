@@ -44,6 +44,11 @@ export interface BridgeOptions {
   telemetry: BridgeTelemetry;
   log: BridgeLog;
   concurrency: number;
+  /**
+   * Receives kept open at once (default 1). On a FIFO queue SQS itself holds back a group's later
+   * messages while earlier ones are in flight, so order per incident survives several pollers.
+   */
+  pollers?: number;
   waitSeconds: number;
   visibilitySeconds: number;
   maxAttempts: number;
@@ -236,6 +241,7 @@ export class SqsBridge {
       msPerSecond: 1000,
       temporalProbe: null,
       deleteLingerMs: DELETE_LINGER_MS,
+      pollers: 1,
       ...options,
     };
     this.attemptsLimit = options.maxAttempts;
@@ -273,7 +279,8 @@ export class SqsBridge {
     }
     const beatMs = Math.max(this.o.msPerSecond, Math.floor((this.o.visibilitySeconds * this.o.msPerSecond) / 3));
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), beatMs);
-    this.pollLoop = this.poll();
+    const pollers = Array.from({ length: Math.max(1, this.o.pollers) }, () => this.poll());
+    this.pollLoop = Promise.all(pollers).then(() => undefined);
   }
 
   health(): BridgeHealth {

@@ -235,6 +235,7 @@ describe('SQS bridge configuration', () => {
   it('has defaults for every knob, and the PagerDuty tenant is `default` unless named', () => {
     expect(loadConfig({}).bridge).toEqual({
       concurrency: 8,
+      pollers: 2,
       visibilitySeconds: 60,
       maxAttempts: 5,
       waitSeconds: 20,
@@ -244,6 +245,7 @@ describe('SQS bridge configuration', () => {
     expect(
       loadConfig({
         INFRAAI_BRIDGE_CONCURRENCY: '2',
+        INFRAAI_BRIDGE_POLLERS: '3',
         INFRAAI_BRIDGE_VISIBILITY_SECONDS: '6',
         INFRAAI_BRIDGE_MAX_ATTEMPTS: '3',
         INFRAAI_BRIDGE_WAIT_SECONDS: '1',
@@ -252,13 +254,14 @@ describe('SQS bridge configuration', () => {
         INFRAAI_PAGERDUTY_TENANT: 'acme',
       }),
     ).toMatchObject({
-      bridge: { concurrency: 2, visibilitySeconds: 6, maxAttempts: 3, waitSeconds: 1, shutdownGraceMs: 5000, port: 0 },
+      bridge: { concurrency: 2, pollers: 3, visibilitySeconds: 6, maxAttempts: 3, waitSeconds: 1, shutdownGraceMs: 5000, port: 0 },
       pagerDuty: { tenantSlug: 'acme' },
     });
   });
 
   it('refuses a long poll over SQS’s 20 s, a visibility it could not renew in time, and a concurrency of 0', () => {
     expect(() => loadConfig({ INFRAAI_BRIDGE_WAIT_SECONDS: '21' })).toThrow(/INFRAAI_BRIDGE_WAIT_SECONDS/);
+    expect(() => loadConfig({ INFRAAI_BRIDGE_POLLERS: '11' })).toThrow(/INFRAAI_BRIDGE_POLLERS/);
     expect(() => loadConfig({ INFRAAI_BRIDGE_WAIT_SECONDS: '0' })).toThrow(/INFRAAI_BRIDGE_WAIT_SECONDS/);
     expect(() => loadConfig({ INFRAAI_BRIDGE_VISIBILITY_SECONDS: '2' })).toThrow(/INFRAAI_BRIDGE_VISIBILITY_SECONDS/);
     expect(() => loadConfig({ INFRAAI_BRIDGE_VISIBILITY_SECONDS: '43201' })).toThrow(/INFRAAI_BRIDGE_VISIBILITY_SECONDS/);

@@ -68,7 +68,21 @@ class MemoryQueue implements EventQueue {
     return Promise.resolve({ messageId: id, sequenceNumber: null });
   }
 
-  async receive({ max, waitSeconds, visibilitySeconds, signal }: ReceiveOptions): Promise<ReceivedMessage[]> {
+  /** Receives open at this moment, and the most seen at once. */
+  openReceives = 0;
+  mostOpenReceives = 0;
+
+  async receive(options: ReceiveOptions): Promise<ReceivedMessage[]> {
+    this.openReceives += 1;
+    this.mostOpenReceives = Math.max(this.mostOpenReceives, this.openReceives);
+    try {
+      return await this.receiveNow(options);
+    } finally {
+      this.openReceives -= 1;
+    }
+  }
+
+  private async receiveNow({ max, waitSeconds, visibilitySeconds, signal }: ReceiveOptions): Promise<ReceivedMessage[]> {
     this.receives += 1;
     const until = Date.now() + waitSeconds * SECOND;
     for (;;) {
@@ -429,6 +443,18 @@ describe('the SQS bridge', () => {
     expect(left.map((m) => JSON.parse(m.body).event.id)).toEqual([stuck.event.id]);
     expect(left[0]!.visibleAt).toBeLessThanOrEqual(Date.now()); // visible again now, for the next bridge
     unblock();
+  });
+
+  it('keeps several receives open with several pollers, and each message is still relayed once', async () => {
+    const q = new MemoryQueue(false);
+    const { relayer, calls } = scriptedRelayer();
+    startBridge({ queue: q, relayer, pollers: 3, concurrency: 8 });
+    await until(() => q.openReceives === 3, 'three long polls open');
+    const events = Array.from({ length: 30 }, (_, i) => event(`PP${i}`, 'incident.triggered'));
+    for (const e of events) await send(q, e);
+    await until(() => q.live().length === 0, 'every message deleted');
+    expect(q.mostOpenReceives).toBe(3);
+    expect([...calls].sort()).toEqual(events.map((e) => e.event.id).sort());
   });
 
   it('deletes the relayed messages in batches: ten messages, one DeleteMessageBatch, no single delete', async () => {
