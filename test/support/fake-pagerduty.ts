@@ -20,6 +20,8 @@ import { listenLocal, localUrl } from './local-server.js';
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** The query string's parameters, in order (statuses[] repeats). */
+  query: [string, string][];
   /** Lower-cased header names, as node:http gives them. */
   headers: IncomingHttpHeaders;
   /** Parsed JSON body (undefined when empty). */
@@ -171,7 +173,7 @@ export class FakePagerDuty {
         malformed = true;
       }
     }
-    this.requests.push({ method, path: url.pathname, headers: req.headers, body });
+    this.requests.push({ method, path: url.pathname, query: [...url.searchParams], headers: req.headers, body });
     if (url.pathname === '/v2/enqueue' && method === 'POST') {
       this.enqueue(body, malformed, res);
       return;
