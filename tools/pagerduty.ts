@@ -53,9 +53,11 @@ export function createPagerDutyTools(deps: PagerDutyToolsDeps = {}): ChatTool[] 
         const shown = page.incidents.length;
         const of = page.total !== null ? ` of ${page.total}` : '';
         const header =
-          shown === 0
-            ? `No ${args.statuses.join(' or ')} PagerDuty incident matches.`
-            : `PagerDuty incidents ${page.offset + 1}–${page.offset + shown}${of} (${args.statuses.join(', ')})${page.more ? `; next page: offset ${page.offset + shown}` : ''}:`;
+          shown === 0 && page.offset > 0
+            ? `No ${args.statuses.join(' or ')} PagerDuty incidents past offset ${page.offset}${page.total !== null ? `: ${page.total} match in all` : ''}.`
+            : shown === 0
+              ? `No ${args.statuses.join(' or ')} PagerDuty incident matches.`
+              : `PagerDuty incidents ${page.offset + 1}–${page.offset + shown}${of} (${args.statuses.join(', ')})${page.more ? `; next page: offset ${page.offset + shown}` : ''}:`;
         return {
           content: boundedLines(header, page.incidents.map(summaryLine), 'narrow with statuses, serviceIds or since/until, or lower limit'),
           data: page,

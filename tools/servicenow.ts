@@ -89,11 +89,13 @@ export function createServiceNowTools(deps: ServiceNowToolsDeps = {}): ChatTool[
     run: (args, context) =>
       translateFailures(async () => {
         const page = await (await client(context)).listIncidents(args, { signal: context.signal });
-        const first = page.incidents.length ? page.offset + 1 : 0;
+        const first = page.offset + 1;
         const header =
           page.total === 0
             ? 'No ServiceNow incident matches.'
-            : `ServiceNow incidents ${first}–${page.offset + page.incidents.length} of ${page.total}${page.more ? ` (next page: offset ${page.offset + page.incidents.length})` : ''}:`;
+            : page.incidents.length === 0
+              ? `No ServiceNow incidents past offset ${page.offset}: ${page.total} match in all.`
+              : `ServiceNow incidents ${first}–${page.offset + page.incidents.length} of ${page.total}${page.more ? ` (next page: offset ${page.offset + page.incidents.length})` : ''}:`;
         return {
           content: boundedLines(header, page.incidents.map(summaryLine), 'narrow with states, assignmentGroup or text, or lower limit'),
           data: { ...page, incidents: page.incidents.map(compact) },

@@ -124,9 +124,13 @@ export class ServiceNowTableApi implements ServiceNowIncidents {
       sysparm_offset: String(offset),
     });
     const incidents = resultList(response.body, 'list incidents').map((record) => this.toIncident(record));
-    const header = Number(response.headers.get('x-total-count'));
-    const total = Number.isFinite(header) && response.headers.has('x-total-count') ? header : offset + incidents.length;
-    return { incidents, total, offset, limit, more: offset + incidents.length < total };
+    const header = response.headers.get('x-total-count');
+    if (header !== null && /^\d+$/.test(header.trim())) {
+      const total = Number(header);
+      return { incidents, total, offset, limit, more: offset + incidents.length < total };
+    }
+    // A proxy that strips the header: a full page may have a next one; the total is what was seen.
+    return { incidents, total: offset + incidents.length, offset, limit, more: incidents.length === limit };
   }
 
   async getIncident(ref: string, options: CallOptions = {}): Promise<ServiceNowIncident> {

@@ -203,6 +203,8 @@ describe('PagerDuty chat tools through the registry', () => {
       toolContext(settings),
     );
     expect(none.content).toBe('No resolved PagerDuty incident matches.');
+    const past = await registry.run(await registry.prepare('pagerduty_list_incidents', { offset: 100 }, viewer), toolContext(settings));
+    expect(past.content).toBe('No triggered or acknowledged PagerDuty incidents past offset 100: 40 match in all.');
   });
 
   it('resolves once after a matching confirmation; a second confirmed run reports it already resolved', async () => {

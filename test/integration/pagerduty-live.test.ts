@@ -6,14 +6,16 @@ import { createToolRegistry } from '../../tools/registry.js';
 import { toolContext } from '../support/tool-context.js';
 
 // The PagerDuty client and tools against the real REST API v2, read-only: it lists and gets
-// incidents and acknowledges or resolves nothing. Runs only when PAGERDUTY_API_TOKEN and
+// incidents and acknowledges or resolves nothing. Runs only when PAGERDUTY_API_TOKEN (or _API_KEY) and
 // PAGERDUTY_FROM_EMAIL are set (PAGERDUTY_API_BASE_URL for the EU service region); skipped
 // otherwise, CI included (no credentials there).
 const env = process.env;
+// The notifier's live test names the same token PAGERDUTY_API_KEY: either runs this one.
+const token = (env.PAGERDUTY_API_TOKEN ?? env.PAGERDUTY_API_KEY)?.trim();
 const settings =
-  env.PAGERDUTY_API_TOKEN?.trim() && env.PAGERDUTY_FROM_EMAIL?.trim()
+  token && env.PAGERDUTY_FROM_EMAIL?.trim()
     ? {
-        apiToken: env.PAGERDUTY_API_TOKEN.trim(),
+        apiToken: token,
         fromEmail: env.PAGERDUTY_FROM_EMAIL.trim(),
         baseUrl: env.PAGERDUTY_API_BASE_URL?.trim() || 'https://api.pagerduty.com',
       }

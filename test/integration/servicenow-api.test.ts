@@ -300,6 +300,11 @@ describe('ServiceNow chat tools through the registry', () => {
     expect(data.total).toBe(60);
     expect(data.incidents).toHaveLength(50);
     expect(result.links).toHaveLength(50);
+    const past = await registry.run(
+      await registry.prepare('servicenow_list_incidents', { assignmentGroup: 'Database', offset: 60 }, viewer),
+      toolContext(settings, { caller: viewer }),
+    );
+    expect(past.content).toBe('No ServiceNow incidents past offset 60: 60 match in all.');
     expect(result.links![0]!.url).toMatch(new RegExp(`^${fake.url}/incident\\.do\\?sys_id=[0-9a-f]{32}$`));
   });
 
