@@ -131,6 +131,28 @@ export default tseslint.config(
     files: ['api/**/*.ts', 'activities/**/*.ts', 'ingress/**/*.ts', 'tools/**/*.ts'],
     rules: portFileOnly(['port.js'], 'Import the port file (adapters/<port>/port.js): implementations load vendor SDKs.'),
   },
+  // A chat tool builds its client per call from the caller's integration settings, through the
+  // port's create.ts; these create.ts files build plain-fetch clients and load no vendor SDK.
+  {
+    files: ['tools/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/adapters/*/*',
+                '!**/adapters/*/port.js',
+                ...['servicenow', 'pagerduty', 'metrics'].map((port) => `!**/adapters/${port}/create.js`),
+              ],
+              message: 'Import the port file (adapters/<port>/port.js), or the create.js of a plain-fetch integration client.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['wiring.ts', 'worker.ts', 'scripts/**/*.ts', 'launcher/**/*.ts', 'bridge/**/*.ts'],
     rules: portFileOnly(

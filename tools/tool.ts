@@ -82,6 +82,8 @@ export class ToolFailedError extends Error {
     message: string,
     readonly retryable: boolean,
     readonly status?: number,
+    /** How long the service asked callers to wait (Retry-After on a 429 or 503): the next attempt's delay. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }

@@ -14,6 +14,7 @@
 //   ('acknowledge'): acknowledging would stop the escalation policy from paging the on-call at the
 //   very moment InfraAI hands the incident to a human. The Events API cannot carry a note.
 
+import { isAlreadyResolved, PAGERDUTY_ACCEPT, PAGERDUTY_ID, pagerDutyRestErrorText, pagerDutyRestHeaders } from '../pagerduty/rest-v2.js';
 import { normalizeBaseUrl, requestJson } from './http.js';
 import { truncateText } from '../../core/redact.js';
 import {
@@ -45,8 +46,7 @@ export interface PagerDutyConfig {
 }
 
 const NAME = 'pagerduty';
-export const PAGERDUTY_ACCEPT = 'application/vnd.pagerduty+json;version=2';
-const INCIDENT_ID = /^[A-Za-z0-9]{1,64}$/;
+export { PAGERDUTY_ACCEPT };
 
 export class PagerDutyNotifier implements Notifier {
   readonly name = NAME;
@@ -120,15 +120,10 @@ export class PagerDutyNotifier implements Notifier {
   }
 
   private async viaRest(incidentId: string, notice: IncidentNotice): Promise<NotifyResult> {
-    if (!INCIDENT_ID.test(incidentId))
+    if (!PAGERDUTY_ID.test(incidentId))
       throw new NotifierError(`${NAME}: external.pagerdutyIncidentId is not a PagerDuty incident id`, { notifier: NAME, retryable: false });
-    const headers = {
-      Authorization: `Token token=${this.config.apiKey!.trim()}`,
-      Accept: PAGERDUTY_ACCEPT,
-      'Content-Type': 'application/json',
-      From: this.config.fromEmail!.trim(),
-    };
-    const base = { notifier: NAME, timeoutMs: this.timeoutMs, secrets: this.secrets, errorText: restErrorText, headers };
+    const headers = pagerDutyRestHeaders(this.config.apiKey!.trim(), this.config.fromEmail!.trim());
+    const base = { notifier: NAME, timeoutMs: this.timeoutMs, secrets: this.secrets, errorText: pagerDutyRestErrorText, headers };
     const incidentUrl = `${this.apiBaseUrl}/incidents/${incidentId}`;
     await requestJson({
       ...base,
@@ -146,7 +141,7 @@ export class PagerDutyNotifier implements Notifier {
       url: incidentUrl,
       body: { incident: { type: 'incident_reference', status: 'resolved' } },
       // Someone resolved it first: that is the state we wanted.
-      tolerate: (status, body) => status === 400 && /already resolved/i.test(restErrorText(body) ?? ''),
+      tolerate: isAlreadyResolved,
     });
     const already = resolved.status === 400;
     return {
@@ -180,13 +175,6 @@ export class PagerDutyNotifier implements Notifier {
 
 function configError(message: string): NotifierError {
   return new NotifierError(`${NAME}: ${message}`, { notifier: NAME, retryable: false });
-}
-
-/** REST API errors: { "error": { "message": "...", "code": 2001, "errors": ["..."] } }. */
-function restErrorText(body: unknown): string | undefined {
-  const error = (body as { error?: { message?: unknown; errors?: unknown } } | undefined)?.error;
-  if (!error || typeof error !== 'object') return undefined;
-  return joinParts(error.message, error.errors);
 }
 
 /** Events API errors: { "status": "invalid event", "message": "...", "errors": ["..."] }. */

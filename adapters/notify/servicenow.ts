@@ -14,6 +14,7 @@
 // The created record's sys_id is returned in `detail` and in `external.servicenowSysId`.
 
 import { truncateText } from '../../core/redact.js';
+import { SYS_ID, serviceNowErrorText, tableApiAuthorization } from '../servicenow/table-api.js';
 import { normalizeBaseUrl, requestJson } from './http.js';
 import {
   incidentRef,
@@ -60,7 +61,6 @@ const PRIORITY: Record<IncidentOutcome, { urgency: string; impact: string }> = {
 };
 
 const NAME = 'servicenow';
-const SYS_ID = /^[0-9a-f]{32}$/i;
 const RESPONSE_FIELDS = 'sys_id,number,state';
 
 interface IncidentRecord {
@@ -82,14 +82,8 @@ export class ServiceNowNotifier implements Notifier {
     this.baseUrl = normalizeBaseUrl(config.instanceUrl, 'instanceUrl', NAME);
     if (config.token !== undefined) {
       if (!config.token.trim()) throw configError('token is empty');
-      this.authorization = `Bearer ${config.token}`;
-      this.secrets = [config.token];
-    } else {
-      if (!config.username?.trim() || !config.password) throw configError('username and password, or token, are required');
-      const encoded = Buffer.from(`${config.username}:${config.password}`).toString('base64');
-      this.authorization = `Basic ${encoded}`;
-      this.secrets = [config.password, encoded];
-    }
+    } else if (!config.username?.trim() || !config.password) throw configError('username and password, or token, are required');
+    ({ authorization: this.authorization, secrets: this.secrets } = tableApiAuthorization(config));
     for (const [what, value] of [
       ['assignmentGroup', config.assignmentGroup],
       ['callerId', config.callerId],
@@ -250,12 +244,4 @@ function unexpectedAnswer(operation: string): NotifierError {
 
 function configError(message: string): NotifierError {
   return new NotifierError(`${NAME}: ${message}`, { notifier: NAME, retryable: false });
-}
-
-/** ServiceNow errors: { "error": { "message": "...", "detail": "..." }, "status": "failure" }. */
-function serviceNowErrorText(body: unknown): string | undefined {
-  const error = (body as { error?: { message?: unknown; detail?: unknown } } | undefined)?.error;
-  if (!error || typeof error !== 'object') return undefined;
-  const parts = [error.message, error.detail].filter((part): part is string => typeof part === 'string' && part.trim() !== '');
-  return parts.length > 0 ? parts.join(' - ') : undefined;
 }

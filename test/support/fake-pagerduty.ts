@@ -2,9 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { listenLocal, localUrl } from './local-server.js';
 
-// A local stand-in for PagerDuty, for exactly the calls the PagerDuty notifier makes. One port
-// serves both APIs (give it as apiBaseUrl and as eventsBaseUrl):
-//   REST API v2   POST /incidents/{id}/notes  { note: { content } }                → 201 { note }
+// A local stand-in for PagerDuty, for exactly the calls the PagerDuty notifier and the PagerDuty
+// chat tools' client make. One port serves both APIs (give it as apiBaseUrl and as eventsBaseUrl):
+//   REST API v2   GET  /incidents?statuses[]&service_ids[]&since&until&limit&offset&total&sort_by
+//                      → 200 { incidents, limit, offset, more, total }  (classic offset pagination)
+//                 GET  /incidents/{id}                                           → 200 { incident }
+//                 POST /incidents/{id}/notes  { note: { content } }                → 201 { note }
 //                 PUT  /incidents/{id}        { incident: { type, status, … } }    → 200 { incident }
 //   Events API v2 POST /v2/enqueue            { routing_key, event_action, dedup_key, payload? } → 202
 // REST calls need `Authorization: Token token=<apiKey>` (401 otherwise) and, to write, a From
@@ -17,6 +20,8 @@ import { listenLocal, localUrl } from './local-server.js';
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** The query string's parameters, in order (statuses[] repeats). */
+  query: [string, string][];
   /** Lower-cased header names, as node:http gives them. */
   headers: IncomingHttpHeaders;
   /** Parsed JSON body (undefined when empty). */
@@ -27,6 +32,14 @@ export type FakeIncidentStatus = 'triggered' | 'acknowledged' | 'resolved';
 
 export interface FakePdIncident {
   id: string;
+  number: number;
+  title: string;
+  urgency: 'high' | 'low';
+  serviceId: string;
+  /** ISO 8601. */
+  createdAt: string;
+  lastStatusChangeAt: string;
+  assignees: string[];
   status: FakeIncidentStatus;
   /** The alert key the Events API addresses this incident by. */
   dedupKey: string | null;
@@ -61,6 +74,9 @@ export class FakePagerDuty {
   readonly requests: RecordedRequest[] = [];
   readonly events: AcceptedEvent[] = [];
   private readonly records = new Map<string, FakePdIncident>();
+  private readonly services = new Map<string, string>([['PSVC001', 'Default Service']]);
+  private sequence = 1000;
+  private clock = Date.parse('2026-12-01T08:00:00Z');
   private failures: { status: number; remaining: number; retryAfter: string | undefined; rateLimitReset: string | undefined }[] = [];
 
   private constructor(
@@ -83,10 +99,42 @@ export class FakePagerDuty {
     return localUrl(this.server);
   }
 
-  /** Adds an incident (triggered unless given) and returns its id. */
-  addIncident(fields: { id?: string; status?: FakeIncidentStatus; dedupKey?: string } = {}): string {
+  /** Adds a service and returns its id. */
+  addService(name: string): string {
+    const id = `PS${randomBytes(3).toString('hex').toUpperCase()}`;
+    this.services.set(id, name);
+    return id;
+  }
+
+  /** Adds an incident (triggered, on the default service, a second after the previous one unless given) and returns its id. */
+  addIncident(
+    fields: {
+      id?: string;
+      status?: FakeIncidentStatus;
+      dedupKey?: string;
+      title?: string;
+      urgency?: 'high' | 'low';
+      serviceId?: string;
+      createdAt?: string;
+      assignees?: string[];
+    } = {},
+  ): string {
     const id = fields.id ?? `Q${randomBytes(6).toString('hex').toUpperCase()}`;
-    this.records.set(id, { id, status: fields.status ?? 'triggered', dedupKey: fields.dedupKey ?? null, notes: [] });
+    this.clock += 1000;
+    const createdAt = fields.createdAt ?? new Date(this.clock).toISOString().replace('.000', '');
+    this.records.set(id, {
+      id,
+      number: ++this.sequence,
+      title: fields.title ?? 'CPU load high on web-1',
+      urgency: fields.urgency ?? 'high',
+      serviceId: fields.serviceId ?? 'PSVC001',
+      createdAt,
+      lastStatusChangeAt: createdAt,
+      assignees: fields.assignees ?? ['Alex Oncall'],
+      status: fields.status ?? 'triggered',
+      dedupKey: fields.dedupKey ?? null,
+      notes: [],
+    });
     return id;
   }
 
@@ -125,7 +173,7 @@ export class FakePagerDuty {
         malformed = true;
       }
     }
-    this.requests.push({ method, path: url.pathname, headers: req.headers, body });
+    this.requests.push({ method, path: url.pathname, query: [...url.searchParams], headers: req.headers, body });
     if (url.pathname === '/v2/enqueue' && method === 'POST') {
       this.enqueue(body, malformed, res);
       return;
@@ -139,18 +187,25 @@ export class FakePagerDuty {
       )
         return;
       if (malformed) throw new RestError(400, 'Invalid Input Provided', 2001, ['The request body is not valid JSON']);
-      send(res, ...this.rest(method, url.pathname, body, req.headers.from));
+      send(res, ...this.rest(method, url, body, req.headers.from));
     } catch (err) {
       const e = err instanceof RestError ? err : new RestError(500, (err as Error).message, 2000);
       send(res, e.status, { error: { message: e.message, code: e.code, ...(e.errors.length ? { errors: e.errors } : {}) } });
     }
   }
 
-  private rest(method: string, path: string, body: unknown, from: string | string[] | undefined): [number, unknown] {
+  private rest(method: string, url: URL, body: unknown, from: string | string[] | undefined): [number, unknown] {
+    const path = url.pathname;
+    if (path === '/incidents' && method === 'GET') return [200, this.list(url.searchParams)];
     const notes = /^\/incidents\/([^/]+)\/notes$/.exec(path);
     const one = /^\/incidents\/([^/]+)$/.exec(path);
     const id = (notes ?? one)?.[1];
-    if (!id || (notes && method !== 'POST') || (one && method !== 'PUT')) throw new RestError(404, 'Not Found', 2100);
+    if (!id || (notes && method !== 'POST') || (one && method !== 'PUT' && method !== 'GET')) throw new RestError(404, 'Not Found', 2100);
+    if (one && method === 'GET') {
+      const found = this.records.get(id);
+      if (!found) throw new RestError(404, 'Not Found', 2100);
+      return [200, { incident: this.view(found) }];
+    }
     const user = this.requireFrom(from);
     const incident = this.records.get(id);
     if (!incident) throw new RestError(404, 'Not Found', 2100);
@@ -179,11 +234,78 @@ export class FakePagerDuty {
     if (update.status !== undefined) {
       if (update.status !== 'resolved' && update.status !== 'acknowledged' && update.status !== 'triggered')
         throw new RestError(400, 'Invalid Input Provided', 2001, ['Status is not valid.']);
+      if (incident.status === 'resolved' && update.status !== 'resolved')
+        throw new RestError(400, 'Invalid Input Provided', 2001, ['Incident Already Resolved']);
       if (update.status === 'resolved' && incident.status === 'resolved')
         throw new RestError(400, 'Invalid Input Provided', 2001, ['Incident Already Resolved']);
+      if (update.status !== incident.status) {
+        this.clock += 1000;
+        incident.lastStatusChangeAt = new Date(this.clock).toISOString().replace('.000', '');
+      }
       incident.status = update.status;
+      if (update.status === 'resolved') incident.assignees = [];
     }
-    return [200, { incident: { id: incident.id, type: 'incident', status: incident.status, incident_key: incident.dedupKey } }];
+    return [200, { incident: this.view(incident) }];
+  }
+
+  /** GET /incidents: filters, newest first (sort_by=created_at:desc) or oldest first, classic offset pagination. */
+  private list(params: URLSearchParams): unknown {
+    const statuses = params.getAll('statuses[]');
+    for (const status of statuses)
+      if (!['triggered', 'acknowledged', 'resolved'].includes(status))
+        throw new RestError(400, 'Invalid Input Provided', 2001, ['Statuses must be one of triggered, acknowledged, resolved.']);
+    const serviceIds = params.getAll('service_ids[]');
+    const since = params.get('since');
+    const until = params.get('until');
+    for (const value of [since, until])
+      if (value !== null && Number.isNaN(Date.parse(value))) throw new RestError(400, 'Invalid Input Provided', 2001, ['Invalid date.']);
+    const limit = Number(params.get('limit') ?? '25');
+    const offset = Number(params.get('offset') ?? '0');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100 || !Number.isInteger(offset) || offset < 0)
+      throw new RestError(400, 'Invalid Input Provided', 2001, ['Limit must be 1 to 100 and offset 0 or more.']);
+    const sortBy = params.get('sort_by') ?? 'created_at:asc';
+    const matches = [...this.records.values()]
+      .filter((r) => statuses.length === 0 || statuses.includes(r.status))
+      .filter((r) => serviceIds.length === 0 || serviceIds.includes(r.serviceId))
+      .filter((r) => since === null || Date.parse(r.createdAt) >= Date.parse(since))
+      .filter((r) => until === null || Date.parse(r.createdAt) < Date.parse(until))
+      .sort((a, b) => (Date.parse(a.createdAt) - Date.parse(b.createdAt)) * (sortBy === 'created_at:desc' ? -1 : 1));
+    const page = matches.slice(offset, offset + limit);
+    return {
+      incidents: page.map((r) => this.view(r)),
+      limit,
+      offset,
+      more: offset + page.length < matches.length,
+      total: params.get('total') === 'true' ? matches.length : null,
+    };
+  }
+
+  /** An incident as the REST API v2 answers it (the fields the clients read, and a few more). */
+  private view(incident: FakePdIncident): Record<string, unknown> {
+    const base = this.url;
+    const serviceName = this.services.get(incident.serviceId) ?? incident.serviceId;
+    return {
+      id: incident.id,
+      type: 'incident',
+      summary: `[#${incident.number}] ${incident.title}`,
+      self: `${base}/incidents/${incident.id}`,
+      html_url: `https://acme.pagerduty.com/incidents/${incident.id}`,
+      incident_number: incident.number,
+      title: incident.title,
+      created_at: incident.createdAt,
+      updated_at: incident.lastStatusChangeAt,
+      status: incident.status,
+      incident_key: incident.dedupKey,
+      service: { id: incident.serviceId, type: 'service_reference', summary: serviceName, self: `${base}/services/${incident.serviceId}` },
+      assignments: incident.assignees.map((name, i) => ({
+        at: incident.createdAt,
+        assignee: { id: `PUSER${i}`, type: 'user_reference', summary: name },
+      })),
+      last_status_change_at: incident.lastStatusChangeAt,
+      escalation_policy: { id: 'PESC001', type: 'escalation_policy_reference', summary: 'Default' },
+      urgency: incident.urgency,
+      priority: incident.urgency === 'high' ? { id: 'PPRI001', type: 'priority', summary: 'P1' } : null,
+    };
   }
 
   private requireFrom(from: string | string[] | undefined): string {

@@ -3,12 +3,19 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import { listenLocal, localUrl } from './local-server.js';
 
 // A local stand-in for ServiceNow's Table API on the incident table, for exactly the calls the
-// ServiceNow notifier makes:
-//   GET   /api/now/table/incident?sysparm_query=field=value^field=value&sysparm_limit&sysparm_fields
+// ServiceNow notifier and the ServiceNow chat tools' client make:
+//   GET   /api/now/table/incident?sysparm_query=<encoded query>&sysparm_limit&sysparm_offset&sysparm_fields
+//         &sysparm_display_value                → 200 { result: [...] }, X-Total-Count and Link headers
+//   GET   /api/now/table/incident/{sys_id}        → 200 { result: record } or 404
 //   POST  /api/now/table/incident                 → 201, Location header, { result: record }
 //   PATCH /api/now/table/incident/{sys_id}        → 200 { result: record } (PUT behaves the same)
+// The encoded query supports what those clients send: field=value, !=, IN, LIKE, ^OR, dot-walking
+// to a group's name (assignment_group.name=Network) and ORDERBY / ORDERBYDESC. With
+// sysparm_display_value=all every field reads as { value, display_value }: state labels, priority
+// labels, the names of the groups and users added with addGroup / addUser.
 // Shapes follow the Table API reference: string field values, { result } envelopes, errors as
-// { error: { message, detail }, status: 'failure' }. work_notes is a journal field: each write adds
+// { error: { message, detail }, status: 'failure' }. active and priority are computed as an
+// instance computes them (inactive once Closed or Canceled; priority from urgency and impact). work_notes is a journal field: each write adds
 // an entry (kept in `workNotes`) and reads back as ''. The out-of-the-box data policy is enforced:
 // a Resolved (6) or Closed (7) incident needs close_code and close_notes (403 otherwise, as an
 // instance answers a data policy exception). Every request needs the configured basic or bearer
@@ -38,6 +45,11 @@ export interface FakeIncident {
   close_notes: string;
   correlation_id: string;
   correlation_display: string;
+  assigned_to: string;
+  category: string;
+  /** 'YYYY-MM-DD HH:MM:SS' (UTC), as the Table API gives dates. */
+  opened_at: string;
+  sys_updated_on: string;
   /** Journal entries written through work_notes, oldest first. */
   workNotes: string[];
 }
@@ -56,7 +68,26 @@ const WRITABLE = [
   'close_notes',
   'correlation_id',
   'correlation_display',
+  'assigned_to',
+  'category',
 ] as const;
+
+const STATE_LABELS: Record<string, string> = {
+  '1': 'New',
+  '2': 'In Progress',
+  '3': 'On Hold',
+  '6': 'Resolved',
+  '7': 'Closed',
+  '8': 'Canceled',
+};
+const LEVEL_LABELS: Record<string, string> = { '1': '1 - High', '2': '2 - Medium', '3': '3 - Low' };
+const PRIORITY_LABELS: Record<string, string> = {
+  '1': '1 - Critical',
+  '2': '2 - High',
+  '3': '3 - Moderate',
+  '4': '4 - Low',
+  '5': '5 - Planning',
+};
 
 class HttpError extends Error {
   constructor(
@@ -71,6 +102,9 @@ class HttpError extends Error {
 export class FakeServiceNow {
   readonly requests: RecordedRequest[] = [];
   private readonly records = new Map<string, FakeIncident>();
+  /** sys_id → name of sys_user_group and sys_user records, for reference display values. */
+  private readonly names = new Map<string, string>();
+  private clock = Date.parse('2026-12-01T08:00:00Z');
   private failures: { status: number; remaining: number; retryAfter: string | undefined; detail: string | null }[] = [];
   private sequence = 10_000;
 
@@ -101,6 +135,18 @@ export class FakeServiceNow {
     Object.assign(record, fields);
     this.records.set(record.sys_id, record);
     return record.sys_id;
+  }
+
+  /** Adds an assignment group (sys_user_group) and returns its sys_id. */
+  addGroup(name: string): string {
+    const sysId = randomBytes(16).toString('hex');
+    this.names.set(sysId, name);
+    return sysId;
+  }
+
+  /** Adds a user (sys_user) and returns its sys_id. */
+  addUser(name: string): string {
+    return this.addGroup(name);
   }
 
   incident(sysId: string): FakeIncident | undefined {
@@ -180,8 +226,18 @@ export class FakeServiceNow {
     if (url.pathname === '/api/now/table/incident') {
       if (method === 'GET') {
         const limit = Number(url.searchParams.get('sysparm_limit') ?? '10000');
-        const matches = this.incidents().filter((r) => matchesQuery(r, url.searchParams.get('sysparm_query') ?? ''));
-        send(res, 200, { result: matches.slice(0, limit).map((r) => view(r, fields)) });
+        const offset = Number(url.searchParams.get('sysparm_offset') ?? '0');
+        if (!Number.isInteger(limit) || limit < 1 || !Number.isInteger(offset) || offset < 0)
+          throw new HttpError(400, 'Invalid sysparm_limit or sysparm_offset');
+        const matches = this.query(url.searchParams.get('sysparm_query') ?? '');
+        const page = matches.slice(offset, offset + limit);
+        const headers: Record<string, string> = { 'x-total-count': String(matches.length) };
+        if (offset + limit < matches.length) {
+          const next = new URL(`${url.pathname}${url.search}`, this.url);
+          next.searchParams.set('sysparm_offset', String(offset + limit));
+          headers.link = `<${next.toString()}>;rel="next"`;
+        }
+        send(res, 200, { result: page.map((r) => this.view(r, fields, url)) }, headers);
         return;
       }
       if (method === 'POST') {
@@ -189,7 +245,7 @@ export class FakeServiceNow {
         this.apply(record, asObject(body));
         checkDataPolicy(record);
         this.records.set(record.sys_id, record);
-        send(res, 201, { result: view(record, fields) }, { location: `${this.url}/api/now/table/incident/${record.sys_id}` });
+        send(res, 201, { result: this.view(record, fields, url) }, { location: `${this.url}/api/now/table/incident/${record.sys_id}` });
         return;
       }
     }
@@ -201,16 +257,88 @@ export class FakeServiceNow {
         const updated: FakeIncident = { ...existing, workNotes: [...existing.workNotes] };
         this.apply(updated, asObject(body));
         checkDataPolicy(updated);
+        updated.sys_updated_on = this.tick();
         this.records.set(updated.sys_id, updated);
       }
-      send(res, 200, { result: view(this.records.get(one[1]!)!, fields) });
+      send(res, 200, { result: this.view(this.records.get(one[1]!)!, fields, url) });
       return;
     }
     throw new HttpError(400, 'Requested URI does not represent any resource', `${method} ${url.pathname}`);
   }
 
+  /** Matching records in the query's order (creation order unless ORDERBY says otherwise). */
+  private query(encoded: string): FakeIncident[] {
+    const { groups, order } = parseQuery(encoded);
+    const matches = this.incidents().filter((record) =>
+      groups.every((alternatives) => alternatives.some((condition) => this.matches(record, condition))),
+    );
+    for (const { field, descending } of order.reverse()) {
+      matches.sort((a, b) => {
+        const [x, y] = [this.columns(a)[field] ?? '', this.columns(b)[field] ?? ''];
+        return (x < y ? -1 : x > y ? 1 : 0) * (descending ? -1 : 1);
+      });
+    }
+    return matches;
+  }
+
+  private matches(record: FakeIncident, { field, operator, value }: Condition): boolean {
+    const columns = this.columns(record);
+    let actual: string;
+    if (field.endsWith('.name')) {
+      const reference = columns[field.slice(0, -'.name'.length)];
+      if (reference === undefined) throw new HttpError(400, `Unknown field ${field}`);
+      actual = this.names.get(reference) ?? '';
+    } else {
+      if (!(field in columns)) throw new HttpError(400, `Unknown field ${field}`);
+      actual = columns[field]!;
+    }
+    switch (operator) {
+      case '=':
+        return actual === value;
+      case '!=':
+        return actual !== value;
+      case 'IN':
+        return value.split(',').includes(actual);
+      case 'LIKE':
+        return actual.toLowerCase().includes(value.toLowerCase());
+    }
+  }
+
+  /** The record's columns as the table holds them, computed ones included. */
+  private columns(record: FakeIncident): Record<string, string> {
+    const { workNotes: _journal, ...columns } = record;
+    return {
+      ...columns,
+      active: String(!['7', '8'].includes(record.state)),
+      priority: priority(record.urgency, record.impact),
+      work_notes: '',
+    };
+  }
+
+  private view(record: FakeIncident, fields: string[] | undefined, url: URL): Record<string, unknown> {
+    const all = this.columns(record);
+    const chosen = fields ? fields.filter((f) => f in all) : Object.keys(all);
+    if (url.searchParams.get('sysparm_display_value') !== 'all') return Object.fromEntries(chosen.map((f) => [f, all[f]!]));
+    return Object.fromEntries(chosen.map((f) => [f, { display_value: this.display(f, all[f]!), value: all[f]! }]));
+  }
+
+  private display(field: string, value: string): string {
+    if (field === 'state') return STATE_LABELS[value] ?? value;
+    if (field === 'urgency' || field === 'impact') return LEVEL_LABELS[value] ?? value;
+    if (field === 'priority') return PRIORITY_LABELS[value] ?? value;
+    if (field === 'assignment_group' || field === 'assigned_to' || field === 'caller_id') return value ? (this.names.get(value) ?? '') : '';
+    return value;
+  }
+
+  /** The next timestamp: each change a second after the previous one, so ORDERBY sys_updated_on is stable. */
+  private tick(): string {
+    this.clock += 1000;
+    return new Date(this.clock).toISOString().slice(0, 19).replace('T', ' ');
+  }
+
   private newRecord(): FakeIncident {
     this.sequence += 1;
+    const now = this.tick();
     return {
       sys_id: randomBytes(16).toString('hex'),
       number: `INC00${this.sequence}`,
@@ -225,6 +353,10 @@ export class FakeServiceNow {
       close_notes: '',
       correlation_id: '',
       correlation_display: '',
+      assigned_to: '',
+      category: 'inquiry',
+      opened_at: now,
+      sys_updated_on: now,
       workNotes: [],
     };
   }
@@ -251,22 +383,39 @@ function checkDataPolicy(record: FakeIncident): void {
   }
 }
 
-/** The part of the encoded query language the notifier uses: field=value conditions joined by ^. */
-function matchesQuery(record: FakeIncident, query: string): boolean {
-  if (query === '') return true;
-  return query.split('^').every((condition) => {
-    const eq = condition.indexOf('=');
-    if (eq <= 0) throw new HttpError(400, `Unsupported query condition ${condition}`);
-    const field = condition.slice(0, eq) as keyof FakeIncident;
-    return field in record && String(record[field]) === condition.slice(eq + 1);
-  });
+interface Condition {
+  field: string;
+  operator: '=' | '!=' | 'IN' | 'LIKE';
+  value: string;
 }
 
-function view(record: FakeIncident, fields: string[] | undefined): Record<string, string> {
-  const { workNotes: _journal, ...columns } = record;
-  const all: Record<string, string> = { ...columns, work_notes: '' };
-  if (!fields) return all;
-  return Object.fromEntries(fields.filter((f) => f in all).map((f) => [f, all[f]!]));
+/**
+ * The encoded query: conditions joined by ^ (and) or ^OR (or, binding tighter: a^b^ORc is
+ * a and (b or c)), then ORDERBY<field> / ORDERBYDESC<field>.
+ */
+function parseQuery(encoded: string): { groups: Condition[][]; order: { field: string; descending: boolean }[] } {
+  const groups: Condition[][] = [];
+  const order: { field: string; descending: boolean }[] = [];
+  if (encoded === '') return { groups, order };
+  for (const part of encoded.split('^')) {
+    if (part.startsWith('ORDERBYDESC')) order.push({ field: part.slice('ORDERBYDESC'.length), descending: true });
+    else if (part.startsWith('ORDERBY')) order.push({ field: part.slice('ORDERBY'.length), descending: false });
+    else if (part.startsWith('OR') && groups.length > 0) groups.at(-1)!.push(parseCondition(part.slice(2)));
+    else groups.push([parseCondition(part)]);
+  }
+  return { groups, order };
+}
+
+function parseCondition(condition: string): Condition {
+  const match = /^([a-z_][a-z0-9_.]*?)(!=|=|IN|LIKE)(.*)$/.exec(condition);
+  if (!match) throw new HttpError(400, `Unsupported query condition ${condition}`);
+  return { field: match[1]!, operator: match[2] as Condition['operator'], value: match[3]! };
+}
+
+/** The out-of-the-box priority lookup: urgency and impact (1 high … 3 low) to priority 1 … 5. */
+function priority(urgency: string, impact: string): string {
+  const sum = Number(urgency) + Number(impact);
+  return Number.isFinite(sum) ? String(Math.min(5, Math.max(1, sum - 1))) : '5';
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
