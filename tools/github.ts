@@ -8,7 +8,7 @@ import {
   type IssueSummary,
 } from '../adapters/github/port.js';
 import { IntegrationNotConfiguredError } from './integrations.js';
-import { ToolFailedError, ToolRefusedError, type ChatTool, type ToolResult, type ToolRunContext } from './tool.js';
+import { ToolFailedError, ToolRefusedError, type ChatTool, type ToolRunContext } from './tool.js';
 import { boundedBlock, boundedLines, day } from './text-budget.js';
 
 // The chat agent's GitHub tools: issue and pull request search, commit search, and one issue or

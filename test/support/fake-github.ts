@@ -92,10 +92,10 @@ export class FakeGitHub {
   }
 
   static async start(options: FakeGitHubOptions): Promise<FakeGitHub> {
-    let fake: FakeGitHub | undefined;
-    const server = await ProtocolServer.start((request) => fake!.route(request));
-    fake = new FakeGitHub(server, options);
-    return fake;
+    const routeTo: { fake?: FakeGitHub } = {};
+    const server = await ProtocolServer.start((request) => routeTo.fake!.route(request));
+    routeTo.fake = new FakeGitHub(server, options);
+    return routeTo.fake;
   }
 
   /** The API root to configure (with the Enterprise prefix when there is one). */
