@@ -247,7 +247,7 @@ export class FakeJira {
 type Condition = (issue: FakeJiraIssue) => boolean;
 
 function parseJql(jql: string): { conditions: Condition[]; order: { field: keyof FakeJiraIssue; direction: number } | null } {
-  const [where = '', orderBy] = jql.split(/\s+ORDER\s+BY\s+/i);
+  const [where = '', orderBy] = jql.split(/(?:^|\s+)ORDER\s+BY\s+/i);
   let order: { field: keyof FakeJiraIssue; direction: number } | null = null;
   if (orderBy) {
     const m = /^(created|updated|key)\s*(ASC|DESC)?$/i.exec(orderBy.trim());
