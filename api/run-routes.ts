@@ -30,16 +30,3 @@ export function unknownCmdbItems(err: { unknown: readonly { path: string; tagId:
     err.unknown.map(({ path, tagId }) => unknownCmdbItem(path, tagId)),
   );
 }
-
-/**
- * Starts the workflow of a record just written; if the start fails, the record is removed before the
- * error answers the request (no half-written run: a retry of the request starts afresh).
- */
-export async function startOrRemove(start: () => Promise<unknown>, remove: () => Promise<unknown>): Promise<void> {
-  try {
-    await start();
-  } catch (err) {
-    await remove();
-    throw err;
-  }
-}

@@ -4,12 +4,26 @@ import type { AutomationGenerationOutcome, AutomationHost } from '../core/automa
 import { DEFAULT_AUTOMATION_SETTINGS, type AutomationSettings } from '../core/contracts/automation.js';
 import type { CmdbItem, Incident, Severity } from '../core/incident.js';
 import { DEFAULT_REMEDIATION_SETTINGS, type RemediationSettings } from '../core/remediation.js';
-import { startOrRemove } from './run-routes.js';
+import { ToolRefusedError, type ToolCaller } from '../tools/tool.js';
+import type { AutomationStarter, RemediationStarter } from '../tools/builtin/index.js';
 import type { AutomationWorkflowGateway, IncidentWorkflowGateway } from './temporal-gateway.js';
 
 // Starting an incident's remediation and an automation run: what POST /incidents, POST /automation
 // and the chat tools that start runs (tools/builtin/) all do, written once. A caller maps the named
 // errors to its own answer (the API to 422 problems, a chat tool to a refusal the model reads).
+
+/**
+ * Starts the workflow of a record just written; if the start fails, the record is removed before the
+ * error answers the request (no half-written run: a retry of the request starts afresh).
+ */
+export async function startOrRemove(start: () => Promise<unknown>, remove: () => Promise<unknown>): Promise<void> {
+  try {
+    await start();
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+}
 
 /** Who starts the run: the tenant (its slug goes into the workflow's search attributes) and the principal. */
 export interface RunStarter {
@@ -162,4 +176,45 @@ export async function startAutomationRun(
     () => store.automation.delete(starter.tenantId, run.id),
   );
   return { run, created };
+}
+
+/**
+ * The starters the chat tools take (tools/builtin/): the same starts as the API's, recorded with
+ * source `chat`, the caller's subject as creator and the call's key as idempotency key. A start the
+ * request itself makes impossible is refused in words the model can relay.
+ */
+export function chatRunStarters(deps: {
+  store: Store;
+  incidents: IncidentWorkflowGateway;
+  automation?: AutomationWorkflowGateway | null | undefined;
+  remediation?: RemediationSettings | undefined;
+  automationSettings?: AutomationSettings | undefined;
+  precheck?: AutomationPrecheck | null | undefined;
+}): { startRemediation: RemediationStarter; startRun: AutomationStarter | null } {
+  async function starterOf(caller: ToolCaller): Promise<RunStarter> {
+    const tenant = await deps.store.tenants.getById(caller.tenantId);
+    if (!tenant) throw new ToolRefusedError(`Tenant ${caller.tenantId} does not exist`, 'invalid_arguments');
+    return { tenantId: tenant.id, tenantSlug: tenant.slug, subject: caller.userId };
+  }
+  const refuseUnstartable = (err: unknown): never => {
+    if (err instanceof UnknownCmdbItemsError)
+      throw new ToolRefusedError(`${err.message}; use cmdb_lookup to find the item`, 'invalid_arguments');
+    if (err instanceof AutomationNotUnderstoodError) throw new ToolRefusedError(err.message, 'invalid_arguments');
+    throw err;
+  };
+  const startRemediation: RemediationStarter = async (caller, input) =>
+    startIncidentRemediation({ store: deps.store, workflows: deps.incidents, settings: deps.remediation }, await starterOf(caller), {
+      ...input,
+      source: 'chat',
+    }).catch(refuseUnstartable);
+  const automation = deps.automation;
+  const startRun: AutomationStarter | null = automation
+    ? async (caller, input) =>
+        startAutomationRun(
+          { store: deps.store, workflows: automation, settings: deps.automationSettings, precheck: deps.precheck },
+          await starterOf(caller),
+          input,
+        ).catch(refuseUnstartable)
+    : null;
+  return { startRemediation, startRun };
 }
