@@ -89,6 +89,14 @@ const NOT_HOST_WORDS = new Set([
   'those',
   'me',
   'us',
+  'with',
+  'on',
+  'of',
+  'for',
+  'in',
+  'to',
+  'from',
+  'at',
   'them',
   'production',
   'prod',
@@ -270,7 +278,7 @@ export function hostCandidates(text: string): string[] {
     const lower = clean.toLowerCase();
     if (clean.length < 2 || NOT_HOSTS.has(lower) || NOT_HOST_WORDS.has(lower) || SERVICE_SET.has(lower)) return;
     if (/^inc-?\d+$/i.test(clean) || /^\d+[a-z]?$/i.test(clean) || /^(?:sev|p)\d$/i.test(clean)) return;
-    if (/^v?\d+(?:\.\d+)+$/.test(clean)) return;
+    if (/^v?\d+(?:\.\d+)+$/.test(clean) && !/^(?:\d{1,3}\.){3}\d{1,3}$/.test(clean)) return;
     if (!found.some((f) => f.toLowerCase() === lower)) found.push(clean);
   };
   const withoutUuids = text.replace(new RegExp(UUID.source, 'gi'), ' ');
