@@ -174,19 +174,48 @@ function knowledgeQuery(q: OfflineQuestion): string {
 }
 
 /** Lines citing the knowledge passages found, best first, with their sources. */
-function citeKnowledge(result: ToolMessage | undefined, max = 3): string[] {
+function citeKnowledge(result: ToolMessage | undefined, question: string, max = 3): string[] {
   const hits = dataOf<KnowledgeSearchData>(result, 'hits')?.hits ?? [];
   if (hits.length === 0) return [];
   const shown = hits.slice(0, max);
   return [
     'From the knowledge base:',
-    ...shown.map((h, i) => `${i + 1}. ${h.title}${h.section && h.section !== h.title ? ` — ${h.section}` : ''}: ${excerpt(h.excerpt)}`),
+    ...shown.map(
+      (h, i) =>
+        `${i + 1}. ${h.title}${h.section && h.section !== h.title ? ` — ${h.section}` : ''}: ${focusedExcerpt(h.excerpt, question)}`,
+    ),
     `Sources: ${[...new Set(shown.map((h) => h.title))].join('; ')}`,
   ];
 }
 
-function excerpt(text: string): string {
-  return text.length > 320 ? `${text.slice(0, 319)}…` : text;
+const EXCERPT_CHARS = 360;
+const STOP_WORDS = new Set(
+  'a an the is are was were be to of in on for and or with from by at as it this that what how do does did i we you my our can should why when which who whom from into about'.split(
+    ' ',
+  ),
+);
+
+/** The passage's sentences that share most words with the question, in their own order, within EXCERPT_CHARS. */
+function focusedExcerpt(text: string, question: string): string {
+  if (text.length <= EXCERPT_CHARS) return text;
+  const wanted = new Set((question.toLowerCase().match(/[a-z0-9_-]+/g) ?? []).filter((w) => w.length > 1 && !STOP_WORDS.has(w)));
+  const sentences = text.split(/(?<=[.!?:])\s+/).map((sentence, index) => ({
+    sentence,
+    index,
+    score: (sentence.toLowerCase().match(/[a-z0-9_-]+/g) ?? []).filter((w) => wanted.has(w)).length,
+  }));
+  const picked: typeof sentences = [];
+  let length = 0;
+  for (const s of [...sentences].sort((a, b) => b.score - a.score || a.index - b.index)) {
+    if (length + s.sentence.length > EXCERPT_CHARS && picked.length > 0) continue;
+    picked.push(s);
+    length += s.sentence.length + 1;
+  }
+  const excerpt = picked
+    .sort((a, b) => a.index - b.index)
+    .map((s) => s.sentence)
+    .join(' … ');
+  return excerpt.length > EXCERPT_CHARS ? `${excerpt.slice(0, EXCERPT_CHARS - 1)}…` : excerpt;
 }
 
 // ---- intents -------------------------------------------------------------------------------------
@@ -203,7 +232,7 @@ const INTENTS: Record<OfflineQuestion['intent'], (turn: Turn) => PlannerStep> = 
     }
     if (!result) return answer(['The knowledge search gave no result.']);
     if (result.isError) return answer([failure(BUILTIN_TOOL.knowledgeSearch, result)]);
-    const cited = citeKnowledge(result);
+    const cited = citeKnowledge(result, turn.question.text);
     if (cited.length === 0) {
       return answer([
         `Nothing in the knowledge base matches "${turn.question.text}".`,
@@ -306,7 +335,7 @@ const INTENTS: Record<OfflineQuestion['intent'], (turn: Turn) => PlannerStep> = 
     return answer([
       `${tagId}: ${describeItem(host.item)}`,
       ...hostActivity(turn, tagId),
-      ...citeKnowledge(resultOf(turn, BUILTIN_TOOL.knowledgeSearch), 2),
+      ...citeKnowledge(resultOf(turn, BUILTIN_TOOL.knowledgeSearch), q.text, 2),
     ]);
   },
 
@@ -460,7 +489,7 @@ function proposeChange(
   const host = resolveHost(turn);
   if (!host) return answer(['The CMDB lookup gave no result.']);
   if (host.kind !== 'found') return hostNotResolved(turn, host);
-  const cited = citeKnowledge(resultOf(turn, BUILTIN_TOOL.knowledgeSearch), 2);
+  const cited = citeKnowledge(resultOf(turn, BUILTIN_TOOL.knowledgeSearch), q.text, 2);
   if (!turn.tools.has(tool)) {
     return answer([
       `I would start ${tool === BUILTIN_TOOL.automationStartRun ? 'an automation run' : 'a remediation'} on ${host.item.tagId}, but ${tool} is not available to you (it needs the operator role, or it is not configured).`,

@@ -13,7 +13,9 @@ const KnowledgeSearchArgs = z
   })
   .describe('Search the knowledge base');
 
-const EXCERPT_CHARS = 600;
+/** Per passage: the structured result keeps more than the model reads. */
+const DATA_EXCERPT_CHARS = 1200;
+const CONTENT_EXCERPT_CHARS = 600;
 
 /** `knowledge_search`: the tenant's documents and the global runbooks, best passages first with their source titles. */
 export function createKnowledgeTools({ knowledge }: { knowledge: KnowledgeBase }): ChatTool[] {
@@ -35,7 +37,7 @@ export function createKnowledgeTools({ knowledge }: { knowledge: KnowledgeBase }
           section: h.section,
           kind: h.kind,
           score: Math.round(h.score * 1000) / 1000,
-          excerpt: oneLine(h.text, EXCERPT_CHARS),
+          excerpt: oneLine(h.text, DATA_EXCERPT_CHARS),
           global: h.global,
         })),
       };
@@ -45,7 +47,10 @@ export function createKnowledgeTools({ knowledge }: { knowledge: KnowledgeBase }
       return {
         content: boundedContent([
           `${data.hits.length} passage(s) for "${oneLine(args.query, 200)}":`,
-          ...data.hits.map((h, i) => `[${i + 1}] ${h.title}${h.section ? ` — ${h.section}` : ''} (${h.kind}): ${h.excerpt}`),
+          ...data.hits.map(
+            (h, i) =>
+              `[${i + 1}] ${h.title}${h.section ? ` — ${h.section}` : ''} (${h.kind}): ${oneLine(h.excerpt, CONTENT_EXCERPT_CHARS)}`,
+          ),
         ]),
         data,
         links: [...new Map(data.hits.map((h) => [h.docId, h])).values()].map((h) => ({
