@@ -214,7 +214,6 @@ const INCIDENT_WORDS = /\b(?:incidents?|outages?|alerts?|tickets?|inc-\d+)\b/;
 const AUTOMATION_WORDS = /\b(?:ansible|automation|automations|playbooks?|automation runs?)\b/;
 const CMDB_WORDS =
   /\b(?:hosts?|servers?|machines?|nodes?|vms?|cmdb|inventory|configuration items?|ip address|ip of|address of|who owns|owner of|owned by|tagged|in production|in staging|which box)\b/;
-const LIST_WORDS = /\b(?:list|show|which|what|any|how many|all|recent|latest|open|active|give me|find|search)\b/;
 
 const INCIDENT_STATUS_WORDS: [RegExp, IncidentStatusFilter][] = [
   [/\b(?:awaiting approval|waiting for approval|pending approval|need(?:s|ing)? approval|to approve)\b/, 'awaiting_approval'],
@@ -341,7 +340,7 @@ export function readQuestion(raw: string): OfflineQuestion {
     if (KNOWLEDGE_ASK.test(lower) && !HOST_STATUS.test(lower)) return 'knowledge';
     if (question.metric && hosts.length > 0 && !aboutIncident) return 'metrics';
     if (DIAGNOSE.test(lower) && hosts.length > 0) return 'diagnose';
-    if (aboutIncident && (LIST_WORDS.test(lower) || asks || question.status !== null)) return 'incidents_list';
+    if (aboutIncident) return 'incidents_list';
     if (HOST_STATUS.test(lower) && hosts.length > 0) return 'host_status';
     if (CMDB_WORDS.test(lower) || question.environment !== null) return 'cmdb';
     if (hosts.length > 0 && /^(?:what is|what's|who owns|where is|find|look ?up|show)\b/.test(lower)) return 'cmdb';
