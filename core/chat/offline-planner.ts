@@ -173,20 +173,39 @@ function knowledgeQuery(q: OfflineQuestion): string {
   return q.text.slice(0, 2000);
 }
 
-/** Lines citing the knowledge passages found, best first, with their sources. */
-function citeKnowledge(result: ToolMessage | undefined, question: string, max = 3): string[] {
-  const hits = dataOf<KnowledgeSearchData>(result, 'hits')?.hits ?? [];
+/**
+ * Lines citing the knowledge passages found, best first, with their sources. `about` (the subject
+ * words of a request, e.g. the service) keeps only passages that mention one of them: a search run
+ * alongside a change finds something for any words, and an unrelated runbook is noise there.
+ */
+function citeKnowledge(result: ToolMessage | undefined, question: string, max = 3, about?: readonly string[]): string[] {
+  const found = dataOf<KnowledgeSearchData>(result, 'hits')?.hits ?? [];
+  const hits = about ? found.filter((h) => about.some((word) => `${h.title} ${h.excerpt}`.toLowerCase().includes(word))) : found;
   if (hits.length === 0) return [];
   const shown = hits.slice(0, max);
   return [
     'From the knowledge base:',
     ...shown.map(
       (h, i) =>
-        `${i + 1}. ${h.title}${h.section && h.section !== h.title ? ` — ${h.section}` : ''}: ${focusedExcerpt(h.excerpt, question)}`,
+        `${i + 1}. ${h.title}${h.section && h.section !== h.title ? ` — ${h.section}` : ''}: ${focusedExcerpt(h.excerpt, question, h.title)}`,
     ),
     `Sources: ${[...new Set(shown.map((h) => h.title))].join('; ')}`,
   ];
 }
+
+/** What a request is about: its words without the asking, the acting, the hosts and the filler. */
+function subjectWords(q: OfflineQuestion): string[] {
+  const hosts = new Set(q.hosts.map((h) => h.toLowerCase()));
+  return (q.text.toLowerCase().match(/[a-z0-9_-]+/g) ?? []).filter(
+    (w) => w.length > 2 && !STOP_WORDS.has(w) && !ACTION_WORDS.has(w) && !hosts.has(w),
+  );
+}
+
+const ACTION_WORDS = new Set(
+  'please could would kindly fix remediate resolve repair heal mitigate restart reload start stop install uninstall remove upgrade update deploy reboot apply patch enable disable rotate flush clear clean run check mode dry wrong going status state health healthy host server'.split(
+    ' ',
+  ),
+);
 
 const EXCERPT_CHARS = 360;
 const STOP_WORDS = new Set(
@@ -196,10 +215,13 @@ const STOP_WORDS = new Set(
 );
 
 /** The passage's sentences that share most words with the question, in their own order, within EXCERPT_CHARS. */
-function focusedExcerpt(text: string, question: string): string {
+function focusedExcerpt(text: string, question: string, title: string): string {
+  // Chunks open with their document's heading, which the citation already names.
+  const heading = /^#+\s+/.exec(text);
+  if (heading && text.slice(heading[0].length).startsWith(title)) text = text.slice(heading[0].length + title.length).trim();
   if (text.length <= EXCERPT_CHARS) return text;
   const wanted = new Set((question.toLowerCase().match(/[a-z0-9_-]+/g) ?? []).filter((w) => w.length > 1 && !STOP_WORDS.has(w)));
-  const sentences = text.split(/(?<=[.!?:])\s+/).map((sentence, index) => ({
+  const sentences = text.split(/(?<=[.!?])\s+/).map((sentence, index) => ({
     sentence,
     index,
     score: (sentence.toLowerCase().match(/[a-z0-9_-]+/g) ?? []).filter((w) => wanted.has(w)).length,
@@ -335,7 +357,7 @@ const INTENTS: Record<OfflineQuestion['intent'], (turn: Turn) => PlannerStep> = 
     return answer([
       `${tagId}: ${describeItem(host.item)}`,
       ...hostActivity(turn, tagId),
-      ...citeKnowledge(resultOf(turn, BUILTIN_TOOL.knowledgeSearch), q.text, 2),
+      ...citeKnowledge(resultOf(turn, BUILTIN_TOOL.knowledgeSearch), q.text, 2, subjectWords(q)),
     ]);
   },
 
@@ -392,7 +414,7 @@ const INTENTS: Record<OfflineQuestion['intent'], (turn: Turn) => PlannerStep> = 
   remediate(turn) {
     return proposeChange(turn, BUILTIN_TOOL.incidentsStartRemediation, (q, item) => ({
       tagId: item.tagId,
-      title: q.text.slice(0, 200),
+      title: withoutPoliteness(q.text).slice(0, 200),
       description: q.text,
       severity: q.severity ?? 'medium',
     }));
@@ -489,7 +511,7 @@ function proposeChange(
   const host = resolveHost(turn);
   if (!host) return answer(['The CMDB lookup gave no result.']);
   if (host.kind !== 'found') return hostNotResolved(turn, host);
-  const cited = citeKnowledge(resultOf(turn, BUILTIN_TOOL.knowledgeSearch), q.text, 2);
+  const cited = citeKnowledge(resultOf(turn, BUILTIN_TOOL.knowledgeSearch), q.text, 2, subjectWords(q));
   if (!turn.tools.has(tool)) {
     return answer([
       `I would start ${tool === BUILTIN_TOOL.automationStartRun ? 'an automation run' : 'a remediation'} on ${host.item.tagId}, but ${tool} is not available to you (it needs the operator role, or it is not configured).`,
@@ -519,6 +541,10 @@ function proposeChange(
     ]);
   }
   return answer([result.content, ...cited]);
+}
+
+function withoutPoliteness(text: string): string {
+  return text.replace(/^(?:please|can you|could you|would you|go ahead and|kindly)\s+/i, '').replace(/[?.!\s]+$/, '') || text;
 }
 
 function automationRequest(q: OfflineQuestion, item: CmdbItemSummary): string {

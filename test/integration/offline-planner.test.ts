@@ -17,9 +17,11 @@ import { IntegrationNotConfiguredError } from '../../tools/integrations.js';
 import { createToolRegistry, type ToolRegistry } from '../../tools/registry.js';
 import type { ToolCaller, ToolRunContext } from '../../tools/tool.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
+import { loadRunbooksIntoKnowledgeBase } from '../../adapters/knowledge/knowledge-base.js';
+import { loadRunbooks } from '../../adapters/knowledge/runbook-files.js';
 
 // The offline planner against the real built-in tools: a real store (PGlite), the store-backed
-// knowledge base, and the test run's Temporal with a worker, so a confirmed start really starts a
+// knowledge base (with the bundled runbooks as global documents), and the test run's Temporal with a worker, so a confirmed start really starts a
 // run and host_diagnose really runs the diagnosis workflow. Every question of
 // test/fixtures/chat/offline-questions.json runs in a tenant of its own, seeded with what it needs;
 // the planner and the tools loop until the planner answers.
@@ -88,6 +90,8 @@ const passed: string[] = [];
 
 beforeAll(async () => {
   stack = await startTestStack({ withWorker: true });
+  // As in a deployment: the bundled runbooks are global knowledge every tenant's search also ranks.
+  await loadRunbooksIntoKnowledgeBase(stack.knowledge, await loadRunbooks());
   const incidents = createTemporalIncidentGateway(stack.client, { taskQueue: stack.taskQueue });
   const automation = createTemporalAutomationGateway(stack.client, { taskQueue: stack.taskQueue });
   const diagnosis = createTemporalDiagnosisGateway(stack.client, { taskQueue: stack.taskQueue });
