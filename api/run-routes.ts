@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import type { FieldError } from './problem.js';
+import { unprocessable, type FieldError, type ProblemError } from './problem.js';
 
 // What the routes that start runs (incidents, automation, diagnosis, and the families to come)
 // share: a repeat-safe start keyed by the client, CMDB references checked before anything is
@@ -23,15 +23,10 @@ export function unknownCmdbItem(path: string, tagId: string): FieldError {
   return { path, message: `no CMDB item with tagId '${tagId}'`, code: 'unknown_reference' };
 }
 
-/**
- * Starts the workflow of a record just written; if the start fails, the record is removed before the
- * error answers the request (no half-written run: a retry of the request starts afresh).
- */
-export async function startOrRemove(start: () => Promise<unknown>, remove: () => Promise<unknown>): Promise<void> {
-  try {
-    await start();
-  } catch (err) {
-    await remove();
-    throw err;
-  }
+/** The 422 problem for CMDB tagIds a start named that the tenant does not have. */
+export function unknownCmdbItems(err: { unknown: readonly { path: string; tagId: string }[] }): ProblemError {
+  return unprocessable(
+    'The request body is not valid.',
+    err.unknown.map(({ path, tagId }) => unknownCmdbItem(path, tagId)),
+  );
 }

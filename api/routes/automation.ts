@@ -1,7 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { z } from '@hono/zod-openapi';
 import type { AutomationRun, Store } from '../../adapters/store/port.js';
-import type { AutomationGenerationOutcome, AutomationHost } from '../../core/automation.js';
 import {
   DEFAULT_AUTOMATION_SETTINGS,
   isFinalAutomationStatus,
@@ -22,7 +20,8 @@ import {
   AutomationSummarySchema,
 } from '../automation-schemas.js';
 import { conflict, notFound, unprocessable } from '../problem.js';
-import { idempotencyKeyHeader, startOrRemove, unknownCmdbItem } from '../run-routes.js';
+import { idempotencyKeyHeader, unknownCmdbItems } from '../run-routes.js';
+import { AutomationNotUnderstoodError, startAutomationRun, UnknownCmdbItemsError, type AutomationPrecheck } from '../run-starts.js';
 import { IdParam } from '../schemas.js';
 import type { AutomationWorkflowGateway } from '../temporal-gateway.js';
 import { RunReadCache } from '../run-read-cache.js';
@@ -43,11 +42,7 @@ const IdempotencyHeader = idempotencyKeyHeader(
  * run in the request so that an unrecognised request gets its 422 at once. Without it the workflow
  * generates, and a request nothing covers ends `not_understood` (GET shows what was understood).
  */
-export type AutomationPrecheck = (
-  request: string,
-  hosts: AutomationHost[],
-  options: { checkMode: boolean },
-) => AutomationGenerationOutcome | Promise<AutomationGenerationOutcome>;
+export type { AutomationPrecheck };
 
 export interface AutomationRouteDeps {
   store: Store;
@@ -149,61 +144,27 @@ export function automationRoutes({
       const principal = c.get('principal');
       const checkMode = body.checkMode ?? false;
       const accepted = (run: AutomationRun) => ({ id: run.id, number: run.number, workflowId: run.workflowId, status: run.status });
-      const items = await Promise.all(body.targets.map((tagId) => store.cmdb.get(principal.tenantId, tagId)));
-      const unknown = body.targets
-        .map((tagId, i) => ({ tagId, i }))
-        .filter(({ i }) => !items[i])
-        .map(({ tagId, i }) => unknownCmdbItem(`targets.${i}`, tagId));
-      if (unknown.length > 0) throw unprocessable('The request body is not valid.', unknown);
-      if (precheck) {
-        const hosts = items
-          .filter((item) => item?.sshUser && item.sshCredential)
-          .map((item) => ({
-            tagId: item!.tagId,
-            hostname: item!.hostname,
-            address: item!.address,
-            port: item!.port,
-            user: item!.sshUser!,
-            credential: item!.sshCredential!,
-            serviceManager: item!.serviceManager,
-          }));
-        const outcome = await precheck(body.request, hosts, { checkMode });
-        if (!outcome.ok) {
-          throw unprocessable(`The request was not understood: ${outcome.message}`, [
-            { path: 'request', message: outcome.message, code: 'not_understood' },
-            ...Object.entries(outcome.understood).map(([key, value]) => ({
-              path: 'request',
-              message: `${key}: ${value}`,
-              code: 'understood',
-            })),
+      let started: Awaited<ReturnType<typeof startAutomationRun>>;
+      try {
+        started = await startAutomationRun(
+          { store, workflows, settings, precheck },
+          { tenantId: principal.tenantId, tenantSlug: principal.tenantSlug, subject: principal.subject },
+          { request: body.request, targets: body.targets, checkMode, idempotencyKey: idempotencyKey ?? null },
+        );
+      } catch (err) {
+        if (err instanceof UnknownCmdbItemsError) throw unknownCmdbItems(err);
+        if (err instanceof AutomationNotUnderstoodError) {
+          const { message, understood } = err.outcome;
+          throw unprocessable(`The request was not understood: ${message}`, [
+            { path: 'request', message, code: 'not_understood' },
+            ...Object.entries(understood).map(([key, value]) => ({ path: 'request', message: `${key}: ${value}`, code: 'understood' })),
           ]);
         }
+        throw err;
       }
-      const { run, created } = await store.automation.create(principal.tenantId, {
-        id: randomUUID(),
-        request: body.request,
-        targets: body.targets,
-        checkMode,
-        createdBy: principal.subject,
-        idempotencyKey: idempotencyKey ?? null,
-      });
+      const { run, created } = started;
       c.header('location', `/api/v1/automation/${run.id}`);
       if (!created) return c.json(accepted(run), 200);
-      // No half-written record: a run without its workflow is removed before answering.
-      await startOrRemove(
-        () =>
-          workflows.start({
-            tenantId: principal.tenantId,
-            tenantSlug: principal.tenantSlug,
-            runId: run.id,
-            runNumber: run.number,
-            request: run.request,
-            targets: run.targets,
-            checkMode,
-            settings,
-          }),
-        () => store.automation.delete(principal.tenantId, run.id),
-      );
       return c.json(accepted(run), 202);
     },
   );

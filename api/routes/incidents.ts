@@ -1,5 +1,4 @@
 import { RunReadCache } from '../run-read-cache.js';
-import { randomUUID } from 'node:crypto';
 import { z } from '@hono/zod-openapi';
 import { INCIDENT_STATUSES, isTerminalIncidentStatus, type Incident, type IncidentResult } from '../../core/incident.js';
 import type { Store } from '../../adapters/store/port.js';
@@ -8,8 +7,9 @@ import type { IncidentRunProjectionState, IncidentWorkflowState } from '../../co
 import type { RunProjection } from '../../core/contracts/run-events.js';
 import { DEFAULT_REMEDIATION_SETTINGS, type RemediationSettings } from '../../core/remediation.js';
 import { buildIncidentTimeline, hostCommandsFromHistory, mergeManualResults } from '../timeline.js';
-import { conflict, notFound, unprocessable } from '../problem.js';
-import { idempotencyKeyHeader, startOrRemove, unknownCmdbItem } from '../run-routes.js';
+import { conflict, notFound } from '../problem.js';
+import { idempotencyKeyHeader, unknownCmdbItems } from '../run-routes.js';
+import { startIncidentRemediation, UnknownCmdbItemsError } from '../run-starts.js';
 import {
   HostCommandEntrySchema,
   IdParam,
@@ -128,40 +128,34 @@ export function incidentRoutes(
       const body = c.req.valid('json');
       const { 'idempotency-key': idempotencyKey } = c.req.valid('header');
       const principal = c.get('principal');
-      const item = await store.cmdb.get(principal.tenantId, body.tagId);
-      if (!item) {
-        throw unprocessable('The request body is not valid.', [unknownCmdbItem('tagId', body.tagId)]);
+      let started: Awaited<ReturnType<typeof startIncidentRemediation>>;
+      try {
+        started = await startIncidentRemediation(
+          { store, workflows, settings },
+          { tenantId: principal.tenantId, tenantSlug: principal.tenantSlug, subject: principal.subject },
+          {
+            title: body.title,
+            description: body.description,
+            severity: body.severity,
+            tagId: body.tagId,
+            source: 'api',
+            idempotencyKey: idempotencyKey ?? null,
+            ...(body.external
+              ? {
+                  external: Object.fromEntries(
+                    Object.entries(body.external).filter((e): e is [string, string] => typeof e[1] === 'string'),
+                  ),
+                }
+              : {}),
+          },
+        );
+      } catch (err) {
+        if (err instanceof UnknownCmdbItemsError) throw unknownCmdbItems(err);
+        throw err;
       }
-      const { incident, created } = await store.incidents.create(principal.tenantId, {
-        id: randomUUID(),
-        title: body.title,
-        description: body.description,
-        severity: body.severity,
-        tagId: body.tagId,
-        source: 'api',
-        createdBy: principal.subject,
-        idempotencyKey: idempotencyKey ?? null,
-        ...(body.external
-          ? { external: Object.fromEntries(Object.entries(body.external).filter((e): e is [string, string] => typeof e[1] === 'string')) }
-          : {}),
-      });
+      const { incident, created } = started;
       c.header('location', `/api/v1/incidents/${incident.id}`);
       if (!created) return c.json(toIncidentResponse(incident), 200);
-      // No half-written record: an incident without its workflow is removed before answering.
-      await startOrRemove(
-        () =>
-          workflows.start({
-            tenantId: principal.tenantId,
-            tenantSlug: principal.tenantSlug,
-            incidentId: incident.id,
-            incidentNumber: incident.number,
-            severity: incident.severity,
-            tagId: incident.tagId,
-            targetHost: item.hostname,
-            settings,
-          }),
-        () => store.incidents.delete(principal.tenantId, incident.id),
-      );
       return c.json(toIncidentResponse(incident), 201);
     },
   );
