@@ -757,10 +757,11 @@ export class SqlStore implements Store {
       ).map(toIntegrationSettings),
     delete: async (tenantId: string, userId: string | null, integration: string): Promise<boolean> =>
       (
-        await this.q(
-          `DELETE FROM integration_settings WHERE tenant_id = $1 AND user_id = $2 AND integration = $3 RETURNING integration`,
-          [tenantId, userId ?? '', integration],
-        )
+        await this.q(`DELETE FROM integration_settings WHERE tenant_id = $1 AND user_id = $2 AND integration = $3 RETURNING integration`, [
+          tenantId,
+          userId ?? '',
+          integration,
+        ])
       ).length > 0,
   };
 

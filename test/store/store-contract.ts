@@ -432,7 +432,11 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.integrationSettings.get(a.id, 'api-key:carol', 'jira')).toBeNull();
 
       const mine = await store.integrationSettings.listFor(a.id, 'api-key:alice');
-      expect(mine.map((row) => `${row.integration}:${row.userId ?? 'tenant'}`)).toEqual(['github:tenant', 'jira:tenant', 'jira:api-key:alice']);
+      expect(mine.map((row) => `${row.integration}:${row.userId ?? 'tenant'}`)).toEqual([
+        'github:tenant',
+        'jira:tenant',
+        'jira:api-key:alice',
+      ]);
       expect((await store.integrationSettings.listFor(a.id, 'api-key:alice', 'jira')).map((row) => row.userId)).toEqual([
         null,
         'api-key:alice',
