@@ -305,7 +305,10 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
       { name: 'API keys', description: 'Keys of the tenant (admin)' },
       { name: 'CMDB', description: 'Hosts the workflows may act on' },
       { name: 'Credentials', description: 'SSH keys (sealed at rest) and trusted host keys' },
-      { name: 'Integrations', description: 'Settings of the integrations the chat tools use, per tenant and per user (secrets never returned)' },
+      {
+        name: 'Integrations',
+        description: 'Settings of the integrations the chat tools use, per tenant and per user (secrets never returned)',
+      },
       { name: 'Incidents', description: 'Incidents and their remediation runs' },
       { name: 'Automation', description: 'Ansible runs: request → playbook → validated → approved → run' },
       { name: 'Knowledge', description: 'SOPs, runbooks and architecture notes' },

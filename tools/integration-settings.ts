@@ -278,7 +278,9 @@ export class IntegrationSettingsService {
       scope,
       configured: row !== null,
       settings: { ...row?.settings },
-      secrets: Object.fromEntries(secretFieldsOf(integration).map((field) => [field, { configured: row?.secretFields.includes(field) ?? false }])),
+      secrets: Object.fromEntries(
+        secretFieldsOf(integration).map((field) => [field, { configured: row?.secretFields.includes(field) ?? false }]),
+      ),
       updatedAt: row?.updatedAt ?? null,
       updatedBy: row?.updatedBy ?? null,
       effective: effectiveStatus(integration, tenant, user),
@@ -317,7 +319,9 @@ function effectiveStatus(
 
 function parseBody(name: IntegrationName, body: unknown): { settings: Settings; secrets: Settings; cleared: Set<string> } {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw new InvalidIntegrationSettingsError(name, [{ path: '(body)', message: 'expected a JSON object of fields', code: 'invalid_type' }]);
+    throw new InvalidIntegrationSettingsError(name, [
+      { path: '(body)', message: 'expected a JSON object of fields', code: 'invalid_type' },
+    ]);
   const shape = shapeOf(name);
   const secretFields = secretFieldsOf(name);
   const problems: SettingsProblem[] = [];

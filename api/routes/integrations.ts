@@ -53,7 +53,8 @@ const IntegrationConfigSchema = z
       example: { baseUrl: 'https://acme.atlassian.net', email: 'ops@acme.example' },
     }),
     secrets: z.record(z.string(), z.object({ configured: z.boolean() })).openapi({
-      description: 'Every secret field of the integration and whether this scope has it; a secret value is never returned, not even in part',
+      description:
+        'Every secret field of the integration and whether this scope has it; a secret value is never returned, not even in part',
       example: { apiToken: { configured: true } },
     }),
     updatedAt: z.string().nullable(),
@@ -68,13 +69,11 @@ const IntegrationConfigSchema = z
   })
   .openapi('IntegrationConfig');
 
-const IntegrationConfigInputSchema = z
-  .record(z.string(), z.string().nullable())
-  .openapi('IntegrationConfigInput', {
-    description:
-      "The integration's fields (GET /api/v1/integrations lists them). A secret field left out keeps the stored secret; null clears a field; any field not given is not set at this scope.",
-    example: { baseUrl: 'https://acme.atlassian.net', email: 'ops@acme.example', apiToken: 'ATATT3x…' },
-  });
+const IntegrationConfigInputSchema = z.record(z.string(), z.string().nullable()).openapi('IntegrationConfigInput', {
+  description:
+    "The integration's fields (GET /api/v1/integrations lists them). A secret field left out keeps the stored secret; null clears a field; any field not given is not set at this scope.",
+  example: { baseUrl: 'https://acme.atlassian.net', email: 'ops@acme.example', apiToken: 'ATATT3x…' },
+});
 
 const IntegrationSummarySchema = z
   .object({
@@ -100,7 +99,11 @@ const callerOf = (principal: Principal) => ({ tenantId: principal.tenantId, user
 
 function requireAdminForTenant(principal: Principal, kind: SettingsScopeKind): void {
   if (kind === 'tenant' && principal.role !== 'admin')
-    throw new ProblemError(403, 'forbidden', "Changing the tenant's integration settings needs the admin role; use scope=user for your own.");
+    throw new ProblemError(
+      403,
+      'forbidden',
+      "Changing the tenant's integration settings needs the admin role; use scope=user for your own.",
+    );
 }
 
 /** The service's refusals as problems: an unknown name is 404, a refused body 422 naming each field. */
