@@ -23,6 +23,17 @@ export async function openRateLimitBackend(redisUrl: string | null, onError?: (e
   const { Redis } = await import('ioredis');
   const client = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
   client.on('error', (err: Error) => onError?.(err));
+  // Until the connection is ready every request is counted in memory: wait for it (a Redis that
+  // does not answer in time is not waited for; the client keeps reconnecting).
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, 3000);
+    client.once('ready', done);
+  });
   return {
     kind: 'redis',
     client,
