@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStore } from '../../adapters/store/create.js';
 import type { Store } from '../../adapters/store/port.js';
 import { IntegrationNotConfiguredError } from '../../tools/integrations.js';
-import { IntegrationSettingsIncompleteError } from '../../tools/integration-settings.js';
+import { openInfisicalSecrets } from '../../adapters/secrets/infisical-vault.js';
+import { IntegrationSettingsIncompleteError, IntegrationSettingsService } from '../../tools/integration-settings.js';
+import { FakeInfisical } from '../support/fake-infisical.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
@@ -292,5 +295,48 @@ describe('integration settings API', () => {
     expect(
       (await sql.query('SELECT 1 FROM sealed_secrets WHERE tenant_id = $1 AND path = $2', [tenantId, 'integrations/tenant/jira'])).rows,
     ).toEqual([]);
+  });
+});
+
+describe('integration settings with Infisical as the secrets store', () => {
+  const clientId = randomUUID();
+  const clientSecret = `ua-${randomUUID()}`;
+  const projectId = randomUUID();
+  let fake: FakeInfisical;
+
+  beforeAll(async () => {
+    fake = await FakeInfisical.start({ clientId, clientSecret, projectId });
+  });
+  afterAll(async () => {
+    await fake?.close();
+  });
+
+  it("keeps each scope's secrets in Infisical under the tenant's and the user's folders, nothing sealed in the database", async () => {
+    const { secrets } = await openInfisicalSecrets({ siteUrl: fake.url, clientId, clientSecret, projectId, environment: 'prod' });
+    const service = new IntegrationSettingsService({ settings: store.integrationSettings, secrets });
+    const tenant = (await store.tenants.ensure('initech')).id;
+    const user = 'jwt|user-42';
+    const scope = { tenantId: tenant, userId: user };
+    await service.put(scope, { tenantId: tenant, userId: null }, 'github', { token: 'ghp_tenant_token', defaultOwner: 'initech' }, 'admin');
+    const view = await service.put(scope, scope, 'github', { token: 'ghp_user_token' }, user);
+    expect(view).toMatchObject({ scope: 'user', settings: {}, secrets: { token: { configured: true } }, effective: { ready: true } });
+    expect(await service.resolve(scope, 'github')).toEqual({
+      token: 'ghp_user_token',
+      baseUrl: 'https://api.github.com',
+      defaultOwner: 'initech',
+    });
+
+    const root = `/infraai/tenants/${tenant.replaceAll('-', '')}/integrations`;
+    expect(fake.secretsIn('prod', `${root}/tenant`).map((secret) => secret.secretKey)).toEqual(['github']);
+    const [userSecret] = fake.secretsIn('prod', `${root}/users/jwt_7cuser-42`);
+    expect(JSON.parse(JSON.parse(userSecret!.secretValue).value as string)).toEqual({ token: 'ghp_user_token' });
+    expect((await sql.query('SELECT 1 FROM sealed_secrets WHERE tenant_id = $1', [tenant])).rows).toEqual([]);
+    expect(JSON.stringify((await sql.query('SELECT * FROM integration_settings WHERE tenant_id = $1', [tenant])).rows)).not.toContain(
+      'ghp_',
+    );
+
+    expect(await service.delete(scope, 'github')).toBe(true);
+    expect(fake.secretsIn('prod', `${root}/users/jwt_7cuser-42`)).toEqual([]);
+    expect((await service.resolve(scope, 'github')).token).toBe('ghp_tenant_token');
   });
 });
