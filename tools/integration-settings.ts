@@ -19,7 +19,8 @@ import type { ToolCaller } from './tool.js';
 //
 // Masking: a secret field is never returned, not even in part: the view lists it as
 // `{ configured: true | false }` beside the non-secret `settings`. A client PUTs back the `settings`
-// it read and the stored secrets stay (a secret field omitted is kept; null clears it).
+// it read and the stored secrets stay (a secret field omitted or "" is kept; null clears it; a
+// non-secret field omitted, null or "" is not set at that scope).
 
 export type SettingsScopeKind = 'user' | 'tenant';
 
@@ -205,8 +206,8 @@ export class IntegrationSettingsService {
 
   /**
    * Replaces a scope's settings with `body`: every field is checked against the integration's
-   * schema, unknown fields are refused. A secret field omitted keeps the stored secret; null clears
-   * any field. Settings may be partial per scope (a tenant gives the site, each user a token);
+   * schema, unknown fields are refused. A secret field omitted (or "") keeps the stored secret;
+   * null clears any field, and "" a non-secret one. Settings may be partial per scope (a tenant gives the site, each user a token);
    * `effective` in the answer says whether the caller's are complete.
    */
   async put(caller: Caller, scope: SettingsScope, name: string, body: unknown, updatedBy: string | null): Promise<IntegrationConfigView> {
@@ -338,7 +339,10 @@ function parseBody(name: IntegrationName, body: unknown): { settings: Settings; 
   for (const [field, value] of Object.entries(body as Record<string, unknown>)) {
     const schema = shape[field];
     if (!schema || value === undefined) continue;
-    if (value === null) {
+    const secret = secretFields.includes(field);
+    // A form's blank password box means "unchanged"; a blank text box means "not set".
+    if (value === '' && secret) continue;
+    if (value === null || value === '') {
       cleared.add(field);
       continue;
     }
@@ -348,7 +352,7 @@ function parseBody(name: IntegrationName, body: unknown): { settings: Settings; 
       continue;
     }
     if (typeof parsed.data !== 'string') continue;
-    (secretFields.includes(field) ? secrets : settings)[field] = parsed.data;
+    (secret ? secrets : settings)[field] = parsed.data;
   }
   if (problems.length > 0) throw new InvalidIntegrationSettingsError(name, problems);
   return { settings, secrets, cleared };

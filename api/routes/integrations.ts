@@ -71,7 +71,7 @@ const IntegrationConfigSchema = z
 
 const IntegrationConfigInputSchema = z.record(z.string(), z.string().nullable()).openapi('IntegrationConfigInput', {
   description:
-    "The integration's fields (GET /api/v1/integrations lists them). A secret field left out keeps the stored secret; null clears a field; any field not given is not set at this scope.",
+    "The integration's fields (GET /api/v1/integrations lists them). A secret field left out or empty keeps the stored secret; null clears a field; a non-secret field not given, null or empty is not set at this scope.",
   example: { baseUrl: 'https://acme.atlassian.net', email: 'ops@acme.example', apiToken: 'ATATT3x…' },
 });
 

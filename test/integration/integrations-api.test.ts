@@ -152,6 +152,17 @@ describe('integration settings API', () => {
     expect(((await putBack.json()) as { secrets: unknown }).secrets).toEqual({ apiToken: { configured: true } });
     expect((await stack.integrationSettings.resolve({ tenantId, userId: aliceId }, 'jira')).apiToken).toBe(ALICE_TOKEN);
 
+    // A form's blank password box keeps the secret too; a blank text box unsets its field.
+    const blank = await stack.call('PUT', '/api/v1/integrations/jira/config', {
+      key: alice,
+      body: { email: 'alice@acme.example', apiToken: '', defaultProject: '' },
+    });
+    expect(await blank.json()).toMatchObject({ settings: { email: 'alice@acme.example' }, secrets: { apiToken: { configured: true } } });
+    expect(await stack.integrationSettings.resolve({ tenantId, userId: aliceId }, 'jira')).toMatchObject({
+      apiToken: ALICE_TOKEN,
+      defaultProject: 'OPS',
+    });
+
     const cleared = await stack.call('PUT', '/api/v1/integrations/jira/config', {
       key: alice,
       body: { email: 'alice@acme.example', apiToken: null },
