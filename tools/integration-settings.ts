@@ -71,6 +71,17 @@ export class IntegrationSettingsIncompleteError extends IntegrationNotConfigured
   }
 }
 
+/** The secrets stored for a scope are not the JSON object this service writes (changed outside InfraAI). */
+export class CorruptIntegrationSecretsError extends Error {
+  override readonly name = 'CorruptIntegrationSecretsError';
+  constructor(
+    readonly integration: IntegrationName,
+    readonly scope: SettingsScopeKind,
+  ) {
+    super(`The stored ${scope} secrets of ${integration} cannot be read; PUT them again (or DELETE the ${scope} settings).`);
+  }
+}
+
 export interface IntegrationField {
   name: string;
   /** Kept through the secrets port; never returned. */
@@ -265,7 +276,16 @@ export class IntegrationSettingsService {
     if (!row || row.secretFields.length === 0) return {};
     const text = await this.deps.secrets.get(scope.tenantId, integrationSecretPath(scope, name));
     if (text === null) return {};
-    return pick(JSON.parse(text) as Settings, row.secretFields);
+    let values: unknown;
+    try {
+      values = JSON.parse(text);
+    } catch {
+      // JSON.parse quotes the start of what it could not read: that would be a secret in a log.
+      throw new CorruptIntegrationSecretsError(name, scope.userId === null ? 'tenant' : 'user');
+    }
+    if (typeof values !== 'object' || values === null)
+      throw new CorruptIntegrationSecretsError(name, scope.userId === null ? 'tenant' : 'user');
+    return pick(values as Settings, row.secretFields);
   }
 
   private view(

@@ -5,7 +5,11 @@ import { createStore } from '../../adapters/store/create.js';
 import type { Store } from '../../adapters/store/port.js';
 import { IntegrationNotConfiguredError } from '../../tools/integrations.js';
 import { openInfisicalSecrets } from '../../adapters/secrets/infisical-vault.js';
-import { IntegrationSettingsIncompleteError, IntegrationSettingsService } from '../../tools/integration-settings.js';
+import {
+  CorruptIntegrationSecretsError,
+  IntegrationSettingsIncompleteError,
+  IntegrationSettingsService,
+} from '../../tools/integration-settings.js';
 import { FakeInfisical } from '../support/fake-infisical.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
@@ -349,5 +353,11 @@ describe('integration settings with Infisical as the secrets store', () => {
     expect(await service.delete(scope, 'github')).toBe(true);
     expect(fake.secretsIn('prod', `${root}/users/jwt_7cuser-42`)).toEqual([]);
     expect((await service.resolve(scope, 'github')).token).toBe('ghp_tenant_token');
+
+    // A value changed outside InfraAI is refused by name, without quoting it (JSON.parse would).
+    await secrets.put(tenant, 'integrations/tenant/github', 'ghp_edited_by_hand');
+    const error = await service.resolve(scope, 'github').catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(CorruptIntegrationSecretsError);
+    expect(String((error as Error).message)).not.toContain('ghp_');
   });
 });
