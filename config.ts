@@ -119,6 +119,9 @@ const envSchema = z.object({
 
   DATABASE_URL: optionalString,
   REDIS_URL: optionalString,
+  // Chat requests per minute: one user's, and all users of a tenant together (0: no limit).
+  INFRAAI_CHAT_RATE_PER_MINUTE: nonNegativeInt(20),
+  INFRAAI_CHAT_TENANT_RATE_PER_MINUTE: nonNegativeInt(200),
   INFRAAI_EVENT_BUS: z.enum(['auto', 'memory', 'postgres', 'redis']).optional().default('auto'),
   SUPABASE_URL: optionalString,
   SUPABASE_KEY: optionalString,
@@ -316,6 +319,11 @@ export interface Config {
   store: StoreConfig;
   /** Where run-event notices travel between processes (SSE streams); memory serves one process. */
   eventBus: EventBusConfig;
+  /**
+   * Request rates per minute (api/rate-limit.ts), per user and per tenant; 0: no limit. Counted in
+   * Redis when REDIS_URL is set (every API process together), else in each process's memory.
+   */
+  rateLimits: { redisUrl: string | null; chat: { perUserPerMinute: number; perTenantPerMinute: number } };
   temporal: TemporalConnectionConfig;
   devServer: { cliPath: string | null; configFile: string; port: number | null; uiPort: number | null };
   /** maxCachedWorkflows null: the Temporal SDK's default (sized from the heap limit). */
@@ -496,6 +504,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.INFRAAI_LOG_LEVEL,
     store,
     eventBus,
+    rateLimits: {
+      redisUrl: e.REDIS_URL ?? null,
+      chat: { perUserPerMinute: e.INFRAAI_CHAT_RATE_PER_MINUTE, perTenantPerMinute: e.INFRAAI_CHAT_TENANT_RATE_PER_MINUTE },
+    },
     temporal: {
       address: e.TEMPORAL_ADDRESS ?? null,
       namespace: e.TEMPORAL_NAMESPACE ?? null,

@@ -13,7 +13,8 @@ import { createEventQueue } from './adapters/queue/create.js';
 import type { EventQueue } from './adapters/queue/port.js';
 import type { Notifier } from './adapters/notify/port.js';
 import { createCredentialVault } from './adapters/secrets/create.js';
-import type { CredentialVault } from './adapters/secrets/port.js';
+import type { CredentialVault, SecretStore } from './adapters/secrets/port.js';
+import { IntegrationSettingsService } from './tools/integration-settings.js';
 import { createHostAccess } from './adapters/ssh/create.js';
 import type { HostAccess } from './adapters/ssh/port.js';
 import type { Store } from './adapters/store/port.js';
@@ -47,6 +48,10 @@ export interface Adapters {
   vault: CredentialVault;
   /** Where the vault's sealing key came from, for the start banner. */
   vaultKeySource: string;
+  /** Secret values by path (sealed in the store with the vault's key, or Infisical with the vault's session). */
+  secrets: SecretStore;
+  /** Integration settings per tenant and user: the API's /integrations routes and the chat tools' context.integration(). */
+  integrationSettings: IntegrationSettingsService;
   hostAccess: HostAccess;
   notifiers: Notifier[];
   metrics: MetricsSource | null;
@@ -83,7 +88,7 @@ export function buildAutomationToolkit(runner: AnsibleRunnerConfig, { llm }: { l
 /** Builds every adapter once. The store is opened by the caller (it owns its lifetime and closing). */
 export async function buildAdapters(config: Config, store: Store): Promise<Adapters> {
   const knowledge = await createKnowledgeBase(config, store);
-  const { vault, keySource } = await createCredentialVault(config, store);
+  const { vault, secrets, keySource } = await createCredentialVault(config, store);
   const llm = createLlmProvider(config.llm);
   return {
     store,
@@ -96,6 +101,8 @@ export async function buildAdapters(config: Config, store: Store): Promise<Adapt
     vmActions: await createVmActions(config.vsphere),
     vault,
     vaultKeySource: keySource,
+    secrets,
+    integrationSettings: new IntegrationSettingsService({ settings: store.integrationSettings, secrets }),
     hostAccess: createHostAccess({ vault, hostKeys: store.hostKeys, idleMs: config.ssh.idleMs, maxIdle: config.ssh.maxIdle }),
     notifiers: createNotifiers(config.notifiers),
     metrics: createMetricsSource(config),

@@ -39,6 +39,8 @@ import { DEFAULT_ALERT_SETTINGS, type AlertSettings } from '../core/contracts/al
 import type { Runbook } from '../core/runbook.js';
 import { diagnosisRoutes } from './routes/diagnosis.js';
 import { credentialRoutes } from './routes/credentials.js';
+import { integrationRoutes } from './routes/integrations.js';
+import type { IntegrationSettingsService } from '../tools/integration-settings.js';
 import { SecretsUnavailableError, type CredentialVault } from '../adapters/secrets/port.js';
 import type { RemediationSettings } from '../core/remediation.js';
 import { apiRoute, createRouter, jsonResponse } from './validation.js';
@@ -62,6 +64,8 @@ export interface ApiDeps {
   remediation?: RemediationSettings;
   /** SSH credentials, sealed at rest. */
   vault: CredentialVault;
+  /** Integration settings per tenant and user (secrets through the secrets port); absent: their routes answer 503. */
+  integrationSettings?: IntegrationSettingsService;
   /** Documents with more text than this are ingested by the ingestion workflow. */
   inlineIngestLimitBytes: number;
   runbooks: readonly Runbook[];
@@ -195,6 +199,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   app.route('/api/v1/api-keys', apiKeyRoutes(deps.store, deps.auth));
   app.route('/api/v1/cmdb', cmdbRoutes(deps.store));
   app.route('/api/v1/credentials', credentialRoutes(deps.store, deps.vault));
+  app.route('/api/v1', integrationRoutes(deps.integrationSettings));
   app.route('/api/v1/incidents', incidentEventRoutes(deps.store, deps.events, deps.sseMaxStreamMs ?? 30 * 60_000));
   const incidentReads = new RunReadCache<IncidentDetailRead>(deps.events, deps.readCacheTtlMs ?? DEFAULT_READ_CACHE_TTL_MS);
   app.route(
@@ -300,6 +305,10 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
       { name: 'API keys', description: 'Keys of the tenant (admin)' },
       { name: 'CMDB', description: 'Hosts the workflows may act on' },
       { name: 'Credentials', description: 'SSH keys (sealed at rest) and trusted host keys' },
+      {
+        name: 'Integrations',
+        description: 'Settings of the integrations the chat tools use, per tenant and per user (secrets never returned)',
+      },
       { name: 'Incidents', description: 'Incidents and their remediation runs' },
       { name: 'Automation', description: 'Ansible runs: request → playbook → validated → approved → run' },
       { name: 'Knowledge', description: 'SOPs, runbooks and architecture notes' },

@@ -72,6 +72,7 @@ export async function startApiServer(options: {
   const app = createApp({
     knowledge,
     vault: adapters.vault,
+    integrationSettings: adapters.integrationSettings,
     remediation: { approvalTimeoutMs: config.remediation.approvalTimeoutMs, autoApproveLowRisk: config.remediation.autoApproveLowRisk },
     runbooks: adapters.runbooks,
     diagnosis: createTemporalDiagnosisGateway(client, { taskQueue: config.temporal.taskQueue }),

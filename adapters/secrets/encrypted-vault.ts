@@ -4,14 +4,41 @@ import { dirname } from 'node:path';
 import type { Store, StoredCredential } from '../store/port.js';
 import { inspectPrivateKey } from './ssh-keys.js';
 import {
+  checkSecretValue,
   type CredentialVault,
   SecretDecryptionError,
+  type SecretStore,
+  secretPathSegments,
   type SshCredential,
   type SshCredentialInfo,
   type SshCredentialInput,
 } from './port.js';
 
 const FORMAT = 'v1';
+
+/** AES-256-GCM with a fresh 12-byte IV; `aad` binds the ciphertext to where it is kept. */
+function seal(key: Buffer, aad: string, plaintext: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(aad));
+  const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return [FORMAT, iv.toString('base64'), cipher.getAuthTag().toString('base64'), data.toString('base64')].join(':');
+}
+
+function open(key: Buffer, aad: string, sealed: string, what: string): string {
+  const [format, iv, tag, data] = sealed.split(':');
+  if (format !== FORMAT || !iv || !tag || data === undefined) throw new SecretDecryptionError(`${what} is not in a known sealed format.`);
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
+    decipher.setAAD(Buffer.from(aad));
+    decipher.setAuthTag(Buffer.from(tag, 'base64'));
+    return Buffer.concat([decipher.update(Buffer.from(data, 'base64')), decipher.final()]).toString('utf8');
+  } catch {
+    throw new SecretDecryptionError(
+      `${what} cannot be decrypted: the secrets key (INFRAAI_SECRETS_KEY) differs from the one that sealed it.`,
+    );
+  }
+}
 
 const info = (row: StoredCredential): SshCredentialInfo => ({
   name: row.name,
@@ -33,27 +60,11 @@ export class EncryptedCredentialVault implements CredentialVault {
   }
 
   private seal(tenantId: string, name: string, plaintext: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    cipher.setAAD(Buffer.from(`${tenantId}/${name}`));
-    const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [FORMAT, iv.toString('base64'), cipher.getAuthTag().toString('base64'), data.toString('base64')].join(':');
+    return seal(this.key, `${tenantId}/${name}`, plaintext);
   }
 
   private open(tenantId: string, name: string, sealed: string): string {
-    const [format, iv, tag, data] = sealed.split(':');
-    if (format !== FORMAT || !iv || !tag || data === undefined)
-      throw new SecretDecryptionError(`Credential '${name}' is not in a known sealed format.`);
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64'));
-      decipher.setAAD(Buffer.from(`${tenantId}/${name}`));
-      decipher.setAuthTag(Buffer.from(tag, 'base64'));
-      return Buffer.concat([decipher.update(Buffer.from(data, 'base64')), decipher.final()]).toString('utf8');
-    } catch {
-      throw new SecretDecryptionError(
-        `Credential '${name}' cannot be decrypted: the secrets key (INFRAAI_SECRETS_KEY) differs from the one that sealed it.`,
-      );
-    }
+    return open(this.key, `${tenantId}/${name}`, sealed, `Credential '${name}'`);
   }
 
   async put(tenantId: string, input: SshCredentialInput): Promise<SshCredentialInfo> {
@@ -81,6 +92,39 @@ export class EncryptedCredentialVault implements CredentialVault {
 
   delete(tenantId: string, name: string): Promise<boolean> {
     return this.store.credentials.delete(tenantId, name);
+  }
+}
+
+/**
+ * Secret values sealed with AES-256-GCM into the store's sealed_secrets. The authenticated data is
+ * `secret:<tenant>/<path>`, never a credential's `<tenant>/<name>`: a sealed value opens only
+ * where it was written, and never as an SSH credential or the other way round.
+ */
+export class EncryptedSecretStore implements SecretStore {
+  readonly kind = 'local-encrypted';
+
+  constructor(
+    private readonly store: Store,
+    private readonly key: Buffer,
+  ) {
+    if (key.length !== 32) throw new Error('The secrets key must be 32 bytes (AES-256).');
+  }
+
+  async put(tenantId: string, path: string, value: string): Promise<void> {
+    secretPathSegments(path);
+    checkSecretValue(value);
+    await this.store.sealedSecrets.put(tenantId, path, seal(this.key, `secret:${tenantId}/${path}`, value));
+  }
+
+  async get(tenantId: string, path: string): Promise<string | null> {
+    secretPathSegments(path);
+    const row = await this.store.sealedSecrets.get(tenantId, path);
+    return row ? open(this.key, `secret:${tenantId}/${path}`, row.ciphertext, `Secret '${path}'`) : null;
+  }
+
+  async delete(tenantId: string, path: string): Promise<boolean> {
+    secretPathSegments(path);
+    return this.store.sealedSecrets.delete(tenantId, path);
   }
 }
 

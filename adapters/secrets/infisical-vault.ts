@@ -1,8 +1,8 @@
 import { InfisicalSDK, SecretType } from '@infisical/sdk';
 import { DuplicateKeyError } from '../store/port.js';
-import type { CredentialVault, SshCredential, SshCredentialInfo, SshCredentialInput } from './port.js';
+import type { CredentialVault, SecretStore, SshCredential, SshCredentialInfo, SshCredentialInput } from './port.js';
 import { inspectPrivateKey } from './ssh-keys.js';
-import { SecretsUnavailableError } from './port.js';
+import { checkSecretValue, SecretsUnavailableError, secretPathSegments } from './port.js';
 
 // The Infisical adapter for the CredentialVault port. This is the only module that imports the
 // Infisical SDK: everything else sees CredentialVault and the errors below.
@@ -183,18 +183,18 @@ function required(options: InfisicalVaultOptions): InfisicalVaultOptions {
 
 const FOLDER_MISSING = Symbol('folder missing');
 
-/** SSH credentials kept in Infisical, one secret each, authenticated as a machine identity (Universal Auth). */
-export class InfisicalCredentialVault implements CredentialVault {
-  readonly kind = 'infisical';
-  readonly secretPath: string;
-  private readonly options: InfisicalVaultOptions;
-  private readonly sdk: InfisicalSDK;
+/**
+ * One machine identity's session with Infisical, shared by the credential vault and the secret
+ * store built from the same configuration: one SDK client, one login.
+ */
+class InfisicalConnection {
+  readonly options: InfisicalVaultOptions;
+  readonly sdk: InfisicalSDK;
   /** The login in force (or under way), shared by concurrent calls; null: log in on the next call. */
   private session: Promise<void> | null = null;
 
   constructor(options: InfisicalVaultOptions) {
     this.options = required(options);
-    this.secretPath = normalizeSecretPath(options.secretPath);
     this.sdk = new InfisicalSDK({ siteUrl: this.options.siteUrl });
   }
 
@@ -207,11 +207,136 @@ export class InfisicalCredentialVault implements CredentialVault {
         .then(() => undefined)
         .catch((err: unknown) => {
           if (this.session === session) this.session = null;
-          throw this.toError(failureOf(err), 'log in with Universal Auth', true);
+          throw this.toError(failureOf(err), 'log in with Universal Auth', null);
         });
       this.session = session;
     }
     return this.session;
+  }
+
+  /** Where a folder is, for messages. */
+  where(secretPath: string): string {
+    return `in project '${this.options.projectId}', environment '${this.options.environment}', path '${secretPath}'`;
+  }
+
+  /** Creates a folder segment by segment (older servers do not create missing parents); existing ones are fine. */
+  async ensureFolder(secretPath: string, description: string): Promise<void> {
+    const segments = secretPath.split('/').filter(Boolean);
+    for (let i = 0; i < segments.length; i++) {
+      const parent = `/${segments.slice(0, i).join('/')}`;
+      await this.call(
+        `create the folder ${parent === '/' ? '' : parent}/${segments[i]}`,
+        secretPath,
+        () =>
+          this.sdk.folders().create({
+            name: segments[i]!,
+            path: parent,
+            projectId: this.options.projectId,
+            environment: this.options.environment,
+            description: i === segments.length - 1 ? description : undefined,
+          }),
+        (failure) => (failure.status === 400 && /already exist/i.test(failure.detail) ? null : undefined),
+      );
+    }
+  }
+
+  /**
+   * Runs an SDK call with a login first; an access token refused with 401 gets one new login and
+   * one retry. `expected` turns an anticipated failure into a result (undefined: not anticipated);
+   * anything else becomes SecretsUnavailableError, InfisicalAuthError or InfisicalRequestError
+   * naming the operation and (when given) the folder.
+   */
+  async call<T, E = never>(
+    operation: string,
+    secretPath: string | null,
+    fn: () => Promise<T>,
+    expected?: (failure: Failure) => E | undefined,
+  ): Promise<T | E> {
+    for (let attempt = 1; ; attempt++) {
+      const session = this.login();
+      await session;
+      try {
+        return await fn();
+      } catch (err) {
+        const failure = failureOf(err);
+        if (failure.status === 401 && attempt === 1) {
+          if (this.session === session) this.session = null;
+          continue;
+        }
+        const result = expected?.(failure);
+        if (result !== undefined) return result;
+        throw this.toError(failure, operation, secretPath);
+      }
+    }
+  }
+
+  /** `secretPath` null: the failure happened at login (no folder involved). */
+  private toError(failure: Failure, operation: string, secretPath: string | null): Error {
+    const atLogin = secretPath === null;
+    const detail = this.redact(failure.detail);
+    const { status } = failure;
+    const what = secretPath === null ? operation : `${operation} ${this.where(secretPath)}`;
+    const site = `Infisical at ${this.options.siteUrl}`;
+    if (status === undefined)
+      return new SecretsUnavailableError(`${site} did not answer (${detail}) when trying to ${what}; try again shortly.`, undefined);
+    if (status === 429)
+      return new SecretsUnavailableError(
+        `${site} is rate-limiting requests (429: ${detail}) when trying to ${what}; try again shortly.`,
+        status,
+      );
+    if (status >= 500)
+      return new SecretsUnavailableError(`${site} failed (${status}: ${detail}) when trying to ${what}; try again shortly.`, status);
+    if (status === 401 && atLogin) {
+      return new InfisicalAuthError(
+        `Infisical refused the Universal Auth login of machine identity client ID '${this.options.clientId}' at ${this.options.siteUrl} (401: ${detail}): check the client ID and client secret, and that the secret is neither revoked nor expired.`,
+        status,
+      );
+    }
+    if (status === 401)
+      return new InfisicalAuthError(
+        `Infisical refused a fresh access token of machine identity '${this.options.clientId}' (401: ${detail}) when trying to ${what}.`,
+        status,
+      );
+    if (status === 403) {
+      return new InfisicalAuthError(
+        `The Infisical machine identity '${this.options.clientId}' may not ${what} (403: ${detail}): give it a project role with access there.`,
+        status,
+      );
+    }
+    return new InfisicalRequestError(`Infisical refused to ${what} (${status}: ${detail}).`, status);
+  }
+
+  /** Infisical's messages should never hold the client secret or a token; make sure of it. */
+  private redact(text: string): string {
+    let out = text.replaceAll(this.options.clientSecret, '[client secret]');
+    const token = this.sdk.auth().getAccessToken();
+    if (token) out = out.replaceAll(token, '[access token]');
+    return out;
+  }
+}
+
+/** SSH credentials kept in Infisical, one secret each, authenticated as a machine identity (Universal Auth). */
+export class InfisicalCredentialVault implements CredentialVault {
+  readonly kind = 'infisical';
+  readonly secretPath: string;
+  private readonly connection: InfisicalConnection;
+
+  constructor(options: InfisicalVaultOptions, connection?: InfisicalConnection) {
+    this.connection = connection ?? new InfisicalConnection(options);
+    this.secretPath = normalizeSecretPath(options.secretPath);
+  }
+
+  private get options(): InfisicalVaultOptions {
+    return this.connection.options;
+  }
+
+  private get sdk(): InfisicalSDK {
+    return this.connection.sdk;
+  }
+
+  /** Logs in (once; concurrent callers share it). */
+  login(): Promise<void> {
+    return this.connection.login();
   }
 
   async put(tenantId: string, input: SshCredentialInput): Promise<SshCredentialInfo> {
@@ -247,7 +372,7 @@ export class InfisicalCredentialVault implements CredentialVault {
         },
       );
     if ((await create()) === FOLDER_MISSING) {
-      await this.ensureFolder();
+      await this.connection.ensureFolder(this.secretPath, 'SSH credentials stored by InfraAI');
       if ((await create()) === FOLDER_MISSING)
         throw new InfisicalRequestError(`Infisical has no folder ${this.where()} even after creating it.`, 404);
     }
@@ -329,98 +454,155 @@ export class InfisicalCredentialVault implements CredentialVault {
     );
   }
 
-  /** Creates the folder segment by segment (older servers do not create missing parents); existing ones are fine. */
-  private async ensureFolder(): Promise<void> {
-    const segments = this.secretPath.split('/').filter(Boolean);
-    for (let i = 0; i < segments.length; i++) {
-      const parent = `/${segments.slice(0, i).join('/')}`;
-      await this.call(
-        `create the folder ${parent === '/' ? '' : parent}/${segments[i]}`,
-        () =>
-          this.sdk.folders().create({
-            name: segments[i]!,
-            path: parent,
-            projectId: this.options.projectId,
-            environment: this.options.environment,
-            description: i === segments.length - 1 ? 'SSH credentials stored by InfraAI' : undefined,
-          }),
-        (failure) => (failure.status === 400 && /already exist/i.test(failure.detail) ? null : undefined),
-      );
-    }
-  }
-
-  /**
-   * Runs an SDK call with a login first; an access token refused with 401 gets one new login and
-   * one retry. `expected` turns an anticipated failure into a result (undefined: not anticipated);
-   * anything else becomes SecretsUnavailableError, InfisicalAuthError or InfisicalRequestError.
-   */
-  private async call<T, E = never>(
-    operation: string,
-    fn: () => Promise<T>,
-    expected?: (failure: Failure) => E | undefined,
-  ): Promise<T | E> {
-    for (let attempt = 1; ; attempt++) {
-      const session = this.login();
-      await session;
-      try {
-        return await fn();
-      } catch (err) {
-        const failure = failureOf(err);
-        if (failure.status === 401 && attempt === 1) {
-          if (this.session === session) this.session = null;
-          continue;
-        }
-        const result = expected?.(failure);
-        if (result !== undefined) return result;
-        throw this.toError(failure, operation, false);
-      }
-    }
+  private call<T, E = never>(operation: string, fn: () => Promise<T>, expected?: (failure: Failure) => E | undefined): Promise<T | E> {
+    return this.connection.call(operation, this.secretPath, fn, expected);
   }
 
   private where(): string {
-    return `in project '${this.options.projectId}', environment '${this.options.environment}', path '${this.secretPath}'`;
+    return this.connection.where(this.secretPath);
+  }
+}
+
+export const DEFAULT_SECRET_VALUES_PATH = '/infraai/tenants';
+
+interface StoredSecretValue {
+  v: number;
+  tenantId: string;
+  path: string;
+  value: string;
+}
+
+const encodeSecretValue = (value: StoredSecretValue) => JSON.stringify(value).replaceAll('$', '\\u0024');
+
+/** The value when the stored JSON is ours and bound to this tenant and path; null otherwise. */
+function decodeSecretValue(text: string, tenantId: string, path: string): string | null {
+  try {
+    const parsed = JSON.parse(text) as Partial<StoredSecretValue> | null;
+    if (parsed?.tenantId !== tenantId || parsed.path !== path || typeof parsed.value !== 'string') return null;
+    return parsed.value;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Secret values kept in Infisical (the SecretStore port). Layout: the value at path `a/b/c` of a
+ * tenant is the secret `c` in the folder `<valuesPath>/<tenant>/a/b` (`<tenant>` as in the SSH keys'
+ * names), so each tenant's and each user's secrets have a folder of their own that Infisical's
+ * access rules can be written against. The value is JSON {v, tenantId, path, value} with '$' as
+ * \u0024 (no ${reference} expansion), bound to its tenant and path like the embedded adapter's
+ * authenticated data. Missing folders are created on the first put.
+ *
+ * Calls, besides the vault's: PATCH /api/v3/secrets/raw/{key} JSON {workspaceId, environment,
+ * secretPath, secretValue, type} to replace a value that exists.
+ */
+export class InfisicalSecretStore implements SecretStore {
+  readonly kind = 'infisical';
+  readonly valuesPath: string;
+  private readonly connection: InfisicalConnection;
+
+  constructor(options: InfisicalVaultOptions & { valuesPath?: string | undefined }, connection?: InfisicalConnection) {
+    this.connection = connection ?? new InfisicalConnection(options);
+    this.valuesPath = normalizeSecretPath(options.valuesPath ?? DEFAULT_SECRET_VALUES_PATH);
   }
 
-  private toError(failure: Failure, operation: string, atLogin: boolean): Error {
-    const detail = this.redact(failure.detail);
-    const { status } = failure;
-    const what = atLogin ? operation : `${operation} ${this.where()}`;
-    const site = `Infisical at ${this.options.siteUrl}`;
-    if (status === undefined)
-      return new SecretsUnavailableError(`${site} did not answer (${detail}) when trying to ${what}; try again shortly.`, undefined);
-    if (status === 429)
-      return new SecretsUnavailableError(
-        `${site} is rate-limiting requests (429: ${detail}) when trying to ${what}; try again shortly.`,
-        status,
-      );
-    if (status >= 500)
-      return new SecretsUnavailableError(`${site} failed (${status}: ${detail}) when trying to ${what}; try again shortly.`, status);
-    if (status === 401 && atLogin) {
-      return new InfisicalAuthError(
-        `Infisical refused the Universal Auth login of machine identity client ID '${this.options.clientId}' at ${this.options.siteUrl} (401: ${detail}): check the client ID and client secret, and that the secret is neither revoked nor expired.`,
-        status,
-      );
-    }
-    if (status === 401)
-      return new InfisicalAuthError(
-        `Infisical refused a fresh access token of machine identity '${this.options.clientId}' (401: ${detail}) when trying to ${what}.`,
-        status,
-      );
-    if (status === 403) {
-      return new InfisicalAuthError(
-        `The Infisical machine identity '${this.options.clientId}' may not ${what} (403: ${detail}): give it a project role with access there.`,
-        status,
-      );
-    }
-    return new InfisicalRequestError(`Infisical refused to ${what} (${status}: ${detail}).`, status);
+  login(): Promise<void> {
+    return this.connection.login();
   }
 
-  /** Infisical's messages should never hold the client secret or a token; make sure of it. */
-  private redact(text: string): string {
-    let out = text.replaceAll(this.options.clientSecret, '[client secret]');
-    const token = this.sdk.auth().getAccessToken();
-    if (token) out = out.replaceAll(token, '[access token]');
-    return out;
+  /** The Infisical folder and secret key of a tenant's path. */
+  locate(tenantId: string, path: string): { folder: string; key: string } {
+    const segments = secretPathSegments(path);
+    const key = segments.pop()!;
+    const root = this.valuesPath === '/' ? '' : this.valuesPath;
+    return { folder: [root, tenantSegment(tenantId), ...segments].join('/'), key };
+  }
+
+  async put(tenantId: string, path: string, value: string): Promise<void> {
+    checkSecretValue(value);
+    const { folder, key } = this.locate(tenantId, path);
+    const { projectId, environment } = this.connection.options;
+    const secretValue = encodeSecretValue({ v: VALUE_FORMAT, tenantId, path, value });
+    const EXISTS = Symbol('exists');
+    const create = () =>
+      this.connection.call(
+        'store a secret',
+        folder,
+        () =>
+          this.connection.sdk.secrets().createSecret(key, {
+            projectId,
+            environment,
+            secretPath: folder,
+            secretValue,
+            secretComment: `InfraAI secret '${path}' of tenant ${tenantId}`,
+            type: SecretType.Shared,
+          }),
+        (failure) => {
+          if (failure.status === 400 && /already exist/i.test(failure.detail)) return EXISTS;
+          if (failure.status === 404 && /folder/i.test(failure.detail) && !isConfigNotFound(failure)) return FOLDER_MISSING;
+          return undefined;
+        },
+      );
+    let outcome = await create();
+    if (outcome === FOLDER_MISSING) {
+      await this.connection.ensureFolder(folder, 'Secrets stored by InfraAI');
+      outcome = await create();
+      if (outcome === FOLDER_MISSING)
+        throw new InfisicalRequestError(`Infisical has no folder ${this.connection.where(folder)} even after creating it.`, 404);
+    }
+    if (outcome !== EXISTS) return;
+    await this.connection.call('replace a secret', folder, () =>
+      this.connection.sdk.secrets().updateSecret(key, { projectId, environment, secretPath: folder, secretValue, type: SecretType.Shared }),
+    );
+  }
+
+  async get(tenantId: string, path: string): Promise<string | null> {
+    const { folder, key } = this.locate(tenantId, path);
+    const { projectId, environment, clientId } = this.connection.options;
+    const secret = await this.connection.call(
+      'read a secret',
+      folder,
+      () =>
+        this.connection.sdk.secrets().getSecret({
+          projectId,
+          environment,
+          secretPath: folder,
+          secretName: key,
+          type: SecretType.Shared,
+          expandSecretReferences: false,
+          includeImports: false,
+          viewSecretValue: true,
+        }),
+      (failure) => (failure.status === 404 && !isConfigNotFound(failure) ? null : undefined),
+    );
+    if (!secret) return null;
+    if (secret.secretValueHidden) {
+      throw new InfisicalAuthError(
+        `The Infisical machine identity '${clientId}' may not read secret values ${this.connection.where(folder)}: grant it read access there.`,
+        403,
+      );
+    }
+    const value = decodeSecretValue(secret.secretValue, tenantId, path);
+    if (value === null)
+      throw new InfisicalRequestError(
+        `The Infisical secret '${key}' ${this.connection.where(folder)} is not in InfraAI's format (edited outside InfraAI?); store it again through InfraAI.`,
+        undefined,
+      );
+    return value;
+  }
+
+  async delete(tenantId: string, path: string): Promise<boolean> {
+    const { folder, key } = this.locate(tenantId, path);
+    const { projectId, environment } = this.connection.options;
+    return this.connection.call(
+      'delete a secret',
+      folder,
+      async () => {
+        await this.connection.sdk.secrets().deleteSecret(key, { projectId, environment, secretPath: folder, type: SecretType.Shared });
+        return true;
+      },
+      (failure) => (failure.status === 404 && !isConfigNotFound(failure) ? false : undefined),
+    );
   }
 }
 
@@ -429,4 +611,13 @@ export async function openInfisicalVault(options: InfisicalVaultOptions): Promis
   const vault = new InfisicalCredentialVault(options);
   await vault.login();
   return vault;
+}
+
+/** The credential vault and the secret store over one Infisical session, logged in (bad credentials show at start). */
+export async function openInfisicalSecrets(
+  options: InfisicalVaultOptions & { valuesPath?: string | undefined },
+): Promise<{ vault: InfisicalCredentialVault; secrets: InfisicalSecretStore }> {
+  const connection = new InfisicalConnection(options);
+  await connection.login();
+  return { vault: new InfisicalCredentialVault(options, connection), secrets: new InfisicalSecretStore(options, connection) };
 }

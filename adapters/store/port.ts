@@ -27,6 +27,50 @@ export interface Store {
   policies: PolicyRepository;
   policyJobs: PolicyJobRepository;
   alertEvents: AlertEventRepository;
+  integrationSettings: IntegrationSettingsRepository;
+  sealedSecrets: SealedSecretRepository;
+}
+
+/**
+ * One scope's settings of one integration (migration 0011): the non-secret fields, and the names of
+ * the secret fields that are set (their values live behind the secrets port, never here).
+ */
+export interface StoredIntegrationSettings {
+  tenantId: string;
+  /** Null: the tenant-wide settings; else the user's subject. */
+  userId: string | null;
+  integration: string;
+  settings: Record<string, string>;
+  secretFields: string[];
+  updatedBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type IntegrationSettingsInput = Omit<StoredIntegrationSettings, 'createdAt' | 'updatedAt'>;
+
+export interface IntegrationSettingsRepository {
+  /** Creates or replaces the scope's row (createdAt kept, updatedAt now). */
+  put(input: IntegrationSettingsInput): Promise<StoredIntegrationSettings>;
+  get(tenantId: string, userId: string | null, integration: string): Promise<StoredIntegrationSettings | null>;
+  /** The tenant-wide rows and this user's rows, of every integration (or of one). */
+  listFor(tenantId: string, userId: string, integration?: string): Promise<StoredIntegrationSettings[]>;
+  delete(tenantId: string, userId: string | null, integration: string): Promise<boolean>;
+}
+
+/** A secret value sealed by the embedded secrets adapter: ciphertext only (migration 0011). */
+export interface SealedSecret {
+  tenantId: string;
+  path: string;
+  ciphertext: string;
+  updatedAt: string;
+}
+
+export interface SealedSecretRepository {
+  /** Creates or replaces. */
+  put(tenantId: string, path: string, ciphertext: string): Promise<SealedSecret>;
+  get(tenantId: string, path: string): Promise<SealedSecret | null>;
+  delete(tenantId: string, path: string): Promise<boolean>;
 }
 
 /** A self-healing policy as stored (migration 0010): the policy, its tenant and its version. */

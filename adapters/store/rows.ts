@@ -13,6 +13,8 @@ import {
   type AlertEvent,
   type PolicyJob,
   type StoredPolicy,
+  type StoredIntegrationSettings,
+  type SealedSecret,
 } from './port.js';
 import type { RunEvent, RunEventType, RunFamily, RunProjection } from '../../core/contracts/run-events.js';
 import type { CmdbItem, Environment, Incident, IncidentResult, IncidentStatus, JobLog, Severity } from '../../core/incident.js';
@@ -177,6 +179,25 @@ export const toCredential = (r: Row): StoredCredential => ({
   fingerprint: String(r.fingerprint),
   ciphertext: String(r.ciphertext),
   createdAt: iso(r.created_at),
+});
+
+export const toIntegrationSettings = (r: Row): StoredIntegrationSettings => ({
+  tenantId: String(r.tenant_id),
+  // '' is the tenant-wide row (migration 0011).
+  userId: r.user_id === '' || r.user_id === null || r.user_id === undefined ? null : String(r.user_id),
+  integration: String(r.integration),
+  settings: json<Record<string, string>>(r.settings, {}),
+  secretFields: Array.isArray(r.secret_fields) ? r.secret_fields.map(String) : [],
+  updatedBy: str(r.updated_by),
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+});
+
+export const toSealedSecret = (r: Row): SealedSecret => ({
+  tenantId: String(r.tenant_id),
+  path: String(r.path),
+  ciphertext: String(r.ciphertext),
+  updatedAt: iso(r.updated_at),
 });
 
 export const toHostKey = (r: Row): HostKeyRecord => ({

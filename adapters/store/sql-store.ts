@@ -23,6 +23,8 @@ import {
   toPolicyJob,
   toCredential,
   toHostKey,
+  toIntegrationSettings,
+  toSealedSecret,
   toIncident,
   toJobLog,
   toKnowledgeDocument,
@@ -57,6 +59,9 @@ import {
   type AutomationRunUpdate,
   type AlertEvent,
   type HostKeyRecord,
+  type IntegrationSettingsInput,
+  type SealedSecret,
+  type StoredIntegrationSettings,
   type PolicyClaim,
   type PolicyDecisionRecord,
   type PolicyFilter,
@@ -720,6 +725,62 @@ export class SqlStore implements Store {
     forget: async (tenantId: string, host: string, port: number): Promise<boolean> =>
       (await this.q(`DELETE FROM ssh_host_keys WHERE tenant_id = $1 AND host = $2 AND port = $3 RETURNING host`, [tenantId, host, port]))
         .length > 0,
+  };
+
+  integrationSettings = {
+    put: async (input: IntegrationSettingsInput): Promise<StoredIntegrationSettings> => {
+      const rows = await this.q(
+        `INSERT INTO integration_settings (tenant_id, user_id, integration, settings, secret_fields, updated_by)
+         VALUES ($1, $2, $3, $4::jsonb, $5::text[], $6)
+         ON CONFLICT (tenant_id, user_id, integration) DO UPDATE SET settings = EXCLUDED.settings,
+           secret_fields = EXCLUDED.secret_fields, updated_by = EXCLUDED.updated_by, updated_at = clock_timestamp()
+         RETURNING *`,
+        [input.tenantId, input.userId ?? '', input.integration, JSON.stringify(input.settings), input.secretFields, input.updatedBy],
+      );
+      return toIntegrationSettings(rows[0]!);
+    },
+    get: async (tenantId: string, userId: string | null, integration: string): Promise<StoredIntegrationSettings | null> => {
+      const rows = await this.q(`SELECT * FROM integration_settings WHERE tenant_id = $1 AND user_id = $2 AND integration = $3`, [
+        tenantId,
+        userId ?? '',
+        integration,
+      ]);
+      return rows[0] ? toIntegrationSettings(rows[0]) : null;
+    },
+    listFor: async (tenantId: string, userId: string, integration?: string): Promise<StoredIntegrationSettings[]> =>
+      (
+        await this.q(
+          `SELECT * FROM integration_settings WHERE tenant_id = $1 AND user_id IN ('', $2) AND ($3::text IS NULL OR integration = $3)
+           ORDER BY integration, user_id`,
+          [tenantId, userId, integration ?? null],
+        )
+      ).map(toIntegrationSettings),
+    delete: async (tenantId: string, userId: string | null, integration: string): Promise<boolean> =>
+      (
+        await this.q(`DELETE FROM integration_settings WHERE tenant_id = $1 AND user_id = $2 AND integration = $3 RETURNING integration`, [
+          tenantId,
+          userId ?? '',
+          integration,
+        ])
+      ).length > 0,
+  };
+
+  sealedSecrets = {
+    put: async (tenantId: string, path: string, ciphertext: string): Promise<SealedSecret> => {
+      const rows = await this.q(
+        `INSERT INTO sealed_secrets (tenant_id, path, ciphertext) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id, path) DO UPDATE SET ciphertext = EXCLUDED.ciphertext, updated_at = clock_timestamp()
+         RETURNING *`,
+        [tenantId, path, ciphertext],
+      );
+      return toSealedSecret(rows[0]!);
+    },
+    get: async (tenantId: string, path: string): Promise<SealedSecret | null> => {
+      const rows = await this.q(`SELECT * FROM sealed_secrets WHERE tenant_id = $1 AND path = $2`, [tenantId, path]);
+      return rows[0] ? toSealedSecret(rows[0]) : null;
+    },
+    delete: async (tenantId: string, path: string): Promise<boolean> =>
+      (await this.q(`DELETE FROM sealed_secrets WHERE tenant_id = $1 AND path = $2 RETURNING path`, [tenantId, path])).length > 0,
   };
 
   leases = {

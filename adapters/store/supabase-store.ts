@@ -24,6 +24,8 @@ import {
   toPolicyJob,
   toCredential,
   toHostKey,
+  toIntegrationSettings,
+  toSealedSecret,
   toIncident,
   toJobLog,
   toKnowledgeDocument,
@@ -47,6 +49,9 @@ import {
   type AutomationRunUpdate,
   type AlertEvent,
   type HostKeyRecord,
+  type IntegrationSettingsInput,
+  type SealedSecret,
+  type StoredIntegrationSettings,
   type PolicyClaim,
   type PolicyDecisionRecord,
   type PolicyFilter,
@@ -664,6 +669,70 @@ export class SupabaseStore implements Store {
       check(await this.db.from('ssh_credentials').select('*').eq('tenant_id', tenantId).order('name')).map(toCredential),
     delete: async (tenantId: string, name: string): Promise<boolean> =>
       check(await this.db.from('ssh_credentials').delete().eq('tenant_id', tenantId).eq('name', name).select('name')).length > 0,
+  };
+
+  integrationSettings = {
+    put: async (input: IntegrationSettingsInput): Promise<StoredIntegrationSettings> => {
+      const row = {
+        tenant_id: input.tenantId,
+        user_id: input.userId ?? '',
+        integration: input.integration,
+        settings: input.settings,
+        secret_fields: input.secretFields,
+        updated_by: input.updatedBy,
+        // An upsert writes only the columns given: created_at stays, updated_at is set here.
+        updated_at: new Date().toISOString(),
+      };
+      const rows = check(
+        await this.db.from('integration_settings').upsert(row, { onConflict: 'tenant_id,user_id,integration' }).select('*'),
+      );
+      return toIntegrationSettings(rows[0]!);
+    },
+    get: async (tenantId: string, userId: string | null, integration: string): Promise<StoredIntegrationSettings | null> => {
+      const rows = check(
+        await this.db
+          .from('integration_settings')
+          .select('*')
+          .eq('tenant_id', tenantId)
+          .eq('user_id', userId ?? '')
+          .eq('integration', integration)
+          .limit(1),
+      );
+      return rows[0] ? toIntegrationSettings(rows[0]) : null;
+    },
+    listFor: async (tenantId: string, userId: string, integration?: string): Promise<StoredIntegrationSettings[]> => {
+      // `in` would send '' as an empty list element; quoted values in `or` say exactly '' and the subject.
+      let query = this.db
+        .from('integration_settings')
+        .select('*')
+        .eq('tenant_id', tenantId)
+        .or(`user_id.eq.${quote('')},user_id.eq.${quote(userId)}`);
+      if (integration !== undefined) query = query.eq('integration', integration);
+      return check(await query.order('integration').order('user_id')).map(toIntegrationSettings);
+    },
+    delete: async (tenantId: string, userId: string | null, integration: string): Promise<boolean> =>
+      check(
+        await this.db
+          .from('integration_settings')
+          .delete()
+          .eq('tenant_id', tenantId)
+          .eq('user_id', userId ?? '')
+          .eq('integration', integration)
+          .select('integration'),
+      ).length > 0,
+  };
+
+  sealedSecrets = {
+    put: async (tenantId: string, path: string, ciphertext: string): Promise<SealedSecret> => {
+      const row = { tenant_id: tenantId, path, ciphertext, updated_at: new Date().toISOString() };
+      return toSealedSecret(check(await this.db.from('sealed_secrets').upsert(row, { onConflict: 'tenant_id,path' }).select('*'))[0]!);
+    },
+    get: async (tenantId: string, path: string): Promise<SealedSecret | null> => {
+      const rows = check(await this.db.from('sealed_secrets').select('*').eq('tenant_id', tenantId).eq('path', path).limit(1));
+      return rows[0] ? toSealedSecret(rows[0]) : null;
+    },
+    delete: async (tenantId: string, path: string): Promise<boolean> =>
+      check(await this.db.from('sealed_secrets').delete().eq('tenant_id', tenantId).eq('path', path).select('path')).length > 0,
   };
 
   // PostgREST has no transactions: the primary key makes the host lease exclusive, but the per-tenant

@@ -396,6 +396,80 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.knowledge.deleteDocument(null, global.document.id)).toBe(true);
     });
 
+    it('keeps integration settings per tenant and per user: upsert keeps createdAt, lists the tenant row and one user row', async () => {
+      const a = await store.tenants.ensure(slug('integ-a'));
+      const b = await store.tenants.ensure(slug('integ-b'));
+      const tenantWide = {
+        tenantId: a.id,
+        userId: null,
+        integration: 'jira',
+        settings: { baseUrl: 'https://acme.atlassian.net', defaultProject: 'OPS' },
+        secretFields: [],
+        updatedBy: 'api-key:admin',
+      };
+      const created = await store.integrationSettings.put(tenantWide);
+      expect(created).toMatchObject({ ...tenantWide, createdAt: expect.any(String), updatedAt: expect.any(String) });
+      const alice = await store.integrationSettings.put({
+        tenantId: a.id,
+        userId: 'api-key:alice',
+        integration: 'jira',
+        settings: { email: 'alice@example.com' },
+        secretFields: ['apiToken'],
+        updatedBy: 'api-key:alice',
+      });
+      expect(alice).toMatchObject({ userId: 'api-key:alice', secretFields: ['apiToken'] });
+      await store.integrationSettings.put({ ...tenantWide, userId: 'api-key:bob', settings: { email: 'bob@example.com' } });
+      await store.integrationSettings.put({ ...tenantWide, integration: 'github', settings: { defaultOwner: 'acme' } });
+      await store.integrationSettings.put({ ...tenantWide, tenantId: b.id, settings: { baseUrl: 'https://other.atlassian.net' } });
+
+      // Replaced in place: the settings and secret fields are the new ones, createdAt the first.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const replaced = await store.integrationSettings.put({ ...tenantWide, settings: { baseUrl: 'https://acme2.atlassian.net' } });
+      expect(replaced.createdAt).toBe(created.createdAt);
+      expect(Date.parse(replaced.updatedAt)).toBeGreaterThan(Date.parse(created.updatedAt));
+      expect((await store.integrationSettings.get(a.id, null, 'jira'))?.settings).toEqual({ baseUrl: 'https://acme2.atlassian.net' });
+      expect((await store.integrationSettings.get(a.id, 'api-key:alice', 'jira'))?.settings).toEqual({ email: 'alice@example.com' });
+      expect(await store.integrationSettings.get(a.id, 'api-key:carol', 'jira')).toBeNull();
+
+      const mine = await store.integrationSettings.listFor(a.id, 'api-key:alice');
+      expect(mine.map((row) => `${row.integration}:${row.userId ?? 'tenant'}`)).toEqual([
+        'github:tenant',
+        'jira:tenant',
+        'jira:api-key:alice',
+      ]);
+      expect((await store.integrationSettings.listFor(a.id, 'api-key:alice', 'jira')).map((row) => row.userId)).toEqual([
+        null,
+        'api-key:alice',
+      ]);
+      expect((await store.integrationSettings.listFor(b.id, 'api-key:alice')).map((row) => row.settings)).toEqual([
+        { baseUrl: 'https://other.atlassian.net' },
+      ]);
+
+      expect(await store.integrationSettings.delete(a.id, 'api-key:alice', 'jira')).toBe(true);
+      expect(await store.integrationSettings.delete(a.id, 'api-key:alice', 'jira')).toBe(false);
+      expect(await store.integrationSettings.get(a.id, null, 'jira')).not.toBeNull();
+      expect(await store.integrationSettings.delete(a.id, null, 'jira')).toBe(true);
+      expect(await store.integrationSettings.get(a.id, 'api-key:bob', 'jira')).not.toBeNull();
+    });
+
+    it('keeps sealed secrets by tenant and path, replacing on put', async () => {
+      const a = await store.tenants.ensure(slug('sealed-a'));
+      const b = await store.tenants.ensure(slug('sealed-b'));
+      expect(await store.sealedSecrets.put(a.id, 'integrations/tenant/github', 'v1:first')).toMatchObject({
+        tenantId: a.id,
+        path: 'integrations/tenant/github',
+        ciphertext: 'v1:first',
+      });
+      await store.sealedSecrets.put(b.id, 'integrations/tenant/github', 'v1:other');
+      await store.sealedSecrets.put(a.id, 'integrations/tenant/github', 'v1:second');
+      expect((await store.sealedSecrets.get(a.id, 'integrations/tenant/github'))?.ciphertext).toBe('v1:second');
+      expect((await store.sealedSecrets.get(b.id, 'integrations/tenant/github'))?.ciphertext).toBe('v1:other');
+      expect(await store.sealedSecrets.get(a.id, 'integrations/tenant/jira')).toBeNull();
+      expect(await store.sealedSecrets.delete(a.id, 'integrations/tenant/github')).toBe(true);
+      expect(await store.sealedSecrets.delete(a.id, 'integrations/tenant/github')).toBe(false);
+      expect(await store.sealedSecrets.get(b.id, 'integrations/tenant/github')).not.toBeNull();
+    });
+
     it('keeps SSH credentials (ciphertext only) and trusted host keys per tenant', async () => {
       const a = await store.tenants.ensure(slug('cred-a'));
       const b = await store.tenants.ensure(slug('cred-b'));

@@ -8,6 +8,7 @@ import { listenLocal, localUrl } from './local-server.js';
 //   GET    /api/v3/secrets/raw                 ?workspaceId&environment&secretPath…   -> {secrets, imports}
 //   GET    /api/v3/secrets/raw/{secretName}    ?workspaceId&environment&secretPath…   -> {secret}
 //   POST   /api/v3/secrets/raw/{secretName}    JSON {workspaceId, environment, secretPath, secretValue, …} -> {secret}
+//   PATCH  /api/v3/secrets/raw/{secretName}    JSON {workspaceId, environment, secretPath, secretValue, type} -> {secret}
 //   DELETE /api/v3/secrets/raw/{secretName}    JSON {workspaceId, environment, secretPath, type} -> {secret}
 //   POST   /api/v1/folders                     JSON {name, path, workspaceId, environment, description} -> {folder}
 // Behaviour follows Infisical's secret and folder services: a secret lives in a folder of an
@@ -196,6 +197,7 @@ export class FakeInfisical {
       const name = decodeURIComponent(one[1]!);
       if (method === 'GET') return this.getSecret(name, url.searchParams);
       if (method === 'POST') return this.createSecret(name, asObject(body));
+      if (method === 'PATCH') return this.updateSecret(name, asObject(body));
       if (method === 'DELETE') return this.deleteSecret(name, asObject(body));
     }
     throw new HttpError(404, `Route ${method}:${url.pathname} not found`);
@@ -292,6 +294,24 @@ export class FakeInfisical {
     };
     secrets.set(name, secret);
     this.secrets.set(folder, secrets);
+    const [environment, path] = splitFolder(folder);
+    return { secret: this.shape(secret, environment, path, true) };
+  }
+
+  private updateSecret(name: string, body: Record<string, unknown>): unknown {
+    if (body.type !== undefined && body.type !== 'shared') throw new HttpError(400, 'Must be user to update personal secret');
+    const folder = this.folderOf(body as { workspaceId: unknown; environment: unknown; secretPath: unknown });
+    const secret = this.secrets.get(folder)?.get(name);
+    if (!secret) throw new HttpError(404, `Secret with name '${name}' not found`);
+    if (body.secretValue !== undefined) {
+      if (typeof body.secretValue !== 'string') throw new HttpError(400, 'secretValue must be a string');
+      const references = [...body.secretValue.matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1]!);
+      if (references.length) throw new HttpError(400, `Referenced secret(s) not found: ${references.join(',')}`);
+      secret.secretValue = body.secretValue;
+    }
+    if (typeof body.secretComment === 'string') secret.secretComment = body.secretComment;
+    secret.version += 1;
+    secret.updatedAt = new Date().toISOString();
     const [environment, path] = splitFolder(folder);
     return { secret: this.shape(secret, environment, path, true) };
   }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { EncryptedCredentialVault } from '../../adapters/secrets/encrypted-vault.js';
+import { EncryptedCredentialVault, EncryptedSecretStore } from '../../adapters/secrets/encrypted-vault.js';
+import { IntegrationSettingsService } from '../../tools/integration-settings.js';
 import { createHostAccess } from '../../adapters/ssh/create.js';
 import type { HostAccess } from '../../adapters/ssh/port.js';
 import { tmpdir } from 'node:os';
@@ -50,6 +51,8 @@ export interface TestStack {
   telemetry: Telemetry;
   knowledge: LocalKnowledgeBase;
   vault: EncryptedCredentialVault;
+  /** Integration settings over the stack's store, secrets sealed with the vault's key. */
+  integrationSettings: IntegrationSettingsService;
   store: Store;
   client: Client;
   taskQueue: string;
@@ -125,7 +128,12 @@ export async function startTestStack(
   let worker: Worker | null = null;
   let workerRun: Promise<void> | null = null;
   // One key for the run: the API seals credentials, the worker's activities open them.
-  const vault = new EncryptedCredentialVault(store, options.secretsKey ?? randomBytes(32));
+  const secretsKey = options.secretsKey ?? randomBytes(32);
+  const vault = new EncryptedCredentialVault(store, secretsKey);
+  const integrationSettings = new IntegrationSettingsService({
+    settings: store.integrationSettings,
+    secrets: new EncryptedSecretStore(store, secretsKey),
+  });
   const startWorker = async () => {
     if (worker) return;
     workerConnection = await connectTestWorker(temporal);
@@ -154,6 +162,7 @@ export async function startTestStack(
   const app = createApp({
     store,
     vault,
+    integrationSettings,
     ...(options.remediation ? { remediation: options.remediation } : {}),
     knowledge,
     runbooks: await loadRunbooks(),
@@ -200,6 +209,7 @@ export async function startTestStack(
     telemetry,
     knowledge,
     vault,
+    integrationSettings,
     store,
     client,
     taskQueue,

@@ -284,3 +284,23 @@ describe('PagerDuty webhook configuration', () => {
     expect(() => loadConfig({ INFRAAI_PAGERDUTY_TENANT: 'Ops Team' })).toThrow(/INFRAAI_PAGERDUTY_TENANT/);
   });
 });
+
+describe('rate limits configuration', () => {
+  it('limits chat to 20 requests a minute per user and 200 per tenant, counted in memory without REDIS_URL', () => {
+    expect(loadConfig({}).rateLimits).toEqual({ redisUrl: null, chat: { perUserPerMinute: 20, perTenantPerMinute: 200 } });
+  });
+
+  it('reads both rates (0 switches one off) and counts in Redis when REDIS_URL is set', () => {
+    expect(
+      loadConfig({ INFRAAI_CHAT_RATE_PER_MINUTE: '5', INFRAAI_CHAT_TENANT_RATE_PER_MINUTE: '0', REDIS_URL: 'redis://cache:6379' })
+        .rateLimits,
+    ).toEqual({ redisUrl: 'redis://cache:6379', chat: { perUserPerMinute: 5, perTenantPerMinute: 0 } });
+  });
+
+  it('refuses a rate that is not a whole number, naming the variable', () => {
+    expect(() => loadConfig({ INFRAAI_CHAT_RATE_PER_MINUTE: 'ten' })).toThrow(
+      /INFRAAI_CHAT_RATE_PER_MINUTE: must be a non-negative integer/,
+    );
+    expect(() => loadConfig({ INFRAAI_CHAT_TENANT_RATE_PER_MINUTE: '-1' })).toThrow(/INFRAAI_CHAT_TENANT_RATE_PER_MINUTE/);
+  });
+});
