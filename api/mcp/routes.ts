@@ -1,7 +1,7 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import type * as ServerModule from '@modelcontextprotocol/sdk/server/index.js';
+import type * as TransportModule from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type * as SdkTypes from '@modelcontextprotocol/sdk/types.js';
 import type { ToolRegistry } from '../../tools/registry.js';
 import type { ToolCaller } from '../../tools/tool.js';
 import { AuthenticationError, type AuthEnv, type Authenticator } from '../auth.js';
@@ -36,19 +36,34 @@ const INSTRUCTIONS =
   `Tools that may change something are confirmed per call: a call that would change something returns a proposal with a hash and runs nothing; ` +
   `call the same tool with the same arguments plus "${CONFIRM_ARGUMENT}": "<hash>" to run it once. Refusals come back as tool results with isError.`;
 
+/**
+ * The SDK's server side, loaded on the first MCP request: it costs a few hundred milliseconds to
+ * load, which every API start (and every test building the app) would otherwise pay.
+ */
+let sdk: Promise<[typeof ServerModule, typeof TransportModule, typeof SdkTypes]> | null = null;
+const loadSdk = () =>
+  (sdk ??= Promise.all([
+    import('@modelcontextprotocol/sdk/server/index.js'),
+    import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'),
+    import('@modelcontextprotocol/sdk/types.js'),
+  ]));
+
 /** The /mcp sub-app: POST carries JSON-RPC; GET and DELETE answer 405 (stateless server, see above). */
 export function createMcpRoutes(deps: McpRoutesDeps): Hono<AuthEnv> {
   const log = deps.log ?? ((line: string) => console.error(line));
   const proposals = deps.proposals ?? new InMemoryProposalLedger();
   const routes = new Hono<AuthEnv>();
 
-  const mcpServerFor = (caller: ToolCaller): Server => {
+  const mcpServerFor = async (
+    caller: ToolCaller,
+  ): Promise<{ server: ServerModule.Server; transport: TransportModule.WebStandardStreamableHTTPServerTransport }> => {
+    const [{ Server }, { WebStandardStreamableHTTPServerTransport }, schemas] = await loadSdk();
     const server = new Server(
       { name: 'infraai', version: deps.version },
       { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS },
     );
-    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listMcpTools(deps.registry, caller, log) }));
-    server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
+    server.setRequestHandler(schemas.ListToolsRequestSchema, () => ({ tools: listMcpTools(deps.registry, caller, log) }));
+    server.setRequestHandler(schemas.CallToolRequestSchema, (request, extra) =>
       callMcpTool(
         { registry: deps.registry, resolveIntegration: deps.resolveIntegration, proposals, log },
         caller,
@@ -57,12 +72,6 @@ export function createMcpRoutes(deps: McpRoutesDeps): Hono<AuthEnv> {
         extra.signal,
       ),
     );
-    return server;
-  };
-
-  routes.post('/', authenticateMcp(deps.auth), async (c) => {
-    const principal = c.get('principal');
-    const server = mcpServerFor({ tenantId: principal.tenantId, userId: principal.subject, role: principal.role });
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       // One JSON answer per POST: tool calls are request/response, and nothing streams back meanwhile.
@@ -70,6 +79,12 @@ export function createMcpRoutes(deps: McpRoutesDeps): Hono<AuthEnv> {
       ...(deps.maxBodyBytes ? { maxRequestBodySize: deps.maxBodyBytes } : {}),
     });
     await server.connect(transport);
+    return { server, transport };
+  };
+
+  routes.post('/', authenticateMcp(deps.auth), async (c) => {
+    const principal = c.get('principal');
+    const { server, transport } = await mcpServerFor({ tenantId: principal.tenantId, userId: principal.subject, role: principal.role });
     try {
       return await transport.handleRequest(c.req.raw);
     } finally {
