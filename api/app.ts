@@ -125,7 +125,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
       '*',
       cors({
         origin: deps.corsOrigins,
-        allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key', 'If-Match'],
+        // Mcp-Protocol-Version: browser MCP clients send it on every request after initialize.
+        allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key', 'If-Match', 'Mcp-Protocol-Version'],
         exposeHeaders: ['Location', 'X-Request-Id', 'ETag'],
       }),
     );

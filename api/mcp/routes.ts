@@ -1,4 +1,4 @@
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import type * as ServerModule from '@modelcontextprotocol/sdk/server/index.js';
 import type * as TransportModule from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type * as SdkTypes from '@modelcontextprotocol/sdk/types.js';
@@ -93,17 +93,17 @@ export function createMcpRoutes(deps: McpRoutesDeps): Hono<AuthEnv> {
     }
   });
 
-  const stateless = (method: string) => (c: Context) =>
+  // Any other method. Mounted in the API, the app's method check answers first (405, Allow: POST).
+  routes.all('/', (c) =>
     problemResponse(
       c,
       405,
       'method-not-allowed',
-      `This MCP server is stateless: it opens no server-to-client stream and issues no sessions, so ${method} /mcp is not used. Send JSON-RPC with POST.`,
+      `This MCP server is stateless: it opens no server-to-client stream and issues no sessions, so ${c.req.method} /mcp is not used. Send JSON-RPC with POST.`,
       undefined,
       { allow: 'POST' },
-    );
-  routes.get('/', stateless('GET'));
-  routes.delete('/', stateless('DELETE'));
+    ),
+  );
   return routes;
 }
 

@@ -186,7 +186,7 @@ describe('/mcp authentication', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('mcp-session-id')).toBeNull();
     expect(await response.json()).toMatchObject({ id: 1, result: { serverInfo: { name: 'infraai', version: 'test' } } });
-    for (const method of ['GET', 'DELETE']) {
+    for (const method of ['GET', 'DELETE', 'PUT']) {
       const refused = await fetch(mcpUrl, { method, headers: { authorization: `Bearer ${keys.viewer}` } });
       expect(refused.status).toBe(405);
       expect(refused.headers.get('allow')).toBe('POST');
