@@ -56,6 +56,7 @@ export function createMcpRoutes(deps: McpRoutesDeps): Hono<AuthEnv> {
 
   const mcpServerFor = async (
     caller: ToolCaller,
+    requestSignal: AbortSignal,
   ): Promise<{ server: ServerModule.Server; transport: TransportModule.WebStandardStreamableHTTPServerTransport }> => {
     const [{ Server }, { WebStandardStreamableHTTPServerTransport }, schemas] = await loadSdk();
     const server = new Server(
@@ -69,7 +70,9 @@ export function createMcpRoutes(deps: McpRoutesDeps): Hono<AuthEnv> {
         caller,
         request.params.name,
         request.params.arguments,
-        extra.signal,
+        // Aborted when the client's connection closes. A notifications/cancelled arrives in another
+        // POST, at another (stateless) server instance, and does not reach this call.
+        AbortSignal.any([extra.signal, requestSignal]),
       ),
     );
     const transport = new WebStandardStreamableHTTPServerTransport({
@@ -84,7 +87,10 @@ export function createMcpRoutes(deps: McpRoutesDeps): Hono<AuthEnv> {
 
   routes.post('/', authenticateMcp(deps.auth), async (c) => {
     const principal = c.get('principal');
-    const { server, transport } = await mcpServerFor({ tenantId: principal.tenantId, userId: principal.subject, role: principal.role });
+    const { server, transport } = await mcpServerFor(
+      { tenantId: principal.tenantId, userId: principal.subject, role: principal.role },
+      c.req.raw.signal,
+    );
     try {
       return await transport.handleRequest(c.req.raw);
     } finally {
