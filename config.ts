@@ -3,6 +3,7 @@ import type { EventBusConfig } from './adapters/events/create.js';
 import type { NotifiersConfig } from './adapters/notify/create.js';
 import type { VsphereConfig } from './adapters/vsphere/create.js';
 import type { EventQueueConfig } from './adapters/queue/create.js';
+import type { McpServerSettings } from './adapters/mcp/port.js';
 import { z } from 'zod';
 
 /**
@@ -90,6 +91,32 @@ const list = (value: string | undefined): string[] =>
         .map((item) => item.trim())
         .filter(Boolean)
     : [];
+
+/** One external MCP server in INFRAAI_MCP_SERVERS (adapters/mcp/port.ts McpServerSettings). */
+const mcpServerSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9_]{0,23}$/, 'must be 1-24 lower-case letters, digits or _, starting with a letter'),
+  url: z.url({ protocol: /^https?$/ }),
+  headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be an HTTP header name'), z.string()).default({}),
+  bearerToken: z.string().min(1).optional(),
+  allowMutating: z.array(z.string().min(1)).default([]),
+  timeoutMs: z.number().int().positive().default(30_000),
+});
+
+const mcpServers = optionalString
+  .transform((value, ctx): unknown => {
+    if (value === undefined) return [];
+    try {
+      return JSON.parse(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of servers: [{"name":"docs","url":"https://…/mcp"}]' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .array(mcpServerSchema)
+      .refine((servers) => new Set(servers.map((server) => server.name)).size === servers.length, 'server names must be unique'),
+  );
 
 const envSchema = z.object({
   PORT: port(8000),
@@ -259,6 +286,10 @@ const envSchema = z.object({
   // several while one rotates) and the tenant whose incidents the events become
   // (also the tenant of a queued event that names none: PagerDuty's own relay, EventBridge).
   INFRAAI_PAGERDUTY_WEBHOOK_SECRETS: optionalString.transform(list),
+  // External MCP servers whose tools chat may use (a JSON array, see README), and how long an MCP
+  // client's proposal of a change waits for its confirmation at /mcp.
+  INFRAAI_MCP_SERVERS: mcpServers,
+  INFRAAI_MCP_PROPOSAL_TTL_SECONDS: positiveInt(600),
   INFRAAI_PAGERDUTY_TENANT: optionalString.pipe(
     z
       .string()
@@ -391,6 +422,11 @@ export interface Config {
   pagerDuty: { webhookSecrets: string[]; tenantSlug: string };
   /** The SQS bridge (bridge/): how it polls, holds and gives up on the event queue's messages. */
   bridge: BridgeConfig;
+  /**
+   * MCP: external servers whose tools chat may use (read-only unless their `allowMutating` lists a
+   * tool), and how long a change proposed to an MCP client of /mcp waits for its confirmation.
+   */
+  mcp: { servers: McpServerSettings[]; proposalTtlMs: number };
 }
 
 export interface BridgeConfig {
@@ -554,6 +590,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     // The default tenant is the one npm start's bootstrap key belongs to (api/api-keys.ts DEFAULT_TENANT_SLUG).
     pagerDuty: { webhookSecrets: e.INFRAAI_PAGERDUTY_WEBHOOK_SECRETS, tenantSlug: e.INFRAAI_PAGERDUTY_TENANT ?? 'default' },
+    mcp: {
+      servers: e.INFRAAI_MCP_SERVERS.map((server) => ({ ...server, bearerToken: server.bearerToken ?? null })),
+      proposalTtlMs: e.INFRAAI_MCP_PROPOSAL_TTL_SECONDS * 1000,
+    },
     remediation: {
       approvalTimeoutMs: e.INFRAAI_APPROVAL_TIMEOUT_SECONDS * 1000,
       autoApproveLowRisk: e.INFRAAI_AUTO_APPROVE_LOW_RISK,

@@ -48,6 +48,7 @@ import { z } from '@hono/zod-openapi';
 import { methodNotAllowed } from './method-not-allowed.js';
 import type { Telemetry } from '../adapters/telemetry/port.js';
 import { countAutomationStarts, countRunStarts, documentMetrics, httpMetrics, metricsHandler } from './metrics.js';
+import { createMcpRoutes, type McpRoutesDeps } from './mcp/routes.js';
 
 export interface ApiDeps {
   store: Store;
@@ -95,6 +96,8 @@ export interface ApiDeps {
   alerts?: AlertWorkflowGateway;
   /** Resolution wait, verification time and escalation of unmatched alerts, handed to each alert run. */
   alertSettings?: Pick<AlertSettings, 'resolveWaitMs' | 'escalateUnmatched' | 'verifyTimeoutMs'>;
+  /** The chat tool registry served over MCP at /mcp (api/mcp/), with the API's authentication; absent: no /mcp. */
+  mcp?: Pick<McpRoutesDeps, 'registry' | 'resolveIntegration' | 'proposals'>;
 }
 
 /** Paths that authenticate their callers themselves instead of with an API key or JWT (PagerDuty signs its webhook). */
@@ -126,7 +129,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
       '*',
       cors({
         origin: deps.corsOrigins,
-        allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key', 'If-Match'],
+        // Mcp-Protocol-Version: browser MCP clients send it on every request after initialize.
+        allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key', 'If-Match', 'Mcp-Protocol-Version'],
         exposeHeaders: ['Location', 'X-Request-Id', 'ETag'],
       }),
     );
@@ -138,6 +142,9 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   app.route('/', healthRoutes(deps.store, deps.incidents, deps.version));
   app.route('/', docsRoutes());
   app.get('/metrics', metricsHandler(deps.telemetry, deps.metricsToken ?? null));
+  if (deps.mcp) {
+    app.route('/mcp', createMcpRoutes({ ...deps.mcp, auth: deps.auth, version: deps.version, maxBodyBytes: deps.bodyLimitBytes, log }));
+  }
 
   const limit = (maxSize: number) =>
     bodyLimit({

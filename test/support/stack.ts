@@ -11,7 +11,7 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import { createStore } from '../../adapters/store/create.js';
 import type { Role, Store } from '../../adapters/store/port.js';
 import { createApiKey } from '../../api/api-keys.js';
-import { createApp } from '../../api/app.js';
+import { createApp, type ApiDeps } from '../../api/app.js';
 import { createAuthenticator } from '../../api/auth.js';
 import type { AutomationToolkit } from '../../activities/automation/deps.js';
 import type { CredentialVault } from '../../adapters/secrets/port.js';
@@ -116,6 +116,8 @@ export async function startTestStack(
       /** Another gateway than the test run's Temporal (e.g. one that cannot reach it). */
       gateway?: (client: Client, taskQueue: string) => AlertWorkflowGateway;
     };
+    /** The tool registry served at /mcp (default: none, /mcp is not mounted). */
+    mcp?: ApiDeps['mcp'];
   } = {},
 ): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'infraai-it-'));
@@ -198,6 +200,7 @@ export async function startTestStack(
       : {}),
     alerts: options.alerts?.gateway ? options.alerts.gateway(client, taskQueue) : createTemporalAlertGateway(client, { taskQueue }),
     ...(options.alerts?.settings ? { alertSettings: { ...DEFAULT_ALERT_SETTINGS, ...options.alerts.settings } } : {}),
+    ...(options.mcp ? { mcp: options.mcp } : {}),
   });
   const keyFor = async (tenantSlug: string, role: Role) => {
     const tenant = await store.tenants.ensure(tenantSlug);

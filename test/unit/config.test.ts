@@ -304,3 +304,67 @@ describe('rate limits configuration', () => {
     expect(() => loadConfig({ INFRAAI_CHAT_TENANT_RATE_PER_MINUTE: '-1' })).toThrow(/INFRAAI_CHAT_TENANT_RATE_PER_MINUTE/);
   });
 });
+
+describe('MCP configuration', () => {
+  it('has no external MCP server by default and proposals that wait 10 minutes', () => {
+    expect(loadConfig({}).mcp).toEqual({ servers: [], proposalTtlMs: 600_000 });
+  });
+
+  it('reads INFRAAI_MCP_SERVERS as a JSON array, with defaults for what a server leaves out', () => {
+    const config = loadConfig({
+      INFRAAI_MCP_SERVERS: JSON.stringify([
+        { name: 'docs', url: 'https://docs.example.com/mcp' },
+        {
+          name: 'tracker_2',
+          url: 'http://127.0.0.1:9000/mcp',
+          bearerToken: 'tok-123',
+          headers: { 'X-Tenant': 'acme' },
+          allowMutating: ['create_issue'],
+          timeoutMs: 5000,
+        },
+      ]),
+      INFRAAI_MCP_PROPOSAL_TTL_SECONDS: '60',
+    });
+    expect(config.mcp).toEqual({
+      servers: [
+        { name: 'docs', url: 'https://docs.example.com/mcp', headers: {}, bearerToken: null, allowMutating: [], timeoutMs: 30_000 },
+        {
+          name: 'tracker_2',
+          url: 'http://127.0.0.1:9000/mcp',
+          headers: { 'X-Tenant': 'acme' },
+          bearerToken: 'tok-123',
+          allowMutating: ['create_issue'],
+          timeoutMs: 5000,
+        },
+      ],
+      proposalTtlMs: 60_000,
+    });
+  });
+
+  it('refuses malformed server lists, naming the variable and the field, and never echoes a token', () => {
+    const refusal = (servers: unknown) => {
+      try {
+        loadConfig({ INFRAAI_MCP_SERVERS: typeof servers === 'string' ? servers : JSON.stringify(servers) });
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        return (err as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(refusal('[{"name":')).toMatch(/INFRAAI_MCP_SERVERS: must be a JSON array of servers/);
+    expect(refusal({ name: 'docs', url: 'https://x/mcp' })).toMatch(/INFRAAI_MCP_SERVERS/);
+    expect(refusal([{ name: 'Docs Server', url: 'https://x/mcp' }])).toMatch(/INFRAAI_MCP_SERVERS\.0\.name: must be 1-24 lower-case/);
+    expect(refusal([{ name: 'docs', url: 'ftp://x/mcp' }])).toMatch(/INFRAAI_MCP_SERVERS\.0\.url/);
+    expect(refusal([{ name: 'docs', url: 'https://x/mcp', allowMutating: 'all' }])).toMatch(/INFRAAI_MCP_SERVERS\.0\.allowMutating/);
+    expect(refusal([{ name: 'docs', url: 'https://x/mcp', headers: { 'bad header': 'v' } }])).toMatch(/INFRAAI_MCP_SERVERS\.0\.headers/);
+    expect(refusal([{ name: 'docs', url: 'https://x/mcp', token: 'hunter2-secret' }])).not.toContain('hunter2-secret');
+    expect(refusal([{ name: 'docs', url: 'https://x/mcp', bearerToken: 42 }])).toMatch(/INFRAAI_MCP_SERVERS\.0\.bearerToken/);
+    expect(
+      refusal([
+        { name: 'docs', url: 'https://a/mcp' },
+        { name: 'docs', url: 'https://b/mcp' },
+      ]),
+    ).toMatch(/INFRAAI_MCP_SERVERS: server names must be unique/);
+    expect(() => loadConfig({ INFRAAI_MCP_PROPOSAL_TTL_SECONDS: '0' })).toThrow(/INFRAAI_MCP_PROPOSAL_TTL_SECONDS/);
+  });
+});

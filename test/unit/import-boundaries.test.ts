@@ -21,6 +21,8 @@ const VENDOR_SDKS = [
   '@electric-sql/pglite',
   'minisearch',
   'prom-client',
+  // The MCP server side loads on the first /mcp request (api/mcp/routes.ts); the client lives in adapters/mcp.
+  '@modelcontextprotocol/sdk',
 ];
 
 const RUNTIME_IMPORT = /^\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm;
