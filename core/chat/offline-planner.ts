@@ -554,7 +554,7 @@ function automationRequest(q: OfflineQuestion, item: CmdbItemSummary): string {
   return (
     q.text
       .replace(/^(?:please|can you|could you|would you|go ahead and|kindly)\s+/i, '')
-      .replace(new RegExp(`\\s*\\b(?:on|at|for|in)\\s+(?:host\\s+|server\\s+)?${escaped}\\b`, 'i'), '')
+      .replace(new RegExp(`\\s*\\b(?:(?:on|at|for|in)\\s+)?(?:(?:the\\s+)?(?:host|server)\\s+)?${escaped}\\b`, 'i'), '')
       .replace(/\s*\b(?:as a |in )?(?:dry[- ]run|check mode|check-mode)\b/i, '')
       .replace(/[?.!\s]+$/, '')
       .trim() || q.text

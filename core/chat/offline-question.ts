@@ -90,6 +90,8 @@ const NOT_HOST_WORDS = new Set([
   'me',
   'us',
   'with',
+  'call',
+  'duty',
   'on',
   'of',
   'for',

@@ -314,6 +314,9 @@ describe('built-in chat tools through the registry', () => {
     const future = (await call(viewer, 'incidents_list', { since: new Date(Date.now() + 60_000).toISOString() })).data as IncidentsListData;
     expect(future.items).toEqual([]);
     expect(future.nextCursor).toBeNull();
+    expect((await refusal(call(viewer, 'incidents_list', { cursor: 'not-a-cursor' }))).message).toMatch(/cursor is not one this list gave/);
+    expect((await refusal(call(viewer, 'cmdb_lookup', { cursor: 'not-a-cursor' }))).reason).toBe('invalid_arguments');
+    expect((await refusal(call(viewer, 'automation_runs_list', { cursor: 'not-a-cursor' }))).reason).toBe('invalid_arguments');
     const unknownHost = await call(viewer, 'incidents_list', { host: 'mainframe-9' });
     expect(unknownHost.content).toMatch(/No CMDB item matches host "mainframe-9"/);
   });

@@ -10,7 +10,7 @@ import {
 import { AUTOMATION_STATUSES, isFinalAutomationStatus, type AutomationRunProjectionState } from '../../core/contracts/automation.js';
 import type { RunProjection } from '../../core/contracts/run-events.js';
 import { ToolRefusedError, type ChatTool, type ToolCaller } from '../tool.js';
-import { automationLink, automationSummary, boundedContent, oneLine, TAG_ID_PATTERN } from './shared.js';
+import { automationLink, automationSummary, boundedContent, oneLine, TAG_ID_PATTERN, withCursor } from './shared.js';
 
 /** What starting an automation run needs; the wiring supplies it (api/run-starts.ts `chatRunStarters`). */
 export type AutomationStarter = (
@@ -81,10 +81,8 @@ export function createAutomationTools(deps: { store: Pick<Store, 'automation' | 
     role: 'viewer',
     risk: () => 'read',
     async run(args, { caller }) {
-      const page = await store.automation.list(
-        caller.tenantId,
-        { status: args.status, target: args.target },
-        { limit: args.limit, cursor: args.cursor },
+      const page = await withCursor(() =>
+        store.automation.list(caller.tenantId, { status: args.status, target: args.target }, { limit: args.limit, cursor: args.cursor }),
       );
       const data: AutomationRunsListData = { items: page.items.map(automationSummary), nextCursor: page.nextCursor };
       if (data.items.length === 0) return { content: 'No automation run matches.', data };

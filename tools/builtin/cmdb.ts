@@ -3,7 +3,7 @@ import type { CmdbFilter, Store } from '../../adapters/store/port.js';
 import { BUILTIN_TOOL, type CmdbItemData, type CmdbItemSummary, type CmdbLookupData } from '../../core/chat/builtin-tools.js';
 import { ENVIRONMENTS, type CmdbItem } from '../../core/incident.js';
 import { ToolRefusedError, type ChatTool } from '../tool.js';
-import { boundedContent, cmdbLink, cmdbSummary, oneLine, TAG_ID_PATTERN } from './shared.js';
+import { boundedContent, cmdbLink, cmdbSummary, oneLine, TAG_ID_PATTERN, withCursor } from './shared.js';
 
 const CmdbLookupArgs = z
   .strictObject({
@@ -51,7 +51,7 @@ export function createCmdbTools({ store }: { store: Pick<Store, 'cmdb'> }): Chat
     async run(args, { caller }) {
       const base: CmdbFilter = { environment: args.environment, tags: args.tags };
       const page = { limit: args.limit, cursor: args.cursor };
-      let result = await store.cmdb.list(caller.tenantId, { ...base, q: args.query }, page);
+      let result = await withCursor(() => store.cmdb.list(caller.tenantId, { ...base, q: args.query }, page));
       let items = result.items;
       // An exact tagId first: "web-1" also matches "web-10" as a substring.
       if (args.query && !args.cursor && TAG_ID_PATTERN.test(args.query)) {

@@ -13,7 +13,7 @@ import type { RunProjection } from '../../core/contracts/run-events.js';
 import { INCIDENT_STATUSES, isTerminalIncidentStatus, SEVERITIES, type Incident, type Severity } from '../../core/incident.js';
 import { ToolRefusedError, type ChatTool, type ToolCaller } from '../tool.js';
 import { resolveHost, sinceInstant, SINCE_PATTERN } from './lookup.js';
-import { boundedContent, incidentLink, incidentSummary, oneLine, TAG_ID_PATTERN } from './shared.js';
+import { boundedContent, incidentLink, incidentSummary, oneLine, TAG_ID_PATTERN, withCursor } from './shared.js';
 
 /** What starting a remediation needs; the wiring supplies it (api/run-starts.ts `chatRunStarters`). */
 export type RemediationStarter = (
@@ -105,7 +105,7 @@ export function createIncidentTools(deps: {
       let nextCursor: string | null = null;
       // Pages of exactly what is still missing: the store's cursor then never skips a row kept back.
       for (let page = 0; page < MAX_SCAN_PAGES; page++) {
-        const found = await store.incidents.list(caller.tenantId, filter, { limit: args.limit - items.length, cursor });
+        const found = await withCursor(() => store.incidents.list(caller.tenantId, filter, { limit: args.limit - items.length, cursor }));
         let reachedSince = false;
         for (const incident of found.items) {
           if (since && incident.createdAt < since) {

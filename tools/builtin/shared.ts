@@ -1,7 +1,8 @@
-import type { AutomationRun } from '../../adapters/store/port.js';
+import { InvalidCursorError, type AutomationRun } from '../../adapters/store/port.js';
 import type { AutomationRunSummary, CmdbItemSummary, IncidentSummary } from '../../core/chat/builtin-tools.js';
 import type { CmdbItem, Incident } from '../../core/incident.js';
 import { redactText, truncateText } from '../../core/redact.js';
+import { ToolRefusedError } from '../tool.js';
 
 // What the built-in tools share: bounded, redacted text for the model and the summaries of rows
 // they return as structured data (never a tenant id, never a credential).
@@ -81,3 +82,14 @@ export const cmdbLink = (item: Pick<CmdbItem, 'tagId'>) => ({
 
 /** A CMDB tagId as the API accepts it (api/schemas.ts TagIdSchema). */
 export const TAG_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+
+/** A list call with a cursor the store did not issue is the caller's mistake, said so. */
+export async function withCursor<T>(list: () => Promise<T>): Promise<T> {
+  try {
+    return await list();
+  } catch (err) {
+    if (err instanceof InvalidCursorError)
+      throw new ToolRefusedError('The cursor is not one this list gave; start without it', 'invalid_arguments');
+    throw err;
+  }
+}
