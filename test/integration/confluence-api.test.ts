@@ -151,6 +151,9 @@ describe('confluence adapter (local Confluence Cloud server)', () => {
       ].join('\n'),
     );
 
+    const withWiki = await createConfluenceClient({ baseUrl: `${fake.baseUrl}/wiki/`, email: EMAIL, apiToken: API_TOKEN });
+    await expect(withWiki.getPage(runbookId)).resolves.toMatchObject({ text: page.text, url: page.url });
+
     const cut = await confluence.getPage(runbookId, { maxChars: 100 });
     expect(cut.truncated).toBe(true);
     expect(cut.text.length).toBeLessThanOrEqual(100);
