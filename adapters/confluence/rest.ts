@@ -18,9 +18,10 @@ import { decodeEntities, storageToText } from './storage-text.js';
 const OFFSET_CURSOR = 'offset:';
 
 export function createRestConfluenceClient(config: ConfluenceConfig): ConfluenceClient {
-  const site = config.baseUrl.replace(/\/+$/, '');
+  // The site's root; a base URL given with its /wiki suffix works too.
+  const site = config.baseUrl.replace(/\/+$/, '').replace(/\/wiki$/, '');
   const wiki = `${site}/wiki`;
-  const request = createAtlassianHttp(config, 'Confluence', toConfluenceError);
+  const request = createAtlassianHttp({ ...config, baseUrl: site }, 'Confluence', toConfluenceError);
 
   return {
     async searchPages(cql, options) {

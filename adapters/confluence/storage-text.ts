@@ -100,7 +100,10 @@ export function storageToText(storage: string, maxChars = Number.POSITIVE_INFINI
   for (const m of storage.matchAll(TOKEN)) {
     const [, cdata, closing, rawTag, attrText, selfClosing, text, stray] = m;
     if (cdata !== undefined) {
-      if (skipDepth === 0) out += cdata;
+      if (skipDepth === 0) {
+        out += cdata;
+        if (cdata.trim()) for (const f of stack) if (f.tag === 'ac:link') f.linkHadBody = true;
+      }
       continue;
     }
     if (text !== undefined || stray !== undefined) {
@@ -226,5 +229,5 @@ export function storageToText(storage: string, maxChars = Number.POSITIVE_INFINI
   if (text.length <= maxChars) return { text, truncated: false };
   const cut = text.slice(0, maxChars);
   const lastBreak = cut.lastIndexOf('\n');
-  return { text: lastBreak > maxChars * 0.8 ? cut.slice(0, lastBreak) : cut, truncated: true };
+  return { text: (lastBreak > maxChars * 0.8 ? cut.slice(0, lastBreak) : cut).trimEnd(), truncated: true };
 }

@@ -207,9 +207,11 @@ function parseCql(cql: string): { conditions: Condition[]; order: { field: keyof
       const field = m[1]!.toLowerCase();
       const value = m[3]!.replace(/^"|"$/g, '').replace(/\\"/g, '"');
       const op = m[2]!;
-      if (op === '~') words.push(...value.toLowerCase().split(/\s+/).filter(Boolean));
+      if (op === '~') words.push(...value.replace(/"/g, '').toLowerCase().split(/\s+/).filter(Boolean));
+      // Quotes inside a text query mark a phrase; the words are what is matched.
       const contains = (text: string) =>
         value
+          .replace(/"/g, '')
           .toLowerCase()
           .split(/\s+/)
           .every((w) => text.toLowerCase().includes(w));
