@@ -27,7 +27,7 @@ export interface PrometheusToolsDeps {
 /** Series kept in `data`; the model's text is bounded separately. */
 const MAX_DATA_SERIES = 50;
 /** Points kept in `data` over all series of a range answer; beyond it only the per-series summary stays. */
-const MAX_DATA_POINTS = 5_000;
+const MAX_DATA_POINTS = 2_000;
 /** A range without a step gets one giving at most this many points. */
 const TARGET_POINTS = 250;
 const NICE_STEPS = [15, 30, 60, 120, 300, 600, 900, 1_800, 3_600, 7_200, 21_600, 43_200, 86_400];

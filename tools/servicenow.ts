@@ -98,7 +98,7 @@ export function createServiceNowTools(deps: ServiceNowToolsDeps = {}): ChatTool[
               : `ServiceNow incidents ${first}–${page.offset + page.incidents.length} of ${page.total}${page.more ? ` (next page: offset ${page.offset + page.incidents.length})` : ''}:`;
         return {
           content: boundedLines(header, page.incidents.map(summaryLine), 'narrow with states, assignmentGroup or text, or lower limit'),
-          data: { ...page, incidents: page.incidents.map(compact) },
+          data: { ...page, incidents: page.incidents.map((incident) => compact(incident, 500)) },
           links: page.incidents.map((incident) => ({ title: incident.number, url: incident.url })),
         };
       }, classify),
@@ -195,12 +195,12 @@ function detail(incident: ServiceNowIncident, lead: string): ToolResult {
       : []),
     `sys_id ${incident.sysId}; ${incident.url}`,
   ];
-  return { content: lines.join('\n'), data: compact(incident), links: [{ title: incident.number, url: incident.url }] };
+  return { content: lines.join('\n'), data: compact(incident, 2_000), links: [{ title: incident.number, url: incident.url }] };
 }
 
-/** The record for data: long texts cut, so a page of incidents stays a small payload. */
-function compact(incident: ServiceNowIncident): ServiceNowIncident {
-  return { ...incident, description: clip(incident.description, 2_000), closeNotes: clip(incident.closeNotes, 1_000) };
+/** The record for data: long texts cut, so a page of incidents stays a small payload (a transcript entry, a workflow event). */
+function compact(incident: ServiceNowIncident, maxText: number): ServiceNowIncident {
+  return { ...incident, description: clip(incident.description, maxText), closeNotes: clip(incident.closeNotes, maxText) };
 }
 
 function classify(err: unknown): PortFailure | null {

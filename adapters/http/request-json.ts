@@ -6,14 +6,10 @@
 // that looks like one) masked, and never include request headers.
 
 import { redactText, truncateText } from '../../core/redact.js';
+import type { ServiceFailure } from './service-error.js';
 
-/** How a call failed, for the caller's error class. */
-export interface HttpFailure {
-  retryable: boolean;
-  /** The HTTP status when the service answered; undefined for network failures, timeouts and bad input. */
-  status?: number | undefined;
-  /** From Retry-After (or PagerDuty's ratelimit-reset) when the service sent it with a retryable answer. */
-  retryAfterMs?: number | undefined;
+/** How a call failed, for the caller's error class (a ServiceCallError subclass, or the notifiers' NotifierError). */
+export interface HttpFailure extends ServiceFailure {
   /** The caller's signal aborted the call (the activity was cancelled): nothing to retry. */
   cancelled?: boolean;
 }

@@ -1,11 +1,14 @@
 // The notifiers' HTTP calls: adapters/http/request-json.ts (shared with the chat tools'
 // ServiceNow and PagerDuty clients), with every failure a NotifierError.
 
-import { requestJson as request, normalizeBaseUrl as normalize, type JsonRequest, type JsonResponse } from '../http/request-json.js';
+import {
+  requestJson as request,
+  normalizeBaseUrl as normalize,
+  type FailureFactory,
+  type JsonRequest,
+  type JsonResponse,
+} from '../http/request-json.js';
 import { NotifierError } from './port.js';
-
-export type { JsonResponse } from '../http/request-json.js';
-export { retryAfterMs } from '../http/request-json.js';
 
 export interface NotifierRequest extends Omit<JsonRequest, 'service' | 'fail'> {
   /** Notifier name, for messages: 'servicenow', 'pagerduty'. */
@@ -21,7 +24,6 @@ export function normalizeBaseUrl(value: string, what: string, notifier: string):
   return normalize(value, what, notifier, notifierFailure(notifier));
 }
 
-function notifierFailure(notifier: string) {
-  return (message: string, failure: { retryable: boolean; status?: number | undefined; retryAfterMs?: number | undefined }) =>
-    new NotifierError(message, { notifier, retryable: failure.retryable, status: failure.status, retryAfterMs: failure.retryAfterMs });
+function notifierFailure(notifier: string): FailureFactory {
+  return (message, { retryable, status, retryAfterMs }) => new NotifierError(message, { notifier, retryable, status, retryAfterMs });
 }

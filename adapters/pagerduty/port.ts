@@ -3,6 +3,8 @@
 // integration settings. Every failure is a PagerDutyError: retryable for 408, 429, 5xx, timeouts
 // and network errors (with Retry-After or ratelimit-reset when PagerDuty sent one), not otherwise.
 
+import { ServiceCallError } from '../http/service-error.js';
+
 export const PAGERDUTY_STATUSES = ['triggered', 'acknowledged', 'resolved'] as const;
 export type PagerDutyStatus = (typeof PAGERDUTY_STATUSES)[number];
 
@@ -59,18 +61,8 @@ export interface PagerDutyIncidents {
   resolveIncident(id: string, options?: CallOptions): Promise<{ incident: PagerDutyIncident; alreadyResolved: boolean }>;
 }
 
-export class PagerDutyError extends Error {
+export class PagerDutyError extends ServiceCallError {
   override readonly name: string = 'PagerDutyError';
-  readonly retryable: boolean;
-  readonly status: number | undefined;
-  readonly retryAfterMs: number | undefined;
-
-  constructor(message: string, details: { retryable: boolean; status?: number | undefined; retryAfterMs?: number | undefined }) {
-    super(message);
-    this.retryable = details.retryable;
-    this.status = details.status;
-    this.retryAfterMs = details.retryAfterMs;
-  }
 }
 
 export class PagerDutyNotFoundError extends PagerDutyError {

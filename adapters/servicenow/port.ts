@@ -3,6 +3,8 @@
 // integration settings. Every failure is a ServiceNowError: retryable for 408, 429, 5xx, timeouts
 // and network errors (with Retry-After when the instance sent it), not for anything else.
 
+import { ServiceCallError } from '../http/service-error.js';
+
 /** The state names of the out-of-the-box incident state model, and their values. */
 export const INCIDENT_STATES = { new: '1', in_progress: '2', on_hold: '3', resolved: '6', closed: '7', canceled: '8' } as const;
 export type IncidentStateName = keyof typeof INCIDENT_STATES;
@@ -111,22 +113,10 @@ export interface ServiceNowIncidents {
   updateIncident(ref: string, changes: IncidentChanges, options?: CallOptions): Promise<ServiceNowIncident>;
 }
 
-export class ServiceNowError extends Error {
+export class ServiceNowError extends ServiceCallError {
   override readonly name: string = 'ServiceNowError';
-  readonly retryable: boolean;
-  /** The HTTP status when the instance answered. */
-  readonly status: number | undefined;
-  readonly retryAfterMs: number | undefined;
-
-  constructor(message: string, details: { retryable: boolean; status?: number | undefined; retryAfterMs?: number | undefined }) {
-    super(message);
-    this.retryable = details.retryable;
-    this.status = details.status;
-    this.retryAfterMs = details.retryAfterMs;
-  }
 }
 
-/** No such record (or an ACL hides it, which the instance does not tell apart). */
 export class ServiceNowNotFoundError extends ServiceNowError {
   override readonly name = 'ServiceNowNotFoundError';
   constructor(message: string) {

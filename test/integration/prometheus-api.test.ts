@@ -223,6 +223,29 @@ withPrometheus('Prometheus queries against a real Prometheus', () => {
       const data = result.data as { series: { labels: Record<string, string>; count: number; points?: [number, number][] }[] };
       expect(data.series[0]!.points).toHaveLength(data.series[0]!.count);
 
+      expect(result.data).toMatchObject({ pointsOmitted: false, total: 2 });
+
+      // vector() has a value at every step: two series of 1001 points are more than data keeps.
+      const wide = await registry.run(
+        await registry.prepare(
+          'prometheus_query_range',
+          {
+            query: 'label_replace(vector(1), "k", "a", "", "") or label_replace(vector(2), "k", "b", "", "")',
+            start: 'now-1000s',
+            step: '1s',
+          },
+          viewer,
+        ),
+        toolContext(settings()),
+      );
+      const kept = wide.data as { pointsOmitted: boolean; series: { labels: Record<string, string>; count: number; points?: unknown }[] };
+      expect(kept.pointsOmitted).toBe(true);
+      expect(kept.series.map((s) => [s.labels.k, s.count, s.points])).toEqual([
+        ['a', 1001, undefined],
+        ['b', 1001, undefined],
+      ]);
+      expect(wide.content).toMatch(/\{k="b"\}: 1001 points, min 2, max 2, last 2 at /);
+
       const defaults = await registry.run(
         await registry.prepare('prometheus_query_range', { query: 'up{job="app"}' }, viewer),
         toolContext(settings()),
