@@ -1,3 +1,18 @@
+import type { Client } from '@temporalio/client';
+import { createMcpServerConnections } from './adapters/mcp/create.js';
+import { chatRunStarters } from './api/run-starts.js';
+import { createTemporalAutomationGateway, createTemporalDiagnosisGateway, createTemporalIncidentGateway } from './api/temporal-gateway.js';
+import { createBuiltinTools } from './tools/builtin/index.js';
+import { createConfluenceTools } from './tools/confluence.js';
+import { createGitHubTools } from './tools/github.js';
+import type { IntegrationName, IntegrationSettings } from './tools/integrations.js';
+import { createJiraTools } from './tools/jira.js';
+import { loadMcpChatTools } from './tools/mcp-tools.js';
+import { createPagerDutyTools } from './tools/pagerduty.js';
+import { createPrometheusTools } from './tools/prometheus.js';
+import { createToolRegistry, type ToolRegistry } from './tools/registry.js';
+import { createServiceNowTools } from './tools/servicenow.js';
+import type { ToolCaller } from './tools/tool.js';
 import { createRunEventBus } from './adapters/events/create.js';
 import type { RunEventBus } from './adapters/events/port.js';
 import { createKnowledgeBase, loadBundledRunbooks } from './adapters/knowledge/create.js';
@@ -112,3 +127,59 @@ export async function buildAdapters(config: Config, store: Store): Promise<Adapt
     eventQueue: createEventQueue(config.eventQueue),
   };
 }
+
+/** The chat agent's tools, shared by the chat activities and the MCP server of one process. */
+export interface ChatToolkit {
+  registry: ToolRegistry;
+  /** What a tool's `context.integration(name)` answers: the caller's settings (the user's over the tenant's). */
+  resolveIntegration: <N extends IntegrationName>(caller: ToolCaller, name: N) => Promise<IntegrationSettings<N>>;
+  /** External MCP servers whose tools are in the registry; closed on shutdown. */
+  close(): Promise<void>;
+}
+
+/**
+ * Every chat tool, once per process: the built-in tools over InfraAI's own data (starting runs
+ * through `client`, the same starts as the API's), the integrations (each call reads the caller's
+ * settings), and the tools of the configured external MCP servers (a server that does not answer at
+ * start is left out, with a warning).
+ */
+export async function buildChatToolkit(config: Config, adapters: Adapters, client: Client, version: string): Promise<ChatToolkit> {
+  const { taskQueue } = config.temporal;
+  const starters = chatRunStarters({
+    store: adapters.store,
+    incidents: createTemporalIncidentGateway(client, { taskQueue }),
+    automation: createTemporalAutomationGateway(client, { taskQueue }),
+    remediation: { approvalTimeoutMs: config.remediation.approvalTimeoutMs, autoApproveLowRisk: config.remediation.autoApproveLowRisk },
+    automationSettings: { approvalTimeoutMs: config.automation.approvalTimeoutMs, runTimeoutMs: config.automation.runTimeoutMs },
+    precheck: adapters.automation?.precheck ?? null,
+  });
+  const diagnosis = createTemporalDiagnosisGateway(client, { taskQueue });
+  const connections = createMcpServerConnections(config.mcp.servers, version);
+  const external = connections.length > 0 ? await loadMcpChatTools(connections) : { tools: [], unavailable: [] };
+  const registry = createToolRegistry([
+    ...createBuiltinTools({
+      store: adapters.store,
+      knowledge: adapters.knowledge,
+      ...starters,
+      // The diagnosis workflow reads the host (allowlisted commands only); the tool waits for its answer.
+      diagnose: (caller, input) => diagnosis.diagnose({ tenantId: caller.tenantId, ...input }, DIAGNOSE_TOOL_TIMEOUT_MS),
+    }),
+    ...createServiceNowTools(),
+    ...createPagerDutyTools(),
+    ...createPrometheusTools(),
+    ...createGitHubTools(),
+    ...createJiraTools(),
+    ...createConfluenceTools(),
+    ...external.tools,
+  ]);
+  return {
+    registry,
+    resolveIntegration: (caller, name) => adapters.integrationSettings.resolve(caller, name),
+    close: async () => {
+      await Promise.allSettled(connections.map((connection) => connection.close()));
+    },
+  };
+}
+
+/** How long the host_diagnose tool waits for the diagnosis run (its SSH steps are bounded well inside it). */
+const DIAGNOSE_TOOL_TIMEOUT_MS = 120_000;

@@ -6,7 +6,7 @@ import { loadBundledRunbooks, openKnowledgeBase } from './adapters/knowledge/cre
 import type { EmbeddingProvider } from './adapters/llm/port.js';
 import type { VectorIndex } from './adapters/knowledge/port.js';
 import type { Config } from './config.js';
-import type { Adapters } from './wiring.js';
+import type { Adapters, ChatToolkit } from './wiring.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -71,7 +71,7 @@ export async function createInfraWorker(options: InfraWorkerOptions): Promise<Wo
 /** The worker over adapters built once from config (`buildAdapters`), shared with the API in `npm start`. */
 export async function createConfiguredWorker(
   config: Config,
-  base: { connection: NativeConnection; namespace: string; adapters: Adapters },
+  base: { connection: NativeConnection; namespace: string; adapters: Adapters; chat?: ChatToolkit | null },
 ): Promise<Worker> {
   const { adapters } = base;
   return createInfraWorker({

@@ -1,3 +1,5 @@
+import { InMemoryProposalLedger } from './mcp/proposals.js';
+import type { ChatToolkit } from '../wiring.js';
 import { startAlertJobReconciler } from '../ingress/alert-job-reconciler.js';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -65,11 +67,22 @@ export async function startApiServer(options: {
   config: Config;
   adapters: Adapters;
   client: Client;
+  /** The chat tools, served over MCP at /mcp; absent: no /mcp. */
+  chat?: ChatToolkit | null;
 }): Promise<{ url: string; close(): Promise<void> }> {
-  const { config, adapters, client } = options;
+  const { config, adapters, client, chat } = options;
   const { store, knowledge } = adapters;
   const alertGateway = createTemporalAlertGateway(client, { taskQueue: config.temporal.taskQueue });
   const app = createApp({
+    ...(chat
+      ? {
+          mcp: {
+            registry: chat.registry,
+            resolveIntegration: chat.resolveIntegration,
+            proposals: new InMemoryProposalLedger({ ttlMs: config.mcp.proposalTtlMs }),
+          },
+        }
+      : {}),
     knowledge,
     vault: adapters.vault,
     integrationSettings: adapters.integrationSettings,
@@ -147,12 +160,15 @@ async function main(): Promise<void> {
   const { buildAdapters } = await import('../wiring.js');
   const adapters = await buildAdapters(config, store);
   const { client, connection } = await connectClient({ ...config.temporal, ...target });
-  const api = await startApiServer({ config, adapters, client });
+  const { buildChatToolkit } = await import('../wiring.js');
+  const chat = await buildChatToolkit(config, adapters, client, VERSION);
+  const api = await startApiServer({ config, adapters, client, chat });
   console.log(
     [`InfraAI API listening on ${api.url} (Temporal ${target.address}, namespace ${target.namespace})`, ...access.lines].join('\n'),
   );
   const stop = async () => {
     await api.close();
+    await chat.close();
     await connection.close();
     await adapters.events.close();
     adapters.eventQueue?.close();

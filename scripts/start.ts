@@ -1,14 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { startApiServer } from '../api/server.js';
+import { startApiServer, VERSION } from '../api/server.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { createStore } from '../adapters/store/create.js';
 import { connectClient, connectWorker } from '../adapters/temporal/connection.js';
 import { startTemporalDevServer } from '../launcher/temporal-dev-server.js';
 import { prepareAccess, resolveTemporalTarget } from '../launcher/stack.js';
 import { createConfiguredWorker, runtimeTelemetryOptions } from '../worker.js';
-import { buildAdapters } from '../wiring.js';
+import { buildAdapters, buildChatToolkit } from '../wiring.js';
 import { createDeadLetterQueue } from '../adapters/queue/create.js';
 import { startBridge } from '../bridge/run.js';
 
@@ -99,7 +99,12 @@ async function main(): Promise<void> {
   // After the worker has drained (cleanups run in reverse): the SSH connections kept between steps.
   cleanups.push({ name: 'SSH connections', run: async () => adapters.hostAccess.close?.() });
   cleanups.push({ name: 'vSphere session', run: async () => adapters.vmActions?.close() });
-  const worker = await createConfiguredWorker(config, { connection: workerConnection, namespace: target.namespace, adapters });
+  const { client, connection } = await connectClient(temporal);
+  cleanups.push({ name: 'Temporal client', run: () => connection.close() });
+  // One registry of chat tools for the worker's chat activities and the API's /mcp.
+  const chat = await buildChatToolkit(config, adapters, client, VERSION);
+  cleanups.push({ name: 'MCP connections', run: () => chat.close() });
+  const worker = await createConfiguredWorker(config, { connection: workerConnection, namespace: target.namespace, adapters, chat });
   const workerRun = worker.run();
   cleanups.push({
     name: 'worker',
@@ -114,9 +119,7 @@ async function main(): Promise<void> {
     void shutdown(1);
   });
 
-  const { client, connection } = await connectClient(temporal);
-  cleanups.push({ name: 'Temporal client', run: () => connection.close() });
-  const api = await startApiServer({ config, adapters, client });
+  const api = await startApiServer({ config, adapters, client, chat });
   cleanups.push({ name: 'API server', run: () => api.close() });
 
   // With a queue configured, the SQS bridge relays its PagerDuty events, in this process (it shares
