@@ -45,6 +45,7 @@ describe('PGlite persistence and migrations', () => {
       '0008_run_projections',
       '0009_automation_runs',
       '0010_self_healing',
+      '0012_chat',
     ]);
     expect(await migrate(client)).toEqual([]);
     await client.close();

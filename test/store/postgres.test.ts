@@ -41,6 +41,7 @@ describe('PostgreSQL migrations', () => {
       '0008_run_projections',
       '0009_automation_runs',
       '0010_self_healing',
+      '0012_chat',
     ]);
     const { rows } = await a.query<{ version: string }>('SELECT version FROM schema_migrations');
     expect(rows.map((r) => r.version).sort()).toEqual([
@@ -54,6 +55,7 @@ describe('PostgreSQL migrations', () => {
       '0008_run_projections',
       '0009_automation_runs',
       '0010_self_healing',
+      '0012_chat',
     ]);
     await a.close();
     await b.close();
