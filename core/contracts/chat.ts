@@ -1,7 +1,9 @@
 // Contract of the chat workflow family (one durable conversation per session) shared by the
 // workflow, its activities and the API. Workflow-safe: plain types plus message definitions.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { Role } from '../../adapters/store/port.js';
+
+/** The API's roles (the same union as the store's Role; contracts stay free of adapter imports). */
+export type ChatRole = 'admin' | 'operator' | 'viewer';
 
 /** Registered workflow type name; the API starts it by this name and never loads workflow code. */
 export const CHAT_WORKFLOW_TYPE = 'chatConversation';
@@ -55,7 +57,7 @@ export const DEFAULT_CHAT_SETTINGS: ChatSettings = {
 export interface ChatCaller {
   tenantId: string;
   userId: string;
-  role: Role;
+  role: ChatRole;
 }
 
 /** What a run carries into its successor (continue-as-new): a summary and the open state. */
@@ -81,7 +83,7 @@ export interface SendMessageInput {
   messageId: string;
   text: string;
   /** The role the sender holds now (roles change): tools run with it. */
-  role?: Role | undefined;
+  role?: ChatRole | undefined;
   /** The async job that waits for this answer (POST /chat/async), updated as the turn goes. */
   jobId?: string | undefined;
 }
@@ -126,7 +128,7 @@ export interface ConfirmActionInput {
   approve: boolean;
   /** Who decides (the API's principal) and the role they hold: a change needs operator. */
   by: string;
-  role: Role;
+  role: ChatRole;
 }
 
 export interface ConfirmActionResult {
