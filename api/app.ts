@@ -44,6 +44,9 @@ import type { RemediationSettings } from '../core/remediation.js';
 import { apiRoute, createRouter, jsonResponse } from './validation.js';
 import { z } from '@hono/zod-openapi';
 import { methodNotAllowed } from './method-not-allowed.js';
+import type { ChatWorkflowGateway } from './chat-gateway.js';
+import { chatRoutes } from './routes/chat.js';
+import type { ChatSettings } from '../core/contracts/chat.js';
 import type { Telemetry } from '../adapters/telemetry/port.js';
 import { countAutomationStarts, countRunStarts, documentMetrics, httpMetrics, metricsHandler } from './metrics.js';
 
@@ -91,6 +94,10 @@ export interface ApiDeps {
   alerts?: AlertWorkflowGateway;
   /** Resolution wait, verification time and escalation of unmatched alerts, handed to each alert run. */
   alertSettings?: Pick<AlertSettings, 'resolveWaitMs' | 'escalateUnmatched' | 'verifyTimeoutMs'>;
+  /** Sends chat messages and confirmations to conversations. Absent: they answer 503 (history and events still read). */
+  chat?: ChatWorkflowGateway;
+  /** Budget, confirmation timeout and continue-as-new threshold handed to each conversation. */
+  chatSettings?: ChatSettings;
 }
 
 /** Paths that authenticate their callers themselves instead of with an API key or JWT (PagerDuty signs its webhook). */
@@ -223,6 +230,16 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   );
   app.route('/api/v1', diagnosisRoutes(deps));
   app.route('/api/v1/policies', policyRoutes(deps.store));
+  app.route(
+    '/api/v1/chat',
+    chatRoutes({
+      store: deps.store,
+      workflows: deps.chat,
+      settings: deps.chatSettings,
+      events: deps.events,
+      maxStreamMs: deps.sseMaxStreamMs ?? 30 * 60_000,
+    }),
+  );
   const alertWorkflows = deps.alerts ?? unavailableAlerts;
   app.route('/api/v1/jobs', policyJobRoutes(deps.store, alertWorkflows));
   app.route(
@@ -303,6 +320,10 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
       { name: 'Incidents', description: 'Incidents and their remediation runs' },
       { name: 'Automation', description: 'Ansible runs: request → playbook → validated → approved → run' },
       { name: 'Knowledge', description: 'SOPs, runbooks and architecture notes' },
+      {
+        name: 'Chat',
+        description: 'The chat agent: answers from the knowledge base and tools, proposes changes you confirm, streams as it works',
+      },
       { name: 'Diagnosis', description: 'Error diagnosis and runbook suggestions' },
       {
         name: 'Policies',
