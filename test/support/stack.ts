@@ -42,6 +42,10 @@ import type { Telemetry } from '../../adapters/telemetry/port.js';
 import { PrometheusTelemetry } from '../../adapters/telemetry/prometheus.js';
 import { createPagerDutyRelayer, type PagerDutyRelayer } from '../../ingress/pagerduty-relay.js';
 import { PAGERDUTY_WEBHOOK_RELAY_TIMEOUT_MS } from '../../api/webhooks/pagerduty.js';
+import type { ChatPlanner, ResolveIntegration } from '../../activities/chat/index.js';
+import { createTemporalChatGateway } from '../../api/chat-gateway.js';
+import type { ChatSettings } from '../../core/contracts/chat.js';
+import type { ToolRegistry } from '../../tools/registry.js';
 import { connectTestClient, connectTestWorker, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from './temporal.js';
 
 export interface TestStack {
@@ -107,6 +111,14 @@ export async function startTestStack(
      */
     pagerDuty?: { secrets: string[]; tenantSlug?: string; relayer?: (client: Client, taskQueue: string) => PagerDutyRelayer };
     /** What alert runs are started with (resolution wait, escalation); the worker's action adapters. */
+    /** The chat agent: its tools, offline planner (used when `llm` is absent), settings and integration settings. */
+    chat?: {
+      tools?: ToolRegistry;
+      planner?: ChatPlanner;
+      settings?: ChatSettings;
+      resolveIntegration?: ResolveIntegration;
+      tokenFlushMs?: number;
+    };
     alerts?: {
       settings?: Partial<Pick<AlertSettings, 'resolveWaitMs' | 'escalateUnmatched' | 'verifyTimeoutMs'>>;
       kubernetesActions?: KubernetesActions;
@@ -146,6 +158,10 @@ export async function startTestStack(
       ...(options.events ? { events: options.events } : {}),
       ...(options.automation ? { automation: options.automation.toolkit, vault: options.automation.vault ?? vault } : {}),
       ...(options.alerts?.kubernetesActions ? { kubernetesActions: options.alerts.kubernetesActions } : {}),
+      ...(options.chat?.tools ? { chatTools: options.chat.tools } : {}),
+      ...(options.chat?.planner ? { chatPlanner: options.chat.planner } : {}),
+      ...(options.chat?.resolveIntegration ? { resolveIntegration: options.chat.resolveIntegration } : {}),
+      ...(options.chat?.tokenFlushMs ? { chatTokenFlushMs: options.chat.tokenFlushMs } : {}),
     });
     workerRun = worker.run();
   };
@@ -188,6 +204,8 @@ export async function startTestStack(
         }
       : {}),
     alerts: options.alerts?.gateway ? options.alerts.gateway(client, taskQueue) : createTemporalAlertGateway(client, { taskQueue }),
+    chat: createTemporalChatGateway(client, { taskQueue }),
+    ...(options.chat?.settings ? { chatSettings: options.chat.settings } : {}),
     ...(options.alerts?.settings ? { alertSettings: { ...DEFAULT_ALERT_SETTINGS, ...options.alerts.settings } } : {}),
   });
   const keyFor = async (tenantSlug: string, role: Role) => {
