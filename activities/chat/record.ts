@@ -84,18 +84,21 @@ export function createChatRecordActivities(deps: ChatActivityDeps) {
         .map((m) => `${m.role === 'user' ? 'User' : 'Assistant'}: ${truncateText(m.content!, 400)}`);
       let summary = [previousSummary, ...exchanges.slice(-12)].filter(Boolean).join('\n');
       if (deps.llm && exchanges.length > 0) {
-        const response = await deps.llm.chat({
-          messages: [
-            {
-              role: 'system',
-              content:
-                'Summarise this SRE chat for the assistant that continues it: hosts, incidents, findings, decisions and open questions. At most 200 words.',
-            },
-            { role: 'user', content: redactText(summary) },
-          ],
-          maxTokens: 600,
-        });
-        if (response.content) summary = response.content;
+        // The model's summary is better; without it (down, refusing) the exchanges themselves carry over.
+        const response = await deps.llm
+          .chat({
+            messages: [
+              {
+                role: 'system',
+                content:
+                  'Summarise this SRE chat for the assistant that continues it: hosts, incidents, findings, decisions and open questions. At most 200 words.',
+              },
+              { role: 'user', content: redactText(summary) },
+            ],
+            maxTokens: 600,
+          })
+          .catch(() => null);
+        if (response?.content) summary = response.content;
       }
       summary = truncateText(redactText(summary), 6000);
       await store.chat.setSummary(ref.tenantId, ref.sessionId, summary);

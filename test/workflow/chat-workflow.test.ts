@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatPlanner } from '../../activities/chat/index.js';
 import { MemoryRunEventBus } from '../../adapters/events/memory.js';
 import { OpenAiCompatibleProvider } from '../../adapters/llm/openai-compatible.js';
-import { DEFAULT_CHAT_SETTINGS, type ChatSettings } from '../../core/contracts/chat.js';
+import { createTemporalChatGateway } from '../../api/chat-gateway.js';
+import { chatWorkflowId, DEFAULT_CHAT_SETTINGS, type ChatSettings } from '../../core/contracts/chat.js';
 import { toolCallHash } from '../../tools/tool.js';
 import { createTestChatTools, readSse, type ToolCallRecord } from '../support/chat-tools.js';
 import { startScriptedModel, type ScriptedModelServer } from '../support/scripted-model.js';
@@ -289,5 +291,57 @@ describe('chat agent offline (no LLM: the planner answers)', () => {
     expect(answer.answer).toContain('Offline mode');
     expect(answer.steps.map((s) => `${s.kind}:${s.name}`)).toEqual(['knowledge:knowledge_search', 'model:offline']);
     expect(seenByPlanner).toHaveLength(1);
+  });
+});
+
+describe('chat conversation lifecycle (the workflow with its own settings)', () => {
+  const conversation = async (settings: ChatSettings) => {
+    const tenant = await stack.store.tenants.ensure('acme');
+    const session = await stack.store.chat.createSession(tenant.id, { id: randomUUID(), userId: 'api-key:lifecycle', title: 'lifecycle' });
+    return { tenantId: tenant.id, userId: 'api-key:lifecycle', role: 'operator' as const, sessionId: session.id, settings };
+  };
+  const gateway = () => createTemporalChatGateway(stack.client, { taskQueue: stack.taskQueue });
+
+  it('expires an unconfirmed change on its durable timer: it never runs and the answer says so', async () => {
+    const input = await conversation({ ...SETTINGS, confirmationTimeoutMs: 1500 });
+    model.script({ toolCalls: [{ name: 'incident_create', arguments: { title: 'db-01 down' } }] }, (request) => ({
+      text: request.transcript.some((t) => t.includes('expired and did not run'))
+        ? 'Nobody confirmed, so no incident was opened.'
+        : 'Opened.',
+    }));
+    const result = await gateway().send(input, { messageId: 'm-expire', text: 'Open an incident for db-01' });
+    expect(result.answer).toBe('Nobody confirmed, so no incident was opened.');
+    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toContain('confirmation:expired');
+    expect(calls.filter((c) => c.tool === 'incident_create')).toHaveLength(0);
+    const events = await stack.store.chat.events(input.tenantId, input.sessionId, 0, 100);
+    expect(events.find((e) => e.type === 'confirmation.decided')?.data).toMatchObject({ decision: 'expired' });
+  });
+
+  it('continues as new after its history threshold, carrying the summary and the last answers', async () => {
+    const input = await conversation({ ...SETTINGS, continueAsNewAfterEvents: 20 });
+    model.script(
+      { text: 'web-01 disk: run logrotate.' },
+      { text: 'The user reported that the web-01 disk is full; logrotate was advised.' },
+    );
+    const first = await gateway().send(input, { messageId: 'm-can-1', text: 'web-01 disk is full' });
+    const handle = stack.client.workflow.getHandle(chatWorkflowId(input.sessionId));
+    const firstRun = (await handle.describe()).runId;
+    await waitFor(async () => (await handle.describe()).runId !== firstRun, 'the conversation to continue as new', 20_000);
+    const session = await stack.store.chat.getSession(input.tenantId, input.sessionId);
+    expect(session?.summary).toBe('The user reported that the web-01 disk is full; logrotate was advised.');
+    expect(model.requests[1]!.transcript.join('\n')).toContain('User: web-01 disk is full');
+
+    model.script((request) => ({
+      text: request.transcript.some((t) => t.includes('Summary of the conversation so far')) ? 'Still web-01.' : 'No memory.',
+    }));
+    const second = await gateway().send(input, { messageId: 'm-can-2', text: 'which host were we talking about?' });
+    expect(second).toMatchObject({ answer: 'Still web-01.', turn: 2 });
+    // A repeat of the first message, sent to the new run, gets the carried answer without a model call.
+    const repeat = await gateway().send(input, { messageId: 'm-can-1', text: 'web-01 disk is full' });
+    expect(repeat.answer).toBe(first.answer);
+    // Turns offer tools, summaries do not: two turns reached the model (the run summarises again after the second).
+    const turns = model.requests.filter((request) => Array.isArray(request.body.tools));
+    expect(turns).toHaveLength(2);
+    expect(turns[1]!.transcript.join('\n')).toContain('logrotate was advised');
   });
 });

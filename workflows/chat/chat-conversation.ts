@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, ContinueAsNew, isCancellation, workflowInfo } from '@temporalio/workflow';
 import type { ChatConversationInput, ChatConversationState } from '../../core/contracts/chat.js';
 import { chatModel, chatStore } from './activities.js';
 import { runTurn } from './agent-turn.js';
@@ -22,8 +22,17 @@ export async function chatConversation(input: ChatConversationInput): Promise<Ch
       if (conv.queue.length === 0) return conv.state();
     }
     while (conv.queue.length > 0) await runTurn(conv, conv.queue.shift()!);
-    if (historyIsLong(conv)) await continueWhenIdle(conv);
+    if (historyIsLong(conv)) {
+      // A summary that cannot be written now (the store down) is tried again after the next turn.
+      await continueWhenIdle(conv).catch((err: unknown) => {
+        if (isCancellation(err) || isContinueAsNew(err)) throw err;
+      });
+    }
   }
+}
+
+function isContinueAsNew(err: unknown): boolean {
+  return err instanceof ContinueAsNew;
 }
 
 function historyIsLong(conv: ChatConversation): boolean {
