@@ -8,6 +8,7 @@ import { chatWorkflowId, DEFAULT_CHAT_SETTINGS, type ChatSettings } from '../../
 import { toolCallHash } from '../../tools/tool.js';
 import { createTestChatTools, readSse, type ToolCallRecord } from '../support/chat-tools.js';
 import { startScriptedModel, type ScriptedModelServer } from '../support/scripted-model.js';
+import { CHAT_WORKFLOW_REVISION, recordingHistories, saveHistoryFixture } from '../support/histories.js';
 import { startTestStack, waitFor, type TestStack } from '../support/stack.js';
 
 // The chat agent end to end: the API over the real chat workflow and activities on the test run's
@@ -19,7 +20,17 @@ const SETTINGS: ChatSettings = {
   ...DEFAULT_CHAT_SETTINGS,
   budget: { maxModelSteps: 3, maxTokens: 50_000, maxTurnMs: 60_000 },
   confirmationTimeoutMs: 20_000,
+  // Runs end soon after their last turn, so their histories are final and can be kept as fixtures.
+  idleTimeoutMs: 3000,
 };
+
+/** When recording fixtures: waits for the conversation's run to end (idle) and keeps its history. */
+async function keepHistory(sessionId: string, scenario: string): Promise<void> {
+  if (!recordingHistories) return;
+  const workflowId = chatWorkflowId(sessionId);
+  await stack.client.workflow.getHandle(workflowId).result();
+  await saveHistoryFixture(stack.client, workflowId, scenario, { family: 'chat', revision: CHAT_WORKFLOW_REVISION });
+}
 
 let model: ScriptedModelServer;
 let stack: TestStack;
@@ -82,6 +93,7 @@ describe('chat agent (OpenAI protocol, streaming)', () => {
     expect(body.items.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
     expect(body.items[2]!.toolName).toBe('knowledge_search');
     expect(body.items[3]!.content).toContain('logrotate');
+    await keepHistory(answer.sessionId, 'knowledge-first');
   });
 
   it('runs two independent tool calls at once, then answers with both results', async () => {
@@ -107,6 +119,7 @@ describe('chat agent (OpenAI protocol, streaming)', () => {
     expect(lookup.startedAt).toBeLessThan(metrics.endedAt);
     expect(metrics.startedAt).toBeLessThan(lookup.endedAt);
     expect(lookup.callKey).toMatch(new RegExp(`^chat-${answer.sessionId}/\\d+/`));
+    await keepHistory(answer.sessionId, 'concurrent-tools');
   });
 
   it('proposes a change, runs nothing before the confirmation, refuses a wrong hash, runs it once after', async () => {
@@ -173,6 +186,7 @@ describe('chat agent (OpenAI protocol, streaming)', () => {
     });
     expect(again.status).toBe(409);
     expect(calls.filter((c) => c.tool === 'incident_create')).toHaveLength(1);
+    await keepHistory(sessionId, 'change-confirmed');
   });
 
   it('tells the model a tool failed, and the answer says so; a forbidden tool never runs', async () => {
@@ -200,6 +214,7 @@ describe('chat agent (OpenAI protocol, streaming)', () => {
       'reboot_host:refused',
     ]);
     expect(calls.filter((c) => c.tool === 'reboot_host')).toHaveLength(0);
+    await keepHistory(answer.sessionId, 'tool-failed-and-forbidden');
   });
 
   it('ends a turn that spends its model steps with a clear message', async () => {
@@ -208,6 +223,7 @@ describe('chat agent (OpenAI protocol, streaming)', () => {
     expect(answer.status).toBe('budget_exhausted');
     expect(answer.answer).toContain('used all 3 model steps');
     expect(model.requests).toHaveLength(3);
+    await keepHistory(answer.sessionId, 'budget-exhausted');
   });
 
   it('answers a repeated messageId once, with the same answer', async () => {
@@ -312,6 +328,7 @@ describe('chat conversation lifecycle (the workflow with its own settings)', () 
     const result = await gateway().send(input, { messageId: 'm-expire', text: 'Open an incident for db-01' });
     expect(result.answer).toBe('Nobody confirmed, so no incident was opened.');
     expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toContain('confirmation:expired');
+    await keepHistory(input.sessionId, 'change-expired');
     expect(calls.filter((c) => c.tool === 'incident_create')).toHaveLength(0);
     const events = await stack.store.chat.events(input.tenantId, input.sessionId, 0, 100);
     expect(events.find((e) => e.type === 'confirmation.decided')?.data).toMatchObject({ decision: 'expired' });
@@ -343,5 +360,6 @@ describe('chat conversation lifecycle (the workflow with its own settings)', () 
     const turns = model.requests.filter((request) => Array.isArray(request.body.tools));
     expect(turns).toHaveLength(2);
     expect(turns[1]!.transcript.join('\n')).toContain('logrotate was advised');
+    await keepHistory(input.sessionId, 'continued-as-new');
   });
 });
