@@ -1,5 +1,6 @@
 import { isCancellation } from '@temporalio/workflow';
-import type { ChatStep, ChatTurnBudget, ChatTurnResult, ChatTurnStatus, SendMessageInput } from '../../core/contracts/chat.js';
+import type { ChatStep, ChatTurnResult, ChatTurnStatus, SendMessageInput } from '../../core/contracts/chat.js';
+import { budgetOverrun, type TurnSpend } from './budget.js';
 import { failureMessage } from '../runs/failures.js';
 import { chatModel, chatStore } from './activities.js';
 import type { ChatConversation } from './conversation.js';
@@ -7,23 +8,6 @@ import { runToolRound, searchKnowledgeFirst, type TurnContext } from './tool-rou
 
 /** The tool the workflow calls with the user's question before the turn's first model step. */
 export const KNOWLEDGE_SEARCH_TOOL = 'knowledge_search';
-
-/** What a turn has spent; kept in workflow state, so a replay after a worker restart counts the same. */
-interface TurnSpend {
-  modelSteps: number;
-  tokens: number;
-  /** Workflow time the turn has used, less the time spent waiting for confirmations. */
-  elapsedMs: number;
-}
-
-/** Why the turn must stop before another model step, or null while it is within its budget. */
-export function budgetOverrun(budget: ChatTurnBudget, spend: TurnSpend): string | null {
-  if (spend.modelSteps >= budget.maxModelSteps) return `used all ${budget.maxModelSteps} model steps it may take`;
-  if (spend.tokens >= budget.maxTokens) return `used ${spend.tokens} tokens of its ${budget.maxTokens}`;
-  if (spend.elapsedMs >= budget.maxTurnMs)
-    return `ran for ${Math.round(spend.elapsedMs / 1000)} s of its ${Math.round(budget.maxTurnMs / 1000)} s`;
-  return null;
-}
 
 /**
  * One turn: the user's message stored, the knowledge base searched, then model step → tool calls
