@@ -64,7 +64,9 @@ export function createTemporalChatGateway(client: Client, options: { taskQueue: 
         await client.connection.withDeadline(Date.now() + 15_000, () =>
           client.workflow.startUpdateWithStart(sendMessageUpdate, {
             args: [message],
-            updateId: message.messageId,
+            // Its own update id per job: a repeated message as a new job reaches the handler (which
+            // dedups by messageId and completes that job too) instead of Temporal's stored outcome.
+            updateId: message.jobId ? `${message.messageId}/job/${message.jobId}` : message.messageId,
             waitForStage: 'ACCEPTED',
             startWorkflowOperation: startOperation(conversation),
           }),

@@ -231,6 +231,21 @@ describe('chat agent (OpenAI protocol, streaming)', () => {
     const first = await chat({ message: 'nginx 502 on web-02?', messageId: 'm-repeat-1' });
     const second = await chat({ sessionId: first.sessionId, message: 'nginx 502 on web-02?', messageId: 'm-repeat-1' });
     expect(second.answer).toBe(first.answer);
+    // The same message again as an async job: the job completes with the first answer.
+    const accepted = await stack.call('POST', '/api/v1/chat/async', {
+      key: operatorKey,
+      body: { sessionId: first.sessionId, message: 'nginx 502 on web-02?', messageId: 'm-repeat-1' },
+    });
+    expect(accepted.status).toBe(202);
+    const { jobId } = (await accepted.json()) as { jobId: string };
+    const job = await waitFor(async () => {
+      const body = (await (await stack.call('GET', `/api/v1/chat/async/${jobId}`, { key: operatorKey })).json()) as {
+        status: string;
+        answer?: string;
+      };
+      return body.status === 'completed' ? body : null;
+    }, 'the repeated job to complete');
+    expect(job.answer).toBe(first.answer);
     expect(model.requests).toHaveLength(1);
   });
 

@@ -6,7 +6,9 @@ import {
   chatStateQuery,
   confirmActionUpdate,
   sendMessageUpdate,
+  type ChatTurnResult,
 } from '../../core/contracts/chat.js';
+import { chatStore } from './activities.js';
 import type { ChatConversation } from './conversation.js';
 
 const ROLE_RANK: Readonly<Record<string, number>> = { viewer: 0, operator: 1, admin: 2 };
@@ -21,9 +23,13 @@ export function installChatHandlers(conv: ChatConversation): void {
   setHandler(
     sendMessageUpdate,
     async (message) => {
+      const repeat = conv.accepted.has(message.messageId);
       conv.accept(message);
       await condition(() => conv.results.has(message.messageId));
-      return conv.results.get(message.messageId)!;
+      const result = conv.results.get(message.messageId)!;
+      // A repeat sent as another async job: that job gets the first answer too.
+      if (repeat && message.jobId) await completeRepeatedJob(conv, message.jobId, result);
+      return result;
     },
     {
       validator: (message) => {
@@ -64,4 +70,22 @@ export function installChatHandlers(conv: ChatConversation): void {
 
   setHandler(chatStateQuery, () => conv.state());
   setHandler(chatHistoryQuery, () => conv.history());
+}
+
+async function completeRepeatedJob(conv: ChatConversation, jobId: string, result: ChatTurnResult): Promise<void> {
+  await chatStore
+    .recordChatEvents({
+      ref: conv.ref,
+      events: [],
+      job: {
+        jobId,
+        update: {
+          status: result.status === 'failed' ? 'failed' : 'completed',
+          answer: result.answer,
+          turnStatus: result.status,
+          steps: result.steps,
+        },
+      },
+    })
+    .catch(() => undefined);
 }
