@@ -112,22 +112,23 @@ export function createTestChatTools(options: { slowMs?: number } = {}): { regist
   return { registry: createToolRegistry([knowledgeSearch, cmdbLookup, metricsQuery, incidentCreate, rebootHost, brokenTool]), calls };
 }
 
-/** Server-Sent Events of a response body, parsed as they arrive; stops after `max` events with an id, or at the end. */
+/** Server-Sent Events of a response body, parsed as they arrive; stops after `max` events with an id, after one `until` accepts, or at the end. */
 export async function readSse(
   response: Response,
   max = Number.POSITIVE_INFINITY,
+  until?: (event: { id: number; event: string; data: Record<string, unknown> }) => boolean,
 ): Promise<{ id: number; event: string; data: Record<string, unknown> }[]> {
   const events: { id: number; event: string; data: Record<string, unknown> }[] = [];
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
   try {
-    while (events.length < max) {
+    while (events.length < max && !(until && events.length > 0 && until(events.at(-1)!))) {
       const { value, done } = await reader.read();
       if (done) break;
       buffer += decoder.decode(value, { stream: true });
       let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0 && events.length < max) {
+      while ((end = buffer.indexOf('\n\n')) >= 0 && events.length < max && !(until && events.length > 0 && until(events.at(-1)!))) {
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
         const field = (name: string) =>

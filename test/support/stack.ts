@@ -96,6 +96,8 @@ export async function startTestStack(
     hostAccess?: HostAccess;
     /** The run-event bus of the API's streams and the in-process worker (default: none, streams poll). */
     events?: RunEventBus;
+    /** Another bus for the worker (as a worker process would have its own connection); default: `events`. */
+    workerEvents?: RunEventBus;
     sseMaxStreamMs?: number;
     /** Default: a registry of the stack's own with run gauges from its store. */
     telemetry?: Telemetry;
@@ -155,7 +157,7 @@ export async function startTestStack(
       ...(options.notifiers ? { notifiers: options.notifiers, publicUrl: 'https://infraai.example.test' } : {}),
       telemetry,
       workflowBundlePath: testWorkflowBundlePath(),
-      ...(options.events ? { events: options.events } : {}),
+      ...(options.workerEvents || options.events ? { events: (options.workerEvents ?? options.events)! } : {}),
       ...(options.automation ? { automation: options.automation.toolkit, vault: options.automation.vault ?? vault } : {}),
       ...(options.alerts?.kubernetesActions ? { kubernetesActions: options.alerts.kubernetesActions } : {}),
       ...(options.chat?.tools ? { chatTools: options.chat.tools } : {}),
