@@ -1,5 +1,6 @@
 import { createAlertActivities, type AlertActivityDeps } from './alerts/index.js';
 import { createAutomationActivities, type AutomationActivityDeps } from './automation/index.js';
+import { createChatActivities, type ChatActivityDeps } from './chat/index.js';
 import { createDiagnosisActivities, type DiagnosisActivityDeps } from './diagnosis/index.js';
 import { createIncidentActivities, type IncidentActivityDeps } from './incident/index.js';
 import { createKnowledgeActivities, type KnowledgeActivityDeps } from './knowledge/ingestion.js';
@@ -13,6 +14,7 @@ export type ActivityDeps = IncidentActivityDeps &
   AutomationActivityDeps &
   PagerDutyActivityDeps &
   AlertActivityDeps &
+  ChatActivityDeps &
   Pick<RunProjectionDeps, 'events'>;
 
 /**
@@ -27,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     automation: createAutomationActivities(deps),
     pagerduty: createPagerDutyActivities(deps),
     alerts: createAlertActivities(deps),
+    chat: createChatActivities(deps),
     runs: createRunProjectionActivities(deps),
   });
 }

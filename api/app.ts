@@ -46,6 +46,9 @@ import type { RemediationSettings } from '../core/remediation.js';
 import { apiRoute, createRouter, jsonResponse } from './validation.js';
 import { z } from '@hono/zod-openapi';
 import { methodNotAllowed } from './method-not-allowed.js';
+import type { ChatWorkflowGateway } from './chat-gateway.js';
+import { chatRoutes } from './routes/chat.js';
+import type { ChatSettings } from '../core/contracts/chat.js';
 import type { Telemetry } from '../adapters/telemetry/port.js';
 import { countAutomationStarts, countRunStarts, documentMetrics, httpMetrics, metricsHandler } from './metrics.js';
 import { createMcpRoutes, type McpRoutesDeps } from './mcp/routes.js';
@@ -98,6 +101,10 @@ export interface ApiDeps {
   alertSettings?: Pick<AlertSettings, 'resolveWaitMs' | 'escalateUnmatched' | 'verifyTimeoutMs'>;
   /** The chat tool registry served over MCP at /mcp (api/mcp/), with the API's authentication; absent: no /mcp. */
   mcp?: Pick<McpRoutesDeps, 'registry' | 'resolveIntegration' | 'proposals'>;
+  /** Sends chat messages and confirmations to conversations. Absent: they answer 503 (history and events still read). */
+  chat?: ChatWorkflowGateway;
+  /** Budget, confirmation timeout and continue-as-new threshold handed to each conversation. */
+  chatSettings?: ChatSettings;
 }
 
 /** Paths that authenticate their callers themselves instead of with an API key or JWT (PagerDuty signs its webhook). */
@@ -235,6 +242,16 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   );
   app.route('/api/v1', diagnosisRoutes(deps));
   app.route('/api/v1/policies', policyRoutes(deps.store));
+  app.route(
+    '/api/v1/chat',
+    chatRoutes({
+      store: deps.store,
+      workflows: deps.chat,
+      settings: deps.chatSettings,
+      events: deps.events,
+      maxStreamMs: deps.sseMaxStreamMs ?? 30 * 60_000,
+    }),
+  );
   const alertWorkflows = deps.alerts ?? unavailableAlerts;
   app.route('/api/v1/jobs', policyJobRoutes(deps.store, alertWorkflows));
   app.route(
@@ -319,6 +336,10 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
       { name: 'Incidents', description: 'Incidents and their remediation runs' },
       { name: 'Automation', description: 'Ansible runs: request → playbook → validated → approved → run' },
       { name: 'Knowledge', description: 'SOPs, runbooks and architecture notes' },
+      {
+        name: 'Chat',
+        description: 'The chat agent: answers from the knowledge base and tools, proposes changes you confirm, streams as it works',
+      },
       { name: 'Diagnosis', description: 'Error diagnosis and runbook suggestions' },
       {
         name: 'Policies',

@@ -223,6 +223,9 @@ export function basicAuthApiKey(authorization: string | undefined): string | nul
   return key;
 }
 
+/** Writes a viewer may make: sending chat messages. */
+const VIEWER_CHAT_PATHS = new Set(['/api/v1/chat', '/api/v1/chat/async']);
+
 /** Authenticates every /api/v1 request and enforces roles: viewer reads, operator writes, admin manages keys. */
 export function authMiddleware(authenticator: Authenticator): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
@@ -249,7 +252,8 @@ export function authMiddleware(authenticator: Authenticator): MiddlewareHandler<
     if (c.req.path.startsWith('/api/v1/knowledge/architecture') && principal.role !== 'admin') {
       throw new ProblemError(403, 'forbidden', 'Global architecture documents need the admin role.');
     }
-    if (WRITE_METHODS.has(c.req.method) && principal.role === 'viewer') {
+    // A viewer may chat (the agent reads for them); confirming a change is a write and needs operator.
+    if (WRITE_METHODS.has(c.req.method) && principal.role === 'viewer' && !VIEWER_CHAT_PATHS.has(c.req.path)) {
       throw new ProblemError(403, 'forbidden', 'The viewer role can only read.');
     }
     c.set('principal', principal);

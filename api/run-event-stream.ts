@@ -11,15 +11,17 @@ const MAX_RUN_EVENT_SEQ = 2_147_483_647;
 // last id the client has: the bus only says "look again", so a lost or repeated notice can delay
 // an event but never drop or repeat one, and a reconnect with Last-Event-ID resumes exactly.
 
-export interface RunEventStreamOptions {
+export interface RunEventStreamOptions<E extends { type: string } = RunEvent> {
   tenantId: string;
   /** Absent: no wake-ups, the stream polls the store every `pollMs`. */
   bus: RunEventBus | undefined;
   /** The last id the client has (0: from the beginning). */
   after: number;
   /** The stream's id of an event: a run's seq, or the tenant's sequence number. */
-  idOf(event: RunEvent): number;
-  read(after: number, limit: number): Promise<RunEvent[]>;
+  idOf(event: E): number;
+  read(after: number, limit: number): Promise<E[]>;
+  /** What a client receives for one event (default: a run event without its tenant). */
+  wire?(event: E): unknown;
   /** Which notices concern this stream. */
   concerns(notice: RunEventNotice): boolean;
   /** True when nothing more will come (checked when a read found nothing new). */
@@ -38,8 +40,9 @@ export function toWireEvent({ tenantId: _tenantId, ...event }: RunEvent) {
   return event;
 }
 
-export function streamRunEvents(c: Context, options: RunEventStreamOptions): Response {
+export function streamRunEvents<E extends { type: string } = RunEvent>(c: Context, options: RunEventStreamOptions<E>): Response {
   const { pollMs = 2000, heartbeatMs = 15_000 } = options;
+  const wire = options.wire ?? ((event: E) => toWireEvent(event as unknown as RunEvent));
   c.header('x-accel-buffering', 'no');
   return streamSSE(c, async (stream) => {
     let wake: (() => void) | null = null;
@@ -66,7 +69,7 @@ export function streamRunEvents(c: Context, options: RunEventStreamOptions): Res
         notified = false;
         const events = await options.read(last, BATCH);
         for (const event of events) {
-          await stream.writeSSE({ id: String(options.idOf(event)), event: event.type, data: JSON.stringify(toWireEvent(event)) });
+          await stream.writeSSE({ id: String(options.idOf(event)), event: event.type, data: JSON.stringify(wire(event)) });
           last = options.idOf(event);
           lastWrite = Date.now();
         }

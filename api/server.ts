@@ -12,6 +12,7 @@ import { createApp } from './app.js';
 import { createPagerDutyRelayer } from '../ingress/pagerduty-relay.js';
 import { PAGERDUTY_WEBHOOK_RELAY_TIMEOUT_MS } from './webhooks/pagerduty.js';
 import { createAuthenticator } from './auth.js';
+import { createTemporalChatGateway } from './chat-gateway.js';
 import {
   createTemporalAlertGateway,
   createTemporalAutomationGateway,
@@ -95,6 +96,7 @@ export async function startApiServer(options: {
     store,
     incidents: createTemporalIncidentGateway(client, { taskQueue: config.temporal.taskQueue }),
     automation: createTemporalAutomationGateway(client, { taskQueue: config.temporal.taskQueue }),
+    chat: createTemporalChatGateway(client, { taskQueue: config.temporal.taskQueue }),
     automationSettings: { approvalTimeoutMs: config.automation.approvalTimeoutMs, runTimeoutMs: config.automation.runTimeoutMs },
     // The template generator (without an LLM) answers an unrecognised request with 422 at once.
     automationPrecheck: adapters.automation?.precheck ?? null,

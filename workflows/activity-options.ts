@@ -250,3 +250,36 @@ export const ALERT_ACTION_STEP: ActivityOptions = {
     nonRetryableErrorTypes: [FAILURE.NotInWorkflow, FAILURE.PolicyActionRefused],
   },
 };
+
+/** The chat conversation's store steps (session, transcript, stream events, jobs); a session that is gone is final. */
+export const CHAT_STORE_STEP: ActivityOptions = {
+  ...STORE_STEP,
+  retry: { ...STORE_STEP.retry, nonRetryableErrorTypes: [FAILURE.NotInWorkflow, FAILURE.ChatSessionNotFound] },
+};
+
+/**
+ * One chat model step (LLM streaming, or the offline planner): a minute and a half like any LLM call,
+ * rate limits retried with Retry-After; no model configured, or a refused request, is final.
+ */
+export const CHAT_MODEL_STEP: ActivityOptions = {
+  ...LLM_STEP,
+  retry: {
+    ...LLM_STEP.retry,
+    nonRetryableErrorTypes: [FAILURE.NotInWorkflow, FAILURE.ChatModelUnavailable, FAILURE.ChatSessionNotFound],
+  },
+};
+
+/**
+ * One chat tool call. Three attempts: the activity tells the agent about a failure on its last
+ * attempt itself (runChatTool's TOOL_ATTEMPTS), so a flaky service gets two retries first.
+ */
+export const CHAT_TOOL_STEP: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: [FAILURE.NotInWorkflow, FAILURE.ChatSessionNotFound],
+  },
+};

@@ -5,3 +5,4 @@ export { diagnoseError } from './diagnosis/diagnose-error.js';
 export { remediateIncident } from './incident/remediate-incident.js';
 export { ingestKnowledgeDocument } from './knowledge/ingest-document.js';
 export { pagerDutyIncident } from './pagerduty/pagerduty-incident.js';
+export { chatConversation } from './chat/chat-conversation.js';

@@ -1,5 +1,6 @@
 import type { AutomationArtifacts, AutomationGeneration, AutomationProgress, HostRecap, ValidationFinding } from '../../core/automation.js';
 import type { AutomationApproval, AutomationStatus } from '../../core/contracts/automation.js';
+import type { ChatEventInput, ChatEventType, ChatMessageInput, ChatStep, ChatTurnStatus } from '../../core/contracts/chat.js';
 import type { RunEvent, RunFamily, RunProjection, RunProjectionWrite } from '../../core/contracts/run-events.js';
 import type { CmdbItem, Environment, Incident, IncidentResult, IncidentStatus, JobLog, Severity } from '../../core/incident.js';
 import type { BreakerRecord, PolicyMatch } from '../../core/policies/evaluate.js';
@@ -29,6 +30,7 @@ export interface Store {
   alertEvents: AlertEventRepository;
   integrationSettings: IntegrationSettingsRepository;
   sealedSecrets: SealedSecretRepository;
+  chat: ChatRepository;
 }
 
 /**
@@ -43,6 +45,19 @@ export interface StoredIntegrationSettings {
   settings: Record<string, string>;
   secretFields: string[];
   updatedBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A chat session (migration 0012): one conversation of one user. */
+export interface ChatSession {
+  id: string;
+  tenantId: string;
+  /** The principal who owns it; nobody else sees it. */
+  userId: string;
+  title: string;
+  /** The conversation's summary, kept for a run that starts after the previous one ended. */
+  summary: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -71,6 +86,72 @@ export interface SealedSecretRepository {
   put(tenantId: string, path: string, ciphertext: string): Promise<SealedSecret>;
   get(tenantId: string, path: string): Promise<SealedSecret | null>;
   delete(tenantId: string, path: string): Promise<boolean>;
+}
+
+export interface StoredChatMessage extends Omit<ChatMessageInput, 'key'> {
+  /** Per session, increasing from 1 in the order the messages were stored. */
+  seq: number;
+  createdAt: string;
+}
+
+export interface ChatEvent {
+  /** Per session, increasing from 1 (the SSE id). */
+  seq: number;
+  sessionId: string;
+  type: ChatEventType;
+  data: Record<string, unknown>;
+  at: string;
+}
+
+export const CHAT_JOB_STATUSES = ['queued', 'running', 'completed', 'failed'] as const;
+export type ChatJobStatus = (typeof CHAT_JOB_STATUSES)[number];
+
+/** An asynchronous chat message (POST /chat/async) and what became of it. */
+export interface ChatJob {
+  id: string;
+  tenantId: string;
+  sessionId: string;
+  userId: string;
+  messageId: string;
+  status: ChatJobStatus;
+  answer: string | null;
+  turnStatus: ChatTurnStatus | null;
+  steps: ChatStep[];
+  error: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ChatJobUpdate {
+  status: ChatJobStatus;
+  answer?: string | null | undefined;
+  turnStatus?: ChatTurnStatus | null | undefined;
+  steps?: ChatStep[] | undefined;
+  error?: string | null | undefined;
+}
+
+export interface ChatRepository {
+  /** Creates a session (ids are issued by the API: UUIDs, unique across tenants like their workflow ids). */
+  createSession(tenantId: string, input: { id: string; userId: string; title: string }): Promise<ChatSession>;
+  getSession(tenantId: string, id: string): Promise<ChatSession | null>;
+  setSummary(tenantId: string, id: string, summary: string): Promise<void>;
+  /**
+   * Appends messages in order; a key the session already has is skipped (a retried persist adds
+   * nothing). Returns each input's seq (the first one's for a repeated key). Null when the session is gone.
+   */
+  appendMessages(tenantId: string, sessionId: string, messages: ChatMessageInput[]): Promise<number[] | null>;
+  /** Messages with seq above `afterSeq`, oldest first. */
+  messages(tenantId: string, sessionId: string, afterSeq: number, limit: number): Promise<StoredChatMessage[]>;
+  /** The last `limit` messages with seq at least `fromSeq`, oldest first (the model's context window). */
+  lastMessages(tenantId: string, sessionId: string, fromSeq: number, limit: number): Promise<StoredChatMessage[]>;
+  /** Appends stream events in order, keys already present skipped; returns the session's last event seq (0: session gone). */
+  appendEvents(tenantId: string, sessionId: string, events: ChatEventInput[]): Promise<number>;
+  /** Events with seq above `afterSeq`, oldest first. */
+  events(tenantId: string, sessionId: string, afterSeq: number, limit: number): Promise<ChatEvent[]>;
+  createJob(tenantId: string, job: { id: string; sessionId: string; userId: string; messageId: string }): Promise<ChatJob>;
+  getJob(tenantId: string, id: string): Promise<ChatJob | null>;
+  /** Moves a job on; a finished job (completed or failed) is never moved back. Null when absent. */
+  updateJob(tenantId: string, id: string, update: ChatJobUpdate): Promise<ChatJob | null>;
 }
 
 /** A self-healing policy as stored (migration 0010): the policy, its tenant and its version. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createSqlChatRepository } from './chat-sql.js';
 import {
   INCIDENT_STATUSES,
   TERMINAL_INCIDENT_STATUSES,
@@ -870,6 +871,8 @@ export class SqlStore implements Store {
     latestTenantSeq: async (tenantId: string): Promise<number> =>
       Number((await this.q(`SELECT last_seq FROM run_event_counters WHERE tenant_id = $1`, [tenantId]))[0]?.last_seq ?? 0),
   };
+
+  chat = createSqlChatRepository((text, params) => this.q(text, params));
 
   automation = {
     create: async (tenantId: string, input: AutomationRunInput): Promise<{ run: AutomationRun; created: boolean }> => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createClient, type PostgrestError, type SupabaseClient } from '@supabase/supabase-js';
+import { createSupabaseChatRepository } from './chat-supabase.js';
 import {
   INCIDENT_STATUSES,
   TERMINAL_INCIDENT_STATUSES,
@@ -42,6 +43,7 @@ import {
   InvalidCursorError,
   StoreUnavailableError,
   type ApiKeyRecord,
+  type ChatRepository,
   type AutomationFilter,
   type AutomationLogPage,
   type AutomationRun,
@@ -128,7 +130,11 @@ function quote(value: string): string {
 
 export class SupabaseStore implements Store {
   readonly kind = 'supabase' as const;
-  constructor(private readonly db: SupabaseClient) {}
+  readonly chat: ChatRepository;
+
+  constructor(private readonly db: SupabaseClient) {
+    this.chat = createSupabaseChatRepository(db, check, (fn, args) => this.rpc(fn, args));
+  }
 
   async ping(): Promise<void> {
     check(await this.db.from('schema_migrations').select('version').limit(1));

@@ -80,6 +80,14 @@ export const FAILURE = {
   PolicyActionRefused: 'PolicyActionRefused',
   /** A self-healing action's adapter is unreachable or busy (retryable). */
   PolicyActionUnavailable: 'PolicyActionUnavailable',
+  /** The chat session's row is gone (deleted, or its tenant removed) while its conversation ran. */
+  ChatSessionNotFound: 'ChatSessionNotFound',
+  /** No LLM is configured and the worker has no offline planner: the chat cannot answer. */
+  ChatModelUnavailable: 'ChatModelUnavailable',
+  /** A chat tool failed for good (after its retries): the agent is told and says so. */
+  ChatToolFailed: 'ChatToolFailed',
+  /** A chat tool's service is rate limiting or down (retryable, then ChatToolFailed). */
+  ChatToolUnavailable: 'ChatToolUnavailable',
 } as const;
 
 export type FailureType = (typeof FAILURE)[keyof typeof FAILURE];

@@ -46,6 +46,8 @@ describe('PGlite persistence and migrations', () => {
       '0009_automation_runs',
       '0010_self_healing',
       '0011_integration_settings',
+      '0012_chat',
+      '0013_policy_jobs_unfinished',
     ]);
     expect(await migrate(client)).toEqual([]);
     await client.close();

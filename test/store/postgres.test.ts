@@ -42,6 +42,8 @@ describe('PostgreSQL migrations', () => {
       '0009_automation_runs',
       '0010_self_healing',
       '0011_integration_settings',
+      '0012_chat',
+      '0013_policy_jobs_unfinished',
     ]);
     const { rows } = await a.query<{ version: string }>('SELECT version FROM schema_migrations');
     expect(rows.map((r) => r.version).sort()).toEqual([
@@ -56,6 +58,8 @@ describe('PostgreSQL migrations', () => {
       '0009_automation_runs',
       '0010_self_healing',
       '0011_integration_settings',
+      '0012_chat',
+      '0013_policy_jobs_unfinished',
     ]);
     await a.close();
     await b.close();

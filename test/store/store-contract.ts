@@ -5,6 +5,7 @@ import { DuplicateKeyError, InvalidCursorError } from '../../adapters/store/port
 import type { RunEventInput, RunProjectionWrite } from '../../core/contracts/run-events.js';
 import { AUTOMATION_STATUSES } from '../../core/contracts/automation.js';
 import { INCIDENT_STATUSES } from '../../core/incident.js';
+import { describeChatContract } from './chat-contract.js';
 import { describePolicyContract } from './policy-contract.js';
 
 // One contract for the store port: every adapter (PGlite, PostgreSQL, Supabase) must pass it.
@@ -55,6 +56,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       });
 
     describe('self-healing policies', () => describePolicyContract(() => store));
+    describe('chat', () => describeChatContract(() => store));
 
     it('pings', async () => {
       await expect(store.ping()).resolves.toBeUndefined();

@@ -20,6 +20,9 @@ export const PAGERDUTY_WORKFLOW_REVISION = 'initial';
 /** The alert workflow revision the tests run today (same rule). */
 export const ALERT_WORKFLOW_REVISION = 'initial';
 
+/** The chat workflow revision the tests run today (same rule). */
+export const CHAT_WORKFLOW_REVISION = 'initial';
+
 export const recordingHistories = process.env.INFRAAI_RECORD_HISTORIES === '1';
 
 export const historiesDir = new URL('../fixtures/histories/', import.meta.url);

@@ -43,6 +43,10 @@ import type { Telemetry } from '../../adapters/telemetry/port.js';
 import { PrometheusTelemetry } from '../../adapters/telemetry/prometheus.js';
 import { createPagerDutyRelayer, type PagerDutyRelayer } from '../../ingress/pagerduty-relay.js';
 import { PAGERDUTY_WEBHOOK_RELAY_TIMEOUT_MS } from '../../api/webhooks/pagerduty.js';
+import type { ChatPlanner, ResolveIntegration } from '../../activities/chat/index.js';
+import { createTemporalChatGateway } from '../../api/chat-gateway.js';
+import type { ChatSettings } from '../../core/contracts/chat.js';
+import type { ToolRegistry } from '../../tools/registry.js';
 import { connectTestClient, connectTestWorker, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from './temporal.js';
 
 export interface TestStack {
@@ -95,6 +99,8 @@ export async function startTestStack(
     hostAccess?: HostAccess;
     /** The run-event bus of the API's streams and the in-process worker (default: none, streams poll). */
     events?: RunEventBus;
+    /** Another bus for the worker (as a worker process would have its own connection); default: `events`. */
+    workerEvents?: RunEventBus;
     sseMaxStreamMs?: number;
     /** Default: a registry of the stack's own with run gauges from its store. */
     telemetry?: Telemetry;
@@ -110,6 +116,14 @@ export async function startTestStack(
      */
     pagerDuty?: { secrets: string[]; tenantSlug?: string; relayer?: (client: Client, taskQueue: string) => PagerDutyRelayer };
     /** What alert runs are started with (resolution wait, escalation); the worker's action adapters. */
+    /** The chat agent: its tools, offline planner (used when `llm` is absent), settings and integration settings. */
+    chat?: {
+      tools?: ToolRegistry;
+      planner?: ChatPlanner;
+      settings?: ChatSettings;
+      resolveIntegration?: ResolveIntegration;
+      tokenFlushMs?: number;
+    };
     alerts?: {
       settings?: Partial<Pick<AlertSettings, 'resolveWaitMs' | 'escalateUnmatched' | 'verifyTimeoutMs'>>;
       kubernetesActions?: KubernetesActions;
@@ -153,9 +167,13 @@ export async function startTestStack(
       ...(options.notifiers ? { notifiers: options.notifiers, publicUrl: 'https://infraai.example.test' } : {}),
       telemetry,
       workflowBundlePath: testWorkflowBundlePath(),
-      ...(options.events ? { events: options.events } : {}),
+      ...(options.workerEvents || options.events ? { events: (options.workerEvents ?? options.events)! } : {}),
       ...(options.automation ? { automation: options.automation.toolkit, vault: options.automation.vault ?? vault } : {}),
       ...(options.alerts?.kubernetesActions ? { kubernetesActions: options.alerts.kubernetesActions } : {}),
+      ...(options.chat?.tools ? { chatTools: options.chat.tools } : {}),
+      ...(options.chat?.planner ? { chatPlanner: options.chat.planner } : {}),
+      ...(options.chat?.resolveIntegration ? { resolveIntegration: options.chat.resolveIntegration } : {}),
+      ...(options.chat?.tokenFlushMs ? { chatTokenFlushMs: options.chat.tokenFlushMs } : {}),
     });
     workerRun = worker.run();
   };
@@ -199,6 +217,8 @@ export async function startTestStack(
         }
       : {}),
     alerts: options.alerts?.gateway ? options.alerts.gateway(client, taskQueue) : createTemporalAlertGateway(client, { taskQueue }),
+    chat: createTemporalChatGateway(client, { taskQueue }),
+    ...(options.chat?.settings ? { chatSettings: options.chat.settings } : {}),
     ...(options.alerts?.settings ? { alertSettings: { ...DEFAULT_ALERT_SETTINGS, ...options.alerts.settings } } : {}),
     ...(options.mcp ? { mcp: options.mcp } : {}),
   });

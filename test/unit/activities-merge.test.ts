@@ -78,6 +78,12 @@ describe('activity registration', () => {
         'restartVmForAlert',
         'notifyForAlert',
         'raiseAlertIncident',
+        'openChatSession',
+        'persistChatMessages',
+        'recordChatEvents',
+        'summariseChat',
+        'chatModelStep',
+        'runChatTool',
         'createAlertAutomationRun',
       ].sort(),
     );

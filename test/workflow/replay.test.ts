@@ -23,6 +23,7 @@ const EXPECTED_FIXTURES: Record<string, number> = {
   'automation/initial': 13,
   'pagerduty/initial': 3,
   'alert/initial': 20,
+  'chat/initial': 7,
 };
 
 const files = (await readdir(historiesDir, { recursive: true })).filter((name) => name.endsWith('.json')).sort();

@@ -1,0 +1,20 @@
+import { mergeActivities } from '../merge.js';
+import type { ChatActivityDeps } from './deps.js';
+import { createChatModelActivities } from './model-step.js';
+import { createChatRecordActivities } from './record.js';
+import { createChatToolActivities } from './run-tool.js';
+
+export type { ChatActivityDeps, ChatPlanner, ChatPlannerInput, ChatPlannerOutput, ResolveIntegration } from './deps.js';
+export type { ChatModelStepInput, ChatModelStepOutput } from './model-step.js';
+export type { ChatToolCallInput, ChatToolOutcome } from './run-tool.js';
+
+/** The chat conversation's activities, one step group per file (workflows/chat/README.md maps step → file). */
+export function createChatActivities(deps: ChatActivityDeps) {
+  return mergeActivities('chat', {
+    model: createChatModelActivities(deps),
+    tools: createChatToolActivities(deps),
+    record: createChatRecordActivities(deps),
+  });
+}
+
+export type ChatActivities = ReturnType<typeof createChatActivities>;

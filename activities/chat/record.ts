@@ -1,0 +1,108 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { ChatJobUpdate } from '../../adapters/store/port.js';
+import type { ChatEventInput, ChatMessageInput } from '../../core/contracts/chat.js';
+import { FAILURE } from '../../core/contracts/failures.js';
+import { redact, redactText, truncateText } from '../../core/redact.js';
+import type { ChatActivityDeps, ChatRef } from './deps.js';
+import { appendChatEvents } from './events.js';
+
+// The conversation's records: its session row, its transcript (every message, redacted), its live
+// stream's events and the async job that waits for a turn.
+
+function sessionGone(ref: ChatRef): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`Chat session ${ref.sessionId} is gone`, FAILURE.ChatSessionNotFound);
+}
+
+export function createChatRecordActivities(deps: ChatActivityDeps) {
+  const { store } = deps;
+  return {
+    /** The session's row (the API wrote it before the first message) and the summary an earlier run left. */
+    async openChatSession(ref: ChatRef): Promise<{ summary: string | null }> {
+      const session = await store.chat.getSession(ref.tenantId, ref.sessionId);
+      if (!session) throw sessionGone(ref);
+      return { summary: session.summary };
+    },
+
+    /** Stores messages (redacted) in order; a repeated key adds nothing. Returns their seqs. */
+    async persistChatMessages({ ref, messages }: { ref: ChatRef; messages: ChatMessageInput[] }): Promise<number[]> {
+      const seqs = await store.chat.appendMessages(
+        ref.tenantId,
+        ref.sessionId,
+        messages.map((message) => ({
+          ...message,
+          content: message.content === null ? null : redactText(message.content),
+          ...(message.toolCalls ? { toolCalls: redact(message.toolCalls) } : {}),
+          ...(message.data !== undefined ? { data: redact(message.data) } : {}),
+        })),
+      );
+      if (!seqs) throw sessionGone(ref);
+      return seqs;
+    },
+
+    /** Appends events to the live stream (and wakes its readers); moves the turn's async job on. */
+    async recordChatEvents({
+      ref,
+      events,
+      job,
+    }: {
+      ref: ChatRef;
+      events: ChatEventInput[];
+      job?: { jobId: string; update: ChatJobUpdate } | undefined;
+    }): Promise<void> {
+      if (job) {
+        const { update } = job;
+        await store.chat.updateJob(ref.tenantId, job.jobId, {
+          ...update,
+          ...(update.answer ? { answer: redactText(update.answer) } : {}),
+          ...(update.error ? { error: truncateText(redactText(update.error), 4000) } : {}),
+        });
+      }
+      await appendChatEvents(
+        deps,
+        ref,
+        events.map((event) => ({ ...event, data: redact(event.data) })),
+      );
+    },
+
+    /**
+     * A summary of the conversation up to now, for the run that continues it: the model's when one is
+     * configured, otherwise the previous summary and the last questions and answers. Stored on the session.
+     */
+    async summariseChat({
+      ref,
+      previousSummary,
+      fromSeq,
+    }: {
+      ref: ChatRef;
+      previousSummary: string | null;
+      fromSeq: number;
+    }): Promise<{ summary: string; nextContextFromSeq: number }> {
+      const messages = await store.chat.lastMessages(ref.tenantId, ref.sessionId, fromSeq, 200);
+      const lastSeq = messages.at(-1)?.seq ?? fromSeq - 1;
+      const exchanges = messages
+        .filter((m) => (m.role === 'user' || (m.role === 'assistant' && !m.toolCalls?.length)) && m.content)
+        .map((m) => `${m.role === 'user' ? 'User' : 'Assistant'}: ${truncateText(m.content!, 400)}`);
+      let summary = [previousSummary, ...exchanges.slice(-12)].filter(Boolean).join('\n');
+      if (deps.llm && exchanges.length > 0) {
+        // The model's summary is better; without it (down, refusing) the exchanges themselves carry over.
+        const response = await deps.llm
+          .chat({
+            messages: [
+              {
+                role: 'system',
+                content:
+                  'Summarise this SRE chat for the assistant that continues it: hosts, incidents, findings, decisions and open questions. At most 200 words.',
+              },
+              { role: 'user', content: redactText(summary) },
+            ],
+            maxTokens: 600,
+          })
+          .catch(() => null);
+        if (response?.content) summary = response.content;
+      }
+      summary = truncateText(redactText(summary), 6000);
+      await store.chat.setSummary(ref.tenantId, ref.sessionId, summary);
+      return { summary, nextContextFromSeq: lastSeq + 1 };
+    },
+  };
+}

@@ -1,0 +1,132 @@
+import { isCancellation } from '@temporalio/workflow';
+import type { ChatStep, ChatTurnResult, ChatTurnStatus, SendMessageInput } from '../../core/contracts/chat.js';
+import { budgetOverrun, type TurnSpend } from './budget.js';
+import { failureMessage } from '../runs/failures.js';
+import { chatModel, chatStore } from './activities.js';
+import type { ChatConversation } from './conversation.js';
+import { runToolRound, searchKnowledgeFirst, type TurnContext } from './tool-round.js';
+
+/** The tool the workflow calls with the user's question before the turn's first model step. */
+export const KNOWLEDGE_SEARCH_TOOL = 'knowledge_search';
+
+/**
+ * One turn: the user's message stored, the knowledge base searched, then model step → tool calls
+ * (concurrent, changes confirmed first) → model step… until the model answers or the budget is
+ * spent. Every ending stores its answer, streams it, and moves the async job on.
+ */
+export async function runTurn(conv: ChatConversation, message: SendMessageInput): Promise<ChatTurnResult> {
+  conv.turns += 1;
+  const turn = conv.turns;
+  conv.current = { messageId: message.messageId, turn, step: 'recording the message' };
+  const ctx: TurnContext = { conv, turn, caller: conv.callerFor(message), steps: [] };
+  const spend: TurnSpend = { modelSteps: 0, tokens: 0, elapsedMs: 0 };
+  let offline = false;
+  const finish = (status: ChatTurnStatus, answer: string) =>
+    endTurn(conv, message, {
+      messageId: message.messageId,
+      turn,
+      status,
+      answer,
+      offline,
+      steps: ctx.steps,
+      usage: { modelSteps: spend.modelSteps, tokens: spend.tokens },
+    });
+  try {
+    await Promise.all([
+      chatStore.persistChatMessages({ ref: conv.ref, messages: [{ key: `t${turn}/user`, role: 'user', turn, content: message.text }] }),
+      message.jobId
+        ? chatStore.recordChatEvents({ ref: conv.ref, events: [], job: { jobId: message.jobId, update: { status: 'running' } } })
+        : null,
+    ]);
+    const started = Date.now();
+    let waitedMs = 0;
+    conv.setStep('searching the knowledge base');
+    await searchKnowledgeFirst(ctx, KNOWLEDGE_SEARCH_TOOL, message.text);
+    for (;;) {
+      spend.elapsedMs = Date.now() - started - waitedMs;
+      const overrun = budgetOverrun(conv.settings.budget, spend);
+      if (overrun) {
+        const answer = `I stopped before finishing: this turn ${overrun}. Ask again, more narrowly, or split the question.`;
+        await chatStore.persistChatMessages({
+          ref: conv.ref,
+          messages: [{ key: `t${turn}/budget`, role: 'assistant', turn, content: answer }],
+        });
+        return await finish('budget_exhausted', answer);
+      }
+      spend.modelSteps += 1;
+      conv.setStep(`model step ${spend.modelSteps}`);
+      const step = await chatModel.chatModelStep({
+        ref: conv.ref,
+        caller: ctx.caller,
+        turn,
+        step: spend.modelSteps,
+        summary: conv.summary,
+        contextFromSeq: conv.contextFromSeq,
+        contextMessages: conv.settings.contextMessages,
+        maxTokens: conv.settings.budget.maxTokens - spend.tokens,
+      });
+      spend.tokens += step.tokens;
+      offline = step.offline;
+      ctx.steps.push({
+        kind: 'model',
+        name: step.model,
+        status: 'ok',
+        detail: step.toolCalls.length ? `${step.toolCalls.length} tool call(s)` : null,
+      });
+      if (step.toolCalls.length === 0) {
+        const answer = step.content?.trim() || 'I have no answer to that.';
+        return await finish('answered', offline ? `${answer}\n\n(Offline mode: no language model is configured.)` : answer);
+      }
+      conv.setStep(`tools: ${step.toolCalls.map((call) => call.name).join(', ')}`);
+      waitedMs += await runToolRound(ctx, step.toolCalls);
+    }
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    return finish('failed', `I could not answer: ${failureMessage(err)}`);
+  }
+}
+
+/** Streams the answer and the turn's end, completes the async job, and records the result for repeats. */
+async function endTurn(conv: ChatConversation, message: SendMessageInput, result: ChatTurnResult): Promise<ChatTurnResult> {
+  const { turn } = result;
+  conv.setStep('answering');
+  const steps: ChatStep[] = result.steps;
+  try {
+    await chatStore.recordChatEvents({
+      ref: conv.ref,
+      events: [
+        {
+          key: `t${turn}/answer`,
+          type: 'answer',
+          data: { turn, messageId: message.messageId, status: result.status, text: result.answer, offline: result.offline },
+        },
+        {
+          key: `t${turn}/ended`,
+          type: 'turn.ended',
+          data: { turn, messageId: message.messageId, status: result.status, steps: steps.length },
+        },
+      ],
+      ...(message.jobId
+        ? {
+            job: {
+              jobId: message.jobId,
+              update: {
+                status: result.status === 'failed' ? ('failed' as const) : ('completed' as const),
+                answer: result.answer,
+                turnStatus: result.status,
+                steps,
+                ...(result.status === 'failed' ? { error: result.answer } : {}),
+              },
+            },
+          }
+        : {}),
+    });
+  } catch (err) {
+    // The answer still reaches the sender through the update; the stream and the job lag behind.
+    if (isCancellation(err)) throw err;
+  }
+  conv.results.set(message.messageId, result);
+  conv.current = null;
+  for (const [id, proposal] of conv.proposals) if (proposal.status !== 'pending') conv.proposals.delete(id);
+  return result;
+}

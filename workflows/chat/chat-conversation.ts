@@ -1,0 +1,61 @@
+import { allHandlersFinished, condition, continueAsNew, ContinueAsNew, isCancellation, workflowInfo } from '@temporalio/workflow';
+import type { ChatConversationInput, ChatConversationState } from '../../core/contracts/chat.js';
+import { chatModel, chatStore } from './activities.js';
+import { runTurn } from './agent-turn.js';
+import { ChatConversation } from './conversation.js';
+import { installChatHandlers } from './handlers.js';
+
+/**
+ * One conversation (`chat-<sessionId>`): messages arrive as sendMessage updates and are answered
+ * one turn at a time, in arrival order. A run idle for `idleTimeoutMs` ends (the next message starts
+ * a new run, which reads the stored summary); a long one continues as new at an idle moment, well
+ * before Temporal's history limits, carrying a summary and the last answers.
+ */
+export async function chatConversation(input: ChatConversationInput): Promise<ChatConversationState> {
+  const conv = new ChatConversation(input);
+  installChatHandlers(conv);
+  if (!input.carried) conv.summary = (await chatStore.openChatSession(conv.ref)).summary;
+  for (;;) {
+    const woken = await condition(() => conv.queue.length > 0, conv.settings.idleTimeoutMs);
+    if (!woken) {
+      await condition(allHandlersFinished);
+      if (conv.queue.length === 0) return conv.state();
+    }
+    while (conv.queue.length > 0) await runTurn(conv, conv.queue.shift()!);
+    if (historyIsLong(conv)) {
+      // A summary that cannot be written now (the store down) is tried again after the next turn.
+      await continueWhenIdle(conv).catch((err: unknown) => {
+        if (isCancellation(err) || isContinueAsNew(err)) throw err;
+      });
+    }
+  }
+}
+
+function isContinueAsNew(err: unknown): boolean {
+  return err instanceof ContinueAsNew;
+}
+
+function historyIsLong(conv: ChatConversation): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength > conv.settings.continueAsNewAfterEvents;
+}
+
+/**
+ * Summarises and continues as new once every update has its answer. A message that arrives while
+ * the summary is written is answered first (the next idle moment tries again).
+ */
+async function continueWhenIdle(conv: ChatConversation): Promise<void> {
+  const { summary, nextContextFromSeq } = await chatModel.summariseChat({
+    ref: conv.ref,
+    previousSummary: conv.summary,
+    fromSeq: conv.contextFromSeq,
+  });
+  conv.summary = summary;
+  conv.contextFromSeq = nextContextFromSeq;
+  await condition(() => allHandlersFinished() || conv.queue.length > 0);
+  if (conv.queue.length > 0) return;
+  await continueAsNew<typeof chatConversation>({
+    ...conv.input,
+    carried: { summary, turns: conv.turns, contextFromSeq: nextContextFromSeq, recentResults: conv.recentResults() },
+  });
+}

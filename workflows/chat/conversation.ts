@@ -1,0 +1,90 @@
+import {
+  DEFAULT_CHAT_SETTINGS,
+  type ChatConversationInput,
+  type ChatConversationState,
+  type ChatHistorySummary,
+  type ChatProposal,
+  type ChatRole,
+  type ChatSettings,
+  type ChatTurnResult,
+  type SendMessageInput,
+} from '../../core/contracts/chat.js';
+import type { ToolCaller } from '../../tools/tool.js';
+
+/** A proposal as the workflow keeps it: what the user sees, and the role of whoever decided it. */
+export interface OpenProposal extends ChatProposal {
+  decidedRole: ChatRole | null;
+}
+
+/** Answers carried into the next run, so a repeated message after a continue-as-new still gets its answer. */
+const CARRIED_RESULTS = 20;
+
+/**
+ * A conversation's state in the workflow: the messages waiting their turn (in arrival order), the
+ * answers given (a repeated messageId gets the same one), the open proposals and the turn at work.
+ * Transcripts are in the store: the state holds seqs, previews and answers only.
+ */
+export class ChatConversation {
+  readonly settings: ChatSettings;
+  readonly ref: { tenantId: string; sessionId: string };
+  readonly queue: SendMessageInput[] = [];
+  readonly results = new Map<string, ChatTurnResult>();
+  /** Every messageId accepted by this run (queued, at work or answered). */
+  readonly accepted = new Set<string>();
+  readonly proposals = new Map<string, OpenProposal>();
+  current: ChatConversationState['current'] = null;
+  summary: string | null;
+  turns: number;
+  contextFromSeq: number;
+
+  constructor(readonly input: ChatConversationInput) {
+    this.settings = input.settings ?? DEFAULT_CHAT_SETTINGS;
+    this.ref = { tenantId: input.tenantId, sessionId: input.sessionId };
+    this.summary = input.carried?.summary ?? null;
+    this.turns = input.carried?.turns ?? 0;
+    this.contextFromSeq = input.carried?.contextFromSeq ?? 1;
+    for (const result of input.carried?.recentResults ?? []) {
+      this.results.set(result.messageId, result);
+      this.accepted.add(result.messageId);
+    }
+  }
+
+  /** Tools run as the conversation's owner, with the role the sender holds now. */
+  callerFor(message: SendMessageInput): ToolCaller {
+    return { tenantId: this.input.tenantId, userId: this.input.userId, role: message.role ?? this.input.role };
+  }
+
+  /** Queues a message once; a repeat of an accepted one only waits for its answer. */
+  accept(message: SendMessageInput): void {
+    if (this.accepted.has(message.messageId)) return;
+    this.accepted.add(message.messageId);
+    this.queue.push(message);
+  }
+
+  setStep(step: string): void {
+    if (this.current) this.current = { ...this.current, step };
+  }
+
+  state(): ChatConversationState {
+    return {
+      sessionId: this.input.sessionId,
+      turns: this.turns,
+      current: this.current,
+      queued: this.queue.length,
+      proposals: [...this.proposals.values()].filter((p) => p.status === 'pending').map(({ decidedRole: _role, ...proposal }) => proposal),
+      summary: this.summary,
+    };
+  }
+
+  history(): ChatHistorySummary {
+    return {
+      summary: this.summary,
+      turns: this.turns,
+      recent: [...this.results.values()].slice(-10).map((r) => ({ messageId: r.messageId, status: r.status, answer: r.answer })),
+    };
+  }
+
+  recentResults(): ChatTurnResult[] {
+    return [...this.results.values()].slice(-CARRIED_RESULTS);
+  }
+}
