@@ -2,6 +2,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import { activityFailureInterceptor } from './activities/telemetry-interceptor.js';
+import { createOfflineChatPlanner } from './activities/chat/offline.js';
 import { loadBundledRunbooks, openKnowledgeBase } from './adapters/knowledge/create.js';
 import type { EmbeddingProvider } from './adapters/llm/port.js';
 import type { VectorIndex } from './adapters/knowledge/port.js';
@@ -104,6 +105,11 @@ export async function createConfiguredWorker(
     },
     workflowBundlePath: config.worker.workflowBundlePath,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
+    // The chat agent: its tools, the callers' integration settings, and the offline planner that
+    // answers when no LLM is configured.
+    chatTools: base.chat?.registry ?? null,
+    resolveIntegration: base.chat?.resolveIntegration ?? null,
+    chatPlanner: createOfflineChatPlanner(),
   });
 }
 
@@ -117,7 +123,7 @@ export function runtimeTelemetryOptions(config: Config): { telemetryOptions?: { 
 async function main(): Promise<void> {
   const { loadConfig } = await import('./config.js');
   const { createStore } = await import('./adapters/store/create.js');
-  const { connectWorker } = await import('./adapters/temporal/connection.js');
+  const { connectClient, connectWorker } = await import('./adapters/temporal/connection.js');
   const { resolveTemporalTarget } = await import('./launcher/stack.js');
   const { Runtime, DefaultLogger } = await import('@temporalio/worker');
 
@@ -128,7 +134,12 @@ async function main(): Promise<void> {
   const { buildAdapters } = await import('./wiring.js');
   const adapters = await buildAdapters(config, store);
   const connection = await connectWorker({ ...config.temporal, ...target });
-  const worker = await createConfiguredWorker(config, { connection, namespace: target.namespace, adapters });
+  // Chat tools start runs (remediation, automation, diagnosis) through a client, as the API does.
+  const { client, connection: clientConnection } = await connectClient({ ...config.temporal, ...target });
+  const { VERSION } = await import('./api/server.js');
+  const { buildChatToolkit } = await import('./wiring.js');
+  const chat = await buildChatToolkit(config, adapters, client, VERSION);
+  const worker = await createConfiguredWorker(config, { connection, namespace: target.namespace, adapters, chat });
   const metricsServer = config.telemetry.workerMetricsPort === null ? null : await serveWorkerMetrics(config, adapters);
   console.log(
     `[infraai] worker ready: ${target.address} namespace ${target.namespace} task queue ${config.temporal.taskQueue} (pid ${process.pid})`,
@@ -140,6 +151,8 @@ async function main(): Promise<void> {
     metricsServer?.close();
     await adapters.hostAccess.close?.();
     await adapters.vmActions?.close();
+    await chat.close();
+    await clientConnection.close();
     await connection.close();
     await adapters.events.close();
     await store.close();

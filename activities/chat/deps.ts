@@ -1,6 +1,6 @@
 import type { RunEventBus } from '../../adapters/events/port.js';
 import type { ChatMessage, LlmProvider, ToolCall } from '../../adapters/llm/port.js';
-import type { Store } from '../../adapters/store/port.js';
+import type { Store, StoredChatMessage } from '../../adapters/store/port.js';
 import type { IntegrationName, IntegrationSettings } from '../../tools/integrations.js';
 import type { ToolDescription, ToolRegistry } from '../../tools/registry.js';
 import type { ToolCaller } from '../../tools/tool.js';
@@ -16,6 +16,8 @@ export interface ChatPlannerInput {
   messages: ChatMessage[];
   /** The tools this caller may use. */
   tools: ToolDescription[];
+  /** The same window of the transcript as stored: tool results with their structured data (`{ error: true }` when a call failed or did not run). */
+  transcript: StoredChatMessage[];
 }
 
 /** What a model step answers: text, or tool calls to make before it answers. */

@@ -69,7 +69,7 @@ export function createChatModelActivities(deps: ChatActivityDeps) {
           await stream.close();
         }
       } else if (deps.chatPlanner) {
-        answer = await deps.chatPlanner.plan({ caller, messages, tools });
+        answer = await deps.chatPlanner.plan({ caller, messages, tools, transcript: stored });
       } else {
         throw ApplicationFailure.nonRetryable('No LLM is configured and this worker has no offline planner.', FAILURE.ChatModelUnavailable);
       }

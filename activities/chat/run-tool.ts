@@ -66,7 +66,7 @@ export function createChatToolActivities(deps: ChatActivityDeps) {
   }
 
   async function refuse(input: ChatToolCallInput, message: string, reason: string): Promise<ChatToolOutcome> {
-    await persist(input, `Refused: ${message}`);
+    await persist(input, `Refused: ${message}`, { error: true, reason });
     await ended(input, 'refused', message);
     return { status: 'refused', preview: truncateText(message, PREVIEW_CHARS), reason };
   }
@@ -128,7 +128,7 @@ export function createChatToolActivities(deps: ChatActivityDeps) {
           throw ApplicationFailure.retryable(`${call.name} failed: ${message}`, FAILURE.ChatToolUnavailable);
         }
         const text = `${call.name} failed: ${message}`;
-        await persist(input, `The tool failed and did nothing more: ${message}`);
+        await persist(input, `The tool failed and did nothing more: ${message}`, { error: true, reason: FAILURE.ChatToolFailed });
         await ended(input, 'failed', text);
         return { status: 'failed', preview: truncateText(redactText(text), PREVIEW_CHARS), reason: FAILURE.ChatToolFailed };
       }

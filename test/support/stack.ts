@@ -118,7 +118,8 @@ export async function startTestStack(
     /** What alert runs are started with (resolution wait, escalation); the worker's action adapters. */
     /** The chat agent: its tools, offline planner (used when `llm` is absent), settings and integration settings. */
     chat?: {
-      tools?: ToolRegistry;
+      /** A registry, or one built over this stack's store, client and task queue (the built-in tools start runs there). */
+      tools?: ToolRegistry | ((parts: { store: Store; client: Client; taskQueue: string }) => ToolRegistry);
       planner?: ChatPlanner;
       settings?: ChatSettings;
       resolveIntegration?: ResolveIntegration;
@@ -150,6 +151,7 @@ export async function startTestStack(
     settings: store.integrationSettings,
     secrets: new EncryptedSecretStore(store, secretsKey),
   });
+  const chatTools = typeof options.chat?.tools === 'function' ? options.chat.tools({ store, client, taskQueue }) : options.chat?.tools;
   const startWorker = async () => {
     if (worker) return;
     workerConnection = await connectTestWorker(temporal);
@@ -170,7 +172,7 @@ export async function startTestStack(
       ...(options.workerEvents || options.events ? { events: (options.workerEvents ?? options.events)! } : {}),
       ...(options.automation ? { automation: options.automation.toolkit, vault: options.automation.vault ?? vault } : {}),
       ...(options.alerts?.kubernetesActions ? { kubernetesActions: options.alerts.kubernetesActions } : {}),
-      ...(options.chat?.tools ? { chatTools: options.chat.tools } : {}),
+      ...(chatTools ? { chatTools } : {}),
       ...(options.chat?.planner ? { chatPlanner: options.chat.planner } : {}),
       ...(options.chat?.resolveIntegration ? { resolveIntegration: options.chat.resolveIntegration } : {}),
       ...(options.chat?.tokenFlushMs ? { chatTokenFlushMs: options.chat.tokenFlushMs } : {}),

@@ -156,6 +156,16 @@ async function settleProposal(ctx: TurnContext, call: ToolCallRequest, proposal:
   ctx.steps.push({ kind: 'confirmation', name: call.name, status: proposal.status as 'rejected' | 'expired', detail: why });
   await chatStore.persistChatMessages({
     ref: conv.ref,
-    messages: [{ key: `t${turn}/${call.id}/result`, role: 'tool', turn, content: why, toolCallId: call.id, toolName: call.name }],
+    messages: [
+      {
+        key: `t${turn}/${call.id}/result`,
+        role: 'tool',
+        turn,
+        content: why,
+        toolCallId: call.id,
+        toolName: call.name,
+        data: { error: true, reason: proposal.status },
+      },
+    ],
   });
 }
