@@ -9,6 +9,7 @@ import type { KubernetesCluster } from '../adapters/kubernetes/port.js';
 import { InvalidCursorError, StoreUnavailableError, type Store } from '../adapters/store/port.js';
 import { LlmError } from '../adapters/llm/port.js';
 import { QueueUnavailableError, type EventQueue } from '../adapters/queue/port.js';
+import type { MiddlewareHandler } from 'hono';
 import { authMiddleware, type AuthEnv, type Authenticator } from './auth.js';
 import { docsRoutes } from './docs.js';
 import { ProblemError, problemResponse } from './problem.js';
@@ -105,6 +106,8 @@ export interface ApiDeps {
   chat?: ChatWorkflowGateway;
   /** Budget, confirmation timeout and continue-as-new threshold handed to each conversation. */
   chatSettings?: ChatSettings;
+  /** Counts POST /chat and /chat/async against the caller's limits (api/rate-limit.ts); absent: unlimited. */
+  chatRateLimit?: MiddlewareHandler<AuthEnv>;
 }
 
 /** Paths that authenticate their callers themselves instead of with an API key or JWT (PagerDuty signs its webhook). */
@@ -242,6 +245,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   );
   app.route('/api/v1', diagnosisRoutes(deps));
   app.route('/api/v1/policies', policyRoutes(deps.store));
+  // Sending a message costs model and tool calls: limited per user and per tenant (429 with Retry-After).
+  if (deps.chatRateLimit) app.on('POST', ['/api/v1/chat', '/api/v1/chat/async'], deps.chatRateLimit);
   app.route(
     '/api/v1/chat',
     chatRoutes({

@@ -1,4 +1,5 @@
 import { InMemoryProposalLedger } from './mcp/proposals.js';
+import { openRateLimitBackend, rateLimit } from './rate-limit.js';
 import type { ChatToolkit } from '../wiring.js';
 import { startAlertJobReconciler } from '../ingress/alert-job-reconciler.js';
 import { readFileSync } from 'node:fs';
@@ -72,6 +73,15 @@ export async function startApiServer(options: {
   chat?: ChatToolkit | null;
 }): Promise<{ url: string; close(): Promise<void> }> {
   const { config, adapters, client, chat } = options;
+  const rateBackend = await openRateLimitBackend(config.rateLimits.redisUrl, (err) =>
+    console.warn(`[infraai] rate limits: Redis: ${err.message}; counting in this process meanwhile`),
+  );
+  const chatRateLimit = rateLimit({
+    name: 'chat',
+    perUser: config.rateLimits.chat.perUserPerMinute,
+    perTenant: config.rateLimits.chat.perTenantPerMinute,
+    backend: rateBackend,
+  });
   const { store, knowledge } = adapters;
   const alertGateway = createTemporalAlertGateway(client, { taskQueue: config.temporal.taskQueue });
   const app = createApp({
@@ -84,6 +94,7 @@ export async function startApiServer(options: {
           },
         }
       : {}),
+    chatRateLimit,
     knowledge,
     vault: adapters.vault,
     integrationSettings: adapters.integrationSettings,
@@ -140,6 +151,7 @@ export async function startApiServer(options: {
     url: config.api.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     close: async () => {
       await reconciler?.stop();
+      await rateBackend.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Keep-alive connections would otherwise hold close() open.

@@ -75,7 +75,7 @@ export function chatRoutes(deps: ChatRouteDeps) {
         request: { body: jsonBody(ChatSendSchema) },
         responses: { 200: json(ChatAnswerSchema, 'The turn’s answer, with what it did') },
       },
-      [404, 409, 503],
+      [404, 409, 429, 503],
     ),
     async (c) => {
       const principal = c.get('principal');
@@ -102,7 +102,7 @@ export function chatRoutes(deps: ChatRouteDeps) {
         request: { body: jsonBody(ChatSendSchema) },
         responses: { 202: json(ChatAcceptedSchema, 'Accepted by the conversation') },
       },
-      [404, 409, 503],
+      [404, 409, 429, 503],
     ),
     async (c) => {
       const principal = c.get('principal');

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthEnv, Principal } from '../../api/auth.js';
 import { openRateLimitBackend, rateLimit, type RateLimitBackend, type RateLimitOptions } from '../../api/rate-limit.js';
+import { startTestStack } from '../support/stack.js';
 
 // The rate limiter on both backends: this process's memory, and the machine's Redis (REDIS_URL in
 // production), where two API processes count together. The principal is set the way api/auth.ts
@@ -132,6 +133,31 @@ describe('rate limits across processes and through a Redis outage', () => {
       expect(await statuses(() => send(tenant, 'u'), 3)).toEqual([200, 200, 429]);
       expect(errors.some((err) => /ECONNREFUSED/.test(err.message))).toBe(true);
     } finally {
+      await backend.close();
+    }
+  });
+});
+
+describe('the chat routes behind the limiter', () => {
+  it('counts POST /api/v1/chat per user before the route reads the body: 422, 422, then 429 with Retry-After', async () => {
+    const backend = await openRateLimitBackend(null);
+    const stack = await startTestStack({
+      chat: { rateLimit: rateLimit({ name: `chat-${randomUUID().slice(0, 8)}`, perUser: 2, perTenant: 100, backend }) },
+    });
+    try {
+      const key = await stack.keyFor('limited', 'operator');
+      const send = () => stack.call('POST', '/api/v1/chat', { key, body: { message: '  ' } });
+      expect([(await send()).status, (await send()).status]).toEqual([422, 422]);
+      const refused = await send();
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      // Reading is not limited.
+      expect((await stack.call('GET', `/api/v1/chat/async/${randomUUID()}`, { key })).status).toBe(404);
+      // Another user of the tenant still sends.
+      const other = await stack.keyFor('limited', 'operator');
+      expect((await stack.call('POST', '/api/v1/chat/async', { key: other, body: { message: '' } })).status).toBe(422);
+    } finally {
+      await stack.close();
       await backend.close();
     }
   });

@@ -1,3 +1,5 @@
+import type { AuthEnv } from '../../api/auth.js';
+import type { MiddlewareHandler } from 'hono';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { EncryptedCredentialVault, EncryptedSecretStore } from '../../adapters/secrets/encrypted-vault.js';
@@ -124,6 +126,8 @@ export async function startTestStack(
       settings?: ChatSettings;
       resolveIntegration?: ResolveIntegration;
       tokenFlushMs?: number;
+      /** The limiter on POST /chat and /chat/async (api/rate-limit.ts). */
+      rateLimit?: MiddlewareHandler<AuthEnv>;
     };
     alerts?: {
       settings?: Partial<Pick<AlertSettings, 'resolveWaitMs' | 'escalateUnmatched' | 'verifyTimeoutMs'>>;
@@ -221,6 +225,7 @@ export async function startTestStack(
     alerts: options.alerts?.gateway ? options.alerts.gateway(client, taskQueue) : createTemporalAlertGateway(client, { taskQueue }),
     chat: createTemporalChatGateway(client, { taskQueue }),
     ...(options.chat?.settings ? { chatSettings: options.chat.settings } : {}),
+    ...(options.chat?.rateLimit ? { chatRateLimit: options.chat.rateLimit } : {}),
     ...(options.alerts?.settings ? { alertSettings: { ...DEFAULT_ALERT_SETTINGS, ...options.alerts.settings } } : {}),
     ...(options.mcp ? { mcp: options.mcp } : {}),
   });
