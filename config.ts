@@ -272,8 +272,8 @@ const envSchema = z.object({
   AWS_ENDPOINT_URL: optionalString.pipe(z.url().optional()),
   // The SQS bridge (`npm run bridge`, bridge/): relays the queue's PagerDuty events into Temporal.
   INFRAAI_BRIDGE_CONCURRENCY: positiveInt(8),
-  // Long polls open at once: each receive waits a round trip to SQS, so two keep messages coming while one is answered.
-  INFRAAI_BRIDGE_POLLERS: positiveInt(2).refine((n) => n <= 10, 'must be 1 to 10'),
+  // Long polls open at once: with more than one, messages keep coming while one receive is answered.
+  INFRAAI_BRIDGE_POLLERS: positiveInt(1).refine((n) => n <= 10, 'must be 1 to 10'),
   INFRAAI_BRIDGE_VISIBILITY_SECONDS: positiveInt(60).refine(
     (s) => s >= 3 && s <= 43200,
     'must be 3 to 43200 (seconds; renewed every third of it)',

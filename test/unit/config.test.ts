@@ -235,7 +235,7 @@ describe('SQS bridge configuration', () => {
   it('has defaults for every knob, and the PagerDuty tenant is `default` unless named', () => {
     expect(loadConfig({}).bridge).toEqual({
       concurrency: 8,
-      pollers: 2,
+      pollers: 1,
       visibilitySeconds: 60,
       maxAttempts: 5,
       waitSeconds: 20,
