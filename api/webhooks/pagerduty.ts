@@ -26,6 +26,13 @@ import { verifyPagerDutySignature } from './pagerduty-signature.js';
 export const PAGERDUTY_WEBHOOK_BODY_LIMIT = 64 * 1024;
 /** The relay's Temporal call gives up after this (PagerDuty waits 5 s for an answer, then retries). */
 export const PAGERDUTY_WEBHOOK_RELAY_TIMEOUT_MS = 3000;
+/**
+ * The webhook answers within this of the request's arrival whatever the relay is doing: the gRPC
+ * deadline above bounds the Temporal call, but on a starved process the call can return late. A relay
+ * that succeeds after the 503 is harmless: PagerDuty's retry joins the run (same workflow id, same
+ * signal request id).
+ */
+export const PAGERDUTY_WEBHOOK_ANSWER_DEADLINE_MS = 4000;
 /** Webhook ids remembered (the newest; oldest forgotten first). */
 const RECENT_WEBHOOK_IDS = 2000;
 const WEBHOOK_ID = /^[\x21-\x7e]{1,200}$/;
@@ -118,6 +125,22 @@ function answerOf(outcome: RelayOutcome): WebhookAnswer {
   }
 }
 
+/** The relay's outcome, or RelayUnavailableError once `deadline` (epoch ms) has passed. */
+async function beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new RelayUnavailableError('Temporal did not answer before the webhook had to answer PagerDuty')),
+      Math.max(0, deadline - Date.now()),
+    );
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function pagerDutyWebhookRoutes({ store, relayer, secrets, tenantSlug }: PagerDutyWebhookDeps) {
   const app = createRouter();
   const recent = new RecentDeliveries(RECENT_WEBHOOK_IDS);
@@ -138,6 +161,7 @@ export function pagerDutyWebhookRoutes({ store, relayer, secrets, tenantSlug }: 
   // Documented from the route; handled without its validators, which would parse the body before its signature is checked.
   app.openAPIRegistry.registerPath(pagerDutyWebhookRoute);
   app.post('/pagerduty', limit, async (c) => {
+    const answerBy = Date.now() + PAGERDUTY_WEBHOOK_ANSWER_DEADLINE_MS;
     if (secrets.length === 0 || !relayer) {
       throw new ProblemError(
         503,
@@ -160,7 +184,7 @@ export function pagerDutyWebhookRoutes({ store, relayer, secrets, tenantSlug }: 
     const earlier = remembered ? recent.get(remembered) : undefined;
     if (earlier) {
       // The same delivery again (PagerDuty's retry, or two at once): its first answer, or its failure.
-      const first = await earlier.catch(() => null);
+      const first = await beforeDeadline(earlier, answerBy).catch(() => null);
       if (first) return c.json({ ...answerOf(first), outcome: 'duplicate' as const }, 200);
     }
 
@@ -178,8 +202,10 @@ export function pagerDutyWebhookRoutes({ store, relayer, secrets, tenantSlug }: 
       return relayer.relay(parsed.envelope, { tenantId, tenantSlug, via: 'webhook' });
     })();
     if (remembered) recent.remember(remembered, relay);
+    // A relay that fails after the deadline answered is not an unhandled rejection.
+    relay.catch(() => undefined);
     try {
-      return c.json(answerOf(await relay), 200);
+      return c.json(answerOf(await beforeDeadline(relay, answerBy)), 200);
     } catch (err) {
       if (err instanceof RelayUnavailableError) {
         throw new ProblemError(503, 'workflow-engine-unavailable', 'Temporal did not take the event; PagerDuty will retry.', undefined, {

@@ -20,6 +20,7 @@ const TENANT = 'pd-hooks';
 
 let stack: TestStack;
 let down: TestStack;
+let stalled: TestStack;
 let unconfigured: TestStack;
 let viewerKey: string;
 /** Every relay the webhook made (a repeat answered from memory makes none). */
@@ -72,6 +73,10 @@ beforeAll(async () => {
         }),
     },
   });
+  // A relay that never settles (a starved or wedged Temporal call): the webhook's own deadline answers.
+  stalled = await startTestStack({
+    pagerDuty: { secrets: [NEW_SECRET], tenantSlug: TENANT, relayer: () => ({ relay: () => new Promise(() => undefined) }) },
+  });
   unconfigured = await startTestStack();
 });
 
@@ -79,6 +84,7 @@ afterAll(async () => {
   await stack?.close();
   await down?.close();
   await unconfigured?.close();
+  await stalled?.close();
 });
 
 /** What PagerDuty sends: the raw JSON, signed with the given secrets, with a delivery id. */
@@ -264,6 +270,14 @@ describe('POST /api/v1/webhooks/pagerduty', () => {
     // The failure is not remembered: PagerDuty's retry of the delivery is relayed again.
     const retried = await deliver(down, pdEvents.triggered(pdIncident('PWEBHOOK')), { webhookId: 'wh-down' });
     expect(retried.status).toBe(503);
+  });
+
+  it('answers 503 by its own deadline when the relay does not return at all', async () => {
+    const response = await deliver(stalled, pdEvents.triggered(pdIncident('PWEBHOOK')), { webhookId: 'wh-stalled' });
+    await expectProblem(response.clone(), 503, 'workflow-engine-unavailable');
+    expect(response.headers.get('retry-after')).toBe('5');
+    // The retry of the same delivery joins the stalled relay and is answered by the deadline too.
+    expect((await deliver(stalled, pdEvents.triggered(pdIncident('PWEBHOOK')), { webhookId: 'wh-stalled' })).status).toBe(503);
   });
 
   it('answers 503 when no signing secret is configured, and 413 for a body over 64 KB', async () => {
