@@ -1,4 +1,4 @@
-import { InMemoryProposalLedger } from './mcp/proposals.js';
+import { InMemoryProposalLedger, RedisProposalLedger } from './mcp/proposals.js';
 import { openRateLimitBackend, rateLimit } from './rate-limit.js';
 import type { ChatToolkit } from '../wiring.js';
 import { startAlertJobReconciler } from '../ingress/alert-job-reconciler.js';
@@ -90,7 +90,11 @@ export async function startApiServer(options: {
           mcp: {
             registry: chat.registry,
             resolveIntegration: chat.resolveIntegration,
-            proposals: new InMemoryProposalLedger({ ttlMs: config.mcp.proposalTtlMs }),
+            // Shared through the Redis connection the rate limits use, so any API process takes a confirmation.
+            proposals:
+              rateBackend.kind === 'redis'
+                ? new RedisProposalLedger(rateBackend.client, { ttlMs: config.mcp.proposalTtlMs })
+                : new InMemoryProposalLedger({ ttlMs: config.mcp.proposalTtlMs }),
           },
         }
       : {}),
