@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { Principal } from './auth.js';
+import type { Principal } from './principal.js';
 
 /** How long a verified credential is trusted without asking the store again (INFRAAI_AUTH_CACHE_TTL_MS). */
 export const DEFAULT_AUTH_CACHE_TTL_MS = 5000;

@@ -4,16 +4,10 @@ import type { JwtConfig } from '../config.js';
 import type { Role, Store } from '../adapters/store/port.js';
 import { verifyApiKey } from './api-keys.js';
 import { DEFAULT_AUTH_CACHE_MAX_ENTRIES, DEFAULT_AUTH_CACHE_TTL_MS, VerifiedCredentialCache } from './auth-cache.js';
+import type { Principal } from './principal.js';
 import { ProblemError, problemResponse } from './problem.js';
 
-export interface Principal {
-  tenantId: string;
-  tenantSlug: string;
-  role: Role;
-  /** API key id, or the JWT subject. */
-  subject: string;
-  method: 'api_key' | 'jwt';
-}
+export type { Principal };
 
 export type AuthEnv = { Variables: { principal: Principal; requestId: string } };
 

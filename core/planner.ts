@@ -1,8 +1,11 @@
 // The runbook planner: the default reasoning engine, no model needed. Pure and deterministic.
 // classify → plan (commands rendered for the host's service manager) → analyse diagnostic output.
 import type { CmdbItem } from './incident.js';
-import type { Analysis as RemediationAnalysis, ProposedAction } from './remediation.js';
+import type { FollowUp, Analysis as RemediationAnalysis, ProposedAction } from './remediation.js';
 import { SERVICE_MANAGERS, type CommandVariants, type Risk, type Runbook, type ServiceManager } from './runbook.js';
+
+// FollowUp is a remediation domain type (core/remediation.ts); re-exported for the planner's callers.
+export type { FollowUp };
 
 /** Text longer than this is cut before matching, so a huge log line cannot stall the regexes. */
 const MAX_TEXT = 20_000;
@@ -203,23 +206,6 @@ export interface Analysis {
   escalate: boolean;
   /** Runbooks that cover the causes of established findings (signals with a `cause`), to follow next. */
   followUps: FollowUp[];
-}
-
-/** A finding whose cause another runbook covers: that runbook's diagnostics are the next step. */
-export interface FollowUp {
-  /** The runbook that covers the cause. */
-  runbookId: string;
-  /**
-   * Values carried into it: what the signal captured (named groups the cause runbook declares), and
-   * this runbook's values of parameters both read from the same CMDB tag. Never anything else: a PID
-   * captured for one runbook's fix must not become the target of another's.
-   */
-  parameters: Record<string, string>;
-  /** The runbook and finding that named the cause. */
-  fromRunbookId: string;
-  finding: string;
-  /** `finding (diagnostic): evidence line`, for people. */
-  because: string;
 }
 
 /**

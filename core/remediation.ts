@@ -1,7 +1,6 @@
 // Contract of the remediation stages of the incident workflow (workflow-safe: types and message
 // definitions only). Commands are planned from bundled runbooks (or an LLM when configured),
 // checked by the command policy, run over SSH by activities, and every run is kept in the state.
-import type { FollowUp } from './planner.js';
 
 export type ActionRisk = 'low' | 'high';
 
@@ -126,3 +125,20 @@ export interface RemediationSettings {
 }
 
 export const DEFAULT_REMEDIATION_SETTINGS: RemediationSettings = { approvalTimeoutMs: 30 * 60_000, autoApproveLowRisk: true };
+
+/** A finding whose cause another runbook covers: that runbook's diagnostics are the next step. */
+export interface FollowUp {
+  /** The runbook that covers the cause. */
+  runbookId: string;
+  /**
+   * Values carried into it: what the signal captured (named groups the cause runbook declares), and
+   * this runbook's values of parameters both read from the same CMDB tag. Never anything else: a PID
+   * captured for one runbook's fix must not become the target of another's.
+   */
+  parameters: Record<string, string>;
+  /** The runbook and finding that named the cause. */
+  fromRunbookId: string;
+  finding: string;
+  /** `finding (diagnostic): evidence line`, for people. */
+  because: string;
+}
