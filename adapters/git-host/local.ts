@@ -35,6 +35,13 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const REF_UPDATE_ATTEMPTS = 5;
 const ZERO_SHA = '0000000000000000000000000000000000000000';
 
+interface Repository {
+  /** The repository directory (real path). */
+  dir: string;
+  gitDir: string;
+  defaultBranch: string;
+}
+
 interface GitResult {
   code: number;
   stdout: string;
@@ -44,7 +51,7 @@ interface GitResult {
 export class LocalGitHost implements GitHost {
   readonly kind = 'local' as const;
   private readonly records: PullRequestRecords;
-  private ready: Promise<{ gitDir: string; defaultBranch: string }> | null = null;
+  private ready: Promise<Repository> | null = null;
   private gitDir: string | null = null;
   /** One openPullRequest per head at a time in this process: the second finds the first's record. */
   private readonly opening = new Map<string, Promise<unknown>>();
@@ -55,8 +62,8 @@ export class LocalGitHost implements GitHost {
 
   /** `local://<repository path>#<number>`: there is no web page for a local pull request. */
   async urlOf(number: number): Promise<string> {
-    const { gitDir } = await this.repository();
-    return `local://${gitDir}#${number}`;
+    const { dir } = await this.repository();
+    return `local://${dir}#${number}`;
   }
 
   async defaultBranch(): Promise<string> {
@@ -217,7 +224,7 @@ export class LocalGitHost implements GitHost {
   }
 
   /** Opens (or creates) the repository once; every git command runs against its git directory. */
-  private repository(): Promise<{ gitDir: string; defaultBranch: string }> {
+  private repository(): Promise<Repository> {
     this.ready ??= this.open().catch((err: unknown) => {
       this.ready = null;
       throw err;
@@ -225,7 +232,7 @@ export class LocalGitHost implements GitHost {
     return this.ready;
   }
 
-  private async open(): Promise<{ gitDir: string; defaultBranch: string }> {
+  private async open(): Promise<Repository> {
     await mkdir(this.config.repoPath, { recursive: true });
     const dir = await realpath(this.config.repoPath);
     const empty = (await readdir(dir)).length === 0;
@@ -257,7 +264,7 @@ export class LocalGitHost implements GitHost {
         allowFailure: true,
       });
     }
-    return { gitDir, defaultBranch };
+    return { dir, gitDir, defaultBranch };
   }
 
   private git(
