@@ -201,8 +201,12 @@ describe.each([
 
   it('makes one commit and one pull request when two attempts run at once', async () => {
     const { baseSha } = await h.host.ensureBranch(BRANCH);
-    const input = { branch: BRANCH, requestId: 'req-1', message: 'Provision', files: FILES };
-    const commits = await Promise.all([h.host.commitFiles(input), h.another().commitFiles(input)]);
+    // Two attempts at one request (messages differ, so a lost update could not hide as the same commit).
+    const input = { branch: BRANCH, requestId: 'req-1', files: FILES };
+    const commits = await Promise.all([
+      h.host.commitFiles({ ...input, message: 'Provision (attempt 1)' }),
+      h.another().commitFiles({ ...input, message: 'Provision (attempt 2)' }),
+    ]);
     expect(commits[0].sha).toBe(commits[1].sha);
     expect(commits.some((c) => c.created)).toBe(true);
     expect((await h.commit(commits[0].sha)).parents).toEqual([baseSha]);
@@ -347,6 +351,24 @@ describe('github git host: requests and failures', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('loses a commit race without a second commit: GitHub refuses the non-fast-forward update and the loser finds the winner', async () => {
+    const { github, fake } = h;
+    const { baseSha } = await github.ensureBranch(BRANCH);
+    fake.clearRequests();
+    // Different messages make different commits, so the second ref update cannot be a no-op.
+    const [a, b] = await Promise.all([
+      github.commitFiles({ branch: BRANCH, requestId: 'req-1', message: 'Provision (attempt 1)', files: FILES }),
+      h.another().commitFiles({ branch: BRANCH, requestId: 'req-1', message: 'Provision (attempt 2)', files: FILES }),
+    ]);
+    expect(a.sha).toBe(b.sha);
+    expect([a.created, b.created].sort()).toEqual([false, true]);
+    expect(fake.head(BRANCH)).toBe(a.sha);
+    expect(fake.commit(a.sha).parents).toEqual([baseSha]);
+    const updates = fake.requests.filter((r) => r.method === 'PATCH');
+    expect(updates).toHaveLength(2);
+    expect(fake.calls().filter((c) => c.startsWith('GET') && c.includes(`/git/ref/heads/${BRANCH}`))).toHaveLength(3);
   });
 
   it('answers a duplicate-pull-request 422 with the pull request that exists', async () => {
