@@ -219,7 +219,7 @@ interface OctokitFailure {
  * "secondary rate limit" in the message) and no answer at all are retryable, with the wait GitHub
  * asks for; any other answer (401, 403, 404, 409, 422) is a refusal.
  */
-export function toGitHostError(err: unknown, what: string, baseUrl: string, secrets: readonly string[]): Error {
+function toGitHostError(err: unknown, what: string, baseUrl: string, secrets: readonly string[]): Error {
   if (err instanceof GitHostRefusedError || err instanceof GitHostUnavailableError) return err;
   const failure = (err ?? {}) as OctokitFailure;
   const status = typeof failure.status === 'number' ? failure.status : null;

@@ -158,20 +158,25 @@ export class LocalGitHost implements GitHost {
       const base = await this.headOf(record.base);
       if (!head || !base)
         throw new GitHostRefusedError(`local git host: branch '${head ? record.base : record.head}' of #${number} is gone`, 422);
+      // Already merged (a merge that stopped before its record was updated): only the record is left to do.
+      if (await this.isAncestor(head, base)) return this.markMerged(record, base);
       const merged = await this.git(['merge-tree', '--write-tree', '--no-messages', base, head], { allowFailure: true });
       if (merged.code === 1) throw new GitHostRefusedError(`local git host: #${number} does not merge cleanly into '${record.base}'`, 409);
+      if (merged.code === 129) throw new GitHostRefusedError('local git host: merging needs git 2.38 or later (merge-tree --write-tree)');
       if (merged.code !== 0) throw gitFailed(['merge-tree'], merged);
       const tree = merged.stdout.split('\n', 1)[0]!.trim();
       const commit = await this.git(['commit-tree', '--no-gpg-sign', tree, '-p', base, '-p', head, '-F', '-'], {
         input: `Merge pull request #${number} from ${record.head}\n`,
       });
       const moved = await this.git(['update-ref', '-m', `infraai: merge #${number}`, baseRef, commit, base], { allowFailure: true });
-      if (moved.code === 0) {
-        const updated = await this.records.setState(number, 'merged');
-        return { ...(await this.withUrl(updated ?? { ...record, state: 'merged' })), sha: commit };
-      }
+      if (moved.code === 0) return this.markMerged(record, commit);
       if (attempt >= REF_UPDATE_ATTEMPTS) throw refUpdateFailed(record.base, moved);
     }
+  }
+
+  private async markMerged(record: PullRequestRef, sha: string): Promise<PullRequestRef & { sha: string }> {
+    const updated = await this.records.setState(record.number, 'merged');
+    return { ...(await this.withUrl(updated ?? { ...record, state: 'merged' })), sha };
   }
 
   /** Closes pull request `number` without merging; its branch stays. A merged one cannot be closed (405). */
@@ -253,10 +258,17 @@ export class LocalGitHost implements GitHost {
     }
     checkBranchName(defaultBranch);
     this.gitDir = gitDir;
-    // A repository without a commit on its default branch gets an empty initial one, so that
-    // branches have something to start from.
+    // A repository without any branch gets an empty initial commit, so that branches have something
+    // to start from. One with branches but not the configured one is a misconfiguration: starting an
+    // unrelated default branch there would open pull requests nobody could merge.
     const head = await this.git(['rev-parse', '--verify', '--quiet', `refs/heads/${defaultBranch}^{commit}`], { allowFailure: true });
     if (head.code !== 0) {
+      const branches = await this.git(['for-each-ref', '--count=5', '--format=%(refname:short)', 'refs/heads/']);
+      if (branches) {
+        throw new GitHostRefusedError(
+          `local git host: ${dir} has no branch '${defaultBranch}' (it has ${branches.split('\n').join(', ')}): set the default branch (INFRAAI_GIT_DEFAULT_BRANCH) to one of them`,
+        );
+      }
       const tree = await this.git(['mktree'], { input: '' });
       const commit = await this.git(['commit-tree', '--no-gpg-sign', tree, '-F', '-'], { input: 'Initial commit\n' });
       // Another process initialising the same repository may win: its initial commit is as good.
@@ -323,8 +335,12 @@ function runGit(config: LocalGitHostConfig, cwd: string, args: string[], env: Re
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', (err) =>
-      reject(new GitHostUnavailableError(`local git host: could not run git (${err.message})`, null, { cause: err })),
+    child.on('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'ENOENT'
+        ? reject(
+            new GitHostRefusedError(`local git host: git is not installed (no '${config.gitPath ?? 'git'}' to run)`, null, { cause: err }),
+          )
+        : reject(new GitHostUnavailableError(`local git host: could not run git (${err.message})`, null, { cause: err })),
     );
     child.on('close', (code, signal) => {
       if (signal) {

@@ -8,7 +8,7 @@ import { createGitHost, gitHostConfigFromEnv, gitHostConfigSchema } from '../../
 import { GitHubGitHost } from '../../adapters/git-host/github.js';
 import { LocalGitHost } from '../../adapters/git-host/local.js';
 import { MemoryPullRequestRecords } from '../../adapters/git-host/memory-records.js';
-import { GitHostRefusedError, GitHostUnavailableError, type GitHost } from '../../adapters/git-host/port.js';
+import { GitHostRefusedError, GitHostUnavailableError, type GitHost, type PullRequestRecords } from '../../adapters/git-host/port.js';
 import type { ProvisionFile } from '../../core/provisioning/types.js';
 import { FakeGitHubGit } from '../support/fake-github-git.js';
 
@@ -495,6 +495,49 @@ describe('local git host: merges and its repository', () => {
     const local = new LocalGitHost({ repoPath, records: new MemoryPullRequestRecords() });
     await failure(local.defaultBranch(), GitHostRefusedError);
     expect((await git(path.join(outer, '.git'), ['for-each-ref'])).trim()).toBe('');
+  });
+
+  it('refuses an existing repository without the configured default branch, and a missing git', async () => {
+    const repoPath = await tempDir();
+    await run('git', ['init', '--quiet', '--bare', '--initial-branch=master', repoPath]);
+    const seed = new LocalGitHost({ repoPath, records: new MemoryPullRequestRecords(), defaultBranch: 'master' });
+    expect(await seed.defaultBranch()).toBe('master');
+    const wrong = new LocalGitHost({ repoPath, records: new MemoryPullRequestRecords(), defaultBranch: 'main' });
+    const err = await failure(wrong.ensureBranch(BRANCH), GitHostRefusedError);
+    expect(err.message).toMatch(/no branch 'main' \(it has master\).*INFRAAI_GIT_DEFAULT_BRANCH/);
+    expect((await git(repoPath, ['for-each-ref', '--format=%(refname)'])).trim()).toBe('refs/heads/master');
+    // Without a configured default branch an existing repository's HEAD names it.
+    expect(await new LocalGitHost({ repoPath, records: new MemoryPullRequestRecords() }).defaultBranch()).toBe('master');
+    const noGit = new LocalGitHost({ repoPath, records: new MemoryPullRequestRecords(), gitPath: path.join(repoPath, 'no-such-git') });
+    expect((await failure(noGit.defaultBranch(), GitHostRefusedError)).message).toContain('git is not installed');
+  });
+
+  it('finishes a merge that stopped after moving the branch, without a second merge commit', async () => {
+    const repoPath = await tempDir();
+    const records = new MemoryPullRequestRecords();
+    let crash = true;
+    const flaky: PullRequestRecords = {
+      findByHead: (head) => records.findByHead(head),
+      get: (number) => records.get(number),
+      create: (input) => records.create(input),
+      setState: async (number, state) => {
+        if (crash) {
+          crash = false;
+          throw new Error('worker died');
+        }
+        return records.setState(number, state);
+      },
+    };
+    const local = new LocalGitHost({ repoPath, records: flaky });
+    await local.ensureBranch(BRANCH);
+    await local.commitFiles({ branch: BRANCH, requestId: 'req-1', message: 'Provision', files: FILES });
+    const pull = await local.openPullRequest({ branch: BRANCH, title: 'Provision', body: '' });
+    await expect(local.merge(pull.number)).rejects.toThrow('worker died');
+    const mergedAt = (await git(repoPath, ['rev-parse', 'main'])).trim();
+    expect((await local.pullRequest(pull.number)).state).toBe('open');
+    expect(await new LocalGitHost({ repoPath, records: flaky }).merge(pull.number)).toMatchObject({ state: 'merged', sha: mergedAt });
+    expect((await git(repoPath, ['rev-parse', 'main'])).trim()).toBe(mergedAt);
+    expect((await git(repoPath, ['rev-list', '--merges', '--count', 'main'])).trim()).toBe('1');
   });
 
   it('merges with a merge commit, refuses a conflicting merge (409), and refuses to merge a closed or close a merged one', async () => {
