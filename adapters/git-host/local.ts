@@ -34,6 +34,12 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 /** Attempts at moving a ref another writer moved first (or held locked) before giving up as unavailable. */
 const REF_UPDATE_ATTEMPTS = 5;
 const ZERO_SHA = '0000000000000000000000000000000000000000';
+/**
+ * One openPullRequest per repository and head at a time in this process (whichever instance runs it):
+ * the second finds the first's record and reports `created: false`. Across processes the records'
+ * create() keeps it to one record.
+ */
+const opening = new Map<string, Promise<unknown>>();
 
 interface Repository {
   /** The repository directory (real path). */
@@ -53,8 +59,6 @@ export class LocalGitHost implements GitHost {
   private readonly records: PullRequestRecords;
   private ready: Promise<Repository> | null = null;
   private gitDir: string | null = null;
-  /** One openPullRequest per head at a time in this process: the second finds the first's record. */
-  private readonly opening = new Map<string, Promise<unknown>>();
 
   constructor(private readonly config: LocalGitHostConfig) {
     this.records = config.records;
@@ -113,8 +117,9 @@ export class LocalGitHost implements GitHost {
 
   async openPullRequest(input: { branch: string; title: string; body: string }): Promise<PullRequestRef & { created: boolean }> {
     checkBranchName(input.branch);
-    const { defaultBranch } = await this.repository();
-    const previous = this.opening.get(input.branch) ?? Promise.resolve();
+    const { dir, defaultBranch } = await this.repository();
+    const key = `${dir}\0${input.branch}`;
+    const previous = opening.get(key) ?? Promise.resolve();
     const run = previous
       .catch(() => undefined)
       .then(async () => {
@@ -129,11 +134,11 @@ export class LocalGitHost implements GitHost {
         const created = await this.records.create({ head: input.branch, base: defaultBranch, title: input.title, body: input.body });
         return { ...(await this.withUrl(created)), created: true };
       });
-    this.opening.set(input.branch, run);
+    opening.set(key, run);
     try {
       return await run;
     } finally {
-      if (this.opening.get(input.branch) === run) this.opening.delete(input.branch);
+      if (opening.get(key) === run) opening.delete(key);
     }
   }
 

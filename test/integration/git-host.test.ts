@@ -217,6 +217,7 @@ describe.each([
       h.another().openPullRequest({ branch: BRANCH, title: 'Provision', body: '' }),
     ]);
     expect(pulls[0].number).toBe(pulls[1].number);
+    expect(pulls.map((p) => p.created).sort()).toEqual([false, true]);
     expect(await h.pullRequestCount()).toBe(1);
   });
 
