@@ -21,8 +21,9 @@ export interface GitHost {
   /** The branch pull requests merge into (the repository's default branch). */
   defaultBranch(): Promise<string>;
   /**
-   * Creates `branch` from the default branch's head, or finds it (`created: false`). The base sha is
-   * the commit the branch started from.
+   * Creates `branch` from the default branch's head, or finds it (`created: false`). `baseSha` is the
+   * commit the branch was created from; for a branch found, its current head (what a commit would go
+   * on top of: after a resumed attempt, the commit already made).
    */
   ensureBranch(branch: string): Promise<{ branch: string; created: boolean; baseSha: string }>;
   /**
@@ -30,7 +31,12 @@ export interface GitHost {
    * branch whose head commit carries the same `Provision-Request: <requestId>` trailer is not committed
    * to again (`created: false`).
    */
-  commitFiles(input: { branch: string; requestId: string; message: string; files: ProvisionFile[] }): Promise<{ sha: string; created: boolean }>;
+  commitFiles(input: {
+    branch: string;
+    requestId: string;
+    message: string;
+    files: ProvisionFile[];
+  }): Promise<{ sha: string; created: boolean }>;
   /** Opens a pull request from `branch`, or finds the one already open/closed/merged from it (`created: false`). */
   openPullRequest(input: { branch: string; title: string; body: string }): Promise<PullRequestRef & { created: boolean }>;
   /** The pull request's state now (polling fallback when no webhook arrives). */
