@@ -133,8 +133,8 @@ async function expectTranscriptOnce(sessionId: string, tool: string): Promise<vo
   const events = await store.chat.events(tenantId, sessionId, 0, 1000);
   expect(events.filter((e) => e.type === 'answer')).toHaveLength(1);
   // The kill landed mid-call: that call (and only it) completed on its second attempt, on the new worker.
-  const history = await stack.client.workflow.getHandle(`chat-${sessionId}`).fetchHistory();
-  const attempts = history.events!.flatMap((e) =>
+  const runHistory = await stack.client.workflow.getHandle(`chat-${sessionId}`).fetchHistory();
+  const attempts = runHistory.events!.flatMap((e) =>
     e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt ?? 1] : [],
   );
   expect(attempts.filter((attempt) => attempt > 1)).toEqual([2]);

@@ -213,7 +213,7 @@ async function runSequence(ops: Op[]): Promise<void> {
       60_000,
       50,
     ).then(({ open }) => open);
-  const confirm = (input: ConfirmActionInput, updateId = randomUUID()) =>
+  const confirm = (input: ConfirmActionInput, updateId: string = randomUUID()) =>
     handle.executeUpdate(confirmActionUpdate, { args: [input], updateId }).then((result) => ({ result, updateId }));
   const decide = async (approve: boolean) => {
     const open = await stable();
