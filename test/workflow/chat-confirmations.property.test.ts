@@ -39,9 +39,10 @@ const RUNS = Number(process.env.FC_RUNS ?? 25);
 
 const SETTINGS: ChatSettings = {
   ...DEFAULT_CHAT_SETTINGS,
-  // Nothing expires and no run ends idle while a sequence runs: every decision is the test's.
+  // Nothing expires: every decision is the test's. A run ends 3 s after its last answer (the `idle`
+  // step waits for that), and the next message starts a new run of the same conversation.
   confirmationTimeoutMs: 10 * 60_000,
-  idleTimeoutMs: 10 * 60_000,
+  idleTimeoutMs: 3000,
 };
 
 /** Executions of the tools, keyed by call key (`chat-<session>/<turn>/<callId>`). */
@@ -100,7 +101,8 @@ type Op =
   | { op: 'staleHash' }
   | { op: 'dupConfirm' }
   | { op: 'dupSend'; pick: number }
-  | { op: 'restart' };
+  | { op: 'restart' }
+  | { op: 'idle' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom('change', 'read', 'plain').map((kind) => ({ op: 'send' as const, kind })) },
@@ -111,6 +113,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ op: 'dupConfirm' as const }) },
   { weight: 1, arbitrary: fc.nat(20).map((pick) => ({ op: 'dupSend' as const, pick })) },
   { weight: 1, arbitrary: fc.constant({ op: 'restart' as const }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'idle' as const }) },
 );
 
 let stack: TestStack;
@@ -159,6 +162,8 @@ interface Sent {
   target: string;
   /** The first send and every repeat: each must settle with the same answer. */
   answers: Promise<ChatTurnResult>[];
+  /** The run that answered it (known once answered). */
+  runId?: string | undefined;
 }
 
 const refusal = async (promise: Promise<unknown>): Promise<string> => {
@@ -184,11 +189,22 @@ async function runSequence(ops: Op[]): Promise<void> {
   const confirms: { updateId: string; input: ConfirmActionInput; decision: string }[] = [];
   const settled = new Set<Promise<ChatTurnResult>>();
 
+  const runningRun = async (): Promise<string | null> => {
+    const described = await handle.describe().catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
+    });
+    return described?.status.name === 'RUNNING' ? described.runId : null;
+  };
   const send = (message: Sent) => {
     const answer = gateway.send(conversation, { messageId: message.messageId, text: message.text });
     // Tracked at once, so a refusal is reported by the invariants rather than as an unhandled rejection.
     void answer.then(
-      () => settled.add(answer),
+      // The run that answered is still running now (it ends only after idleTimeoutMs without a message).
+      async () => {
+        message.runId ??= (await runningRun()) ?? 'ended';
+        settled.add(answer);
+      },
       () => settled.add(answer),
     );
     message.answers.push(answer);
@@ -202,8 +218,8 @@ async function runSequence(ops: Op[]): Promise<void> {
     return state?.proposals.find((p) => p.status === 'pending') ?? null;
   };
   /** Until every answer is in, or the turn at work waits for a decision. */
-  const stable = async (): Promise<ChatProposal | null> =>
-    waitFor(
+  const stable = async (): Promise<ChatProposal | null> => {
+    const { open } = await waitFor(
       async () => {
         const open = await pending();
         if (open) return { open };
@@ -212,7 +228,9 @@ async function runSequence(ops: Op[]): Promise<void> {
       'the conversation to answer or wait for a decision',
       60_000,
       50,
-    ).then(({ open }) => open);
+    );
+    return open;
+  };
   const confirm = (input: ConfirmActionInput, updateId: string = randomUUID()) =>
     handle.executeUpdate(confirmActionUpdate, { args: [input], updateId }).then((result) => ({ result, updateId }));
   const decide = async (approve: boolean) => {
@@ -278,8 +296,18 @@ async function runSequence(ops: Op[]): Promise<void> {
         break;
       }
       case 'dupSend': {
-        if (sent.length === 0) break;
-        send(sent[op.pick % sent.length]!);
+        // Repeats go to the run that answered (or is answering) the message: a run that ended idle
+        // keeps no answers, so a repeat sent after it would be a new message to the next run.
+        await stable();
+        const runId = await runningRun();
+        const candidates = sent.filter((m) => !m.runId || m.runId === runId);
+        if (!runId || candidates.length === 0) break;
+        send(candidates[op.pick % candidates.length]!);
+        break;
+      }
+      case 'idle': {
+        if ((await stable()) || sent.length === 0) break;
+        await waitFor(async () => (await runningRun()) === null, 'the run to end idle', 60_000, 100);
         break;
       }
       case 'restart':
@@ -328,7 +356,10 @@ async function runSequence(ops: Op[]): Promise<void> {
   // Every read ran (a read may run again after a lost worker; its stored result stays single).
   const reads = new Set(mine.filter(([, run]) => run.tool === 'counted_read').map(([, run]) => run.target));
   for (const message of sent.filter((m) => m.kind === 'read')) expect(reads.has(message.target)).toBe(true);
-  if (sent.length > 0) await handle.terminate('property run done');
+  // A run still open is ended (one that ended idle is gone already).
+  await handle.terminate('property run done').catch((err: unknown) => {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  });
 }
 
 describe('chat confirmations (property)', () => {
