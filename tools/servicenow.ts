@@ -155,7 +155,13 @@ export function createServiceNowTools(deps: ServiceNowToolsDeps = {}): ChatTool[
           await client(context)
         ).updateIncident(
           ref,
-          { ...changes, urgency: urgency && LEVELS[urgency], impact: impact && LEVELS[impact] },
+          {
+            ...changes,
+            urgency: urgency && LEVELS[urgency],
+            impact: impact && LEVELS[impact],
+            // A retried call (its worker lost after ServiceNow took the note) does not add the note twice.
+            workNoteKey: correlationIdFor(context.callKey),
+          },
           { signal: context.signal },
         );
         return detail(incident, `Updated ${incident.number}.`);

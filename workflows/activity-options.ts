@@ -263,6 +263,8 @@ export const CHAT_STORE_STEP: ActivityOptions = {
  */
 export const CHAT_MODEL_STEP: ActivityOptions = {
   ...LLM_STEP,
+  // The step heartbeats every 5 s (activities/chat/heartbeat.ts): a lost worker is noticed in 30 s, not 90.
+  heartbeatTimeout: '30 seconds',
   retry: {
     ...LLM_STEP.retry,
     nonRetryableErrorTypes: [FAILURE.NotInWorkflow, FAILURE.ChatModelUnavailable, FAILURE.ChatSessionNotFound],
@@ -275,6 +277,9 @@ export const CHAT_MODEL_STEP: ActivityOptions = {
  */
 export const CHAT_TOOL_STEP: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
+  // The call heartbeats every 5 s (activities/chat/heartbeat.ts): a worker lost mid-call is noticed in
+  // 30 s and the call retried elsewhere, instead of the turn stalling for the whole 2 minutes.
+  heartbeatTimeout: '30 seconds',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,

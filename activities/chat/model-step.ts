@@ -6,6 +6,7 @@ import type { ToolCaller } from '../../tools/tool.js';
 import { toModelMessages } from './context.js';
 import type { ChatActivityDeps, ChatPlannerOutput, ChatRef } from './deps.js';
 import { createTokenStream } from './events.js';
+import { heartbeating } from './heartbeat.js';
 
 export interface ChatModelStepInput {
   ref: ChatRef;
@@ -40,53 +41,57 @@ export function createChatModelActivities(deps: ChatActivityDeps) {
      * One model step: reads the recent transcript, asks the LLM (streaming its text to the
      * conversation's event stream in small batches) or the offline planner, and stores its message.
      */
-    async chatModelStep(input: ChatModelStepInput): Promise<ChatModelStepOutput> {
-      const { ref, caller, turn, step } = input;
-      const stored = await deps.store.chat.lastMessages(ref.tenantId, ref.sessionId, input.contextFromSeq, input.contextMessages);
-      const messages = redactMessages(toModelMessages(stored, input.summary));
-      const tools = deps.chatTools?.describe(caller) ?? [];
-      let answer: ChatPlannerOutput;
-      let tokens = 0;
-      let model = 'offline';
-      if (deps.llm) {
-        const attempt = Context.current().info.attempt;
-        // A retried step streams again under its own keys: the `answer` event is what counts.
-        const stream = createTokenStream(deps, ref, `t${turn}/s${step}/a${attempt}/token`, flushMs);
-        try {
-          const response = await deps.llm.chat({
-            messages,
-            ...(tools.length ? { tools: tools.map(({ name, description, parameters }) => ({ name, description, parameters })) } : {}),
-            maxTokens: Math.max(256, Math.min(input.maxTokens, 8192)),
-            stream: true,
-            onText: (delta) => stream.push(delta),
-          });
-          answer = { content: response.content, toolCalls: response.toolCalls };
-          tokens = response.usage.inputTokens + response.usage.outputTokens;
-          model = response.model;
-        } catch (err) {
-          throw llmStepFailure(err);
-        } finally {
-          await stream.close();
-        }
-      } else if (deps.chatPlanner) {
-        answer = await deps.chatPlanner.plan({ caller, messages, tools, transcript: stored });
-      } else {
-        throw ApplicationFailure.nonRetryable('No LLM is configured and this worker has no offline planner.', FAILURE.ChatModelUnavailable);
-      }
-      const toolCalls = answer.toolCalls.map((call, index) => ({ ...call, id: call.id || `call-${turn}-${step}-${index}` }));
-      const content = answer.content === null ? null : redactText(answer.content).slice(0, MAX_ANSWER_CHARS);
-      await deps.store.chat.appendMessages(ref.tenantId, ref.sessionId, [
-        {
-          key: `t${turn}/s${step}/assistant`,
-          role: 'assistant',
-          turn,
-          content,
-          ...(toolCalls.length ? { toolCalls: redact(toolCalls) } : {}),
-        },
-      ]);
-      return { content, toolCalls, tokens, offline: !deps.llm, model };
+    chatModelStep(input: ChatModelStepInput): Promise<ChatModelStepOutput> {
+      return heartbeating(() => modelStep(input));
     },
   };
+
+  async function modelStep(input: ChatModelStepInput): Promise<ChatModelStepOutput> {
+    const { ref, caller, turn, step } = input;
+    const stored = await deps.store.chat.lastMessages(ref.tenantId, ref.sessionId, input.contextFromSeq, input.contextMessages);
+    const messages = redactMessages(toModelMessages(stored, input.summary));
+    const tools = deps.chatTools?.describe(caller) ?? [];
+    let answer: ChatPlannerOutput;
+    let tokens = 0;
+    let model = 'offline';
+    if (deps.llm) {
+      const attempt = Context.current().info.attempt;
+      // A retried step streams again under its own keys: the `answer` event is what counts.
+      const stream = createTokenStream(deps, ref, `t${turn}/s${step}/a${attempt}/token`, flushMs);
+      try {
+        const response = await deps.llm.chat({
+          messages,
+          ...(tools.length ? { tools: tools.map(({ name, description, parameters }) => ({ name, description, parameters })) } : {}),
+          maxTokens: Math.max(256, Math.min(input.maxTokens, 8192)),
+          stream: true,
+          onText: (delta) => stream.push(delta),
+        });
+        answer = { content: response.content, toolCalls: response.toolCalls };
+        tokens = response.usage.inputTokens + response.usage.outputTokens;
+        model = response.model;
+      } catch (err) {
+        throw llmStepFailure(err);
+      } finally {
+        await stream.close();
+      }
+    } else if (deps.chatPlanner) {
+      answer = await deps.chatPlanner.plan({ caller, messages, tools, transcript: stored });
+    } else {
+      throw ApplicationFailure.nonRetryable('No LLM is configured and this worker has no offline planner.', FAILURE.ChatModelUnavailable);
+    }
+    const toolCalls = answer.toolCalls.map((call, index) => ({ ...call, id: call.id || `call-${turn}-${step}-${index}` }));
+    const content = answer.content === null ? null : redactText(answer.content).slice(0, MAX_ANSWER_CHARS);
+    await deps.store.chat.appendMessages(ref.tenantId, ref.sessionId, [
+      {
+        key: `t${turn}/s${step}/assistant`,
+        role: 'assistant',
+        turn,
+        content,
+        ...(toolCalls.length ? { toolCalls: redact(toolCalls) } : {}),
+      },
+    ]);
+    return { content, toolCalls, tokens, offline: !deps.llm, model };
+  }
 }
 
 /** Rate limits and outages are retried by Temporal (honouring Retry-After); a refusal is final. */

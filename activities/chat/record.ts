@@ -16,11 +16,16 @@ function sessionGone(ref: ChatRef): ApplicationFailure {
 export function createChatRecordActivities(deps: ChatActivityDeps) {
   const { store } = deps;
   return {
-    /** The session's row (the API wrote it before the first message) and the summary an earlier run left. */
-    async openChatSession(ref: ChatRef): Promise<{ summary: string | null }> {
+    /**
+     * The session's row (the API wrote it before the first message), the summary an earlier run left
+     * and the last turn it stored: turn numbers key the stored messages and events, so a run that starts
+     * after an idle end numbers on from there (from 1 again, its turns' records would be skipped as repeats).
+     */
+    async openChatSession(ref: ChatRef): Promise<{ summary: string | null; turns?: number }> {
       const session = await store.chat.getSession(ref.tenantId, ref.sessionId);
       if (!session) throw sessionGone(ref);
-      return { summary: session.summary };
+      const [last] = await store.chat.lastMessages(ref.tenantId, ref.sessionId, 1, 1);
+      return { summary: session.summary, turns: last?.turn ?? 0 };
     },
 
     /** Stores messages (redacted) in order; a repeated key adds nothing. Returns their seqs. */

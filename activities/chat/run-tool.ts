@@ -7,6 +7,7 @@ import type { PreparedCall } from '../../tools/registry.js';
 import { ToolFailedError, ToolRefusedError, type ToolCaller, type ToolResult } from '../../tools/tool.js';
 import type { ChatActivityDeps, ChatRef } from './deps.js';
 import { appendChatEvents } from './events.js';
+import { heartbeating } from './heartbeat.js';
 
 export interface ChatToolCallInput {
   ref: ChatRef;
@@ -77,66 +78,70 @@ export function createChatToolActivities(deps: ChatActivityDeps) {
      * confirmed hash comes back `needs_confirmation` (nothing runs), `forbidden` never runs. The
      * result (or the failure the agent is told about) is stored as the call's tool message.
      */
-    async runChatTool(input: ChatToolCallInput): Promise<ChatToolOutcome> {
-      const { ref, caller, turn, call } = input;
-      const registry = deps.chatTools;
-      if (!registry) {
-        if (input.announce) return { status: 'refused', preview: 'No chat tools are configured', reason: 'unknown_tool' };
-        return refuse(input, `There is no tool named ${call.name}`, 'unknown_tool');
-      }
-      let prepared: PreparedCall;
-      try {
-        prepared = await registry.prepare(call.name, call.arguments, caller);
-      } catch (err) {
-        if (!(err instanceof ToolRefusedError)) throw err;
-        // A search the workflow makes on its own is left out of the transcript when there is no such tool.
-        if (input.announce && err.reason === 'unknown_tool') return { status: 'refused', preview: err.message, reason: err.reason };
-        return refuse(input, err.message, err.reason);
-      }
-      if (prepared.risk === 'forbidden') return refuse(input, `Policy forbids this call to ${call.name}; it did not run.`, 'forbidden');
-      if (prepared.risk === 'change' && input.confirmedHash !== prepared.hash) {
-        return { status: 'needs_confirmation', hash: prepared.hash, args: prepared.args };
-      }
-      await appendChatEvents(deps, ref, [
-        {
-          key: `t${turn}/${call.id}/started`,
-          type: 'tool.started',
-          data: { turn, callId: call.id, tool: call.name, args: redact(prepared.args) },
-        },
-      ]);
-      const context = Context.current();
-      let result: ToolResult;
-      try {
-        result = await registry.run(
-          prepared,
-          {
-            caller,
-            signal: context.cancellationSignal,
-            callKey: input.callKey,
-            integration: (name) => {
-              if (!deps.resolveIntegration) return Promise.reject(new IntegrationNotConfiguredError(name));
-              return deps.resolveIntegration(caller, name);
-            },
-          },
-          input.confirmedHash,
-        );
-      } catch (err) {
-        if (err instanceof ToolRefusedError) return refuse(input, err.message, err.reason);
-        if (err instanceof IntegrationNotConfiguredError) return refuse(input, err.message, 'not_configured');
-        const message = err instanceof Error ? err.message : String(err);
-        if (err instanceof ToolFailedError && err.retryable && context.info.attempt < TOOL_ATTEMPTS) {
-          throw ApplicationFailure.retryable(`${call.name} failed: ${message}`, FAILURE.ChatToolUnavailable);
-        }
-        const text = `${call.name} failed: ${message}`;
-        await persist(input, `The tool failed and did nothing more: ${message}`, { error: true, reason: FAILURE.ChatToolFailed });
-        await ended(input, 'failed', text);
-        return { status: 'failed', preview: truncateText(redactText(text), PREVIEW_CHARS), reason: FAILURE.ChatToolFailed };
-      }
-      const links = result.links?.length ? `\nLinks: ${result.links.map((link) => `${link.title} <${link.url}>`).join(', ')}` : '';
-      await persist(input, `${result.content}${links}`, result.data);
-      const preview = truncateText(redactText(result.content), PREVIEW_CHARS);
-      await ended(input, 'ok', preview);
-      return { status: 'ok', preview };
+    runChatTool(input: ChatToolCallInput): Promise<ChatToolOutcome> {
+      return heartbeating(() => runTool(input));
     },
   };
+
+  async function runTool(input: ChatToolCallInput): Promise<ChatToolOutcome> {
+    const { ref, caller, turn, call } = input;
+    const registry = deps.chatTools;
+    if (!registry) {
+      if (input.announce) return { status: 'refused', preview: 'No chat tools are configured', reason: 'unknown_tool' };
+      return refuse(input, `There is no tool named ${call.name}`, 'unknown_tool');
+    }
+    let prepared: PreparedCall;
+    try {
+      prepared = await registry.prepare(call.name, call.arguments, caller);
+    } catch (err) {
+      if (!(err instanceof ToolRefusedError)) throw err;
+      // A search the workflow makes on its own is left out of the transcript when there is no such tool.
+      if (input.announce && err.reason === 'unknown_tool') return { status: 'refused', preview: err.message, reason: err.reason };
+      return refuse(input, err.message, err.reason);
+    }
+    if (prepared.risk === 'forbidden') return refuse(input, `Policy forbids this call to ${call.name}; it did not run.`, 'forbidden');
+    if (prepared.risk === 'change' && input.confirmedHash !== prepared.hash) {
+      return { status: 'needs_confirmation', hash: prepared.hash, args: prepared.args };
+    }
+    await appendChatEvents(deps, ref, [
+      {
+        key: `t${turn}/${call.id}/started`,
+        type: 'tool.started',
+        data: { turn, callId: call.id, tool: call.name, args: redact(prepared.args) },
+      },
+    ]);
+    const context = Context.current();
+    let result: ToolResult;
+    try {
+      result = await registry.run(
+        prepared,
+        {
+          caller,
+          signal: context.cancellationSignal,
+          callKey: input.callKey,
+          integration: (name) => {
+            if (!deps.resolveIntegration) return Promise.reject(new IntegrationNotConfiguredError(name));
+            return deps.resolveIntegration(caller, name);
+          },
+        },
+        input.confirmedHash,
+      );
+    } catch (err) {
+      if (err instanceof ToolRefusedError) return refuse(input, err.message, err.reason);
+      if (err instanceof IntegrationNotConfiguredError) return refuse(input, err.message, 'not_configured');
+      const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof ToolFailedError && err.retryable && context.info.attempt < TOOL_ATTEMPTS) {
+        throw ApplicationFailure.retryable(`${call.name} failed: ${message}`, FAILURE.ChatToolUnavailable);
+      }
+      const text = `${call.name} failed: ${message}`;
+      await persist(input, `The tool failed and did nothing more: ${message}`, { error: true, reason: FAILURE.ChatToolFailed });
+      await ended(input, 'failed', text);
+      return { status: 'failed', preview: truncateText(redactText(text), PREVIEW_CHARS), reason: FAILURE.ChatToolFailed };
+    }
+    const links = result.links?.length ? `\nLinks: ${result.links.map((link) => `${link.title} <${link.url}>`).join(', ')}` : '';
+    await persist(input, `${result.content}${links}`, result.data);
+    const preview = truncateText(redactText(result.content), PREVIEW_CHARS);
+    await ended(input, 'ok', preview);
+    return { status: 'ok', preview };
+  }
 }

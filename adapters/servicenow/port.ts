@@ -89,6 +89,12 @@ export interface IncidentChanges {
   closeNotes?: string | undefined;
   /** A journal entry (work notes are internal; the caller does not see them). */
   workNote?: string | undefined;
+  /**
+   * Makes the work note single: the note ends with this key, and an update that finds a note with it
+   * on the incident (an earlier attempt of the same call wrote it) does not add it again. Fields are
+   * set, not added, so repeating them changes nothing. Same characters as a correlation id.
+   */
+  workNoteKey?: string | undefined;
 }
 
 export interface CallOptions {
@@ -109,7 +115,7 @@ export interface ServiceNowIncidents {
     correlationId: string,
     options?: CallOptions,
   ): Promise<{ incident: ServiceNowIncident; created: boolean }>;
-  /** Updates fields and adds a work note; by number or sys_id. */
+  /** Updates fields and adds a work note (once per `workNoteKey`); by number or sys_id. */
   updateIncident(ref: string, changes: IncidentChanges, options?: CallOptions): Promise<ServiceNowIncident>;
 }
 

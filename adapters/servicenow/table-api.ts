@@ -34,6 +34,8 @@ export const INCIDENT_NUMBER = /^[A-Z]{2,8}\d{4,12}$/i;
 /** What a correlation id may hold: it travels inside an encoded query, where ^ separates conditions. */
 const CORRELATION_ID = /^[\w.:/@#-]{1,100}$/;
 const INCIDENT_TABLE = '/api/now/table/incident';
+/** Journal entries (work notes, comments) of every table. */
+const JOURNAL_TABLE = '/api/now/table/sys_journal_field';
 const FIELDS = [
   'sys_id',
   'number',
@@ -189,12 +191,41 @@ export class ServiceNowTableApi implements ServiceNowIncidents {
     if (changes.assignmentGroup !== undefined) body.assignment_group = sysId(changes.assignmentGroup, 'assignmentGroup');
     if (changes.closeCode !== undefined) body.close_code = changes.closeCode;
     if (changes.closeNotes !== undefined) body.close_notes = changes.closeNotes;
-    if (changes.workNote !== undefined && changes.workNote.trim() !== '') body.work_notes = changes.workNote;
+    const key = changes.workNoteKey;
+    if (key !== undefined && !CORRELATION_ID.test(key))
+      throw invalid('the work note key may hold up to 100 letters, digits and . _ : / @ # -');
+    if (changes.workNote !== undefined && changes.workNote.trim() !== '') {
+      body.work_notes = key === undefined ? changes.workNote : `${changes.workNote}\n\n[${key}]`;
+    }
     if (Object.keys(body).length === 0) throw invalid('nothing to change: give at least one field or a work note');
     const target = ref.trim();
     const id = SYS_ID.test(target) ? target : (await this.getIncident(target, options)).sysId;
+    // A journal entry is added by every write: a retry (after a lost worker, with the first write
+    // applied) would add the note twice. The key in the note tells whether an earlier attempt wrote it.
+    if (key !== undefined && body.work_notes !== undefined && (await this.hasWorkNote(id, `[${key}]`, options))) {
+      delete body.work_notes;
+      if (Object.keys(body).length === 0) return this.getIncident(id, options);
+    }
     const response = await this.call('update incident', 'PATCH', `${INCIDENT_TABLE}/${id}`, options, READ_PARAMS, body);
     return this.toIncident(resultRecord(response.body, 'update incident'));
+  }
+
+  /**
+   * Whether the incident's journal has a work note containing `marker`. An account that may not read
+   * the journal (403) gets false: the note is then written without the check, as before.
+   */
+  private async hasWorkNote(sysId: string, marker: string, options: CallOptions): Promise<boolean> {
+    try {
+      const response = await this.call('find work note', 'GET', JOURNAL_TABLE, options, {
+        sysparm_query: `name=incident^element_id=${sysId}^element=work_notes^valueLIKE${marker}`,
+        sysparm_fields: 'sys_id',
+        sysparm_limit: '1',
+      });
+      return resultList(response.body, 'find work note').length > 0;
+    } catch (err) {
+      if (err instanceof ServiceNowError && err.status === 403) return false;
+      throw err;
+    }
   }
 
   private call(

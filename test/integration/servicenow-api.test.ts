@@ -211,6 +211,26 @@ describe('ServiceNow Table API client (local Table API server)', () => {
     await expect(client.updateIncident(sysId, {})).rejects.toThrow(/nothing to change/);
   });
 
+  it('adds a keyed work note once: a retried update finds the note in the journal and sets only the fields', async () => {
+    const sysId = fake.addIncident({ short_description: 'Disk full on web-01', state: '2' });
+    const note = { workNote: 'cleared /var/log', workNoteKey: 'infraai:chat:chat-1/1/call_1' };
+    await client.updateIncident(sysId, note);
+    fake.clearRequests();
+    await client.updateIncident(sysId, { ...note, urgency: '2' });
+    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /api/now/table/sys_journal_field',
+      `PATCH /api/now/table/incident/${sysId}`,
+    ]);
+    expect(fake.requests[1]!.body).toEqual({ urgency: '2' });
+    // The note alone, again: nothing to write.
+    await client.updateIncident(sysId, note);
+    expect(fake.requestsTo('PATCH', `/api/now/table/incident/${sysId}`)).toHaveLength(1);
+    expect(fake.incident(sysId)).toMatchObject({ urgency: '2', workNotes: ['cleared /var/log\n\n[infraai:chat:chat-1/1/call_1]'] });
+    // Another call's key is another note.
+    await client.updateIncident(sysId, { ...note, workNoteKey: 'infraai:chat:chat-1/2/call_1' });
+    expect(fake.incident(sysId)!.workNotes).toHaveLength(2);
+  });
+
   it('maps 401 and 403 to not retryable, 429 (with Retry-After) and 5xx to retryable, and shows no secret', async () => {
     const wrong = createServiceNowClient({ instanceUrl: fake.url, username: USER, password: 'not-the-password-9z' });
     const rejected = await failure(() => wrong.listIncidents({}));
@@ -359,7 +379,8 @@ describe('ServiceNow chat tools through the registry', () => {
     expect(fake.incident(sysId)!.state).toBe('1');
     const result = await registry.run(call, toolContext(settings), call.hash);
     expect(result.content).toMatch(new RegExp(`^Updated ${number}\\.\\n${number}: Cache node evicting\\nState In Progress;`));
-    expect(fake.incident(sysId)).toMatchObject({ state: '2', workNotes: ['looking'] });
+    // The note carries the call's key, so a retried call does not add it again.
+    expect(fake.incident(sysId)).toMatchObject({ state: '2', workNotes: [expect.stringMatching(/^looking\n\n\[infraai:chat:.+\]$/)] });
 
     const get = await registry.prepare('servicenow_get_incident', { incident: number }, viewer);
     const shown = await registry.run(get, toolContext(settings, { caller: viewer }));

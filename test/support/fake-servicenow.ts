@@ -9,6 +9,7 @@ import { listenLocal, localUrl } from './local-server.js';
 //   GET   /api/now/table/incident/{sys_id}        → 200 { result: record } or 404
 //   POST  /api/now/table/incident                 → 201, Location header, { result: record }
 //   PATCH /api/now/table/incident/{sys_id}        → 200 { result: record } (PUT behaves the same)
+//   GET   /api/now/table/sys_journal_field?sysparm_query=…  → the incidents' work notes as journal rows
 // The encoded query supports what those clients send: field=value, !=, IN, LIKE, ^OR, dot-walking
 // to a group's name (assignment_group.name=Network) and ORDERBY / ORDERBYDESC. With
 // sysparm_display_value=all every field reads as { value, display_value }: state labels, priority
@@ -107,6 +108,7 @@ export class FakeServiceNow {
   private clock = Date.parse('2026-12-01T08:00:00Z');
   private failures: { status: number; remaining: number; retryAfter: string | undefined; detail: string | null }[] = [];
   private sequence = 10_000;
+  private writeHold: Promise<unknown> | null = null;
 
   private constructor(
     private readonly server: Server,
@@ -162,6 +164,14 @@ export class FakeServiceNow {
     this.failures.push({ status, remaining: times, retryAfter: options.retryAfter, detail: options.detail ?? null });
   }
 
+  /**
+   * Writes (POST, PATCH, PUT) are applied at once but answered only when `until` settles (null: at
+   * once again), so a test can kill the caller while its write is in flight.
+   */
+  holdWriteAnswers(until: Promise<unknown> | null): void {
+    this.writeHold = until;
+  }
+
   requestsTo(method: string, path: string): RecordedRequest[] {
     return this.requests.filter((r) => r.method === method && r.path === path);
   }
@@ -208,6 +218,14 @@ export class FakeServiceNow {
         if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json'))
           throw new HttpError(415, 'Unsupported Media Type', 'Content-Type must be application/json');
         if (malformed) throw new HttpError(400, 'Exception while reading request', 'The payload is not valid JSON.');
+        const hold = this.writeHold;
+        if (hold) {
+          const end = res.end.bind(res) as (chunk: string) => ServerResponse;
+          res.end = ((chunk: string) => {
+            void hold.then(() => end(chunk));
+            return res;
+          }) as typeof res.end;
+        }
       }
       this.route(method, url, body, res);
     } catch (err) {
@@ -248,6 +266,32 @@ export class FakeServiceNow {
         send(res, 201, { result: this.view(record, fields, url) }, { location: `${this.url}/api/now/table/incident/${record.sys_id}` });
         return;
       }
+    }
+    if (url.pathname === '/api/now/table/sys_journal_field' && method === 'GET') {
+      // Journal entries (work notes) of incidents: name, element_id, element, value; = and LIKE only.
+      const { groups } = parseQuery(url.searchParams.get('sysparm_query') ?? '');
+      const limit = Number(url.searchParams.get('sysparm_limit') ?? '10000');
+      const rows = this.incidents().flatMap((record) =>
+        record.workNotes.map((value, index) => ({
+          sys_id: `${record.sys_id.slice(0, 28)}${String(index).padStart(4, '0')}`,
+          name: 'incident',
+          element_id: record.sys_id,
+          element: 'work_notes',
+          value,
+        })),
+      );
+      const matches = rows.filter((row) =>
+        groups.every((alternatives) =>
+          alternatives.some(({ field, operator, value }) => {
+            const actual = (row as Record<string, string>)[field];
+            if (actual === undefined || (operator !== '=' && operator !== 'LIKE'))
+              throw new HttpError(400, `Unsupported ${field}${operator}`);
+            return operator === '=' ? actual === value : actual.toLowerCase().includes(value.toLowerCase());
+          }),
+        ),
+      );
+      send(res, 200, { result: matches.slice(0, limit) });
+      return;
     }
     const one = /^\/api\/now\/table\/incident\/([^/]+)$/.exec(url.pathname);
     if (one && (method === 'PATCH' || method === 'PUT' || method === 'GET')) {

@@ -14,7 +14,14 @@ import { installChatHandlers } from './handlers.js';
 export async function chatConversation(input: ChatConversationInput): Promise<ChatConversationState> {
   const conv = new ChatConversation(input);
   installChatHandlers(conv);
-  if (!input.carried) conv.summary = (await chatStore.openChatSession(conv.ref)).summary;
+  if (!input.carried) {
+    const opened = await chatStore.openChatSession(conv.ref);
+    conv.summary = opened.summary;
+    // A run after an idle end numbers its turns on from the stored ones (turn numbers key the stored
+    // messages and events). Only the activity's result is read, so no command changes: histories
+    // recorded before (no `turns` in the result) replay as they ran, from 0.
+    conv.turns = opened.turns ?? 0;
+  }
   for (;;) {
     const woken = await condition(() => conv.queue.length > 0, conv.settings.idleTimeoutMs);
     if (!woken) {

@@ -1,0 +1,19 @@
+import { Context } from '@temporalio/activity';
+
+/**
+ * How often a chat step heartbeats while it works: well inside the heartbeat timeout of
+ * CHAT_TOOL_STEP and CHAT_MODEL_STEP, so a worker lost mid-step (killed, its host gone) is noticed
+ * within that timeout and the step retried on another worker, not at startToClose minutes later.
+ */
+export const CHAT_HEARTBEAT_MS = 5_000;
+
+export async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  context.heartbeat();
+  const beat = setInterval(() => context.heartbeat(), CHAT_HEARTBEAT_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(beat);
+  }
+}
