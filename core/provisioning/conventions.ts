@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { PROVISION_ENVIRONMENTS, PROVISION_SIZES, type ProvisionEnvironment, type ProvisionResourceType, type ProvisionSize } from './types.js';
+import {
+  PROVISION_ENVIRONMENTS,
+  PROVISION_SIZES,
+  type ProvisionEnvironment,
+  type ProvisionResourceType,
+  type ProvisionSize,
+} from './types.js';
 
 // The organisation's conventions for generated Terraform, in one place: tags, names, regions, sizes,
 // engine versions and what production requires. The grammar, the templates and the policy all read
@@ -78,7 +84,11 @@ export const ProvisionConventionsSchema = z
       ctx.addIssue({ code: 'custom', path: ['defaultRegion'], message: 'defaultRegion must be one of allowedRegions' });
     for (const [name, spec] of Object.entries(value.engines))
       if (!spec.allowedVersions.includes(spec.defaultVersion))
-        ctx.addIssue({ code: 'custom', path: ['engines', name, 'defaultVersion'], message: 'defaultVersion must be one of allowedVersions' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['engines', name, 'defaultVersion'],
+          message: 'defaultVersion must be one of allowedVersions',
+        });
     for (const environment of PROVISION_ENVIRONMENTS)
       if (!value.sizes.allowed[environment].includes(value.sizes.default))
         ctx.addIssue({ code: 'custom', path: ['sizes', 'default'], message: `the default size must be allowed in ${environment}` });

@@ -9,13 +9,27 @@ type Problem = { field: string; reason: string };
 type RecordType = 'A' | 'AAAA' | 'CNAME' | 'TXT';
 
 const HOST = String.raw`(?:[a-z0-9_](?:[a-z0-9_-]*[a-z0-9])?\.)+[a-z]{2,63}`;
-const HOST_TOKEN = new RegExp(String.raw`(?<![\w@.\-\u0000])(${HOST})\.?(?![\w-]|\.\w)`, 'g');
+const HOST_TOKEN = new RegExp(String.raw`(?<![\w@.\-\uE000])(${HOST})\.?(?![\w-]|\.\w)`, 'g');
 const IPV4 = String.raw`(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}`;
 const IPV6 = String.raw`[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}`;
-const PLACEHOLDER = String.raw`\u0000q\d+\u0000`;
+const PLACEHOLDER = String.raw`\uE000q\d+\uE000`;
 const VALUE = `(${PLACEHOLDER}|${IPV4}|${IPV6}|${HOST})`;
 const VALUE_LEAD = String.raw`(?:point(?:s|ing)?|resolv(?:es|ing|e)|alias(?:ed|ing)?|rout(?:es|ing|e)|target(?:s|ing)?|mapp(?:ed|ing)|map|forward(?:s|ing)?)\s+(?:it\s+)?(?:to|at|for)\s+|->\s*|=>\s*|\bvalue\s*(?:of|=|:)?\s*|\bwith\s+(?:the\s+)?(?:value|content|text)\s*(?:of)?\s*|\bcontaining\s+|\bto\s+`;
-const LABEL_STOP = new Set(['pointing', 'points', 'to', 'for', 'in', 'on', 'with', 'that', 'which', 'resolving', 'record', 'named', 'called']);
+const LABEL_STOP = new Set([
+  'pointing',
+  'points',
+  'to',
+  'for',
+  'in',
+  'on',
+  'with',
+  'that',
+  'which',
+  'resolving',
+  'record',
+  'named',
+  'called',
+]);
 
 export function parseDnsRecord(
   original: string,
@@ -37,7 +51,7 @@ export function parseDnsRecord(
   const valueMatch = new RegExp(`(?:${VALUE_LEAD})${VALUE}(?![\\w-]|\\.\\w)`, 'i').exec(lower);
   let value = valueMatch?.[1] ?? null;
   if (value && new RegExp(`^${PLACEHOLDER}$`).test(value)) value = quoted[Number(value.replace(/\D/g, ''))] ?? null;
-  const valueIsText = Boolean(valueMatch?.[1]?.startsWith('\u0000'));
+  const valueIsText = Boolean(valueMatch?.[1]?.startsWith('\uE000'));
 
   const zoneMatch = new RegExp(
     String.raw`\b(?:in|on|under|within)\s+(?:the\s+)?(?:hosted\s+)?(?:zone|domain)\s+(${HOST})|\b(?:in|on|under|within)\s+(?:the\s+)?(${HOST})\s+(?:hosted\s+)?(?:zone|domain)\b|\bzone\s*[:=]\s*(${HOST})`,
@@ -46,7 +60,9 @@ export function parseDnsRecord(
 
   const hosts = [...lower.matchAll(HOST_TOKEN)].map((m) => m[1] ?? '').filter((h) => h && h !== value && h !== zone);
   let recordName: string | null = null;
-  const labelled = new RegExp(String.raw`\b(?:record|cname|entry)\s+(?:for\s+|named\s+|called\s+|of\s+)?(${HOST}|[a-z0-9_][a-z0-9_-]*)(?![\w.-])`).exec(lower);
+  const labelled = new RegExp(
+    String.raw`\b(?:record|cname|entry)\s+(?:for\s+|named\s+|called\s+|of\s+)?(${HOST}|[a-z0-9_][a-z0-9_-]*)(?![\w.-])`,
+  ).exec(lower);
   const label = labelled?.[1];
   if (label && !LABEL_STOP.has(label) && label !== value) recordName = label;
   else if (/\b(?:apex|root|naked)\b/.test(lower) && zone) recordName = zone;
@@ -60,7 +76,10 @@ export function parseDnsRecord(
     }
   }
   if (recordName === null || !recordName.includes('.'))
-    problems.push({ field: 'recordName', reason: 'no record name: say which name the record is for (api.example.com, or "api in zone example.com")' });
+    problems.push({
+      field: 'recordName',
+      reason: 'no record name: say which name the record is for (api.example.com, or "api in zone example.com")',
+    });
   else if (zone && recordName !== zone && !recordName.endsWith(`.${zone}`))
     problems.push({ field: 'zone', reason: `${recordName} is not in the zone ${zone}` });
   if (recordName && !zone) {
@@ -70,7 +89,13 @@ export function parseDnsRecord(
 
   let recordType: RecordType | null = [...stated][0] ?? null;
   if (stated.size <= 1 && value) {
-    const inferred: RecordType = valueIsText ? 'TXT' : new RegExp(`^${IPV4}$`).test(value) ? 'A' : new RegExp(`^${IPV6}$`).test(value) ? 'AAAA' : 'CNAME';
+    const inferred: RecordType = valueIsText
+      ? 'TXT'
+      : new RegExp(`^${IPV4}$`).test(value)
+        ? 'A'
+        : new RegExp(`^${IPV6}$`).test(value)
+          ? 'AAAA'
+          : 'CNAME';
     recordType ??= inferred;
     const fits =
       recordType === 'TXT' ||
@@ -95,7 +120,8 @@ export function parseDnsRecord(
   if (ttl?.[1]) {
     const unit = ttl[2] ?? 's';
     const seconds = Number(ttl[1]) * (unit.startsWith('h') ? 3600 : unit.startsWith('m') ? 60 : 1);
-    if (seconds < 1 || seconds > 604_800) problems.push({ field: 'ttl', reason: `a TTL of ${seconds} seconds is out of range (1 s to 7 days)` });
+    if (seconds < 1 || seconds > 604_800)
+      problems.push({ field: 'ttl', reason: `a TTL of ${seconds} seconds is out of range (1 s to 7 days)` });
     else options.ttl = seconds;
   }
 
@@ -103,6 +129,7 @@ export function parseDnsRecord(
   if (recordName) options.recordName = recordName;
   if (zone) options.zone = zone;
   if (value) options.recordValue = value;
-  const slug = recordName && recordType ? `${recordName.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '')}-${recordType.toLowerCase()}` : null;
+  const slug =
+    recordName && recordType ? `${recordName.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '')}-${recordType.toLowerCase()}` : null;
   return { options, slug, problems };
 }

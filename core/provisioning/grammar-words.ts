@@ -56,7 +56,8 @@ export const SIZE_WORDS: ReadonlyArray<{ size: ProvisionSize; pattern: string }>
 ];
 
 /** Instance classes and node types stated outright (`db.r6g.large`, `cache.t4g.small`, `m6i.large`). */
-export const INSTANCE_CLASS = /(?<![\w.-])((?:db|cache)\.[a-z0-9]+\.[a-z0-9]+|[a-z]\d[a-z]*\.(?:nano|micro|small|medium|large|\d*xlarge))(?![\w-])/i;
+export const INSTANCE_CLASS =
+  /(?<![\w.-])((?:db|cache)\.[a-z0-9]+\.[a-z0-9]+|[a-z]\d[a-z]*\.(?:nano|micro|small|medium|large|\d*xlarge))(?![\w-])/i;
 
 /** Places people say instead of region ids. */
 export const REGION_PLACES: Readonly<Record<string, string>> = {
@@ -92,7 +93,8 @@ export const REGION_PLACES: Readonly<Record<string, string>> = {
   osaka: 'ap-northeast-3',
 };
 
-export const REGION_ID = /(?<![\w-])([a-z]{2}(?:-gov)?-(?:north|south|east|west|central|northeast|southeast|northwest|southwest)-\d)(?![\w-])/i;
+export const REGION_ID =
+  /(?<![\w-])([a-z]{2}(?:-gov)?-(?:north|south|east|west|central|northeast|southeast|northwest|southwest)-\d)(?![\w-])/i;
 
 const NUMBER_WORDS: Readonly<Record<string, number>> = {
   one: 1,
@@ -151,4 +153,5 @@ export const NOT_A_NAME = new Set([
 ]);
 
 /** Nouns after which the preceding words name a service ("the payments API"). */
-export const SERVICE_NOUNS = 'api|apis|service|services|app|application|backend|frontend|website|site|worker|workers|microservice|system|platform';
+export const SERVICE_NOUNS =
+  'api|apis|service|services|app|application|backend|frontend|website|site|worker|workers|microservice|system|platform';

@@ -51,12 +51,15 @@ export function parseProvisionRequest(
   conventions: ProvisionConventions = DEFAULT_PROVISION_CONVENTIONS,
 ): ProvisionParseOutcome {
   if (text.length > MAX_REQUEST) return refuse([{ field: 'request', reason: `the request is longer than ${MAX_REQUEST} characters` }]);
-  const original = text.replace(/[\u201c\u201d]/g, '"').replace(/[\u2018\u2019]/g, "'").trim();
+  const original = text
+    .replace(/[\u201c\u201d]/g, '"')
+    .replace(/[\u2018\u2019]/g, "'")
+    .trim();
   // Quoted text is a value (a TXT record, a name), never a keyword.
   const quoted: string[] = [];
   const source = original.replace(/"([^"]*)"/g, (_whole, inner: string) => {
     quoted.push(inner);
-    return ` \u0000q${quoted.length - 1}\u0000 `;
+    return ` \uE000q${quoted.length - 1}\uE000 `;
   });
   const tagged = readTags(source);
   const plain = tagged.rest;
@@ -98,7 +101,8 @@ export function parseProvisionRequest(
     if (key === 'team' && !team && conventions.tags.defaultTeam === null)
       problems.push({ field: 'team', reason: 'no owning team: say "owned by the <team> team"' });
     if (['team', 'service', 'environment', 'managed-by', 'name'].includes(key)) continue;
-    if (!tags[key] && !conventions.tags.values[key]) problems.push({ field: `tags.${key}`, reason: `the tag ${key} is required: add "tagged ${key}=<value>"` });
+    if (!tags[key] && !conventions.tags.values[key])
+      problems.push({ field: `tags.${key}`, reason: `the tag ${key} is required: add "tagged ${key}=<value>"` });
   }
 
   if (problems.length > 0 || !resourceType || !environment || !name) return refuse(problems);
@@ -140,7 +144,10 @@ function readTags(text: string): { rest: string; tags: Record<string, string>; t
 function readResourceType(text: string, conventions: ProvisionConventions, problems: Problem[]): ProvisionResourceType | null {
   const unsupported = UNSUPPORTED_WORDS.filter((u) => u.pattern.test(text)).map((u) => u.label);
   if (unsupported.length > 0) {
-    problems.push({ field: 'resourceType', reason: `${unsupported.join(' and ')} ${unsupported.length > 1 ? 'are' : 'is'} not a resource type InfraAI provisions` });
+    problems.push({
+      field: 'resourceType',
+      reason: `${unsupported.join(' and ')} ${unsupported.length > 1 ? 'are' : 'is'} not a resource type InfraAI provisions`,
+    });
     return null;
   }
   const kinds = new Set<ResourceWord>(RESOURCE_WORDS.filter((w) => w.pattern.test(text)).map((w) => w.kind));
@@ -182,7 +189,12 @@ function readEnvironment(lower: string, fallback: ProvisionEnvironment | undefin
   return null;
 }
 
-function readSize(lower: string, resourceType: ProvisionResourceType, conventions: ProvisionConventions, problems: Problem[]): ProvisionSize {
+function readSize(
+  lower: string,
+  resourceType: ProvisionResourceType,
+  conventions: ProvisionConventions,
+  problems: Problem[],
+): ProvisionSize {
   const found = new Set(SIZE_WORDS.filter((s) => allWords(lower, s.pattern).length > 0).map((s) => s.size));
   const stated = INSTANCE_CLASS.exec(lower)?.[1];
   if (stated) {
@@ -210,7 +222,10 @@ function readRegion(lower: string, conventions: ProvisionConventions, problems: 
   const named = /\b(?:in\s+(?:the\s+)?([a-z][a-z0-9-]*)\s+region|region\s*[:=]?\s*([a-z][a-z0-9-]*))\b/.exec(lower);
   const word = named?.[1] ?? named?.[2];
   if (word && !REGION_ID.test(word) && !Object.keys(REGION_PLACES).some((place) => place.split(' ').includes(word)) && found.size === 0) {
-    problems.push({ field: 'region', reason: `"${word}" is not a region InfraAI knows: use an AWS region id such as ${conventions.defaultRegion}` });
+    problems.push({
+      field: 'region',
+      reason: `"${word}" is not a region InfraAI knows: use an AWS region id such as ${conventions.defaultRegion}`,
+    });
     return conventions.defaultRegion;
   }
   if (found.size > 1) {
@@ -246,7 +261,9 @@ function readTeam(lower: string): string | null {
 }
 
 function readService(lower: string): string | null {
-  const noun = new RegExp(`\\b(?:for|of|serving|backing|behind)\\s+(?:the\\s+|our\\s+)?(${TOKEN}(?:\\s+${TOKEN})?)\\s+(?:${SERVICE_NOUNS})\\b`).exec(lower);
+  const noun = new RegExp(
+    `\\b(?:for|of|serving|backing|behind)\\s+(?:the\\s+|our\\s+)?(${TOKEN}(?:\\s+${TOKEN})?)\\s+(?:${SERVICE_NOUNS})\\b`,
+  ).exec(lower);
   if (noun?.[1]) {
     const parts = noun[1].split(/\s+/).filter((w) => !NOT_A_NAME.has(w));
     const value = usable(parts.join('-'));
@@ -264,13 +281,22 @@ function readService(lower: string): string | null {
 }
 
 function readName(text: string, quoted: string[]): string | null {
-  const match = /\b(?:named|called|name(?:d)?\s*[:=]|with\s+(?:the\s+)?name|name\s+it)\s*(\u0000q(\d+)\u0000|[A-Za-z0-9][A-Za-z0-9._-]*)/i.exec(text);
+  const match =
+    /\b(?:named|called|name(?:d)?\s*[:=]|with\s+(?:the\s+)?name|name\s+it)\s*(\uE000q(\d+)\uE000|[A-Za-z0-9][A-Za-z0-9._-]*)/i.exec(text);
   if (!match) return null;
   const value = match[2] !== undefined ? (quoted[Number(match[2])] ?? '') : (match[1] ?? '');
-  return value.toLowerCase().replace(/[._\s]+/g, '-').replace(/[.]$/, '');
+  return value
+    .toLowerCase()
+    .replace(/[._\s]+/g, '-')
+    .replace(/[.]$/, '');
 }
 
-function readVersion(lower: string, engineWords: string, allowed: string[], exactMinor: boolean): { version: string | null; stated: string | null } {
+function readVersion(
+  lower: string,
+  engineWords: string,
+  allowed: string[],
+  exactMinor: boolean,
+): { version: string | null; stated: string | null } {
   const match =
     new RegExp(`(?<![\\w-])(?:${engineWords})\\s*v?(\\d+(?:\\.\\d+)?)(?![\\w-])`).exec(lower) ??
     /\bversion\s*v?(\d+(?:\.\d+)?)\b/.exec(lower);
@@ -311,10 +337,13 @@ function readOptions(resourceType: ProvisionResourceType, lower: string, convent
       break;
     }
     case 's3_bucket':
-      if (/\b(?:without|no|disable|disabled)\s+versioning\b|\bversioning\s+(?:off|disabled)\b|\b(?:unversioned|not\s+versioned)\b/.test(lower))
+      if (
+        /\b(?:without|no|disable|disabled)\s+versioning\b|\bversioning\s+(?:off|disabled)\b|\b(?:unversioned|not\s+versioned)\b/.test(lower)
+      )
         options.versioning = false;
       else if (/\b(?:versioned|versioning)\b/.test(lower)) options.versioning = true;
-      if (/\b(?:private|not\s+public|no\s+public\s+access|block(?:ing)?\s+(?:all\s+)?public\s+access|non-public)\b/.test(lower)) options.public = false;
+      if (/\b(?:private|not\s+public|no\s+public\s+access|block(?:ing)?\s+(?:all\s+)?public\s+access|non-public)\b/.test(lower))
+        options.public = false;
       else if (/\b(?:public|publicly|public-read|world-readable|anonymous(?:ly)?\s+read(?:able)?)\b/.test(lower)) options.public = true;
       break;
     case 'sqs_queue': {
@@ -326,7 +355,8 @@ function readOptions(resourceType: ProvisionResourceType, lower: string, convent
       const retention = /\b(?:retain|retention|retaining|keep|keeping)\b[^.,;]*?\b(\d+)\s*(days?|hours?)\b/.exec(lower);
       if (retention?.[1] && retention[2]) {
         const seconds = Number(retention[1]) * (retention[2].startsWith('d') ? 86_400 : 3_600);
-        if (seconds < 60 || seconds > 1_209_600) problems.push({ field: 'messageRetentionSeconds', reason: 'SQS keeps messages between 1 minute and 14 days' });
+        if (seconds < 60 || seconds > 1_209_600)
+          problems.push({ field: 'messageRetentionSeconds', reason: 'SQS keeps messages between 1 minute and 14 days' });
         else options.messageRetentionSeconds = seconds;
       }
       break;

@@ -51,29 +51,33 @@ export const tagsAttribute = (requirements: ProvisionRequirements, conventions: 
 
 export function versionsFile(): HclBlock[] {
   return [
-    block('terraform', [], [
-      attr('required_version', TERRAFORM_VERSION),
-      block('required_providers', [], [attr('aws', map({ source: 'hashicorp/aws', version: AWS_PROVIDER_VERSION }))]),
-    ]),
+    block(
+      'terraform',
+      [],
+      [
+        attr('required_version', TERRAFORM_VERSION),
+        block('required_providers', [], [attr('aws', map({ source: 'hashicorp/aws', version: AWS_PROVIDER_VERSION }))]),
+      ],
+    ),
   ];
 }
 
 export const providerBlock = (): HclBlock => block('provider', ['aws'], [attr('region', expr('var.region'))]);
 
 export function regionVariable(requirements: ProvisionRequirements): HclBlock {
-  return block('variable', ['region'], [
-    attr('description', 'AWS region of the resources.'),
-    attr('type', expr('string')),
-    attr('default', requirements.region),
-  ]);
+  return block(
+    'variable',
+    ['region'],
+    [attr('description', 'AWS region of the resources.'), attr('type', expr('string')), attr('default', requirements.region)],
+  );
 }
 
 export function variable(name: string, type: string, description: string, defaultValue?: string | number | boolean | string[]): HclBlock {
-  return block('variable', [name], [
-    attr('description', description),
-    attr('type', expr(type)),
-    defaultValue !== undefined && attr('default', defaultValue),
-  ]);
+  return block(
+    'variable',
+    [name],
+    [attr('description', description), attr('type', expr(type)), defaultValue !== undefined && attr('default', defaultValue)],
+  );
 }
 
 export const output = (name: string, value: string, description: string, sensitive = false): HclBlock =>

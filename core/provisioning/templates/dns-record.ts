@@ -17,13 +17,17 @@ export const dnsRecordTemplate: ProvisionTemplate = {
     const main = [
       providerBlock(),
       block('data', ['aws_route53_zone', 'this'], [attr('name', String(option.zone ?? '')), attr('private_zone', false)]),
-      block('resource', ['aws_route53_record', 'this'], [
-        attr('zone_id', expr('data.aws_route53_zone.this.zone_id')),
-        attr('name', String(option.recordName ?? '')),
-        attr('type', type),
-        attr('ttl', typeof option.ttl === 'number' ? option.ttl : conventions.dns.defaultTtl),
-        attr('records', [value]),
-      ]),
+      block(
+        'resource',
+        ['aws_route53_record', 'this'],
+        [
+          attr('zone_id', expr('data.aws_route53_zone.this.zone_id')),
+          attr('name', String(option.recordName ?? '')),
+          attr('type', type),
+          attr('ttl', typeof option.ttl === 'number' ? option.ttl : conventions.dns.defaultTtl),
+          attr('records', [value]),
+        ],
+      ),
     ];
     const outputs = [output('fqdn', 'aws_route53_record.this.fqdn', 'Fully qualified name of the record.')];
     return { main, variables: [regionVariable(requirements)], outputs };

@@ -15,29 +15,49 @@ export const eksClusterTemplate: ProvisionTemplate = {
     const production = requirements.environment === 'production';
     const main = [
       providerBlock(),
-      block('resource', ['aws_eks_cluster', 'this'], [
-        attr('name', name),
-        attr('role_arn', expr('var.cluster_role_arn')),
-        attr('version', typeof option.engineVersion === 'string' ? option.engineVersion : conventions.engines.kubernetes.defaultVersion),
-        attr('enabled_cluster_log_types', ['api', 'audit', 'authenticator']),
-        block('vpc_config', [], [
+      block(
+        'resource',
+        ['aws_eks_cluster', 'this'],
+        [
+          attr('name', name),
+          attr('role_arn', expr('var.cluster_role_arn')),
+          attr('version', typeof option.engineVersion === 'string' ? option.engineVersion : conventions.engines.kubernetes.defaultVersion),
+          attr('enabled_cluster_log_types', ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler']),
+          block(
+            'vpc_config',
+            [],
+            [
+              attr('subnet_ids', expr('var.subnet_ids')),
+              attr('endpoint_private_access', true),
+              attr('endpoint_public_access', !production),
+            ],
+          ),
+          block(
+            'encryption_config',
+            [],
+            [attr('resources', ['secrets']), block('provider', [], [attr('key_arn', expr('var.kms_key_arn'))])],
+          ),
+          tagsAttribute(requirements, conventions),
+        ],
+      ),
+      block(
+        'resource',
+        ['aws_eks_node_group', 'default'],
+        [
+          attr('cluster_name', expr('aws_eks_cluster.this.name')),
+          attr('node_group_name', `${name}-default`),
+          attr('node_role_arn', expr('var.node_role_arn')),
           attr('subnet_ids', expr('var.subnet_ids')),
-          attr('endpoint_private_access', true),
-          attr('endpoint_public_access', !production),
-        ]),
-        block('encryption_config', [], [attr('resources', ['secrets']), block('provider', [], [attr('key_arn', expr('var.kms_key_arn'))])]),
-        tagsAttribute(requirements, conventions),
-      ]),
-      block('resource', ['aws_eks_node_group', 'default'], [
-        attr('cluster_name', expr('aws_eks_cluster.this.name')),
-        attr('node_group_name', `${name}-default`),
-        attr('node_role_arn', expr('var.node_role_arn')),
-        attr('subnet_ids', expr('var.subnet_ids')),
-        attr('instance_types', [sizeClass(requirements.resourceType, requirements.size, conventions) ?? '']),
-        block('scaling_config', [], [attr('desired_size', nodes), attr('min_size', nodes), attr('max_size', Math.min(nodes * 2, conventions.nodes.eksMax))]),
-        block('update_config', [], [attr('max_unavailable', 1)]),
-        tagsAttribute(requirements, conventions),
-      ]),
+          attr('instance_types', [sizeClass(requirements.resourceType, requirements.size, conventions) ?? '']),
+          block(
+            'scaling_config',
+            [],
+            [attr('desired_size', nodes), attr('min_size', nodes), attr('max_size', Math.min(nodes * 2, conventions.nodes.eksMax))],
+          ),
+          block('update_config', [], [attr('max_unavailable', 1)]),
+          tagsAttribute(requirements, conventions),
+        ],
+      ),
     ];
     const variables = [
       regionVariable(requirements),

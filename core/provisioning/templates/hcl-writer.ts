@@ -103,7 +103,10 @@ function mapLines(value: HclMap, depth: number): string[] {
   const lines: Line[] = [];
   for (const [key, item] of value.entries) {
     const name = IDENTIFIER.test(key) ? key : quote(key);
-    if (isMultiline(item)) lines.push({ text: `${indent}${name} = {` }, ...mapLines(item as HclMap, depth + 1).map((text) => ({ text })), { text: `${indent}}` });
+    if (isMultiline(item))
+      lines.push({ text: `${indent}${name} = {` }, ...mapLines(item as HclMap, depth + 1).map((text) => ({ text })), {
+        text: `${indent}}`,
+      });
     else lines.push({ key: name, rest: inline(item) });
   }
   return alignRuns(lines, indent);
@@ -120,7 +123,9 @@ function bodyLines(items: HclItem[], depth: number): string[] {
       if (previous && previous.kind !== 'break') lines.push({ text: '' });
       for (const text of blockLines(item, depth)) lines.push({ text });
     } else if (isMultiline(item.value)) {
-      lines.push({ text: `${indent}${item.name} = {` }, ...mapLines(item.value as HclMap, depth + 1).map((text) => ({ text })), { text: `${indent}}` });
+      lines.push({ text: `${indent}${item.name} = {` }, ...mapLines(item.value as HclMap, depth + 1).map((text) => ({ text })), {
+        text: `${indent}}`,
+      });
     } else lines.push({ key: item.name, rest: inline(item.value) });
   });
   return alignRuns(lines, indent);

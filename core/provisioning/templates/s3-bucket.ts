@@ -16,29 +16,43 @@ export const s3BucketTemplate: ProvisionTemplate = {
     const open = requirements.options.public === true;
     const main = [
       providerBlock(),
-      block('resource', ['aws_s3_bucket', 'this'], [
-        attr('bucket', resourceName(requirements, conventions)),
-        attr('force_destroy', !production),
-        tagsAttribute(requirements, conventions),
-      ]),
-      block('resource', ['aws_s3_bucket_versioning', 'this'], [
-        attr('bucket', bucketRef),
-        block('versioning_configuration', [], [attr('status', versioning ? 'Enabled' : 'Disabled')]),
-      ]),
-      block('resource', ['aws_s3_bucket_server_side_encryption_configuration', 'this'], [
-        attr('bucket', bucketRef),
-        block('rule', [], [
-          block('apply_server_side_encryption_by_default', [], [attr('sse_algorithm', 'aws:kms')]),
-          attr('bucket_key_enabled', true),
-        ]),
-      ]),
-      block('resource', ['aws_s3_bucket_public_access_block', 'this'], [
-        attr('bucket', bucketRef),
-        attr('block_public_acls', !open),
-        attr('block_public_policy', !open),
-        attr('ignore_public_acls', !open),
-        attr('restrict_public_buckets', !open),
-      ]),
+      block(
+        'resource',
+        ['aws_s3_bucket', 'this'],
+        [
+          attr('bucket', resourceName(requirements, conventions)),
+          attr('force_destroy', !production),
+          tagsAttribute(requirements, conventions),
+        ],
+      ),
+      block(
+        'resource',
+        ['aws_s3_bucket_versioning', 'this'],
+        [attr('bucket', bucketRef), block('versioning_configuration', [], [attr('status', versioning ? 'Enabled' : 'Disabled')])],
+      ),
+      block(
+        'resource',
+        ['aws_s3_bucket_server_side_encryption_configuration', 'this'],
+        [
+          attr('bucket', bucketRef),
+          block(
+            'rule',
+            [],
+            [block('apply_server_side_encryption_by_default', [], [attr('sse_algorithm', 'aws:kms')]), attr('bucket_key_enabled', true)],
+          ),
+        ],
+      ),
+      block(
+        'resource',
+        ['aws_s3_bucket_public_access_block', 'this'],
+        [
+          attr('bucket', bucketRef),
+          attr('block_public_acls', !open),
+          attr('block_public_policy', !open),
+          attr('ignore_public_acls', !open),
+          attr('restrict_public_buckets', !open),
+        ],
+      ),
     ];
     const outputs = [
       output('bucket', 'aws_s3_bucket.this.id', 'Name of the bucket.'),
@@ -57,7 +71,12 @@ export const s3BucketTemplate: ProvisionTemplate = {
     },
     {
       type: 'aws_s3_bucket_server_side_encryption_configuration',
-      attributes: z.looseObject({ bucket: reference, rule: z.array(z.looseObject({ apply_server_side_encryption_by_default: z.array(z.looseObject({ sse_algorithm: z.string() })) })).min(1) }),
+      attributes: z.looseObject({
+        bucket: reference,
+        rule: z
+          .array(z.looseObject({ apply_server_side_encryption_by_default: z.array(z.looseObject({ sse_algorithm: z.string() })) }))
+          .min(1),
+      }),
     },
     {
       type: 'aws_s3_bucket_public_access_block',

@@ -18,17 +18,24 @@ export const sqsQueueTemplate: ProvisionTemplate = {
     const option = requirements.options;
     const deadLetter = option.deadLetterQueue === true;
     const queue = (label: string, queueName: string, retention: number, redrive: boolean): HclBlock =>
-      block('resource', ['aws_sqs_queue', label], [
-        attr('name', `${queueName}${suffix}`),
-        fifo && attr('fifo_queue', true),
-        fifo && attr('content_based_deduplication', true),
-        attr('visibility_timeout_seconds', typeof option.visibilityTimeoutSeconds === 'number' ? option.visibilityTimeoutSeconds : 30),
-        attr('message_retention_seconds', retention),
-        attr('sqs_managed_sse_enabled', true),
-        redrive &&
-          attr('redrive_policy', expr(`jsonencode({ deadLetterTargetArn = aws_sqs_queue.dead_letter.arn, maxReceiveCount = ${MAX_RECEIVES} })`)),
-        tagsAttribute(requirements, conventions),
-      ]);
+      block(
+        'resource',
+        ['aws_sqs_queue', label],
+        [
+          attr('name', `${queueName}${suffix}`),
+          fifo && attr('fifo_queue', true),
+          fifo && attr('content_based_deduplication', true),
+          attr('visibility_timeout_seconds', typeof option.visibilityTimeoutSeconds === 'number' ? option.visibilityTimeoutSeconds : 30),
+          attr('message_retention_seconds', retention),
+          attr('sqs_managed_sse_enabled', true),
+          redrive &&
+            attr(
+              'redrive_policy',
+              expr(`jsonencode({ deadLetterTargetArn = aws_sqs_queue.dead_letter.arn, maxReceiveCount = ${MAX_RECEIVES} })`),
+            ),
+          tagsAttribute(requirements, conventions),
+        ],
+      );
     const retention = typeof option.messageRetentionSeconds === 'number' ? option.messageRetentionSeconds : DEFAULT_RETENTION_SECONDS;
     const main = [providerBlock(), queue('this', name, retention, deadLetter)];
     if (deadLetter) main.push(queue('dead_letter', `${name}-dlq`, DEAD_LETTER_RETENTION_SECONDS, false));
