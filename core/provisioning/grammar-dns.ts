@@ -64,7 +64,8 @@ export function parseDnsRecord(
     String.raw`\b(?:record|cname|entry)\s+(?:for\s+|named\s+|called\s+|of\s+)?(${HOST}|[a-z0-9_][a-z0-9_-]*)(?![\w.-])`,
   ).exec(lower);
   const label = labelled?.[1];
-  if (label && !LABEL_STOP.has(label) && label !== value) recordName = label;
+  // A bare word after "record" is the record's label only when a zone says where it lives.
+  if (label && !LABEL_STOP.has(label) && label !== value && (label.includes('.') || zone || hosts.length === 0)) recordName = label;
   else if (/\b(?:apex|root|naked)\b/.test(lower) && zone) recordName = zone;
   if (recordName === null || !recordName.includes('.')) {
     const host = hosts.find((h) => h !== recordName);

@@ -5,7 +5,7 @@ import type { ProvisionEnvironment, ProvisionSize } from './types.js';
 // are parts of names and values, never keywords.
 
 const BEFORE = String.raw`(?<![\w.=/:@-])`;
-const AFTER = String.raw`(?![\w=/:@-]|[.-]\w)`;
+const AFTER = String.raw`(?![\w=/@-]|:\S|[.-]\w)`;
 
 /** A case-insensitive pattern that matches `alternatives` as whole tokens. */
 export function words(alternatives: string, flags = 'i'): RegExp {

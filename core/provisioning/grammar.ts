@@ -71,7 +71,8 @@ export function parseProvisionRequest(
   const size = resourceType ? readSize(lower, resourceType, conventions, problems) : conventions.sizes.default;
   const region = readRegion(lower, conventions, problems);
   const team = tagged.team ?? readTeam(lower);
-  const service = tagged.service ?? readService(lower);
+  // A DNS request's "for api.example.com" names the record, not a service.
+  const service = tagged.service ?? readService(lower, resourceType !== 'dns_record');
   const explicitName = readName(plain, quoted);
 
   let options: Options = {};
@@ -260,7 +261,7 @@ function readTeam(lower: string): string | null {
   return null;
 }
 
-function readService(lower: string): string | null {
+function readService(lower: string, bareFor: boolean): string | null {
   const noun = new RegExp(
     `\\b(?:for|of|serving|backing|behind)\\s+(?:the\\s+|our\\s+)?(${TOKEN}(?:\\s+${TOKEN})?)\\s+(?:${SERVICE_NOUNS})\\b`,
   ).exec(lower);
@@ -271,12 +272,20 @@ function readService(lower: string): string | null {
   }
   const explicit = usable(new RegExp(`\\bservice\\s*[:=]?\\s+(${TOKEN})\\b`).exec(lower)?.[1]);
   if (explicit) return explicit;
-  // "a bucket for invoices in prod": a single word after "for", ending the phrase.
-  const bare = new RegExp(
-    `\\bfor\\s+(?:the\\s+|our\\s+)?(${TOKEN})(?=\\s*(?:$|[,;]|\\.(?:\\s|$)|\\s(?:in|on|at|with|and|using|owned|tagged|that|which|running|from|as|named|called|${ENVIRONMENT_WORDS.map((e) => e.pattern).join('|')})\\b))`,
-  ).exec(lower);
-  const word = bare?.[1];
-  if (word && !ENVIRONMENT_WORDS.some((e) => new RegExp(`^(?:${e.pattern})$`).test(word))) return usable(word);
+  if (!bareFor) return null;
+  // "a bucket for invoices in prod", "for the data warehouse": one or two words after "for", ending the phrase.
+  const environments = ENVIRONMENT_WORDS.map((e) => e.pattern).join('|');
+  const isKeyword = (word: string) =>
+    NOT_A_NAME.has(word) ||
+    ENVIRONMENT_WORDS.some((e) => new RegExp(`^(?:${e.pattern})$`).test(word)) ||
+    RESOURCE_WORDS.some((r) => r.pattern.test(word));
+  for (const words of [TOKEN, `${TOKEN}\\s+${TOKEN}`]) {
+    const bare = new RegExp(
+      `\\bfor\\s+(?:the\\s+|our\\s+)?(${words})(?=\\s*(?:$|[,;:()]|[.?!](?:\\s|$)|\\s(?:in|on|at|with|and|using|owned|tagged|that|which|running|from|as|named|called|${environments})\\b))`,
+    ).exec(lower);
+    const phrase = bare?.[1]?.split(/\s+/) ?? [];
+    if (phrase.length > 0 && !phrase.some(isKeyword)) return usable(phrase.join('-'));
+  }
   return null;
 }
 
