@@ -267,6 +267,7 @@ export async function evaluateProvisionPolicy(
   // In the order of the files and their lines (hcl2json orders blocks by label, not as written).
   const order = new Map(files.map((f, index) => [f.path, index]));
   return [...syntax, ...rules.flatMap((rule) => rule.evaluate(context))].sort(
-    (a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER),
+    (a, b) =>
+      (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER),
   );
 }

@@ -65,7 +65,7 @@ describe('evaluateProvisionPolicy', () => {
       expect.objectContaining({
         rule: 'required_tags',
         resource: 'aws_sqs_queue.this',
-        line: lineMatching(main, /^  tags = \{/),
+        line: lineMatching(main, /^ {2}tags = \{/),
         message: 'missing required tag: data-class',
       }),
       expect.objectContaining({
@@ -87,7 +87,7 @@ describe('evaluateProvisionPolicy', () => {
     expect(findings).toEqual([
       expect.objectContaining({
         rule: 'backups_in_production',
-        line: lineMatching(fileNamed(files, 'main.tf'), /^  backup_retention_period /),
+        line: lineMatching(fileNamed(files, 'main.tf'), /^ {2}backup_retention_period /),
         message: 'backup_retention_period is 1; production keeps backups ≥ 7 days',
       }),
     ]);
@@ -103,7 +103,7 @@ describe('evaluateProvisionPolicy', () => {
     );
     const findings = await evaluateProvisionPolicy(files, requirements);
     expect(findings.map((f) => [f.rule, f.line])).toEqual([
-      ['deletion_protection_in_production', lineMatching(fileNamed(files, 'main.tf'), /^  deletion_protection +=/)],
+      ['deletion_protection_in_production', lineMatching(fileNamed(files, 'main.tf'), /^ {2}deletion_protection +=/)],
     ]);
   });
 
@@ -114,7 +114,7 @@ describe('evaluateProvisionPolicy', () => {
     expect(findings).toEqual([
       expect.objectContaining({
         rule: 'allowed_sizes',
-        line: lineMatching(fileNamed(files, 'main.tf'), /^  instance_class /),
+        line: lineMatching(fileNamed(files, 'main.tf'), /^ {2}instance_class /),
         message: 'db.r6g.xlarge is not allowed in dev (allowed: small, medium = db.t4g.micro, db.m6g.large)',
       }),
     ]);
