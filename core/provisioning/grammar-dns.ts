@@ -14,7 +14,7 @@ const IPV4 = String.raw`(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\
 const IPV6 = String.raw`[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}`;
 const PLACEHOLDER = String.raw`\uE000q\d+\uE000`;
 const VALUE = `(${PLACEHOLDER}|${IPV4}|${IPV6}|${HOST})`;
-const VALUE_LEAD = String.raw`(?:point(?:s|ing)?|resolv(?:es|ing|e)|alias(?:ed|ing)?|rout(?:es|ing|e)|target(?:s|ing)?|mapp(?:ed|ing)|map|forward(?:s|ing)?)\s+(?:it\s+)?(?:to|at|for)\s+|->\s*|=>\s*|\bvalue\s*(?:of|=|:)?\s*|\bwith\s+(?:the\s+)?(?:value|content|text)\s*(?:of)?\s*|\bcontaining\s+|\bto\s+`;
+const VALUE_LEAD = String.raw`(?:point(?:s|ing)?|resolv(?:es|ing|e)|alias(?:ed|ing)?|rout(?:es|ing|e)|target(?:s|ing)?|mapp(?:ed|ing)|map|forward(?:s|ing)?)\s+(?:it\s+)?(?:to|at|for)\s+|->\s*|=>\s*|\bvalue\s*(?:of|=|:)?\s*|\bwith\s+(?:the\s+)?(?:value|content|text)\s*(?:of)?\s*|\bcontaining\s+|\bto\s+|\bat\s+`;
 const LABEL_STOP = new Set([
   'pointing',
   'points',

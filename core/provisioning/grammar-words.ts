@@ -44,7 +44,7 @@ export const UNSUPPORTED_WORDS: ReadonlyArray<{ label: string; pattern: RegExp }
 ];
 
 export const ENVIRONMENT_WORDS: ReadonlyArray<{ environment: ProvisionEnvironment; pattern: string }> = [
-  { environment: 'production', pattern: 'production|prod|prd|live' },
+  { environment: 'production', pattern: 'production(?:-grade|-ready)?|prod|prd|live' },
   { environment: 'staging', pattern: 'staging|stage|stg|pre-?prod(?:uction)?|uat' },
   { environment: 'dev', pattern: 'dev|development|develop|test|testing|qa|sandbox' },
 ];

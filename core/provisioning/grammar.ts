@@ -292,7 +292,11 @@ function readService(lower: string, bareFor: boolean): string | null {
 function readName(text: string, quoted: string[]): string | null {
   const match =
     /\b(?:named|called|name(?:d)?\s*[:=]|with\s+(?:the\s+)?name|name\s+it)\s*(\uE000q(\d+)\uE000|[A-Za-z0-9][A-Za-z0-9._-]*)/i.exec(text);
-  if (!match) return null;
+  if (!match) {
+    // "new EKS cluster 'analytics'": a single-quoted word is a name (an apostrophe is not a quote).
+    const single = /(?<=^|\s)'([a-z][a-z0-9._-]*)'(?=$|[\s,.;:!?])/i.exec(text);
+    return single?.[1] ? single[1].toLowerCase().replace(/[._]+/g, '-') : null;
+  }
   const value = match[2] !== undefined ? (quoted[Number(match[2])] ?? '') : (match[1] ?? '');
   return value
     .toLowerCase()
