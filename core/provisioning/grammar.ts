@@ -36,6 +36,8 @@ const NAME_SUFFIX: Record<ProvisionResourceType, string> = {
 };
 const TAG_PAIR = /(?<![\w.-])([a-z][a-z0-9_.:/-]{0,62})=("[^"]*"|[^\s,;]+)/gi;
 const TOKEN = '[a-z][a-z0-9_-]*';
+/** What AWS accepts in a tag value. */
+const AWS_TAG_VALUE = /^[\p{L}\p{N}\s_.:/=+@-]{1,256}$/u;
 
 export interface ProvisionParseDefaults {
   environment?: ProvisionEnvironment;
@@ -96,6 +98,9 @@ export function parseProvisionRequest(
   }
 
   const tags = { ...tagged.tags };
+  for (const [key, value] of Object.entries(tags))
+    if (!AWS_TAG_VALUE.test(value))
+      problems.push({ field: `tags.${key}`, reason: `the value of tag ${key} may hold letters, digits, spaces and + - = . _ : / @ only` });
   if (defaults.requester && conventions.tags.required.includes('requested-by') && !tags['requested-by'])
     tags['requested-by'] = defaults.requester;
   for (const key of conventions.tags.required) {

@@ -195,7 +195,9 @@ export const PROVISION_POLICY_RULES: readonly ProvisionPolicyRule[] = [
       const { requirements, conventions } = context;
       const allowed = conventions.sizes.allowed[requirements.environment];
       const classes = (conventions.sizes.classes as Partial<Record<string, Record<ProvisionSize, string>>>)[requirements.resourceType];
-      const allowedClasses = new Set(classes ? allowed.map((size) => classes[size]) : []);
+      // Buckets, queues and records have no size: a "large bucket" is just a bucket.
+      if (!classes) return [];
+      const allowedClasses = new Set(allowed.map((size) => classes[size]));
       const out: ProvisionPolicyFinding[] = [];
       const sized: Array<[string, string]> = [
         ['aws_db_instance', 'instance_class'],

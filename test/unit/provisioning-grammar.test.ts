@@ -87,5 +87,9 @@ describe('parseProvisionRequest', () => {
       requirements: { size: 'medium' },
     });
     expect(parseProvisionRequest(`a bucket named x1 in dev ${'x'.repeat(3000)}`, {})).toMatchObject({ ok: false, missing: ['request'] });
+    expect(parseProvisionRequest('a bucket named x1 in dev tagged owner=${var.x}', {})).toMatchObject({
+      ok: false,
+      missing: ['tags.owner'],
+    });
   });
 });

@@ -126,6 +126,12 @@ describe('evaluateProvisionPolicy', () => {
     ).toEqual([]);
   });
 
+  it('allowed_sizes: leaves resources without a size alone (a "large bucket" in dev)', async () => {
+    const requirements = parsed('a large bucket named big-bucket in dev');
+    expect(requirements.size).toBe('large');
+    expect(await evaluateProvisionPolicy(renderProvisionFiles(requirements), requirements)).toEqual([]);
+  });
+
   it('encryption_at_rest: reads the parsed attribute, so a comment saying it is on does not count', async () => {
     const requirements = sampleRequirements('postgres_database', { environment: 'dev' });
     const files = editMain(renderProvisionFiles(requirements), (c) =>
