@@ -77,7 +77,7 @@ describe('rendered Terraform (property)', () => {
       }),
       { numRuns: 60 },
     );
-    // The property says something only if a good share of generated requests is accepted (about two thirds are).
+    // The property says something only if a good share of generated requests is accepted (about 80% are).
     expect(accepted).toBeGreaterThanOrEqual(20);
   }, 120_000);
 });
