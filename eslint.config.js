@@ -108,6 +108,32 @@ export default tseslint.config(
       ],
     },
   },
+  // core/provisioning/ (request grammar, Terraform templates, HCL validation, policy, Checkov) is pure
+  // code for activities and the API: it needs zod, yaml, @cdktf/hcl2json and, for conventions files
+  // and Checkov, node:fs and node:child_process. Workflows import its types.ts only.
+  {
+    files: ['core/provisioning/**/*.ts'],
+    ignores: ['core/provisioning/types.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/adapters/*/*', '!**/adapters/*/port.js'],
+              message: 'core/provisioning reaches adapters through their port files only.',
+            },
+            {
+              group: ['@temporalio/*', '**/api/**', '**/activities/**', '**/workflows/**'],
+              message: 'core/provisioning is called by activities, never the reverse.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': 'off',
+      'no-restricted-properties': 'off',
+    },
+  },
   {
     files: ['workflows/**/*.ts'],
     rules: {
@@ -121,6 +147,11 @@ export default tseslint.config(
               group: ['**/core/automation/**'],
               allowTypeImports: true,
               message: 'core/automation/ loads yaml, zod and node:crypto: workflows import its types only.',
+            },
+            {
+              group: ['**/core/provisioning/**', '!**/core/provisioning/types.js'],
+              allowTypeImports: true,
+              message: 'core/provisioning/ loads zod, yaml, wasm and Node built-ins: workflows import its types (types.js) only.',
             },
           ],
         },

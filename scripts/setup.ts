@@ -11,7 +11,8 @@ import { ensureTemporalCli } from '../launcher/temporal-cli.js';
 // test; moto (PyPI, test/support/moto/requirements.txt) for the ECS runner and SQS queue tests;
 // prometheus and prometheus-alertmanager for the alerting tests (test/support/alerting.ts); and
 // Event-Driven Ansible (ansible-rulebook and drools-jpy from PyPI, bench/eda/requirements.txt, on
-// the machine's Java 17) for the comparison in `npm run bench:ingress`.
+// the machine's Java 17) for the comparison in `npm run bench:ingress`; and checkov (PyPI,
+// test/support/checkov/requirements.txt) which checks generated Terraform (core/provisioning/checkov.ts).
 // Each step prints a line and never fails the install: a problem becomes a warning saying what to do.
 
 const prefix = '[infraai setup]';
@@ -177,6 +178,19 @@ async function eda(): Promise<void> {
   }
 }
 
+/** Checkov for the provisioning policy, in .data/checkov-venv (the provisioning tests install it too, if this could not). */
+async function checkov(): Promise<void> {
+  const { ensureCheckov } = await import('../test/support/checkov.js');
+  const result = await ensureCheckov();
+  if ('error' in result) {
+    console.warn(
+      `${prefix} warning: could not install checkov (${result.error.split('\n')[0]}); test/unit/provisioning-checkov.test.ts tries again.`,
+    );
+  } else {
+    console.log(`${prefix} ${result.installed ? 'installed' : 'found'} checkov (.data/checkov-venv) for the provisioning policy.`);
+  }
+}
+
 async function main(): Promise<void> {
   if (process.env.INFRAAI_SKIP_SETUP === '1') {
     console.log(`${prefix} skipped (INFRAAI_SKIP_SETUP=1).`);
@@ -211,6 +225,11 @@ async function main(): Promise<void> {
     await eda();
   } catch (err) {
     console.warn(`${prefix} warning: Event-Driven Ansible: ${(err as Error).message}`);
+  }
+  try {
+    await checkov();
+  } catch (err) {
+    console.warn(`${prefix} warning: checkov: ${(err as Error).message}`);
   }
 }
 

@@ -46,8 +46,7 @@ export interface ProvisionRequirements {
 
 /** Parsing a request: the requirements, or what is missing/ambiguous (answered as a 422). */
 export type ProvisionParseOutcome =
-  | { ok: true; requirements: ProvisionRequirements; parser: 'grammar' | 'llm' }
-  | { ok: false; missing: string[]; message: string };
+  { ok: true; requirements: ProvisionRequirements; parser: 'grammar' | 'llm' } | { ok: false; missing: string[]; message: string };
 
 /** One generated file, path relative to the repository root (`terraform/<env>/<type>/<name>/main.tf`). */
 export interface ProvisionFile {
