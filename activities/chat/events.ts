@@ -11,7 +11,9 @@ export async function appendChatEvents(deps: ChatActivityDeps, ref: ChatRef, eve
   if (events.length === 0) return 0;
   const last = await deps.store.chat.appendEvents(ref.tenantId, ref.sessionId, events);
   if (last > 0 && deps.events) {
-    await deps.events
+    // Not awaited: the events are stored, and the notice only wakes readers sooner. Waiting for it
+    // put a bus round-trip on every tool call and model step of a turn (bench:chat).
+    void deps.events
       .publish({ tenantId: ref.tenantId, family: CHAT_EVENT_FAMILY, runId: ref.sessionId, seq: last, tenantSeq: 0 })
       .catch(() => undefined);
   }
