@@ -21,8 +21,10 @@ export async function appendChatEvents(deps: ChatActivityDeps, ref: ChatRef, eve
 }
 
 /**
- * Streamed tokens in small batches: the first delta arms a timer, and everything that arrived by
- * then is written as one `token` event. Writes are chained, so batches keep their order.
+ * Streamed tokens in small batches: the answer's first delta is written at once (the user sees it
+ * start without waiting a flush interval: bench:chat's first token), each later delta arms a timer,
+ * and everything that arrived by then is written as one `token` event. Writes are chained, so
+ * batches keep their order.
  */
 export function createTokenStream(deps: ChatActivityDeps, ref: ChatRef, keyPrefix: string, flushMs: number) {
   let buffer = '';
@@ -41,7 +43,8 @@ export function createTokenStream(deps: ChatActivityDeps, ref: ChatRef, keyPrefi
   return {
     push(delta: string): void {
       buffer += delta;
-      timer ??= setTimeout(flush, flushMs);
+      if (batches === 0 && !timer) flush();
+      else timer ??= setTimeout(flush, flushMs);
     },
     /** Writes what is left and waits for every batch. */
     async close(): Promise<void> {

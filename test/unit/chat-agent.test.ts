@@ -89,6 +89,8 @@ describe('token stream', () => {
     expect(writes[0]!.at - started).toBeLessThan(150);
     expect(new Set(events.map((e) => e.key)).size).toBe(events.length);
     expect(events[0]!.key).toBe('t1/s1/a1/token/1');
+    // The first delta is written on its own, at once: the answer starts without a flush interval.
+    expect(writes[0]!.events.map((e) => (e.data as { text: string }).text)).toEqual([`${words[0]} `]);
     expect(notices.map((n) => n.seq)).toEqual(writes.map((_, i) => writes.slice(0, i + 1).flatMap((w) => w.events).length));
     expect(notices.every((n) => n.family === 'chat' && n.runId === 's')).toBe(true);
   });
