@@ -37,7 +37,7 @@ import { benchStopSignal, benchTurnUpdate } from './noop-workflows.js';
 //    chat turn runs in sequence, so the ratios say what the chat path costs over Temporal's floor.
 
 const API_KEY = 'bench-admin-key-0123456789abcdef';
-const TURNS = Number(process.env.BENCH_CHAT_TURNS ?? 60);
+const TURNS = Number(process.env.BENCH_CHAT_TURNS ?? 100);
 const TURN_SESSIONS = Number(process.env.BENCH_CHAT_TURN_SESSIONS ?? 6);
 const MESSAGES = Number(process.env.BENCH_CHAT_MESSAGES ?? 300);
 const MESSAGE_SESSIONS = Number(process.env.BENCH_CHAT_MESSAGE_SESSIONS ?? 30);
