@@ -11,7 +11,9 @@ export async function appendChatEvents(deps: ChatActivityDeps, ref: ChatRef, eve
   if (events.length === 0) return 0;
   const last = await deps.store.chat.appendEvents(ref.tenantId, ref.sessionId, events);
   if (last > 0 && deps.events) {
-    await deps.events
+    // Not awaited: the events are stored, and the notice only wakes readers sooner. Waiting for it
+    // put a bus round-trip on every tool call and model step of a turn (bench:chat).
+    void deps.events
       .publish({ tenantId: ref.tenantId, family: CHAT_EVENT_FAMILY, runId: ref.sessionId, seq: last, tenantSeq: 0 })
       .catch(() => undefined);
   }
@@ -19,8 +21,10 @@ export async function appendChatEvents(deps: ChatActivityDeps, ref: ChatRef, eve
 }
 
 /**
- * Streamed tokens in small batches: the first delta arms a timer, and everything that arrived by
- * then is written as one `token` event. Writes are chained, so batches keep their order.
+ * Streamed tokens in small batches: the answer's first delta is written at once (the user sees it
+ * start without waiting a flush interval: bench:chat's first token), each later delta arms a timer,
+ * and everything that arrived by then is written as one `token` event. Writes are chained, so
+ * batches keep their order.
  */
 export function createTokenStream(deps: ChatActivityDeps, ref: ChatRef, keyPrefix: string, flushMs: number) {
   let buffer = '';
@@ -39,7 +43,8 @@ export function createTokenStream(deps: ChatActivityDeps, ref: ChatRef, keyPrefi
   return {
     push(delta: string): void {
       buffer += delta;
-      timer ??= setTimeout(flush, flushMs);
+      if (batches === 0 && !timer) flush();
+      else timer ??= setTimeout(flush, flushMs);
     },
     /** Writes what is left and waits for every batch. */
     async close(): Promise<void> {

@@ -31,6 +31,12 @@ export interface ReceivedModelRequest {
   /** The text of every message the model was sent, in order (system, user, assistant, tool results). */
   transcript: string[];
   at: number;
+  /** Wall time the request was read (ms, sub-ms precision). */
+  receivedAt: number;
+  /** Wall time (ms, sub-ms precision) each streamed text chunk was written, for latency benchmarks. */
+  textAt: number[];
+  /** Wall time the answer was complete (ms, sub-ms precision); null until then. */
+  endedAt: number | null;
 }
 
 export type ScriptedReply = ScriptedAnswer | ((request: ReceivedModelRequest) => ScriptedAnswer);
@@ -49,6 +55,8 @@ export interface ScriptedModelServer {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Wall-clock milliseconds with performance.now()'s precision (comparable across processes on one machine). */
+export const wallClockMs = () => performance.timeOrigin + performance.now();
 
 /** Splits text into small chunks the way providers stream it (a word or so at a time). */
 function chunks(text: string): string[] {
@@ -97,7 +105,16 @@ export async function startScriptedModel(): Promise<ScriptedModelServer> {
       return;
     }
     const body = JSON.parse(raw || '{}') as Record<string, unknown>;
-    const request: ReceivedModelRequest = { protocol, path, body, transcript: transcriptOf(protocol, body), at: Date.now() };
+    const request: ReceivedModelRequest = {
+      protocol,
+      path,
+      body,
+      transcript: transcriptOf(protocol, body),
+      at: Date.now(),
+      receivedAt: wallClockMs(),
+      textAt: [],
+      endedAt: null,
+    };
     requests.push(request);
     const next = replies.shift();
     if (!next) {
@@ -121,8 +138,12 @@ export async function startScriptedModel(): Promise<ScriptedModelServer> {
     const usage = reply.usage ?? { input: 50, output: 20 };
     const model = String(body.model ?? 'scripted');
     const stream = body.stream === true;
-    if (protocol === 'openai') await (stream ? openAiStream : openAiJson)(res, model, reply, toolCalls, usage);
-    else await (stream ? anthropicStream : anthropicJson)(res, model, reply, toolCalls, usage);
+    if (protocol === 'openai') {
+      if (stream) await openAiStream(res, model, reply, toolCalls, usage, request);
+      else await openAiJson(res, model, reply, toolCalls, usage);
+    } else if (stream) await anthropicStream(res, model, reply, toolCalls, usage, request);
+    else await anthropicJson(res, model, reply, toolCalls, usage);
+    request.endedAt = wallClockMs();
   }
 
   await listenLocal(server);
@@ -170,7 +191,14 @@ async function openAiJson(res: ServerResponse, model: string, reply: ScriptedAns
   );
 }
 
-async function openAiStream(res: ServerResponse, model: string, reply: ScriptedAnswer, toolCalls: Calls, usage: Usage): Promise<void> {
+async function openAiStream(
+  res: ServerResponse,
+  model: string,
+  reply: ScriptedAnswer,
+  toolCalls: Calls,
+  usage: Usage,
+  request: ReceivedModelRequest,
+): Promise<void> {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   const send = (choices: unknown[], extra: Record<string, unknown> = {}) =>
     res.write(
@@ -178,6 +206,7 @@ async function openAiStream(res: ServerResponse, model: string, reply: ScriptedA
     );
   send([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
   for (const piece of chunks(reply.text ?? '')) {
+    request.textAt.push(wallClockMs());
     send([{ index: 0, delta: { content: piece }, finish_reason: null }]);
     if (reply.chunkDelayMs) await sleep(reply.chunkDelayMs);
   }
@@ -217,7 +246,14 @@ async function anthropicJson(res: ServerResponse, model: string, reply: Scripted
   );
 }
 
-async function anthropicStream(res: ServerResponse, model: string, reply: ScriptedAnswer, toolCalls: Calls, usage: Usage): Promise<void> {
+async function anthropicStream(
+  res: ServerResponse,
+  model: string,
+  reply: ScriptedAnswer,
+  toolCalls: Calls,
+  usage: Usage,
+  request: ReceivedModelRequest,
+): Promise<void> {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   const send = (event: string, data: Record<string, unknown>) =>
     res.write(`event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`);
@@ -237,6 +273,7 @@ async function anthropicStream(res: ServerResponse, model: string, reply: Script
   if (reply.text) {
     send('content_block_start', { index, content_block: { type: 'text', text: '' } });
     for (const piece of chunks(reply.text)) {
+      request.textAt.push(wallClockMs());
       send('content_block_delta', { index, delta: { type: 'text_delta', text: piece } });
       if (reply.chunkDelayMs) await sleep(reply.chunkDelayMs);
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatActivityDeps } from '../../activities/chat/deps.js';
 import { toModelMessages } from '../../activities/chat/context.js';
-import { createTokenStream } from '../../activities/chat/events.js';
+import { appendChatEvents, createTokenStream } from '../../activities/chat/events.js';
 import type { RunEventNotice } from '../../adapters/events/port.js';
 import type { Store, StoredChatMessage } from '../../adapters/store/port.js';
 import type { ChatEventInput } from '../../core/contracts/chat.js';
@@ -89,7 +89,29 @@ describe('token stream', () => {
     expect(writes[0]!.at - started).toBeLessThan(150);
     expect(new Set(events.map((e) => e.key)).size).toBe(events.length);
     expect(events[0]!.key).toBe('t1/s1/a1/token/1');
+    // The first delta is written on its own, at once: the answer starts without a flush interval.
+    expect(writes[0]!.events.map((e) => (e.data as { text: string }).text)).toEqual([`${words[0]} `]);
     expect(notices.map((n) => n.seq)).toEqual(writes.map((_, i) => writes.slice(0, i + 1).flatMap((w) => w.events).length));
     expect(notices.every((n) => n.family === 'chat' && n.runId === 's')).toBe(true);
+  });
+
+  it('returns once the events are stored, without waiting for the bus to announce them', async () => {
+    const notices: RunEventNotice[] = [];
+    const deps = {
+      store: { chat: { appendEvents: () => Promise.resolve(7) } } as unknown as Store,
+      events: {
+        kind: 'memory',
+        // A bus that never answers (a stalled connection): the step must not wait on it.
+        publish: (notice: RunEventNotice) => {
+          notices.push(notice);
+          return new Promise<void>(() => undefined);
+        },
+        subscribe: () => Promise.resolve(() => Promise.resolve()),
+        close: () => Promise.resolve(),
+      },
+    } satisfies ChatActivityDeps;
+    const last = await appendChatEvents(deps, { tenantId: 't', sessionId: 's' }, [{ key: 'k', type: 'answer', data: {} }]);
+    expect(last).toBe(7);
+    expect(notices).toEqual([{ tenantId: 't', family: 'chat', runId: 's', seq: 7, tenantSeq: 0 }]);
   });
 });
