@@ -1,4 +1,10 @@
-import { parse } from '@cdktf/hcl2json';
+import { createRequire } from 'node:module';
+
+// Loaded without its type declarations: they reference the DOM lib, which would then type the
+// whole project's Blob, File and fetch as a browser's. Its one call we use, typed here.
+const { parse } = createRequire(import.meta.url)('@cdktf/hcl2json') as {
+  parse(filename: string, contents: string): Promise<Record<string, unknown>>;
+};
 import { z } from 'zod';
 import { PROVISION_FILE_NAMES, PROVISION_TEMPLATES } from './templates/index.js';
 import { PROVISION_RESOURCE_TYPES, type ProvisionFile, type ProvisionResourceType } from './types.js';
