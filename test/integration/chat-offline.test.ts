@@ -8,7 +8,9 @@ import { OFFLINE_NOTICE } from '../../core/chat/offline-planner.js';
 import { createBuiltinTools } from '../../tools/builtin/index.js';
 import { createToolRegistry } from '../../tools/registry.js';
 import { toolCallHash } from '../../tools/tool.js';
+import { chatWorkflowId, DEFAULT_CHAT_SETTINGS } from '../../core/contracts/chat.js';
 import { FakeHostAccess } from '../support/fake-host.js';
+import { CHAT_CHILD_RUNS_REVISION, recordingHistories, saveHistoryFixture } from '../support/histories.js';
 import { sampleCmdbItem, startTestStack, waitFor, type TestStack } from '../support/stack.js';
 
 // The chat agent as the worker runs it without an LLM: the offline planner (activities/chat/offline.ts)
@@ -33,6 +35,8 @@ beforeAll(async () => {
     hostAccess: new FakeHostAccess(),
     chat: {
       planner: createOfflineChatPlanner(),
+      // A conversation ends soon after its last turn (and its child run), so its history is final and can be kept.
+      settings: { ...DEFAULT_CHAT_SETTINGS, idleTimeoutMs: 3000 },
       tools: ({ store, client, taskQueue }) =>
         createToolRegistry(
           createBuiltinTools({
@@ -122,5 +126,12 @@ describe('chat without an LLM: the offline planner over the built-in tools', () 
     expect(ended.data).toMatchObject({ kind: 'remediation', workflowId, status: final.status });
     const turnEnded = events.find((e) => e.type === 'turn.ended')!;
     expect(turnEnded.seq).toBeLessThan(ended.seq);
+    if (recordingHistories) {
+      await stack.client.workflow.getHandle(chatWorkflowId(sessionId)).result();
+      await saveHistoryFixture(stack.client, chatWorkflowId(sessionId), 'remediation-child', {
+        family: 'chat',
+        revision: CHAT_CHILD_RUNS_REVISION,
+      });
+    }
   });
 });
