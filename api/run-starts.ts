@@ -254,6 +254,7 @@ export function chatRunStarters(deps: {
       input: remediationInput(starter, incident, remediationSettings),
       searchAttributes: { tenant: starter.tenantSlug, severity: incident.severity, incidentStatus: 'open', targetHost: item.hostname },
       label: `INC-${incident.number}`,
+      recordId: incident.id,
     };
     return { incident, created, childRun };
   };
@@ -278,6 +279,7 @@ export function chatRunStarters(deps: {
           input: automationInput(starter, run, automationSettings),
           searchAttributes: { tenant: starter.tenantSlug },
           label: `RUN-${run.number}`,
+          recordId: run.id,
         };
         return { run, created, childRun };
       }

@@ -171,6 +171,7 @@ export const CHAT_EVENT_TYPES = [
   'turn.ended',
   // A remediation or Ansible run a confirmed call recorded, started as a child of the conversation.
   'run.started',
+  'run.status',
   'run.ended',
 ] as const;
 export type ChatEventType = (typeof CHAT_EVENT_TYPES)[number];
@@ -188,6 +189,8 @@ export interface ChatChildRun {
   searchAttributes: { tenant: string; severity?: string; incidentStatus?: string; targetHost?: string };
   /** What the chat shows: INC-42, RUN-7. */
   label: string;
+  /** The incident's or automation run's id: its row's status is the run's progress. */
+  recordId: string;
 }
 
 /** The patch that starts chat-started runs as child workflows (before it, the tool's activity started them). */

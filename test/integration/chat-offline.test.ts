@@ -17,7 +17,7 @@ import { sampleCmdbItem, startTestStack, waitFor, type TestStack } from '../supp
 // over the real built-in tools (tools/builtin/, starting runs through the test run's Temporal), inside
 // the chat workflow, through the API. A question answered from the knowledge base; one answered from
 // the CMDB; a remediation proposed, confirmed with its hash, and started exactly once, as a child
-// workflow of the conversation whose start and end the chat's stream shows.
+// workflow of the conversation whose start, statuses and end the chat's stream shows.
 
 let stack: TestStack;
 let operatorKey: string;
@@ -126,6 +126,14 @@ describe('chat without an LLM: the offline planner over the built-in tools', () 
     expect(ended.data).toMatchObject({ kind: 'remediation', workflowId, status: final.status });
     const turnEnded = events.find((e) => e.type === 'turn.ended')!;
     expect(turnEnded.seq).toBeLessThan(ended.seq);
+    // Between them, the statuses the incident's record moved through, each once, in order.
+    const statuses = (await stack.store.chat.events(tenantId, sessionId, 0, 500)).filter((e) => e.type === 'run.status');
+    expect(statuses.length).toBeGreaterThanOrEqual(1);
+    for (const [i, event] of statuses.entries()) {
+      expect(event.data).toMatchObject({ kind: 'remediation', workflowId, status: expect.any(String) });
+      expect(event.seq).toBeGreaterThan(started!.seq);
+      if (i > 0) expect(event.data.status).not.toBe(statuses[i - 1]!.data.status);
+    }
     if (recordingHistories) {
       await stack.client.workflow.getHandle(chatWorkflowId(sessionId)).result();
       await saveHistoryFixture(stack.client, chatWorkflowId(sessionId), 'remediation-child', {

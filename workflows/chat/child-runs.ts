@@ -3,14 +3,19 @@ import { CancellationScope, isCancellation, startChild } from '@temporalio/workf
 import type { ChatChildRun } from '../../core/contracts/chat.js';
 import { SEARCH_ATTRIBUTES } from '../../core/contracts/incident.js';
 import { failureMessage } from '../runs/failures.js';
-import { chatStore } from './activities.js';
+import { chatStore, chatWatch } from './activities.js';
 import type { ChatConversation } from './conversation.js';
 
 // Runs a confirmed chat call recorded (a remediation, an Ansible run) started as children of the
 // conversation, with the id, argument and search attributes the API would use. ABANDON on both
 // parent close and cancellation: ending or cancelling the conversation never stops a remediation.
-// The conversation records `run.started` and, without holding up its next turn, `run.ended` when the
-// child completes; it stays open (no idle end, no continue-as-new) while a child it tracks runs.
+// The conversation records `run.started`, then, without holding up its next turn, `run.status` as
+// the run's record moves (watched by an activity that answers on a change or every five minutes)
+// and `run.ended` when the child completes; it stays open (no idle end, no continue-as-new) while a
+// child it tracks runs.
+
+/** How long one watch waits for a change before it answers anyway. */
+const WATCH_MS = 5 * 60_000;
 
 function searchAttributesOf(run: ChatChildRun): SearchAttributePair[] {
   return Object.entries(run.searchAttributes)
@@ -33,8 +38,8 @@ function finalStatus(result: unknown): string {
 export async function startChildRun(conv: ChatConversation, turn: number, callId: string, run: ChatChildRun): Promise<void> {
   const eventKey = `t${turn}/${callId}`;
   const base = { turn, callId, kind: run.kind, workflowId: run.workflowId, label: run.label };
-  const record = (suffix: 'run.started' | 'run.ended', data: Record<string, unknown>) =>
-    chatStore.recordChatEvents({ ref: conv.ref, events: [{ key: `${eventKey}/${suffix}`, type: suffix, data: { ...base, ...data } }] });
+  const record = (type: 'run.started' | 'run.status' | 'run.ended', data: Record<string, unknown>, key: string = type) =>
+    chatStore.recordChatEvents({ ref: conv.ref, events: [{ key: `${eventKey}/${key}`, type, data: { ...base, ...data } }] });
   let handle;
   try {
     handle = await CancellationScope.nonCancellable(() =>
@@ -58,6 +63,9 @@ export async function startChildRun(conv: ChatConversation, turn: number, callId
     return;
   }
   await record('run.started', { status: 'running', joined: false, runId: handle.firstExecutionRunId });
+  const watching = new CancellationScope();
+  // Stopped when the child ends (its cancellation is expected); a watch that fails only ends the status events.
+  watching.run(() => watchStatus(conv, run, record)).catch(() => undefined);
   const tracked = handle
     .result()
     .then(
@@ -66,6 +74,31 @@ export async function startChildRun(conv: ChatConversation, turn: number, callId
     )
     // The stream event is best effort: the run's own record stays the truth.
     .catch(() => undefined)
-    .finally(() => conv.children.delete(run.workflowId));
+    .finally(() => {
+      watching.cancel();
+      conv.children.delete(run.workflowId);
+    });
   conv.children.set(run.workflowId, tracked);
+}
+
+/** Records each status the run's record moves through, until the scope is cancelled (the child ended). */
+async function watchStatus(
+  conv: ChatConversation,
+  run: ChatChildRun,
+  record: (type: 'run.status', data: Record<string, unknown>, key: string) => Promise<unknown>,
+): Promise<void> {
+  let last: string | null = null;
+  for (let change = 1; ;) {
+    const { status }: { status: string | null } = await chatWatch.watchChatChildRun({
+      ref: conv.ref,
+      kind: run.kind,
+      recordId: run.recordId,
+      lastStatus: last,
+      maxWaitMs: WATCH_MS,
+    });
+    if (status === null) return;
+    if (status === last) continue;
+    last = status;
+    await record('run.status', { status }, `run.status/${change++}`);
+  }
 }
