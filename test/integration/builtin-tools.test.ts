@@ -264,6 +264,7 @@ describe('built-in chat tools through the registry', () => {
       }),
       searchAttributes: { tenant: slug, severity: 'high', incidentStatus: 'open', targetHost: 'web-01.example.com' },
       label: `INC-${incident.number}`,
+      recordId: incident.id,
     });
     await expect(client.workflow.getHandle(`incident-${incident.id}`).describe()).rejects.toThrow(/not found/i);
     // A retried activity (same call key) finds the same row and hands back the same start.
