@@ -41,6 +41,7 @@ import type { Runbook } from '../core/runbook.js';
 import { diagnosisRoutes } from './routes/diagnosis.js';
 import { credentialRoutes } from './routes/credentials.js';
 import { integrationRoutes } from './routes/integrations.js';
+import { integrationDirectRoutes } from './routes/integration-direct.js';
 import type { IntegrationSettingsService } from '../tools/integration-settings.js';
 import { SecretsUnavailableError, type CredentialVault } from '../adapters/secrets/port.js';
 import type { RemediationSettings } from '../core/remediation.js';
@@ -217,6 +218,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
   app.route('/api/v1/cmdb', cmdbRoutes(deps.store));
   app.route('/api/v1/credentials', credentialRoutes(deps.store, deps.vault));
   app.route('/api/v1', integrationRoutes(deps.integrationSettings));
+  app.route('/api/v1', integrationDirectRoutes({ settings: deps.integrationSettings }));
   app.route('/api/v1/incidents', incidentEventRoutes(deps.store, deps.events, deps.sseMaxStreamMs ?? 30 * 60_000));
   const incidentReads = new RunReadCache<IncidentDetailRead>(deps.events, deps.readCacheTtlMs ?? DEFAULT_READ_CACHE_TTL_MS);
   app.route(
@@ -336,7 +338,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
       { name: 'Credentials', description: 'SSH keys (sealed at rest) and trusted host keys' },
       {
         name: 'Integrations',
-        description: 'Settings of the integrations the chat tools use, per tenant and per user (secrets never returned)',
+        description:
+          'Settings of the integrations the chat tools use, per tenant and per user (secrets never returned), and direct searches and queries on them with the caller’s settings',
       },
       { name: 'Incidents', description: 'Incidents and their remediation runs' },
       { name: 'Automation', description: 'Ansible runs: request → playbook → validated → approved → run' },

@@ -217,8 +217,18 @@ export function basicAuthApiKey(authorization: string | undefined): string | nul
   return key;
 }
 
-/** Writes a viewer may make: sending chat messages. */
-const VIEWER_CHAT_PATHS = new Set(['/api/v1/chat', '/api/v1/chat/async']);
+/** POSTs a viewer may make: sending chat messages, and the direct integration searches (reads with a JSON body). */
+const VIEWER_POST_PATHS = new Set([
+  '/api/v1/chat',
+  '/api/v1/chat/async',
+  // api/routes/integration-direct.ts: each also answers GET with the same fields as query parameters.
+  '/api/v1/integrations/github/issues/search',
+  '/api/v1/integrations/github/commits/search',
+  '/api/v1/integrations/jira/issues/search',
+  '/api/v1/integrations/confluence/pages/search',
+  '/api/v1/integrations/prometheus/query',
+  '/api/v1/integrations/prometheus/query_range',
+]);
 
 /** Authenticates every /api/v1 request and enforces roles: viewer reads, operator writes, admin manages keys. */
 export function authMiddleware(authenticator: Authenticator): MiddlewareHandler<AuthEnv> {
@@ -246,8 +256,8 @@ export function authMiddleware(authenticator: Authenticator): MiddlewareHandler<
     if (c.req.path.startsWith('/api/v1/knowledge/architecture') && principal.role !== 'admin') {
       throw new ProblemError(403, 'forbidden', 'Global architecture documents need the admin role.');
     }
-    // A viewer may chat (the agent reads for them); confirming a change is a write and needs operator.
-    if (WRITE_METHODS.has(c.req.method) && principal.role === 'viewer' && !VIEWER_CHAT_PATHS.has(c.req.path)) {
+    // A viewer may chat (the agent reads for them) and search; confirming a change is a write and needs operator.
+    if (WRITE_METHODS.has(c.req.method) && principal.role === 'viewer' && !VIEWER_POST_PATHS.has(c.req.path)) {
       throw new ProblemError(403, 'forbidden', 'The viewer role can only read.');
     }
     c.set('principal', principal);

@@ -43,6 +43,12 @@ const TITLES: Record<string, string> = {
   'webhook-not-configured': 'Webhook not configured',
   'secrets-unavailable': 'Secrets store unavailable',
   'rate-limited': 'Too many requests',
+  'integration-not-configured': 'Integration not configured',
+  'integration-credentials-refused': 'Integration credentials refused',
+  'integration-rate-limited': 'Integration rate limit reached',
+  'integration-query-rejected': 'Integration refused the query',
+  'integration-unavailable': 'Integration unavailable',
+  'integration-error': 'Integration error',
   'internal-error': 'Internal error',
 };
 

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { AutomationRun, Store } from '../adapters/store/port.js';
 import type { AutomationGenerationOutcome, AutomationHost } from '../core/automation.js';
-import { DEFAULT_AUTOMATION_SETTINGS, type AutomationSettings } from '../core/contracts/automation.js';
+import {
+  AUTOMATION_WORKFLOW_TYPE,
+  automationWorkflowId,
+  DEFAULT_AUTOMATION_SETTINGS,
+  type AutomationSettings,
+  type RunAutomationInput,
+} from '../core/contracts/automation.js';
+import type { ChatChildRun } from '../core/contracts/chat.js';
+import { INCIDENT_WORKFLOW_TYPE, incidentWorkflowId, type RemediateIncidentInput } from '../core/contracts/incident.js';
 import type { CmdbItem, Incident, Severity } from '../core/incident.js';
 import { DEFAULT_REMEDIATION_SETTINGS, type RemediationSettings } from '../core/remediation.js';
 import { ToolRefusedError, type ToolCaller } from '../tools/tool.js';
@@ -72,6 +80,35 @@ export async function startIncidentRemediation(
   input: IncidentStartInput,
 ): Promise<{ incident: Incident; created: boolean }> {
   const { store, workflows, settings = DEFAULT_REMEDIATION_SETTINGS } = deps;
+  const { incident, created, item } = await recordIncident(store, starter, input);
+  if (!created) return { incident, created };
+  // No half-written record: an incident without its workflow is removed before answering.
+  await startOrRemove(
+    () => workflows.start({ ...remediationInput(starter, incident, settings), targetHost: item.hostname }),
+    () => store.incidents.delete(starter.tenantId, incident.id),
+  );
+  return { incident, created };
+}
+
+/** What the incident's remediation workflow starts with (the API's start and a chat's child start alike). */
+function remediationInput(starter: RunStarter, incident: Incident, settings: RemediationSettings): RemediateIncidentInput {
+  return {
+    tenantId: starter.tenantId,
+    tenantSlug: starter.tenantSlug,
+    incidentId: incident.id,
+    incidentNumber: incident.number,
+    severity: incident.severity,
+    tagId: incident.tagId,
+    settings,
+  };
+}
+
+/** The CMDB item checked and the incident written (once per idempotency key), nothing started. */
+async function recordIncident(
+  store: Store,
+  starter: RunStarter,
+  input: IncidentStartInput,
+): Promise<{ incident: Incident; created: boolean; item: CmdbItem }> {
   const item = await store.cmdb.get(starter.tenantId, input.tagId);
   if (!item) throw new UnknownCmdbItemsError([{ path: 'tagId', tagId: input.tagId }]);
   const { incident, created } = await store.incidents.create(starter.tenantId, {
@@ -85,23 +122,7 @@ export async function startIncidentRemediation(
     idempotencyKey: input.idempotencyKey ?? null,
     ...(input.external ? { external: input.external } : {}),
   });
-  if (!created) return { incident, created };
-  // No half-written record: an incident without its workflow is removed before answering.
-  await startOrRemove(
-    () =>
-      workflows.start({
-        tenantId: starter.tenantId,
-        tenantSlug: starter.tenantSlug,
-        incidentId: incident.id,
-        incidentNumber: incident.number,
-        severity: incident.severity,
-        tagId: incident.tagId,
-        targetHost: item.hostname,
-        settings,
-      }),
-    () => store.incidents.delete(starter.tenantId, incident.id),
-  );
-  return { incident, created };
+  return { incident, created, item };
 }
 
 /** The optional early "can this request be written as a playbook?" (see api/routes/automation.ts). */
@@ -132,7 +153,37 @@ export async function startAutomationRun(
   starter: RunStarter,
   input: AutomationStartInput,
 ): Promise<{ run: AutomationRun; created: boolean }> {
-  const { store, workflows, settings = DEFAULT_AUTOMATION_SETTINGS, precheck } = deps;
+  const { store, workflows, settings = DEFAULT_AUTOMATION_SETTINGS } = deps;
+  const { run, created } = await recordAutomationRun(deps, starter, input);
+  if (!created) return { run, created };
+  // No half-written record: a run without its workflow is removed before answering.
+  await startOrRemove(
+    () => workflows.start(automationInput(starter, run, settings)),
+    () => store.automation.delete(starter.tenantId, run.id),
+  );
+  return { run, created };
+}
+
+function automationInput(starter: RunStarter, run: AutomationRun, settings: AutomationSettings): RunAutomationInput {
+  return {
+    tenantId: starter.tenantId,
+    tenantSlug: starter.tenantSlug,
+    runId: run.id,
+    runNumber: run.number,
+    request: run.request,
+    targets: run.targets,
+    checkMode: run.checkMode,
+    settings,
+  };
+}
+
+/** The targets and (with a precheck) the request checked, and the run written (once per idempotency key), nothing started. */
+async function recordAutomationRun(
+  deps: { store: Store; precheck?: AutomationPrecheck | null | undefined },
+  starter: RunStarter,
+  input: AutomationStartInput,
+): Promise<{ run: AutomationRun; created: boolean }> {
+  const { store, precheck } = deps;
   const items = await Promise.all(input.targets.map((tagId) => store.cmdb.get(starter.tenantId, tagId)));
   const unknown = input.targets.flatMap((tagId, i) => (items[i] ? [] : [{ path: `targets.${i}`, tagId }]));
   if (unknown.length > 0) throw new UnknownCmdbItemsError(unknown);
@@ -159,22 +210,6 @@ export async function startAutomationRun(
     createdBy: starter.subject,
     idempotencyKey: input.idempotencyKey ?? null,
   });
-  if (!created) return { run, created };
-  // No half-written record: a run without its workflow is removed before answering.
-  await startOrRemove(
-    () =>
-      workflows.start({
-        tenantId: starter.tenantId,
-        tenantSlug: starter.tenantSlug,
-        runId: run.id,
-        runNumber: run.number,
-        request: run.request,
-        targets: run.targets,
-        checkMode: input.checkMode,
-        settings,
-      }),
-    () => store.automation.delete(starter.tenantId, run.id),
-  );
   return { run, created };
 }
 
@@ -202,19 +237,52 @@ export function chatRunStarters(deps: {
     if (err instanceof AutomationNotUnderstoodError) throw new ToolRefusedError(err.message, 'invalid_arguments');
     throw err;
   };
-  const startRemediation: RemediationStarter = async (caller, input) =>
-    startIncidentRemediation({ store: deps.store, workflows: deps.incidents, settings: deps.remediation }, await starterOf(caller), {
-      ...input,
-      source: 'chat',
-    }).catch(refuseUnstartable);
+  const remediationSettings = deps.remediation ?? DEFAULT_REMEDIATION_SETTINGS;
+  const startRemediation: RemediationStarter = async (caller, input, options) => {
+    const starter = await starterOf(caller);
+    if (!options?.asChild)
+      return startIncidentRemediation({ store: deps.store, workflows: deps.incidents, settings: remediationSettings }, starter, {
+        ...input,
+        source: 'chat',
+      }).catch(refuseUnstartable);
+    // The conversation starts the run as its child: only the record is written here.
+    const { incident, created, item } = await recordIncident(deps.store, starter, { ...input, source: 'chat' }).catch(refuseUnstartable);
+    const childRun: ChatChildRun = {
+      kind: 'remediation',
+      workflowType: INCIDENT_WORKFLOW_TYPE,
+      workflowId: incidentWorkflowId(incident.id),
+      input: remediationInput(starter, incident, remediationSettings),
+      searchAttributes: { tenant: starter.tenantSlug, severity: incident.severity, incidentStatus: 'open', targetHost: item.hostname },
+      label: `INC-${incident.number}`,
+      recordId: incident.id,
+    };
+    return { incident, created, childRun };
+  };
   const automation = deps.automation;
+  const automationSettings = deps.automationSettings ?? DEFAULT_AUTOMATION_SETTINGS;
   const startRun: AutomationStarter | null = automation
-    ? async (caller, input) =>
-        startAutomationRun(
-          { store: deps.store, workflows: automation, settings: deps.automationSettings, precheck: deps.precheck },
-          await starterOf(caller),
-          input,
-        ).catch(refuseUnstartable)
+    ? async (caller, input, options) => {
+        const starter = await starterOf(caller);
+        if (!options?.asChild)
+          return startAutomationRun(
+            { store: deps.store, workflows: automation, settings: automationSettings, precheck: deps.precheck },
+            starter,
+            input,
+          ).catch(refuseUnstartable);
+        const { run, created } = await recordAutomationRun({ store: deps.store, precheck: deps.precheck }, starter, input).catch(
+          refuseUnstartable,
+        );
+        const childRun: ChatChildRun = {
+          kind: 'automation',
+          workflowType: AUTOMATION_WORKFLOW_TYPE,
+          workflowId: automationWorkflowId(run.id),
+          input: automationInput(starter, run, automationSettings),
+          searchAttributes: { tenant: starter.tenantSlug },
+          label: `RUN-${run.number}`,
+          recordId: run.id,
+        };
+        return { run, created, childRun };
+      }
     : null;
   return { startRemediation, startRun };
 }

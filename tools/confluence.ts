@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfluenceError, type ConfluenceClient, type ConfluenceConfig } from '../adapters/confluence/port.js';
+import { integrationClients } from './integration-clients.js';
 import { IntegrationNotConfiguredError } from './integrations.js';
 import { ToolFailedError, ToolRefusedError, type ChatTool, type ToolRunContext } from './tool.js';
 import { boundedLines, day } from './text-budget.js';
@@ -39,12 +40,7 @@ const getInput = z.strictObject({
 });
 
 export function createConfluenceTools(deps: ConfluenceToolDeps = {}): ChatTool[] {
-  const connect =
-    deps.connect ??
-    (async (config: ConfluenceConfig) => {
-      const { createConfluenceClient } = await import('../adapters/confluence/create.js');
-      return createConfluenceClient(config);
-    });
+  const connect = deps.connect ?? integrationClients.confluence;
 
   async function client(context: ToolRunContext): Promise<ConfluenceClient> {
     try {

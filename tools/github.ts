@@ -7,6 +7,7 @@ import {
   type IssueDetail,
   type IssueSummary,
 } from '../adapters/github/port.js';
+import { integrationClients } from './integration-clients.js';
 import { IntegrationNotConfiguredError } from './integrations.js';
 import { ToolFailedError, ToolRefusedError, type ChatTool, type ToolRunContext } from './tool.js';
 import { boundedBlock, boundedLines, day } from './text-budget.js';
@@ -64,13 +65,7 @@ const getIssueInput = z.strictObject({
 });
 
 export function createGitHubTools(deps: GitHubToolDeps = {}): ChatTool[] {
-  const connect =
-    deps.connect ??
-    (async (config: GitHubConfig) => {
-      // Loaded on first use so that importing the tools does not load @octokit/rest.
-      const { createGitHubClient } = await import('../adapters/github/create.js');
-      return createGitHubClient(config);
-    });
+  const connect = deps.connect ?? integrationClients.github;
 
   async function client(context: ToolRunContext): Promise<{ github: GitHubClient; defaultOwner: string | undefined }> {
     const settings = await settingsOf(context);

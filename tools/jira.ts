@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { JiraError, type JiraClient, type JiraConfig, type JiraIssueDetail, type JiraIssueSummary } from '../adapters/jira/port.js';
+import { integrationClients } from './integration-clients.js';
 import { IntegrationNotConfiguredError } from './integrations.js';
 import { ToolFailedError, ToolRefusedError, type ChatTool, type ToolRunContext } from './tool.js';
 import { boundedBlock, boundedLines, day } from './text-budget.js';
@@ -54,12 +55,7 @@ const createInput = z.strictObject({
 });
 
 export function createJiraTools(deps: JiraToolDeps = {}): ChatTool[] {
-  const connect =
-    deps.connect ??
-    (async (config: JiraConfig) => {
-      const { createJiraClient } = await import('../adapters/jira/create.js');
-      return createJiraClient(config);
-    });
+  const connect = deps.connect ?? integrationClients.jira;
 
   async function client(context: ToolRunContext) {
     let settings;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { createPagerDutyClient } from '../adapters/pagerduty/create.js';
 import { PAGERDUTY_STATUSES, PagerDutyError, type PagerDutyIncident, type PagerDutyIncidents } from '../adapters/pagerduty/port.js';
+import { integrationClients } from './integration-clients.js';
 import type { IntegrationSettings } from './integrations.js';
 import type { ChatTool, ToolResult, ToolRunContext } from './tool.js';
 import { boundedLines, oneLine, translateFailures, type PortFailure } from './tool-output.js';
@@ -35,7 +35,7 @@ const listInput = z.strictObject({
 });
 
 export function createPagerDutyTools(deps: PagerDutyToolsDeps = {}): ChatTool[] {
-  const connect = deps.connect ?? ((settings) => createPagerDutyClient(settings));
+  const connect = deps.connect ?? integrationClients.pagerduty;
   const client = async (context: ToolRunContext) => connect(await context.integration('pagerduty'));
 
   const list: ChatTool<z.output<typeof listInput>> = {

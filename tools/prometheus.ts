@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { createPrometheusClient } from '../adapters/metrics/create.js';
 import {
   MAX_RANGE_POINTS,
   MetricsQueryError,
@@ -8,6 +7,7 @@ import {
   type MetricSeries,
   type MetricsQueries,
 } from '../adapters/metrics/port.js';
+import { integrationClients } from './integration-clients.js';
 import type { IntegrationSettings } from './integrations.js';
 import type { ChatTool, ToolRunContext } from './tool.js';
 import { boundedLines, translateFailures, type PortFailure } from './tool-output.js';
@@ -57,7 +57,7 @@ const rangeInput = z.strictObject({
 });
 
 export function createPrometheusTools(deps: PrometheusToolsDeps = {}): ChatTool[] {
-  const connect = deps.connect ?? ((settings) => createPrometheusClient(settings));
+  const connect = deps.connect ?? integrationClients.prometheus;
   const now = deps.now ?? (() => new Date());
   const client = async (context: ToolRunContext) => {
     const settings = await context.integration('prometheus');
@@ -112,7 +112,7 @@ export function createPrometheusTools(deps: PrometheusToolsDeps = {}): ChatTool[
         const end = resolveTime(args.end, clock);
         if (end.getTime() <= start.getTime()) throw new MetricsQueryError(`start (${args.start}) must be before end (${args.end})`);
         const span = (end.getTime() - start.getTime()) / 1000;
-        const stepSeconds = args.step ? durationSeconds(args.step) : (NICE_STEPS.find((s) => span / s <= TARGET_POINTS) ?? 86_400);
+        const stepSeconds = args.step ? durationSeconds(args.step) : defaultStepSeconds(span);
         const series = await metrics.range(args.query, { start, end, stepSeconds }, { signal: context.signal });
         const window = `${start.toISOString()} to ${end.toISOString()}, step ${stepSeconds}s`;
         return rangeResult(args.query, series, [{ title: 'Prometheus graph', url: graphUrl(url, args.query, 0, span) }], window);
@@ -175,13 +175,19 @@ function format(value: number | null): string {
   return Number.isInteger(value) || !Number.isFinite(value) ? String(value) : String(Number(value.toPrecision(6)));
 }
 
-function durationSeconds(text: string): number {
+/** A round step giving at most about TARGET_POINTS points over `spanSeconds`. */
+export function defaultStepSeconds(spanSeconds: number): number {
+  return NICE_STEPS.find((s) => spanSeconds / s <= TARGET_POINTS) ?? 86_400;
+}
+
+/** `15s`, `5m`, `1h`… in seconds. */
+export function durationSeconds(text: string): number {
   const [, amount, unit] = DURATION.exec(text)!;
   return Number(amount) * UNIT_SECONDS[unit as keyof typeof UNIT_SECONDS];
 }
 
 /** now, now-<duration>, or ISO 8601 (validated by the input schema). */
-function resolveTime(text: string, now: Date): Date {
+export function resolveTime(text: string, now: Date): Date {
   const relative = TIME.exec(text);
   if (relative) return new Date(now.getTime() - (relative[1] ? durationSeconds(relative[1]) * 1000 : 0));
   return new Date(text);

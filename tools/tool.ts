@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import type { Role } from '../adapters/store/port.js';
+import type { ChatChildRun } from '../core/contracts/chat.js';
 import type { IntegrationName, IntegrationSettings } from './integrations.js';
 
 // The chat agent's tools, shared by the chat workflow's activities (activities/chat/) and the MCP
@@ -33,6 +34,8 @@ export interface ToolResult {
   data?: unknown;
   /** Links the user can open (a pull request, a ServiceNow record, a run in the API). */
   links?: { title: string; url: string }[];
+  /** A run the tool recorded but did not start: the caller starts it as its child (only when the context says `childRuns`). */
+  childRun?: ChatChildRun;
 }
 
 export interface ToolRunContext {
@@ -46,6 +49,11 @@ export interface ToolRunContext {
    * revealed; throws IntegrationNotConfiguredError (tools/integrations.ts) when there are none.
    */
   integration<N extends IntegrationName>(name: N): Promise<IntegrationSettings<N>>;
+  /**
+   * The caller starts the runs a tool records as its own child workflows (the chat workflow): a tool
+   * that starts a remediation or an Ansible run records it and returns `childRun` instead of starting it.
+   */
+  childRuns?: boolean;
 }
 
 export interface ChatTool<Args = unknown> {

@@ -272,6 +272,16 @@ export const CHAT_MODEL_STEP: ActivityOptions = {
 };
 
 /**
+ * Watching a chat's child run for its next status: the activity polls the run's row and answers on
+ * a change or after five quiet minutes, heartbeating so a lost worker is noticed in half a minute.
+ */
+export const CHAT_WATCH_STEP: ActivityOptions = {
+  startToCloseTimeout: '6 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
+};
+
+/**
  * One chat tool call. Three attempts: the activity tells the agent about a failure on its last
  * attempt itself (runChatTool's TOOL_ATTEMPTS), so a flaky service gets two retries first.
  */

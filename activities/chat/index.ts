@@ -1,4 +1,5 @@
 import { mergeActivities } from '../merge.js';
+import { createChatChildRunActivities } from './child-runs.js';
 import type { ChatActivityDeps } from './deps.js';
 import { createChatModelActivities } from './model-step.js';
 import { createChatRecordActivities } from './record.js';
@@ -7,6 +8,7 @@ import { createChatToolActivities } from './run-tool.js';
 export type { ChatActivityDeps, ChatPlanner, ChatPlannerInput, ChatPlannerOutput, ResolveIntegration } from './deps.js';
 export type { ChatModelStepInput, ChatModelStepOutput } from './model-step.js';
 export type { ChatToolCallInput, ChatToolOutcome } from './run-tool.js';
+export type { WatchChildRunInput } from './child-runs.js';
 
 /** The chat conversation's activities, one step group per file (workflows/chat/README.md maps step → file). */
 export function createChatActivities(deps: ChatActivityDeps) {
@@ -14,6 +16,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
     model: createChatModelActivities(deps),
     tools: createChatToolActivities(deps),
     record: createChatRecordActivities(deps),
+    children: createChatChildRunActivities(deps),
   });
 }
 

@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ChatMessageInput } from '../../core/contracts/chat.js';
+import type { ChatChildRun, ChatMessageInput } from '../../core/contracts/chat.js';
 import { FAILURE } from '../../core/contracts/failures.js';
 import { redact, redactText, truncateText } from '../../core/redact.js';
 import { IntegrationNotConfiguredError } from '../../tools/integrations.js';
@@ -20,6 +20,8 @@ export interface ChatToolCallInput {
   confirmedHash?: string | undefined;
   /** Store an assistant message carrying this call first (the knowledge search the workflow makes itself). */
   announce?: boolean | undefined;
+  /** The workflow starts the runs a tool records as its children (CHAT_CHILD_RUNS_PATCH): the tool only records them. */
+  childRuns?: boolean | undefined;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface ChatToolCallInput {
  * stored as the call's tool message (what the model reads next) and travel here only as a preview.
  */
 export type ChatToolOutcome =
-  | { status: 'ok'; preview: string }
+  | { status: 'ok'; preview: string; childRun?: ChatChildRun }
   | { status: 'failed' | 'refused'; preview: string; reason: string }
   | { status: 'needs_confirmation'; hash: string; args: unknown };
 
@@ -119,6 +121,7 @@ export function createChatToolActivities(deps: ChatActivityDeps) {
           caller,
           signal: context.cancellationSignal,
           callKey: input.callKey,
+          ...(input.childRuns ? { childRuns: true } : {}),
           integration: (name) => {
             if (!deps.resolveIntegration) return Promise.reject(new IntegrationNotConfiguredError(name));
             return deps.resolveIntegration(caller, name);
@@ -142,6 +145,6 @@ export function createChatToolActivities(deps: ChatActivityDeps) {
     await persist(input, `${result.content}${links}`, result.data);
     const preview = truncateText(redactText(result.content), PREVIEW_CHARS);
     await ended(input, 'ok', preview);
-    return { status: 'ok', preview };
+    return { status: 'ok', preview, ...(result.childRun ? { childRun: result.childRun } : {}) };
   }
 }

@@ -210,7 +210,7 @@ export function chatRoutes(deps: ChatRouteDeps) {
         operationId: 'streamChatEvents',
         tags,
         summary:
-          'The conversation live (Server-Sent Events): tokens, tool.started/ended, confirmation.requested/decided, answer, turn.ended',
+          'The conversation live (Server-Sent Events): tokens, tool.started/ended, confirmation.requested/decided, answer, turn.ended, run.started/status/ended (a remediation or Ansible run it started)',
         request: { params: SessionParam, headers: StreamHeaders, query: StreamQuery },
         responses: { 200: streamResponse('The session’s events after Last-Event-ID (ids: the session’s event seq).') },
       },

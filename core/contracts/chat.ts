@@ -169,8 +169,32 @@ export const CHAT_EVENT_TYPES = [
   'confirmation.decided',
   'answer',
   'turn.ended',
+  // A remediation or Ansible run a confirmed call recorded, started as a child of the conversation.
+  'run.started',
+  'run.status',
+  'run.ended',
 ] as const;
 export type ChatEventType = (typeof CHAT_EVENT_TYPES)[number];
+
+/**
+ * A run a chat tool recorded (the incident or automation row) and left for the conversation to
+ * start as its child workflow: exactly the start the API would make (type, id, argument, search
+ * attributes by their SEARCH_ATTRIBUTES name in core/contracts/incident.ts).
+ */
+export interface ChatChildRun {
+  kind: 'remediation' | 'automation';
+  workflowType: string;
+  workflowId: string;
+  input: unknown;
+  searchAttributes: { tenant: string; severity?: string; incidentStatus?: string; targetHost?: string };
+  /** What the chat shows: INC-42, RUN-7. */
+  label: string;
+  /** The incident's or automation run's id: its row's status is the run's progress. */
+  recordId: string;
+}
+
+/** The patch that starts chat-started runs as child workflows (before it, the tool's activity started them). */
+export const CHAT_CHILD_RUNS_PATCH = 'chat-child-runs';
 
 export interface ChatEventInput {
   /** Unique in its session: a retried append with the same key adds nothing. */

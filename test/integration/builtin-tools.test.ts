@@ -104,7 +104,7 @@ async function call(
   caller: ToolCaller,
   name: string,
   args: unknown,
-  options: { confirm?: string; callKey?: string } = {},
+  options: { confirm?: string; callKey?: string; childRuns?: boolean } = {},
 ): Promise<ToolResult> {
   const prepared = await registry.prepare(name, args, caller);
   return registry.run(
@@ -113,6 +113,7 @@ async function call(
       caller,
       signal: new AbortController().signal,
       callKey: options.callKey ?? randomUUID(),
+      ...(options.childRuns ? { childRuns: true } : {}),
       integration: (integration) => Promise.reject(new IntegrationNotConfiguredError(integration)),
     },
     options.confirm,
@@ -234,6 +235,60 @@ describe('built-in chat tools through the registry', () => {
     expect((await refusal(call(operator, 'automation_run_get', { id: 99 }))).message).toMatch(/no automation run 99/);
     const list = await call(operator, 'automation_runs_list', { target: 'web-01', limit: 2 });
     expect(list.content).toMatch(/^2 automation run\(s\) \(more: pass cursor\)/);
+  });
+
+  it('in a chat workflow (childRuns) records a remediation and an automation run, starts neither, and returns the starts', async () => {
+    const operator = await tenant();
+    await addItem(operator, 'web-01');
+    const slug = (await store.tenants.getById(operator.tenantId))!.slug;
+    const remediation = { tagId: 'web-01', title: 'nginx down on web-01', description: 'connection refused', severity: 'high' };
+    const { hash } = await registry.prepare('incidents_start_remediation', remediation, operator);
+    const recorded = await call(operator, 'incidents_start_remediation', remediation, {
+      confirm: hash,
+      callKey: 'chat-x/1/c1',
+      childRuns: true,
+    });
+    const { incident } = recorded.data as { incident: { id: string; number: number } };
+    expect(recorded.content).toMatch(/starts now from this conversation/);
+    expect(recorded.childRun).toEqual({
+      kind: 'remediation',
+      workflowType: 'remediateIncident',
+      workflowId: `incident-${incident.id}`,
+      input: expect.objectContaining({
+        tenantId: operator.tenantId,
+        tenantSlug: slug,
+        incidentId: incident.id,
+        incidentNumber: incident.number,
+        severity: 'high',
+        tagId: 'web-01',
+      }),
+      searchAttributes: { tenant: slug, severity: 'high', incidentStatus: 'open', targetHost: 'web-01.example.com' },
+      label: `INC-${incident.number}`,
+      recordId: incident.id,
+    });
+    await expect(client.workflow.getHandle(`incident-${incident.id}`).describe()).rejects.toThrow(/not found/i);
+    // A retried activity (same call key) finds the same row and hands back the same start.
+    const again = await call(operator, 'incidents_start_remediation', remediation, {
+      confirm: hash,
+      callKey: 'chat-x/1/c1',
+      childRuns: true,
+    });
+    expect(again.data).toMatchObject({ created: false, incident: { id: incident.id } });
+    expect(again.childRun).toEqual(recorded.childRun);
+
+    const runArgs = { request: 'restart nginx', targets: ['web-01'], checkMode: true };
+    const run = await registry.prepare('automation_start_run', runArgs, operator);
+    const automation = await call(operator, 'automation_start_run', runArgs, { confirm: run.hash, childRuns: true });
+    const { run: row } = automation.data as { run: { id: string; number: number } };
+    expect(automation.childRun).toMatchObject({
+      kind: 'automation',
+      workflowType: 'runAutomation',
+      workflowId: `automation-${row.id}`,
+      input: { runId: row.id, runNumber: row.number, request: 'restart nginx', targets: ['web-01'], checkMode: true, tenantSlug: slug },
+      searchAttributes: { tenant: slug },
+      label: `RUN-${row.number}`,
+    });
+    await expect(client.workflow.getHandle(`automation-${row.id}`).describe()).rejects.toThrow(/not found/i);
   });
 
   it('searches only the tenant’s own knowledge (and the global one), citing source titles', async () => {

@@ -8,13 +8,16 @@ import { OFFLINE_NOTICE } from '../../core/chat/offline-planner.js';
 import { createBuiltinTools } from '../../tools/builtin/index.js';
 import { createToolRegistry } from '../../tools/registry.js';
 import { toolCallHash } from '../../tools/tool.js';
+import { chatWorkflowId, DEFAULT_CHAT_SETTINGS } from '../../core/contracts/chat.js';
 import { FakeHostAccess } from '../support/fake-host.js';
+import { CHAT_CHILD_RUNS_REVISION, recordingHistories, saveHistoryFixture } from '../support/histories.js';
 import { sampleCmdbItem, startTestStack, waitFor, type TestStack } from '../support/stack.js';
 
 // The chat agent as the worker runs it without an LLM: the offline planner (activities/chat/offline.ts)
 // over the real built-in tools (tools/builtin/, starting runs through the test run's Temporal), inside
 // the chat workflow, through the API. A question answered from the knowledge base; one answered from
-// the CMDB; a remediation proposed, confirmed with its hash, and started exactly once.
+// the CMDB; a remediation proposed, confirmed with its hash, and started exactly once, as a child
+// workflow of the conversation whose start, statuses and end the chat's stream shows.
 
 let stack: TestStack;
 let operatorKey: string;
@@ -32,6 +35,8 @@ beforeAll(async () => {
     hostAccess: new FakeHostAccess(),
     chat: {
       planner: createOfflineChatPlanner(),
+      // A conversation ends soon after its last turn (and its child run), so its history is final and can be kept.
+      settings: { ...DEFAULT_CHAT_SETTINGS, idleTimeoutMs: 3000 },
       tools: ({ store, client, taskQueue }) =>
         createToolRegistry(
           createBuiltinTools({
@@ -103,5 +108,38 @@ describe('chat without an LLM: the offline planner over the built-in tools', () 
     const incidents = (await stack.store.incidents.list(tenantId, {}, { limit: 100 })).items;
     expect(incidents).toHaveLength(before + 1);
     expect(incidents[0]).toMatchObject({ source: 'chat' });
+
+    // The remediation is a child of the conversation, started with the id the API would use, and
+    // the chat's stream shows it start and, without the turn waiting for it, end.
+    const workflowId = `incident-${incidents[0]!.id}`;
+    const events = await stack.store.chat.events(tenantId, sessionId, 0, 500);
+    const started = events.find((e) => e.type === 'run.started');
+    expect(started?.data).toMatchObject({ kind: 'remediation', workflowId, label: `INC-${incidents[0]!.number}`, status: 'running' });
+    const description = await stack.client.workflow.getHandle(workflowId).describe();
+    expect(description.parentExecution?.workflowId).toBe(`chat-${sessionId}`);
+    const ended = await waitFor(
+      async () => (await stack.store.chat.events(tenantId, sessionId, 0, 500)).find((e) => e.type === 'run.ended'),
+      'the run.ended event',
+      90_000,
+    );
+    const final = await stack.client.workflow.getHandle<() => Promise<{ status: string }>>(workflowId).result();
+    expect(ended.data).toMatchObject({ kind: 'remediation', workflowId, status: final.status });
+    const turnEnded = events.find((e) => e.type === 'turn.ended')!;
+    expect(turnEnded.seq).toBeLessThan(ended.seq);
+    // Between them, the statuses the incident's record moved through, each once, in order.
+    const statuses = (await stack.store.chat.events(tenantId, sessionId, 0, 500)).filter((e) => e.type === 'run.status');
+    expect(statuses.length).toBeGreaterThanOrEqual(1);
+    for (const [i, event] of statuses.entries()) {
+      expect(event.data).toMatchObject({ kind: 'remediation', workflowId, status: expect.any(String) });
+      expect(event.seq).toBeGreaterThan(started!.seq);
+      if (i > 0) expect(event.data.status).not.toBe(statuses[i - 1]!.data.status);
+    }
+    if (recordingHistories) {
+      await stack.client.workflow.getHandle(chatWorkflowId(sessionId)).result();
+      await saveHistoryFixture(stack.client, chatWorkflowId(sessionId), 'remediation-child', {
+        family: 'chat',
+        revision: CHAT_CHILD_RUNS_REVISION,
+      });
+    }
   });
 });

@@ -22,6 +22,8 @@ export const ALERT_WORKFLOW_REVISION = 'initial';
 
 /** The chat workflow revision the tests run today (same rule). */
 export const CHAT_WORKFLOW_REVISION = 'initial';
+/** Chat with CHAT_CHILD_RUNS_PATCH: confirmed remediations and Ansible runs start as child workflows. */
+export const CHAT_CHILD_RUNS_REVISION = 'child-runs';
 
 export const recordingHistories = process.env.INFRAAI_RECORD_HISTORIES === '1';
 

@@ -84,6 +84,7 @@ describe('activity registration', () => {
         'summariseChat',
         'chatModelStep',
         'runChatTool',
+        'watchChatChildRun',
         'createAlertAutomationRun',
       ].sort(),
     );

@@ -8,6 +8,7 @@ import {
   type AutomationStartedData,
 } from '../../core/chat/builtin-tools.js';
 import { AUTOMATION_STATUSES, isFinalAutomationStatus, type AutomationRunProjectionState } from '../../core/contracts/automation.js';
+import type { ChatChildRun } from '../../core/contracts/chat.js';
 import type { RunProjection } from '../../core/contracts/run-events.js';
 import { ToolRefusedError, type ChatTool, type ToolCaller } from '../tool.js';
 import { automationLink, automationSummary, boundedContent, oneLine, TAG_ID_PATTERN, withCursor } from './shared.js';
@@ -16,7 +17,9 @@ import { automationLink, automationSummary, boundedContent, oneLine, TAG_ID_PATT
 export type AutomationStarter = (
   caller: ToolCaller,
   input: { request: string; targets: string[]; checkMode: boolean; idempotencyKey: string },
-) => Promise<{ run: AutomationRun; created: boolean }>;
+  /** asChild: record the run only and return the start for the caller's workflow to make (`childRun`). */
+  options?: { asChild?: boolean },
+) => Promise<{ run: AutomationRun; created: boolean; childRun?: ChatChildRun }>;
 
 const RunsListArgs = z.strictObject({
   status: z.enum(AUTOMATION_STATUSES).optional(),
@@ -160,13 +163,21 @@ export function createAutomationTools(deps: { store: Pick<Store, 'automation' | 
     input: StartRunArgs,
     role: 'operator',
     risk: () => 'change',
-    async run(args, { caller, callKey }) {
-      const { run, created } = await deps.startRun(caller, { ...args, idempotencyKey: `chat:${callKey}` });
+    async run(args, { caller, callKey, childRuns }) {
+      const { run, created, childRun } = await deps.startRun(
+        caller,
+        { ...args, idempotencyKey: `chat:${callKey}` },
+        { asChild: childRuns === true },
+      );
       const data: AutomationStartedData = { run: automationSummary(run), created, workflowId: run.workflowId };
+      const started = childRun
+        ? `Recorded automation ${describeRun(data.run)}; its run starts now from this conversation, which shows its progress`
+        : `${created ? 'Started' : 'Already started'} automation: ${describeRun(data.run)}`;
       return {
-        content: `${created ? 'Started' : 'Already started'} automation: ${describeRun(data.run)}. Follow it with automation_run_get.`,
+        content: `${started}. Follow it with automation_run_get.`,
         data,
         links: [automationLink(run)],
+        ...(childRun ? { childRun } : {}),
       };
     },
   };

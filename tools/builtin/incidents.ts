@@ -8,6 +8,7 @@ import {
   type IncidentSummary,
   type RemediationStartedData,
 } from '../../core/chat/builtin-tools.js';
+import type { ChatChildRun } from '../../core/contracts/chat.js';
 import type { IncidentRunProjectionState } from '../../core/contracts/incident.js';
 import type { RunProjection } from '../../core/contracts/run-events.js';
 import { INCIDENT_STATUSES, isTerminalIncidentStatus, SEVERITIES, type Incident, type Severity } from '../../core/incident.js';
@@ -19,7 +20,9 @@ import { boundedContent, incidentLink, incidentSummary, oneLine, TAG_ID_PATTERN,
 export type RemediationStarter = (
   caller: ToolCaller,
   input: { tagId: string; title: string; description: string; severity: Severity; idempotencyKey: string },
-) => Promise<{ incident: Incident; created: boolean }>;
+  /** asChild: record the incident only and return the start for the caller's workflow to make (`childRun`). */
+  options?: { asChild?: boolean },
+) => Promise<{ incident: Incident; created: boolean; childRun?: ChatChildRun }>;
 
 const IncidentsListArgs = z.strictObject({
   status: z
@@ -200,13 +203,21 @@ export function createIncidentTools(deps: {
     input: StartRemediationArgs,
     role: 'operator',
     risk: () => 'change',
-    async run(args, { caller, callKey }) {
-      const { incident, created } = await deps.startRemediation(caller, { ...args, idempotencyKey: `chat:${callKey}` });
+    async run(args, { caller, callKey, childRuns }) {
+      const { incident, created, childRun } = await deps.startRemediation(
+        caller,
+        { ...args, idempotencyKey: `chat:${callKey}` },
+        { asChild: childRuns === true },
+      );
       const data: RemediationStartedData = { incident: incidentSummary(incident), created, workflowId: incident.workflowId };
+      const started = childRun
+        ? `Recorded ${describeIncident(data.incident)}; its remediation run starts now from this conversation, which shows its progress`
+        : `${created ? 'Started' : 'Already started'} remediation: ${describeIncident(data.incident)}`;
       return {
-        content: `${created ? 'Started' : 'Already started'} remediation: ${describeIncident(data.incident)}. Follow it with incidents_get.`,
+        content: `${started}. Follow it with incidents_get.`,
         data,
         links: [incidentLink(incident)],
+        ...(childRun ? { childRun } : {}),
       };
     },
   };

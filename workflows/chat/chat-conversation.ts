@@ -26,10 +26,12 @@ export async function chatConversation(input: ChatConversationInput): Promise<Ch
     const woken = await condition(() => conv.queue.length > 0, conv.settings.idleTimeoutMs);
     if (!woken) {
       await condition(allHandlersFinished);
+      // A child run it tracks keeps the conversation open until its end is recorded (a message still wakes it).
+      if (conv.children.size > 0) await condition(() => conv.queue.length > 0 || conv.children.size === 0);
       if (conv.queue.length === 0) return conv.state();
     }
     while (conv.queue.length > 0) await runTurn(conv, conv.queue.shift()!);
-    if (historyIsLong(conv)) {
+    if (historyIsLong(conv) && conv.children.size === 0) {
       // A summary that cannot be written now (the store down) is tried again after the next turn.
       await continueWhenIdle(conv).catch((err: unknown) => {
         if (isCancellation(err) || isContinueAsNew(err)) throw err;

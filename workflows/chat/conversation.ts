@@ -32,6 +32,8 @@ export class ChatConversation {
   /** Every messageId accepted by this run (queued, at work or answered). */
   readonly accepted = new Set<string>();
   readonly proposals = new Map<string, OpenProposal>();
+  /** Child runs (remediations, Ansible runs) the conversation started and waits on, by workflow id (child-runs.ts). */
+  readonly children = new Map<string, Promise<unknown>>();
   current: ChatConversationState['current'] = null;
   summary: string | null;
   turns: number;

@@ -1,9 +1,10 @@
-import { ActivityFailure, condition, isCancellation, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, condition, isCancellation, patched, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { ChatToolOutcome } from '../../activities/chat/index.js';
-import type { ChatStep } from '../../core/contracts/chat.js';
+import { CHAT_CHILD_RUNS_PATCH, type ChatStep } from '../../core/contracts/chat.js';
 import type { ToolCaller } from '../../tools/tool.js';
 import { failureMessage } from '../runs/failures.js';
 import { chatStore, chatTools } from './activities.js';
+import { startChildRun } from './child-runs.js';
 import type { ChatConversation, OpenProposal } from './conversation.js';
 
 export interface ToolCallRequest {
@@ -28,8 +29,10 @@ const detail = (text: string | null) => (text === null ? null : text.slice(0, 30
  */
 async function runCall(ctx: TurnContext, call: ToolCallRequest, confirmedHash?: string, announce = false): Promise<ChatToolOutcome> {
   const { conv, turn, caller } = ctx;
+  // Runs a confirmed call records start as children of this workflow; before the patch, the call's activity started them.
+  const childRuns = !announce && patched(CHAT_CHILD_RUNS_PATCH);
   try {
-    return await chatTools.runChatTool({
+    const outcome = await chatTools.runChatTool({
       ref: conv.ref,
       caller,
       turn,
@@ -37,7 +40,10 @@ async function runCall(ctx: TurnContext, call: ToolCallRequest, confirmedHash?: 
       call,
       ...(confirmedHash ? { confirmedHash } : {}),
       ...(announce ? { announce } : {}),
+      ...(childRuns ? { childRuns } : {}),
     });
+    if (childRuns && outcome.status === 'ok' && outcome.childRun) await startChildRun(conv, turn, call.id, outcome.childRun);
+    return outcome;
   } catch (err) {
     if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
     const message = failureMessage(err);
