@@ -12,6 +12,9 @@ import { fileNamed, sampleRequirements } from '../support/provisioning.js';
 // Every template renders four files that HashiCorp's HCL parser reads, that hold what the template
 // declares, and that pass the policy in every environment; rendering is canonical and stable.
 
+// HashiCorp's terraform binary is on some machines but cannot be installed from the registries this
+// project installs from (npm, PyPI, Debian): where it is present, its `fmt` checks our formatting too;
+// where it is not, the HCL parser (hcl2json) and the alignment checks below still run.
 const TERRAFORM = spawnSync('terraform', ['version'], { encoding: 'utf8' }).status === 0;
 
 /** Each run of consecutive one-line `key = value` lines at one indentation has its `=` in one column. */
