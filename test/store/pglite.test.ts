@@ -48,6 +48,7 @@ describe('PGlite persistence and migrations', () => {
       '0011_integration_settings',
       '0012_chat',
       '0013_policy_jobs_unfinished',
+      '0014_provisioning',
     ]);
     expect(await migrate(client)).toEqual([]);
     await client.close();

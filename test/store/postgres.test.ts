@@ -44,6 +44,7 @@ describe('PostgreSQL migrations', () => {
       '0011_integration_settings',
       '0012_chat',
       '0013_policy_jobs_unfinished',
+      '0014_provisioning',
     ]);
     const { rows } = await a.query<{ version: string }>('SELECT version FROM schema_migrations');
     expect(rows.map((r) => r.version).sort()).toEqual([
@@ -60,6 +61,7 @@ describe('PostgreSQL migrations', () => {
       '0011_integration_settings',
       '0012_chat',
       '0013_policy_jobs_unfinished',
+      '0014_provisioning',
     ]);
     await a.close();
     await b.close();
