@@ -24,6 +24,7 @@ const EXPECTED_FIXTURES: Record<string, number> = {
   'pagerduty/initial': 3,
   'alert/initial': 20,
   'chat/initial': 7,
+  'provisioning/initial': 6,
 };
 
 const files = (await readdir(historiesDir, { recursive: true })).filter((name) => name.endsWith('.json')).sort();
