@@ -21,7 +21,7 @@ import {
   ProvisionPageSchema,
   ProvisionReviewAnswerSchema,
   ProvisionReviewSchema,
-  ProvisionSummarySchema,
+  type ProvisionSummarySchema,
   ReferenceDryRunSchema,
   ReferenceListQuery,
   ReferenceListSchema,
