@@ -1,5 +1,6 @@
 import type { z } from '@hono/zod-openapi';
 import type { ProvisioningToolkit } from '../../activities/provisioning/deps.js';
+import { GitHostRefusedError, GitHostUnavailableError } from '../../adapters/git-host/port.js';
 import type { ProvisionRequestRecord, Store } from '../../adapters/store/port.js';
 import {
   DEFAULT_PROVISION_SETTINGS,
@@ -246,7 +247,7 @@ export function provisioningRoutes({
         request: { params: IdParam, body: jsonBody(ProvisionReviewSchema) },
         responses: { 200: json(ProvisionReviewAnswerSchema, 'The pull request as reviewed; the run was told') },
       },
-      [404, 409],
+      [404, 409, 503],
     ),
     async (c) => {
       const tenantId = c.get('principal').tenantId;
@@ -257,7 +258,18 @@ export function provisioningRoutes({
       if (request.prNumber === null || request.prUrl === null)
         throw conflict(`Provisioning request ${request.number} has no pull request yet.`);
       if (!localReview) throw conflict('The git host is GitHub: merge or close the pull request there; its webhook tells InfraAI.');
-      await localReview(tenantId, request.prNumber, decision);
+      try {
+        await localReview(tenantId, request.prNumber, decision);
+      } catch (err) {
+        // A merge that does not apply cleanly, or a pull request already closed: the reviewer's to resolve.
+        if (err instanceof GitHostRefusedError) throw conflict(`The local git host refused: ${err.message}`);
+        if (err instanceof GitHostUnavailableError) {
+          throw new ProblemError(503, 'provisioning-not-configured', `The local git host is unavailable: ${err.message}`, undefined, {
+            'retry-after': '5',
+          });
+        }
+        throw err;
+      }
       await store.provisioning.update(tenantId, request.id, { prState: decision });
       const outcome = await workflows.signalReviewed(request.workflowId, { number: request.prNumber, state: decision });
       return c.json(
