@@ -311,7 +311,9 @@ export const PROVISION_PREPARE_STEP: ActivityOptions = {
  * or rate limiting is waited out for up to 30 minutes; a refusal (credentials, repository) ends it.
  */
 export const GIT_HOST_STEP: ActivityOptions = {
-  startToCloseTimeout: '2 minutes',
+  // A worker lost mid-step is noticed after this: a commit through GitHub's API is a few calls of at
+  // most its 15 s timeout each.
+  startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '30 minutes',
   retry: {
     initialInterval: '2 seconds',

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ProvisioningToolkit } from '../../activities/provisioning/deps.js';
 import { GitHostUnavailableError, type GitHost, type PullRequestRef, type PullRequestState } from '../../adapters/git-host/port.js';
 import type { ProvisionFile, ProvisionRequirements } from '../../core/provisioning/types.js';
@@ -183,5 +184,71 @@ export class InMemoryGitHost implements GitHost {
     const pr = this.pullRequests.find((p) => p.number === number);
     if (!pr) throw new Error(`no pull request #${number}`);
     return this.after('pullRequest', { ...pr });
+  }
+}
+
+/**
+ * The in-memory git host double kept in a JSON file, so that two worker processes (one killed, one
+ * that takes over) and the test see one repository. `hangAfterPullRequest` makes openPullRequest
+ * write the pull request, print `pull request written`, and never answer: the test kills the
+ * worker there, between the pull request's creation and the step's completion.
+ */
+export class FileGitHost extends InMemoryGitHost {
+  constructor(
+    private readonly file: string,
+    private readonly options: { hangAfterPullRequest?: boolean } = {},
+  ) {
+    super();
+  }
+
+  load(): this {
+    const saved = existsSync(this.file)
+      ? (JSON.parse(readFileSync(this.file, 'utf8')) as { branches: [string, string][]; commits: Commit[]; pullRequests: PullRequestRef[] })
+      : { branches: [], commits: [], pullRequests: [] };
+    this.branches.clear();
+    for (const [name, sha] of saved.branches) this.branches.set(name, sha);
+    this.commits.splice(0, this.commits.length, ...saved.commits);
+    this.pullRequests.splice(0, this.pullRequests.length, ...saved.pullRequests);
+    return this;
+  }
+
+  private save(): void {
+    writeFileSync(this.file, JSON.stringify({ branches: [...this.branches], commits: this.commits, pullRequests: this.pullRequests }));
+  }
+
+  private async persisted<T>(work: () => Promise<T>): Promise<T> {
+    this.load();
+    try {
+      return await work();
+    } finally {
+      this.save();
+    }
+  }
+
+  override ensureBranch(branch: string) {
+    return this.persisted(() => super.ensureBranch(branch));
+  }
+
+  override commitFiles(input: { branch: string; requestId: string; message: string; files: ProvisionFile[] }) {
+    return this.persisted(() => super.commitFiles(input));
+  }
+
+  override async openPullRequest(input: { branch: string; title: string; body: string }) {
+    const pr = await this.persisted(() => super.openPullRequest(input));
+    if (this.options.hangAfterPullRequest) {
+      process.stdout.write(`pull request written #${pr.number}\n`);
+      await new Promise<never>(() => undefined);
+    }
+    return pr;
+  }
+
+  override pullRequest(number: number) {
+    return this.persisted(() => super.pullRequest(number));
+  }
+
+  override setState(number: number, state: PullRequestState): void {
+    this.load();
+    super.setState(number, state);
+    this.save();
   }
 }
