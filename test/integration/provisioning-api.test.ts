@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provisionBranch } from '../../core/contracts/provisioning.js';
 import { signGitHubBody } from '../../api/webhooks/github-signature.js';
+import { startProvisionRequest } from '../../api/run-starts.js';
 import { fakeProvisioningToolkit, InMemoryGitHost } from '../support/provisioning-fakes.js';
 import { startTestStack, waitFor, type TestStack } from '../support/stack.js';
 
@@ -134,6 +135,19 @@ describe('provisioning API', () => {
     ]);
     const after = await json<{ items: unknown[] }>(await stack.call('GET', '/api/v1/provision?limit=200'));
     expect(after.items).toHaveLength(before.items.length);
+  });
+
+  it('removes the record when its workflow cannot be started: no half-written request', async () => {
+    const tenant = await stack.store.tenants.ensure('acme');
+    const down = () => Promise.reject(new Error('Temporal is down'));
+    await expect(
+      startProvisionRequest(
+        { store: stack.store, workflows: { start: down, signalReviewed: down }, toolkit },
+        { tenantId: tenant.id, tenantSlug: tenant.slug, subject: 'api-key:test' },
+        { request: 'staging s3 bucket orphan', requester: 'orphan@example.com' },
+      ),
+    ).rejects.toThrow('Temporal is down');
+    expect((await stack.store.provisioning.list(tenant.id, { requester: 'orphan@example.com' }, { limit: 10 })).items).toEqual([]);
   });
 
   it('refuses invalid input with 4xx problems, and viewers may not start', async () => {
