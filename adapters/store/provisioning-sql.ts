@@ -94,7 +94,11 @@ export function createSqlProvisioningRepository(q: Query): ProvisioningRepositor
     },
     pullRequests: ({ tenantId, repo, url }): PullRequestRecords => ({
       findByHead: async (head) => {
-        const rows = await q(`SELECT * FROM provision_pull_requests WHERE tenant_id = $1 AND repo = $2 AND head = $3`, [tenantId, repo, head]);
+        const rows = await q(`SELECT * FROM provision_pull_requests WHERE tenant_id = $1 AND repo = $2 AND head = $3`, [
+          tenantId,
+          repo,
+          head,
+        ]);
         return rows[0] ? toPullRequestRef(rows[0], url) : null;
       },
       get: async (number) => {
@@ -106,7 +110,14 @@ export function createSqlProvisioningRepository(q: Query): ProvisioningRepositor
         return rows[0] ? toPullRequestRef(rows[0], url) : null;
       },
       create: async ({ head, base, title, body }) => {
-        const rows = await q(`SELECT * FROM infraai_create_pull_request($1, $2, $3, $4, $5, $6)`, [tenantId, repo, head, base, title, body]);
+        const rows = await q(`SELECT * FROM infraai_create_pull_request($1, $2, $3, $4, $5, $6)`, [
+          tenantId,
+          repo,
+          head,
+          base,
+          title,
+          body,
+        ]);
         return toPullRequestRef(rows[0]!, url);
       },
       setState: async (number, state) => {

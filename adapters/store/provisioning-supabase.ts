@@ -2,7 +2,13 @@ import type { PostgrestError, SupabaseClient } from '@supabase/supabase-js';
 import { isFinalProvisionStatus, provisionWorkflowId } from '../../core/contracts/provisioning.js';
 import type { PullRequestRecords } from '../git-host/port.js';
 import { InvalidCursorError, type ProvisioningRepository, type ProvisionRequestRecord } from './port.js';
-import { FINAL_PROVISION_STATUSES, PROVISION_JSON_COLUMNS, provisionUpdateColumns, toProvisionRequest, toPullRequestRef } from './provisioning-rows.js';
+import {
+  FINAL_PROVISION_STATUSES,
+  PROVISION_JSON_COLUMNS,
+  provisionUpdateColumns,
+  toProvisionRequest,
+  toPullRequestRef,
+} from './provisioning-rows.js';
 import { decodeCursor, encodeCursor, UUID_PATTERN, type Row } from './rows.js';
 
 // The provisioning repository over Supabase (PostgREST): reads and writes through the query
