@@ -1,3 +1,4 @@
+import type { ProvisionSettings } from './core/contracts/provisioning.js';
 import type { AnsibleRunnerConfig } from './adapters/ansible-runner/create.js';
 import type { EventBusConfig } from './adapters/events/create.js';
 import type { NotifiersConfig } from './adapters/notify/create.js';
@@ -192,6 +193,14 @@ const envSchema = z.object({
   INFRAAI_AUTOMATION_APPROVAL_TIMEOUT_SECONDS: positiveInt(1800),
   INFRAAI_AUTOMATION_RUN_TIMEOUT_SECONDS: positiveInt(1800),
   INFRAAI_AUTOMATION_MAX_HOST_LEASES: positiveInt(50),
+  // Infrastructure provisioning (workflows/provisioning/README.md): how long an open pull request is
+  // waited on, the reminder before that deadline (0: none), how often the git host is polled when no
+  // webhook arrives; POST /api/v1/webhooks/github's signing secrets (comma-separated; several while
+  // one rotates; none: the webhook answers 503).
+  INFRAAI_PROVISION_REVIEW_TIMEOUT_SECONDS: positiveInt(7 * 24 * 3600),
+  INFRAAI_PROVISION_REMINDER_BEFORE_SECONDS: nonNegativeInt(24 * 3600),
+  INFRAAI_PROVISION_POLL_SECONDS: positiveInt(900),
+  INFRAAI_GITHUB_WEBHOOK_SECRETS: optionalString.transform(list),
   // Alertmanager alerts and self-healing policies (workflows/alerts/README.md).
   INFRAAI_ALERTS_ESCALATE_UNMATCHED: bool(false),
   INFRAAI_ALERTS_RESOLVE_WAIT_SECONDS: positiveInt(3600),
@@ -374,6 +383,8 @@ export interface Config {
   };
   /** Ansible automation runs: how long a real run waits for approval, how long a playbook may run, hosts leased at once. */
   automation: { approvalTimeoutMs: number; runTimeoutMs: number; maxHostLeases: number };
+  /** Provisioning runs: the review wait (deadline, reminder, polling) and the GitHub webhook's signing secrets. */
+  provisioning: ProvisionSettings & { gitHubWebhookSecrets: string[] };
   /**
    * Alert runs: whether an alert no policy matched is escalated to an incident (when its host is in
    * the CMDB), how long a run waits for the resolved notification after acting, how long an
@@ -605,6 +616,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       approvalTimeoutMs: e.INFRAAI_AUTOMATION_APPROVAL_TIMEOUT_SECONDS * 1000,
       runTimeoutMs: e.INFRAAI_AUTOMATION_RUN_TIMEOUT_SECONDS * 1000,
       maxHostLeases: e.INFRAAI_AUTOMATION_MAX_HOST_LEASES,
+    },
+    provisioning: {
+      reviewTimeoutMs: e.INFRAAI_PROVISION_REVIEW_TIMEOUT_SECONDS * 1000,
+      reminderBeforeMs: e.INFRAAI_PROVISION_REMINDER_BEFORE_SECONDS * 1000,
+      pollIntervalMs: e.INFRAAI_PROVISION_POLL_SECONDS * 1000,
+      gitHubWebhookSecrets: e.INFRAAI_GITHUB_WEBHOOK_SECRETS,
     },
     alerts: {
       escalateUnmatched: e.INFRAAI_ALERTS_ESCALATE_UNMATCHED,

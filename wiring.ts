@@ -38,6 +38,8 @@ import type { Telemetry } from './adapters/telemetry/port.js';
 import { createVmActions } from './adapters/vsphere/create.js';
 import type { VmActions } from './adapters/vsphere/port.js';
 import type { AutomationToolkit } from './activities/automation/deps.js';
+import type { ProvisioningToolkit } from './activities/provisioning/deps.js';
+import type { GitHost } from './adapters/git-host/port.js';
 import { createAnsibleRunner, type AnsibleRunnerConfig } from './adapters/ansible-runner/create.js';
 import { createPlaybookChecker } from './adapters/playbook-checker/create.js';
 import { automationArtifactsHash } from './core/automation/hash.js';
@@ -78,6 +80,32 @@ export interface Adapters {
   automation: AutomationToolkit | null;
   /** The SQS queue of PagerDuty events (INFRAAI_SQS_QUEUE_URL); null when none is configured. */
   eventQueue: EventQueue | null;
+  /** Provisioning's core, git host and local review (see buildProvisioning). */
+  provisioning: ProvisioningAdapters;
+}
+
+/** What provisioning runs and routes need, built once per process. */
+export interface ProvisioningAdapters {
+  /**
+   * The pure core with the conventions bound in (parse, render, directory, validate, policy); null:
+   * POST /provision and dry runs answer 503, and runs end `failed` with ProvisioningUnavailable.
+   */
+  toolkit: ProvisioningToolkit | null;
+  /** Where branches, commits and pull requests go; null: runs end `failed` at their git step. */
+  gitHost: GitHost | null;
+  /** The local git host's merge or close (POST /provision/{id}/review); null with GitHub (reviews come by webhook). */
+  localReview: ((tenantId: string, number: number, state: 'merged' | 'closed') => Promise<void>) | null;
+}
+
+/**
+ * CONSTRUCTION POINT for provisioning: the toolkit over core/provisioning (parseProvisionRequest,
+ * renderProvisionFiles, provisionDirectory, validateProvisionFiles, evaluateProvisionPolicy with the
+ * conventions), and the git host from adapters/git-host/create.ts, whose local host keeps its pull
+ * requests in `store.provisioning.pullRequests({ tenantId, repo, url })`. Until they are wired here,
+ * provisioning is off (its routes answer 503; reads work).
+ */
+export async function buildProvisioning(_config: Config, _store: Store): Promise<ProvisioningAdapters> {
+  return { toolkit: null, gitHost: null, localReview: null };
 }
 
 /**
@@ -125,6 +153,7 @@ export async function buildAdapters(config: Config, store: Store): Promise<Adapt
     events: createRunEventBus(config.eventBus, (err) => console.warn(`[infraai] run-event bus: ${err.message}`)),
     automation: buildAutomationToolkit(config.ansibleRunner, { llm }),
     eventQueue: createEventQueue(config.eventQueue),
+    provisioning: await buildProvisioning(config, store),
   };
 }
 

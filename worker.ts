@@ -89,6 +89,8 @@ export async function createConfiguredWorker(
     hostAccess: adapters.hostAccess,
     vault: adapters.vault,
     automation: adapters.automation,
+    provisioning: adapters.provisioning.toolkit,
+    gitHost: adapters.provisioning.gitHost,
     maxAutomationHostLeases: config.automation.maxHostLeases,
     maxConcurrentRemediations: config.remediation.maxConcurrent,
     hostLeaseTtlMs: config.remediation.hostLeaseTtlMs,

@@ -6,6 +6,7 @@ import { createIncidentActivities, type IncidentActivityDeps } from './incident/
 import { createKnowledgeActivities, type KnowledgeActivityDeps } from './knowledge/ingestion.js';
 import { mergeActivities } from './merge.js';
 import { createPagerDutyActivities, type PagerDutyActivityDeps } from './pagerduty/index.js';
+import { createProvisioningActivities, type ProvisioningActivityDeps } from './provisioning/index.js';
 import { createRunProjectionActivities, type RunProjectionDeps } from './runs/projection.js';
 
 export type ActivityDeps = IncidentActivityDeps &
@@ -15,6 +16,7 @@ export type ActivityDeps = IncidentActivityDeps &
   PagerDutyActivityDeps &
   AlertActivityDeps &
   ChatActivityDeps &
+  ProvisioningActivityDeps &
   Pick<RunProjectionDeps, 'events'>;
 
 /**
@@ -30,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     pagerduty: createPagerDutyActivities(deps),
     alerts: createAlertActivities(deps),
     chat: createChatActivities(deps),
+    provisioning: createProvisioningActivities(deps),
     runs: createRunProjectionActivities(deps),
   });
 }

@@ -54,6 +54,11 @@ import type { ChatSettings } from '../core/contracts/chat.js';
 import type { Telemetry } from '../adapters/telemetry/port.js';
 import { countAutomationStarts, countRunStarts, documentMetrics, httpMetrics, metricsHandler } from './metrics.js';
 import { createMcpRoutes, type McpRoutesDeps } from './mcp/routes.js';
+import type { ProvisioningToolkit } from '../activities/provisioning/deps.js';
+import type { ProvisionSettings } from '../core/contracts/provisioning.js';
+import { provisioningReferenceRoutes, provisioningRoutes, type ProvisioningRouteDeps } from './routes/provisioning.js';
+import type { ProvisioningWorkflowGateway } from './temporal-gateway.js';
+import { gitHubWebhookRoutes } from './webhooks/github.js';
 
 export interface ApiDeps {
   store: Store;
@@ -109,10 +114,22 @@ export interface ApiDeps {
   chatSettings?: ChatSettings;
   /** Counts POST /chat and /chat/async against the caller's limits (api/rate-limit.ts); absent: unlimited. */
   chatRateLimit?: MiddlewareHandler<AuthEnv>;
+  /**
+   * Infrastructure provisioning: its runs' gateway, the pure core (the synchronous parse and dry
+   * runs), the settings handed to each run, the local git host's review (null with GitHub), and the
+   * GitHub webhook's signing secrets. Absent: starting, dry runs and the webhook answer 503 (reads work).
+   */
+  provisioning?: {
+    workflows: ProvisioningWorkflowGateway;
+    toolkit: ProvisioningToolkit | null;
+    settings?: ProvisionSettings;
+    localReview?: ProvisioningRouteDeps['localReview'];
+    gitHubWebhookSecrets?: readonly string[];
+  };
 }
 
 /** Paths that authenticate their callers themselves instead of with an API key or JWT (PagerDuty signs its webhook). */
-const SELF_AUTHENTICATED_PATHS = new Set(['/api/v1/webhooks/pagerduty']);
+const SELF_AUTHENTICATED_PATHS = new Set(['/api/v1/webhooks/pagerduty', '/api/v1/webhooks/github']);
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const BODILESS_METHODS = new Set(['GET', 'HEAD']);
@@ -275,6 +292,26 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
     }),
   );
   app.route('/api/v1', queueRoutes({ store: deps.store, queue: deps.queue ?? null, incidentReads }));
+  const provisioning = deps.provisioning;
+  app.route(
+    '/api/v1/provision',
+    provisioningRoutes({
+      store: deps.store,
+      workflows: provisioning?.workflows ?? unavailableProvisioning,
+      toolkit: provisioning?.toolkit ?? null,
+      settings: provisioning?.settings,
+      localReview: provisioning?.localReview ?? null,
+    }),
+  );
+  app.route('/api/v1', provisioningReferenceRoutes({ store: deps.store, toolkit: provisioning?.toolkit ?? null }));
+  app.route(
+    '/api/v1/webhooks',
+    gitHubWebhookRoutes({
+      store: deps.store,
+      workflows: provisioning?.workflows ?? null,
+      secrets: provisioning?.gitHubWebhookSecrets ?? [],
+    }),
+  );
   app.route(
     '/api/v1/webhooks',
     pagerDutyWebhookRoutes({ store: deps.store, relayer: null, secrets: [], tenantSlug: 'default', ...deps.pagerDutyWebhook }),
@@ -292,6 +329,13 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
     name: 'X-PagerDuty-Signature',
     description:
       'PagerDuty’s signature of the raw body: v1=<hex HMAC-SHA256> under the webhook subscription’s secret (INFRAAI_PAGERDUTY_WEBHOOK_SECRETS), comma-separated values while a secret rotates.',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'gitHubSignature', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Hub-Signature-256',
+    description:
+      'GitHub’s signature of the raw body: sha256=<hex HMAC-SHA256> under the webhook’s secret (INFRAAI_GITHUB_WEBHOOK_SECRETS, several accepted while one rotates).',
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'basic', {
     type: 'http',
@@ -343,6 +387,10 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
       },
       { name: 'Incidents', description: 'Incidents and their remediation runs' },
       { name: 'Automation', description: 'Ansible runs: request → playbook → validated → approved → run' },
+      {
+        name: 'Provisioning',
+        description: 'Infrastructure from a request in plain words: Terraform → validated → policy → pull request → review',
+      },
       { name: 'Knowledge', description: 'SOPs, runbooks and architecture notes' },
       {
         name: 'Chat',
@@ -354,7 +402,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AuthEnv> {
         description: 'Self-healing policies: what an alert must look like, what it does, the limits; and their simulation',
       },
       { name: 'Jobs', description: 'The job log: every decision the self-healing policies took' },
-      { name: 'Webhooks', description: 'Events other tools push, signed by them (PagerDuty)' },
+      { name: 'Webhooks', description: 'Events other tools push, signed by them (PagerDuty, GitHub)' },
       { name: 'Alerts', description: 'Alertmanager’s webhook: the alerts the self-healing policies act on' },
       {
         name: 'Queue',
@@ -379,6 +427,12 @@ const unavailableAutomation: AutomationWorkflowGateway = {
   start: () => Promise.reject(engineUnavailable()),
   cancel: () => Promise.reject(engineUnavailable()),
   decideApproval: () => Promise.reject(engineUnavailable()),
+};
+
+/** Without a Temporal client for provisioning runs, starting one answers 503. */
+const unavailableProvisioning: ProvisioningWorkflowGateway = {
+  start: () => Promise.reject(engineUnavailable('Provisioning runs')),
+  signalReviewed: () => Promise.reject(engineUnavailable('Provisioning runs')),
 };
 
 function engineUnavailable(what = 'Automation runs'): ProblemError {

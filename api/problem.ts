@@ -41,6 +41,7 @@ const TITLES: Record<string, string> = {
   'queue-not-configured': 'No event queue configured',
   'queue-unavailable': 'Event queue unavailable',
   'webhook-not-configured': 'Webhook not configured',
+  'provisioning-not-configured': 'Provisioning not configured',
   'secrets-unavailable': 'Secrets store unavailable',
   'rate-limited': 'Too many requests',
   'integration-not-configured': 'Integration not configured',

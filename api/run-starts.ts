@@ -14,7 +14,11 @@ import type { CmdbItem, Incident, Severity } from '../core/incident.js';
 import { DEFAULT_REMEDIATION_SETTINGS, type RemediationSettings } from '../core/remediation.js';
 import { ToolRefusedError, type ToolCaller } from '../tools/tool.js';
 import type { AutomationStarter, RemediationStarter } from '../tools/builtin/index.js';
-import type { AutomationWorkflowGateway, IncidentWorkflowGateway } from './temporal-gateway.js';
+import type { ProvisioningToolkit } from '../activities/provisioning/deps.js';
+import type { ProvisionRequestRecord } from '../adapters/store/port.js';
+import { DEFAULT_PROVISION_SETTINGS, type ProvisionSettings } from '../core/contracts/provisioning.js';
+import type { ProvisionEnvironment } from '../core/provisioning/types.js';
+import type { AutomationWorkflowGateway, IncidentWorkflowGateway, ProvisioningWorkflowGateway } from './temporal-gateway.js';
 
 // Starting an incident's remediation and an automation run: what POST /incidents, POST /automation
 // and the chat tools that start runs (tools/builtin/) all do, written once. A caller maps the named
@@ -285,4 +289,49 @@ export function chatRunStarters(deps: {
       }
     : null;
   return { startRemediation, startRun };
+}
+
+/** The provisioning request could not be parsed into requirements (the API answers 422 naming what is missing). */
+export class ProvisionNotUnderstoodError extends Error {
+  override readonly name = 'ProvisionNotUnderstoodError';
+  constructor(
+    readonly missing: readonly string[],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ProvisionStartInput {
+  request: string;
+  environment?: ProvisionEnvironment | undefined;
+  requester: string;
+}
+
+/**
+ * Parses a provisioning request once (an ambiguous one is refused before anything is written),
+ * records it and starts its workflow; a failed start removes the record.
+ */
+export async function startProvisionRequest(
+  deps: { store: Store; workflows: ProvisioningWorkflowGateway; toolkit: ProvisioningToolkit; settings?: ProvisionSettings | undefined },
+  starter: RunStarter,
+  input: ProvisionStartInput,
+): Promise<ProvisionRequestRecord> {
+  const { store, workflows, toolkit, settings = DEFAULT_PROVISION_SETTINGS } = deps;
+  const parsed = await toolkit.parse(input.request, { environment: input.environment, requester: input.requester });
+  if (!parsed.ok) throw new ProvisionNotUnderstoodError(parsed.missing, parsed.message);
+  const request = await store.provisioning.create(starter.tenantId, {
+    id: randomUUID(),
+    requester: input.requester,
+    request: input.request,
+    environment: input.environment ?? null,
+    requirements: parsed.requirements,
+    parser: parsed.parser,
+  });
+  // No half-written record: a request without its workflow is removed before answering.
+  await startOrRemove(
+    () => workflows.start({ tenantId: starter.tenantId, tenantSlug: starter.tenantSlug, requestId: request.id, settings }),
+    () => store.provisioning.delete(starter.tenantId, request.id),
+  );
+  return request;
 }

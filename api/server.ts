@@ -17,6 +17,7 @@ import { createTemporalChatGateway } from './chat-gateway.js';
 import {
   createTemporalAlertGateway,
   createTemporalAutomationGateway,
+  createTemporalProvisioningGateway,
   createTemporalDiagnosisGateway,
   createTemporalIncidentGateway,
   createTemporalIngestionGateway,
@@ -134,6 +135,17 @@ export async function startApiServer(options: {
     },
     alerts: alertGateway,
     alertSettings: config.alerts,
+    provisioning: {
+      workflows: createTemporalProvisioningGateway(client, { taskQueue: config.temporal.taskQueue }),
+      toolkit: adapters.provisioning.toolkit,
+      settings: {
+        reviewTimeoutMs: config.provisioning.reviewTimeoutMs,
+        reminderBeforeMs: config.provisioning.reminderBeforeMs,
+        pollIntervalMs: config.provisioning.pollIntervalMs,
+      },
+      localReview: adapters.provisioning.localReview,
+      gitHubWebhookSecrets: config.provisioning.gitHubWebhookSecrets,
+    },
   });
   const reconciler =
     config.alerts.reconcileEveryMs > 0

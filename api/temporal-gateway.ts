@@ -45,6 +45,13 @@ import {
   type RunAutomationInput,
 } from '../core/contracts/automation.js';
 
+import {
+  PROVISION_WORKFLOW_TYPE,
+  provisionWorkflowId,
+  pullRequestReviewedSignal,
+  type ProvisionInfrastructureInput,
+  type PullRequestReview,
+} from '../core/contracts/provisioning.js';
 import type { AlertRunStatus } from '../ingress/alert-job-reconciler.js';
 
 export interface WorkflowSummary {
@@ -298,6 +305,48 @@ export function createTemporalAutomationGateway(client: Client, options: { taskQ
         if (err instanceof WorkflowUpdateFailedError) throw new ProblemError(409, 'conflict', err.cause?.message ?? err.message);
         if (isGrpcServiceError(err) && err.code === 5 /* NOT_FOUND: run already closed */)
           throw new ProblemError(409, 'conflict', 'The automation run has finished; there is nothing to approve.');
+        return mapTemporalError(err);
+      }
+    },
+  };
+}
+
+/** What the API needs from Temporal for provisioning requests; starts the workflow by name. */
+export interface ProvisioningWorkflowGateway {
+  start(input: ProvisionInfrastructureInput): Promise<{ workflowId: string }>;
+  /** Tells the run its pull request was merged or closed; `no_run` when the run has ended (or never was). */
+  signalReviewed(workflowId: string, review: PullRequestReview): Promise<'signalled' | 'no_run'>;
+}
+
+export function createTemporalProvisioningGateway(client: Client, options: { taskQueue: string }): ProvisioningWorkflowGateway {
+  const withDeadline = <T>(timeoutMs: number, fn: () => Promise<T>): Promise<T> =>
+    client.connection.withDeadline(Date.now() + timeoutMs, fn);
+  return {
+    async start(input) {
+      const workflowId = provisionWorkflowId(input.requestId);
+      try {
+        await withDeadline(10_000, () =>
+          client.workflow.start(PROVISION_WORKFLOW_TYPE, {
+            workflowId,
+            taskQueue: options.taskQueue,
+            args: [input],
+            // One run per request, ever: a retried start never opens a second pull request.
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            workflowIdConflictPolicy: 'FAIL',
+            typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.tenant, value: input.tenantSlug }],
+          }),
+        );
+        return { workflowId };
+      } catch (err) {
+        return mapTemporalError(err);
+      }
+    },
+    async signalReviewed(workflowId, review) {
+      try {
+        await withDeadline(5000, () => client.workflow.getHandle(workflowId).signal(pullRequestReviewedSignal, review));
+        return 'signalled';
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === 5)) return 'no_run';
         return mapTemporalError(err);
       }
     },

@@ -298,3 +298,59 @@ export const CHAT_TOOL_STEP: ActivityOptions = {
     nonRetryableErrorTypes: [FAILURE.NotInWorkflow, FAILURE.ChatSessionNotFound],
   },
 };
+
+/** The provisioning request's row: its status and stage, the reminder, the result. */
+export const PROVISION_STORE_STEP: ActivityOptions = {
+  ...STORE_STEP,
+  retry: {
+    ...STORE_STEP.retry,
+    nonRetryableErrorTypes: [FAILURE.ProvisionRequestNotFound, FAILURE.ProvisionStateMissing],
+  },
+};
+
+/** Parsing (the grammar, or an LLM), rendering, HCL validation and the policy (Checkov runs a process). */
+export const PROVISION_PREPARE_STEP: ActivityOptions = {
+  startToCloseTimeout: '3 minutes',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 4,
+    nonRetryableErrorTypes: [FAILURE.ProvisionRequestNotFound, FAILURE.ProvisionStateMissing, FAILURE.ProvisioningUnavailable],
+  },
+};
+
+/**
+ * Branch, commit and pull request on the git host. Each is idempotent by names derived from the
+ * request id, so a retry (or a worker lost mid-step) finds what the first attempt made. A host down
+ * or rate limiting is waited out for up to 30 minutes; a refusal (credentials, repository) ends it.
+ */
+export const GIT_HOST_STEP: ActivityOptions = {
+  // A worker lost mid-step is noticed after this: a commit through GitHub's API is a few calls of at
+  // most its 15 s timeout each.
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '30 minutes',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: [
+      FAILURE.ProvisionRequestNotFound,
+      FAILURE.ProvisionStateMissing,
+      FAILURE.ProvisioningUnavailable,
+      FAILURE.GitHostRefused,
+    ],
+  },
+};
+
+/** One poll of the pull request's state while no webhook arrives: a failed poll waits for the next interval. */
+export const GIT_POLL_STEP: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: [FAILURE.ProvisionRequestNotFound, FAILURE.ProvisioningUnavailable, FAILURE.GitHostRefused],
+  },
+};

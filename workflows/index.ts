@@ -6,3 +6,4 @@ export { remediateIncident } from './incident/remediate-incident.js';
 export { ingestKnowledgeDocument } from './knowledge/ingest-document.js';
 export { pagerDutyIncident } from './pagerduty/pagerduty-incident.js';
 export { chatConversation } from './chat/chat-conversation.js';
+export { provisionInfrastructure } from './provisioning/provision-infrastructure.js';

@@ -3,6 +3,9 @@ import type { AutomationApproval, AutomationStatus } from '../../core/contracts/
 import type { ChatEventInput, ChatEventType, ChatMessageInput, ChatStep, ChatTurnStatus } from '../../core/contracts/chat.js';
 import type { RunEvent, RunFamily, RunProjection, RunProjectionWrite } from '../../core/contracts/run-events.js';
 import type { CmdbItem, Environment, Incident, IncidentResult, IncidentStatus, JobLog, Severity } from '../../core/incident.js';
+import type { ProvisionStatus } from '../../core/contracts/provisioning.js';
+import type { ProvisionFile, ProvisionPolicyFinding, ProvisionRequirements } from '../../core/provisioning/types.js';
+import type { PullRequestRecords, PullRequestState } from '../git-host/port.js';
 import type { BreakerRecord, PolicyMatch } from '../../core/policies/evaluate.js';
 import type { PolicyActionType, PolicyAlert, SelfHealingPolicy } from '../../core/policies/model.js';
 
@@ -31,6 +34,7 @@ export interface Store {
   integrationSettings: IntegrationSettingsRepository;
   sealedSecrets: SealedSecretRepository;
   chat: ChatRepository;
+  provisioning: ProvisioningRepository;
 }
 
 /**
@@ -403,6 +407,99 @@ export interface AutomationRepository {
   readLog(tenantId: string, runId: string, afterLine: number, limit: number): Promise<AutomationLogPage>;
   /** Runs of every tenant by status (every status present, 0 when none): the metrics' gauges. */
   countByStatus(): Promise<Record<AutomationStatus, number>>;
+}
+
+/** One infrastructure provisioning request as its row keeps it (migration 0014). */
+export interface ProvisionRequestRecord {
+  id: string;
+  tenantId: string;
+  /** Per-tenant, increasing from 1. */
+  number: number;
+  requester: string;
+  request: string;
+  /** The environment the request was sent with (the parsed one is in `requirements`). */
+  environment: string | null;
+  status: ProvisionStatus;
+  /** The step running now, or the last one. */
+  stage: string | null;
+  requirements: ProvisionRequirements | null;
+  parser: 'grammar' | 'llm' | null;
+  files: ProvisionFile[] | null;
+  findings: ProvisionPolicyFinding[];
+  directory: string | null;
+  branch: string | null;
+  commitSha: string | null;
+  prNumber: number | null;
+  prUrl: string | null;
+  prState: PullRequestState | null;
+  reviewDeadline: string | null;
+  remindedAt: string | null;
+  summary: string | null;
+  error: string | null;
+  workflowId: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+export interface ProvisionRequestInput {
+  id: string;
+  requester: string;
+  request: string;
+  environment: string | null;
+  /** What the API's synchronous parse understood (the workflow parses again and keeps its own). */
+  requirements?: ProvisionRequirements | null | undefined;
+  parser?: 'grammar' | 'llm' | null | undefined;
+}
+
+export interface ProvisionRequestUpdate {
+  status?: ProvisionStatus | undefined;
+  stage?: string | null | undefined;
+  requirements?: ProvisionRequirements | null | undefined;
+  parser?: 'grammar' | 'llm' | null | undefined;
+  files?: ProvisionFile[] | null | undefined;
+  findings?: ProvisionPolicyFinding[] | undefined;
+  directory?: string | null | undefined;
+  branch?: string | null | undefined;
+  commitSha?: string | null | undefined;
+  prNumber?: number | null | undefined;
+  prUrl?: string | null | undefined;
+  prState?: PullRequestState | null | undefined;
+  reviewDeadline?: string | null | undefined;
+  remindedAt?: string | null | undefined;
+  summary?: string | null | undefined;
+  error?: string | null | undefined;
+}
+
+export interface ProvisionFilter {
+  requester?: string | undefined;
+  status?: ProvisionStatus | undefined;
+}
+
+/** Which pull-request records: one tenant's, one repository's; `url` makes a record's address from its number. */
+export interface PullRequestScope {
+  tenantId: string;
+  repo: string;
+  url: (number: number) => string;
+}
+
+export interface ProvisioningRepository {
+  /** Inserts the request with the next per-tenant number, status `queued`. */
+  create(tenantId: string, input: ProvisionRequestInput): Promise<ProvisionRequestRecord>;
+  get(tenantId: string, id: string): Promise<ProvisionRequestRecord | null>;
+  /** The request whose branch this is, whatever its tenant (the GitHub webhook knows only the branch). */
+  findByBranch(branch: string): Promise<ProvisionRequestRecord | null>;
+  /** Newest first. Throws InvalidCursorError for a cursor it did not issue. */
+  list(tenantId: string, filter: ProvisionFilter, page: PageRequest): Promise<Page<ProvisionRequestRecord>>;
+  /**
+   * Sets the given fields; a final status sets finishedAt. A request already in a final status keeps
+   * it (a late write of an earlier step cannot reopen it). Null when absent.
+   */
+  update(tenantId: string, id: string, update: ProvisionRequestUpdate): Promise<ProvisionRequestRecord | null>;
+  /** Removes a request that never got a workflow (start failed). */
+  delete(tenantId: string, id: string): Promise<boolean>;
+  /** The local git host's pull-request records of one tenant's repository. */
+  pullRequests(scope: PullRequestScope): PullRequestRecords;
 }
 
 /** What one projection write did: `applied` false when the store already had that version. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createSqlChatRepository } from './chat-sql.js';
+import { createSqlProvisioningRepository } from './provisioning-sql.js';
 import {
   INCIDENT_STATUSES,
   TERMINAL_INCIDENT_STATUSES,
@@ -873,6 +874,8 @@ export class SqlStore implements Store {
   };
 
   chat = createSqlChatRepository((text, params) => this.q(text, params));
+
+  provisioning = createSqlProvisioningRepository((text, params) => this.q(text, params));
 
   automation = {
     create: async (tenantId: string, input: AutomationRunInput): Promise<{ run: AutomationRun; created: boolean }> => {

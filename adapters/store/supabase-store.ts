@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createClient, type PostgrestError, type SupabaseClient } from '@supabase/supabase-js';
 import { createSupabaseChatRepository } from './chat-supabase.js';
+import { createSupabaseProvisioningRepository } from './provisioning-supabase.js';
 import {
   INCIDENT_STATUSES,
   TERMINAL_INCIDENT_STATUSES,
@@ -44,6 +45,7 @@ import {
   StoreUnavailableError,
   type ApiKeyRecord,
   type ChatRepository,
+  type ProvisioningRepository,
   type AutomationFilter,
   type AutomationLogPage,
   type AutomationRun,
@@ -131,9 +133,11 @@ function quote(value: string): string {
 export class SupabaseStore implements Store {
   readonly kind = 'supabase' as const;
   readonly chat: ChatRepository;
+  readonly provisioning: ProvisioningRepository;
 
   constructor(private readonly db: SupabaseClient) {
     this.chat = createSupabaseChatRepository(db, check, (fn, args) => this.rpc(fn, args));
+    this.provisioning = createSupabaseProvisioningRepository(db, check, (fn, args) => this.rpc(fn, args));
   }
 
   async ping(): Promise<void> {

@@ -88,6 +88,18 @@ export const FAILURE = {
   ChatToolFailed: 'ChatToolFailed',
   /** A chat tool's service is rate limiting or down (retryable, then ChatToolFailed). */
   ChatToolUnavailable: 'ChatToolUnavailable',
+  /** The provisioning request's row is gone (deleted, or its tenant removed) while its run went on. */
+  ProvisionRequestNotFound: 'ProvisionRequestNotFound',
+  /** The worker was built without the provisioning toolkit or a git host: nothing can be generated or pushed. */
+  ProvisioningUnavailable: 'ProvisioningUnavailable',
+  /** A step found the request's row without what an earlier step stored (files, requirements, pull request). */
+  ProvisionStateMissing: 'ProvisionStateMissing',
+  /** The git host is unreachable or rate limiting (retryable; each git step finds what an earlier attempt made). */
+  GitHostUnavailable: 'GitHostUnavailable',
+  /** The git host refused for good (credentials, repository missing, validation): retrying will not help. */
+  GitHostRefused: 'GitHostRefused',
+  /** The provisioning run ended in a failure no step could handle (a bug, a store gone for good). */
+  ProvisionRunFailed: 'ProvisionRunFailed',
 } as const;
 
 export type FailureType = (typeof FAILURE)[keyof typeof FAILURE];

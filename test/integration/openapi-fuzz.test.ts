@@ -9,6 +9,7 @@ import { CredentialNotFoundError, type HostAccess } from '../../adapters/ssh/por
 import { FakeEventQueue } from '../support/fake-event-queue.js';
 import { ensureSchemathesis, runSchemathesis, SCHEMATHESIS_CONFIG } from '../support/schemathesis.js';
 import { sampleCmdbItem, startTestStack, type TestStack } from '../support/stack.js';
+import { fakeProvisioningToolkit, InMemoryGitHost } from '../support/provisioning-fakes.js';
 
 // Schemathesis against the running API (HTTP on loopback, real store, the test run's Temporal and a
 // worker): every operation of /openapi.json, every check. The pass mark is the issue's: no server
@@ -55,6 +56,8 @@ beforeAll(async () => {
     queue: new FakeEventQueue(),
     // The fuzzer cannot sign: every request to the PagerDuty webhook is refused (401), as it must be.
     pagerDuty: { secrets: ['fuzz-run-webhook-secret'] },
+    // Provisioning over its test doubles; the fuzzer cannot sign GitHub's webhook either (401).
+    provisioning: { toolkit: fakeProvisioningToolkit(), gitHost: new InMemoryGitHost(), gitHubWebhookSecrets: ['fuzz-run-github-secret'] },
     log: (line) => unexpected.push(line),
   });
   key = await stack.keyFor('fuzz', 'admin');
@@ -136,6 +139,6 @@ describe('the OpenAPI document against the running API', () => {
     expect({ failures: Number(suite![2]), errors: Number(suite![1]), exit: code }, said).toEqual({ failures: 0, errors: 0, exit: 0 });
     expect(unexpected).toEqual([]);
     // Every operation of the document was exercised.
-    expect(operations.length).toBe(86);
+    expect(operations.length).toBe(95);
   });
 });

@@ -49,6 +49,7 @@ describe('PGlite persistence and migrations', () => {
       '0012_chat',
       '0013_policy_jobs_unfinished',
       '0014_chat_run_events',
+      '0015_provisioning',
     ]);
     expect(await migrate(client)).toEqual([]);
     await client.close();

@@ -45,6 +45,7 @@ describe('PostgreSQL migrations', () => {
       '0012_chat',
       '0013_policy_jobs_unfinished',
       '0014_chat_run_events',
+      '0015_provisioning',
     ]);
     const { rows } = await a.query<{ version: string }>('SELECT version FROM schema_migrations');
     expect(rows.map((r) => r.version).sort()).toEqual([
@@ -62,6 +63,7 @@ describe('PostgreSQL migrations', () => {
       '0012_chat',
       '0013_policy_jobs_unfinished',
       '0014_chat_run_events',
+      '0015_provisioning',
     ]);
     await a.close();
     await b.close();

@@ -7,6 +7,7 @@ import { AUTOMATION_STATUSES } from '../../core/contracts/automation.js';
 import { INCIDENT_STATUSES } from '../../core/incident.js';
 import { describeChatContract } from './chat-contract.js';
 import { describePolicyContract } from './policy-contract.js';
+import { describeProvisioningContract } from './provisioning-contract.js';
 
 // One contract for the store port: every adapter (PGlite, PostgreSQL, Supabase) must pass it.
 
@@ -57,6 +58,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
 
     describe('self-healing policies', () => describePolicyContract(() => store));
     describe('chat', () => describeChatContract(() => store));
+    describe('provisioning', () => describeProvisioningContract(() => store));
 
     it('pings', async () => {
       await expect(store.ping()).resolves.toBeUndefined();

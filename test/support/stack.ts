@@ -49,6 +49,10 @@ import type { ChatPlanner, ResolveIntegration } from '../../activities/chat/inde
 import { createTemporalChatGateway } from '../../api/chat-gateway.js';
 import type { ChatSettings } from '../../core/contracts/chat.js';
 import type { ToolRegistry } from '../../tools/registry.js';
+import type { ProvisioningToolkit } from '../../activities/provisioning/deps.js';
+import type { GitHost } from '../../adapters/git-host/port.js';
+import type { ProvisionSettings } from '../../core/contracts/provisioning.js';
+import { createTemporalProvisioningGateway } from '../../api/temporal-gateway.js';
 import { connectTestClient, connectTestWorker, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from './temporal.js';
 
 export interface TestStack {
@@ -137,6 +141,17 @@ export async function startTestStack(
     };
     /** The tool registry served at /mcp (default: none, /mcp is not mounted). */
     mcp?: ApiDeps['mcp'];
+    /**
+     * Provisioning: the toolkit (API and worker), the worker's git host, the runs' settings, the local
+     * review (default: none, the review route answers 409) and the GitHub webhook's secrets.
+     */
+    provisioning?: {
+      toolkit: ProvisioningToolkit;
+      gitHost: GitHost;
+      settings?: ProvisionSettings;
+      localReview?: NonNullable<ApiDeps['provisioning']>['localReview'];
+      gitHubWebhookSecrets?: string[];
+    };
   } = {},
 ): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'infraai-it-'));
@@ -180,6 +195,7 @@ export async function startTestStack(
       ...(options.chat?.planner ? { chatPlanner: options.chat.planner } : {}),
       ...(options.chat?.resolveIntegration ? { resolveIntegration: options.chat.resolveIntegration } : {}),
       ...(options.chat?.tokenFlushMs ? { chatTokenFlushMs: options.chat.tokenFlushMs } : {}),
+      ...(options.provisioning ? { provisioning: options.provisioning.toolkit, gitHost: options.provisioning.gitHost } : {}),
     });
     workerRun = worker.run();
   };
@@ -228,6 +244,17 @@ export async function startTestStack(
     ...(options.chat?.rateLimit ? { chatRateLimit: options.chat.rateLimit } : {}),
     ...(options.alerts?.settings ? { alertSettings: { ...DEFAULT_ALERT_SETTINGS, ...options.alerts.settings } } : {}),
     ...(options.mcp ? { mcp: options.mcp } : {}),
+    ...(options.provisioning
+      ? {
+          provisioning: {
+            workflows: createTemporalProvisioningGateway(client, { taskQueue }),
+            toolkit: options.provisioning.toolkit,
+            ...(options.provisioning.settings ? { settings: options.provisioning.settings } : {}),
+            localReview: options.provisioning.localReview ?? null,
+            gitHubWebhookSecrets: options.provisioning.gitHubWebhookSecrets ?? [],
+          },
+        }
+      : {}),
   });
   const keyFor = async (tenantSlug: string, role: Role) => {
     const tenant = await store.tenants.ensure(tenantSlug);

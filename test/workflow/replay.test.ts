@@ -25,6 +25,7 @@ const EXPECTED_FIXTURES: Record<string, number> = {
   'alert/initial': 20,
   'chat/initial': 7,
   'chat/child-runs': 1,
+  'provisioning/initial': 6,
 };
 
 const files = (await readdir(historiesDir, { recursive: true })).filter((name) => name.endsWith('.json')).sort();
