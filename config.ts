@@ -1,4 +1,5 @@
 import type { ProvisionSettings } from './core/contracts/provisioning.js';
+import { gitHostConfigFromEnv, type GitHostConfig } from './adapters/git-host/create.js';
 import type { AnsibleRunnerConfig } from './adapters/ansible-runner/create.js';
 import type { EventBusConfig } from './adapters/events/create.js';
 import type { NotifiersConfig } from './adapters/notify/create.js';
@@ -201,6 +202,12 @@ const envSchema = z.object({
   INFRAAI_PROVISION_REMINDER_BEFORE_SECONDS: nonNegativeInt(24 * 3600),
   INFRAAI_PROVISION_POLL_SECONDS: positiveInt(900),
   INFRAAI_GITHUB_WEBHOOK_SECRETS: optionalString.transform(list),
+  // The organisation's conventions (tags, naming, sizes, production rules) over the defaults of
+  // core/provisioning/conventions.ts, as a JSON or YAML file; Checkov: `auto` (the project's
+  // .data/checkov-venv, else `checkov` on PATH, else none), `off`, or the executable's path. The git
+  // host is read by adapters/git-host/create.ts (INFRAAI_GIT_HOST, INFRAAI_GIT_LOCAL_REPO, …).
+  INFRAAI_PROVISION_CONVENTIONS: optionalString,
+  INFRAAI_CHECKOV: z.string().trim().min(1).default('auto'),
   // Alertmanager alerts and self-healing policies (workflows/alerts/README.md).
   INFRAAI_ALERTS_ESCALATE_UNMATCHED: bool(false),
   INFRAAI_ALERTS_RESOLVE_WAIT_SECONDS: positiveInt(3600),
@@ -384,7 +391,14 @@ export interface Config {
   /** Ansible automation runs: how long a real run waits for approval, how long a playbook may run, hosts leased at once. */
   automation: { approvalTimeoutMs: number; runTimeoutMs: number; maxHostLeases: number };
   /** Provisioning runs: the review wait (deadline, reminder, polling) and the GitHub webhook's signing secrets. */
-  provisioning: ProvisionSettings & { gitHubWebhookSecrets: string[] };
+  provisioning: ProvisionSettings & {
+    gitHubWebhookSecrets: string[];
+    /** The conventions file (null: the defaults). */
+    conventionsFile: string | null;
+    /** `auto`, `off`, or the checkov executable's path. */
+    checkov: string;
+    gitHost: GitHostConfig;
+  };
   /**
    * Alert runs: whether an alert no policy matched is escalated to an incident (when its host is in
    * the CMDB), how long a run waits for the resolved notification after acting, how long an
@@ -622,6 +636,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       reminderBeforeMs: e.INFRAAI_PROVISION_REMINDER_BEFORE_SECONDS * 1000,
       pollIntervalMs: e.INFRAAI_PROVISION_POLL_SECONDS * 1000,
       gitHubWebhookSecrets: e.INFRAAI_GITHUB_WEBHOOK_SECRETS,
+      conventionsFile: e.INFRAAI_PROVISION_CONVENTIONS ?? null,
+      checkov: e.INFRAAI_CHECKOV,
+      gitHost: resolveGitHost(env),
     },
     alerts: {
       escalateUnmatched: e.INFRAAI_ALERTS_ESCALATE_UNMATCHED,
@@ -702,6 +719,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 /** The local runner by default; ECS needs its cluster, task definition, subnets, bucket and log group. */
+function resolveGitHost(env: Record<string, string | undefined>): GitHostConfig {
+  try {
+    return gitHostConfigFromEnv(env);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
+
 function resolveAnsibleRunner(e: z.infer<typeof envSchema>): AnsibleRunnerConfig {
   if (e.INFRAAI_ANSIBLE_RUNNER === 'local') {
     return {

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { createMcpServerConnections } from './adapters/mcp/create.js';
 import { chatRunStarters } from './api/run-starts.js';
@@ -39,7 +40,14 @@ import { createVmActions } from './adapters/vsphere/create.js';
 import type { VmActions } from './adapters/vsphere/port.js';
 import type { AutomationToolkit } from './activities/automation/deps.js';
 import type { ProvisioningToolkit } from './activities/provisioning/deps.js';
-import type { GitHost } from './adapters/git-host/port.js';
+import { hasLocalReview, type GitHost } from './adapters/git-host/port.js';
+import { createGitHost } from './adapters/git-host/create.js';
+import { createCheckovRunner } from './adapters/checkov/create.js';
+import { loadProvisionConventions, provisionDirectory } from './core/provisioning/conventions.js';
+import { parseProvisionRequest } from './core/provisioning/grammar.js';
+import { validateProvisionFiles } from './core/provisioning/hcl.js';
+import { evaluateProvisionPolicy } from './core/provisioning/policy.js';
+import { renderProvisionFiles } from './core/provisioning/templates/index.js';
 import { createAnsibleRunner, type AnsibleRunnerConfig } from './adapters/ansible-runner/create.js';
 import { createPlaybookChecker } from './adapters/playbook-checker/create.js';
 import { automationArtifactsHash } from './core/automation/hash.js';
@@ -91,21 +99,80 @@ export interface ProvisioningAdapters {
    * POST /provision and dry runs answer 503, and runs end `failed` with ProvisioningUnavailable.
    */
   toolkit: ProvisioningToolkit | null;
-  /** Where branches, commits and pull requests go; null: runs end `failed` at their git step. */
-  gitHost: GitHost | null;
+  /** Where a tenant's branches, commits and pull requests go; null: runs end `failed` at their git step. */
+  gitHost: ((tenantId: string) => Promise<GitHost>) | null;
   /** The local git host's merge or close (POST /provision/{id}/review); null with GitHub (reviews come by webhook). */
   localReview: ((tenantId: string, number: number, state: 'merged' | 'closed') => Promise<void>) | null;
 }
 
 /**
- * CONSTRUCTION POINT for provisioning: the toolkit over core/provisioning (parseProvisionRequest,
- * renderProvisionFiles, provisionDirectory, validateProvisionFiles, evaluateProvisionPolicy with the
- * conventions), and the git host from adapters/git-host/create.ts, whose local host keeps its pull
- * requests in `store.provisioning.pullRequests({ tenantId, repo, url })`. Until they are wired here,
- * provisioning is off (its routes answer 503; reads work).
+ * Provisioning's adapters: the toolkit over core/provisioning with the organisation's conventions
+ * (INFRAAI_PROVISION_CONVENTIONS) bound in, Checkov when installed (INFRAAI_CHECKOV), and the git
+ * host (adapters/git-host/create.ts), whose local host keeps its pull requests in the store.
  */
-export async function buildProvisioning(_config: Config, _store: Store): Promise<ProvisioningAdapters> {
-  return { toolkit: null, gitHost: null, localReview: null };
+export async function buildProvisioning(config: Config, store: Store): Promise<ProvisioningAdapters> {
+  const conventions = await loadProvisionConventions(config.provisioning.conventionsFile);
+  const checkov = await createCheckovRunner(config.provisioning.checkov);
+  const toolkit: ProvisioningToolkit = {
+    parse: (text, context) => parseProvisionRequest(text, context, conventions),
+    render: (requirements) => renderProvisionFiles(requirements, conventions),
+    directory: (requirements) => provisionDirectory(requirements, conventions),
+    validate: async (files) =>
+      (await validateProvisionFiles(files)).map((finding) => ({
+        rule: 'hcl_syntax',
+        source: 'rules' as const,
+        severity: 'error' as const,
+        file: finding.file,
+        line: finding.line,
+        resource: null,
+        message: finding.message,
+      })),
+    policy: async (files, requirements, options) => {
+      const findings = await evaluateProvisionPolicy(files, requirements, conventions);
+      if (!checkov || options?.checkov === false) return findings;
+      return [...findings, ...(await checkov(files))];
+    },
+  };
+
+  // One git host per tenant: with the local host each tenant has its own repository
+  // (<INFRAAI_GIT_LOCAL_REPO>/<tenant slug>) and pull-request numbers; with GitHub every tenant's
+  // requests go to the one configured repository.
+  const hostConfig = config.provisioning.gitHost;
+  const hosts = new Map<string, Promise<GitHost>>();
+  const open = async (tenantId: string): Promise<GitHost> => {
+    if (hostConfig.kind === 'github') {
+      return createGitHost(hostConfig, {
+        records: store.provisioning.pullRequests({ tenantId, repo: `${hostConfig.owner}/${hostConfig.repo}`, url: () => '' }),
+      });
+    }
+    const tenant = await store.tenants.getById(tenantId);
+    if (!tenant) throw new Error(`No tenant ${tenantId}`);
+    const repoPath = join(hostConfig.repoPath, tenant.slug);
+    return createGitHost(
+      { ...hostConfig, repoPath },
+      { records: store.provisioning.pullRequests({ tenantId, repo: 'local', url: (n) => `local://${repoPath}#${n}` }) },
+    );
+  };
+  const gitHost = (tenantId: string): Promise<GitHost> => {
+    let host = hosts.get(tenantId);
+    if (!host) {
+      host = open(tenantId).catch((err: unknown) => {
+        hosts.delete(tenantId);
+        throw err;
+      });
+      hosts.set(tenantId, host);
+    }
+    return host;
+  };
+  const localReview =
+    hostConfig.kind === 'local'
+      ? async (tenantId: string, number: number, state: 'merged' | 'closed') => {
+          const host = await gitHost(tenantId);
+          if (!hasLocalReview(host)) throw new Error('The local git host cannot merge or close');
+          await (state === 'merged' ? host.merge(number) : host.close(number));
+        }
+      : null;
+  return { toolkit, gitHost, localReview };
 }
 
 /**

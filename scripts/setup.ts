@@ -12,7 +12,7 @@ import { ensureTemporalCli } from '../launcher/temporal-cli.js';
 // prometheus and prometheus-alertmanager for the alerting tests (test/support/alerting.ts); and
 // Event-Driven Ansible (ansible-rulebook and drools-jpy from PyPI, bench/eda/requirements.txt, on
 // the machine's Java 17) for the comparison in `npm run bench:ingress`; and checkov (PyPI,
-// test/support/checkov/requirements.txt) which checks generated Terraform (core/provisioning/checkov.ts).
+// test/support/checkov/requirements.txt) which checks generated Terraform (adapters/checkov/checkov.ts).
 // Each step prints a line and never fails the install: a problem becomes a warning saying what to do.
 
 const prefix = '[infraai setup]';

@@ -32,16 +32,22 @@ export interface ProvisioningToolkit {
   directory(requirements: ProvisionRequirements): string;
   /** HCL syntax and structure of the files; an `error` finding means they cannot be pushed. */
   validate(files: ProvisionFile[]): Promise<ProvisionPolicyFinding[]>;
-  /** The tenant's rules and Checkov; an `error` finding blocks the pull request. */
-  policy(files: ProvisionFile[], requirements: ProvisionRequirements): Promise<ProvisionPolicyFinding[]>;
+  /**
+   * The tenant's rules and Checkov; an `error` finding blocks the pull request. `checkov: false`
+   * leaves Checkov out (a dry run answers at once; Checkov takes tens of seconds).
+   */
+  policy(files: ProvisionFile[], requirements: ProvisionRequirements, options?: { checkov?: boolean }): Promise<ProvisionPolicyFinding[]>;
 }
 
 export interface ProvisioningActivityDeps {
   store: Store;
   /** Null or absent: provisioning runs end `failed` with ProvisioningUnavailable. */
   provisioning?: ProvisioningToolkit | null;
-  /** Where branches, commits and pull requests go. Null or absent: runs that pass the policy end `failed`. */
-  gitHost?: GitHost | null;
+  /**
+   * Where branches, commits and pull requests go: one host, or the tenant's (each tenant its own
+   * local repository). Null or absent: runs that pass the policy end `failed`.
+   */
+  gitHost?: GitHost | ((tenantId: string) => Promise<GitHost>) | null;
 }
 
 /** Which request a step works on. */
@@ -68,11 +74,11 @@ export function toolkitOf(deps: ProvisioningActivityDeps): ProvisioningToolkit {
   return deps.provisioning;
 }
 
-export function gitHostOf(deps: ProvisioningActivityDeps): GitHost {
+export async function gitHostOf(deps: ProvisioningActivityDeps, tenantId: string): Promise<GitHost> {
   if (!deps.gitHost) {
     throw ApplicationFailure.nonRetryable('This worker has no git host (GitHub or the local repository).', FAILURE.ProvisioningUnavailable);
   }
-  return deps.gitHost;
+  return typeof deps.gitHost === 'function' ? deps.gitHost(tenantId) : deps.gitHost;
 }
 
 export function missing(what: string, requestId: string): never {

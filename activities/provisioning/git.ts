@@ -28,7 +28,7 @@ export function createProvisionGitActivities(deps: ProvisioningActivityDeps) {
     async pushProvisionBranch(
       ref: ProvisionRef,
     ): Promise<{ branch: string; commitSha: string; createdBranch: boolean; createdCommit: boolean }> {
-      const git = gitHostOf(deps);
+      const git = await gitHostOf(deps, ref.tenantId);
       const request = await requestOf(deps, ref);
       const files = request.files ?? missing('files', ref.requestId);
       const branch = provisionBranch(ref.requestId);
@@ -49,7 +49,7 @@ export function createProvisionGitActivities(deps: ProvisioningActivityDeps) {
 
     /** The pull request from the request's branch into the default branch (or the one already open from it). */
     async openProvisionPullRequest(ref: ProvisionRef): Promise<{ number: number; url: string; state: PullRequestState; created: boolean }> {
-      const git = gitHostOf(deps);
+      const git = await gitHostOf(deps, ref.tenantId);
       const request = await requestOf(deps, ref);
       const branch = request.branch ?? missing('branch', ref.requestId);
       const title = `InfraAI: ${request.directory ?? request.request.slice(0, 60)}`;
@@ -67,7 +67,7 @@ export function createProvisionGitActivities(deps: ProvisioningActivityDeps) {
 
     /** The pull request's state now, read from the git host (when no webhook told the run). */
     async readProvisionPullRequest(input: ProvisionRef & { number: number }): Promise<{ state: PullRequestState }> {
-      const git = gitHostOf(deps);
+      const git = await gitHostOf(deps, input.tenantId);
       const pr = await onGitHost(`a read of pull request ${input.number}`, () => git.pullRequest(input.number));
       return { state: pr.state };
     },

@@ -43,6 +43,20 @@ export interface GitHost {
   pullRequest(number: number): Promise<PullRequestRef>;
 }
 
+/**
+ * The embedded local host's review: there is no web UI to merge or close on, so an operator does it
+ * through the API (POST /api/v1/provision/{id}/review). GitHub has none: reviews happen on GitHub.
+ */
+export interface LocalPullRequestReview {
+  merge(number: number): Promise<unknown>;
+  close(number: number): Promise<unknown>;
+}
+
+export function hasLocalReview(host: GitHost): host is GitHost & LocalPullRequestReview {
+  const candidate = host as Partial<LocalPullRequestReview>;
+  return host.kind === 'local' && typeof candidate.merge === 'function' && typeof candidate.close === 'function';
+}
+
 /** The git host could not be reached or answered a retryable error (5xx, 429, network). */
 export class GitHostUnavailableError extends Error {
   override readonly name = 'GitHostUnavailableError';

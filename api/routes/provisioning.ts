@@ -114,13 +114,13 @@ function toReference(r: ProvisionRequestRecord): z.infer<typeof ReferenceStatusS
   };
 }
 
-/** The dry run: parse, render, validate, policy; nothing stored, nothing started, nothing pushed. */
+/** The dry run: parse, render, validate, declared policy rules (Checkov runs in the request's own policy step: it takes tens of seconds); nothing stored, nothing started, nothing pushed. */
 async function dryRun(toolkit: ProvisioningToolkit | null, request: string, environment: ProvisionEnvironment | undefined) {
   if (!toolkit) throw notConfigured();
   const parsed = await toolkit.parse(request, { environment });
   if (!parsed.ok) throw notUnderstood(new ProvisionNotUnderstoodError(parsed.missing, parsed.message));
   const files = await toolkit.render(parsed.requirements);
-  const findings = [...(await toolkit.validate(files)), ...(await toolkit.policy(files, parsed.requirements))];
+  const findings = [...(await toolkit.validate(files)), ...(await toolkit.policy(files, parsed.requirements, { checkov: false }))];
   return {
     requirements: parsed.requirements,
     parser: parsed.parser,

@@ -147,7 +147,7 @@ export async function startTestStack(
      */
     provisioning?: {
       toolkit: ProvisioningToolkit;
-      gitHost: GitHost;
+      gitHost: GitHost | ((tenantId: string) => Promise<GitHost>);
       settings?: ProvisionSettings;
       localReview?: NonNullable<ApiDeps['provisioning']>['localReview'];
       gitHubWebhookSecrets?: string[];

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCheckov } from '../../core/provisioning/checkov.js';
+import { runCheckov } from '../../adapters/checkov/checkov.js';
 import { parseProvisionRequest } from '../../core/provisioning/grammar.js';
 import { renderProvisionFiles } from '../../core/provisioning/templates/index.js';
 import { ensureCheckov } from '../support/checkov.js';

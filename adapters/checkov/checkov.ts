@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import type { ProvisionFile, ProvisionPolicyFinding } from './types.js';
+import type { ProvisionFile, ProvisionPolicyFinding } from '../../core/provisioning/types.js';
 
 // Checkov (PyPI) over the generated files, as a second opinion beside the declared rules: its failed
 // checks become findings (`source: 'checkov'`), warnings unless the caller raises a check to an
