@@ -76,6 +76,9 @@ RETURNS SETOF provision_pull_requests AS $$
 DECLARE
   next_number integer;
 BEGIN
+  -- One create per repository at a time: two racing creates of one head would otherwise both take a
+  -- number from the counter, and the loser's would be a gap in the repository's numbering.
+  PERFORM pg_advisory_xact_lock(hashtext('infraai_pull_request:' || p_tenant::text || ':' || p_repo));
   IF NOT EXISTS (SELECT 1 FROM provision_pull_requests WHERE tenant_id = p_tenant AND repo = p_repo AND head = p_head) THEN
     INSERT INTO tenant_counters (tenant_id, name, value) VALUES (p_tenant, 'pull_request:' || p_repo, 1)
     ON CONFLICT (tenant_id, name) DO UPDATE SET value = tenant_counters.value + 1
