@@ -15,6 +15,9 @@ import { measureGrammar, PROVISION_REQUESTS_FIXTURE, type GrammarScore } from '.
 //    interleaved so both see the same machine.
 
 const RUNS = Number(process.env.BENCH_PROVISION_RUNS ?? 20);
+/** Requests with Checkov on (`auto`), which costs tens of seconds each; 0 leaves that pass out. */
+const CHECKOV_RUNS = Number(process.env.BENCH_PROVISION_CHECKOV_RUNS ?? 3);
+const FINAL = ['completed', 'failed', 'blocked', 'not_understood', 'cancelled', 'expired'];
 const HELD_OUT_FIXTURE = 'test/fixtures/provisioning/held-out-requests.json';
 const API_KEY = 'bench-admin-key-0123456789abcdef';
 const POLL_MS = 20;
@@ -81,6 +84,68 @@ async function bareGitCommit(repo: string, branch: string, files: { path: string
   return ms;
 }
 
+interface Measured {
+  apiMs: number[];
+  bareMs: number[];
+  failures: string[];
+}
+
+/**
+ * `npm start` with Checkov `off` or `auto`, and RUNS requests one at a time, each followed by the
+ * bare git script committing the same files (interleaved, so both see the same machine).
+ */
+async function measureStack(work: string, checkov: 'off' | 'auto', runs: number, pass: number): Promise<Measured> {
+  const bareRepo = join(work, `bare-script-${pass}`);
+  await mkdir(bareRepo);
+  await git(bareRepo, ['init', '-q', '-b', 'main']);
+  await git(bareRepo, ['commit', '-q', '--no-gpg-sign', '--allow-empty', '-m', 'Initial commit']);
+  const [apiPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+  const npmStart = await startStack({
+    PORT: String(apiPort),
+    INFRAAI_DATA_DIR: join(work, `data-${pass}`),
+    TEMPORAL_DEV_PORT: String(temporalPort),
+    TEMPORAL_DEV_UI_PORT: String(uiPort),
+    INFRAAI_API_KEY: API_KEY,
+    INFRAAI_LLM_PROVIDER: 'none',
+    INFRAAI_CHECKOV: checkov,
+    INFRAAI_GIT_HOST: 'local',
+    INFRAAI_GIT_LOCAL_REPO: join(work, `provisioning-repos-${pass}`),
+  });
+  const call = apiClient(`http://127.0.0.1:${apiPort}`);
+  const out: Measured = { apiMs: [], bareMs: [], failures: [] };
+  try {
+    // One unmeasured request first: the workflow bundle, the hcl2json wasm and the repository warm up.
+    for (let i = -1; i < runs; i++) {
+      const text = REQUESTS[(i + REQUESTS.length) % REQUESTS.length]!(1000 * (pass + 1) + i + 1);
+      const started = performance.now();
+      const created = await call<{ id: string }>('POST', '/api/v1/provision', { request: text, requester: 'bench' });
+      if (created.status !== 202) {
+        out.failures.push(`${text}: ${created.status} ${JSON.stringify(created.body)}`);
+        continue;
+      }
+      let view: ProvisionView | null = null;
+      for (;;) {
+        const read = await call<ProvisionView>('GET', `/api/v1/provision/${created.body.id}`);
+        view = read.body;
+        if (view && (view.status === 'awaiting_review' || FINAL.includes(view.status))) break;
+        await sleep(POLL_MS);
+      }
+      const ms = performance.now() - started;
+      if (view.status !== 'awaiting_review' || !view.pullRequest) {
+        out.failures.push(`${text}: ended ${view.status} ${view.error ?? ''}`);
+        continue;
+      }
+      const bare = await bareGitCommit(bareRepo, `bench-${i + 1000}`, view.files);
+      if (i < 0) continue;
+      out.apiMs.push(ms);
+      out.bareMs.push(bare);
+    }
+  } finally {
+    await npmStart.stop();
+  }
+  return out;
+}
+
 function grammarRow(label: string, score: GrammarScore | null): (string | number)[] {
   if (!score) return [label, 'fixture missing', '—', '—'];
   return [label, `${score.exact} / ${score.total}`, `${round(score.share * 100, 1)}%`, score.share >= GOAL_SHARE ? 'yes' : 'no'];
@@ -95,64 +160,16 @@ async function main(): Promise<void> {
 
   const work = await mkdtemp(join(tmpdir(), 'infraai-bench-provision-'));
   const stopCleanup = onInterrupt(() => rm(work, { recursive: true, force: true }));
-  const bareRepo = join(work, 'bare-script');
-  await mkdir(bareRepo);
-  await git(bareRepo, ['init', '-q', '-b', 'main']);
-  await git(bareRepo, ['commit', '-q', '--no-gpg-sign', '--allow-empty', '-m', 'Initial commit']);
-
-  const [apiPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
-  const npmStart = await startStack({
-    PORT: String(apiPort),
-    INFRAAI_DATA_DIR: join(work, 'data'),
-    TEMPORAL_DEV_PORT: String(temporalPort),
-    TEMPORAL_DEV_UI_PORT: String(uiPort),
-    INFRAAI_API_KEY: API_KEY,
-    INFRAAI_LLM_PROVIDER: 'none',
-    INFRAAI_GIT_HOST: 'local',
-    INFRAAI_GIT_LOCAL_REPO: join(work, 'provisioning-repo'),
-  });
-  const call = apiClient(`http://127.0.0.1:${apiPort}`);
-
-  const apiMs: number[] = [];
-  const bareMs: number[] = [];
-  const failures: string[] = [];
+  let measured: Measured;
+  let withCheckov: Measured | null = null;
   try {
-    // One unmeasured request first: the workflow bundle, the hcl2json wasm and the git repository warm up.
-    for (let i = -1; i < RUNS; i++) {
-      const text = REQUESTS[(i + REQUESTS.length) % REQUESTS.length]!(i + 1000);
-      const started = performance.now();
-      const created = await call<{ id: string }>('POST', '/api/v1/provision', { request: text, requester: 'bench' });
-      if (created.status !== 202) {
-        failures.push(`${text}: ${created.status} ${JSON.stringify(created.body)}`);
-        continue;
-      }
-      let view: ProvisionView | null = null;
-      for (;;) {
-        const read = await call<ProvisionView>('GET', `/api/v1/provision/${created.body.id}`);
-        view = read.body;
-        if (
-          view &&
-          (view.status === 'awaiting_review' ||
-            ['completed', 'failed', 'blocked', 'not_understood', 'cancelled', 'expired'].includes(view.status))
-        )
-          break;
-        await sleep(POLL_MS);
-      }
-      const ms = performance.now() - started;
-      if (view.status !== 'awaiting_review' || !view.pullRequest) {
-        failures.push(`${text}: ended ${view.status} ${view.error ?? ''}`);
-        continue;
-      }
-      const bare = await bareGitCommit(bareRepo, `bench-${i + 1000}`, view.files);
-      if (i < 0) continue;
-      apiMs.push(ms);
-      bareMs.push(bare);
-    }
+    measured = await measureStack(work, 'off', RUNS, 0);
+    if (CHECKOV_RUNS > 0) withCheckov = await measureStack(work, 'auto', CHECKOV_RUNS, 1);
   } finally {
-    await npmStart.stop();
     stopCleanup();
     await rm(work, { recursive: true, force: true });
   }
+  const { apiMs, bareMs, failures } = measured;
   load.end = loadavg()[0]!;
 
   const apiMedian = median(apiMs);
@@ -168,6 +185,11 @@ async function main(): Promise<void> {
     requestToPullRequestMs: { median: round(apiMedian), p90: round(percentile(apiMs, 90)), samples: apiMs.map((v) => round(v)) },
     bareGitScriptMs: { median: round(bareMedian), p90: round(percentile(bareMs, 90)), samples: bareMs.map((v) => round(v)) },
     ratio: round(apiMedian / bareMedian),
+    withCheckov: withCheckov && {
+      runs: CHECKOV_RUNS,
+      requestToPullRequestMs: { median: round(median(withCheckov.apiMs)), samples: withCheckov.apiMs.map((v) => round(v)) },
+      failures: withCheckov.failures,
+    },
     failures,
   };
   await writeReport(
@@ -183,7 +205,7 @@ async function main(): Promise<void> {
         ],
       },
       {
-        title: `Request → pull request on the local git host (${RUNS} requests, one at a time)`,
+        title: `Request → pull request on the local git host (${RUNS} requests, one at a time, Checkov off)`,
         columns: ['path', 'median ms', 'p90 ms'],
         rows: [
           [
@@ -193,6 +215,15 @@ async function main(): Promise<void> {
           ],
           ['bare git script: branch, write the same files, add, commit', round(bareMedian, 1), round(percentile(bareMs, 90), 1)],
           ['ratio InfraAI / bare script', `${round(apiMedian / bareMedian, 1)}×`, ''],
+          ...(withCheckov && withCheckov.apiMs.length > 0
+            ? [
+                [
+                  `InfraAI with Checkov on (INFRAAI_CHECKOV=auto, ${withCheckov.apiMs.length} requests)`,
+                  round(median(withCheckov.apiMs), 1),
+                  round(percentile(withCheckov.apiMs, 90), 1),
+                ],
+              ]
+            : []),
         ],
       },
     ],
@@ -202,8 +233,9 @@ async function main(): Promise<void> {
       'InfraAI’s time includes the workflow’s hand-offs through the Temporal dev server (one activity per step, each recorded in the store) and the API polling at 20 ms; the bare script does no parsing, validation or policy check.',
       ...provenance('npm run bench:provision', measuredAt),
     ],
+    { readmeSection: 'provision' },
   );
-  if (failures.length > 0) process.exitCode = 1;
+  if (failures.length > 0 || (withCheckov?.failures.length ?? 0) > 0) process.exitCode = 1;
 }
 
 await main();
