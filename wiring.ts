@@ -45,6 +45,7 @@ import { createGitHost } from './adapters/git-host/create.js';
 import { createCheckovRunner } from './adapters/checkov/create.js';
 import { loadProvisionConventions, provisionDirectory } from './core/provisioning/conventions.js';
 import { parseProvisionRequest } from './core/provisioning/grammar.js';
+import { parseProvisionRequestWithLlm } from './core/provisioning/llm.js';
 import { validateProvisionFiles } from './core/provisioning/hcl.js';
 import { evaluateProvisionPolicy } from './core/provisioning/policy.js';
 import { renderProvisionFiles } from './core/provisioning/templates/index.js';
@@ -110,11 +111,20 @@ export interface ProvisioningAdapters {
  * (INFRAAI_PROVISION_CONVENTIONS) bound in, Checkov when installed (INFRAAI_CHECKOV), and the git
  * host (adapters/git-host/create.ts), whose local host keeps its pull requests in the store.
  */
-export async function buildProvisioning(config: Config, store: Store): Promise<ProvisioningAdapters> {
+export async function buildProvisioning(
+  config: Config,
+  store: Store,
+  { llm = null }: { llm?: LlmProvider | null } = {},
+): Promise<ProvisioningAdapters> {
   const conventions = await loadProvisionConventions(config.provisioning.conventionsFile);
   const checkov = await createCheckovRunner(config.provisioning.checkov);
   const toolkit: ProvisioningToolkit = {
-    parse: (text, context) => parseProvisionRequest(text, context, conventions),
+    // With an LLM, the model reads the request (structured output, checked against the conventions);
+    // if it cannot be reached or never answers the schema, the grammar reads it instead.
+    parse: llm
+      ? (text, context) =>
+          parseProvisionRequestWithLlm(llm, text, context, conventions).catch(() => parseProvisionRequest(text, context, conventions))
+      : (text, context) => parseProvisionRequest(text, context, conventions),
     render: (requirements) => renderProvisionFiles(requirements, conventions),
     directory: (requirements) => provisionDirectory(requirements, conventions),
     validate: async (files) =>
@@ -220,7 +230,7 @@ export async function buildAdapters(config: Config, store: Store): Promise<Adapt
     events: createRunEventBus(config.eventBus, (err) => console.warn(`[infraai] run-event bus: ${err.message}`)),
     automation: buildAutomationToolkit(config.ansibleRunner, { llm }),
     eventQueue: createEventQueue(config.eventQueue),
-    provisioning: await buildProvisioning(config, store),
+    provisioning: await buildProvisioning(config, store, { llm }),
   };
 }
 

@@ -24,7 +24,7 @@ import type { ProvisionEnvironment, ProvisionParseOutcome, ProvisionRequirements
 
 const MAX_REQUEST = 2000;
 const NAME = /^[a-z][a-z0-9-]{0,48}[a-z0-9]$/;
-const NAME_SUFFIX: Record<ProvisionResourceType, string> = {
+export const NAME_SUFFIX: Record<ProvisionResourceType, string> = {
   postgres_database: 'db',
   mysql_database: 'db',
   s3_bucket: 'bucket',
