@@ -157,6 +157,22 @@ export class GitHubGitHost implements GitHost {
     return toRef(data);
   }
 
+  async close(number: number): Promise<PullRequestRef> {
+    const current = await this.pullRequest(number);
+    if (current.state === 'merged') throw new GitHostRefusedError(`pull request #${number} is merged`, 405);
+    if (current.state === 'closed') return current;
+    const { data } = await this.call(`close pull request #${number}`, (request) =>
+      this.octokit.rest.pulls.update({ ...this.repo(), pull_number: number, state: 'closed', request }),
+    );
+    return toRef(data);
+  }
+
+  async comment(number: number, body: string): Promise<void> {
+    await this.call(`comment on pull request #${number}`, (request) =>
+      this.octokit.rest.issues.createComment({ ...this.repo(), issue_number: number, body, request }),
+    );
+  }
+
   /** The pull request from `branch`: the open one, else the most recent closed or merged one. */
   private async findPull(branch: string): Promise<PullRequestRef | null> {
     const { data } = await this.call(`find pull request from ${branch}`, (request) =>

@@ -41,6 +41,13 @@ export interface GitHost {
   openPullRequest(input: { branch: string; title: string; body: string }): Promise<PullRequestRef & { created: boolean }>;
   /** The pull request's state now (polling fallback when no webhook arrives). */
   pullRequest(number: number): Promise<PullRequestRef>;
+  /** Closes an open pull request unmerged (an expired request); a closed one is answered as it is; a merged one is refused. */
+  close(number: number): Promise<PullRequestRef>;
+  /**
+   * Comments on the pull request (the review reminder), where the host has comments: GitHub does;
+   * the local host has none (absent).
+   */
+  comment?(number: number, body: string): Promise<void>;
 }
 
 /**
@@ -49,12 +56,10 @@ export interface GitHost {
  */
 export interface LocalPullRequestReview {
   merge(number: number): Promise<unknown>;
-  close(number: number): Promise<unknown>;
 }
 
 export function hasLocalReview(host: GitHost): host is GitHost & LocalPullRequestReview {
-  const candidate = host as Partial<LocalPullRequestReview>;
-  return host.kind === 'local' && typeof candidate.merge === 'function' && typeof candidate.close === 'function';
+  return host.kind === 'local' && typeof (host as Partial<LocalPullRequestReview>).merge === 'function';
 }
 
 /** The git host could not be reached or answered a retryable error (5xx, 429, network). */

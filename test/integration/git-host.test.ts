@@ -257,6 +257,23 @@ describe.each([
     expect(await h.host.openPullRequest({ branch: BRANCH, title: 'one', body: '' })).toMatchObject({ created: false, state: 'merged' });
   });
 
+  it('closes an open pull request unmerged (an expired request), answers a closed one as it is, and refuses a merged one', async () => {
+    for (const [i, branch] of [BRANCH, 'infraai/provision-req-2'].entries()) {
+      await h.host.ensureBranch(branch);
+      await h.host.commitFiles({ branch, requestId: `req-${i}`, message: 'Provision', files: [{ path: `${branch}.tf`, content: branch }] });
+    }
+    const open = await h.host.openPullRequest({ branch: BRANCH, title: 'one', body: '' });
+    const merged = await h.host.openPullRequest({ branch: 'infraai/provision-req-2', title: 'two', body: '' });
+    const mainBefore = await h.headOf('main');
+    expect(await h.host.close(open.number)).toMatchObject({ number: open.number, state: 'closed', head: BRANCH });
+    expect(await h.host.close(open.number)).toMatchObject({ state: 'closed' });
+    expect(await h.host.pullRequest(open.number)).toMatchObject({ state: 'closed' });
+    expect(await h.headOf('main')).toBe(mainBefore);
+    await h.merge(merged.number);
+    await failure(h.host.close(merged.number), GitHostRefusedError);
+    expect(await h.host.pullRequest(merged.number)).toMatchObject({ state: 'merged' });
+  });
+
   it('refuses a missing branch, an unsafe path, a pull request with no commits, and an unknown pull request', async () => {
     await failure(h.host.commitFiles({ branch: 'infraai/nope', requestId: 'r', message: 'm', files: FILES }), GitHostRefusedError);
     await h.host.ensureBranch(BRANCH);
@@ -325,6 +342,26 @@ describe('github git host: requests and failures', () => {
       `GET ${repo}/git/commits/${sha}`,
       `GET ${repo}/pulls`,
     ]);
+  });
+
+  it('comments on a pull request (the review reminder) and closes it with these requests', async () => {
+    const { github, fake } = h;
+    await github.ensureBranch(BRANCH);
+    await github.commitFiles({ branch: BRANCH, requestId: 'req-1', message: 'Provision', files: FILES });
+    const pull = await github.openPullRequest({ branch: BRANCH, title: 'Provision reports', body: '' });
+    fake.clearRequests();
+    await github.comment(pull.number, 'Expires tomorrow unless merged.');
+    await github.close(pull.number);
+    const repo = '/repos/acme/infrastructure';
+    expect(fake.calls()).toEqual([
+      `POST ${repo}/issues/${pull.number}/comments`,
+      `GET ${repo}/pulls/${pull.number}`,
+      `PATCH ${repo}/pulls/${pull.number}`,
+    ]);
+    expect(fake.requests[0]!.body).toEqual({ body: 'Expires tomorrow unless merged.' });
+    expect(fake.requests[2]!.body).toEqual({ state: 'closed' });
+    expect(fake.comments).toEqual([{ number: pull.number, body: 'Expires tomorrow unless merged.' }]);
+    expect(await github.pullRequest(pull.number)).toMatchObject({ state: 'closed' });
   });
 
   it('builds the same tree git builds for the same files', async () => {

@@ -189,6 +189,9 @@ export class FakeGitHubGit {
     return pull;
   }
 
+  /** Comments made on pull requests (the issue-comments endpoint), in order. */
+  readonly comments: { number: number; body: string }[] = [];
+
   closePull(number: number): FakePull {
     const pull = this.pull(number);
     Object.assign(pull, { state: 'closed', closedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z') });
@@ -252,6 +255,26 @@ export class FakeGitHubGit {
     if (method === 'POST' && rest === '/pulls') return this.createPull(body);
     if (method === 'GET' && (match = /^\/pulls\/(\d+)$/.exec(rest))) {
       return { status: 200, body: this.pullJson(this.pull(Number(match[1]))) };
+    }
+    if (method === 'PATCH' && (match = /^\/pulls\/(\d+)$/.exec(rest))) {
+      const pull = this.pull(Number(match[1]));
+      if (body.state === 'closed' && pull.state === 'open') this.closePull(pull.number);
+      return { status: 200, body: this.pullJson(pull) };
+    }
+    if (method === 'POST' && (match = /^\/issues\/(\d+)\/comments$/.exec(rest))) {
+      const number = Number(match[1]);
+      this.pull(number);
+      if (typeof body.body !== 'string' || body.body === '')
+        throw unprocessable('Body cannot be blank', 'issues/comments#create-an-issue-comment');
+      this.comments.push({ number, body: body.body });
+      return {
+        status: 201,
+        body: {
+          id: this.comments.length,
+          body: body.body,
+          html_url: `https://github.com/${this.options.owner}/${this.options.repo}/pull/${number}#issuecomment-${this.comments.length}`,
+        },
+      };
     }
     throw notFound();
   }

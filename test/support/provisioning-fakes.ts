@@ -185,6 +185,20 @@ export class InMemoryGitHost implements GitHost {
     if (!pr) throw new Error(`no pull request #${number}`);
     return this.after('pullRequest', { ...pr });
   }
+
+  async close(number: number): Promise<PullRequestRef> {
+    const pr = this.pullRequests.find((p) => p.number === number);
+    if (!pr) throw new Error(`no pull request #${number}`);
+    if (pr.state === 'open') pr.state = 'closed';
+    return this.after('close', { ...pr });
+  }
+
+  readonly comments: { number: number; body: string }[] = [];
+
+  async comment(number: number, body: string): Promise<void> {
+    this.comments.push({ number, body });
+    this.after('comment', undefined);
+  }
 }
 
 /**

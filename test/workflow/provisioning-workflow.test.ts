@@ -178,8 +178,13 @@ describe('provisionInfrastructure', () => {
     expect(state.status).toBe('expired');
     expect(state.review!.remindedAt).not.toBeNull();
     const row = await store.provisioning.get(tenant.id, requestId);
-    expect(row).toMatchObject({ status: 'expired', remindedAt: state.review!.remindedAt, prState: 'open' });
+    // The reminder reached the pull request once, and the expired request's pull request is closed.
+    expect(row).toMatchObject({ status: 'expired', remindedAt: state.review!.remindedAt, prState: 'closed' });
     expect(Date.parse(row!.remindedAt!)).toBeLessThan(Date.parse(row!.finishedAt!));
+    expect(git.comments.filter((c) => c.number === row!.prNumber)).toEqual([
+      { number: row!.prNumber, body: expect.stringContaining(`expires on ${row!.reviewDeadline}`) },
+    ]);
+    expect((await git.pullRequest(row!.prNumber!)).state).toBe('closed');
     await record(workflowId, 'review-expired');
   });
 
