@@ -306,6 +306,7 @@ export interface ProvisionStartInput {
   request: string;
   environment?: ProvisionEnvironment | undefined;
   requester: string;
+  idempotencyKey?: string | null | undefined;
 }
 
 /**
@@ -316,22 +317,26 @@ export async function startProvisionRequest(
   deps: { store: Store; workflows: ProvisioningWorkflowGateway; toolkit: ProvisioningToolkit; settings?: ProvisionSettings | undefined },
   starter: RunStarter,
   input: ProvisionStartInput,
-): Promise<ProvisionRequestRecord> {
+): Promise<{ request: ProvisionRequestRecord; created: boolean }> {
   const { store, workflows, toolkit, settings = DEFAULT_PROVISION_SETTINGS } = deps;
   const parsed = await toolkit.parse(input.request, { environment: input.environment, requester: input.requester });
   if (!parsed.ok) throw new ProvisionNotUnderstoodError(parsed.missing, parsed.message);
+  const id = randomUUID();
   const request = await store.provisioning.create(starter.tenantId, {
-    id: randomUUID(),
+    id,
     requester: input.requester,
     request: input.request,
     environment: input.environment ?? null,
     requirements: parsed.requirements,
     parser: parsed.parser,
+    idempotencyKey: input.idempotencyKey ?? null,
   });
+  // A repeat of an Idempotency-Key: the request recorded first, whose run its first call started.
+  if (request.id !== id) return { request, created: false };
   // No half-written record: a request without its workflow is removed before answering.
   await startOrRemove(
     () => workflows.start({ tenantId: starter.tenantId, tenantSlug: starter.tenantSlug, requestId: request.id, settings }),
     () => store.provisioning.delete(starter.tenantId, request.id),
   );
-  return request;
+  return { request, created: true };
 }

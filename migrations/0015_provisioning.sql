@@ -27,10 +27,13 @@ CREATE TABLE IF NOT EXISTS provision_requests (
   summary          text,
   error            text,
   workflow_id      text NOT NULL,
+  -- The client's Idempotency-Key: a repeat answers the request recorded first and starts nothing.
+  idempotency_key  text,
   created_at       timestamptz NOT NULL DEFAULT now(),
   updated_at       timestamptz NOT NULL DEFAULT now(),
   finished_at      timestamptz,
-  UNIQUE (tenant_id, number)
+  UNIQUE (tenant_id, number),
+  UNIQUE (tenant_id, idempotency_key)
 );
 CREATE INDEX IF NOT EXISTS provision_requests_requester_idx ON provision_requests (tenant_id, requester, number DESC);
 CREATE INDEX IF NOT EXISTS provision_requests_status_idx ON provision_requests (tenant_id, status);

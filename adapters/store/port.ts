@@ -450,6 +450,8 @@ export interface ProvisionRequestInput {
   /** What the API's synchronous parse understood (the workflow parses again and keeps its own). */
   requirements?: ProvisionRequirements | null | undefined;
   parser?: 'grammar' | 'llm' | null | undefined;
+  /** The client's Idempotency-Key: with one already recorded, create answers that request (its id differs from `id`). */
+  idempotencyKey?: string | null | undefined;
 }
 
 export interface ProvisionRequestUpdate {

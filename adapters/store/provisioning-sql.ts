@@ -22,9 +22,17 @@ export function createSqlProvisioningRepository(q: Query): ProvisioningRepositor
   const ids = (...values: string[]) => values.every((value) => UUID_PATTERN.test(value));
   return {
     create: async (tenantId, input): Promise<ProvisionRequestRecord> => {
+      const key = input.idempotencyKey ?? null;
+      const byKey = async () =>
+        (await q(`SELECT * FROM provision_requests WHERE tenant_id = $1 AND idempotency_key = $2`, [tenantId, key]))[0];
+      if (key !== null) {
+        const first = await byKey();
+        if (first) return toProvisionRequest(first);
+      }
       const rows = await q(
-        `INSERT INTO provision_requests (id, tenant_id, number, requester, request, environment, requirements, parser, workflow_id)
-         VALUES ($1, $2, 0, $3, $4, $5, $6::jsonb, $7, $8) RETURNING *`,
+        `INSERT INTO provision_requests (id, tenant_id, number, requester, request, environment, requirements, parser, workflow_id, idempotency_key)
+         VALUES ($1, $2, 0, $3, $4, $5, $6::jsonb, $7, $8, $9)
+         ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING *`,
         [
           input.id,
           tenantId,
@@ -34,9 +42,11 @@ export function createSqlProvisioningRepository(q: Query): ProvisioningRepositor
           input.requirements ? JSON.stringify(input.requirements) : null,
           input.parser ?? null,
           provisionWorkflowId(input.id),
+          key,
         ],
       );
-      return toProvisionRequest(rows[0]!);
+      // Nothing inserted: a concurrent request with the same key got there first.
+      return toProvisionRequest(rows[0] ?? (await byKey())!);
     },
     get: async (tenantId, id) => {
       if (!ids(tenantId, id)) return null;

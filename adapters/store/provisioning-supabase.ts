@@ -25,25 +25,37 @@ export function createSupabaseProvisioningRepository(db: SupabaseClient, check: 
   };
   return {
     create: async (tenantId, input) => {
+      const key = input.idempotencyKey ?? null;
+      const byKey = async () =>
+        check(await db.from('provision_requests').select('*').eq('tenant_id', tenantId).eq('idempotency_key', key!).limit(1))[0];
+      if (key !== null) {
+        const first = await byKey();
+        if (first) return toProvisionRequest(first);
+      }
       const rows = check(
         await db
           .from('provision_requests')
-          .insert({
-            id: input.id,
-            tenant_id: tenantId,
-            number: 0,
-            requester: input.requester,
-            request: input.request,
-            environment: input.environment,
-            requirements: input.requirements ?? null,
-            parser: input.parser ?? null,
-            workflow_id: provisionWorkflowId(input.id),
-          })
+          .upsert(
+            {
+              id: input.id,
+              tenant_id: tenantId,
+              number: 0,
+              requester: input.requester,
+              request: input.request,
+              environment: input.environment,
+              requirements: input.requirements ?? null,
+              parser: input.parser ?? null,
+              workflow_id: provisionWorkflowId(input.id),
+              idempotency_key: key,
+            },
+            { onConflict: 'tenant_id,idempotency_key', ignoreDuplicates: true },
+          )
           .select('*'),
         'provision request',
         input.id,
       );
-      return toProvisionRequest(rows[0]!);
+      // Nothing inserted: a concurrent request with the same key got there first.
+      return toProvisionRequest(rows[0] ?? (await byKey())!);
     },
     get: async (tenantId, id) => (ids(tenantId, id) ? one(tenantId, id) : null),
     findByBranch: async (branch) => {

@@ -31,12 +31,17 @@ import {
 import { ProvisionNotUnderstoodError, startProvisionRequest } from '../run-starts.js';
 import { IdParam } from '../schemas.js';
 import type { ProvisioningWorkflowGateway } from '../temporal-gateway.js';
+import { idempotencyKeyHeader } from '../run-routes.js';
 import { apiRoute, createRouter, jsonBody, jsonResponse as json } from '../validation.js';
 
 // Infrastructure provisioning: start a request (parsed once here: an ambiguous one is a 422 and
 // nothing is written), read it and list them (from the store), preview one (dry run: writes nothing
 // anywhere), and, with the local git host, review its pull request. Reference 004's routes are
 // aliases over the same store (provisioningReferenceRoutes). GitHub reviews arrive by its webhook.
+
+const IdempotencyHeader = idempotencyKeyHeader(
+  'Repeat-safe creation: the same key returns the request recorded first and starts nothing (no second pull request).',
+);
 
 const tags = ['Provisioning'];
 
@@ -158,8 +163,11 @@ export function provisioningRoutes({
           'The request is parsed first: one that does not say what to provision answers 422 listing what is `missing`, and nothing is ' +
           'recorded. Otherwise the request is recorded and its workflow provision-<id> started: generate → validate → policy → branch ' +
           '`infraai/provision-<id>` → pull request → wait for the review. A policy error ends it `blocked` with nothing pushed.',
-        request: { body: jsonBody(ProvisionCreateSchema) },
-        responses: { 202: json(ProvisionAcceptedSchema, 'Accepted; the workflow provision-<id> has started') },
+        request: { body: jsonBody(ProvisionCreateSchema), headers: IdempotencyHeader },
+        responses: {
+          202: json(ProvisionAcceptedSchema, 'Accepted; the workflow provision-<id> has started'),
+          200: json(ProvisionAcceptedSchema, 'Repeat of an Idempotency-Key: the request recorded first (nothing new started)'),
+        },
       },
       [503],
     ),
@@ -167,19 +175,27 @@ export function provisioningRoutes({
       if (!toolkit) throw notConfigured();
       const body = c.req.valid('json');
       const principal = c.get('principal');
-      let request: ProvisionRequestRecord;
+      const { 'idempotency-key': idempotencyKey } = c.req.valid('header');
+      let started: { request: ProvisionRequestRecord; created: boolean };
       try {
-        request = await startProvisionRequest(
+        started = await startProvisionRequest(
           { store, workflows, toolkit, settings },
           { tenantId: principal.tenantId, tenantSlug: principal.tenantSlug, subject: principal.subject },
-          { request: body.request, environment: normaliseEnvironment(body.environment), requester: body.requester ?? principal.subject },
+          {
+            request: body.request,
+            environment: normaliseEnvironment(body.environment),
+            requester: body.requester ?? principal.subject,
+            idempotencyKey: idempotencyKey ?? null,
+          },
         );
       } catch (err) {
         if (err instanceof ProvisionNotUnderstoodError) throw notUnderstood(err);
         throw err;
       }
+      const { request, created } = started;
       c.header('location', `/api/v1/provision/${request.id}`);
-      return c.json({ id: request.id, workflowId: request.workflowId, status: request.status }, 202);
+      const answer = { id: request.id, workflowId: request.workflowId, status: request.status };
+      return created ? c.json(answer, 202) : c.json(answer, 200);
     },
   );
 

@@ -137,6 +137,25 @@ describe('provisioning API', () => {
     expect(after.items).toHaveLength(before.items.length);
   });
 
+  it('answers a repeated Idempotency-Key with the request recorded first (200): one run, one pull request', async () => {
+    const headers = { 'idempotency-key': 'ticket-4711' };
+    const first = await stack.call('POST', '/api/v1/provision', { body: { request: 'staging s3 bucket retried' }, headers });
+    expect(first.status).toBe(202);
+    const accepted = await json<{ id: string; workflowId: string }>(first);
+    const again = await stack.call('POST', '/api/v1/provision', { body: { request: 'staging s3 bucket retried' }, headers });
+    expect(again.status).toBe(200);
+    expect(await json(again)).toMatchObject({ id: accepted.id, workflowId: accepted.workflowId });
+    await untilStatus(accepted.id, 'awaiting_review');
+    expect(git.pullRequests.filter((p) => p.head === provisionBranch(accepted.id))).toHaveLength(1);
+    // The same key in another tenant is that tenant's own request.
+    const other = await stack.call('POST', '/api/v1/provision', { key: otherKey, body: { request: 'staging s3 bucket retried' }, headers });
+    expect(other.status).toBe(202);
+    expect((await json<{ id: string }>(other)).id).not.toBe(accepted.id);
+    expect((await stack.call('POST', '/api/v1/provision', { body: { request: 'x' }, headers: { 'idempotency-key': ' ' } })).status).toBe(
+      422,
+    );
+  });
+
   it('removes the record when its workflow cannot be started: no half-written request', async () => {
     const tenant = await stack.store.tenants.ensure('acme');
     const down = () => Promise.reject(new Error('Temporal is down'));

@@ -4,7 +4,7 @@ import { InvalidCursorError, type Store } from '../../adapters/store/port.js';
 import { provisionBranch } from '../../core/contracts/provisioning.js';
 import type { ProvisionRequirements } from '../../core/provisioning/types.js';
 
-// The provisioning part of the store contract (migration 0014): requests numbered per tenant, listed
+// The provisioning part of the store contract (migration 0015): requests numbered per tenant, listed
 // by requester and status with cursors, a final status that stays, the branch lookup the GitHub
 // webhook uses, and the local git host's pull-request records numbered per tenant and repository.
 
@@ -55,6 +55,32 @@ export function describeProvisioningContract(store: () => Store): void {
     const other = await newTenant();
     expect(await store().provisioning.get(other.id, first.id)).toBeNull();
     expect(await store().provisioning.get(tenant.id, 'not-a-uuid')).toBeNull();
+  });
+
+  it('answers the request recorded first for a repeated idempotency key, also when both arrive at once, per tenant', async () => {
+    const tenant = await newTenant();
+    const create = (key: string | null, tenantId = tenant.id) =>
+      store().provisioning.create(tenantId, {
+        id: randomUUID(),
+        requester: 'alice@example.com',
+        request: 'staging s3 bucket logs',
+        environment: 'staging',
+        requirements,
+        parser: 'grammar',
+        idempotencyKey: key,
+      });
+    const first = await create('key-1');
+    expect(await create('key-1')).toEqual(first);
+    const raced = await Promise.all([create('key-2'), create('key-2'), create('key-2')]);
+    expect(new Set(raced.map((r) => r.id)).size).toBe(1);
+    // Without a key every create is its own request; another tenant's key is its own.
+    const [a, b] = [await create(null), await create(null)];
+    expect(a.id).not.toBe(b.id);
+    const other = await newTenant();
+    expect((await create('key-1', other.id)).id).not.toBe(first.id);
+    expect((await store().provisioning.list(tenant.id, {}, { limit: 50 })).items.map((r) => r.id).sort()).toEqual(
+      [first.id, raced[0]!.id, a.id, b.id].sort(),
+    );
   });
 
   it('updates steps, keeps a final status once set, and finds a request by its branch', async () => {
