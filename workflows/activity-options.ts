@@ -258,6 +258,16 @@ export const CHAT_STORE_STEP: ActivityOptions = {
 };
 
 /**
+ * The same, as local activities (run by the worker that runs the conversation, inside its workflow
+ * task: no task-queue round trip, no extra workflow task). Backoffs stay under the SDK's local retry
+ * threshold (1 minute), so retries sleep in the worker.
+ */
+export const LOCAL_CHAT_STORE_STEP: LocalActivityOptions = {
+  startToCloseTimeout: CHAT_STORE_STEP.startToCloseTimeout!,
+  retry: CHAT_STORE_STEP.retry!,
+};
+
+/**
  * One chat model step (LLM streaming, or the offline planner): a minute and a half like any LLM call,
  * rate limits retried with Retry-After; no model configured, or a refused request, is final.
  */

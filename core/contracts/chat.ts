@@ -196,6 +196,9 @@ export interface ChatChildRun {
 /** The patch that starts chat-started runs as child workflows (before it, the tool's activity started them). */
 export const CHAT_CHILD_RUNS_PATCH = 'chat-child-runs';
 
+/** The patch that runs the conversation's store steps as local activities (before it, task-queue activities). */
+export const CHAT_LOCAL_STORE_STEPS_PATCH = 'chat-local-store-steps';
+
 export interface ChatEventInput {
   /** Unique in its session: a retried append with the same key adds nothing. */
   key: string;

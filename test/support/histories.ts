@@ -20,10 +20,16 @@ export const PAGERDUTY_WORKFLOW_REVISION = 'initial';
 /** The alert workflow revision the tests run today (same rule). */
 export const ALERT_WORKFLOW_REVISION = 'initial';
 
-/** The chat workflow revision the tests run today (same rule). */
-export const CHAT_WORKFLOW_REVISION = 'initial';
-/** Chat with CHAT_CHILD_RUNS_PATCH: confirmed remediations and Ansible runs start as child workflows. */
-export const CHAT_CHILD_RUNS_REVISION = 'child-runs';
+/**
+ * The chat workflow revision the tests run today (same rule): the store steps as local activities
+ * (CHAT_LOCAL_STORE_STEPS_PATCH). Histories from before it are kept in chat/initial and chat/child-runs.
+ */
+export const CHAT_WORKFLOW_REVISION = 'local-store-steps';
+/**
+ * Chat runs that start child workflows (CHAT_CHILD_RUNS_PATCH): recorded in chat/child-runs before the
+ * local store steps, with the rest of the chat revision since.
+ */
+export const CHAT_CHILD_RUNS_REVISION = CHAT_WORKFLOW_REVISION;
 
 export const recordingHistories = process.env.INFRAAI_RECORD_HISTORIES === '1';
 

@@ -350,7 +350,8 @@ describe('chat conversation lifecycle (the workflow with its own settings)', () 
   });
 
   it('continues as new after its history threshold, carrying the summary and the last answers', async () => {
-    const input = await conversation({ ...SETTINGS, continueAsNewAfterEvents: 20 });
+    // One turn's history is about 20 events (its store steps are local activities: markers, no task round trips).
+    const input = await conversation({ ...SETTINGS, continueAsNewAfterEvents: 10 });
     model.script(
       { text: 'web-01 disk: run logrotate.' },
       { text: 'The user reported that the web-01 disk is full; logrotate was advised.' },

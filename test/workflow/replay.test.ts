@@ -25,6 +25,7 @@ const EXPECTED_FIXTURES: Record<string, number> = {
   'alert/initial': 20,
   'chat/initial': 7,
   'chat/child-runs': 1,
+  'chat/local-store-steps': 8,
   'provisioning/initial': 6,
 };
 

@@ -2,7 +2,7 @@ import { isCancellation } from '@temporalio/workflow';
 import type { ChatStep, ChatTurnResult, ChatTurnStatus, SendMessageInput } from '../../core/contracts/chat.js';
 import { budgetOverrun, type TurnSpend } from './budget.js';
 import { failureMessage } from '../runs/failures.js';
-import { chatModel, chatStore } from './activities.js';
+import { chatModel } from './activities.js';
 import type { ChatConversation } from './conversation.js';
 import { runToolRound, searchKnowledgeFirst, type TurnContext } from './tool-round.js';
 
@@ -33,9 +33,9 @@ export async function runTurn(conv: ChatConversation, message: SendMessageInput)
     });
   try {
     await Promise.all([
-      chatStore.persistChatMessages({ ref: conv.ref, messages: [{ key: `t${turn}/user`, role: 'user', turn, content: message.text }] }),
+      conv.store.persistChatMessages({ ref: conv.ref, messages: [{ key: `t${turn}/user`, role: 'user', turn, content: message.text }] }),
       message.jobId
-        ? chatStore.recordChatEvents({ ref: conv.ref, events: [], job: { jobId: message.jobId, update: { status: 'running' } } })
+        ? conv.store.recordChatEvents({ ref: conv.ref, events: [], job: { jobId: message.jobId, update: { status: 'running' } } })
         : null,
     ]);
     const started = Date.now();
@@ -47,7 +47,7 @@ export async function runTurn(conv: ChatConversation, message: SendMessageInput)
       const overrun = budgetOverrun(conv.settings.budget, spend);
       if (overrun) {
         const answer = `I stopped before finishing: this turn ${overrun}. Ask again, more narrowly, or split the question.`;
-        await chatStore.persistChatMessages({
+        await conv.store.persistChatMessages({
           ref: conv.ref,
           messages: [{ key: `t${turn}/budget`, role: 'assistant', turn, content: answer }],
         });
@@ -92,7 +92,7 @@ async function endTurn(conv: ChatConversation, message: SendMessageInput, result
   conv.setStep('answering');
   const steps: ChatStep[] = result.steps;
   try {
-    await chatStore.recordChatEvents({
+    await conv.store.recordChatEvents({
       ref: conv.ref,
       events: [
         {

@@ -1,6 +1,6 @@
 import { allHandlersFinished, condition, continueAsNew, ContinueAsNew, isCancellation, workflowInfo } from '@temporalio/workflow';
 import type { ChatConversationInput, ChatConversationState } from '../../core/contracts/chat.js';
-import { chatModel, chatStore } from './activities.js';
+import { chatModel } from './activities.js';
 import { runTurn } from './agent-turn.js';
 import { ChatConversation } from './conversation.js';
 import { installChatHandlers } from './handlers.js';
@@ -15,7 +15,7 @@ export async function chatConversation(input: ChatConversationInput): Promise<Ch
   const conv = new ChatConversation(input);
   installChatHandlers(conv);
   if (!input.carried) {
-    const opened = await chatStore.openChatSession(conv.ref);
+    const opened = await conv.store.openChatSession(conv.ref);
     conv.summary = opened.summary;
     // A run after an idle end numbers its turns on from the stored ones (turn numbers key the stored
     // messages and events). Only the activity's result is read, so no command changes: histories

@@ -3,7 +3,7 @@ import { CancellationScope, isCancellation, startChild } from '@temporalio/workf
 import type { ChatChildRun } from '../../core/contracts/chat.js';
 import { SEARCH_ATTRIBUTES } from '../../core/contracts/incident.js';
 import { failureMessage } from '../runs/failures.js';
-import { chatStore, chatWatch } from './activities.js';
+import { chatWatch } from './activities.js';
 import type { ChatConversation } from './conversation.js';
 
 // Runs a confirmed chat call recorded (a remediation, an Ansible run) started as children of the
@@ -39,7 +39,7 @@ export async function startChildRun(conv: ChatConversation, turn: number, callId
   const eventKey = `t${turn}/${callId}`;
   const base = { turn, callId, kind: run.kind, workflowId: run.workflowId, label: run.label };
   const record = (type: 'run.started' | 'run.status' | 'run.ended', data: Record<string, unknown>, key: string = type) =>
-    chatStore.recordChatEvents({ ref: conv.ref, events: [{ key: `${eventKey}/${key}`, type, data: { ...base, ...data } }] });
+    conv.store.recordChatEvents({ ref: conv.ref, events: [{ key: `${eventKey}/${key}`, type, data: { ...base, ...data } }] });
   let handle;
   try {
     handle = await CancellationScope.nonCancellable(() =>

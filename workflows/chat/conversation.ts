@@ -10,6 +10,7 @@ import {
   type SendMessageInput,
 } from '../../core/contracts/chat.js';
 import type { ToolCaller } from '../../tools/tool.js';
+import { chatStoreSteps, type ChatStoreSteps } from './activities.js';
 
 /** A proposal as the workflow keeps it: what the user sees, and the role of whoever decided it. */
 export interface OpenProposal extends ChatProposal {
@@ -34,6 +35,8 @@ export class ChatConversation {
   readonly proposals = new Map<string, OpenProposal>();
   /** Child runs (remediations, Ansible runs) the conversation started and waits on, by workflow id (child-runs.ts). */
   readonly children = new Map<string, Promise<unknown>>();
+  /** The session, transcript, stream and job writes (activities.ts `chatStoreSteps`: local activities, one at a time). */
+  readonly store: ChatStoreSteps;
   current: ChatConversationState['current'] = null;
   summary: string | null;
   turns: number;
@@ -42,6 +45,7 @@ export class ChatConversation {
   constructor(readonly input: ChatConversationInput) {
     this.settings = input.settings ?? DEFAULT_CHAT_SETTINGS;
     this.ref = { tenantId: input.tenantId, sessionId: input.sessionId };
+    this.store = chatStoreSteps();
     this.summary = input.carried?.summary ?? null;
     this.turns = input.carried?.turns ?? 0;
     this.contextFromSeq = input.carried?.contextFromSeq ?? 1;

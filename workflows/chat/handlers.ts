@@ -8,7 +8,6 @@ import {
   sendMessageUpdate,
   type ChatTurnResult,
 } from '../../core/contracts/chat.js';
-import { chatStore } from './activities.js';
 import type { ChatConversation } from './conversation.js';
 
 const ROLE_RANK: Readonly<Record<string, number>> = { viewer: 0, operator: 1, admin: 2 };
@@ -73,7 +72,7 @@ export function installChatHandlers(conv: ChatConversation): void {
 }
 
 async function completeRepeatedJob(conv: ChatConversation, jobId: string, result: ChatTurnResult): Promise<void> {
-  await chatStore
+  await conv.store
     .recordChatEvents({
       ref: conv.ref,
       events: [],

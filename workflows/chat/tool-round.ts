@@ -3,7 +3,7 @@ import type { ChatToolOutcome } from '../../activities/chat/index.js';
 import { CHAT_CHILD_RUNS_PATCH, type ChatStep } from '../../core/contracts/chat.js';
 import type { ToolCaller } from '../../tools/tool.js';
 import { failureMessage } from '../runs/failures.js';
-import { chatStore, chatTools } from './activities.js';
+import { chatTools } from './activities.js';
 import { startChildRun } from './child-runs.js';
 import type { ChatConversation, OpenProposal } from './conversation.js';
 
@@ -47,7 +47,7 @@ async function runCall(ctx: TurnContext, call: ToolCallRequest, confirmedHash?: 
   } catch (err) {
     if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
     const message = failureMessage(err);
-    await chatStore.persistChatMessages({
+    await conv.store.persistChatMessages({
       ref: conv.ref,
       messages: [
         {
@@ -107,7 +107,7 @@ export async function runToolRound(ctx: TurnContext, calls: ToolCallRequest[]): 
   if (proposed.length === 0) return 0;
   const waitStarted = Date.now();
   ctx.conv.setStep('awaiting confirmation');
-  await chatStore.recordChatEvents({
+  await ctx.conv.store.recordChatEvents({
     ref: ctx.conv.ref,
     events: proposed.map(({ call, proposal }) => ({
       key: `t${ctx.turn}/${call.id}/proposed`,
@@ -132,7 +132,7 @@ async function settleProposal(ctx: TurnContext, call: ToolCallRequest, proposal:
   const { conv, turn } = ctx;
   const decided = await condition(() => proposal.status !== 'pending', Math.max(0, Date.parse(proposal.expiresAt) - Date.now()));
   if (!decided) proposal.status = 'expired';
-  await chatStore.recordChatEvents({
+  await conv.store.recordChatEvents({
     ref: conv.ref,
     events: [
       {
@@ -160,7 +160,7 @@ async function settleProposal(ctx: TurnContext, call: ToolCallRequest, proposal:
       ? `The user rejected this call; it did not run.`
       : `Nobody confirmed this call within ${Math.round(conv.settings.confirmationTimeoutMs / 1000)} s; it expired and did not run.`;
   ctx.steps.push({ kind: 'confirmation', name: call.name, status: proposal.status as 'rejected' | 'expired', detail: why });
-  await chatStore.persistChatMessages({
+  await conv.store.persistChatMessages({
     ref: conv.ref,
     messages: [
       {
