@@ -86,6 +86,16 @@ describe('activity registration', () => {
         'runChatTool',
         'watchChatChildRun',
         'createAlertAutomationRun',
+        'recordProvisionStatus',
+        'understandProvisionRequest',
+        'generateProvisionFiles',
+        'validateProvisionHcl',
+        'checkProvisionPolicy',
+        'pushProvisionBranch',
+        'openProvisionPullRequest',
+        'readProvisionPullRequest',
+        'remindProvisionReview',
+        'writeProvisionResult',
       ].sort(),
     );
   });
