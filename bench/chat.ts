@@ -44,8 +44,14 @@ const MESSAGE_SESSIONS = Number(process.env.BENCH_CHAT_MESSAGE_SESSIONS ?? 30);
 const MESSAGE_CLIENTS = Number(process.env.BENCH_CHAT_MESSAGE_CLIENTS ?? 4);
 const CONVERSATIONS = Number(process.env.BENCH_CHAT_CONVERSATIONS ?? 100);
 const STORE = process.env.BENCH_CHAT_STORE === 'pglite' ? 'pglite' : 'postgres';
-/** Activities a chat turn of two model steps runs one after another: store the message, knowledge search, model, cmdb_lookup, model, answer. */
-const TURN_ACTIVITIES = 6;
+/**
+ * The steps a chat turn of two model steps runs one after another, as the floor's no-op steps (A: a
+ * task-queue activity, L: a local activity): model step 1 (which stores the message and searches the
+ * knowledge base first), cmdb_lookup (a read-only store tool: local), model step 2, the answer's
+ * store step (local).
+ */
+const TURN_SHAPE = 'ALAL';
+const TURN_SHAPE_TEXT = 'activity, local activity, activity, local activity';
 const HOST = 'bench-web-01';
 const FLOOR_QUEUE = `bench-chat-floor-${randomUUID().slice(0, 8)}`;
 const ANSWER = `is an Ubuntu 22.04 virtual machine in production, owned by the platform team, serving the public web tier behind the load balancer; nothing in the CMDB says it is being changed today.`;
@@ -287,7 +293,7 @@ interface Floor {
 }
 
 /** Temporal's own floor: an update on a running no-op run, answering after `activities` no-op activities. */
-async function floorUpdate(floor: Floor, key: string, activities: number): Promise<number> {
+async function floorUpdate(floor: Floor, key: string, activities: number | string): Promise<number> {
   const started = performance.now();
   await floor.client.workflow.executeUpdateWithStart(benchTurnUpdate, {
     args: [activities],
@@ -420,7 +426,7 @@ async function benchTurns(api: string, requests: ReceivedModelRequest[], floor: 
       const stream = new SessionStream(opened.sessionId, api);
       await stream.open();
       streams.push(stream);
-      await floorUpdate(floor, `turns-${i}`, TURN_ACTIVITIES);
+      await floorUpdate(floor, `turns-${i}`, TURN_SHAPE);
     }
     const samples: (TurnSample & { paced: boolean })[] = [];
     const floorTurn: number[] = [];
@@ -434,7 +440,7 @@ async function benchTurns(api: string, requests: ReceivedModelRequest[], floor: 
       const turn = await chatTurn(api, stream.sessionId, marker);
       await stream.turnEnded(marker);
       samples.push({ ...turnSample(requests, stream, marker, turn.turn, turn.ms), paced });
-      floorTurn.push(await floorUpdate(floor, `turns-${i % streams.length}`, TURN_ACTIVITIES));
+      floorTurn.push(await floorUpdate(floor, `turns-${i % streams.length}`, TURN_SHAPE));
       floorUpdate0.push(await floorUpdate(floor, `turns-${i % streams.length}`, 0));
     }
     const firstTokens = (of: typeof samples) => of.map((s) => s.firstTokenMs).filter((v): v is number => v !== null);
@@ -589,7 +595,7 @@ async function benchConcurrent(api: string, floor: Floor): Promise<ConcurrentRes
     // The same load on Temporal alone: as many updates at once, each running a turn's activities.
     const { ms: _ms, ...floorRound } = await concurrentRound(
       CONVERSATIONS,
-      (i) => floorUpdate(floor, `concurrent-${i}`, TURN_ACTIVITIES),
+      (i) => floorUpdate(floor, `concurrent-${i}`, TURN_SHAPE),
       failureSamples,
     );
     floorRounds.push(floorRound);
@@ -701,7 +707,7 @@ async function main(): Promise<void> {
       let session: string | null = null;
       for (let i = 0; i < 3; i += 1) session = (await chatTurn(api, session, newMarker())).sessionId;
     });
-    for (let i = 0; i < 10; i += 1) await floorUpdate(floor, 'warm-up', TURN_ACTIVITIES);
+    for (let i = 0; i < 10; i += 1) await floorUpdate(floor, 'warm-up', TURN_SHAPE);
 
     sampleLoad('turns');
     console.log(`2+3. ${TURNS} turns one at a time (overhead per model step, first token) …`);
@@ -781,7 +787,7 @@ async function main(): Promise<void> {
         messageSessions: MESSAGE_SESSIONS,
         messageClients: MESSAGE_CLIENTS,
         conversations: CONVERSATIONS,
-        turnActivities: TURN_ACTIVITIES,
+        turnShape: TURN_SHAPE,
       },
       ...results,
       turns: { ...turns, samples: turns.samples },
@@ -889,7 +895,7 @@ async function main(): Promise<void> {
             'the first delta written at once, later ones in ~40 ms batches',
           ),
           latencyRow(
-            `baseline: update on a running no-op run with ${TURN_ACTIVITIES} no-op activities in sequence`,
+            `baseline: update on a running no-op run with no-op steps in sequence (${TURN_SHAPE_TEXT})`,
             turns.floorTurnMs,
             "a turn's shape on Temporal alone",
           ),
@@ -943,7 +949,7 @@ async function main(): Promise<void> {
           'turn p50',
           'turn p99',
           'failures',
-          `baseline: ${CONVERSATIONS} no-op updates of ${TURN_ACTIVITIES} activities at once`,
+          `baseline: ${CONVERSATIONS} no-op updates of the turn's shape at once`,
         ],
         rows: [
           ...concurrent.rounds.map((r, i) => [
@@ -972,7 +978,7 @@ async function main(): Promise<void> {
       `The stack is \`npm start\` (Temporal dev server, the API and the worker in one process) on ${STORE === 'postgres' ? 'PostgreSQL (a fresh database; run events over LISTEN/NOTIFY)' : 'PGlite (run events in memory)'}, its LLM adapter (OpenAI protocol, streaming) pointed at test/support/scripted-model.ts in the benchmark's process: no delay, a tool call then a ${ANSWER.split(' ').length + 2}-word answer streamed a word a chunk.`,
       'Overhead per model step = (turn wall time − the model server’s time from request read to response end − the stored tool.started → tool.ended spans) / model steps; the tool spans include storing each result, so they are counted as the tools’ and not as overhead.',
       'First token: the model server’s wall clock when it wrote the answer’s first chunk against the SSE client’s when its first `token` event arrived (both in this process, one clock). Tokens are written to the store, the first delta at once and later ones in ~40 ms batches (activities/chat/events.ts), and announced on the bus; the SSE route reads the store after the notice.',
-      `Baselines: a worker in this process runs bench/noop-workflows.ts (\`benchUpdatable\`): the same update-with-start the API makes (USE_EXISTING), answering at once or after ${TURN_ACTIVITIES} no-op activities in sequence (a chat turn's activities: store the message, knowledge search, model, cmdb_lookup, model, answer); measured interleaved with the chat requests. The floor per model step is half the floor's turn.`,
+      `Baselines: a worker in this process runs bench/noop-workflows.ts (\`benchUpdatable\`): the same update-with-start the API makes (USE_EXISTING), answering at once or after no-op steps in the shape of a chat turn (${TURN_SHAPE_TEXT}: model step 1 with the turn's opening, cmdb_lookup as a local activity, model step 2, the answer's store step); measured interleaved with the chat requests. The floor per model step is half the floor's turn.`,
       'Where the time goes: from the Temporal histories of the sessions of the one-at-a-time turns and of their baseline runs. The dev server dates an activity’s started event with its schedule time here (0 ms), so read scheduled → completed (queueing, the activity’s code and the completion round-trip); a workflow task’s run is the worker’s round-trip with the workflow code.',
       ...provenance('npm run bench:chat', measuredAt),
     ],

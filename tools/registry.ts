@@ -53,12 +53,15 @@ export interface ToolRegistry {
    * never runs. Throws ToolRefusedError, or what the tool throws (ToolFailedError…).
    */
   run(call: PreparedCall, context: ToolRunContext, confirmedHash?: string): Promise<ToolResult>;
+  /** Whether the named tool only reads the store (ChatTool.readsStoreOnly): the chat workflow runs it as a local activity. */
+  readsStoreOnly(name: string): boolean;
 }
 
 export function createToolRegistry(tools: readonly AnyChatTool[]): ToolRegistry {
   const byName = new Map<string, AnyChatTool>();
   for (const tool of tools) {
     if (byName.has(tool.name)) throw new Error(`Two chat tools are named ${tool.name}`);
+    if (tool.readsStoreOnly && tool.role !== 'viewer') throw new Error(`${tool.name} reads the store only, so its role must be viewer`);
     byName.set(tool.name, tool);
   }
   const descriptions = new Map<string, Omit<ToolDescription, 'mutating'> & { mutatingHint: boolean }>();
@@ -115,6 +118,10 @@ export function createToolRegistry(tools: readonly AnyChatTool[]): ToolRegistry 
         throw new ToolRefusedError(`${call.name} changes something and needs a confirmation of this exact call`, 'confirmation');
       }
       return tool.run(prepared.args, context);
+    },
+
+    readsStoreOnly(name) {
+      return byName.get(name)?.readsStoreOnly === true;
     },
   };
 }

@@ -67,6 +67,11 @@ export interface ChatTool<Args = unknown> {
   readonly integration?: IntegrationName;
   /** The least role that may run it (`viewer` reads, `operator` changes). */
   readonly role: Role;
+  /**
+   * It only reads this deployment's own store (no network beyond the database, bounded work), so the
+   * chat workflow may run it as a local activity, without a task-queue round trip. Only `viewer` tools.
+   */
+  readonly readsStoreOnly?: boolean;
   /** Per tool, and per call where it depends on the arguments (a host command goes through the command policy). */
   risk(args: Args, caller: ToolCaller): ToolRisk | Promise<ToolRisk>;
   run(args: Args, context: ToolRunContext): Promise<ToolResult>;

@@ -309,6 +309,22 @@ export const CHAT_TOOL_STEP: ActivityOptions = {
   },
 };
 
+/**
+ * A chat tool that only reads the store (ChatTool.readsStoreOnly: CMDB, incidents), as a local
+ * activity: the same attempts as CHAT_TOOL_STEP, bounded like a store step, no heartbeat (the worker
+ * running it is the conversation's own).
+ */
+export const LOCAL_CHAT_READ_TOOL_STEP: LocalActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: [FAILURE.NotInWorkflow, FAILURE.ChatSessionNotFound],
+  },
+};
+
 /** The provisioning request's row: its status and stage, the reminder, the result. */
 export const PROVISION_STORE_STEP: ActivityOptions = {
   ...STORE_STEP,

@@ -39,7 +39,11 @@ const CONTENT_CHARS = 12_000;
 /** Attempts a retryable tool failure gets inside the activity's retry policy before the agent is told. */
 const TOOL_ATTEMPTS = 3;
 
-export function createChatToolActivities(deps: ChatActivityDeps) {
+/**
+ * Runs one tool call and stores what came of it: the chat tool activity's work, and the opening
+ * knowledge search the first model step of a turn makes (model-step.ts).
+ */
+export function createToolRunner(deps: ChatActivityDeps): (input: ChatToolCallInput) => Promise<ChatToolOutcome> {
   const { store } = deps;
 
   async function persist(input: ChatToolCallInput, content: string, data?: unknown): Promise<void> {
@@ -74,16 +78,7 @@ export function createChatToolActivities(deps: ChatActivityDeps) {
     return { status: 'refused', preview: truncateText(message, PREVIEW_CHARS), reason };
   }
 
-  return {
-    /**
-     * One tool call through the registry: validated and rated; a `change` without the matching
-     * confirmed hash comes back `needs_confirmation` (nothing runs), `forbidden` never runs. The
-     * result (or the failure the agent is told about) is stored as the call's tool message.
-     */
-    runChatTool(input: ChatToolCallInput): Promise<ChatToolOutcome> {
-      return heartbeating(() => runTool(input));
-    },
-  };
+  return runTool;
 
   async function runTool(input: ChatToolCallInput): Promise<ChatToolOutcome> {
     const { ref, caller, turn, call } = input;
@@ -147,4 +142,18 @@ export function createChatToolActivities(deps: ChatActivityDeps) {
     await ended(input, 'ok', preview);
     return { status: 'ok', preview, ...(result.childRun ? { childRun: result.childRun } : {}) };
   }
+}
+
+export function createChatToolActivities(deps: ChatActivityDeps, runTool = createToolRunner(deps)) {
+  return {
+    /**
+     * One tool call through the registry: validated and rated; a `change` without the matching
+     * confirmed hash comes back `needs_confirmation` (nothing runs), `forbidden` never runs. The
+     * result (or the failure the agent is told about) is stored as the call's tool message. The
+     * workflow runs it as a local activity when the tool only reads the store (`readsStoreOnly`).
+     */
+    runChatTool(input: ChatToolCallInput): Promise<ChatToolOutcome> {
+      return heartbeating(() => runTool(input));
+    },
+  };
 }

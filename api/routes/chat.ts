@@ -51,17 +51,25 @@ export function chatRoutes(deps: ChatRouteDeps) {
     return session;
   }
 
-  async function openOrCreate(principal: Principal, sessionId: string | undefined, message: string): Promise<ChatSession> {
-    if (sessionId) return ownSession(principal, sessionId);
-    return store.chat.createSession(principal.tenantId, { id: randomUUID(), userId: principal.subject, title: message.slice(0, 80) });
+  /** The caller's session, or a new one (`created`: nothing is stored in it yet). */
+  async function openOrCreate(
+    principal: Principal,
+    sessionId: string | undefined,
+    message: string,
+  ): Promise<{ session: ChatSession; created: boolean }> {
+    if (sessionId) return { session: await ownSession(principal, sessionId), created: false };
+    const session = await store.chat.createSession(principal.tenantId, { id: randomUUID(), userId: principal.subject, title: message.slice(0, 80) });
+    return { session, created: true };
   }
 
-  const conversationOf = (principal: Principal, session: ChatSession): ChatConversationInput => ({
+  const conversationOf = (principal: Principal, { session, created }: { session: ChatSession; created: boolean }): ChatConversationInput => ({
     tenantId: principal.tenantId,
     userId: principal.subject,
     role: principal.role,
     sessionId: session.id,
     settings: deps.settings ?? DEFAULT_CHAT_SETTINGS,
+    // A session made just now has nothing to read back: its run accepts the first message in its first task.
+    ...(created ? { opened: { summary: null, turns: 0 } } : {}),
   });
 
   app.openapi(
@@ -81,8 +89,9 @@ export function chatRoutes(deps: ChatRouteDeps) {
       const principal = c.get('principal');
       const body = c.req.valid('json');
       if (!deps.workflows) throw unavailable();
-      const session = await openOrCreate(principal, body.sessionId, body.message);
-      const result = await deps.workflows.send(conversationOf(principal, session), {
+      const opened = await openOrCreate(principal, body.sessionId, body.message);
+      const { session } = opened;
+      const result = await deps.workflows.send(conversationOf(principal, opened), {
         messageId: body.messageId ?? randomUUID(),
         text: body.message,
         role: principal.role,
@@ -108,7 +117,8 @@ export function chatRoutes(deps: ChatRouteDeps) {
       const principal = c.get('principal');
       const body = c.req.valid('json');
       if (!deps.workflows) throw unavailable();
-      const session = await openOrCreate(principal, body.sessionId, body.message);
+      const opened = await openOrCreate(principal, body.sessionId, body.message);
+      const { session } = opened;
       const messageId = body.messageId ?? randomUUID();
       const job = await store.chat.createJob(principal.tenantId, {
         id: randomUUID(),
@@ -117,7 +127,7 @@ export function chatRoutes(deps: ChatRouteDeps) {
         messageId,
       });
       try {
-        await deps.workflows.sendAsync(conversationOf(principal, session), {
+        await deps.workflows.sendAsync(conversationOf(principal, opened), {
           messageId,
           text: body.message,
           role: principal.role,

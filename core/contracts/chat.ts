@@ -76,6 +76,11 @@ export interface ChatConversationInput extends ChatCaller {
   sessionId: string;
   settings?: ChatSettings | undefined;
   carried?: ChatCarriedState | undefined;
+  /**
+   * The session as the API knows it when the API has just created it (no summary, no turns): the
+   * run need not read it back before it accepts the first message. Absent: the run reads it.
+   */
+  opened?: { summary: string | null; turns: number } | undefined;
 }
 
 export interface SendMessageInput {
@@ -198,6 +203,16 @@ export const CHAT_CHILD_RUNS_PATCH = 'chat-child-runs';
 
 /** The patch that runs the conversation's store steps as local activities (before it, task-queue activities). */
 export const CHAT_LOCAL_STORE_STEPS_PATCH = 'chat-local-store-steps';
+
+/**
+ * The patch that opens a turn inside its first model step (user message stored, job running,
+ * knowledge searched: activities/chat/model-step.ts `ChatTurnOpening`); before it, a store step and a
+ * knowledge-search tool activity came first.
+ */
+export const CHAT_TURN_OPENING_PATCH = 'chat-turn-opening';
+
+/** The patch that runs tool calls reading only the store as local activities (before it, task-queue activities). */
+export const CHAT_LOCAL_READ_TOOLS_PATCH = 'chat-local-read-tools';
 
 export interface ChatEventInput {
   /** Unique in its session: a retried append with the same key adds nothing. */

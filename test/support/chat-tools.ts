@@ -59,6 +59,8 @@ export function createTestChatTools(options: { slowMs?: number } = {}): { regist
     description: 'Finds a CMDB item by tagId',
     input: z.object({ tagId: z.string() }),
     role: 'viewer',
+    // Like the real one: it reads the store only, so the chat workflow runs it as a local activity.
+    readsStoreOnly: true,
     risk: () => 'read',
     run: (args, ctx) =>
       record('cmdb_lookup', args, ctx.callKey, async () => {

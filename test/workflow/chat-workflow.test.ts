@@ -32,6 +32,20 @@ async function keepHistory(sessionId: string, scenario: string): Promise<void> {
   await saveHistoryFixture(stack.client, workflowId, scenario, { family: 'chat', revision: CHAT_WORKFLOW_REVISION });
 }
 
+/** The conversation's task-queue activities and local activities (markers), in history order, the store's session read left out. */
+async function activitiesOf(sessionId: string): Promise<{ scheduled: string[]; local: string[] }> {
+  const { events } = await stack.client.workflow.getHandle(chatWorkflowId(sessionId)).fetchHistory();
+  const scheduled = events!.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+  const local = events!.flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_local_activity') return [];
+    const data = marker.details?.data?.payloads?.[0]?.data;
+    const type = data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type : undefined;
+    return type && type !== 'openChatSession' ? [type] : [];
+  });
+  return { scheduled, local };
+}
+
 let model: ScriptedModelServer;
 let stack: TestStack;
 let calls: ToolCallRecord[];
@@ -93,6 +107,8 @@ describe('chat agent (OpenAI protocol, streaming)', () => {
     expect(body.items.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
     expect(body.items[2]!.toolName).toBe('knowledge_search');
     expect(body.items[3]!.content).toContain('logrotate');
+    // The search ran inside the turn's first model step (its opening): the only task-queue activity.
+    expect(await activitiesOf(answer.sessionId)).toEqual({ scheduled: ['chatModelStep'], local: ['recordChatEvents'] });
     await keepHistory(answer.sessionId, 'knowledge-first');
   });
 
@@ -119,7 +135,42 @@ describe('chat agent (OpenAI protocol, streaming)', () => {
     expect(lookup.startedAt).toBeLessThan(metrics.endedAt);
     expect(metrics.startedAt).toBeLessThan(lookup.endedAt);
     expect(lookup.callKey).toMatch(new RegExp(`^chat-${answer.sessionId}/\\d+/`));
+    // cmdb_lookup reads the store only, but beside metrics_query it runs as a task-queue activity too:
+    // a local one would hold the workflow task, and metrics_query would wait for it.
+    const activities = await activitiesOf(answer.sessionId);
+    expect(activities.scheduled).toEqual(['chatModelStep', 'runChatTool', 'runChatTool', 'chatModelStep']);
+    expect(activities.local).not.toContain('runChatTool');
     await keepHistory(answer.sessionId, 'concurrent-tools');
+  });
+
+  it('runs a call that only reads the store as a local activity: no task-queue round trip, the same records', async () => {
+    model.script({ toolCalls: [{ name: 'cmdb_lookup', arguments: { tagId: 'db-02' } }] }, (request) => ({
+      text: request.transcript.some((t) => t.includes('db-02: ubuntu 22.04')) ? 'db-02 is an ubuntu 22.04 VM.' : 'No result.',
+    }));
+    const answer = await chat({ message: 'What is db-02?' });
+    expect(answer.answer).toBe('db-02 is an ubuntu 22.04 VM.');
+    expect(answer.steps.map((s) => `${s.kind}:${s.name}:${s.status}`)).toEqual([
+      'knowledge:knowledge_search:ok',
+      'model:scripted-gpt:ok',
+      'tool:cmdb_lookup:ok',
+      'model:scripted-gpt:ok',
+    ]);
+    expect(calls.filter((c) => c.tool === 'cmdb_lookup')).toHaveLength(1);
+    expect(await activitiesOf(answer.sessionId)).toEqual({
+      scheduled: ['chatModelStep', 'chatModelStep'],
+      local: ['runChatTool', 'recordChatEvents'],
+    });
+    const history = await stack.call('GET', `/api/v1/chat/${answer.sessionId}/history`, { key: operatorKey });
+    const body = (await history.json()) as { items: { role: string; toolName?: string }[] };
+    expect(body.items.map((m) => `${m.role}${m.toolName ? `:${m.toolName}` : ''}`)).toEqual([
+      'user',
+      'assistant',
+      'tool:knowledge_search',
+      'assistant',
+      'tool:cmdb_lookup',
+      'assistant',
+    ]);
+    await keepHistory(answer.sessionId, 'local-read-tool');
   });
 
   it('proposes a change, runs nothing before the confirmation, refuses a wrong hash, runs it once after', async () => {

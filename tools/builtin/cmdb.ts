@@ -47,6 +47,7 @@ export function createCmdbTools({ store }: { store: Pick<Store, 'cmdb'> }): Chat
       'Use it to resolve a host the user names before other tools. Returns each item with address, environment, OS, owner and tags.',
     input: CmdbLookupArgs,
     role: 'viewer',
+    readsStoreOnly: true,
     risk: () => 'read',
     async run(args, { caller }) {
       const base: CmdbFilter = { environment: args.environment, tags: args.tags };
@@ -96,6 +97,7 @@ export function createCmdbTools({ store }: { store: Pick<Store, 'cmdb'> }): Chat
     description: 'Get one CMDB item by its exact tagId, with every field (address, port, environment, OS, service manager, owner, tags).',
     input: CmdbGetArgs,
     role: 'viewer',
+    readsStoreOnly: true,
     risk: () => 'read',
     async run(args, { caller }) {
       const item = await store.cmdb.get(caller.tenantId, args.tagId);

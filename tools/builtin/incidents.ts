@@ -85,6 +85,7 @@ export function createIncidentTools(deps: {
       'Returns number, status, severity, title and host of each; pass nextCursor for more.',
     input: IncidentsListArgs,
     role: 'viewer',
+    readsStoreOnly: true,
     risk: () => 'read',
     async run(args, { caller }) {
       const status: IncidentStatusFilter | null = args.status ?? null;
@@ -147,6 +148,7 @@ export function createIncidentTools(deps: {
       "One incident by number or id, with its remediation run's status, current step, root cause and findings, and the latest result.",
     input: IncidentsGetArgs,
     role: 'viewer',
+    readsStoreOnly: true,
     risk: () => 'read',
     async run(args, { caller }) {
       const incident = await findIncident(caller.tenantId, args.id);

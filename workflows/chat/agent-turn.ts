@@ -1,10 +1,18 @@
-import { isCancellation } from '@temporalio/workflow';
-import type { ChatStep, ChatTurnResult, ChatTurnStatus, SendMessageInput } from '../../core/contracts/chat.js';
+import { isCancellation, patched, workflowInfo } from '@temporalio/workflow';
+import type { ChatTurnOpening } from '../../activities/chat/index.js';
+import {
+  CHAT_TURN_OPENING_PATCH,
+  type ChatMessageInput,
+  type ChatStep,
+  type ChatTurnResult,
+  type ChatTurnStatus,
+  type SendMessageInput,
+} from '../../core/contracts/chat.js';
 import { budgetOverrun, type TurnSpend } from './budget.js';
 import { failureMessage } from '../runs/failures.js';
 import { chatModel } from './activities.js';
 import type { ChatConversation } from './conversation.js';
-import { runToolRound, searchKnowledgeFirst, type TurnContext } from './tool-round.js';
+import { knowledgeStep, runToolRound, searchKnowledgeFirst, type TurnContext } from './tool-round.js';
 
 /** The tool the workflow calls with the user's question before the turn's first model step. */
 export const KNOWLEDGE_SEARCH_TOOL = 'knowledge_search';
@@ -12,7 +20,10 @@ export const KNOWLEDGE_SEARCH_TOOL = 'knowledge_search';
 /**
  * One turn: the user's message stored, the knowledge base searched, then model step → tool calls
  * (concurrent, changes confirmed first) → model step… until the model answers or the budget is
- * spent. Every ending stores its answer, streams it, and moves the async job on.
+ * spent. Every ending stores its answer, streams it, and moves the async job on. Past
+ * CHAT_TURN_OPENING_PATCH the first model step stores the message and searches (`ChatTurnOpening`):
+ * the workflow task that accepts the message only schedules that step, so the sender hears back at
+ * once, and the turn saves a round trip.
  */
 export async function runTurn(conv: ChatConversation, message: SendMessageInput): Promise<ChatTurnResult> {
   conv.turns += 1;
@@ -31,17 +42,35 @@ export async function runTurn(conv: ChatConversation, message: SendMessageInput)
       steps: ctx.steps,
       usage: { modelSteps: spend.modelSteps, tokens: spend.tokens },
     });
+  const userMessage: ChatMessageInput = { key: `t${turn}/user`, role: 'user', turn, content: message.text };
+  // Until the first model step has run, its opening (the user's message stored) is still to do.
+  let opening: ChatTurnOpening | null = patched(CHAT_TURN_OPENING_PATCH)
+    ? {
+        userMessage,
+        ...(message.jobId ? { jobId: message.jobId } : {}),
+        knowledgeSearch: {
+          callId: `kb-${turn}`,
+          toolName: KNOWLEDGE_SEARCH_TOOL,
+          query: message.text,
+          callKey: `${workflowInfo().workflowId}/${turn}/kb-${turn}`,
+        },
+      }
+    : null;
   try {
-    await Promise.all([
-      conv.store.persistChatMessages({ ref: conv.ref, messages: [{ key: `t${turn}/user`, role: 'user', turn, content: message.text }] }),
-      message.jobId
-        ? conv.store.recordChatEvents({ ref: conv.ref, events: [], job: { jobId: message.jobId, update: { status: 'running' } } })
-        : null,
-    ]);
+    if (!opening) {
+      await Promise.all([
+        conv.store.persistChatMessages({ ref: conv.ref, messages: [userMessage] }),
+        message.jobId
+          ? conv.store.recordChatEvents({ ref: conv.ref, events: [], job: { jobId: message.jobId, update: { status: 'running' } } })
+          : null,
+      ]);
+    }
     const started = Date.now();
     let waitedMs = 0;
-    conv.setStep('searching the knowledge base');
-    await searchKnowledgeFirst(ctx, KNOWLEDGE_SEARCH_TOOL, message.text);
+    if (!opening) {
+      conv.setStep('searching the knowledge base');
+      await searchKnowledgeFirst(ctx, KNOWLEDGE_SEARCH_TOOL, message.text);
+    }
     for (;;) {
       spend.elapsedMs = Date.now() - started - waitedMs;
       const overrun = budgetOverrun(conv.settings.budget, spend);
@@ -49,12 +78,13 @@ export async function runTurn(conv: ChatConversation, message: SendMessageInput)
         const answer = `I stopped before finishing: this turn ${overrun}. Ask again, more narrowly, or split the question.`;
         await conv.store.persistChatMessages({
           ref: conv.ref,
-          messages: [{ key: `t${turn}/budget`, role: 'assistant', turn, content: answer }],
+          messages: [...(opening ? [userMessage] : []), { key: `t${turn}/budget`, role: 'assistant', turn, content: answer }],
         });
+        opening = null;
         return await finish('budget_exhausted', answer);
       }
       spend.modelSteps += 1;
-      conv.setStep(`model step ${spend.modelSteps}`);
+      conv.setStep(opening ? 'searching the knowledge base, then model step 1' : `model step ${spend.modelSteps}`);
       const step = await chatModel.chatModelStep({
         ref: conv.ref,
         caller: ctx.caller,
@@ -64,7 +94,10 @@ export async function runTurn(conv: ChatConversation, message: SendMessageInput)
         contextFromSeq: conv.contextFromSeq,
         contextMessages: conv.settings.contextMessages,
         maxTokens: conv.settings.budget.maxTokens - spend.tokens,
+        ...(opening ? { opening } : {}),
       });
+      opening = null;
+      if (step.opening?.knowledge) ctx.steps.push(knowledgeStep(KNOWLEDGE_SEARCH_TOOL, step.opening.knowledge));
       spend.tokens += step.tokens;
       offline = step.offline;
       ctx.steps.push({
@@ -82,6 +115,9 @@ export async function runTurn(conv: ChatConversation, message: SendMessageInput)
     }
   } catch (err) {
     if (isCancellation(err)) throw err;
+    // The first model step failed for good before it stored the user's message: store it now, so the
+    // transcript keeps every message (a store that is down as well leaves the answer to say so).
+    if (opening) await conv.store.persistChatMessages({ ref: conv.ref, messages: [userMessage] }).catch(() => undefined);
     return finish('failed', `I could not answer: ${failureMessage(err)}`);
   }
 }

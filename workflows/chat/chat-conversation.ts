@@ -14,7 +14,10 @@ import { installChatHandlers } from './handlers.js';
 export async function chatConversation(input: ChatConversationInput): Promise<ChatConversationState> {
   const conv = new ChatConversation(input);
   installChatHandlers(conv);
-  if (!input.carried) {
+  if (input.opened) {
+    conv.summary = input.opened.summary;
+    conv.turns = input.opened.turns;
+  } else if (!input.carried) {
     const opened = await conv.store.openChatSession(conv.ref);
     conv.summary = opened.summary;
     // A run after an idle end numbers its turns on from the stored ones (turn numbers key the stored

@@ -1,6 +1,6 @@
 import { ActivityFailure, condition, isCancellation, patched, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { ChatToolOutcome } from '../../activities/chat/index.js';
-import { CHAT_CHILD_RUNS_PATCH, type ChatStep } from '../../core/contracts/chat.js';
+import { CHAT_CHILD_RUNS_PATCH, CHAT_LOCAL_READ_TOOLS_PATCH, type ChatStep } from '../../core/contracts/chat.js';
 import type { ToolCaller } from '../../tools/tool.js';
 import { failureMessage } from '../runs/failures.js';
 import { chatTools } from './activities.js';
@@ -11,6 +11,8 @@ export interface ToolCallRequest {
   id: string;
   name: string;
   arguments: unknown;
+  /** The tool only reads the store (the model step says so): a local activity runs it. */
+  local?: boolean | undefined;
 }
 
 /** What a turn needs to run its tool calls. */
@@ -27,17 +29,24 @@ const detail = (text: string | null) => (text === null ? null : text.slice(0, 30
  * One tool call as its own activity. A call whose activity failed for good (a lost worker on its
  * last attempt) is stored as failed, so the model still reads a result for every call it made.
  */
-async function runCall(ctx: TurnContext, call: ToolCallRequest, confirmedHash?: string, announce = false): Promise<ChatToolOutcome> {
+async function runCall(
+  ctx: TurnContext,
+  call: ToolCallRequest,
+  options: { confirmedHash?: string; announce?: boolean; local?: boolean } = {},
+): Promise<ChatToolOutcome> {
   const { conv, turn, caller } = ctx;
+  const { confirmedHash, announce = false } = options;
   // Runs a confirmed call records start as children of this workflow; before the patch, the call's activity started them.
   const childRuns = !announce && patched(CHAT_CHILD_RUNS_PATCH);
+  const run = options.local && patched(CHAT_LOCAL_READ_TOOLS_PATCH) ? conv.store.runReadTool : chatTools.runChatTool;
+  const { local: _local, ...toolCall } = call;
   try {
-    const outcome = await chatTools.runChatTool({
+    const outcome = await run({
       ref: conv.ref,
       caller,
       turn,
       callKey: `${workflowInfo().workflowId}/${turn}/${call.id}`,
-      call,
+      call: toolCall,
       ...(confirmedHash ? { confirmedHash } : {}),
       ...(announce ? { announce } : {}),
       ...(childRuns ? { childRuns } : {}),
@@ -66,14 +75,19 @@ async function runCall(ctx: TurnContext, call: ToolCallRequest, confirmedHash?: 
 
 /** The knowledge search the workflow makes before a turn's first model step (stored as the turn's first tool exchange). */
 export async function searchKnowledgeFirst(ctx: TurnContext, toolName: string, question: string): Promise<void> {
-  const outcome = await runCall(ctx, { id: `kb-${ctx.turn}`, name: toolName, arguments: { query: question } }, undefined, true);
+  const outcome = await runCall(ctx, { id: `kb-${ctx.turn}`, name: toolName, arguments: { query: question } }, { announce: true });
   if (outcome.status === 'refused' && outcome.reason === 'unknown_tool') return;
-  ctx.steps.push({
+  ctx.steps.push(knowledgeStep(toolName, outcome));
+}
+
+/** The turn's knowledge search as a step the sender sees. */
+export function knowledgeStep(toolName: string, outcome: ChatToolOutcome): ChatStep {
+  return {
     kind: 'knowledge',
     name: toolName,
     status: outcome.status === 'needs_confirmation' ? 'refused' : outcome.status,
     detail: detail(outcome.status === 'needs_confirmation' ? null : outcome.preview),
-  });
+  };
 }
 
 /**
@@ -83,7 +97,11 @@ export async function searchKnowledgeFirst(ctx: TurnContext, toolName: string, q
  * confirmations (not counted in the turn's budget).
  */
 export async function runToolRound(ctx: TurnContext, calls: ToolCallRequest[]): Promise<number> {
-  const outcomes = await Promise.all(calls.map((call) => runCall(ctx, call)));
+  // Calls that only read the store run as local activities, without a task-queue round trip, but
+  // only when the whole round does: a workflow task completes once its local activities have, so a
+  // task-queue call beside a local one would wait for it instead of running at the same time.
+  const local = calls.every((call) => call.local === true);
+  const outcomes = await Promise.all(calls.map((call) => runCall(ctx, call, { local })));
   const proposed: { call: ToolCallRequest; proposal: OpenProposal }[] = [];
   outcomes.forEach((outcome, index) => {
     const call = calls[index]!;
@@ -145,7 +163,7 @@ async function settleProposal(ctx: TurnContext, call: ToolCallRequest, proposal:
   if (proposal.status === 'approved') {
     ctx.steps.push({ kind: 'confirmation', name: call.name, status: 'approved', detail: proposal.decidedBy });
     const caller = { ...ctx.caller, role: proposal.decidedRole ?? ctx.caller.role };
-    const outcome = await runCall({ ...ctx, caller }, call, proposal.hash);
+    const outcome = await runCall({ ...ctx, caller }, call, { confirmedHash: proposal.hash });
     const status = outcome.status === 'needs_confirmation' ? 'refused' : outcome.status;
     ctx.steps.push({
       kind: 'tool',
