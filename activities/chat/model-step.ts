@@ -98,6 +98,8 @@ export function createChatModelActivities(deps: ChatActivityDeps, runTool = crea
     let answer: ChatPlannerOutput;
     let tokens = 0;
     let model = 'offline';
+    // The last token batches are written while the step's message is stored (two tables, no order between them).
+    let streamClosed: Promise<void> = Promise.resolve();
     if (deps.llm) {
       const attempt = Context.current().info.attempt;
       // A retried step streams again under its own keys: the `answer` event is what counts.
@@ -114,10 +116,10 @@ export function createChatModelActivities(deps: ChatActivityDeps, runTool = crea
         tokens = response.usage.inputTokens + response.usage.outputTokens;
         model = response.model;
       } catch (err) {
-        throw llmStepFailure(err);
-      } finally {
         await stream.close();
+        throw llmStepFailure(err);
       }
+      streamClosed = stream.close();
     } else if (deps.chatPlanner) {
       answer = await deps.chatPlanner.plan({ caller, messages, tools, transcript: stored });
     } else {
@@ -129,14 +131,17 @@ export function createChatModelActivities(deps: ChatActivityDeps, runTool = crea
       ...(deps.chatTools?.readsStoreOnly(call.name) ? { local: true } : {}),
     }));
     const content = answer.content === null ? null : redactText(answer.content).slice(0, MAX_ANSWER_CHARS);
-    await deps.store.chat.appendMessages(ref.tenantId, ref.sessionId, [
-      {
-        key: `t${turn}/s${step}/assistant`,
-        role: 'assistant',
-        turn,
-        content,
-        ...(toolCalls.length ? { toolCalls: redact(toolCalls.map(({ local: _local, ...call }) => call)) } : {}),
-      },
+    await Promise.all([
+      streamClosed,
+      deps.store.chat.appendMessages(ref.tenantId, ref.sessionId, [
+        {
+          key: `t${turn}/s${step}/assistant`,
+          role: 'assistant',
+          turn,
+          content,
+          ...(toolCalls.length ? { toolCalls: redact(toolCalls.map(({ local: _local, ...call }) => call)) } : {}),
+        },
+      ]),
     ]);
     return { content, toolCalls, tokens, offline: !deps.llm, model, ...(knowledge !== undefined ? { opening: { knowledge } } : {}) };
   }

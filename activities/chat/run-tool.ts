@@ -100,13 +100,18 @@ export function createToolRunner(deps: ChatActivityDeps): (input: ChatToolCallIn
     if (prepared.risk === 'change' && input.confirmedHash !== prepared.hash) {
       return { status: 'needs_confirmation', hash: prepared.hash, args: prepared.args };
     }
-    await appendChatEvents(deps, ref, [
+    const announced = appendChatEvents(deps, ref, [
       {
         key: `t${turn}/${call.id}/started`,
         type: 'tool.started',
         data: { turn, callId: call.id, tool: call.name, args: redact(prepared.args) },
       },
     ]);
+    // A change runs only once its start is on record; a read starts while its start is written (the
+    // start is awaited before anything else of the call is stored, so the stream keeps its order).
+    // Handled here as well: a write that fails while the tool runs must not count as an unhandled rejection.
+    announced.catch(() => undefined);
+    if (prepared.risk !== 'read') await announced;
     const context = Context.current();
     let result: ToolResult;
     try {
@@ -125,6 +130,7 @@ export function createToolRunner(deps: ChatActivityDeps): (input: ChatToolCallIn
         input.confirmedHash,
       );
     } catch (err) {
+      await announced;
       if (err instanceof ToolRefusedError) return refuse(input, err.message, err.reason);
       if (err instanceof IntegrationNotConfiguredError) return refuse(input, err.message, 'not_configured');
       const message = err instanceof Error ? err.message : String(err);
@@ -136,6 +142,7 @@ export function createToolRunner(deps: ChatActivityDeps): (input: ChatToolCallIn
       await ended(input, 'failed', text);
       return { status: 'failed', preview: truncateText(redactText(text), PREVIEW_CHARS), reason: FAILURE.ChatToolFailed };
     }
+    await announced;
     const links = result.links?.length ? `\nLinks: ${result.links.map((link) => `${link.title} <${link.url}>`).join(', ')}` : '';
     await persist(input, `${result.content}${links}`, result.data);
     const preview = truncateText(redactText(result.content), PREVIEW_CHARS);
