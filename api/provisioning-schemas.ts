@@ -48,6 +48,10 @@ export const ProvisionDryRunSchema = z
   .object({
     request: text({ min: 1, max: 2000, trim: true }).openapi({ example: 'staging S3 bucket for logs' }),
     environment: ProvisionEnvironmentInput.optional(),
+    checkov: z.boolean().optional().openapi({
+      description:
+        'Also run Checkov over the files, as the request itself would (takes seconds). Without it the preview shows the HCL check and the declared rules only.',
+    }),
   })
   .strict()
   .openapi('ProvisionDryRun');

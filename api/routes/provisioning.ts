@@ -119,13 +119,22 @@ function toReference(r: ProvisionRequestRecord): z.infer<typeof ReferenceStatusS
   };
 }
 
-/** The dry run: parse, render, validate, declared policy rules (Checkov runs in the request's own policy step: it takes tens of seconds); nothing stored, nothing started, nothing pushed. */
-async function dryRun(toolkit: ProvisioningToolkit | null, request: string, environment: ProvisionEnvironment | undefined) {
+/**
+ * The dry run: parse, render, validate, declared policy rules, and Checkov when asked (it takes
+ * seconds; the request's own policy step always runs it when installed); nothing stored, nothing
+ * started, nothing pushed.
+ */
+async function dryRun(
+  toolkit: ProvisioningToolkit | null,
+  request: string,
+  environment: ProvisionEnvironment | undefined,
+  checkov = false,
+) {
   if (!toolkit) throw notConfigured();
   const parsed = await toolkit.parse(request, { environment });
   if (!parsed.ok) throw notUnderstood(new ProvisionNotUnderstoodError(parsed.missing, parsed.message));
   const files = await toolkit.render(parsed.requirements);
-  const findings = [...(await toolkit.validate(files)), ...(await toolkit.policy(files, parsed.requirements, { checkov: false }))];
+  const findings = [...(await toolkit.validate(files)), ...(await toolkit.policy(files, parsed.requirements, { checkov }))];
   return {
     requirements: parsed.requirements,
     parser: parsed.parser,
@@ -231,7 +240,7 @@ export function provisioningRoutes({
     ),
     async (c) => {
       const body = c.req.valid('json');
-      return c.json(await dryRun(toolkit, body.request, normaliseEnvironment(body.environment)), 200);
+      return c.json(await dryRun(toolkit, body.request, normaliseEnvironment(body.environment), body.checkov), 200);
     },
   );
 
@@ -359,7 +368,7 @@ export function provisioningReferenceRoutes({ store, toolkit }: Pick<Provisionin
     ),
     async (c) => {
       const body = c.req.valid('json');
-      const preview = await dryRun(toolkit, body.request, normaliseEnvironment(body.environment));
+      const preview = await dryRun(toolkit, body.request, normaliseEnvironment(body.environment), body.checkov);
       const prefix = `${preview.directory}/`;
       return c.json(
         {

@@ -196,6 +196,13 @@ describe('provisioning API', () => {
       blocked: true,
     });
     expect(preview.findings.map((f) => f.rule)).toEqual(['no_public_buckets']);
+    // Asked for, Checkov runs over the preview too, its findings beside the declared rules'.
+    const withCheckov = await stack.call('POST', '/api/v1/provision/dry-run', {
+      body: { request: 'public s3 bucket assets', environment: 'prod', checkov: true },
+    });
+    expect(withCheckov.status).toBe(200);
+    const checked = await json<{ findings: { rule: string; source: string; line: number }[] }>(withCheckov);
+    expect(checked.findings.map((f) => `${f.source}:${f.rule}`).sort()).toEqual(['checkov:CKV_AWS_53', 'rules:no_public_buckets']);
     const reference = await stack.call('POST', '/api/v1/dry-run', { body: { request: 'staging s3 bucket logs' } });
     expect(reference.status).toBe(200);
     const ref = await json<{ terraform_files: Record<string, string>; directory: string; parsed_requirements: { name: string } }>(

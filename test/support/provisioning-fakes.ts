@@ -73,10 +73,24 @@ export function fakeProvisioningToolkit(): ProvisioningToolkit & { calls: string
           message: 'not HCL',
         }));
     },
-    async policy(files, requirements) {
-      calls.push('policy');
+    async policy(files, requirements, options) {
+      calls.push(options?.checkov === true ? 'policy+checkov' : 'policy');
       const main = files[0]!.path;
       return [
+        // What Checkov says of a public bucket (the real runner: adapters/checkov/), only when asked outright.
+        ...(options?.checkov === true && requirements.options.public
+          ? [
+              {
+                rule: 'CKV_AWS_53',
+                source: 'checkov' as const,
+                severity: 'warning' as const,
+                file: main,
+                line: 5,
+                resource: `aws_s3_bucket_public_access_block.this`,
+                message: 'Ensure S3 bucket has block public ACLS enabled',
+              },
+            ]
+          : []),
         ...(requirements.options.public
           ? [
               {
