@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ChatJobUpdate } from '../../adapters/store/port.js';
-import type { ChatEventInput, ChatMessageInput } from '../../core/contracts/chat.js';
+import type { ChatEventInput, ChatMessageInput, ChatStep, ChatTurnResult } from '../../core/contracts/chat.js';
 import { FAILURE } from '../../core/contracts/failures.js';
 import { redact, redactText, truncateText } from '../../core/redact.js';
 import type { ChatActivityDeps, ChatRef } from './deps.js';
@@ -13,6 +13,31 @@ function sessionGone(ref: ChatRef): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`Chat session ${ref.sessionId} is gone`, FAILURE.ChatSessionNotFound);
 }
 
+/** Answers a run that starts after an idle end remembers (as many as a continued run carries). */
+const RECENT_ANSWERS = 20;
+
+/** A stored `answer` event as the turn's result; events written before they carried steps and usage give none. */
+function turnResultOf(data: Record<string, unknown>): ChatTurnResult[] {
+  const { messageId, turn, status, text, offline, steps, usage } = data as Partial<Record<string, unknown>>;
+  if (typeof messageId !== 'string' || typeof turn !== 'number' || typeof text !== 'string' || !Array.isArray(steps)) return [];
+  if (status !== 'answered' && status !== 'budget_exhausted' && status !== 'failed') return [];
+  const spent = (usage ?? {}) as { modelSteps?: unknown; tokens?: unknown };
+  return [
+    {
+      messageId,
+      turn,
+      status,
+      answer: text,
+      offline: offline === true,
+      steps: steps as ChatStep[],
+      usage: {
+        modelSteps: typeof spent.modelSteps === 'number' ? spent.modelSteps : 0,
+        tokens: typeof spent.tokens === 'number' ? spent.tokens : 0,
+      },
+    },
+  ];
+}
+
 export function createChatRecordActivities(deps: ChatActivityDeps) {
   const { store } = deps;
   return {
@@ -21,11 +46,14 @@ export function createChatRecordActivities(deps: ChatActivityDeps) {
      * and the last turn it stored: turn numbers key the stored messages and events, so a run that starts
      * after an idle end numbers on from there (from 1 again, its turns' records would be skipped as repeats).
      */
-    async openChatSession(ref: ChatRef): Promise<{ summary: string | null; turns?: number }> {
+    async openChatSession(ref: ChatRef): Promise<{ summary: string | null; turns?: number; recentResults?: ChatTurnResult[] }> {
       const session = await store.chat.getSession(ref.tenantId, ref.sessionId);
       if (!session) throw sessionGone(ref);
-      const [last] = await store.chat.lastMessages(ref.tenantId, ref.sessionId, 1, 1);
-      return { summary: session.summary, turns: last?.turn ?? 0 };
+      const [[last], answers] = await Promise.all([
+        store.chat.lastMessages(ref.tenantId, ref.sessionId, 1, 1),
+        store.chat.lastEventsOfType(ref.tenantId, ref.sessionId, 'answer', RECENT_ANSWERS),
+      ]);
+      return { summary: session.summary, turns: last?.turn ?? 0, recentResults: answers.flatMap((event) => turnResultOf(event.data)) };
     },
 
     /** Stores messages (redacted) in order; a repeated key adds nothing. Returns their seqs. */

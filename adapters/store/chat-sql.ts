@@ -74,6 +74,16 @@ export function createSqlChatRepository(q: Query): ChatRepository {
       ]);
       return rows.map(toChatEvent);
     },
+    lastEventsOfType: async (tenantId, sessionId, type, limit): Promise<ChatEvent[]> => {
+      if (!ids(tenantId, sessionId)) return [];
+      const rows = await q(`SELECT * FROM chat_events WHERE tenant_id = $1 AND session_id = $2 AND type = $3 ORDER BY seq DESC LIMIT $4`, [
+        tenantId,
+        sessionId,
+        type,
+        limit,
+      ]);
+      return rows.map(toChatEvent).reverse();
+    },
     createJob: async (tenantId, job): Promise<ChatJob> => {
       const rows = await q(
         `INSERT INTO chat_jobs (id, tenant_id, session_id, user_id, message_id) VALUES ($1, $2, $3, $4, $5) RETURNING *`,

@@ -83,6 +83,20 @@ export function createSupabaseChatRepository(db: SupabaseClient, check: Checked,
       );
       return rows.map(toChatEvent);
     },
+    lastEventsOfType: async (tenantId, sessionId, type, limit): Promise<ChatEvent[]> => {
+      if (!ids(tenantId, sessionId)) return [];
+      const rows = check(
+        await db
+          .from('chat_events')
+          .select('*')
+          .eq('tenant_id', tenantId)
+          .eq('session_id', sessionId)
+          .eq('type', type)
+          .order('seq', { ascending: false })
+          .limit(limit),
+      );
+      return rows.map(toChatEvent).reverse();
+    },
     createJob: async (tenantId, job): Promise<ChatJob> => {
       const rows = check(
         await db

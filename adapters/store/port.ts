@@ -152,6 +152,8 @@ export interface ChatRepository {
   appendEvents(tenantId: string, sessionId: string, events: ChatEventInput[]): Promise<number>;
   /** Events with seq above `afterSeq`, oldest first. */
   events(tenantId: string, sessionId: string, afterSeq: number, limit: number): Promise<ChatEvent[]>;
+  /** The last `limit` events of one type, oldest first (a new run's memory of the answers given). */
+  lastEventsOfType(tenantId: string, sessionId: string, type: ChatEventType, limit: number): Promise<ChatEvent[]>;
   createJob(tenantId: string, job: { id: string; sessionId: string; userId: string; messageId: string }): Promise<ChatJob>;
   getJob(tenantId: string, id: string): Promise<ChatJob | null>;
   /** Moves a job on; a finished job (completed or failed) is never moved back. Null when absent. */

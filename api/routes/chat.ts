@@ -58,11 +58,18 @@ export function chatRoutes(deps: ChatRouteDeps) {
     message: string,
   ): Promise<{ session: ChatSession; created: boolean }> {
     if (sessionId) return { session: await ownSession(principal, sessionId), created: false };
-    const session = await store.chat.createSession(principal.tenantId, { id: randomUUID(), userId: principal.subject, title: message.slice(0, 80) });
+    const session = await store.chat.createSession(principal.tenantId, {
+      id: randomUUID(),
+      userId: principal.subject,
+      title: message.slice(0, 80),
+    });
     return { session, created: true };
   }
 
-  const conversationOf = (principal: Principal, { session, created }: { session: ChatSession; created: boolean }): ChatConversationInput => ({
+  const conversationOf = (
+    principal: Principal,
+    { session, created }: { session: ChatSession; created: boolean },
+  ): ChatConversationInput => ({
     tenantId: principal.tenantId,
     userId: principal.subject,
     role: principal.role,

@@ -93,6 +93,27 @@ export function describeChatContract(store: () => Store): void {
     expect(await store().chat.appendEvents(tenantId, randomUUID(), [{ key: 'x', type: 'answer', data: {} }])).toBe(0);
   });
 
+  it('reads the last events of one type, oldest first, in its session and tenant only', async () => {
+    const { tenantId, session } = await newSession();
+    const other = await newSession();
+    for (let turn = 1; turn <= 4; turn += 1) {
+      await store().chat.appendEvents(tenantId, session.id, [
+        { key: `t${turn}/tok/1`, type: 'token', data: { text: 'x' } },
+        { key: `t${turn}/answer`, type: 'answer', data: { turn } },
+        { key: `t${turn}/ended`, type: 'turn.ended', data: { turn } },
+      ]);
+    }
+    await store().chat.appendEvents(other.tenantId, other.session.id, [{ key: 't9/answer', type: 'answer', data: { turn: 9 } }]);
+    const last = await store().chat.lastEventsOfType(tenantId, session.id, 'answer', 3);
+    expect(last.map((e) => [e.type, e.data])).toEqual([
+      ['answer', { turn: 2 }],
+      ['answer', { turn: 3 }],
+      ['answer', { turn: 4 }],
+    ]);
+    expect(await store().chat.lastEventsOfType(other.tenantId, session.id, 'answer', 3)).toEqual([]);
+    expect(await store().chat.lastEventsOfType(tenantId, randomUUID(), 'answer', 3)).toEqual([]);
+  });
+
   it('moves a job from queued to finished and never back', async () => {
     const { tenantId, session } = await newSession();
     const id = randomUUID();

@@ -21,10 +21,12 @@ export const PAGERDUTY_WORKFLOW_REVISION = 'initial';
 export const ALERT_WORKFLOW_REVISION = 'initial';
 
 /**
- * The chat workflow revision the tests run today (same rule): the store steps as local activities
- * (CHAT_LOCAL_STORE_STEPS_PATCH). Histories from before it are kept in chat/initial and chat/child-runs.
+ * The chat workflow revision the tests run today (same rule): a turn opened inside its first model
+ * step and read-only store tools as local activities (CHAT_TURN_OPENING_PATCH,
+ * CHAT_LOCAL_READ_TOOLS_PATCH). Histories from before it are kept in chat/initial, chat/child-runs
+ * and chat/local-store-steps.
  */
-export const CHAT_WORKFLOW_REVISION = 'local-store-steps';
+export const CHAT_WORKFLOW_REVISION = 'turn-opening';
 /**
  * Chat runs that start child workflows (CHAT_CHILD_RUNS_PATCH): recorded in chat/child-runs before the
  * local store steps, with the rest of the chat revision since.

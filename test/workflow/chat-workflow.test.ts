@@ -53,6 +53,7 @@ let operatorKey: string;
 
 interface Answer {
   sessionId: string;
+  turn: number;
   status: string;
   answer: string;
   offline: boolean;
@@ -298,6 +299,21 @@ describe('chat agent (OpenAI protocol, streaming)', () => {
     }, 'the repeated job to complete');
     expect(job.answer).toBe(first.answer);
     expect(model.requests).toHaveLength(1);
+
+    // The run ends idle; the same message again starts a new run, which reads the answers given back
+    // from the stream: the first answer, with its steps, and no second turn.
+    await stack.client.workflow.getHandle(chatWorkflowId(first.sessionId)).result();
+    const afterIdle = await chat({ sessionId: first.sessionId, message: 'nginx 502 on web-02?', messageId: 'm-repeat-1' });
+    expect(afterIdle).toMatchObject({ answer: first.answer, status: first.status, steps: first.steps });
+    expect(model.requests).toHaveLength(1);
+    // A new message in that run is the session's next turn.
+    model.script({ text: 'Same on web-03: check its upstream pool first.' });
+    const next = await chat({ sessionId: first.sessionId, message: 'and on web-03?', messageId: 'm-repeat-2' });
+    expect(next).toMatchObject({ answer: 'Same on web-03: check its upstream pool first.', turn: first.turn + 1 });
+    expect(model.requests).toHaveLength(2);
+    const history = await stack.call('GET', `/api/v1/chat/${first.sessionId}/history`, { key: operatorKey });
+    const body = (await history.json()) as { items: { role: string; content: string | null }[] };
+    expect(body.items.filter((m) => m.role === 'user').map((m) => m.content)).toEqual(['nginx 502 on web-02?', 'and on web-03?']);
   });
 
   it('streams tokens, tools and the answer; a client resuming with Last-Event-ID sees every event once', async () => {

@@ -26,6 +26,7 @@ const EXPECTED_FIXTURES: Record<string, number> = {
   'chat/initial': 7,
   'chat/child-runs': 1,
   'chat/local-store-steps': 8,
+  'chat/turn-opening': 9,
   'provisioning/initial': 6,
 };
 

@@ -134,7 +134,17 @@ async function endTurn(conv: ChatConversation, message: SendMessageInput, result
         {
           key: `t${turn}/answer`,
           type: 'answer',
-          data: { turn, messageId: message.messageId, status: result.status, text: result.answer, offline: result.offline },
+          // Steps and usage too: a run that starts after an idle end reads its answers back from here
+          // (openChatSession), so a repeated message gets the first answer, not a second turn.
+          data: {
+            turn,
+            messageId: message.messageId,
+            status: result.status,
+            text: result.answer,
+            offline: result.offline,
+            steps,
+            usage: result.usage,
+          },
         },
         {
           key: `t${turn}/ended`,

@@ -24,7 +24,10 @@ export async function chatConversation(input: ChatConversationInput): Promise<Ch
     // messages and events). Only the activity's result is read, so no command changes: histories
     // recorded before (no `turns` in the result) replay as they ran, from 0.
     conv.turns = opened.turns ?? 0;
+    // The answers the run before this one gave: a message repeated after its idle end gets its first answer.
+    conv.remember(opened.recentResults ?? []);
   }
+  conv.ready = true;
   for (;;) {
     const woken = await condition(() => conv.queue.length > 0, conv.settings.idleTimeoutMs);
     if (!woken) {

@@ -37,6 +37,8 @@ export class ChatConversation {
   readonly children = new Map<string, Promise<unknown>>();
   /** The session, transcript, stream and job writes (activities.ts `chatStoreSteps`: local activities, one at a time). */
   readonly store: ChatStoreSteps;
+  /** The session is read (or needs no reading): until then a message waits to learn whether it is a repeat. */
+  ready = false;
   current: ChatConversationState['current'] = null;
   summary: string | null;
   turns: number;
@@ -49,7 +51,13 @@ export class ChatConversation {
     this.summary = input.carried?.summary ?? null;
     this.turns = input.carried?.turns ?? 0;
     this.contextFromSeq = input.carried?.contextFromSeq ?? 1;
-    for (const result of input.carried?.recentResults ?? []) {
+    this.remember(input.carried?.recentResults ?? []);
+  }
+
+  /** Answers given before this run (carried over, or read back after an idle end): a repeat gets the same one. */
+  remember(results: ChatTurnResult[]): void {
+    for (const result of results) {
+      if (this.accepted.has(result.messageId)) continue;
       this.results.set(result.messageId, result);
       this.accepted.add(result.messageId);
     }

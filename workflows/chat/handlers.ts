@@ -22,6 +22,8 @@ export function installChatHandlers(conv: ChatConversation): void {
   setHandler(
     sendMessageUpdate,
     async (message) => {
+      // The first task of a run that reads its session back holds messages until it knows the answers given.
+      if (!conv.ready) await condition(() => conv.ready);
       const repeat = conv.accepted.has(message.messageId);
       conv.accept(message);
       await condition(() => conv.results.has(message.messageId));
