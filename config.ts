@@ -287,7 +287,7 @@ const envSchema = z.object({
   AWS_DEFAULT_REGION: optionalString,
   AWS_ENDPOINT_URL: optionalString.pipe(z.url().optional()),
   // The SQS bridge (`npm run bridge`, bridge/): relays the queue's PagerDuty events into Temporal.
-  INFRAAI_BRIDGE_CONCURRENCY: positiveInt(8),
+  INFRAAI_BRIDGE_CONCURRENCY: positiveInt(32),
   // Long polls open at once: with more than one, messages keep coming while one receive is answered.
   INFRAAI_BRIDGE_POLLERS: positiveInt(1).refine((n) => n <= 10, 'must be 1 to 10'),
   INFRAAI_BRIDGE_VISIBILITY_SECONDS: positiveInt(60).refine(

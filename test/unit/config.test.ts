@@ -234,7 +234,7 @@ describe('event queue configuration', () => {
 describe('SQS bridge configuration', () => {
   it('has defaults for every knob, and the PagerDuty tenant is `default` unless named', () => {
     expect(loadConfig({}).bridge).toEqual({
-      concurrency: 8,
+      concurrency: 32,
       pollers: 1,
       visibilitySeconds: 60,
       maxAttempts: 5,
