@@ -352,8 +352,14 @@ async function benchBridge(sqs: MotoSqs, temporal: { address: string; namespace:
     while ((await queueDepth(sqs, queue.url)) > 0) await sleep(20);
     const seconds = (performance.now() - started) / 1000;
     const deadLettered = await queueDepth(sqs, queue.deadLetter!.url);
+    // Visibility lags the starts a little: count until every run shows, or for 10 s.
     let runs = 0;
-    for await (const _ of temporal.client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) runs += 1;
+    for (let attempt = 0; attempt < 40; attempt += 1) {
+      runs = 0;
+      for await (const _ of temporal.client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) runs += 1;
+      if (runs >= BRIDGE_MESSAGES) break;
+      await sleep(250);
+    }
     return {
       messages: BRIDGE_MESSAGES,
       bareLoop: { seconds: round(bareSeconds, 2), perSecond: round(BRIDGE_MESSAGES / bareSeconds, 0) },
