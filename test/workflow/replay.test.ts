@@ -26,7 +26,7 @@ const EXPECTED_FIXTURES: Record<string, number> = {
   'chat/initial': 7,
   'chat/child-runs': 1,
   'chat/local-store-steps': 8,
-  'chat/turn-opening': 9,
+  'chat/turn-opening': 10,
   'provisioning/initial': 6,
 };
 
