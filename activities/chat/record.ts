@@ -82,6 +82,12 @@ export function createChatRecordActivities(deps: ChatActivityDeps) {
       events: ChatEventInput[];
       job?: { jobId: string; update: ChatJobUpdate } | undefined;
     }): Promise<void> {
+      // The stream first, the job last: a client that sees the job finished finds the turn's events stored.
+      await appendChatEvents(
+        deps,
+        ref,
+        events.map((event) => ({ ...event, data: redact(event.data) })),
+      );
       if (job) {
         const { update } = job;
         await store.chat.updateJob(ref.tenantId, job.jobId, {
@@ -90,11 +96,6 @@ export function createChatRecordActivities(deps: ChatActivityDeps) {
           ...(update.error ? { error: truncateText(redactText(update.error), 4000) } : {}),
         });
       }
-      await appendChatEvents(
-        deps,
-        ref,
-        events.map((event) => ({ ...event, data: redact(event.data) })),
-      );
     },
 
     /**
