@@ -1,7 +1,6 @@
-import { isCancellation, patched, workflowInfo } from '@temporalio/workflow';
+import { isCancellation, workflowInfo } from '@temporalio/workflow';
 import type { ChatTurnOpening } from '../../activities/chat/index.js';
 import {
-  CHAT_TURN_OPENING_PATCH,
   type ChatMessageInput,
   type ChatStep,
   type ChatTurnResult,
@@ -44,7 +43,7 @@ export async function runTurn(conv: ChatConversation, message: SendMessageInput)
     });
   const userMessage: ChatMessageInput = { key: `t${turn}/user`, role: 'user', turn, content: message.text };
   // Until the first model step has run, its opening (the user's message stored) is still to do.
-  let opening: ChatTurnOpening | null = patched(CHAT_TURN_OPENING_PATCH)
+  let opening: ChatTurnOpening | null = conv.turnOpening
     ? {
         userMessage,
         ...(message.jobId ? { jobId: message.jobId } : {}),

@@ -3,7 +3,7 @@ import type { ChatConversationInput, ChatConversationState } from '../../core/co
 import { chatModel } from './activities.js';
 import { runTurn } from './agent-turn.js';
 import { ChatConversation } from './conversation.js';
-import { installChatHandlers } from './handlers.js';
+import { completeRepeatedJob, installChatHandlers } from './handlers.js';
 
 /**
  * One conversation (`chat-<sessionId>`): messages arrive as sendMessage updates and are answered
@@ -27,7 +27,6 @@ export async function chatConversation(input: ChatConversationInput): Promise<Ch
     // The answers the run before this one gave: a message repeated after its idle end gets its first answer.
     conv.remember(opened.recentResults ?? []);
   }
-  conv.ready = true;
   for (;;) {
     const woken = await condition(() => conv.queue.length > 0, conv.settings.idleTimeoutMs);
     if (!woken) {
@@ -36,7 +35,16 @@ export async function chatConversation(input: ChatConversationInput): Promise<Ch
       if (conv.children.size > 0) await condition(() => conv.queue.length > 0 || conv.children.size === 0);
       if (conv.queue.length === 0) return conv.state();
     }
-    while (conv.queue.length > 0) await runTurn(conv, conv.queue.shift()!);
+    while (conv.queue.length > 0) {
+      const message = conv.queue.shift()!;
+      // Answered before this run (read back after an idle end, once the message was queued): no second turn.
+      const answered = conv.results.get(message.messageId);
+      if (answered) {
+        if (message.jobId) await completeRepeatedJob(conv, message.jobId, answered);
+        continue;
+      }
+      await runTurn(conv, message);
+    }
     if (historyIsLong(conv) && conv.children.size === 0) {
       // A summary that cannot be written now (the store down) is tried again after the next turn.
       await continueWhenIdle(conv).catch((err: unknown) => {

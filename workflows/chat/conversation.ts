@@ -1,4 +1,7 @@
+import { patched } from '@temporalio/workflow';
 import {
+  CHAT_LOCAL_READ_TOOLS_PATCH,
+  CHAT_TURN_OPENING_PATCH,
   DEFAULT_CHAT_SETTINGS,
   type ChatConversationInput,
   type ChatConversationState,
@@ -37,8 +40,15 @@ export class ChatConversation {
   readonly children = new Map<string, Promise<unknown>>();
   /** The session, transcript, stream and job writes (activities.ts `chatStoreSteps`: local activities, one at a time). */
   readonly store: ChatStoreSteps;
-  /** The session is read (or needs no reading): until then a message waits to learn whether it is a repeat. */
-  ready = false;
+  /**
+   * Patches decided once, at the run's start (its first workflow task, before any local activity): a
+   * patch first asked for later, in a task that also resolved a local activity, could not be replayed
+   * (the property test's restarts found it). Runs recorded before a patch keep its old path to the end.
+   */
+  /** The first model step opens each turn (CHAT_TURN_OPENING_PATCH). */
+  readonly turnOpening: boolean;
+  /** Rounds of calls that only read the store run as local activities (CHAT_LOCAL_READ_TOOLS_PATCH). */
+  readonly localReadTools: boolean;
   current: ChatConversationState['current'] = null;
   summary: string | null;
   turns: number;
@@ -48,16 +58,22 @@ export class ChatConversation {
     this.settings = input.settings ?? DEFAULT_CHAT_SETTINGS;
     this.ref = { tenantId: input.tenantId, sessionId: input.sessionId };
     this.store = chatStoreSteps();
+    this.turnOpening = patched(CHAT_TURN_OPENING_PATCH);
+    this.localReadTools = patched(CHAT_LOCAL_READ_TOOLS_PATCH);
     this.summary = input.carried?.summary ?? null;
     this.turns = input.carried?.turns ?? 0;
     this.contextFromSeq = input.carried?.contextFromSeq ?? 1;
     this.remember(input.carried?.recentResults ?? []);
   }
 
-  /** Answers given before this run (carried over, or read back after an idle end): a repeat gets the same one. */
+  /**
+   * Answers given before this run (carried over, or read back after an idle end): a repeat gets the
+   * same one. A message this run already queued before they were read is answered from them too
+   * (the loop skips its turn: chat-conversation.ts).
+   */
   remember(results: ChatTurnResult[]): void {
     for (const result of results) {
-      if (this.accepted.has(result.messageId)) continue;
+      if (this.results.has(result.messageId)) continue;
       this.results.set(result.messageId, result);
       this.accepted.add(result.messageId);
     }

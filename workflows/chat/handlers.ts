@@ -22,8 +22,6 @@ export function installChatHandlers(conv: ChatConversation): void {
   setHandler(
     sendMessageUpdate,
     async (message) => {
-      // The first task of a run that reads its session back holds messages until it knows the answers given.
-      if (!conv.ready) await condition(() => conv.ready);
       const repeat = conv.accepted.has(message.messageId);
       conv.accept(message);
       await condition(() => conv.results.has(message.messageId));
@@ -73,7 +71,8 @@ export function installChatHandlers(conv: ChatConversation): void {
   setHandler(chatHistoryQuery, () => conv.history());
 }
 
-async function completeRepeatedJob(conv: ChatConversation, jobId: string, result: ChatTurnResult): Promise<void> {
+/** A repeated message sent as another async job: that job completes with the first answer. */
+export async function completeRepeatedJob(conv: ChatConversation, jobId: string, result: ChatTurnResult): Promise<void> {
   await conv.store
     .recordChatEvents({
       ref: conv.ref,

@@ -1,6 +1,6 @@
 import { ActivityFailure, condition, isCancellation, patched, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { ChatToolOutcome } from '../../activities/chat/index.js';
-import { CHAT_CHILD_RUNS_PATCH, CHAT_LOCAL_READ_TOOLS_PATCH, type ChatStep } from '../../core/contracts/chat.js';
+import { CHAT_CHILD_RUNS_PATCH, type ChatStep } from '../../core/contracts/chat.js';
 import type { ToolCaller } from '../../tools/tool.js';
 import { failureMessage } from '../runs/failures.js';
 import { chatTools } from './activities.js';
@@ -38,7 +38,7 @@ async function runCall(
   const { confirmedHash, announce = false } = options;
   // Runs a confirmed call records start as children of this workflow; before the patch, the call's activity started them.
   const childRuns = !announce && patched(CHAT_CHILD_RUNS_PATCH);
-  const run = options.local && patched(CHAT_LOCAL_READ_TOOLS_PATCH) ? conv.store.runReadTool : chatTools.runChatTool;
+  const run = options.local && conv.localReadTools ? conv.store.runReadTool : chatTools.runChatTool;
   const { local: _local, ...toolCall } = call;
   try {
     const outcome = await run({
