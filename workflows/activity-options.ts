@@ -316,13 +316,7 @@ export const CHAT_TOOL_STEP: ActivityOptions = {
  */
 export const LOCAL_CHAT_READ_TOOL_STEP: LocalActivityOptions = {
   startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '10 seconds',
-    maximumAttempts: 3,
-    nonRetryableErrorTypes: [FAILURE.NotInWorkflow, FAILURE.ChatSessionNotFound],
-  },
+  retry: CHAT_TOOL_STEP.retry!,
 };
 
 /** The provisioning request's row: its status and stage, the reminder, the result. */
