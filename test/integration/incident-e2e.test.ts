@@ -69,18 +69,23 @@ describe('incident lifecycle over HTTP', () => {
       },
     });
 
-    const timeline = await json<{
-      entries: {
-        step: string;
-        kind: string;
-        outcome: string;
-        attempt: number;
-        input: unknown;
-        output: unknown;
-        startedAt: string | null;
-        failure: string | null;
-      }[];
-    }>(await stack.call('GET', `/api/v1/incidents/${incident.id}/timeline`));
+    // The projection says COMPLETED from the run's last local activity, written a moment before the
+    // workflow task that closes the run (and records its local activities' markers) reaches history.
+    const timeline = await waitFor(async () => {
+      const body = await json<{
+        entries: {
+          step: string;
+          kind: string;
+          outcome: string;
+          attempt: number;
+          input: unknown;
+          output: unknown;
+          startedAt: string | null;
+          failure: string | null;
+        }[];
+      }>(await stack.call('GET', `/api/v1/incidents/${incident.id}/timeline`));
+      return body.entries.at(-1)?.step === 'workflowCompleted' ? body : null;
+    }, 'the closed run in the timeline');
     const steps = timeline.entries.filter((entry) => entry.kind === 'activity');
     // "nginx down" matches the service-down runbook, but web-01's credential was never stored:
     // the diagnostics step refuses at once (no retry) and the run escalates, changing nothing.
