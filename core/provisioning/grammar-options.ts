@@ -10,6 +10,9 @@ import type { ProvisionRequirements, ProvisionResourceType } from './types.js';
 type Options = ProvisionRequirements['options'];
 type Problem = { field: string; reason: string };
 
+/** Allocated storage RDS accepts for general-purpose (gp3) volumes, in GB. */
+const RDS_STORAGE_GB = { min: 20, max: 65_536 };
+
 function readVersion(
   lower: string,
   engineWords: string,
@@ -55,8 +58,15 @@ export function readOptions(
     case 'mysql_database': {
       if (resourceType === 'postgres_database') version('postgres(?:ql)?|pg|psql', 'postgres', false, 'PostgreSQL');
       else version('mysql', 'mysql', true, 'MySQL');
-      const storage = /\b(\d+)\s*(gb|gib|g|tb|tib)\b/.exec(lower);
-      if (storage?.[1] && storage[2]) options.storageGb = Number(storage[1]) * (storage[2].startsWith('t') ? 1024 : 1);
+      // A size standing on its own ("500 GB", "2tb"), not digits inside a name ("team-0g-0").
+      const storage = /(?<![\w.-])(\d+)\s*(gb|gib|g|tb|tib)(?![\w-])/.exec(lower);
+      if (storage?.[1] && storage[2]) {
+        const gb = Number(storage[1]) * (storage[2].startsWith('t') ? 1024 : 1);
+        // RDS's limits for general-purpose storage.
+        if (gb < RDS_STORAGE_GB.min || gb > RDS_STORAGE_GB.max)
+          problems.push({ field: 'storageGb', reason: `RDS storage is ${RDS_STORAGE_GB.min} GB to 64 TB, not ${gb} GB` });
+        else options.storageGb = gb;
+      }
       if (/\b(?:multi[- ]?az|highly[- ]available|high[- ]availability|ha)\b/.test(lower)) options.multiAz = true;
       break;
     }

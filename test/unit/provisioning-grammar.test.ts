@@ -42,6 +42,24 @@ describe('parseProvisionRequest', () => {
     });
   });
 
+  it('reads a storage size only where it stands on its own, and refuses one RDS cannot allocate', () => {
+    // "0g" inside the team's name is not a size (the property test found it as allocated_storage = 0).
+    expect(parseProvisionRequest('a small postgres database for the a0 service in prod owned by the a-0g-0 team', {})).toMatchObject({
+      ok: true,
+      requirements: { team: 'a-0g-0', options: {} },
+    });
+    expect(parseProvisionRequest('a postgres database named x1 in dev with 500 GB', {})).toMatchObject({
+      ok: true,
+      requirements: { options: { storageGb: 500 } },
+    });
+    expect(parseProvisionRequest('a postgres database named x1 in dev with 2TB of storage', {})).toMatchObject({
+      ok: true,
+      requirements: { options: { storageGb: 2048 } },
+    });
+    expect(parseProvisionRequest('a postgres database named x1 in dev with 0 GB', {})).toMatchObject({ ok: false, missing: ['storageGb'] });
+    expect(parseProvisionRequest('a mysql database named x1 in dev with 5gb', {})).toMatchObject({ ok: false, missing: ['storageGb'] });
+  });
+
   it('makes the team part of the request when the conventions have no default team', () => {
     const conventions = mergeProvisionConventions({ tags: { defaultTeam: null } });
     expect(parseProvisionRequest('a postgres database for the payments API in prod', {}, conventions)).toMatchObject({
