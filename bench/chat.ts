@@ -47,11 +47,11 @@ const STORE = process.env.BENCH_CHAT_STORE === 'pglite' ? 'pglite' : 'postgres';
 /**
  * The steps a chat turn of two model steps runs one after another, as the floor's no-op steps (A: a
  * task-queue activity, L: a local activity): model step 1 (which stores the message and searches the
- * knowledge base first), cmdb_lookup (a read-only store tool: local), model step 2, the answer's
- * store step (local).
+ * knowledge base first), cmdb_lookup (a read-only store tool: local), model step 2 (which records
+ * the turn's end).
  */
-const TURN_SHAPE = 'ALAL';
-const TURN_SHAPE_TEXT = 'activity, local activity, activity, local activity';
+const TURN_SHAPE = 'ALA';
+const TURN_SHAPE_TEXT = 'activity, local activity, activity';
 const HOST = 'bench-web-01';
 const FLOOR_QUEUE = `bench-chat-floor-${randomUUID().slice(0, 8)}`;
 const ANSWER = `is an Ubuntu 22.04 virtual machine in production, owned by the platform team, serving the public web tier behind the load balancer; nothing in the CMDB says it is being changed today.`;
@@ -978,7 +978,7 @@ async function main(): Promise<void> {
       `The stack is \`npm start\` (Temporal dev server, the API and the worker in one process) on ${STORE === 'postgres' ? 'PostgreSQL (a fresh database; run events over LISTEN/NOTIFY)' : 'PGlite (run events in memory)'}, its LLM adapter (OpenAI protocol, streaming) pointed at test/support/scripted-model.ts in the benchmark's process: no delay, a tool call then a ${ANSWER.split(' ').length + 2}-word answer streamed a word a chunk.`,
       'Overhead per model step = (turn wall time − the model server’s time from request read to response end − the stored tool.started → tool.ended spans) / model steps; the tool spans include storing each result, so they are counted as the tools’ and not as overhead.',
       'First token: the model server’s wall clock when it wrote the answer’s first chunk against the SSE client’s when its first `token` event arrived (both in this process, one clock). Tokens are written to the store, the first delta at once and later ones in ~40 ms batches (activities/chat/events.ts), and announced on the bus; the SSE route reads the store after the notice.',
-      `Baselines: a worker in this process runs bench/noop-workflows.ts (\`benchUpdatable\`): the same update-with-start the API makes (USE_EXISTING), answering at once or after no-op steps in the shape of a chat turn (${TURN_SHAPE_TEXT}: model step 1 with the turn's opening, cmdb_lookup as a local activity, model step 2, the answer's store step); measured interleaved with the chat requests. The floor per model step is half the floor's turn.`,
+      `Baselines: a worker in this process runs bench/noop-workflows.ts (\`benchUpdatable\`): the same update-with-start the API makes (USE_EXISTING), answering at once or after no-op steps in the shape of a chat turn (${TURN_SHAPE_TEXT}: model step 1 with the turn's opening, cmdb_lookup as a local activity, model step 2 with the turn's end); measured interleaved with the chat requests. The floor per model step is half the floor's turn.`,
       'Where the time goes: from the Temporal histories of the sessions of the one-at-a-time turns and of their baseline runs. The dev server dates an activity’s started event with its schedule time here (0 ms), so read scheduled → completed (queueing, the activity’s code and the completion round-trip); a workflow task’s run is the worker’s round-trip with the workflow code.',
       ...provenance('npm run bench:chat', measuredAt),
     ],

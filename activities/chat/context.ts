@@ -1,5 +1,6 @@
 import type { ChatMessage } from '../../adapters/llm/port.js';
 import type { StoredChatMessage } from '../../adapters/store/port.js';
+import type { ChatMessageInput } from '../../core/contracts/chat.js';
 
 // What the model reads at each step: the system prompt, the conversation's summary, and the
 // transcript's most recent messages from the store (the workflow carries only their seq).
@@ -33,4 +34,20 @@ export function toModelMessages(stored: StoredChatMessage[], summary: string | n
     }
   }
   return messages;
+}
+
+/**
+ * A message this step stored, as a read of the store gives it back (JSON columns round-tripped), so
+ * a window can be completed with what was just written instead of read again (model-step.ts).
+ */
+export function storedChatMessage(message: ChatMessageInput, seq: number): StoredChatMessage {
+  const { key: _key, toolCalls, data, ...rest } = message;
+  const json = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+  return {
+    ...rest,
+    ...(toolCalls ? { toolCalls: json(toolCalls) } : {}),
+    ...(data !== undefined && data !== null ? { data: json(data) } : {}),
+    seq,
+    createdAt: new Date().toISOString(),
+  };
 }

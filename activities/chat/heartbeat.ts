@@ -11,7 +11,8 @@ export async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
   const context = Context.current();
   // A local activity has no heartbeat: the worker that runs it is the one running its workflow.
   if (context.info.isLocal) return work();
-  context.heartbeat();
+  // No beat at the start: the heartbeat timeout counts from the start, and most steps end well
+  // before the first interval (an early beat was one more call to the server on every step).
   const beat = setInterval(() => context.heartbeat(), CHAT_HEARTBEAT_MS);
   try {
     return await work();

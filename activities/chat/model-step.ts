@@ -4,11 +4,13 @@ import { FAILURE } from '../../core/contracts/failures.js';
 import { redact, redactText } from '../../core/redact.js';
 import type { ToolCaller } from '../../tools/tool.js';
 import { toModelMessages } from './context.js';
-import type { ChatMessageInput } from '../../core/contracts/chat.js';
+import type { ChatMessageInput, ChatStep, ChatTurnResult } from '../../core/contracts/chat.js';
+import { answeredText, knowledgeStep, modelStepRecord, turnEndEvents, turnEndJobUpdate } from '../../core/chat/turn-end.js';
+import type { StoredChatMessage } from '../../adapters/store/port.js';
 import type { ChatActivityDeps, ChatPlannerOutput, ChatRef } from './deps.js';
 import { createTokenStream } from './events.js';
 import { heartbeating } from './heartbeat.js';
-import { createChatRecordActivities } from './record.js';
+import { createChatRecordActivities, turnResultOf } from './record.js';
 import { createToolRunner, type ChatToolOutcome } from './run-tool.js';
 
 /**
@@ -41,6 +43,23 @@ export interface ChatModelStepInput {
   maxTokens: number;
   /** The turn's opening (its first step only). */
   opening?: ChatTurnOpening | undefined;
+  /** Past CHAT_ANSWER_IN_STEP_PATCH: what the step needs to record the turn's end if the model answers. */
+  ending?: ChatTurnEnding | undefined;
+}
+
+/**
+ * A turn as it stands before this model step. When the model answers (no tool calls), the step
+ * records the turn's end (answer and turn.ended events, the async job) itself, so the workflow has
+ * nothing left to store: one store step fewer per turn. A retried step whose earlier attempt
+ * recorded the end returns that answer and asks the model nothing.
+ */
+export interface ChatTurnEnding {
+  messageId: string;
+  jobId?: string | undefined;
+  /** The turn's steps so far (this step adds its knowledge search, if it opens the turn, and itself). */
+  steps: ChatStep[];
+  /** Model steps including this one; tokens spent before it. */
+  usage: { modelSteps: number; tokens: number };
 }
 
 export interface ChatModelStepOutput {
@@ -52,6 +71,8 @@ export interface ChatModelStepOutput {
   model: string;
   /** What the opening's knowledge search came to (null: no search tool is configured). */
   opening?: { knowledge: ChatToolOutcome | null };
+  /** The turn's result, recorded by this step (`ending`): the model answered. `content` is then null (the answer is here). */
+  answered?: ChatTurnResult;
 }
 
 /** Model answers are bounded before they reach workflow history; the full text is in the transcript. */
@@ -63,36 +84,69 @@ export function createChatModelActivities(deps: ChatActivityDeps, runTool = crea
   return {
     /**
      * One model step: reads the recent transcript, asks the LLM (streaming its text to the
-     * conversation's event stream in small batches) or the offline planner, and stores its message.
+     * conversation's event stream in small batches) or the offline planner, and stores its message;
+     * when the model answers and the workflow sent an `ending`, it records the turn's end too.
      */
     chatModelStep(input: ChatModelStepInput): Promise<ChatModelStepOutput> {
       return heartbeating(() => modelStep(input));
     },
   };
 
-  async function openTurn(input: ChatModelStepInput, opening: ChatTurnOpening): Promise<ChatToolOutcome | null> {
+  /**
+   * The turn's opening. The user's message and the job's move to running are stored while the
+   * knowledge base is searched (the search's messages are stored after the user's, so the transcript
+   * keeps its order). On a first attempt nothing of this step is stored yet, so the transcript window
+   * is read as the search runs, once the user's message is in, and completed with the search's
+   * messages as stored: the step reads the store once fewer on the turn's path. A retry reads after
+   * everything instead (an earlier attempt may have stored the search already).
+   */
+  async function openTurn(
+    input: ChatModelStepInput,
+    opening: ChatTurnOpening,
+  ): Promise<{ knowledge: ChatToolOutcome | null; transcript: StoredChatMessage[] | null }> {
     const { ref, caller, turn } = input;
-    await Promise.all([
+    const opened = Promise.all([
       records.persistChatMessages({ ref, messages: [opening.userMessage] }),
       opening.jobId ? records.recordChatEvents({ ref, events: [], job: { jobId: opening.jobId, update: { status: 'running' } } }) : null,
     ]);
+    const window =
+      Context.current().info.attempt === 1
+        ? opened.then(() => deps.store.chat.lastMessages(ref.tenantId, ref.sessionId, input.contextFromSeq, input.contextMessages))
+        : null;
+    // Awaited below; handled here too, so a failure while the search runs is not an unhandled rejection.
+    opened.catch(() => undefined);
+    window?.catch(() => undefined);
     const search = opening.knowledgeSearch;
-    if (!search) return null;
-    const outcome = await runTool({
-      ref,
-      caller,
-      turn,
-      callKey: search.callKey,
-      call: { id: search.callId, name: search.toolName, arguments: { query: search.query } },
-      announce: true,
-    });
-    return outcome.status === 'refused' && outcome.reason === 'unknown_tool' ? null : outcome;
+    let searched: StoredChatMessage[] = [];
+    const outcome = search
+      ? await runTool(
+          {
+            ref,
+            caller,
+            turn,
+            callKey: search.callKey,
+            call: { id: search.callId, name: search.toolName, arguments: { query: search.query } },
+            announce: true,
+          },
+          { before: window ?? opened, stored: (messages) => (searched = messages) },
+        )
+      : null;
+    await opened;
+    const transcript = window ? [...(await window), ...searched].slice(-input.contextMessages) : null;
+    const knowledge = outcome && !(outcome.status === 'refused' && outcome.reason === 'unknown_tool') ? outcome : null;
+    return { knowledge, transcript };
   }
 
   async function modelStep(input: ChatModelStepInput): Promise<ChatModelStepOutput> {
     const { ref, caller, turn, step } = input;
-    const knowledge = input.opening ? await openTurn(input, input.opening) : undefined;
-    const stored = await deps.store.chat.lastMessages(ref.tenantId, ref.sessionId, input.contextFromSeq, input.contextMessages);
+    if (input.ending && Context.current().info.attempt > 1) {
+      const recorded = await recordedEnd(input, input.ending);
+      if (recorded) return recorded;
+    }
+    const opened = input.opening ? await openTurn(input, input.opening) : undefined;
+    const knowledge = opened?.knowledge;
+    const stored =
+      opened?.transcript ?? (await deps.store.chat.lastMessages(ref.tenantId, ref.sessionId, input.contextFromSeq, input.contextMessages));
     const messages = redactMessages(toModelMessages(stored, input.summary));
     const tools = deps.chatTools?.describe(caller) ?? [];
     let answer: ChatPlannerOutput;
@@ -143,7 +197,56 @@ export function createChatModelActivities(deps: ChatActivityDeps, runTool = crea
         },
       ]),
     ]);
-    return { content, toolCalls, tokens, offline: !deps.llm, model, ...(knowledge !== undefined ? { opening: { knowledge } } : {}) };
+    const output: ChatModelStepOutput = {
+      content,
+      toolCalls,
+      tokens,
+      offline: !deps.llm,
+      model,
+      ...(knowledge !== undefined ? { opening: { knowledge } } : {}),
+    };
+    if (!input.ending || toolCalls.length > 0) return output;
+    const ending = input.ending;
+    const result: ChatTurnResult = {
+      messageId: ending.messageId,
+      turn,
+      status: 'answered',
+      answer: answeredText(content, output.offline),
+      offline: output.offline,
+      steps: [
+        ...ending.steps,
+        ...(input.opening?.knowledgeSearch && knowledge ? [knowledgeStep(input.opening.knowledgeSearch.toolName, knowledge)] : []),
+        modelStepRecord(model, 0),
+      ],
+      usage: { modelSteps: ending.usage.modelSteps, tokens: ending.usage.tokens + tokens },
+    };
+    try {
+      await records.recordChatEvents({
+        ref,
+        events: turnEndEvents(result),
+        ...(ending.jobId ? { job: { jobId: ending.jobId, update: turnEndJobUpdate(result) } } : {}),
+      });
+    } catch {
+      // Not worth asking the model again: the workflow records the end with its own store step.
+      return output;
+    }
+    return { ...output, content: null, answered: result };
+  }
+
+  /** The end an earlier attempt of this step recorded (its answer event), as this attempt's output. */
+  async function recordedEnd(input: ChatModelStepInput, ending: ChatTurnEnding): Promise<ChatModelStepOutput | null> {
+    const [event] = await deps.store.chat.lastEventsOfType(input.ref.tenantId, input.ref.sessionId, 'answer', 1);
+    const [result] = event ? turnResultOf(event.data) : [];
+    if (!result || result.turn !== input.turn || result.messageId !== ending.messageId) return null;
+    // The recorded result's steps say what the opening found; the workflow keeps them as they are.
+    return {
+      content: null,
+      toolCalls: [],
+      tokens: result.usage.tokens - ending.usage.tokens,
+      offline: result.offline,
+      model: result.steps.findLast((s) => s.kind === 'model')?.name ?? 'unknown',
+      answered: result,
+    };
   }
 }
 

@@ -17,7 +17,7 @@ function sessionGone(ref: ChatRef): ApplicationFailure {
 const RECENT_ANSWERS = 20;
 
 /** A stored `answer` event as the turn's result; events written before they carried steps and usage give none. */
-function turnResultOf(data: Record<string, unknown>): ChatTurnResult[] {
+export function turnResultOf(data: Record<string, unknown>): ChatTurnResult[] {
   const { messageId, turn, status, text, offline, steps, usage } = data as Partial<Record<string, unknown>>;
   if (typeof messageId !== 'string' || typeof turn !== 'number' || typeof text !== 'string' || !Array.isArray(steps)) return [];
   if (status !== 'answered' && status !== 'budget_exhausted' && status !== 'failed') return [];

@@ -5,6 +5,8 @@ import { redact, redactText, truncateText } from '../../core/redact.js';
 import { IntegrationNotConfiguredError } from '../../tools/integrations.js';
 import type { PreparedCall } from '../../tools/registry.js';
 import { ToolFailedError, ToolRefusedError, type ToolCaller, type ToolResult } from '../../tools/tool.js';
+import type { StoredChatMessage } from '../../adapters/store/port.js';
+import { storedChatMessage } from './context.js';
 import type { ChatActivityDeps, ChatRef } from './deps.js';
 import { appendChatEvents } from './events.js';
 import { heartbeating } from './heartbeat.js';
@@ -33,6 +35,14 @@ export type ChatToolOutcome =
   | { status: 'failed' | 'refused'; preview: string; reason: string }
   | { status: 'needs_confirmation'; hash: string; args: unknown };
 
+/** How the turn's opening runs the knowledge search alongside its own writes (model-step.ts). */
+export interface ToolRunOptions {
+  /** Store the call's messages only once this settles (the user's message first, so the transcript keeps its order). */
+  before?: Promise<unknown> | undefined;
+  /** Hears the messages stored for the call, as the store keeps them. */
+  stored?: ((messages: StoredChatMessage[]) => void) | undefined;
+}
+
 const PREVIEW_CHARS = 400;
 /** What the model reads of a result; the structured data is stored whole. */
 const CONTENT_CHARS = 12_000;
@@ -43,10 +53,10 @@ const TOOL_ATTEMPTS = 3;
  * Runs one tool call and stores what came of it: the chat tool activity's work, and the opening
  * knowledge search the first model step of a turn makes (model-step.ts).
  */
-export function createToolRunner(deps: ChatActivityDeps): (input: ChatToolCallInput) => Promise<ChatToolOutcome> {
+export function createToolRunner(deps: ChatActivityDeps): (input: ChatToolCallInput, options?: ToolRunOptions) => Promise<ChatToolOutcome> {
   const { store } = deps;
 
-  async function persist(input: ChatToolCallInput, content: string, data?: unknown): Promise<void> {
+  async function persist(input: ChatToolCallInput, content: string, data: unknown, options: ToolRunOptions): Promise<void> {
     const { ref, turn, call } = input;
     const messages: ChatMessageInput[] = [];
     if (input.announce) {
@@ -61,8 +71,10 @@ export function createToolRunner(deps: ChatActivityDeps): (input: ChatToolCallIn
       toolName: call.name,
       ...(data !== undefined ? { data: redact(data) } : {}),
     });
+    await options.before;
     const seqs = await store.chat.appendMessages(ref.tenantId, ref.sessionId, messages);
     if (!seqs) throw ApplicationFailure.nonRetryable(`Chat session ${ref.sessionId} is gone`, FAILURE.ChatSessionNotFound);
+    options.stored?.(messages.map((message, index) => storedChatMessage(message, seqs[index] ?? 0)));
   }
 
   async function ended(input: ChatToolCallInput, status: string, preview: string): Promise<void> {
@@ -72,20 +84,20 @@ export function createToolRunner(deps: ChatActivityDeps): (input: ChatToolCallIn
     ]);
   }
 
-  async function refuse(input: ChatToolCallInput, message: string, reason: string): Promise<ChatToolOutcome> {
-    await persist(input, `Refused: ${message}`, { error: true, reason });
+  async function refuse(input: ChatToolCallInput, message: string, reason: string, options: ToolRunOptions): Promise<ChatToolOutcome> {
+    await persist(input, `Refused: ${message}`, { error: true, reason }, options);
     await ended(input, 'refused', message);
     return { status: 'refused', preview: truncateText(message, PREVIEW_CHARS), reason };
   }
 
   return runTool;
 
-  async function runTool(input: ChatToolCallInput): Promise<ChatToolOutcome> {
+  async function runTool(input: ChatToolCallInput, options: ToolRunOptions = {}): Promise<ChatToolOutcome> {
     const { ref, caller, turn, call } = input;
     const registry = deps.chatTools;
     if (!registry) {
       if (input.announce) return { status: 'refused', preview: 'No chat tools are configured', reason: 'unknown_tool' };
-      return refuse(input, `There is no tool named ${call.name}`, 'unknown_tool');
+      return refuse(input, `There is no tool named ${call.name}`, 'unknown_tool', options);
     }
     let prepared: PreparedCall;
     try {
@@ -94,9 +106,10 @@ export function createToolRunner(deps: ChatActivityDeps): (input: ChatToolCallIn
       if (!(err instanceof ToolRefusedError)) throw err;
       // A search the workflow makes on its own is left out of the transcript when there is no such tool.
       if (input.announce && err.reason === 'unknown_tool') return { status: 'refused', preview: err.message, reason: err.reason };
-      return refuse(input, err.message, err.reason);
+      return refuse(input, err.message, err.reason, options);
     }
-    if (prepared.risk === 'forbidden') return refuse(input, `Policy forbids this call to ${call.name}; it did not run.`, 'forbidden');
+    if (prepared.risk === 'forbidden')
+      return refuse(input, `Policy forbids this call to ${call.name}; it did not run.`, 'forbidden', options);
     if (prepared.risk === 'change' && input.confirmedHash !== prepared.hash) {
       return { status: 'needs_confirmation', hash: prepared.hash, args: prepared.args };
     }
@@ -131,20 +144,20 @@ export function createToolRunner(deps: ChatActivityDeps): (input: ChatToolCallIn
       );
     } catch (err) {
       await announced;
-      if (err instanceof ToolRefusedError) return refuse(input, err.message, err.reason);
-      if (err instanceof IntegrationNotConfiguredError) return refuse(input, err.message, 'not_configured');
+      if (err instanceof ToolRefusedError) return refuse(input, err.message, err.reason, options);
+      if (err instanceof IntegrationNotConfiguredError) return refuse(input, err.message, 'not_configured', options);
       const message = err instanceof Error ? err.message : String(err);
       if (err instanceof ToolFailedError && err.retryable && context.info.attempt < TOOL_ATTEMPTS) {
         throw ApplicationFailure.retryable(`${call.name} failed: ${message}`, FAILURE.ChatToolUnavailable);
       }
       const text = `${call.name} failed: ${message}`;
-      await persist(input, `The tool failed and did nothing more: ${message}`, { error: true, reason: FAILURE.ChatToolFailed });
+      await persist(input, `The tool failed and did nothing more: ${message}`, { error: true, reason: FAILURE.ChatToolFailed }, options);
       await ended(input, 'failed', text);
       return { status: 'failed', preview: truncateText(redactText(text), PREVIEW_CHARS), reason: FAILURE.ChatToolFailed };
     }
     await announced;
     const links = result.links?.length ? `\nLinks: ${result.links.map((link) => `${link.title} <${link.url}>`).join(', ')}` : '';
-    await persist(input, `${result.content}${links}`, result.data);
+    await persist(input, `${result.content}${links}`, result.data, options);
     const preview = truncateText(redactText(result.content), PREVIEW_CHARS);
     await ended(input, 'ok', preview);
     return { status: 'ok', preview, ...(result.childRun ? { childRun: result.childRun } : {}) };

@@ -214,6 +214,12 @@ export const CHAT_TURN_OPENING_PATCH = 'chat-turn-opening';
 /** The patch that runs tool calls reading only the store as local activities (before it, task-queue activities). */
 export const CHAT_LOCAL_READ_TOOLS_PATCH = 'chat-local-read-tools';
 
+/**
+ * The patch that lets the model step whose model answered record the turn's end (answer and
+ * turn.ended events, the async job) itself; before it, a store step after the model step did.
+ */
+export const CHAT_ANSWER_IN_STEP_PATCH = 'chat-answer-in-step';
+
 export interface ChatEventInput {
   /** Unique in its session: a retried append with the same key adds nothing. */
   key: string;

@@ -21,12 +21,12 @@ export const PAGERDUTY_WORKFLOW_REVISION = 'initial';
 export const ALERT_WORKFLOW_REVISION = 'initial';
 
 /**
- * The chat workflow revision the tests run today (same rule): a turn opened inside its first model
- * step and read-only store tools as local activities (CHAT_TURN_OPENING_PATCH,
- * CHAT_LOCAL_READ_TOOLS_PATCH). Histories from before it are kept in chat/initial, chat/child-runs
- * and chat/local-store-steps.
+ * The chat workflow revision the tests run today (same rule): the model step that answers records
+ * the turn's end (CHAT_ANSWER_IN_STEP_PATCH). Histories from before it are kept in chat/initial,
+ * chat/child-runs, chat/local-store-steps and chat/turn-opening (a turn opened inside its first model
+ * step, read-only store tools as local activities).
  */
-export const CHAT_WORKFLOW_REVISION = 'turn-opening';
+export const CHAT_WORKFLOW_REVISION = 'answer-in-step';
 /**
  * Chat runs that start child workflows (CHAT_CHILD_RUNS_PATCH): recorded in chat/child-runs before the
  * local store steps, with the rest of the chat revision since.

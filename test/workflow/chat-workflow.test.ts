@@ -108,8 +108,9 @@ describe('chat agent (OpenAI protocol, streaming)', () => {
     expect(body.items.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
     expect(body.items[2]!.toolName).toBe('knowledge_search');
     expect(body.items[3]!.content).toContain('logrotate');
-    // The search ran inside the turn's first model step (its opening): the only task-queue activity.
-    expect(await activitiesOf(answer.sessionId)).toEqual({ scheduled: ['chatModelStep'], local: ['recordChatEvents'] });
+    // The search ran inside the turn's first model step (its opening), and that step, answering,
+    // recorded the turn's end: one activity for the whole turn, no store step after it.
+    expect(await activitiesOf(answer.sessionId)).toEqual({ scheduled: ['chatModelStep'], local: [] });
     await keepHistory(answer.sessionId, 'knowledge-first');
   });
 
@@ -159,7 +160,7 @@ describe('chat agent (OpenAI protocol, streaming)', () => {
     expect(calls.filter((c) => c.tool === 'cmdb_lookup')).toHaveLength(1);
     expect(await activitiesOf(answer.sessionId)).toEqual({
       scheduled: ['chatModelStep', 'chatModelStep'],
-      local: ['runChatTool', 'recordChatEvents'],
+      local: ['runChatTool'],
     });
     const history = await stack.call('GET', `/api/v1/chat/${answer.sessionId}/history`, { key: operatorKey });
     const body = (await history.json()) as { items: { role: string; toolName?: string }[] };

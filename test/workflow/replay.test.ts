@@ -27,6 +27,7 @@ const EXPECTED_FIXTURES: Record<string, number> = {
   'chat/child-runs': 1,
   'chat/local-store-steps': 8,
   'chat/turn-opening': 10,
+  'chat/answer-in-step': 10,
   'provisioning/initial': 6,
 };
 

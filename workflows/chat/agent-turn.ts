@@ -1,17 +1,12 @@
 import { isCancellation, workflowInfo } from '@temporalio/workflow';
 import type { ChatTurnOpening } from '../../activities/chat/index.js';
-import {
-  type ChatMessageInput,
-  type ChatStep,
-  type ChatTurnResult,
-  type ChatTurnStatus,
-  type SendMessageInput,
-} from '../../core/contracts/chat.js';
+import { type ChatMessageInput, type ChatTurnResult, type ChatTurnStatus, type SendMessageInput } from '../../core/contracts/chat.js';
 import { budgetOverrun, type TurnSpend } from './budget.js';
 import { failureMessage } from '../runs/failures.js';
 import { chatModel } from './activities.js';
 import type { ChatConversation } from './conversation.js';
-import { knowledgeStep, runToolRound, searchKnowledgeFirst, type TurnContext } from './tool-round.js';
+import { runToolRound, searchKnowledgeFirst, type TurnContext } from './tool-round.js';
+import { answeredText, knowledgeStep, modelStepRecord, turnEndEvents, turnEndJobUpdate } from '../../core/chat/turn-end.js';
 
 /** The tool the workflow calls with the user's question before the turn's first model step. */
 export const KNOWLEDGE_SEARCH_TOOL = 'knowledge_search';
@@ -94,21 +89,25 @@ export async function runTurn(conv: ChatConversation, message: SendMessageInput)
         contextMessages: conv.settings.contextMessages,
         maxTokens: conv.settings.budget.maxTokens - spend.tokens,
         ...(opening ? { opening } : {}),
+        ...(conv.answerInStep
+          ? {
+              ending: {
+                messageId: message.messageId,
+                ...(message.jobId ? { jobId: message.jobId } : {}),
+                steps: [...ctx.steps],
+                usage: { modelSteps: spend.modelSteps, tokens: spend.tokens },
+              },
+            }
+          : {}),
       });
       opening = null;
       if (step.opening?.knowledge) ctx.steps.push(knowledgeStep(KNOWLEDGE_SEARCH_TOOL, step.opening.knowledge));
       spend.tokens += step.tokens;
       offline = step.offline;
-      ctx.steps.push({
-        kind: 'model',
-        name: step.model,
-        status: 'ok',
-        detail: step.toolCalls.length ? `${step.toolCalls.length} tool call(s)` : null,
-      });
-      if (step.toolCalls.length === 0) {
-        const answer = step.content?.trim() || 'I have no answer to that.';
-        return await finish('answered', offline ? `${answer}\n\n(Offline mode: no language model is configured.)` : answer);
-      }
+      ctx.steps.push(modelStepRecord(step.model, step.toolCalls.length));
+      // The step recorded the turn's end itself: nothing is left to store.
+      if (step.answered) return concludeTurn(conv, step.answered);
+      if (step.toolCalls.length === 0) return await finish('answered', answeredText(step.content, offline));
       conv.setStep(`tools: ${step.toolCalls.map((call) => call.name).join(', ')}`);
       waitedMs += await runToolRound(ctx, step.toolCalls);
     }
@@ -123,54 +122,23 @@ export async function runTurn(conv: ChatConversation, message: SendMessageInput)
 
 /** Streams the answer and the turn's end, completes the async job, and records the result for repeats. */
 async function endTurn(conv: ChatConversation, message: SendMessageInput, result: ChatTurnResult): Promise<ChatTurnResult> {
-  const { turn } = result;
   conv.setStep('answering');
-  const steps: ChatStep[] = result.steps;
   try {
     await conv.store.recordChatEvents({
       ref: conv.ref,
-      events: [
-        {
-          key: `t${turn}/answer`,
-          type: 'answer',
-          // Steps and usage too: a run that starts after an idle end reads its answers back from here
-          // (openChatSession), so a repeated message gets the first answer, not a second turn.
-          data: {
-            turn,
-            messageId: message.messageId,
-            status: result.status,
-            text: result.answer,
-            offline: result.offline,
-            steps,
-            usage: result.usage,
-          },
-        },
-        {
-          key: `t${turn}/ended`,
-          type: 'turn.ended',
-          data: { turn, messageId: message.messageId, status: result.status, steps: steps.length },
-        },
-      ],
-      ...(message.jobId
-        ? {
-            job: {
-              jobId: message.jobId,
-              update: {
-                status: result.status === 'failed' ? ('failed' as const) : ('completed' as const),
-                answer: result.answer,
-                turnStatus: result.status,
-                steps,
-                ...(result.status === 'failed' ? { error: result.answer } : {}),
-              },
-            },
-          }
-        : {}),
+      events: turnEndEvents(result),
+      ...(message.jobId ? { job: { jobId: message.jobId, update: turnEndJobUpdate(result) } } : {}),
     });
   } catch (err) {
     // The answer still reaches the sender through the update; the stream and the job lag behind.
     if (isCancellation(err)) throw err;
   }
-  conv.results.set(message.messageId, result);
+  return concludeTurn(conv, result);
+}
+
+/** The turn's end as the conversation keeps it: the answer for repeats, no turn at work, decided proposals gone. */
+function concludeTurn(conv: ChatConversation, result: ChatTurnResult): ChatTurnResult {
+  conv.results.set(result.messageId, result);
   conv.current = null;
   for (const [id, proposal] of conv.proposals) if (proposal.status !== 'pending') conv.proposals.delete(id);
   return result;

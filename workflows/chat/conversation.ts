@@ -1,5 +1,6 @@
 import { patched } from '@temporalio/workflow';
 import {
+  CHAT_ANSWER_IN_STEP_PATCH,
   CHAT_LOCAL_READ_TOOLS_PATCH,
   CHAT_TURN_OPENING_PATCH,
   DEFAULT_CHAT_SETTINGS,
@@ -49,6 +50,8 @@ export class ChatConversation {
   readonly turnOpening: boolean;
   /** Rounds of calls that only read the store run as local activities (CHAT_LOCAL_READ_TOOLS_PATCH). */
   readonly localReadTools: boolean;
+  /** The model step that answers records the turn's end (CHAT_ANSWER_IN_STEP_PATCH). */
+  readonly answerInStep: boolean;
   current: ChatConversationState['current'] = null;
   summary: string | null;
   turns: number;
@@ -60,6 +63,7 @@ export class ChatConversation {
     this.store = chatStoreSteps();
     this.turnOpening = patched(CHAT_TURN_OPENING_PATCH);
     this.localReadTools = patched(CHAT_LOCAL_READ_TOOLS_PATCH);
+    this.answerInStep = patched(CHAT_ANSWER_IN_STEP_PATCH);
     this.summary = input.carried?.summary ?? null;
     this.turns = input.carried?.turns ?? 0;
     this.contextFromSeq = input.carried?.contextFromSeq ?? 1;

@@ -1,5 +1,6 @@
 import { ActivityFailure, condition, isCancellation, patched, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { ChatToolOutcome } from '../../activities/chat/index.js';
+import { knowledgeStep } from '../../core/chat/turn-end.js';
 import { CHAT_CHILD_RUNS_PATCH, type ChatStep } from '../../core/contracts/chat.js';
 import type { ToolCaller } from '../../tools/tool.js';
 import { failureMessage } from '../runs/failures.js';
@@ -81,14 +82,6 @@ export async function searchKnowledgeFirst(ctx: TurnContext, toolName: string, q
 }
 
 /** The turn's knowledge search as a step the sender sees. */
-export function knowledgeStep(toolName: string, outcome: ChatToolOutcome): ChatStep {
-  return {
-    kind: 'knowledge',
-    name: toolName,
-    status: outcome.status === 'needs_confirmation' ? 'refused' : outcome.status,
-    detail: detail(outcome.status === 'needs_confirmation' ? null : outcome.preview),
-  };
-}
 
 /**
  * The model's tool calls of one step, all at once (independent calls run concurrently). Calls that
