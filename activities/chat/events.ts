@@ -46,11 +46,22 @@ export function createTokenStream(deps: ChatActivityDeps, ref: ChatRef, keyPrefi
       if (batches === 0 && !timer) flush();
       else timer ??= setTimeout(flush, flushMs);
     },
-    /** Writes what is left and waits for every batch. */
-    async close(): Promise<void> {
+    /**
+     * Writes what is left and waits for every batch. `after`: events to write with the last batch,
+     * in the same write (the turn's end after its tokens); their write failing rejects.
+     */
+    async close(after: ChatEventInput[] = []): Promise<void> {
       if (timer) clearTimeout(timer);
-      flush();
+      timer = null;
+      if (after.length === 0) {
+        flush();
+        await chain;
+        return;
+      }
       await chain;
+      const events: ChatEventInput[] = buffer ? [{ key: `${keyPrefix}/${(batches += 1)}`, type: 'token', data: { text: buffer } }] : [];
+      buffer = '';
+      await appendChatEvents(deps, ref, [...events, ...after]);
     },
   };
 }

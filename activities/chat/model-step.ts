@@ -8,7 +8,7 @@ import type { ChatMessageInput, ChatStep, ChatTurnResult } from '../../core/cont
 import { answeredText, knowledgeStep, modelStepRecord, turnEndEvents, turnEndJobUpdate } from '../../core/chat/turn-end.js';
 import type { StoredChatMessage } from '../../adapters/store/port.js';
 import type { ChatActivityDeps, ChatPlannerOutput, ChatRef } from './deps.js';
-import { createTokenStream } from './events.js';
+import { appendChatEvents, createTokenStream } from './events.js';
 import { heartbeating } from './heartbeat.js';
 import { createChatRecordActivities, turnResultOf } from './record.js';
 import { createToolRunner, type ChatToolOutcome } from './run-tool.js';
@@ -152,28 +152,27 @@ export function createChatModelActivities(deps: ChatActivityDeps, runTool = crea
     let answer: ChatPlannerOutput;
     let tokens = 0;
     let model = 'offline';
-    // The last token batches are written while the step's message is stored (two tables, no order between them).
-    let streamClosed: Promise<void> = Promise.resolve();
+    let stream: ReturnType<typeof createTokenStream> | null = null;
     if (deps.llm) {
       const attempt = Context.current().info.attempt;
       // A retried step streams again under its own keys: the `answer` event is what counts.
-      const stream = createTokenStream(deps, ref, `t${turn}/s${step}/a${attempt}/token`, flushMs);
+      const tokenStream = createTokenStream(deps, ref, `t${turn}/s${step}/a${attempt}/token`, flushMs);
+      stream = tokenStream;
       try {
         const response = await deps.llm.chat({
           messages,
           ...(tools.length ? { tools: tools.map(({ name, description, parameters }) => ({ name, description, parameters })) } : {}),
           maxTokens: Math.max(256, Math.min(input.maxTokens, 8192)),
           stream: true,
-          onText: (delta) => stream.push(delta),
+          onText: (delta) => tokenStream.push(delta),
         });
         answer = { content: response.content, toolCalls: response.toolCalls };
         tokens = response.usage.inputTokens + response.usage.outputTokens;
         model = response.model;
       } catch (err) {
-        await stream.close();
+        await tokenStream.close();
         throw llmStepFailure(err);
       }
-      streamClosed = stream.close();
     } else if (deps.chatPlanner) {
       answer = await deps.chatPlanner.plan({ caller, messages, tools, transcript: stored });
     } else {
@@ -185,8 +184,38 @@ export function createChatModelActivities(deps: ChatActivityDeps, runTool = crea
       ...(deps.chatTools?.readsStoreOnly(call.name) ? { local: true } : {}),
     }));
     const content = answer.content === null ? null : redactText(answer.content).slice(0, MAX_ANSWER_CHARS);
-    await Promise.all([
-      streamClosed,
+    const output: ChatModelStepOutput = {
+      content,
+      toolCalls,
+      tokens,
+      offline: !deps.llm,
+      model,
+      ...(knowledge !== undefined ? { opening: { knowledge } } : {}),
+    };
+    const ending = toolCalls.length === 0 ? input.ending : undefined;
+    const result: ChatTurnResult | null = ending
+      ? {
+          messageId: ending.messageId,
+          turn,
+          status: 'answered',
+          answer: answeredText(content, output.offline),
+          offline: output.offline,
+          steps: [
+            ...ending.steps,
+            ...(input.opening?.knowledgeSearch && knowledge ? [knowledgeStep(input.opening.knowledgeSearch.toolName, knowledge)] : []),
+            modelStepRecord(model, 0),
+          ],
+          usage: { modelSteps: ending.usage.modelSteps, tokens: ending.usage.tokens + tokens },
+        }
+      : null;
+    const endEvents = result ? turnEndEvents(result).map((event) => ({ ...event, data: redact(event.data) })) : [];
+    // The last token batch and the turn's end go in one write (tokens first), while the step's
+    // message is stored (another table, no order between them).
+    const [endRecorded] = await Promise.all([
+      (stream ? stream.close(endEvents) : appendChatEvents(deps, ref, endEvents)).then(
+        () => true,
+        () => false,
+      ),
       deps.store.chat.appendMessages(ref.tenantId, ref.sessionId, [
         {
           key: `t${turn}/s${step}/assistant`,
@@ -197,38 +226,17 @@ export function createChatModelActivities(deps: ChatActivityDeps, runTool = crea
         },
       ]),
     ]);
-    const output: ChatModelStepOutput = {
-      content,
-      toolCalls,
-      tokens,
-      offline: !deps.llm,
-      model,
-      ...(knowledge !== undefined ? { opening: { knowledge } } : {}),
-    };
-    if (!input.ending || toolCalls.length > 0) return output;
-    const ending = input.ending;
-    const result: ChatTurnResult = {
-      messageId: ending.messageId,
-      turn,
-      status: 'answered',
-      answer: answeredText(content, output.offline),
-      offline: output.offline,
-      steps: [
-        ...ending.steps,
-        ...(input.opening?.knowledgeSearch && knowledge ? [knowledgeStep(input.opening.knowledgeSearch.toolName, knowledge)] : []),
-        modelStepRecord(model, 0),
-      ],
-      usage: { modelSteps: ending.usage.modelSteps, tokens: ending.usage.tokens + tokens },
-    };
-    try {
-      await records.recordChatEvents({
-        ref,
-        events: turnEndEvents(result),
-        ...(ending.jobId ? { job: { jobId: ending.jobId, update: turnEndJobUpdate(result) } } : {}),
-      });
-    } catch {
-      // Not worth asking the model again: the workflow records the end with its own store step.
-      return output;
+    // Not recorded (the store refused the write): not worth asking the model again, the workflow's store step records it.
+    if (!result || !endRecorded) return output;
+    if (ending?.jobId) {
+      // The job last: a client that sees it finished finds the turn's events stored.
+      const recorded = await records
+        .recordChatEvents({ ref, events: [], job: { jobId: ending.jobId, update: turnEndJobUpdate(result) } })
+        .then(
+          () => true,
+          () => false,
+        );
+      if (!recorded) return output;
     }
     return { ...output, content: null, answered: result };
   }
