@@ -152,25 +152,22 @@ export function createChatModelActivities(deps: ChatActivityDeps, runTool = crea
     let answer: ChatPlannerOutput;
     let tokens = 0;
     let model = 'offline';
-    let stream: ReturnType<typeof createTokenStream> | null = null;
-    if (deps.llm) {
-      const attempt = Context.current().info.attempt;
-      // A retried step streams again under its own keys: the `answer` event is what counts.
-      const tokenStream = createTokenStream(deps, ref, `t${turn}/s${step}/a${attempt}/token`, flushMs);
-      stream = tokenStream;
+    // A retried step streams again under its own keys: the `answer` event is what counts.
+    const stream = deps.llm ? createTokenStream(deps, ref, `t${turn}/s${step}/a${Context.current().info.attempt}/token`, flushMs) : null;
+    if (deps.llm && stream) {
       try {
         const response = await deps.llm.chat({
           messages,
           ...(tools.length ? { tools: tools.map(({ name, description, parameters }) => ({ name, description, parameters })) } : {}),
           maxTokens: Math.max(256, Math.min(input.maxTokens, 8192)),
           stream: true,
-          onText: (delta) => tokenStream.push(delta),
+          onText: (delta) => stream.push(delta),
         });
         answer = { content: response.content, toolCalls: response.toolCalls };
         tokens = response.usage.inputTokens + response.usage.outputTokens;
         model = response.model;
       } catch (err) {
-        await tokenStream.close();
+        await stream.close();
         throw llmStepFailure(err);
       }
     } else if (deps.chatPlanner) {
