@@ -4,7 +4,8 @@ import type { ChatEventInput, ChatStep, ChatTurnResult } from '../contracts/chat
 // step) and, past CHAT_ANSWER_IN_STEP_PATCH, the model step that produced the answer. Pure, so the
 // workflow may import it.
 
-const detail = (text: string | null) => (text === null ? null : text.slice(0, 300));
+/** A step's detail as the sender sees it: a short preview. */
+export const stepDetail = (text: string | null) => (text === null ? null : text.slice(0, 300));
 
 /** The model's step as the turn's steps list it. */
 export function modelStepRecord(model: string, toolCalls: number): ChatStep {
@@ -20,7 +21,7 @@ export function knowledgeStep(
     kind: 'knowledge',
     name: toolName,
     status: outcome.status === 'needs_confirmation' ? 'refused' : outcome.status,
-    detail: detail(outcome.status === 'needs_confirmation' ? null : (outcome.preview ?? null)),
+    detail: stepDetail(outcome.status === 'needs_confirmation' ? null : (outcome.preview ?? null)),
   };
 }
 

@@ -1,6 +1,6 @@
 import { ActivityFailure, condition, isCancellation, patched, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { ChatToolOutcome } from '../../activities/chat/index.js';
-import { knowledgeStep } from '../../core/chat/turn-end.js';
+import { knowledgeStep, stepDetail as detail } from '../../core/chat/turn-end.js';
 import { CHAT_CHILD_RUNS_PATCH, type ChatStep } from '../../core/contracts/chat.js';
 import type { ToolCaller } from '../../tools/tool.js';
 import { failureMessage } from '../runs/failures.js';
@@ -23,8 +23,6 @@ export interface TurnContext {
   caller: ToolCaller;
   steps: ChatStep[];
 }
-
-const detail = (text: string | null) => (text === null ? null : text.slice(0, 300));
 
 /**
  * One tool call as its own activity. A call whose activity failed for good (a lost worker on its
@@ -80,8 +78,6 @@ export async function searchKnowledgeFirst(ctx: TurnContext, toolName: string, q
   if (outcome.status === 'refused' && outcome.reason === 'unknown_tool') return;
   ctx.steps.push(knowledgeStep(toolName, outcome));
 }
-
-/** The turn's knowledge search as a step the sender sees. */
 
 /**
  * The model's tool calls of one step, all at once (independent calls run concurrently). Calls that
