@@ -171,7 +171,9 @@ export const AutomationSummarySchema = z
   .openapi('AutomationRunSummary');
 
 export const AutomationDetailSchema = AutomationSummarySchema.extend({
-  source: z.enum(['projection', 'row']).openapi({ description: 'projection: the run’s own state; row: the run has not projected yet' }),
+  readFrom: z
+    .enum(['projection', 'row'])
+    .openapi({ description: 'How this answer was read. projection: the run’s own state; row: the run has not projected yet' }),
   projectedVersion: z.number().int().nullable(),
   currentStep: z.enum(AUTOMATION_STEPS).nullable(),
   steps: z.array(StepSchema),

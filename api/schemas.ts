@@ -277,9 +277,9 @@ export const IncidentDetailSchema = IncidentSchema.extend({
   result: orNull(ResultSchema),
   workflow: orNull(WorkflowRunSchema),
   workflowError: z.string().nullable().openapi({ description: 'Why the workflow could not be described (the row still answers)' }),
-  source: z.enum(['projection', 'live']).openapi({
+  readFrom: z.enum(['projection', 'live']).openapi({
     description:
-      'projection: read from the store, as the run last wrote it (the default; no Temporal call). live: described and queried from Temporal (consistency=live, or a run that has written no projection)',
+      'How this answer was read (the incident’s own origin is `source`). projection: from the store, as the run last wrote it (the default; no Temporal call). live: described and queried from Temporal (consistency=live, or a run that has written no projection)',
   }),
   projectedVersion: z.number().int().nullable().openapi({
     description: 'The seq of the last run event the projection holds (the Last-Event-ID of the events stream); null when live',

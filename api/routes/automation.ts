@@ -85,7 +85,7 @@ export function toDetail(run: AutomationRun, projection: RunProjection<Automatio
     // The row's final status is final; before that the run's own status is the fresher one.
     status: state && !isFinalAutomationStatus(run.status) ? state.status : run.status,
     summary: state?.summary ?? run.summary,
-    source: projection ? ('projection' as const) : ('row' as const),
+    readFrom: projection ? ('projection' as const) : ('row' as const),
     projectedVersion: projection?.version ?? null,
     currentStep: state?.currentStep ?? null,
     steps: state?.steps ?? [],
@@ -216,7 +216,7 @@ export function automationRoutes({
           return toDetail(run, projection as RunProjection<AutomationRunProjectionState> | null);
         },
         // Only runs with a projection send notices when they change.
-        (d) => d.source === 'projection',
+        (d) => d.readFrom === 'projection',
       );
       return c.json(detail, 200);
     },

@@ -207,7 +207,7 @@ export function incidentRoutes(
         return { ...detail, result: latest ? toResultResponse(latest) : null };
       };
       // Only projection reads are kept: a run without a projection sends no notice when it changes.
-      const detail = live ? await read() : await reads.read(tenantId, 'incident', id, read, (d) => d.source === 'projection');
+      const detail = live ? await read() : await reads.read(tenantId, 'incident', id, read, (d) => d.readFrom === 'projection');
       return c.json(detail, 200);
     },
   );
@@ -221,7 +221,7 @@ export function incidentRoutes(
       ...fromState(incident, state),
       workflow: { id: projection.workflowId, ...workflow, state, stateError: null },
       workflowError: null,
-      source: 'projection',
+      readFrom: 'projection',
       projectedVersion: projection.version,
     };
   }
@@ -247,7 +247,7 @@ export function incidentRoutes(
     } catch (err) {
       workflowError = reason(err);
     }
-    return { ...fromState(incident, workflow?.state ?? null), workflow, workflowError, source: 'live', projectedVersion: null };
+    return { ...fromState(incident, workflow?.state ?? null), workflow, workflowError, readFrom: 'live', projectedVersion: null };
   }
 
   function fromState(incident: Incident, state: IncidentWorkflowState | null) {

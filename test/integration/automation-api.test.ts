@@ -95,7 +95,7 @@ describe('automation API', () => {
 
     const run = await untilStatus(accepted.id, 'succeeded');
     expect(run).toMatchObject({
-      source: 'projection',
+      readFrom: 'projection',
       checkMode: true,
       approval: { decision: 'not_required' },
       recap: { 'web-01': { ok: 2, changed: 0, failed: 0 } },

@@ -136,9 +136,10 @@ describe('incident event streams across processes (PostgreSQL LISTEN/NOTIFY)', (
 
     // The read path answers from the projection: the same final state, no Temporal call needed.
     const detail = (await (await stack.call('GET', `/api/v1/incidents/${incident.id}`)).json()) as Record<string, unknown>;
-    expect(detail).toMatchObject({ status: 'escalated', source: 'projection', projectedVersion: stored.length });
+    // `source` is the incident's origin, as in the list; how the answer was read is `readFrom`.
+    expect(detail).toMatchObject({ status: 'escalated', source: 'api', readFrom: 'projection', projectedVersion: stored.length });
     const live = (await (await stack.call('GET', `/api/v1/incidents/${incident.id}?consistency=live`)).json()) as Record<string, unknown>;
-    expect(live).toMatchObject({ status: 'escalated', source: 'live', projectedVersion: null });
+    expect(live).toMatchObject({ status: 'escalated', source: 'api', readFrom: 'live', projectedVersion: null });
     expect((live.workflow as { state: unknown }).state).toEqual((detail.workflow as { state: unknown }).state);
   });
 

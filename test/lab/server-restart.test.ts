@@ -84,7 +84,7 @@ describe.skipIf(problems.length > 0)(
         source: string;
         workflowError: string | null;
       };
-      expect(during).toMatchObject({ status: 'awaiting_approval', source: 'projection', workflowError: null });
+      expect(during).toMatchObject({ status: 'awaiting_approval', readFrom: 'projection', workflowError: null });
       // ...and the live read says why Temporal's part is missing.
       const live = (await (await stack.call('GET', `/api/v1/incidents/${id}?consistency=live`)).json()) as { workflowError: string | null };
       expect(live.workflowError).not.toBeNull();
