@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReceivedMessage } from '../../adapters/queue/port.js';
 import { ensureMoto } from '../support/moto.js';
-import { startMotoSqs, type MotoQueue, type MotoSqs } from '../support/moto-sqs.js';
+import { startMotoSqs, type LocalQueue, type LocalSqs } from '../support/local-sqs.js';
 import { sampleCmdbItem, startTestStack, type TestStack } from '../support/stack.js';
 
 // Reference 000's low-level endpoints over the test stack (real store, the test run's Temporal, no
@@ -15,8 +15,8 @@ if ('error' in moto) {
   console.warn(`queue endpoint tests skipped: ${moto.error.split('\n')[0]}`);
 }
 
-let sqs: MotoSqs;
-let fifo: MotoQueue;
+let sqs: LocalSqs;
+let fifo: LocalQueue;
 let stack: TestStack;
 let acmeId: string;
 let globexKey: string;

@@ -7,7 +7,7 @@ import {
 } from '../../adapters/queue/port.js';
 import { SqsEventQueue } from '../../adapters/queue/sqs.js';
 import { ensureMoto } from '../support/moto.js';
-import { MOTO_CREDENTIALS, MOTO_REGION, startMotoSqs, type MotoSqs } from '../support/moto-sqs.js';
+import { LOCAL_SQS_CREDENTIALS, LOCAL_SQS_REGION, startMotoSqs, type LocalSqs } from '../support/local-sqs.js';
 
 // The event queue port's contract, against SQS as moto's server mode serves it (a local
 // SQS-compatible endpoint; FIFO groups and deduplication, visibility timeouts and redrive to a
@@ -19,7 +19,7 @@ if ('error' in moto) {
   console.warn(`SQS queue tests skipped: ${moto.error.split('\n')[0]}`);
 }
 
-let sqs: MotoSqs;
+let sqs: LocalSqs;
 
 beforeAll(async () => {
   if ('error' in moto) return;
@@ -93,9 +93,9 @@ describe.skipIf('error' in moto).each([
     // The call as a whole failing (nothing answers there) is the queue unavailable.
     const unreachable = new SqsEventQueue({
       queueUrl: queue.url,
-      region: MOTO_REGION,
+      region: LOCAL_SQS_REGION,
       endpoint: 'http://127.0.0.1:9',
-      credentials: MOTO_CREDENTIALS,
+      credentials: LOCAL_SQS_CREDENTIALS,
     });
     try {
       await expect(unreachable.deleteBatch(['any'])).rejects.toBeInstanceOf(QueueUnavailableError);
@@ -159,9 +159,9 @@ describe.skipIf('error' in moto).each([
     expect(await queue.stats()).toMatchObject({ visible: 0, inFlight: 0, deadLetter: 1 });
     const dlq = new SqsEventQueue({
       queueUrl: deadLetter!.url,
-      region: MOTO_REGION,
+      region: LOCAL_SQS_REGION,
       endpoint: sqs.server.endpoint,
-      credentials: MOTO_CREDENTIALS,
+      credentials: LOCAL_SQS_CREDENTIALS,
     });
     try {
       const [dead] = await dlq.receive({ max: 1, waitSeconds: 1, visibilitySeconds: 30 });

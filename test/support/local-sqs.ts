@@ -1,15 +1,17 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { SqsEventQueue } from '../../adapters/queue/sqs.js';
+import { startFauxqs } from './fauxqs.js';
 import { startMoto, type MotoServer } from './moto.js';
 
-// SQS queues on moto's server mode for the queue tests: each test makes queues of its own (unique
-// names), FIFO or standard, optionally with a dead-letter queue and a redrive policy.
+// SQS queues on a local SQS-compatible server: moto's server mode for the queue tests, fauxqs for the
+// bridge's throughput benchmark (test/support/fauxqs.ts says why). Each test makes queues of its own
+// (unique names), FIFO or standard, optionally with a dead-letter queue and a redrive policy.
 
-export const MOTO_REGION = 'us-east-1';
-export const MOTO_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
+export const LOCAL_SQS_REGION = 'us-east-1';
+export const LOCAL_SQS_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
-export interface MotoQueue {
+export interface LocalQueue {
   url: string;
   arn: string;
   /** The adapter over this queue (and its dead-letter queue, when there is one). */
@@ -17,16 +19,23 @@ export interface MotoQueue {
   deadLetter: { url: string; arn: string } | null;
 }
 
-export interface MotoSqs {
+export interface LocalSqs {
   server: MotoServer;
   client: SQSClient;
-  createQueue(options: { fifo: boolean; deadLetter?: { maxReceiveCount: number } }): Promise<MotoQueue>;
+  createQueue(options: { fifo: boolean; deadLetter?: { maxReceiveCount: number } }): Promise<LocalQueue>;
   stop(): Promise<void>;
 }
 
-export async function startMotoSqs(executable: string): Promise<MotoSqs> {
-  const server = await startMoto(executable);
-  const client = new SQSClient({ region: MOTO_REGION, endpoint: server.endpoint, credentials: MOTO_CREDENTIALS });
+export async function startMotoSqs(executable: string): Promise<LocalSqs> {
+  return sqsOn(await startMoto(executable));
+}
+
+export async function startFauxqsSqs(): Promise<LocalSqs> {
+  return sqsOn(await startFauxqs());
+}
+
+function sqsOn(server: MotoServer): LocalSqs {
+  const client = new SQSClient({ region: LOCAL_SQS_REGION, endpoint: server.endpoint, credentials: LOCAL_SQS_CREDENTIALS });
   const queues: SqsEventQueue[] = [];
 
   async function make(name: string, attributes: Record<string, string>): Promise<{ url: string; arn: string }> {
@@ -53,9 +62,9 @@ export async function startMotoSqs(executable: string): Promise<MotoSqs> {
       const queue = new SqsEventQueue({
         queueUrl: main.url,
         deadLetterQueueUrl: dlq?.url ?? null,
-        region: MOTO_REGION,
+        region: LOCAL_SQS_REGION,
         endpoint: server.endpoint,
-        credentials: MOTO_CREDENTIALS,
+        credentials: LOCAL_SQS_CREDENTIALS,
       });
       queues.push(queue);
       return { ...main, queue, deadLetter: dlq };

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 // moto's server mode (PyPI `moto[server]`): a local AWS-compatible endpoint for S3, CloudWatch Logs,
 // ECS and EC2 that the ECS runner's test talks to (it records tasks and runs nothing), and for SQS,
-// which the event queue's tests use (test/support/moto-sqs.ts). Installed in a
+// which the event queue's tests use (test/support/local-sqs.ts). Installed in a
 // virtual environment of its own from the pinned requirements (5.2.5's RunTask fails with a server
 // error on awsvpc networking; 5.1.4 runs it), the way test/support/schemathesis.ts does;
 // INFRAAI_MOTO_VENV moves the environment.
