@@ -96,7 +96,7 @@ export const QueueAddedSchema = z
     deduplicationId: z.string().nullable().openapi({ description: 'FIFO: the PagerDuty event id; null on a standard queue' }),
     relay: z.enum(['start', 'signal', 'ignore']).openapi({
       description:
-        'What the bridge does with it: start the incident’s run (incident.triggered), signal it (events that change the incident), or acknowledge and ignore it',
+        'What the bridge does with it: start your tenant’s run of the incident (incident.triggered), signal that run (events that change the incident), or acknowledge and ignore it',
     }),
   })
   .openapi('QueueAdded');

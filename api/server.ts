@@ -129,7 +129,11 @@ export async function startApiServer(options: {
     queue: adapters.eventQueue,
     pagerDutyWebhook: {
       // A short deadline: PagerDuty waits 5 s for the answer, and a 503 in time makes it retry.
-      relayer: createPagerDutyRelayer(client, { taskQueue: config.temporal.taskQueue, timeoutMs: PAGERDUTY_WEBHOOK_RELAY_TIMEOUT_MS }),
+      relayer: createPagerDutyRelayer(client, {
+        taskQueue: config.temporal.taskQueue,
+        pagerDutyTenantSlug: config.pagerDuty.tenantSlug,
+        timeoutMs: PAGERDUTY_WEBHOOK_RELAY_TIMEOUT_MS,
+      }),
       secrets: config.pagerDuty.webhookSecrets,
       tenantSlug: config.pagerDuty.tenantSlug,
     },

@@ -40,7 +40,7 @@ export async function startBridge(deps: {
   const bridge = new SqsBridge({
     queue,
     deadLetter,
-    relayer: createPagerDutyRelayer(client, { taskQueue: config.temporal.taskQueue }),
+    relayer: createPagerDutyRelayer(client, { taskQueue: config.temporal.taskQueue, pagerDutyTenantSlug: config.pagerDuty.tenantSlug }),
     tenants,
     telemetry,
     log,

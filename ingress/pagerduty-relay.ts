@@ -18,10 +18,16 @@ import { SEARCH_ATTRIBUTES } from '../core/contracts/incident.js';
 import { relayPagerDutyEvent, type PagerDutyEventEnvelope, type PagerDutyUpdate } from '../core/ingress/pagerduty.js';
 
 // The one place a PagerDuty event becomes a Temporal call, used by the webhook route and the SQS
-// bridge: `incident.triggered` starts `pd-<incident id>` (a repeat joins it: the id is the dedupe),
+// bridge: `incident.triggered` starts the incident's run (a repeat joins it: the id is the dedupe),
 // every later event signals that run (with the event's own request id, so Temporal keeps one signal
 // per event in the run's history, and the run applies each event id once besides), the rest is ignored.
 // Whichever path delivers an event, and however often, it has one effect.
+//
+// The run is the incident's within the event's tenant: `pd-<incident id>` for the PagerDuty tenant
+// (INFRAAI_PAGERDUTY_TENANT, whose events PagerDuty itself delivers), `pd-<incident id>@<slug>` for
+// any other (core/ingress/pagerduty.ts pagerDutyWorkflowId), so one tenant's event never starts,
+// joins or signals another tenant's run. The signal names its tenant too, and the run refuses an
+// update of another tenant (workflows/pagerduty/run-state.ts).
 
 export type RelayOutcome =
   | { kind: 'started'; workflowId: string; runId: string }
@@ -56,13 +62,21 @@ function unavailable(err: unknown): RelayUnavailableError {
   return new RelayUnavailableError(`Temporal did not accept the event: ${(err as Error).message ?? String(err)}`, { cause: err });
 }
 
-export function createPagerDutyRelayer(client: Client, options: { taskQueue: string; timeoutMs?: number }): PagerDutyRelayer {
+export interface PagerDutyRelayerOptions {
+  taskQueue: string;
+  /** INFRAAI_PAGERDUTY_TENANT (config.pagerDuty.tenantSlug): the tenant whose runs are `pd-<incident id>`. */
+  pagerDutyTenantSlug: string;
+  timeoutMs?: number;
+}
+
+export function createPagerDutyRelayer(client: Client, options: PagerDutyRelayerOptions): PagerDutyRelayer {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const withDeadline = <T>(fn: () => Promise<T>): Promise<T> => client.connection.withDeadline(Date.now() + timeoutMs, fn);
 
   return {
     async relay(envelope, context) {
-      const decision = relayPagerDutyEvent(envelope);
+      const tenantScope = context.tenantSlug === options.pagerDutyTenantSlug ? null : context.tenantSlug;
+      const decision = relayPagerDutyEvent(envelope, { tenantScope });
       if (decision.kind === 'ignore') return { kind: 'ignored', reason: decision.reason };
       if (decision.kind === 'start') {
         const input: PagerDutyIncidentInput = {
@@ -91,7 +105,8 @@ export function createPagerDutyRelayer(client: Client, options: { taskQueue: str
         }
       }
       try {
-        await withDeadline(() => signalOnce(client, decision.workflowId, decision.update));
+        const update: PagerDutyUpdate = { ...decision.update, tenantId: context.tenantId };
+        await withDeadline(() => signalOnce(client, decision.workflowId, update));
         return { kind: 'signalled', workflowId: decision.workflowId };
       } catch (err) {
         if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === 5 && !namespaceNotFound(err))) {

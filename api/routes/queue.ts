@@ -106,7 +106,8 @@ export function queueRoutes({ store, queue, incidentReads }: QueueRouteDeps) {
             queueType: target.fifo ? ('fifo' as const) : ('standard' as const),
             groupId,
             deduplicationId,
-            relay: relayPagerDutyEvent(envelope).kind,
+            // Only the kind is answered, and it does not depend on the tenant (the bridge picks the run's id).
+            relay: relayPagerDutyEvent(envelope, { tenantScope: null }).kind,
           },
           202,
         );

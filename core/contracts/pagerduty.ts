@@ -1,4 +1,5 @@
-// Contract of the PagerDuty incident workflow (`pd-<PagerDuty incident id>`), shared by the
+// Contract of the PagerDuty incident workflow (`pd-<PagerDuty incident id>` for the PagerDuty tenant,
+// `pd-<PagerDuty incident id>@<tenant slug>` for any other: pagerDutyWorkflowId), shared by the
 // workflow, the worker, the API's webhook and the SQS bridge. Workflow-safe: plain types plus
 // message definitions.
 import { defineQuery, defineSignal } from '@temporalio/workflow';

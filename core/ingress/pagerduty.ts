@@ -41,7 +41,7 @@ export interface PagerDutyEventEnvelope {
   };
 }
 
-/** Events that change an incident's run once it exists: relayed as a signal to `pd-<incident id>`. */
+/** Events that change an incident's run once it exists: relayed as a signal to its run (pagerDutyWorkflowId). */
 export const PAGERDUTY_SIGNALLED_EVENTS = [
   'incident.acknowledged',
   'incident.unacknowledged',
@@ -69,6 +69,11 @@ export interface PagerDutyUpdate {
   text: string | null;
   /** The incident's status after the event, where the event carries the incident. */
   status: string | null;
+  /**
+   * The tenant (id) whose event this is, set by the relayer: a run refuses an update naming another
+   * tenant than its own. Absent from signals sent before it existed (and from recorded histories).
+   */
+  tenantId?: string | undefined;
 }
 
 export type PagerDutyRelay =
@@ -96,13 +101,33 @@ export type PagerDutyRelay =
  */
 export const QUEUED_EVENT_ATTRIBUTES = { tenant: 'infraai.tenant', sentBy: 'infraai.sentBy' } as const;
 
-/** The one workflow id of a PagerDuty incident's run, whichever way its events arrive. */
-export function pagerDutyWorkflowId(incidentId: string): string {
-  return `pd-${incidentId}`;
-}
-
 const MAX_TEXT = 4000;
+/** A PagerDuty id (incident, service…): never holds `@`, the separator of a scoped run id. */
 const PD_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** A tenant slug, as the store allows it (tenants.slug CHECK, migrations/0001_init.sql): never holds `@` either. */
+const TENANT_SLUG = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/**
+ * Whose run a PagerDuty event goes to: `null` for the PagerDuty tenant (the one
+ * INFRAAI_PAGERDUTY_TENANT names, whose incidents PagerDuty itself delivers), any other tenant's slug.
+ */
+export type PagerDutyTenantScope = string | null;
+
+/**
+ * The one workflow id of a PagerDuty incident's run within a tenant, whichever way its events arrive.
+ * The PagerDuty tenant's run is `pd-<incident id>`: PagerDuty's own deliveries (webhook, or SQS with
+ * no tenant attribute) and its users' POST /api/v1/queueAdd name the same run, so an event arriving
+ * by SQS, by webhook or both has one effect. Any other tenant's run is `pd-<incident id>@<tenant
+ * slug>`: an event a tenant queues with someone else's incident id reaches only its own run (most
+ * often none), never theirs. Neither a PagerDuty id nor a slug holds `@`, so no two (incident,
+ * tenant) pairs share an id, and no scoped id is an unscoped one.
+ */
+export function pagerDutyWorkflowId(incidentId: string, tenantScope: PagerDutyTenantScope): string {
+  if (!PD_ID.test(incidentId)) throw new Error(`not a PagerDuty incident id: ${JSON.stringify(incidentId.slice(0, 80))}`);
+  if (tenantScope === null) return `pd-${incidentId}`;
+  if (!TENANT_SLUG.test(tenantScope)) throw new Error(`not a tenant slug: ${JSON.stringify(tenantScope.slice(0, 80))}`);
+  return `pd-${incidentId}@${tenantScope}`;
+}
 
 function text(value: unknown): string | null {
   return typeof value === 'string' && value.length > 0 ? value.slice(0, MAX_TEXT) : null;
@@ -118,16 +143,20 @@ export function incidentIdOf(envelope: PagerDutyEventEnvelope): string | null {
 
 /**
  * What to do with one PagerDuty event: start the incident's run (triggered), signal it (every event
- * that changes the incident), or acknowledge and ignore it (another resource, an unknown type).
+ * that changes the incident), or acknowledge and ignore it (another resource, an unknown type). The
+ * run is the incident's within `tenantScope` (pagerDutyWorkflowId).
  */
-export function relayPagerDutyEvent(envelope: PagerDutyEventEnvelope): PagerDutyRelay {
+export function relayPagerDutyEvent(
+  envelope: PagerDutyEventEnvelope,
+  { tenantScope }: { tenantScope: PagerDutyTenantScope },
+): PagerDutyRelay {
   const { event } = envelope;
   if (event.resource_type !== 'incident') {
     return { kind: 'ignore', eventId: event.id, reason: `${event.event_type}: not an incident event` };
   }
   const incidentId = incidentIdOf(envelope);
   if (!incidentId) return { kind: 'ignore', eventId: event.id, reason: `${event.event_type}: no incident id in the event` };
-  const workflowId = pagerDutyWorkflowId(incidentId);
+  const workflowId = pagerDutyWorkflowId(incidentId, tenantScope);
   const data = event.data;
   if (event.event_type === 'incident.triggered') {
     const incident = data as unknown as PagerDutyIncidentData;

@@ -35,7 +35,7 @@ beforeAll(async () => {
       secrets: [OLD_SECRET, NEW_SECRET],
       tenantSlug: TENANT,
       relayer: (client, taskQueue): PagerDutyRelayer => {
-        const real = createPagerDutyRelayer(client, { taskQueue, timeoutMs: 3000 });
+        const real = createPagerDutyRelayer(client, { taskQueue, pagerDutyTenantSlug: TENANT, timeoutMs: 3000 });
         return {
           relay(envelope, context) {
             relayed.push(envelope.event.id);
@@ -69,6 +69,7 @@ beforeAll(async () => {
       relayer: (_client, taskQueue) =>
         createPagerDutyRelayer(new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) }), {
           taskQueue,
+          pagerDutyTenantSlug: TENANT,
           timeoutMs: PAGERDUTY_WEBHOOK_RELAY_TIMEOUT_MS,
         }),
     },
@@ -127,7 +128,7 @@ describe('POST /api/v1/webhooks/pagerduty', () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ outcome: 'started', workflowId: `pd-${incident.id}` });
 
-    const pd = stack.client.workflow.getHandle(pagerDutyWorkflowId(incident.id));
+    const pd = stack.client.workflow.getHandle(pagerDutyWorkflowId(incident.id, null));
     const state = (await pd.result()) as PagerDutyRunState;
     expect(state).toMatchObject({ status: 'completed', via: 'webhook', tagId: 'hook-web-01' });
     // The incident row of the configured tenant: read, listed, its events and timeline as usual.
@@ -172,7 +173,7 @@ describe('POST /api/v1/webhooks/pagerduty', () => {
     const withKey = await stack.call('POST', PATH, { body: event });
     await expectProblem(withKey, 401, 'unauthorized');
     expect(relayed.length).toBe(before);
-    expect(await runExists(pagerDutyWorkflowId(incident.id))).toBe(false);
+    expect(await runExists(pagerDutyWorkflowId(incident.id, null))).toBe(false);
   });
 
   it('refuses a body changed after it was signed (the signature is over the raw bytes)', async () => {
@@ -185,7 +186,7 @@ describe('POST /api/v1/webhooks/pagerduty', () => {
     const tampered = raw.replace('"urgency":"high"', '"urgency":"low"');
     expect(tampered).not.toBe(raw);
     await expectProblem(await deliver(stack, tampered, { signature }), 401, 'unauthorized');
-    expect(await runExists(pagerDutyWorkflowId(incident.id))).toBe(false);
+    expect(await runExists(pagerDutyWorkflowId(incident.id, null))).toBe(false);
   });
 
   it('answers 400 for a signed body that is not JSON or not a PagerDuty event', async () => {
@@ -211,7 +212,7 @@ describe('POST /api/v1/webhooks/pagerduty', () => {
     const other = await deliver(stack, event, { webhookId: 'wh-repeat-2' });
     expect(await other.json()).toEqual({ outcome: 'joined', workflowId: `pd-${incident.id}` });
     const state = await waitFor(async () => {
-      const s = await stack.client.workflow.getHandle(pagerDutyWorkflowId(incident.id)).query(pagerDutyStateQuery);
+      const s = await stack.client.workflow.getHandle(pagerDutyWorkflowId(incident.id, null)).query(pagerDutyStateQuery);
       return s.status === 'unmapped' ? s : null;
     }, 'the run to find no CMDB item');
     expect(state.appliedEventIds).toEqual([event.event.id]);
@@ -224,7 +225,7 @@ describe('POST /api/v1/webhooks/pagerduty', () => {
       'signalled',
     ]);
     await waitFor(async () => {
-      const s = await stack.client.workflow.getHandle(pagerDutyWorkflowId(incident.id)).query(pagerDutyStateQuery);
+      const s = await stack.client.workflow.getHandle(pagerDutyWorkflowId(incident.id, null)).query(pagerDutyStateQuery);
       return s.appliedEventIds.length === 2 ? s : null;
     }, 'the note applied');
     await deliver(stack, pdEvents.resolved(incident));
@@ -241,7 +242,7 @@ describe('POST /api/v1/webhooks/pagerduty', () => {
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200]);
     const outcomes = (await Promise.all(responses.map((r) => r.json()))).map((b) => (b as { outcome: string }).outcome).sort();
     expect(outcomes).toEqual(['joined', 'joined', 'started']);
-    const state = await stack.client.workflow.getHandle(pagerDutyWorkflowId(incident.id)).query(pagerDutyStateQuery);
+    const state = await stack.client.workflow.getHandle(pagerDutyWorkflowId(incident.id, null)).query(pagerDutyStateQuery);
     expect(state.appliedEventIds).toEqual([event.event.id]);
     await deliver(stack, pdEvents.resolved(incident));
   });

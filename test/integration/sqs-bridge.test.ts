@@ -282,7 +282,7 @@ describe.skipIf('error' in moto)('the SQS bridge', () => {
     const note = update(c, 'incident.annotated');
     const resolved = update(c, 'incident.resolved');
     // The webhook got there first (the same relay module, `via: webhook`).
-    const webhook = createPagerDutyRelayer(client, { taskQueue });
+    const webhook = createPagerDutyRelayer(client, { taskQueue, pagerDutyTenantSlug: 'default' });
     const context = { tenantId: defaultTenantId, tenantSlug: 'default', via: 'webhook' as const };
     expect((await webhook.relay(trigger, context)).kind).toBe('started');
     expect((await webhook.relay(note, context)).kind).toBe('signalled');
@@ -333,10 +333,9 @@ describe.skipIf('error' in moto)('the SQS bridge', () => {
     await send(q, dNote, { attributes: { [QUEUED_EVENT_ATTRIBUTES.tenant]: acme.id } });
 
     const bridge = await startBridge(q, taskQueue);
-    await waitFor(
-      async () => (await drained(q)) && (await exists(`pd-${d}`)) && (await signalsOf(`pd-${d}`)).length === 1,
-      'the queue to drain',
-    );
+    // acme is not the PagerDuty tenant (INFRAAI_PAGERDUTY_TENANT, `default` here): its run of d is its own.
+    const dRun = `pd-${d}@${acme.slug}`;
+    await waitFor(async () => (await drained(q)) && (await exists(dRun)) && (await signalsOf(dRun)).length === 1, 'the queue to drain');
 
     const dead = await deadLettered(q);
     const reasons = Object.fromEntries(
@@ -350,8 +349,9 @@ describe.skipIf('error' in moto)('the SQS bridge', () => {
       '{"event": {"id": "cut short',
     );
 
-    expect(await startInput(`pd-${d}`)).toMatchObject({ tenantId: acme.id, tenantSlug: acme.slug, via: 'sqs' });
-    expect(await signalsOf(`pd-${d}`)).toEqual(expected([dNote]));
+    expect(await startInput(dRun)).toMatchObject({ tenantId: acme.id, tenantSlug: acme.slug, via: 'sqs' });
+    expect(await signalsOf(dRun)).toEqual(expected([dNote]));
+    expect(await exists(`pd-${d}`)).toBe(false);
     expect(await exists(`pd-${e}`)).toBe(false);
     const moved = bridge.logs().filter((entry) => entry.msg === 'moved to the dead-letter queue');
     expect(moved.map((entry) => entry.reason).sort()).toEqual(['unknown_tenant', 'unparseable', 'unparseable']);
@@ -365,6 +365,66 @@ describe.skipIf('error' in moto)('the SQS bridge', () => {
     expect(await metric(bridge, 'infraai_bridge_messages_dead_lettered_total{reason="unparseable"}')).toBe(2);
     expect(await metric(bridge, 'infraai_bridge_messages_dead_lettered_total{reason="unknown_tenant"}')).toBe(1);
     expect(await metric(bridge, 'infraai_bridge_messages_relayed_total{outcome="started"}')).toBe(1);
+  });
+
+  it('keeps tenants apart: an event a tenant queues with another tenant’s incident id never reaches that tenant’s run', async () => {
+    const q = await sqs.createQueue({ fifo: true, deadLetter: { maxReceiveCount: 5 } });
+    const taskQueue = uniqueTaskQueue('bridge');
+    const acme = await store.tenants.ensure(`acme-${randomUUID().slice(0, 6)}`);
+    const globex = await store.tenants.ensure(`globex-${randomUUID().slice(0, 6)}`);
+    const h = newId('PT');
+    const k = newId('PU');
+    const as = (tenantId: string) => ({ attributes: { [QUEUED_EVENT_ATTRIBUTES.tenant]: tenantId } });
+    // The PagerDuty tenant's incident h (PagerDuty's own delivery: no attribute), acme's incidents h and k (queueAdd).
+    const pdTrigger = triggered(h);
+    const acmeTrigger = triggered(h);
+    const acmeK = triggered(k);
+    // globex (tenant B) queues what would stop the others' remediations: notes and resolutions of their incident ids.
+    const forgedNote = update(h, 'incident.annotated');
+    const forgedResolved = update(h, 'incident.resolved');
+    const forgedK = update(k, 'incident.resolved');
+    // The PagerDuty tenant's own resolution of h (queueAdd by one of its users: its tenant's attribute).
+    const pdResolved = update(h, 'incident.resolved');
+    await send(q, pdTrigger);
+    await send(q, acmeTrigger, as(acme.id));
+    await send(q, acmeK, as(acme.id));
+    await send(q, forgedNote, as(globex.id));
+    await send(q, forgedResolved, as(globex.id));
+    await send(q, forgedK, as(globex.id));
+    // The very event globex forged, delivered by PagerDuty itself (a deduplication id of its own: SQS keeps both).
+    await send(q, forgedResolved, { deduplicationId: `${forgedResolved.event.id}-pd` });
+    await send(q, pdResolved, as(defaultTenantId));
+
+    const bridge = await startBridge(q, taskQueue);
+    await waitFor(async () => relayed(bridge).length === 8 && (await drained(q)), 'eight messages relayed and deleted');
+    const outcomes = (id: string) =>
+      relayed(bridge)
+        .filter((e) => e.event_id === id)
+        .map((e) => `${e.tenant as string} ${e.outcome as string} ${e.workflow_id as string}`);
+    // Two tenants, two runs of h: acme's trigger did not join the PagerDuty tenant's run.
+    expect(outcomes(pdTrigger.event.id)).toEqual([`default started pd-${h}`]);
+    expect(outcomes(acmeTrigger.event.id)).toEqual([`${acme.slug} started pd-${h}@${acme.slug}`]);
+    expect(outcomes(acmeK.event.id)).toEqual([`${acme.slug} started pd-${k}@${acme.slug}`]);
+    // globex's events find globex's own runs, which do not exist: acknowledged without a run, nothing started.
+    expect(outcomes(forgedNote.event.id)).toEqual([`${globex.slug} no_run pd-${h}@${globex.slug}`]);
+    expect(outcomes(forgedK.event.id)).toEqual([`${globex.slug} no_run pd-${k}@${globex.slug}`]);
+    expect(outcomes(forgedResolved.event.id)).toEqual([`${globex.slug} no_run pd-${h}@${globex.slug}`, `default signalled pd-${h}`]);
+    expect(outcomes(pdResolved.event.id)).toEqual([`default signalled pd-${h}`]);
+    expect(await exists(`pd-${h}@${globex.slug}`)).toBe(false);
+    expect(await exists(`pd-${k}@${globex.slug}`)).toBe(false);
+    expect(await exists(`pd-${k}`)).toBe(false);
+
+    // What reached each run: the PagerDuty tenant's run only its own deliveries, acme's runs nothing.
+    expect(await signalsOf(`pd-${h}`)).toEqual(expected([forgedResolved, pdResolved]));
+    expect(await signalsOf(`pd-${h}@${acme.slug}`)).toEqual([]);
+    expect(await signalsOf(`pd-${k}@${acme.slug}`)).toEqual([]);
+    expect(await startInput(`pd-${h}`)).toMatchObject({ tenantId: defaultTenantId, tenantSlug: 'default', eventId: pdTrigger.event.id });
+    expect(await startInput(`pd-${h}@${acme.slug}`)).toMatchObject({
+      tenantId: acme.id,
+      tenantSlug: acme.slug,
+      eventId: acmeTrigger.event.id,
+    });
+    expect(await deadLettered(q)).toEqual([]);
   });
 
   it('leaves a message whose relay keeps failing for redelivery, and dead-letters it after the last attempt', async () => {

@@ -234,7 +234,11 @@ export async function startTestStack(
             tenantSlug: options.pagerDuty.tenantSlug ?? 'default',
             relayer: options.pagerDuty.relayer
               ? options.pagerDuty.relayer(client, taskQueue)
-              : createPagerDutyRelayer(client, { taskQueue, timeoutMs: PAGERDUTY_WEBHOOK_RELAY_TIMEOUT_MS }),
+              : createPagerDutyRelayer(client, {
+                  taskQueue,
+                  pagerDutyTenantSlug: options.pagerDuty.tenantSlug ?? 'default',
+                  timeoutMs: PAGERDUTY_WEBHOOK_RELAY_TIMEOUT_MS,
+                }),
           },
         }
       : {}),

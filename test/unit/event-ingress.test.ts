@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alertWorkflowId } from '../../core/ingress/alertmanager.js';
-import { relayPagerDutyEvent, type PagerDutyEventEnvelope } from '../../core/ingress/pagerduty.js';
+import { pagerDutyWorkflowId, relayPagerDutyEvent, type PagerDutyEventEnvelope } from '../../core/ingress/pagerduty.js';
 import { pagerDutySignatures, signPagerDutyBody, verifyPagerDutySignature } from '../../api/webhooks/pagerduty-signature.js';
 
 // The pure halves of event ingress: what a PagerDuty event asks for (the bridge and the webhook share
@@ -30,9 +30,12 @@ function envelope(eventType: string, data: Record<string, unknown>, resourceType
   };
 }
 
+/** The PagerDuty tenant's scope (INFRAAI_PAGERDUTY_TENANT): its runs are `pd-<incident id>`. */
+const pd = { tenantScope: null };
+
 describe('PagerDuty relay decisions', () => {
   it('incident.triggered starts pd-<incident id> with what the incident says', () => {
-    expect(relayPagerDutyEvent(envelope('incident.triggered', incident))).toEqual({
+    expect(relayPagerDutyEvent(envelope('incident.triggered', incident), pd)).toEqual({
       kind: 'start',
       workflowId: 'pd-PGR0VU2',
       eventId: 'evt-incident.triggered',
@@ -51,7 +54,7 @@ describe('PagerDuty relay decisions', () => {
 
   it('acknowledged, escalated, reassigned and resolved signal the same run; a note carries its text', () => {
     for (const type of ['incident.acknowledged', 'incident.escalated', 'incident.reassigned', 'incident.resolved']) {
-      expect(relayPagerDutyEvent(envelope(type, { ...incident, status: 'resolved' }))).toMatchObject({
+      expect(relayPagerDutyEvent(envelope(type, { ...incident, status: 'resolved' }), pd)).toMatchObject({
         kind: 'signal',
         workflowId: 'pd-PGR0VU2',
         update: { eventType: type, by: 'Tenex Engineer', status: 'resolved' },
@@ -63,19 +66,37 @@ describe('PagerDuty relay decisions', () => {
       content: 'restarted by hand',
       type: 'incident_note',
     };
-    expect(relayPagerDutyEvent(envelope('incident.annotated', note))).toMatchObject({
+    expect(relayPagerDutyEvent(envelope('incident.annotated', note), pd)).toMatchObject({
       kind: 'signal',
       workflowId: 'pd-PGR0VU2',
       update: { eventType: 'incident.annotated', text: 'restarted by hand', status: null },
     });
   });
 
+  it('another tenant’s event names its own run of the incident, never the PagerDuty tenant’s nor a third’s', () => {
+    const resolved = envelope('incident.resolved', { ...incident, status: 'resolved' });
+    expect(relayPagerDutyEvent(resolved, { tenantScope: 'acme' })).toMatchObject({ kind: 'signal', workflowId: 'pd-PGR0VU2@acme' });
+    expect(relayPagerDutyEvent(envelope('incident.triggered', incident), { tenantScope: 'acme' })).toMatchObject({
+      kind: 'start',
+      workflowId: 'pd-PGR0VU2@acme',
+      incident: { id: 'PGR0VU2' },
+    });
+    const ids = [null, 'acme', 'globex', 'acme-2', 'acme_2'].map((scope) => pagerDutyWorkflowId('PGR0VU2', scope));
+    expect(ids).toEqual(['pd-PGR0VU2', 'pd-PGR0VU2@acme', 'pd-PGR0VU2@globex', 'pd-PGR0VU2@acme-2', 'pd-PGR0VU2@acme_2']);
+    // An incident id whose tail looks like a scope is no PagerDuty id (`@` is not in one): nothing to collide with.
+    expect(relayPagerDutyEvent(envelope('incident.resolved', { ...incident, id: 'PGR0VU2@acme' }), pd)).toMatchObject({ kind: 'ignore' });
+    expect(() => pagerDutyWorkflowId('PGR0VU2@acme', null)).toThrow(/not a PagerDuty incident id/);
+    // A scope that is not a tenant slug could smuggle a separator: refused.
+    for (const scope of ['', 'acme@x', 'Acme', '-acme', 'a'.repeat(64)])
+      expect(() => pagerDutyWorkflowId('PGR0VU2', scope)).toThrow(/not a tenant slug/);
+  });
+
   it('acknowledges and ignores other resources, unknown types and events without a usable incident id', () => {
-    expect(relayPagerDutyEvent(envelope('service.updated', { id: 'PF9KMXH', type: 'service' }, 'service'))).toMatchObject({
+    expect(relayPagerDutyEvent(envelope('service.updated', { id: 'PF9KMXH', type: 'service' }, 'service'), pd)).toMatchObject({
       kind: 'ignore',
     });
-    expect(relayPagerDutyEvent(envelope('incident.custom_field_values.updated', incident))).toMatchObject({ kind: 'ignore' });
-    expect(relayPagerDutyEvent(envelope('incident.triggered', { ...incident, id: '../../etc' }))).toMatchObject({ kind: 'ignore' });
+    expect(relayPagerDutyEvent(envelope('incident.custom_field_values.updated', incident), pd)).toMatchObject({ kind: 'ignore' });
+    expect(relayPagerDutyEvent(envelope('incident.triggered', { ...incident, id: '../../etc' }), pd)).toMatchObject({ kind: 'ignore' });
   });
 });
 

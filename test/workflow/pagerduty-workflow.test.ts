@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createPagerDutyRelayer, type PagerDutyRelayer, type RelayContext } from '../../ingress/pagerduty-relay.js';
 import { approvalUpdate, incidentStateQuery, SEARCH_ATTRIBUTES, type IncidentWorkflowState } from '../../core/contracts/incident.js';
-import { pagerDutyStateQuery, pagerDutyWorkflowId, type PagerDutyRunState } from '../../core/contracts/pagerduty.js';
+import { pagerDutyEventSignal, pagerDutyStateQuery, pagerDutyWorkflowId, type PagerDutyRunState } from '../../core/contracts/pagerduty.js';
+import { relayPagerDutyEvent } from '../../core/ingress/pagerduty.js';
 import { scriptSupervisorService, type FakeHost } from '../support/fake-host.js';
 import { PAGERDUTY_WORKFLOW_REVISION, saveHistoryFixture } from '../support/histories.js';
 import { startIncidentHarness, type IncidentHarness } from '../support/incident-harness.js';
@@ -27,7 +28,7 @@ let hostCount = 0;
 
 beforeAll(async () => {
   harness = await startIncidentHarness();
-  relayer = createPagerDutyRelayer(harness.client, { taskQueue: harness.taskQueue });
+  relayer = createPagerDutyRelayer(harness.client, { taskQueue: harness.taskQueue, pagerDutyTenantSlug: harness.tenant.slug });
 });
 
 afterAll(async () => {
@@ -50,7 +51,7 @@ async function host(tagId: string, serviceId: string, service: Parameters<typeof
   return fake;
 }
 
-const pdHandle = (incident: PdIncident): WorkflowHandle => harness.client.workflow.getHandle(pagerDutyWorkflowId(incident.id));
+const pdHandle = (incident: PdIncident): WorkflowHandle => harness.client.workflow.getHandle(pagerDutyWorkflowId(incident.id, null));
 
 async function pdStateOnce(incident: PdIncident, check: (state: PagerDutyRunState) => boolean, what: string): Promise<PagerDutyRunState> {
   return waitFor(async () => {
@@ -124,7 +125,7 @@ describe.concurrent('the PagerDuty run (pd-<incident id>)', () => {
     // The API's read model of the incident run is the same as for any incident.
     expect(await harness.store.runs.get(harness.tenant.id, 'incident', state.incidentId!)).toMatchObject({ status: 'resolved' });
 
-    await saveHistoryFixture(harness.client, pagerDutyWorkflowId(incident.id), 'remediated', PAGERDUTY_REVISION);
+    await saveHistoryFixture(harness.client, pagerDutyWorkflowId(incident.id, null), 'remediated', PAGERDUTY_REVISION);
   });
 
   it('unmapped: no CMDB item carries the service tag, so nothing is recorded and the run waits for the resolution', async () => {
@@ -150,7 +151,7 @@ describe.concurrent('the PagerDuty run (pd-<incident id>)', () => {
     expect(rows.items.filter((row) => row.external.pagerdutyIncidentId === incident.id)).toEqual([]);
     // Once ended, a later event finds no run (the relay says so; the bridge and the webhook acknowledge it).
     expect(await relayer.relay(pdEvents.acknowledged(incident), via())).toMatchObject({ kind: 'no_run' });
-    await saveHistoryFixture(harness.client, pagerDutyWorkflowId(incident.id), 'unmapped-resolved', PAGERDUTY_REVISION);
+    await saveHistoryFixture(harness.client, pagerDutyWorkflowId(incident.id, null), 'unmapped-resolved', PAGERDUTY_REVISION);
   });
 
   it('annotated: a note reaches the incident run once, however often and by whichever path it arrives', async () => {
@@ -220,7 +221,7 @@ describe.concurrent('the PagerDuty run (pd-<incident id>)', () => {
     ).rejects.toThrow();
 
     await saveHistoryFixture(harness.client, child.workflowId, 'resolved-elsewhere-awaiting-approval');
-    await saveHistoryFixture(harness.client, pagerDutyWorkflowId(incident.id), 'resolved-awaiting-approval', PAGERDUTY_REVISION);
+    await saveHistoryFixture(harness.client, pagerDutyWorkflowId(incident.id, null), 'resolved-awaiting-approval', PAGERDUTY_REVISION);
   });
 
   it('resolved while the diagnostics run: the read-only step finishes, nothing after it starts', async () => {
@@ -282,5 +283,32 @@ describe.concurrent('the PagerDuty run (pd-<incident id>)', () => {
     expect(rows.items[0]).toMatchObject({ id: state.incidentId, severity: 'low', status: 'resolved' });
     // Even after the run ended, a late repeat of the trigger starts nothing.
     expect(await relayer.relay(first, via())).toMatchObject({ kind: 'joined' });
+  });
+
+  it('refuses an update naming another tenant, and still applies the same event id from its own tenant', async () => {
+    const incident = pdIncident('PNOMAP02');
+    expect(await relayer.relay(pdEvents.triggered(incident), via('sqs'))).toMatchObject({ kind: 'started' });
+    await pdStateOnce(incident, (s) => s.status === 'unmapped', 'the unmapped status');
+
+    // Sent straight to the run (the relayer would have picked another tenant's run id): a resolution of another tenant.
+    const resolved = pdEvents.resolved(incident, { by: 'Dana Oncall' });
+    const decision = relayPagerDutyEvent(resolved, { tenantScope: null });
+    if (decision.kind !== 'signal') throw new Error(`expected a signal, got ${decision.kind}`);
+    await pdHandle(incident).signal(pagerDutyEventSignal, { ...decision.update, tenantId: 'a-tenant-that-is-not-this-one' });
+    // Its own tenant's later event: applied after the refused one (signals are handled in order).
+    await relayer.relay(pdEvents.acknowledged(incident, { by: 'Bob Oncall' }), via());
+    const waiting = await pdStateOnce(incident, (s) => s.events.length === 2, 'the acknowledgement');
+    expect(waiting).toMatchObject({ status: 'unmapped', pagerDutyStatus: 'acknowledged' });
+    expect(waiting.appliedEventIds).not.toContain(resolved.event.id);
+
+    // Not remembered: the same event from the run's own tenant resolves it.
+    expect(await relayer.relay(resolved, via())).toMatchObject({ kind: 'signalled' });
+    const state = (await pdHandle(incident).result()) as PagerDutyRunState;
+    expect(state).toMatchObject({ status: 'unmapped', pagerDutyStatus: 'resolved' });
+    expect(state.events.map((e) => [e.eventType, e.by])).toEqual([
+      ['incident.triggered', null],
+      ['incident.acknowledged', 'Bob Oncall'],
+      ['incident.resolved', 'Dana Oncall'],
+    ]);
   });
 });

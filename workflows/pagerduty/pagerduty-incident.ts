@@ -32,8 +32,9 @@ import { PagerDutyRun } from './run-state.js';
 type IncidentWorkflow = (input: RemediateIncidentInput) => Promise<IncidentWorkflowState>;
 
 /**
- * A PagerDuty incident's run (`pd-<PagerDuty incident id>`, started by incident.triggered through
- * the webhook or the SQS bridge): the CMDB item of its PagerDuty service → the InfraAI incident row →
+ * A PagerDuty incident's run within a tenant (`pd-<PagerDuty incident id>`, `…@<tenant slug>` for a
+ * tenant other than the PagerDuty tenant; started by incident.triggered through the webhook or the
+ * SQS bridge): the CMDB item of its PagerDuty service → the InfraAI incident row →
  * the remediation run (`incident-<row id>`, a child) → every later PagerDuty event handed to that run,
  * each event id once (a note as context, a resolution as resolvedElsewhere). It ends with the
  * remediation run; a service that maps to no CMDB item leaves the incident with on-call and the run

@@ -75,6 +75,9 @@ export class PagerDutyRun {
 
   private apply(update: PagerDutyUpdate): void {
     if (!update || typeof update.eventId !== 'string' || this.remembered.has(update.eventId)) return;
+    // Another tenant's event (its run id keeps it apart already; this is the second line): not applied,
+    // not remembered, so the run's own delivery of the same event id still counts. Only records: no command.
+    if (update.tenantId !== undefined && update.tenantId !== this.input.tenantId) return;
     this.remember(update.eventId);
     const entry: PagerDutyRunEvent = {
       eventId: update.eventId,
