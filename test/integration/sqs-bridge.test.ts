@@ -14,7 +14,7 @@ import { QUEUED_EVENT_ATTRIBUTES, type PagerDutyEventEnvelope, type PagerDutyUpd
 import { createPagerDutyRelayer } from '../../ingress/pagerduty-relay.js';
 import { startBridgeProcess, type BridgeLogEntry, type BridgeProcess } from '../support/bridge-process.js';
 import { ensureMoto } from '../support/moto.js';
-import { MOTO_CREDENTIALS, MOTO_REGION, startMotoSqs, type MotoQueue, type MotoSqs } from '../support/moto-sqs.js';
+import { LOCAL_SQS_CREDENTIALS, LOCAL_SQS_REGION, startMotoSqs, type LocalQueue, type LocalSqs } from '../support/local-sqs.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { connectTestClient, testTemporal, testWorkflowBundlePath, uniqueTaskQueue } from '../support/temporal.js';
@@ -33,7 +33,7 @@ if ('error' in moto) {
   console.warn(`SQS bridge tests skipped: ${moto.error.split('\n')[0]}`);
 }
 
-let sqs: MotoSqs;
+let sqs: LocalSqs;
 let database: { url: string; drop(): Promise<void> };
 let store: Store;
 let client: Client;
@@ -112,7 +112,7 @@ const incidentOf = (envelope: PagerDutyEventEnvelope) => {
 
 /** Puts an event on the queue as PagerDuty's relay would (FIFO: grouped by incident, deduplicated by event id). */
 async function send(
-  q: MotoQueue,
+  q: LocalQueue,
   envelope: PagerDutyEventEnvelope,
   options: { deduplicationId?: string; attributes?: Record<string, string> } = {},
 ): Promise<string> {
@@ -163,17 +163,17 @@ async function startInput(workflowId: string): Promise<PagerDutyIncidentInput> {
 const expected = (events: PagerDutyEventEnvelope[]) => events.map((e) => ({ eventId: e.event.id, eventType: e.event.event_type }));
 
 /** Nothing visible, nothing in flight, nothing delayed: every message was deleted. */
-async function drained(q: MotoQueue): Promise<boolean> {
+async function drained(q: LocalQueue): Promise<boolean> {
   const stats = await q.queue.stats();
   return stats.visible === 0 && stats.inFlight === 0 && stats.delayed === 0;
 }
 
-async function deadLettered(q: MotoQueue): Promise<ReceivedMessage[]> {
+async function deadLettered(q: LocalQueue): Promise<ReceivedMessage[]> {
   const dlq = new SqsEventQueue({
     queueUrl: q.deadLetter!.url,
-    region: MOTO_REGION,
+    region: LOCAL_SQS_REGION,
     endpoint: sqs.server.endpoint,
-    credentials: MOTO_CREDENTIALS,
+    credentials: LOCAL_SQS_CREDENTIALS,
   });
   const seen: ReceivedMessage[] = [];
   try {
@@ -208,14 +208,14 @@ async function metric(bridge: BridgeProcess, name: string): Promise<number> {
 
 // ---- the bridge ----------------------------------------------------------------------------------
 
-async function startBridge(q: MotoQueue, taskQueue: string, env: Record<string, string> = {}): Promise<BridgeProcess> {
+async function startBridge(q: LocalQueue, taskQueue: string, env: Record<string, string> = {}): Promise<BridgeProcess> {
   const bridge = await startBridgeProcess({
     INFRAAI_SQS_QUEUE_URL: q.url,
     ...(q.deadLetter ? { INFRAAI_SQS_DLQ_URL: q.deadLetter.url } : {}),
-    INFRAAI_SQS_REGION: MOTO_REGION,
+    INFRAAI_SQS_REGION: LOCAL_SQS_REGION,
     AWS_ENDPOINT_URL: sqs.server.endpoint,
-    AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
+    AWS_ACCESS_KEY_ID: LOCAL_SQS_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_SQS_CREDENTIALS.secretAccessKey,
     DATABASE_URL: database.url,
     TEMPORAL_ADDRESS: testTemporal().address,
     TEMPORAL_NAMESPACE: testTemporal().namespace,
@@ -597,10 +597,10 @@ describe.skipIf('error' in moto)('the SQS bridge', () => {
       INFRAAI_API_KEY: `iai_${randomUUID().replace(/-/g, '')}${randomUUID().replace(/-/g, '')}`,
       INFRAAI_SQS_QUEUE_URL: q.url,
       INFRAAI_SQS_DLQ_URL: q.deadLetter!.url,
-      INFRAAI_SQS_REGION: MOTO_REGION,
+      INFRAAI_SQS_REGION: LOCAL_SQS_REGION,
       AWS_ENDPOINT_URL: sqs.server.endpoint,
-      AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
+      AWS_ACCESS_KEY_ID: LOCAL_SQS_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_SQS_CREDENTIALS.secretAccessKey,
       INFRAAI_BRIDGE_PORT: String(bridgePort),
       INFRAAI_BRIDGE_WAIT_SECONDS: '1',
     });
