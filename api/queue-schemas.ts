@@ -91,9 +91,13 @@ export const QueueAddedSchema = z
     queued: z.literal(true),
     queueType: z.enum(['fifo', 'standard']),
     groupId: z.string().nullable().openapi({
-      description: 'FIFO: the message group, the PagerDuty incident id (the resource type for other resources); null on a standard queue',
+      description:
+        'FIFO: the message group, `<PagerDuty incident id>@<your tenant id>` (the resource type for other resources); null on a standard queue',
     }),
-    deduplicationId: z.string().nullable().openapi({ description: 'FIFO: the PagerDuty event id; null on a standard queue' }),
+    deduplicationId: z
+      .string()
+      .nullable()
+      .openapi({ description: 'FIFO: `<PagerDuty event id>@<your tenant id>`; null on a standard queue' }),
     relay: z.enum(['start', 'signal', 'ignore']).openapi({
       description:
         'What the bridge does with it: start your tenant’s run of the incident (incident.triggered), signal that run (events that change the incident), or acknowledge and ignore it',

@@ -88,8 +88,11 @@ export function queueRoutes({ store, queue, incidentReads }: QueueRouteDeps) {
       if (Buffer.byteLength(body) > MAX_MESSAGE_BYTES) {
         throw new ProblemError(413, 'payload-too-large', `The event is larger than a queue message may be (${MAX_MESSAGE_BYTES} bytes).`);
       }
-      const groupId = target.fifo ? (incidentIdOf(envelope) ?? envelope.event.resource_type) : null;
-      const deduplicationId = target.fifo ? envelope.event.id : null;
+      // Both carry the caller's tenant: another tenant's message naming the same incident or event id must
+      // neither wait in this tenant's group nor be dropped by SQS as a repeat of this tenant's event.
+      const scope = `@${principal.tenantId}`;
+      const groupId = target.fifo ? `${incidentIdOf(envelope) ?? envelope.event.resource_type}${scope}` : null;
+      const deduplicationId = target.fifo ? `${envelope.event.id}${scope}` : null;
       try {
         const sent = await target.send(body, {
           ...(groupId ? { groupId } : {}),

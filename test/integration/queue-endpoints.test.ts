@@ -100,7 +100,7 @@ async function problem(response: Response, status: number, type: string): Promis
 }
 
 describe.skipIf('error' in moto)('POST /api/v1/queueAdd and /api/v1/queueRemove', () => {
-  it('puts the event on the FIFO queue: group = PagerDuty incident id, dedup = event id, the tenant as an attribute', async () => {
+  it('puts the event on the FIFO queue: group = PagerDuty incident id, dedup = event id (each @ the tenant), the tenant as an attribute', async () => {
     await drain();
     const envelope = triggered('PGR0VU2');
     const response = await stack.call('POST', '/api/v1/queueAdd', { body: envelope });
@@ -110,13 +110,17 @@ describe.skipIf('error' in moto)('POST /api/v1/queueAdd and /api/v1/queueRemove'
       messageId: expect.stringMatching(/^[0-9a-f-]{36}$/),
       queued: true,
       queueType: 'fifo',
-      groupId: 'PGR0VU2',
-      deduplicationId: envelope.event.id,
+      groupId: `PGR0VU2@${acmeId}`,
+      deduplicationId: `${envelope.event.id}@${acmeId}`,
       relay: 'start',
     });
     const [message, ...rest] = await onQueue();
     expect(rest).toEqual([]);
-    expect(message).toMatchObject({ messageId: added.messageId, groupId: 'PGR0VU2', deduplicationId: envelope.event.id });
+    expect(message).toMatchObject({
+      messageId: added.messageId,
+      groupId: `PGR0VU2@${acmeId}`,
+      deduplicationId: `${envelope.event.id}@${acmeId}`,
+    });
     // The envelope as sent, fields InfraAI does not read included.
     expect(JSON.parse(message!.body)).toEqual(envelope);
     expect(message!.attributes).toMatchObject({ 'infraai.tenant': acmeId, 'infraai.sentBy': expect.stringMatching(/^api-key:/) });
@@ -130,8 +134,15 @@ describe.skipIf('error' in moto)('POST /api/v1/queueAdd and /api/v1/queueRemove'
     // Another event of the same incident is a message of its own.
     expect((await stack.call('POST', '/api/v1/queueAdd', { body: triggered('PDUP001') })).status).toBe(202);
     const messages = await onQueue();
-    expect(messages.filter((m) => m.deduplicationId === envelope.event.id)).toHaveLength(1);
+    expect(messages.filter((m) => m.deduplicationId === `${envelope.event.id}@${acmeId}`)).toHaveLength(1);
     expect(messages).toHaveLength(2);
+    // Another tenant's message with the same event id is not taken for a repeat, nor put in acme's group.
+    await drain();
+    const shared = triggered('PDUP002');
+    expect((await stack.call('POST', '/api/v1/queueAdd', { body: shared })).status).toBe(202);
+    expect((await stack.call('POST', '/api/v1/queueAdd', { key: globexKey, body: shared })).status).toBe(202);
+    const globexId = (await stack.store.tenants.getBySlug('globex'))!.id;
+    expect((await onQueue()).map((m) => m.groupId).sort()).toEqual([`PDUP002@${acmeId}`, `PDUP002@${globexId}`].sort());
   });
 
   it('groups an event about an incident by data.incident.id, and says the bridge signals the run', async () => {
@@ -148,7 +159,7 @@ describe.skipIf('error' in moto)('POST /api/v1/queueAdd and /api/v1/queueRemove'
       },
     });
     expect(response.status).toBe(202);
-    expect(await response.json()).toMatchObject({ groupId: 'PGR0VU2', deduplicationId: 'NOTE0001', relay: 'signal' });
+    expect(await response.json()).toMatchObject({ groupId: `PGR0VU2@${acmeId}`, deduplicationId: `NOTE0001@${acmeId}`, relay: 'signal' });
   });
 
   it('removes a message by the receipt handle a consumer got, and 404s a handle SQS does not know', async () => {
