@@ -3,6 +3,7 @@ import { gitHostConfigFromEnv, type GitHostConfig } from './adapters/git-host/cr
 import type { AnsibleRunnerConfig } from './adapters/ansible-runner/create.js';
 import type { EventBusConfig } from './adapters/events/create.js';
 import type { NotifiersConfig } from './adapters/notify/create.js';
+import type { NotifyTenants } from './adapters/notify/port.js';
 import type { VsphereConfig } from './adapters/vsphere/create.js';
 import type { EventQueueConfig } from './adapters/queue/create.js';
 import type { McpServerSettings } from './adapters/mcp/port.js';
@@ -93,6 +94,25 @@ const list = (value: string | undefined): string[] =>
         .map((item) => item.trim())
         .filter(Boolean)
     : [];
+
+/** A tenant's slug, as migrations/0001_init.sql checks it. */
+const TENANT_SLUG = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/** `*` (every tenant) or comma-separated tenant slugs; unset is undefined (the caller's default). */
+const tenantSlugsOrAll = optionalString.transform((value, ctx): NotifyTenants | undefined => {
+  if (value === undefined) return undefined;
+  if (value === '*') return '*';
+  const slugs = list(value);
+  const bad = slugs.filter((slug) => !TENANT_SLUG.test(slug));
+  if (slugs.length === 0 || bad.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be * (every tenant) or comma-separated tenant slugs (lower-case letters, digits, _ and -), got '${value}'`,
+    });
+    return z.NEVER;
+  }
+  return [...new Set(slugs)];
+});
 
 /** One external MCP server in INFRAAI_MCP_SERVERS (adapters/mcp/port.ts McpServerSettings). */
 const mcpServerSchema = z.strictObject({
@@ -237,6 +257,9 @@ const envSchema = z.object({
   PAGERDUTY_API_KEY: optionalString,
   PAGERDUTY_FROM_EMAIL: optionalString,
   PAGERDUTY_ROUTING_KEY: optionalString,
+  // The tenants whose incident outcomes and alert notices those notifiers take: they act with the
+  // deployment's credentials, so another tenant must not reach them. Unset: the PagerDuty tenant.
+  INFRAAI_NOTIFY_TENANTS: tenantSlugsOrAll,
   INFISICAL_SITE_URL: optionalString.pipe(z.url().optional()),
   INFISICAL_CLIENT_ID: optionalString,
   INFISICAL_CLIENT_SECRET: optionalString,
@@ -307,10 +330,7 @@ const envSchema = z.object({
   INFRAAI_MCP_SERVERS: mcpServers,
   INFRAAI_MCP_PROPOSAL_TTL_SECONDS: positiveInt(600),
   INFRAAI_PAGERDUTY_TENANT: optionalString.pipe(
-    z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a tenant slug (lower-case letters, digits, _ and -)')
-      .optional(),
+    z.string().regex(TENANT_SLUG, 'must be a tenant slug (lower-case letters, digits, _ and -)').optional(),
   ),
 });
 
@@ -420,6 +440,8 @@ export interface Config {
   prometheus: { url: string; token: string | null } | null;
   /** Where incident outcomes are posted (see adapters/notify). */
   notifiers: NotifiersConfig;
+  /** The tenants those notifiers serve: `*` every one, else these slugs (default: the PagerDuty tenant). */
+  notifyTenants: NotifyTenants;
   /** Infisical holds SSH credentials instead of the embedded encrypted store. */
   infisical: {
     siteUrl: string;
@@ -547,6 +569,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const eventQueue = resolveEventQueue(e);
   const jwtConfigured = e.INFRAAI_JWT_JWKS_URL || e.INFRAAI_JWT_PUBLIC_KEY;
   const llm = resolveLlm(e);
+  // The default tenant is the one npm start's bootstrap key belongs to (api/api-keys.ts DEFAULT_TENANT_SLUG).
+  const pagerDutyTenantSlug = e.INFRAAI_PAGERDUTY_TENANT ?? 'default';
   const config: Config = {
     api: {
       host: e.HOST,
@@ -613,8 +637,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       shutdownGraceMs: e.INFRAAI_BRIDGE_SHUTDOWN_SECONDS * 1000,
       port: e.INFRAAI_BRIDGE_PORT ?? 3002,
     },
-    // The default tenant is the one npm start's bootstrap key belongs to (api/api-keys.ts DEFAULT_TENANT_SLUG).
-    pagerDuty: { webhookSecrets: e.INFRAAI_PAGERDUTY_WEBHOOK_SECRETS, tenantSlug: e.INFRAAI_PAGERDUTY_TENANT ?? 'default' },
+    pagerDuty: { webhookSecrets: e.INFRAAI_PAGERDUTY_WEBHOOK_SECRETS, tenantSlug: pagerDutyTenantSlug },
     mcp: {
       servers: e.INFRAAI_MCP_SERVERS.map((server) => ({ ...server, bearerToken: server.bearerToken ?? null })),
       proposalTtlMs: e.INFRAAI_MCP_PROPOSAL_TTL_SECONDS * 1000,
@@ -669,6 +692,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           }
         : {}),
     },
+    // A single-tenant deployment keeps notifying as before; a multi-tenant one opts others in by name.
+    notifyTenants: e.INFRAAI_NOTIFY_TENANTS ?? [pagerDutyTenantSlug],
     infisical: e.INFISICAL_CLIENT_ID
       ? {
           siteUrl: e.INFISICAL_SITE_URL ?? 'https://app.infisical.com',

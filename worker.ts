@@ -95,6 +95,7 @@ export async function createConfiguredWorker(
     maxConcurrentRemediations: config.remediation.maxConcurrent,
     hostLeaseTtlMs: config.remediation.hostLeaseTtlMs,
     notifiers: adapters.notifiers,
+    notifyTenants: config.notifyTenants,
     publicUrl: config.api.publicUrl,
     metrics: adapters.metrics,
     events: adapters.events,

@@ -210,7 +210,10 @@ export const IncidentCreateSchema = z
       })
       .strict()
       .optional()
-      .openapi({ description: 'The incident in your other tools: its outcome is posted there when notifiers are configured' }),
+      .openapi({
+        description:
+          "The incident in your other tools: its outcome is posted there when the deployment's notifiers are configured and serve your tenant (INFRAAI_NOTIFY_TENANTS)",
+      }),
   })
   .strict()
   .openapi('IncidentCreate');

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { KubernetesUnavailableError } from '../../adapters/kubernetes/port.js';
-import { NotifierError } from '../../adapters/notify/port.js';
+import { NotifierError, notServedReason } from '../../adapters/notify/port.js';
 import { VsphereUnavailableError, type VmRestartMode } from '../../adapters/vsphere/port.js';
 import { FAILURE } from '../../core/contracts/failures.js';
 import { redactText, truncateText } from '../../core/redact.js';
@@ -29,7 +29,14 @@ function notConfigured(what: string): never {
 
 const VM_MODES: readonly VmRestartMode[] = ['guest_reboot', 'reset'];
 
-export function createAlertAdapterActivities({ kubernetesActions, vmActions, notifiers = [], publicUrl = null }: AlertActivityDeps) {
+export function createAlertAdapterActivities({
+  store,
+  kubernetesActions,
+  vmActions,
+  notifiers = [],
+  notifyTenants = [],
+  publicUrl = null,
+}: AlertActivityDeps) {
   return {
     async restartPodForAlert({ namespace, pod }: { namespace: string; pod: string }): Promise<ActionOutcome> {
       if (!kubernetesActions) notConfigured('Kubernetes (INFRAAI_KUBECONFIG)');
@@ -67,9 +74,12 @@ export function createAlertAdapterActivities({ kubernetesActions, vmActions, not
 
     /**
      * Sends the notice to the named notifier, or to every configured one. Succeeds when at least one
-     * delivered it; a notifier that only takes incident notices says so in the detail.
+     * delivered it; a notifier that only takes incident notices says so in the detail. A tenant the
+     * notifiers do not serve is refused: they would open tickets and pages in another tenant's tools.
      */
     async notifyForAlert(input: {
+      /** The alert's tenant; absent only in a step scheduled before it was passed (then served only under `*`). */
+      tenantId?: string;
       key: string;
       notifier: string | null;
       title: string;
@@ -79,6 +89,13 @@ export function createAlertAdapterActivities({ kubernetesActions, vmActions, not
     }): Promise<ActionOutcome & { delivered: number }> {
       const chosen = input.notifier ? notifiers.filter((n) => n.name === input.notifier) : [...notifiers];
       if (chosen.length === 0) notConfigured(input.notifier ? `The notifier '${input.notifier}'` : 'No notifier');
+      const notServed =
+        input.tenantId !== undefined
+          ? await notServedReason(notifyTenants, input.tenantId, store.tenants)
+          : notifyTenants === '*'
+            ? null
+            : "the step names no tenant, and the deployment's notifiers do not serve every tenant";
+      if (notServed) throw ApplicationFailure.nonRetryable(notServed, FAILURE.PolicyActionRefused);
       const results: string[] = [];
       let delivered = 0;
       for (const notifier of chosen) {

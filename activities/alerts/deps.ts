@@ -1,5 +1,5 @@
 import type { KubernetesActions } from '../../adapters/kubernetes/port.js';
-import type { Notifier } from '../../adapters/notify/port.js';
+import type { Notifier, NotifyTenants } from '../../adapters/notify/port.js';
 import type { HostAccess } from '../../adapters/ssh/port.js';
 import type { Store } from '../../adapters/store/port.js';
 import type { VmActions } from '../../adapters/vsphere/port.js';
@@ -21,6 +21,8 @@ export interface AlertActivityDeps {
   vmActions?: VmActions | null;
   /** notify, and the notice sent when a breaker opens for a host that is not in the CMDB. */
   notifiers?: readonly Notifier[];
+  /** The tenants those notifiers serve (INFRAAI_NOTIFY_TENANTS); absent: none. */
+  notifyTenants?: NotifyTenants;
   /** External URL of the API, for links in notices (INFRAAI_PUBLIC_URL). */
   publicUrl?: string | null;
 }

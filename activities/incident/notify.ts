@@ -1,6 +1,6 @@
 import { FAILURE } from '../../core/contracts/failures.js';
 import { ApplicationFailure } from '@temporalio/activity';
-import { NotifierError, type IncidentOutcome, type Notifier } from '../../adapters/notify/port.js';
+import { NotifierError, notServedReason, type IncidentOutcome, type Notifier, type NotifyTenants } from '../../adapters/notify/port.js';
 import type { Store } from '../../adapters/store/port.js';
 import { redactText, truncateText } from '../../core/redact.js';
 
@@ -8,6 +8,8 @@ export interface NotifyActivityDeps {
   store: Store;
   /** Configured ticketing and paging tools; empty: nothing is sent. */
   notifiers?: readonly Notifier[];
+  /** The tenants those notifiers serve (INFRAAI_NOTIFY_TENANTS); absent: none. */
+  notifyTenants?: NotifyTenants;
   /** External URL of the API, for links in notes (INFRAAI_PUBLIC_URL). */
   publicUrl?: string | null;
 }
@@ -23,7 +25,7 @@ export interface NotifyInput {
 }
 
 /** The last step of an incident run: its outcome posted to each configured tool, one activity per tool. */
-export function createNotifyActivities({ store, notifiers = [], publicUrl = null }: NotifyActivityDeps) {
+export function createNotifyActivities({ store, notifiers = [], notifyTenants = [], publicUrl = null }: NotifyActivityDeps) {
   return {
     /** Names of the configured notifiers (recorded in history, so the run replays the same calls). */
     async listNotifiers(): Promise<string[]> {
@@ -33,6 +35,10 @@ export function createNotifyActivities({ store, notifiers = [], publicUrl = null
     async notifyIncident(input: NotifyInput): Promise<{ notifier: string; delivered: boolean; detail: string }> {
       const notifier = notifiers.find((n) => n.name === input.notifier);
       if (!notifier) return { notifier: input.notifier, delivered: false, detail: 'not configured on this worker' };
+      // The notifiers act with the deployment's credentials on the references the incident carries,
+      // which its tenant chose: a tenant they do not serve would reach another's tickets and pages.
+      const notServed = await notServedReason(notifyTenants, input.tenantId, store.tenants);
+      if (notServed) return { notifier: notifier.name, delivered: false, detail: notServed };
       const incident = await store.incidents.get(input.tenantId, input.incidentId);
       if (!incident) throw ApplicationFailure.nonRetryable(`Incident ${input.incidentId} does not exist`, FAILURE.IncidentNotFound);
       try {

@@ -60,6 +60,29 @@ export interface Notifier {
   notifyAlert?(notice: AlertNotice): Promise<NotifyResult>;
 }
 
+/**
+ * The tenants whose incidents and alerts the deployment's notifiers serve (INFRAAI_NOTIFY_TENANTS):
+ * `*` every tenant, else these slugs. The notifiers hold one set of credentials for the whole
+ * deployment, so a tenant left out must not reach them: its notices would land in, or act on
+ * (note, resolve), another tenant's tickets and pages.
+ */
+export type NotifyTenants = '*' | readonly string[];
+
+/**
+ * Null when the notifiers serve the tenant; otherwise why not, for the step's detail. The tenant's
+ * slug is looked up (store.tenants) only when not every tenant is served.
+ */
+export async function notServedReason(
+  served: NotifyTenants,
+  tenantId: string,
+  tenants: { getById(id: string): Promise<{ slug: string } | null> },
+): Promise<string | null> {
+  if (served === '*') return null;
+  const slug = (await tenants.getById(tenantId))?.slug ?? null;
+  if (slug !== null && served.includes(slug)) return null;
+  return `the deployment's notifiers do not serve tenant ${slug ?? tenantId}`;
+}
+
 /** A delivery failure. The message never contains the credentials the notifier was given. */
 export class NotifierError extends Error {
   override readonly name = 'NotifierError';

@@ -100,6 +100,44 @@ describe('incident notifications', () => {
     expect(pd.detail).not.toContain('pd-secret-key');
   });
 
+  it('sends nothing for a tenant the notifiers do not serve, though its incident names the served tenant’s records', async () => {
+    const sysId = servicenow.addIncident({ short_description: 'acme: nginx down' });
+    const pdId = pagerduty.addIncident();
+    const otherKey = await stack.keyFor('globex', 'admin');
+    expect((await stack.call('POST', '/api/v1/cmdb', { key: otherKey, body: sampleCmdbItem('notify-01') })).status).toBe(201);
+    const serviceNowCalls = servicenow.requests.length;
+    const pagerDutyCalls = pagerduty.requests.length;
+    const created = await stack.call('POST', '/api/v1/incidents', {
+      key: otherKey,
+      body: {
+        title: 'resolve it for them',
+        severity: 'high',
+        tagId: 'notify-01',
+        external: { servicenowSysId: sysId, pagerdutyIncidentId: pdId },
+      },
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const done = await waitFor(
+      async () => {
+        const incident = (await (await stack.call('GET', `/api/v1/incidents/${id}`, { key: otherKey })).json()) as View;
+        return incident.workflow?.status === 'COMPLETED' ? incident : null;
+      },
+      'the other tenant’s run to close',
+      60_000,
+    );
+    const notServed = { delivered: false, detail: "the deployment's notifiers do not serve tenant globex" };
+    expect(done.workflow.state.notifications).toEqual([
+      { notifier: 'servicenow', ...notServed },
+      { notifier: 'pagerduty', ...notServed },
+    ]);
+    expect(servicenow.requests.length).toBe(serviceNowCalls);
+    expect(pagerduty.requests.length).toBe(pagerDutyCalls);
+    expect(servicenow.incident(sysId)!.workNotes).toEqual([]);
+    expect(pagerduty.incident(pdId)!.notes).toEqual([]);
+    expect(done.external).toEqual({ servicenowSysId: sysId, pagerdutyIncidentId: pdId });
+  });
+
   it('rejects malformed external references with a 422', async () => {
     for (const external of [{ servicenowSysId: 'nope' }, { pagerdutyIncidentId: 'has space' }, { jira: 'X-1' }]) {
       expect(

@@ -35,7 +35,7 @@ import type { LlmProvider } from '../../adapters/llm/port.js';
 import type { EmbeddingProvider } from '../../adapters/llm/port.js';
 import type { RemediationSettings } from '../../core/remediation.js';
 import type { MetricsSource } from '../../adapters/metrics/port.js';
-import type { Notifier } from '../../adapters/notify/port.js';
+import type { Notifier, NotifyTenants } from '../../adapters/notify/port.js';
 import type { KubernetesActions, KubernetesCluster } from '../../adapters/kubernetes/port.js';
 import { DEFAULT_ALERT_SETTINGS, type AlertSettings } from '../../core/contracts/alerts.js';
 import type { RunEventBus } from '../../adapters/events/port.js';
@@ -97,6 +97,8 @@ export async function startTestStack(
     secretsKey?: Buffer;
     metrics?: MetricsSource;
     notifiers?: Notifier[];
+    /** The tenants the notifiers serve (INFRAAI_NOTIFY_TENANTS); default: `acme`, the admin key's tenant. */
+    notifyTenants?: NotifyTenants;
     /** Another Temporal server than the test run's (e.g. one the test restarts). */
     temporal?: { address: string; namespace: string };
     /** Where the API logs unexpected errors (default: nowhere). */
@@ -185,7 +187,9 @@ export async function startTestStack(
       hostAccess: options.hostAccess ?? createHostAccess({ vault, hostKeys: store.hostKeys, connectTimeoutMs: 5000 }),
       ...(options.maxConcurrentRemediations ? { maxConcurrentRemediations: options.maxConcurrentRemediations } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
-      ...(options.notifiers ? { notifiers: options.notifiers, publicUrl: 'https://infraai.example.test' } : {}),
+      ...(options.notifiers
+        ? { notifiers: options.notifiers, notifyTenants: options.notifyTenants ?? ['acme'], publicUrl: 'https://infraai.example.test' }
+        : {}),
       telemetry,
       workflowBundlePath: testWorkflowBundlePath(),
       ...(options.workerEvents || options.events ? { events: (options.workerEvents ?? options.events)! } : {}),

@@ -285,6 +285,29 @@ describe('PagerDuty webhook configuration', () => {
   });
 });
 
+describe('notifier tenants configuration', () => {
+  it('serves the PagerDuty tenant by default, so a single-tenant deployment notifies as before', () => {
+    expect(loadConfig({}).notifyTenants).toEqual(['default']);
+    expect(loadConfig({ INFRAAI_PAGERDUTY_TENANT: 'ops-team' }).notifyTenants).toEqual(['ops-team']);
+    expect(loadConfig({ INFRAAI_NOTIFY_TENANTS: '  ' }).notifyTenants).toEqual(['default']);
+  });
+
+  it('reads comma-separated slugs, once each, or * for every tenant', () => {
+    expect(loadConfig({ INFRAAI_NOTIFY_TENANTS: ' acme, ops_team ,acme,', INFRAAI_PAGERDUTY_TENANT: 'other' }).notifyTenants).toEqual([
+      'acme',
+      'ops_team',
+    ]);
+    expect(loadConfig({ INFRAAI_NOTIFY_TENANTS: ' * ' }).notifyTenants).toBe('*');
+  });
+
+  it('refuses what is not a tenant slug, * among slugs and an empty list, naming the variable', () => {
+    for (const value of ['Acme', 'acme,ops team', 'acme,*', ',', '-acme']) {
+      expect(() => loadConfig({ INFRAAI_NOTIFY_TENANTS: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ INFRAAI_NOTIFY_TENANTS: value })).toThrow(/INFRAAI_NOTIFY_TENANTS: must be \* \(every tenant\) or/);
+    }
+  });
+});
+
 describe('rate limits configuration', () => {
   it('limits chat to 20 requests a minute per user and 200 per tenant, counted in memory without REDIS_URL', () => {
     expect(loadConfig({}).rateLimits).toEqual({ redisUrl: null, chat: { perUserPerMinute: 20, perTenantPerMinute: 200 } });

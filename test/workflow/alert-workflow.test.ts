@@ -90,6 +90,8 @@ beforeAll(async () => {
     hostAccess: hosts,
     kubernetesActions,
     notifiers: [pager],
+    // Every test has a tenant of its own.
+    notifyTenants: '*',
     vault: fakeVault(),
     automation: fakeToolkit(runner),
     hostLeaseTtlMs: 3000,

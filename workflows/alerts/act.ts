@@ -85,6 +85,7 @@ async function raiseBreakerIncident(run: AlertRun, decision: ActDecision, lastFa
     try {
       const sent = await run.step('notifyForAlert', () =>
         actionSteps.notifyForAlert({
+          tenantId: run.tenantId,
           key: `policy-job:${jobId}:breaker`,
           notifier: null,
           title,

@@ -50,6 +50,7 @@ export async function executeAction(run: AlertRun, decision: ActDecision): Promi
       case 'notify':
         return await adapterAction(run, 'notifyForAlert', () =>
           actionSteps.notifyForAlert({
+            tenantId: run.tenantId,
             key: `policy-job:${decision.jobId}`,
             notifier: typeof params.notifier === 'string' ? params.notifier : null,
             title: `${decision.policy.name}: ${run.alert.labels.alertname ?? 'alert'}${decision.host ? ` on ${decision.host}` : ''}`,
