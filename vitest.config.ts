@@ -18,6 +18,9 @@ const tier = (name: string, extra: Partial<TestProjectInlineConfiguration['test'
 export default defineConfig({
   test: {
     globalSetup: ['test/support/global-setup.ts'],
+    // Two test files at once (vitest's default on 2 cores is one): most tests wait on Temporal, the
+    // database or a host, so two keep the machine busy and the suite under 30 minutes.
+    maxWorkers: 2,
     // Lab tests share the machine's lab network (10.77.x): their files run one after another.
     projects: [
       tier('unit'),
