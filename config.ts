@@ -8,6 +8,7 @@ import type { VsphereConfig } from './adapters/vsphere/create.js';
 import type { EventQueueConfig } from './adapters/queue/create.js';
 import type { McpServerSettings } from './adapters/mcp/port.js';
 import { z } from 'zod';
+import { TENANT_SLUG } from './core/tenant-slug.js';
 
 /**
  * The one place that reads the environment. Everything else receives the frozen, typed result,
@@ -94,9 +95,6 @@ const list = (value: string | undefined): string[] =>
         .map((item) => item.trim())
         .filter(Boolean)
     : [];
-
-/** A tenant's slug, as migrations/0001_init.sql checks it. */
-const TENANT_SLUG = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 /** `*` (every tenant) or comma-separated tenant slugs; unset is undefined (the caller's default). */
 const tenantSlugsOrAll = optionalString.transform((value, ctx): NotifyTenants | undefined => {

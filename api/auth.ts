@@ -6,13 +6,13 @@ import { verifyApiKey } from './api-keys.js';
 import { DEFAULT_AUTH_CACHE_MAX_ENTRIES, DEFAULT_AUTH_CACHE_TTL_MS, VerifiedCredentialCache } from './auth-cache.js';
 import type { Principal } from './principal.js';
 import { ProblemError, problemResponse } from './problem.js';
+import { TENANT_SLUG } from '../core/tenant-slug.js';
 
 export type { Principal };
 
 export type AuthEnv = { Variables: { principal: Principal; requestId: string } };
 
 const ROLES: readonly Role[] = ['admin', 'operator', 'viewer'];
-const TENANT_SLUG = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 /**
  * The credential was refused. Thrown without a stack: a refusal is an answer, not a fault, nobody

@@ -7,6 +7,7 @@
 // occurred_at, agent, client, data } }`; `data` is the incident for most incident events, and an
 // object carrying `incident: { id }` for incident.annotated (incident_note), responder and status
 // update events.
+import { TENANT_SLUG } from '../tenant-slug.js';
 
 export interface PagerDutyReference {
   id: string;
@@ -104,8 +105,6 @@ export const QUEUED_EVENT_ATTRIBUTES = { tenant: 'infraai.tenant', sentBy: 'infr
 const MAX_TEXT = 4000;
 /** A PagerDuty id (incident, service…): never holds `@`, the separator of a scoped run id. */
 const PD_ID = /^[A-Za-z0-9_-]{1,64}$/;
-/** A tenant slug, as the store allows it (tenants.slug CHECK, migrations/0001_init.sql): never holds `@` either. */
-const TENANT_SLUG = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 /**
  * Whose run a PagerDuty event goes to: `null` for the PagerDuty tenant (the one

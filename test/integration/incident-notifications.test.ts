@@ -34,10 +34,11 @@ type View = {
   external: Record<string, string>;
   workflow: { status: string; state: { notifications?: { notifier: string; delivered: boolean; detail: string }[] } };
 };
-const finished = (id: string) =>
+/** The incident once its run closed, read with `key` (the stack's admin key when not given). */
+const finished = (id: string, key?: string) =>
   waitFor(
     async () => {
-      const incident = (await (await stack.call('GET', `/api/v1/incidents/${id}`)).json()) as View;
+      const incident = (await (await stack.call('GET', `/api/v1/incidents/${id}`, key ? { key } : {})).json()) as View;
       return incident.workflow?.status === 'COMPLETED' ? incident : null;
     },
     'the run to close',
@@ -118,14 +119,7 @@ describe('incident notifications', () => {
     });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
-    const done = await waitFor(
-      async () => {
-        const incident = (await (await stack.call('GET', `/api/v1/incidents/${id}`, { key: otherKey })).json()) as View;
-        return incident.workflow?.status === 'COMPLETED' ? incident : null;
-      },
-      'the other tenant’s run to close',
-      60_000,
-    );
+    const done = await finished(id, otherKey);
     const notServed = { delivered: false, detail: "the deployment's notifiers do not serve tenant globex" };
     expect(done.workflow.state.notifications).toEqual([
       { notifier: 'servicenow', ...notServed },
